@@ -1,0 +1,66 @@
+import type { EnvironmentSpec, RuleLevel } from '../types.js';
+
+/** The typed form of ferry.yml after validation and defaults. */
+export interface FerryConfig {
+  environments: EnvironmentSpec[];
+  /** True when no config file existed and defaults were derived from the repository. */
+  implicit: boolean;
+  render: RenderConfig;
+  validate: ValidateConfig;
+  promotion: PromotionStep[];
+  review: ReviewRule[];
+  commands: CommandsConfig;
+}
+
+export interface RenderConfig {
+  /** `kustomize` binary or `kubectl` (then `kubectl kustomize` is used); auto-detected when unset. */
+  kustomize?: string;
+  /** Path to `helm`; looked up on PATH when unset. */
+  helm?: string;
+  /** Per-subprocess timeout in milliseconds. */
+  timeoutMs: number;
+  /** Largest stdout a renderer may produce, in bytes. */
+  maxOutputBytes: number;
+}
+
+export interface ValidateConfig {
+  /** Target Kubernetes minor version, e.g. "1.31". */
+  kubernetesVersion: string;
+  /** Report fields the schema does not know (`replica:` for `replicas:`). */
+  strict: boolean;
+  /** Rule id → level. Unlisted rules use their default level. */
+  rules: Record<string, RuleLevel>;
+}
+
+export interface PromotionGates {
+  statuses: string[];
+  /** Minimum age of the source change, in milliseconds. */
+  soakMs: number | null;
+}
+
+export interface PromotionStep {
+  from: string;
+  to: string;
+  strategy: 'directory' | 'branch';
+  keep: string[];
+  gates: PromotionGates;
+  auto: boolean;
+}
+
+export interface ReviewRule {
+  name: string;
+  when: { environments?: string[]; paths?: string[] };
+  approvals: number;
+  teams: string[];
+  users: string[];
+}
+
+export interface CommandPermission {
+  teams: string[];
+  users: string[];
+}
+
+export interface CommandsConfig {
+  promote: CommandPermission | null;
+  plan: CommandPermission | null;
+}

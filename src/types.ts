@@ -1,0 +1,126 @@
+// Data shared by the engine's modules. Everything here is plain data: no I/O handles,
+// no forge types, so a plan can be serialized, cached and compared.
+
+export type Severity = 'error' | 'warning' | 'info';
+/** A rule's configured level; `off` disables it. */
+export type RuleLevel = Severity | 'off';
+
+/** Kubernetes object identity used for pairing and for messages. */
+export interface ResourceId {
+  apiVersion: string;
+  kind: string;
+  namespace: string | null;
+  name: string;
+}
+
+/**
+ * Where a value in a resource was written. `locate` maps a JSON pointer inside the
+ * object (`/spec/template/spec/containers/0/image`) to a 1-based line in `file`,
+ * falling back to the document's first line when the pointer cannot be traced.
+ */
+export interface SourceRef {
+  /** Repository-relative path, POSIX separators. */
+  file: string;
+  /** 1-based line where the resource's document starts in `file`, when known. */
+  line: number | null;
+  locate?: (pointer: string) => number | null;
+  /** Rule ids silenced by a `# ferry:ignore rule-a,rule-b` comment in the source document. */
+  ignoredRules?: string[];
+}
+
+export interface Resource {
+  id: ResourceId;
+  /** The object as rendered (parsed YAML). */
+  object: Record<string, unknown>;
+  source: SourceRef | null;
+}
+
+export interface Finding {
+  severity: Severity;
+  rule: string;
+  message: string;
+  /** Repository-relative path, when the finding can be traced to a file. */
+  file: string | null;
+  line: number | null;
+  /** `Kind/namespace/name` or `Kind/name`; null for findings about files or apps. */
+  resource: string | null;
+}
+
+export type RendererKind = 'kustomize' | 'helm' | 'plain';
+
+export interface AppSpec {
+  /** Unique within its environment. */
+  name: string;
+  /** Repository-relative folder, POSIX separators, no trailing slash ('' is the root). */
+  path: string;
+  renderer: RendererKind;
+  helm?: HelmOptions;
+}
+
+export interface HelmOptions {
+  releaseName?: string;
+  namespace?: string;
+  /** Values files, relative to the app folder. */
+  valuesFiles?: string[];
+}
+
+export interface EnvironmentSpec {
+  name: string;
+  branch?: string;
+  /** Folder under which apps are discovered, repository-relative. */
+  path?: string;
+  /** Apps listed explicitly; when present, discovery is not used for this environment. */
+  apps?: AppSpec[];
+}
+
+export type ChangeAction = 'added' | 'changed' | 'removed';
+
+export interface ResourceChange {
+  action: ChangeAction;
+  apiVersion: string;
+  kind: string;
+  namespace: string | null;
+  name: string;
+  /** Unified diff of the (masked) YAML; null when the diff was too large to compute. */
+  diff: string | null;
+  /** True when the diff was abandoned at the edit-length cap. */
+  diffTooLarge?: boolean;
+}
+
+export type AppStatus = 'rendered' | 'error' | 'skipped';
+
+export interface AppPlan {
+  name: string;
+  path: string;
+  renderer: RendererKind;
+  status: AppStatus;
+  changes: ResourceChange[];
+  findings: Finding[];
+}
+
+export interface EnvironmentPlan {
+  name: string;
+  apps: AppPlan[];
+}
+
+export interface PlanSummary {
+  added: number;
+  changed: number;
+  removed: number;
+  errors: number;
+  warnings: number;
+}
+
+export interface Plan {
+  base: string;
+  head: string;
+  environments: EnvironmentPlan[];
+  /** Findings that belong to no app: config errors, unreadable files. */
+  findings: Finding[];
+  summary: PlanSummary;
+}
+
+/** Stringified identity used in messages and findings. */
+export function resourceLabel(id: ResourceId): string {
+  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+}
