@@ -1,0 +1,326 @@
+import { readlinkSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { cpus, homedir } from 'node:os';
+import path from 'node:path';
+import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
+import type { FerryConfig } from './config/types.js';
+import { discoverApps, type TreeView } from './plan/discover.js';
+import { diffResources } from './plan/diff.js';
+import { appInputs, inputFingerprint, plainFiles, touches } from './plan/inputs.js';
+import { RenderCache } from './render/cache.js';
+import { treeReader, type AppInputs } from './render/kustomization.js';
+import { decodeManifest, parseSourceManifests } from './render/manifests.js';
+import { renderPlain, renderRaw, resourcesFromRender, type TreeFiles } from './render/render.js';
+import { detectTools, type RenderTools } from './render/tools.js';
+import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, Resource } from './types.js';
+import { findCrdsInTree, validateResources, type CrdSchemas } from './validate/index.js';
+import type { GitAuth } from './workspace/git.js';
+import { Workspace, type Tree } from './workspace/workspace.js';
+
+/** A problem with the request itself (config, refs): the CLI exits 2 on it. */
+export class UsageError extends Error {
+  constructor(message: string, readonly findings: Finding[] = []) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface PlanRequest {
+  /** A local checkout, or a clone URL / bare repository mirrored into the cache. */
+  repo: string;
+  base: string;
+  head: string;
+  /** Only this environment. */
+  env?: string;
+  /** A config file on disk; otherwise ferry.yml is read from the base commit. */
+  configFile?: string;
+  /** A config already loaded by the caller (the bots read it from the base branch). */
+  config?: FerryConfig;
+  cacheDir?: string;
+  auth?: GitAuth;
+  /** Extra refspecs to fetch for remote repositories (a PR's head ref). */
+  fetchRefspecs?: string[];
+  /** Shared across plans in one process so re-plans reuse renders. */
+  renderCache?: RenderCache;
+}
+
+export function defaultCacheDir(): string {
+  return process.env.FERRY_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ferry');
+}
+
+const processCaches = new Map<string, RenderCache>();
+function renderCacheFor(dir: string): RenderCache {
+  let c = processCaches.get(dir);
+  if (!c) processCaches.set(dir, (c = new RenderCache(path.join(dir, 'renders'))));
+  return c;
+}
+
+interface Side {
+  tree: Tree;
+  view: TreeView;
+  files: TreeFiles;
+}
+
+function sideOf(tree: Tree): Side {
+  const reader = treeReader(tree.dir, tree.index);
+  const sources = new Map<string, Resource[]>();
+  const view: TreeView = { files: tree.index.keys(), has: reader.has, isDir: reader.isDir, read: reader.read };
+  Object.defineProperty(view, 'files', { get: () => tree.index.keys() });
+  const files: TreeFiles = {
+    root: tree.dir,
+    has: reader.has,
+    source(file) {
+      let r = sources.get(file);
+      if (!r) {
+        try {
+          const decoded = decodeManifest(Buffer.from(reader.read(file), 'utf8'), file);
+          r = 'text' in decoded ? parseSourceManifests(decoded.text, file).resources : [];
+        } catch {
+          r = [];
+        }
+        sources.set(file, r);
+      }
+      return r;
+    },
+  };
+  return { tree, view, files };
+}
+
+/**
+ * Symlinks that leave the repository are removed from the private tree before anything
+ * renders, so no tool can read through them; each is reported.
+ */
+function removeEscapingSymlinks(tree: Tree): Finding[] {
+  const findings: Finding[] = [];
+  for (const [file, entry] of tree.index) {
+    if (entry.mode !== '120000') continue;
+    const abs = path.join(tree.dir, file);
+    let target: string;
+    try {
+      target = readlinkSync(abs);
+    } catch {
+      continue;
+    }
+    const resolved = path.resolve(path.dirname(abs), target);
+    if (resolved !== tree.dir && !resolved.startsWith(tree.dir + path.sep)) {
+      rmSync(abs, { force: true });
+      tree.index.delete(file);
+      findings.push({
+        severity: 'error', rule: 'path-escape', file, line: null, resource: null,
+        message: `symlink points outside the repository (${target}); Ferry does not follow it`,
+      });
+    }
+  }
+  return findings;
+}
+
+async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: FerryConfig; file: string | null }> {
+  if (req.config) return { config: req.config, file: null };
+  let file: string | null;
+  let buf: Buffer;
+  if (req.configFile) {
+    file = req.configFile;
+    try {
+      buf = await readFile(req.configFile);
+    } catch {
+      throw new UsageError(`config file ${req.configFile} cannot be read`);
+    }
+  } else {
+    file = findConfigFile((p) => base.view.has(p));
+    if (!file) return { config: implicitConfig(), file: null };
+    buf = await readFile(path.join(base.tree.dir, file));
+  }
+  const parsed = parseConfigBuffer(buf, file);
+  if (!parsed.ok) {
+    throw new UsageError(
+      `invalid config ${file}:\n` + parsed.findings.map((f) => `  ${f.message}`).join('\n'),
+      parsed.findings,
+    );
+  }
+  return { config: parsed.config, file };
+}
+
+async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+interface RenderContext {
+  tools: RenderTools;
+  cache: RenderCache;
+}
+
+async function renderApp(
+  app: AppSpec,
+  side: Side,
+  inputs: AppInputs,
+  ctx: RenderContext,
+): Promise<{ resources: Resource[]; findings: Finding[]; status: AppPlan['status'] }> {
+  const pre = inputs.findings;
+  if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
+  if (app.renderer === 'plain') {
+    const r = await renderPlain(app, side.files, plainFiles(app, side.view));
+    return { ...r, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
+  }
+  const key = RenderCache.key([
+    'v1', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
+    ...inputFingerprint(inputs, side.tree.index),
+  ]);
+  let text = await ctx.cache.get(key);
+  if (text === null) {
+    const raw = await renderRaw(app, side.files, ctx.tools);
+    if (!raw.ok) {
+      const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');
+      return { resources: [], findings: [...pre, ...raw.findings], status: skipped ? 'skipped' : 'error' };
+    }
+    await ctx.cache.put(key, raw);
+    text = raw.text;
+  }
+  const r = resourcesFromRender(app, text, side.files);
+  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };
+}
+
+function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
+  const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
+  const count = (f: Finding) => {
+    if (f.severity === 'error') s.errors++;
+    else if (f.severity === 'warning') s.warnings++;
+  };
+  planFindings.forEach(count);
+  for (const e of envs) {
+    for (const a of e.apps) {
+      for (const c of a.changes) s[c.action]++;
+      a.findings.forEach(count);
+    }
+  }
+  return s;
+}
+
+function sortFindings(f: Finding[]): Finding[] {
+  const rank = { error: 0, warning: 1, info: 2 };
+  return f.sort(
+    (a, b) =>
+      rank[a.severity] - rank[b.severity] ||
+      (a.file ?? '').localeCompare(b.file ?? '') ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      a.rule.localeCompare(b.rule) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+/**
+ * Plans a change: for every environment, the apps whose rendered output can differ
+ * between base and head, rendered on both sides, paired, diffed and validated.
+ * With `validateOnly`, every app at `head` is rendered and validated and nothing diffed.
+ */
+export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan> {
+  const cacheDir = req.cacheDir ?? defaultCacheDir();
+  let ws: Workspace;
+  try {
+    ws = await Workspace.open(req.repo, { cacheDir, auth: req.auth });
+    await ws.fetch(req.fetchRefspecs);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  let baseSha: string;
+  let headSha: string;
+  try {
+    [baseSha, headSha] = await Promise.all([ws.resolve(req.base), ws.resolve(req.head)]);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+
+  const trees: Tree[] = [];
+  try {
+    const [baseTree, headTree] = await Promise.all([ws.materialize(baseSha), ws.materialize(headSha)]);
+    trees.push(baseTree, headTree);
+    const planFindings = [...removeEscapingSymlinks(headTree)];
+    removeEscapingSymlinks(baseTree);
+    const base = sideOf(baseTree);
+    const head = sideOf(headTree);
+
+    const { config, file: configFile } = await loadConfig(req, base);
+    const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
+    if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
+      // The PR is judged by the base config, but its own edit to the config is checked now.
+      const next = parseConfigBuffer(await readFile(path.join(head.tree.dir, configFile)), configFile);
+      if (!next.ok) planFindings.push(...next.findings);
+    }
+
+    const environments = config.environments.filter((e) => !req.env || e.name === req.env);
+    if (req.env && environments.length === 0) {
+      throw new UsageError(`environment "${req.env}" is not defined (known: ${config.environments.map((e) => e.name).join(', ')})`);
+    }
+
+    const tools = await detectTools(config.render);
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir) };
+    const crds: CrdSchemas = await findCrdsInTree(head.tree.dir);
+    const validateOpts = { ...config.validate, crds };
+    const concurrency = Math.max(2, cpus().length * 2);
+
+    const envPlans: EnvironmentPlan[] = [];
+    for (const env of environments) {
+      const headApps = discoverApps(env, head.view);
+      const baseApps = validateOnly ? [] : discoverApps(env, base.view);
+      const byPath = new Map<string, { app: AppSpec; atBase: boolean; atHead: boolean }>();
+      for (const a of baseApps) byPath.set(a.path, { app: a, atBase: true, atHead: false });
+      for (const a of headApps) {
+        const prev = byPath.get(a.path);
+        byPath.set(a.path, { app: a, atBase: !!prev && prev.app.renderer === a.renderer, atHead: true });
+      }
+      const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
+      const work = candidates
+        .map((c) => ({
+          ...c,
+          baseInputs: c.atBase ? appInputs(c.app, base.view) : null,
+          headInputs: c.atHead ? appInputs(c.app, head.view) : null,
+        }))
+        .filter(
+          (c) =>
+            validateOnly ||
+            !c.atBase ||
+            !c.atHead ||
+            touches(c.baseInputs!, changed) ||
+            touches(c.headInputs!, changed),
+        );
+
+      const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
+        const [b, h] = await Promise.all([
+          c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
+          c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
+        ]);
+        const findings = h ? [...h.findings] : [];
+        if (h && h.status === 'rendered') findings.push(...validateResources(h.resources, validateOpts));
+        const status = h ? h.status : b ? b.status : 'rendered';
+        const changes =
+          validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
+            ? []
+            : diffResources(b?.resources ?? [], h?.resources ?? []);
+        if (b && b.status === 'error' && h && h.status === 'rendered' && !validateOnly) {
+          // The base never rendered: everything at head reads as added.
+          changes.push(...diffResources([], h.resources));
+        }
+        return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
+      });
+      envPlans.push({ name: env.name, apps });
+    }
+
+    return {
+      base: baseSha,
+      head: headSha,
+      environments: envPlans,
+      findings: sortFindings(planFindings),
+      summary: summarize(envPlans, planFindings),
+    };
+  } finally {
+    await Promise.all(trees.map((t) => t.dispose()));
+  }
+}

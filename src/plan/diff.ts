@@ -1,0 +1,118 @@
+import { createTwoFilesPatch } from 'diff';
+import jsyaml from 'js-yaml';
+import type { Resource, ResourceChange, ResourceId } from '../types.js';
+import { maskPair } from './mask.js';
+
+/** Past this many edit operations a diff is abandoned: it would not be read anyway. */
+export const MAX_EDIT_LENGTH = 2000;
+const DIFF_TIMEOUT_MS = 2000;
+
+/** Group of an apiVersion: `apps/v1` → `apps`, `v1` → ``; versions of one group pair. */
+function groupOf(apiVersion: string): string {
+  const i = apiVersion.indexOf('/');
+  return i < 0 ? '' : apiVersion.slice(0, i);
+}
+
+/** Kustomize's generated names end in a 10-character content hash. */
+const HASH_SUFFIX = /-[bcdfghkmt2-9]{10}$/;
+const HASHED_KINDS = new Set(['ConfigMap', 'Secret']);
+
+export function pairingKey(id: ResourceId): string {
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name}`;
+}
+
+function unhashedKey(id: ResourceId): string | null {
+  if (!HASHED_KINDS.has(id.kind) || !HASH_SUFFIX.test(id.name)) return null;
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.replace(HASH_SUFFIX, '')}`;
+}
+
+export function toYaml(obj: Record<string, unknown>): string {
+  return jsyaml.dump(obj, { noRefs: true, lineWidth: -1, sortKeys: false });
+}
+
+function label(id: ResourceId): string {
+  return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
+}
+
+export function unifiedDiff(id: ResourceId, before: string, after: string): string | null {
+  const name = label(id);
+  const patch = createTwoFilesPatch(`a/${name}`, `b/${name}`, before, after, '', '', {
+    context: 3,
+    maxEditLength: MAX_EDIT_LENGTH,
+    timeout: DIFF_TIMEOUT_MS,
+  });
+  if (patch === undefined) return null;
+  // The two header lines (`Index:`/`=====`) jsdiff adds carry nothing a reviewer needs.
+  return patch.replace(/^Index: .*\n=+\n/, '');
+}
+
+function change(action: ResourceChange['action'], id: ResourceId, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): ResourceChange | null {
+  const [mb, ma] = maskPair(before, after);
+  const b = mb ? toYaml(mb) : '';
+  const a = ma ? toYaml(ma) : '';
+  if (action === 'changed' && a === b) return null;
+  const diff = unifiedDiff(id, b, a);
+  const out: ResourceChange = {
+    action,
+    apiVersion: id.apiVersion,
+    kind: id.kind,
+    namespace: id.namespace,
+    name: id.name,
+    diff,
+  };
+  if (diff === null) out.diffTooLarge = true;
+  return out;
+}
+
+function sortKey(c: ResourceChange): string {
+  return `${c.kind}\0${c.namespace ?? ''}\0${c.name}\0${c.action}`;
+}
+
+/**
+ * Pairs base and head resources by identity and classifies each pair. A generated
+ * ConfigMap/Secret whose hash suffix changed pairs with its predecessor, so a config
+ * edit reads as a change. Output order is stable: kind, namespace, name.
+ */
+export function diffResources(base: Resource[], head: Resource[]): ResourceChange[] {
+  const baseByKey = new Map<string, Resource>();
+  for (const r of base) if (!baseByKey.has(pairingKey(r.id))) baseByKey.set(pairingKey(r.id), r);
+  const headByKey = new Map<string, Resource>();
+  for (const r of head) if (!headByKey.has(pairingKey(r.id))) headByKey.set(pairingKey(r.id), r);
+
+  const changes: ResourceChange[] = [];
+  const unmatchedBase = new Map<string, Resource[]>();
+  const unmatchedHead: Resource[] = [];
+
+  for (const [key, h] of headByKey) {
+    const b = baseByKey.get(key);
+    if (b) {
+      const c = change('changed', h.id, b.object, h.object);
+      if (c) changes.push(c);
+    } else unmatchedHead.push(h);
+  }
+  for (const [key, b] of baseByKey) {
+    if (headByKey.has(key)) continue;
+    const uk = unhashedKey(b.id);
+    if (uk) {
+      const list = unmatchedBase.get(uk) ?? [];
+      list.push(b);
+      unmatchedBase.set(uk, list);
+    } else {
+      const c = change('removed', b.id, b.object, undefined);
+      if (c) changes.push(c);
+    }
+  }
+  for (const h of unmatchedHead) {
+    const uk = unhashedKey(h.id);
+    const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
+    const c = prev ? change('changed', h.id, prev.object, h.object) : change('added', h.id, undefined, h.object);
+    if (c) changes.push(c);
+  }
+  for (const rest of unmatchedBase.values()) {
+    for (const b of rest) {
+      const c = change('removed', b.id, b.object, undefined);
+      if (c) changes.push(c);
+    }
+  }
+  return changes.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
+}

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { AppSpec } from '../types.js';
+import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
+import type { TreeView } from './discover.js';
+
+const YAML_RE = /\.ya?ml$/i;
+
+function under(file: string, dir: string): boolean {
+  return dir === '' || file.startsWith(dir + '/');
+}
+
+/** The repository files an app's render reads, at one commit. */
+export function appInputs(app: AppSpec, view: TreeView): AppInputs {
+  if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read);
+  const inputs = emptyInputs();
+  if (app.renderer === 'helm') {
+    inputs.dirs.add(app.path);
+    for (const v of app.helm?.valuesFiles ?? []) {
+      const p = path.posix.normalize(path.posix.join(app.path || '.', v));
+      if (!p.startsWith('../')) inputs.files.add(p);
+    }
+    return inputs;
+  }
+  for (const f of plainFiles(app, view)) inputs.files.add(f);
+  return inputs;
+}
+
+/** A plain app is the YAML files directly in its folder (subfolders are apps of their own). */
+export function plainFiles(app: AppSpec, view: TreeView): string[] {
+  const out: string[] = [];
+  for (const f of view.files) {
+    if (!YAML_RE.test(f)) continue;
+    const dir = path.posix.dirname(f) === '.' ? '' : path.posix.dirname(f);
+    if (dir === app.path) out.push(f);
+  }
+  return out.sort();
+}
+
+export function touches(inputs: AppInputs, changed: Iterable<string>): boolean {
+  for (const c of changed) {
+    if (inputs.files.has(c)) return true;
+    for (const d of inputs.dirs) if (under(c, d)) return true;
+  }
+  return false;
+}
+
+/** Content address of the inputs: (path, blob id) of every file read, sorted. */
+export function inputFingerprint(inputs: AppInputs, index: Map<string, { oid: string }>): string[] {
+  const parts = new Set<string>();
+  for (const f of inputs.files) parts.add(`${f}:${index.get(f)?.oid ?? 'missing'}`);
+  if (inputs.dirs.size) {
+    for (const [f, e] of index) {
+      for (const d of inputs.dirs) if (under(f, d)) parts.add(`${f}:${e.oid}`);
+    }
+  }
+  return [...parts].sort();
+}

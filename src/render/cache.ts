@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { RawRender } from './render.js';
+
+/**
+ * Renders keyed by the content of everything they read. A re-plan after a push renders
+ * only apps whose inputs changed; the rest come from memory or disk. Failed renders are
+ * not cached: a transient failure (a timeout) must not stick.
+ */
+export class RenderCache {
+  private readonly memory = new Map<string, string>();
+
+  constructor(private readonly dir: string | null, private readonly maxEntries = 2000) {}
+
+  static key(parts: string[]): string {
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p).update('\0');
+    return h.digest('hex');
+  }
+
+  async get(key: string): Promise<string | null> {
+    const hit = this.memory.get(key);
+    if (hit !== undefined) return hit;
+    if (!this.dir) return null;
+    try {
+      const text = await readFile(this.file(key), 'utf8');
+      this.remember(key, text);
+      return text;
+    } catch {
+      return null;
+    }
+  }
+
+  async put(key: string, render: RawRender): Promise<void> {
+    if (!render.ok) return;
+    this.remember(key, render.text);
+    if (!this.dir) return;
+    const file = this.file(key);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      // Write then rename: a concurrent reader never sees half a render.
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+      await writeFile(tmp, render.text);
+      await rename(tmp, file);
+    } catch {
+      /* the cache is an optimisation; a full disk must not fail the plan */
+    }
+  }
+
+  private remember(key: string, text: string) {
+    if (this.memory.size >= this.maxEntries) {
+      const oldest = this.memory.keys().next().value;
+      if (oldest !== undefined) this.memory.delete(oldest);
+    }
+    this.memory.set(key, text);
+  }
+
+  private file(key: string) {
+    return path.join(this.dir!, key.slice(0, 2), `${key}.yaml`);
+  }
+}

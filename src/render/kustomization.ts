@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { Finding } from '../types.js';
+
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/** Finds the kustomization file of a folder in a tree listing, if any. */
+export function kustomizationFileIn(dir: string, has: (p: string) => boolean): string | null {
+  for (const f of KUSTOMIZATION_FILES) {
+    const p = dir ? `${dir}/${f}` : f;
+    if (has(p)) return p;
+  }
+  return null;
+}
+
+/** Everything a render of one app reads from the repository. */
+export interface AppInputs {
+  /** Repository-relative files. */
+  files: Set<string>;
+  /** Folders read whole (Helm charts): any file below them is an input. */
+  dirs: Set<string>;
+  /** Kustomization folders reached, the app's own included. */
+  kustomizations: Set<string>;
+  findings: Finding[];
+}
+
+export function emptyInputs(): AppInputs {
+  return { files: new Set(), dirs: new Set(), kustomizations: new Set(), findings: [] };
+}
+
+function isRemoteRef(ref: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || ref.startsWith('git@') || /^github\.com\//.test(ref);
+}
+
+/** Joins a reference to its folder; null when it leaves the repository. */
+export function resolveRepoPath(fromDir: string, ref: string): string | null {
+  if (path.posix.isAbsolute(ref)) return null;
+  const joined = path.posix.normalize(path.posix.join(fromDir || '.', ref));
+  if (joined === '..' || joined.startsWith('../')) return null;
+  return joined === '.' ? '' : joined.replace(/\/$/, '');
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function objects(v: unknown): Record<string, unknown>[] {
+  return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object') : [];
+}
+
+/** Generator `files` entries may be `key=path`. */
+function generatorFile(entry: string): string {
+  const eq = entry.indexOf('=');
+  return eq >= 0 ? entry.slice(eq + 1) : entry;
+}
+
+/** References of one kustomization, split into folders (maybe kustomizations) and files. */
+export function kustomizationRefs(doc: Record<string, unknown>): { paths: string[]; files: string[]; chartHome: string | null } {
+  const paths = [...strings(doc.resources), ...strings(doc.bases), ...strings(doc.components)];
+  const files: string[] = [];
+  files.push(...strings(doc.patchesStrategicMerge).filter((p) => !p.includes('\n')));
+  for (const key of ['patches', 'patchesJson6902', 'replacements']) {
+    for (const p of objects(doc[key])) if (typeof p.path === 'string') files.push(p.path);
+  }
+  for (const key of ['configMapGenerator', 'secretGenerator']) {
+    for (const g of objects(doc[key])) {
+      files.push(...strings(g.files).map(generatorFile), ...strings(g.envs));
+      if (typeof g.env === 'string') files.push(g.env);
+    }
+  }
+  for (const key of ['transformers', 'generators', 'validators']) {
+    for (const t of strings(doc[key])) if (!t.includes('\n')) paths.push(t);
+  }
+  files.push(...strings(doc.crds), ...strings(doc.configurations));
+  const openapi = doc.openapi as Record<string, unknown> | undefined;
+  if (openapi && typeof openapi.path === 'string') files.push(openapi.path);
+  let chartHome: string | null = null;
+  const charts = objects(doc.helmCharts);
+  if (charts.length) {
+    const globals = (doc.helmGlobals ?? {}) as Record<string, unknown>;
+    chartHome = typeof globals.chartHome === 'string' ? globals.chartHome : 'charts';
+    for (const c of charts) {
+      if (typeof c.valuesFile === 'string') files.push(c.valuesFile);
+      files.push(...strings(c.additionalValuesFiles));
+    }
+  }
+  return { paths, files, chartHome };
+}
+
+/**
+ * Walks an app's kustomization and everything it references, recursively. `has`
+ * answers whether a repository path is a file; `read` returns a file's text.
+ */
+export function collectKustomizeInputs(
+  appDir: string,
+  has: (p: string) => boolean,
+  isDir: (p: string) => boolean,
+  read: (p: string) => string,
+  into: AppInputs = emptyInputs(),
+): AppInputs {
+  const visit = (dir: string, from: string) => {
+    if (into.kustomizations.has(dir)) return;
+    const kfile = kustomizationFileIn(dir, has);
+    if (!kfile) {
+      into.findings.push({
+        severity: 'error', rule: 'render-error', file: from, line: null, resource: null,
+        message: `${dir || '.'}: no kustomization.yaml in referenced folder`,
+      });
+      return;
+    }
+    into.kustomizations.add(dir);
+    into.files.add(kfile);
+    let doc: Record<string, unknown>;
+    try {
+      const parsed: unknown = parse(read(kfile), { maxAliasCount: 100 });
+      doc = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+    } catch (err) {
+      into.findings.push({
+        severity: 'error', rule: 'yaml-error', file: kfile, line: null, resource: null,
+        message: `cannot parse kustomization: ${(err as Error).message.split('\n')[0]}`,
+      });
+      return;
+    }
+    const refs = kustomizationRefs(doc);
+    const escape = (ref: string) =>
+      into.findings.push({
+        severity: 'error', rule: 'path-escape', file: kfile, line: null, resource: null,
+        message: `"${ref}" points outside the repository; Ferry does not read it`,
+      });
+    for (const ref of refs.paths) {
+      if (isRemoteRef(ref)) continue;
+      const p = resolveRepoPath(dir, ref);
+      if (p === null) escape(ref);
+      else if (isDir(p)) visit(p, kfile);
+      else into.files.add(p);
+    }
+    for (const ref of refs.files) {
+      const p = resolveRepoPath(dir, ref);
+      if (p === null) escape(ref);
+      else into.files.add(p);
+    }
+    if (refs.chartHome !== null) {
+      const p = resolveRepoPath(dir, refs.chartHome);
+      if (p === null) escape(refs.chartHome);
+      else into.dirs.add(p);
+    }
+  };
+  visit(appDir, appDir);
+  return into;
+}
+
+/** Filesystem-backed accessors for a materialized tree. */
+export function treeReader(root: string, index: Map<string, unknown>) {
+  const dirs = new Set<string>();
+  for (const p of index.keys()) {
+    let d = path.posix.dirname(p);
+    while (d !== '.' && !dirs.has(d)) {
+      dirs.add(d);
+      d = path.posix.dirname(d);
+    }
+  }
+  dirs.add('');
+  return {
+    has: (p: string) => index.has(p),
+    isDir: (p: string) => dirs.has(p),
+    read: (p: string) => readFileSync(path.join(root, p), 'utf8'),
+    dirs,
+  };
+}

@@ -1,0 +1,193 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { AppSpec, Finding, Resource } from '../types.js';
+import { exec, ExecError } from '../util/exec.js';
+import { kustomizationFileIn } from './kustomization.js';
+import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
+import type { RenderTools } from './tools.js';
+
+/** What a renderer printed: cacheable, independent of where the tree was materialized. */
+export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
+
+export interface TreeFiles {
+  /** Absolute folder of the materialized tree. */
+  root: string;
+  has(p: string): boolean;
+  /** Parsed source manifests, cached per tree: used to trace rendered resources to lines. */
+  source(file: string): Resource[];
+}
+
+const ORIGIN = 'config.kubernetes.io/origin';
+
+function renderError(app: AppSpec, message: string, rule = 'render-error'): Finding {
+  return { severity: 'error', rule, message, file: app.path || '.', line: null, resource: null };
+}
+
+function toolFailure(app: AppSpec, tool: string, err: unknown, root: string): Finding {
+  if (err instanceof ExecError) {
+    // The private tree's location means nothing to a reader; show repository paths.
+    const stderr = err.stderr.split(root + '/').join('').split(root).join('.').trim();
+    const detail = err.reason === 'exit' ? stderr || `exit code ${err.code}` : err.message;
+    return renderError(app, `${tool} failed for ${app.path || '.'}: ${detail.slice(0, 4000)}`);
+  }
+  return renderError(app, `${tool} failed for ${app.path || '.'}: ${(err as Error).message}`);
+}
+
+/**
+ * Makes Kustomize record where each resource came from, so findings can point at a
+ * file. The tree is private to this plan, so editing it is safe.
+ */
+async function enableOriginAnnotations(root: string, kfile: string): Promise<void> {
+  const abs = path.join(root, kfile);
+  const doc = parseDocument(await readFile(abs, 'utf8'));
+  if (doc.errors.length || !doc.contents) return;
+  const current = doc.get('buildMetadata');
+  const list = Array.isArray((current as { toJSON?: () => unknown } | undefined)?.toJSON?.()) ? ((current as { toJSON: () => string[] }).toJSON()) : [];
+  if (list.includes('originAnnotations')) return;
+  doc.set('buildMetadata', [...list, 'originAnnotations']);
+  await writeFile(abs, doc.toString());
+}
+
+export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools): Promise<RawRender> {
+  const dir = path.join(tree.root, app.path);
+  if (app.renderer === 'kustomize') {
+    if (!tools.kustomize) {
+      return { ok: false, findings: [renderError(app, 'no kustomize or kubectl binary found; Kustomize apps cannot be rendered')] };
+    }
+    const kfile = kustomizationFileIn(app.path, tree.has);
+    if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
+    const args = [...tools.kustomize.args, dir];
+    if (tools.helm) args.push('--enable-helm', '--helm-command', tools.helm);
+    try {
+      const out = await exec(tools.kustomize.cmd, args, {
+        cwd: tree.root,
+        timeoutMs: tools.timeoutMs,
+        maxOutputBytes: tools.maxOutputBytes,
+        env: { HOME: tree.root, KUBECONFIG: '/dev/null' },
+      });
+      return { ok: true, text: out.stdout.toString('utf8') };
+    } catch (err) {
+      return { ok: false, findings: [toolFailure(app, 'kustomize', err, tree.root)] };
+    }
+  }
+  if (app.renderer === 'helm') {
+    if (!tools.helm) {
+      return {
+        ok: false,
+        findings: [{ ...renderError(app, `Helm app not rendered: no helm binary (install helm or set render.helm)`, 'helm-unavailable'), severity: 'warning' }],
+      };
+    }
+    const h = app.helm ?? {};
+    const args = ['template', h.releaseName ?? path.posix.basename(app.path || 'release'), dir];
+    if (h.namespace) args.push('--namespace', h.namespace);
+    for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
+    const home = path.join(tree.root, '.ferry-helm');
+    try {
+      const out = await exec(tools.helm, args, {
+        cwd: tree.root,
+        timeoutMs: tools.timeoutMs,
+        maxOutputBytes: tools.maxOutputBytes,
+        env: {
+          HOME: home,
+          HELM_CACHE_HOME: path.join(home, 'cache'),
+          HELM_CONFIG_HOME: path.join(home, 'config'),
+          HELM_DATA_HOME: path.join(home, 'data'),
+          KUBECONFIG: '/dev/null',
+        },
+      });
+      return { ok: true, text: out.stdout.toString('utf8') };
+    } catch (err) {
+      return { ok: false, findings: [toolFailure(app, 'helm', err, tree.root)] };
+    }
+  }
+  return { ok: true, text: '' };
+}
+
+function stripOrigin(obj: Record<string, unknown>): string | null {
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  const ann = meta?.annotations as Record<string, unknown> | undefined;
+  if (!ann || typeof ann[ORIGIN] !== 'string') return null;
+  const origin = ann[ORIGIN] as string;
+  delete ann[ORIGIN];
+  if (Object.keys(ann).length === 0) delete meta!.annotations;
+  const m = /^(?:path|configuredIn):\s*(.+)$/m.exec(origin);
+  return m ? m[1]!.trim() : null;
+}
+
+/** Attaches the source document of a rendered resource, matched by kind and original name. */
+function traceTo(tree: TreeFiles, file: string, res: Resource): void {
+  const candidates = tree.source(file).filter((s) => s.id.kind === res.id.kind);
+  const match =
+    candidates.find((s) => s.id.name === res.id.name) ??
+    candidates.find((s) => s.id.name && res.id.name.includes(s.id.name)) ??
+    (candidates.length === 1 ? candidates[0] : undefined);
+  res.source = match?.source ? { ...match.source } : { file, line: null };
+}
+
+/** Turns a renderer's output into resources traced back to source files where possible. */
+export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles): { resources: Resource[]; findings: Finding[] } {
+  let objects: Record<string, unknown>[];
+  try {
+    objects = app.renderer === 'helm' ? [] : parseRenderedObjects(raw);
+  } catch (err) {
+    return { resources: [], findings: [renderError(app, `cannot parse ${app.renderer} output: ${(err as Error).message.split('\n')[0]}`)] };
+  }
+  const resources: Resource[] = [];
+  if (app.renderer === 'helm') return helmResources(app, raw, tree);
+  for (const obj of objects) {
+    if (isToolConfig(obj)) continue;
+    const origin = stripOrigin(obj);
+    const id = identityOf(obj);
+    if (!id) continue;
+    const res: Resource = { id, object: obj, source: null };
+    if (origin) {
+      const file = path.posix.normalize(path.posix.join(app.path || '.', origin));
+      if (!file.startsWith('../')) traceTo(tree, file, res);
+    }
+    if (!res.source) res.source = { file: app.path || '.', line: null };
+    resources.push(res);
+  }
+  return { resources, findings: [] };
+}
+
+function helmResources(app: AppSpec, raw: string, tree: TreeFiles): { resources: Resource[]; findings: Finding[] } {
+  const resources: Resource[] = [];
+  const findings: Finding[] = [];
+  for (const chunk of raw.split(/^---\s*$/m)) {
+    const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
+    let objs: Record<string, unknown>[];
+    try {
+      objs = parseRenderedObjects(chunk);
+    } catch (err) {
+      findings.push(renderError(app, `cannot parse helm output: ${(err as Error).message.split('\n')[0]}`));
+      continue;
+    }
+    for (const obj of objs) {
+      const id = identityOf(obj);
+      if (!id) continue;
+      const file = src ? path.posix.join(app.path, src[1]!.trim()) : app.path;
+      resources.push({ id, object: obj, source: { file, line: null } });
+    }
+  }
+  void tree;
+  return { resources, findings };
+}
+
+/** A plain app: the YAML files directly in its folder, parsed with line numbers. */
+export async function renderPlain(app: AppSpec, tree: TreeFiles, files: string[]): Promise<{ resources: Resource[]; findings: Finding[] }> {
+  const resources: Resource[] = [];
+  const findings: Finding[] = [];
+  for (const file of files.sort()) {
+    const buf = await readFile(path.join(tree.root, file));
+    const decoded = decodeManifest(buf, file);
+    if ('finding' in decoded) {
+      findings.push(decoded.finding);
+      continue;
+    }
+    const parsed = parseSourceManifests(decoded.text, file);
+    resources.push(...parsed.resources);
+    findings.push(...parsed.findings);
+  }
+  return { resources, findings };
+}

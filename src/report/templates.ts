@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+
+/** templates/ sits at the package root, beside both src/ and dist/. */
+export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+
+const SIGNS: Record<string, string> = { added: '+', changed: '~', removed: '-' };
+const ICONS: Record<string, string> = { error: '❌', warning: '⚠️', info: 'ℹ️' };
+
+/** A fence longer than any backtick run inside, so a diff can never close it early. */
+function fenced(text: string, lang: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${text.replace(/\n$/, '')}\n${fence}`;
+}
+
+function createEnv(): typeof Handlebars {
+  const hb = Handlebars.create();
+  hb.registerHelper('short', (sha: string) => String(sha).slice(0, 7));
+  hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hb.registerHelper('actionSign', (a: string) => SIGNS[a] ?? '?');
+  hb.registerHelper('severityIcon', (s: string) => ICONS[s] ?? '');
+  hb.registerHelper('pathOrDot', (p: string) => p || '.');
+  hb.registerHelper('fenced', (text: string, lang: string) => fenced(text, lang));
+  hb.registerHelper('indent', (text: string) => text.replace(/\n$/, '').replace(/^/gm, '    '));
+  // Table cells: a pipe would end the cell.
+  hb.registerHelper('cell', (s: string) => new hb.SafeString(hb.escapeExpression(s).replace(/\|/g, '\\|')));
+  hb.registerHelper('errorsLabel', (n: number) => (n === 1 ? '1 error' : `${n} errors`));
+  hb.registerHelper('warningsLabel', (n: number) => (n === 1 ? '1 warning' : `${n} warnings`));
+  hb.registerHelper('statusIcon', (status: string, errors: number, warnings: number) => {
+    if (status === 'error') return '❌ render failed';
+    if (status === 'skipped') return '⏭️ skipped';
+    if (errors) return `❌ ${errors} error${errors === 1 ? '' : 's'}`;
+    if (warnings) return `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`;
+    return '✅';
+  });
+  return hb;
+}
+
+const cache = new Map<string, Handlebars.TemplateDelegate>();
+let env: typeof Handlebars | null = null;
+
+/** Compiles templates/NAME (and its partials) once per process. */
+export function template(name: string): Handlebars.TemplateDelegate {
+  let t = cache.get(name);
+  if (t) return t;
+  env ??= createEnv();
+  const text = name.endsWith('.txt.hbs');
+  // Plain-text output is not HTML: escaping would show `&quot;` to a terminal user.
+  const opts = { noEscape: text, strict: false };
+  env.registerPartial('finding', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.md.hbs'), 'utf8').trimEnd()));
+  env.registerPartial('findingText', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.txt.hbs'), 'utf8').trimEnd(), { noEscape: true }));
+  t = env.compile(readFileSync(path.join(TEMPLATE_DIR, name), 'utf8'), opts);
+  cache.set(name, t);
+  return t;
+}

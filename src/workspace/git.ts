@@ -1,0 +1,64 @@
+import { exec, ExecError, type ExecResult } from '../util/exec.js';
+
+/** A git failure with a message safe to show: no URL credentials, no auth header. */
+export class GitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GitError';
+  }
+}
+
+export interface GitAuth {
+  /** Full header line, e.g. `Authorization: Basic …`. Passed through the environment, never argv. */
+  extraHeader?: string;
+}
+
+/**
+ * Git's `GIT_CONFIG_COUNT` mechanism carries the auth header in the child's
+ * environment, so it shows up neither in `ps` nor in any message built from argv.
+ */
+function authEnv(auth?: GitAuth): Record<string, string> {
+  const env: Record<string, string> = {
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_ASKPASS: 'true',
+  };
+  if (auth?.extraHeader) {
+    env.GIT_CONFIG_COUNT = '1';
+    env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
+    env.GIT_CONFIG_VALUE_0 = auth.extraHeader;
+  }
+  return env;
+}
+
+/** Removes anything credential-shaped from git's own output before it is shown. */
+export function redact(text: string): string {
+  return text
+    .replace(/(https?:\/\/)[^/@\s]+@/g, '$1***@')
+    .replace(/(authorization:\s*)(\S+\s+)?\S+/gi, '$1***');
+}
+
+export async function git(
+  gitDir: string,
+  args: string[],
+  opts: { auth?: GitAuth; input?: string | Buffer; maxOutputBytes?: number; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  try {
+    return await exec('git', ['--git-dir', gitDir, ...args], {
+      env: authEnv(opts.auth),
+      input: opts.input,
+      maxOutputBytes: opts.maxOutputBytes ?? 512 * 1024 * 1024,
+      timeoutMs: opts.timeoutMs ?? 300_000,
+    });
+  } catch (err) {
+    if (err instanceof ExecError) {
+      const detail = redact(err.stderr.trim()) || err.message;
+      throw new GitError(`git ${args[0]} failed: ${detail.split('\n').slice(-3).join(' ')}`);
+    }
+    throw err;
+  }
+}
+
+export async function gitText(gitDir: string, args: string[], opts: { auth?: GitAuth } = {}): Promise<string> {
+  return (await git(gitDir, args, opts)).stdout.toString('utf8');
+}

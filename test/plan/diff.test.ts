@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { diffResources, MAX_EDIT_LENGTH } from '../../src/plan/diff.js';
+import { identityOf } from '../../src/render/manifests.js';
+import type { Resource } from '../../src/types.js';
+
+function res(obj: Record<string, unknown>): Resource {
+  return { id: identityOf(obj)!, object: obj, source: null };
+}
+
+const cm = (name: string, data: Record<string, string>, ns = 'app') =>
+  res({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data });
+
+describe('diffResources', () => {
+  it('classifies added, changed, removed and drops unchanged', () => {
+    const base = [cm('a', { k: '1' }), cm('b', { k: '1' }), cm('c', { k: '1' })];
+    const head = [cm('a', { k: '1' }), cm('b', { k: '2' }), cm('d', { k: '1' })];
+    const changes = diffResources(base, head);
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:b', 'removed:c', 'added:d']);
+    const b = changes.find((c) => c.name === 'b')!;
+    expect(b.diff).toContain('-  k: \'1\'');
+    expect(b.diff).toContain('+  k: \'2\'');
+    expect(b.diff).toMatch(/^--- a\/ConfigMap\/app\/b/m);
+  });
+
+  it('pairs by group, not version: apps/v1 ↔ apps/v1beta2 is a change', () => {
+    const base = [res({ apiVersion: 'autoscaling/v2beta2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 2 } })];
+    const head = [res({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 2 } })];
+    const changes = diffResources(base, head);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.action).toBe('changed');
+    expect(changes[0]!.apiVersion).toBe('autoscaling/v2');
+  });
+
+  it('keeps same-named resources in different namespaces apart', () => {
+    const changes = diffResources([cm('x', { a: '1' }, 'one')], [cm('x', { a: '1' }, 'two')]);
+    expect(changes.map((c) => `${c.action}:${c.namespace}`).sort()).toEqual(['added:two', 'removed:one']);
+  });
+
+  it('pairs a Kustomize-generated ConfigMap across a hash-suffix change', () => {
+    const changes = diffResources([cm('web-config-72c7hgh6hd', { color: 'blue' })], [cm('web-config-8g5m2bk9tc', { color: 'red' })]);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.action).toBe('changed');
+    expect(changes[0]!.name).toBe('web-config-8g5m2bk9tc');
+    expect(changes[0]!.diff).toContain('+  color: red');
+  });
+
+  it('does not pair ordinary names that merely look hashed across kinds', () => {
+    const base = [res({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-72c7hgh6hd' }, spec: {} })];
+    const head = [res({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web-8g5m2bk9tc' }, spec: {} })];
+    expect(diffResources(base, head).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+  });
+
+  it('orders output stably by kind, namespace and name regardless of input order', () => {
+    const head = [cm('z', {}), cm('a', {}), res({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'b' } })];
+    const one = diffResources([], head).map((c) => `${c.kind}/${c.name}`);
+    const two = diffResources([], [...head].reverse()).map((c) => `${c.kind}/${c.name}`);
+    expect(one).toEqual(['ConfigMap/a', 'ConfigMap/z', 'Service/b']);
+    expect(two).toEqual(one);
+  });
+
+  it('degrades a pathological diff to "too large" instead of hanging', () => {
+    const big = (p: string) => Object.fromEntries(Array.from({ length: MAX_EDIT_LENGTH * 2 }, (_, i) => [`k${i}`, `${p}${i}`]));
+    const changes = diffResources([cm('huge', big('a'))], [cm('huge', big('b'))]);
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.action).toBe('changed');
+    expect(changes[0]!.diff).toBeNull();
+    expect(changes[0]!.diffTooLarge).toBe(true);
+  });
+});
+
+describe('Secret masking in diffs', () => {
+  const secret = (data: Record<string, string>, stringData?: Record<string, string>) =>
+    res({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'app' }, type: 'Opaque', data, ...(stringData ? { stringData } : {}) });
+
+  it('shows which keys changed, were added or removed, never a value', () => {
+    const before = secret({ user: Buffer.from('admin').toString('base64'), pass: Buffer.from('hunter2').toString('base64'), gone: Buffer.from('old-token').toString('base64') });
+    const after = secret({ user: Buffer.from('admin').toString('base64'), pass: Buffer.from('correct-horse').toString('base64') }, { fresh: 'plain-new-secret' });
+    const [c] = diffResources([before], [after]);
+    const diff = c!.diff!;
+    for (const v of ['admin', 'hunter2', 'correct-horse', 'old-token', 'plain-new-secret']) {
+      expect(diff).not.toContain(v);
+      expect(diff).not.toContain(Buffer.from(v).toString('base64'));
+    }
+    expect(diff).toContain("-  pass: '*** (before)'");
+    expect(diff).toContain("+  pass: '*** (after)'");
+    expect(diff).toContain('-  gone: ');
+    expect(diff).toContain('+  fresh: ');
+    expect(diff).toMatch(/^ {3}user: '\*\*\*'$/m);
+  });
+
+  it('treats stringData and data with the same content as unchanged', () => {
+    const before = secret({ token: Buffer.from('abc').toString('base64') });
+    const after = res({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'app' }, type: 'Opaque', stringData: { token: 'abc' } });
+    expect(diffResources([before], [after])).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { decodeManifest, parseRenderedObjects, parseSourceManifests } from '../../src/render/manifests.js';
+
+describe('parseSourceManifests', () => {
+  it('reads multi-document files, skips non-Kubernetes YAML, traces lines', () => {
+    const text = `# leading comment
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: one
+data:
+  a: "1"
+---
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: []
+---
+replicaCount: 3
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: two
+spec:
+  template:
+    spec:
+      containers:
+        - name: c
+          image: nginx
+`;
+    const { resources, findings } = parseSourceManifests(text, 'app/all.yaml');
+    expect(findings).toEqual([]);
+    expect(resources.map((r) => r.id.name)).toEqual(['one', 'two']);
+    expect(resources[0]!.source!.line).toBe(2);
+    expect(resources[1]!.source!.line).toBe(15);
+    expect(resources[1]!.source!.locate!('/spec/template/spec/containers/0/image')).toBe(24);
+    // A pointer that goes past what exists lands on the deepest existing field.
+    expect(resources[1]!.source!.locate!('/spec/template/spec/containers/0/resources/limits')).toBe(23);
+  });
+
+  it('reports malformed YAML with file and line', () => {
+    const { findings } = parseSourceManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n', 'bad.yaml');
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings[0]).toMatchObject({ rule: 'yaml-error', file: 'bad.yaml', severity: 'error' });
+    expect(findings[0]!.line).toBeGreaterThanOrEqual(4);
+  });
+
+  it('reports duplicate keys', () => {
+    const { findings, resources } = parseSourceManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n', 'dup.yaml');
+    expect(resources).toEqual([]);
+    expect(findings[0]!.message).toMatch(/unique|duplicate/i);
+    expect(findings[0]!.line).toBe(5);
+  });
+
+  it('refuses an alias bomb', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)},*${String.fromCharCode(96 + i)}]`);
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bomb\ndata:\n  ${bomb.join('\n  ')}\n`;
+    const { findings, resources } = parseSourceManifests(text, 'bomb.yaml');
+    expect(resources).toEqual([]);
+    expect(findings[0]!.message).toMatch(/alias/);
+  });
+
+  it('collects ferry:ignore comments for the document they are in', () => {
+    const text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p # ferry:ignore no-latest-tag, privileged\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: q\n';
+    const { resources } = parseSourceManifests(text, 'p.yaml');
+    expect(resources[0]!.source!.ignoredRules).toEqual(['no-latest-tag', 'privileged']);
+    expect(resources[1]!.source!.ignoredRules).toBeUndefined();
+  });
+
+  it('expands kind: List', () => {
+    const text = 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: a }\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: b }\n';
+    const { resources } = parseSourceManifests(text, 'list.yaml');
+    expect(resources.map((r) => r.id.name)).toEqual(['a', 'b']);
+    expect(resources[1]!.source!.locate!('/metadata/name')).toBe(9);
+  });
+});
+
+describe('decodeManifest', () => {
+  it('refuses non-UTF-8 bytes with the line', () => {
+    const buf = Buffer.concat([Buffer.from('apiVersion: v1\nkind: ConfigMap\n'), Buffer.from([0xff, 0xfe]), Buffer.from('\n')]);
+    const r = decodeManifest(buf, 'latin.yaml');
+    expect('finding' in r && r.finding.message).toMatch(/not valid UTF-8.*line 3/);
+  });
+
+  it('refuses files over the size limit without parsing them', () => {
+    const r = decodeManifest(Buffer.alloc(20 * 1024 * 1024, 0x61), 'huge.yaml');
+    expect('finding' in r && r.finding.message).toMatch(/20\.0 MB.*up to 10 MB/);
+  });
+});
+
+describe('parseRenderedObjects', () => {
+  it('parses plain renderer output and guards aliases', () => {
+    expect(parseRenderedObjects('apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n').map((o) => o.kind)).toEqual(['A', 'B']);
+    const bomb = 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
+    expect(() => parseRenderedObjects(bomb)).toThrow(/alias/i);
+  });
+});
