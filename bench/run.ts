@@ -1,0 +1,103 @@
+/**
+ * `npm run bench`: Ferry's plan against what a team would script in CI, measured in the
+ * same run on the same machine. Prints figures and ratios; asserts nothing.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { plan } from '../src/engine.js';
+import { generateMonorepo } from './monorepo.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const PARALLEL = Math.max(2, cpus().length * 2); // the same concurrency Ferry uses
+
+function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (c: Buffer) => chunks.push(c));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? 1, out: Buffer.concat(chunks) }));
+  });
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>) {
+  let i = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = performance.now();
+  const r = await fn();
+  return [performance.now() - t, r];
+}
+
+function worktree(repo: string, sha: string, into: string) {
+  execFileSync('git', ['--git-dir', path.join(repo, '.git'), 'archive', '--format=tar', '-o', `${into}.tar`, sha]);
+  mkdirSync(into, { recursive: true });
+  execFileSync('tar', ['-xf', `${into}.tar`, '-C', into]);
+  rmSync(`${into}.tar`);
+}
+
+/** Render each overlay with kubectl kustomize at base and head, then diff -u the pair. */
+async function renderAndDiff(baseDir: string, headDir: string, overlays: string[], outDir: string) {
+  await pool(overlays, PARALLEL, async (o) => {
+    const flat = o.replace(/\//g, '_');
+    const [b, h] = [await run('kubectl', ['kustomize', path.join(baseDir, o)]), await run('kubectl', ['kustomize', path.join(headDir, o)])];
+    writeFileSync(path.join(outDir, `${flat}.base.yaml`), b.out);
+    writeFileSync(path.join(outDir, `${flat}.head.yaml`), h.out);
+    await run('diff', ['-u', path.join(outDir, `${flat}.base.yaml`), path.join(outDir, `${flat}.head.yaml`)]);
+  });
+}
+
+const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+
+async function main() {
+  const work = mkdtempSync(path.join(tmpdir(), 'ferry-bench-'));
+  try {
+    const t0 = performance.now();
+    const mono = generateMonorepo(path.join(work, 'repo'));
+    console.log(`monorepo: ${mono.overlays.length} overlays (500 apps × 2 environments), PR affects ${mono.affected.length} overlays; generated in ${fmt(performance.now() - t0)}`);
+    console.log(`concurrency for every contestant: ${PARALLEL} (${cpus().length} cores)\n`);
+
+    const baseDir = path.join(work, 'base');
+    const headDir = path.join(work, 'head');
+    worktree(mono.dir, mono.base, baseDir);
+    worktree(mono.dir, mono.head, headDir);
+    const outB = path.join(work, 'out-b');
+    const outC = path.join(work, 'out-c');
+    mkdirSync(outB);
+    mkdirSync(outC);
+
+    // (c) the floor: only the affected overlays, nothing else.
+    const [floor] = await time(() => renderAndDiff(baseDir, headDir, mono.affected, outC));
+    // (a) Ferry, cold: empty render cache, fresh process state for the repository.
+    const cacheDir = path.join(work, 'cache');
+    const [cold, p1] = await time(() => plan({ repo: mono.dir, base: mono.base, head: mono.head, cacheDir }));
+    const apps = p1.environments.reduce((n, e) => n + e.apps.length, 0);
+    // A re-plan of the same PR after one more push: unchanged inputs come from the cache.
+    const [replan, p2] = await time(() => plan({ repo: mono.dir, base: mono.base, head: mono.head2, cacheDir }));
+    const apps2 = p2.environments.reduce((n, e) => n + e.apps.length, 0);
+    // (b) the baseline a team would script: every overlay at base and head, diff -u.
+    const [baseline] = await time(() => renderAndDiff(baseDir, headDir, mono.overlays, outB));
+
+    console.log('plan of a 30-app PR in a 500-app × 2-env monorepo');
+    console.log(`  (b) baseline: kubectl kustomize every overlay ×2 + diff -u   ${fmt(baseline)}`);
+    console.log(`  (c) floor: kubectl kustomize only the ${mono.affected.length} affected ×2   ${fmt(floor)}`);
+    console.log(`  (a) ferry plan, cold cache (${apps} apps planned, ${p1.summary.changed} changes)   ${fmt(cold)}   = ${(cold / floor).toFixed(2)}× floor, ${(baseline / cold).toFixed(1)}× faster than baseline`);
+    console.log(`  (a') ferry re-plan after one more push (${apps2} apps, warm cache)   ${fmt(replan)}   = ${(replan / floor).toFixed(2)}× floor`);
+    console.log(`  peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  // Validation throughput runs in a fresh process so "cold" means cold.
+  const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
+  process.stdout.write(v.out);
+}
+
+await main();

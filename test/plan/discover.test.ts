@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { discoverApps, type TreeView } from '../../src/plan/discover.js';
+import { appInputs, touches } from '../../src/plan/inputs.js';
+import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
+
+function view(files: Record<string, string>): TreeView {
+  const dirs = new Set<string>(['']);
+  for (const f of Object.keys(files)) {
+    const parts = f.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  return {
+    files: Object.keys(files),
+    has: (p) => p in files,
+    isDir: (p) => dirs.has(p),
+    read: (p) => {
+      if (!(p in files)) throw new Error(`no ${p}`);
+      return files[p]!;
+    },
+  };
+}
+
+describe('discoverApps', () => {
+  it('finds kustomize, helm and plain apps under an environment path, not descending into them', () => {
+    const v = view({
+      'envs/prod/web/kustomization.yaml': kustomization('resources: [deploy.yaml]\n'),
+      'envs/prod/web/deploy.yaml': deployment('web'),
+      'envs/prod/web/extra/nested.yaml': deployment('nested'),
+      'envs/prod/chart/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n',
+      'envs/prod/chart/templates/d.yaml': deployment('c'),
+      'envs/prod/chart/values.yaml': 'a: 1\n',
+      'envs/prod/team/api/api.yaml': deployment('api'),
+      'envs/prod/notes/values.yaml': 'not: kubernetes\n',
+      'envs/staging/other/o.yaml': deployment('o'),
+    });
+    const apps = discoverApps({ name: 'prod', path: 'envs/prod' }, v);
+    expect(apps).toEqual([
+      { name: 'chart', path: 'envs/prod/chart', renderer: 'helm' },
+      { name: 'team/api', path: 'envs/prod/team/api', renderer: 'plain' },
+      { name: 'web', path: 'envs/prod/web', renderer: 'kustomize' },
+    ]);
+  });
+
+  it('with no path, keeps only roots: referenced bases and the folders they read are not apps', () => {
+    const files = envRepoFiles();
+    delete files['.github/ferry.yml'];
+    files['.github/workflows/ci.yml'] = 'on: push\njobs: {}\n';
+    const apps = discoverApps({ name: 'default' }, view(files));
+    expect(apps.map((a) => a.path)).toEqual(['envs/production/web', 'envs/staging/tools', 'envs/staging/web']);
+  });
+
+  it('explicit apps win over discovery', () => {
+    const apps = [{ name: 'x', path: 'x', renderer: 'plain' as const }];
+    expect(discoverApps({ name: 'e', path: 'envs', apps }, view(envRepoFiles()))).toBe(apps);
+  });
+});
+
+describe('appInputs', () => {
+  const files = {
+    ...envRepoFiles(),
+    'components/monitoring/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources: [sm.yaml]\n',
+    'components/monitoring/sm.yaml': 'x: 1\n',
+    'envs/staging/web/kustomization.yaml': kustomization(
+      'resources:\n  - ../../../base/web\ncomponents:\n  - ../../../components/monitoring\npatches:\n  - path: replicas.yaml\npatchesStrategicMerge:\n  - psm.yaml\npatchesJson6902:\n  - path: j.yaml\n    target: { kind: Deployment, name: web }\nconfigMapGenerator:\n  - name: extra\n    envs: [extra.env]\n    files: [key=data/file.txt]\nsecretGenerator:\n  - name: s\n    env: s.env\nhelmCharts:\n  - name: redis\n    valuesFile: redis-values.yaml\n',
+    ),
+    'envs/staging/web/psm.yaml': 'a: 1\n',
+  };
+  const inputs = appInputs({ name: 'web', path: 'envs/staging/web', renderer: 'kustomize' }, view(files));
+
+  it('follows resources, components, every patch form, generators and helm values', () => {
+    expect([...inputs.files].sort()).toEqual([
+      'base/web/config.properties',
+      'base/web/deployment.yaml',
+      'base/web/kustomization.yaml',
+      'base/web/service.yaml',
+      'components/monitoring/kustomization.yaml',
+      'components/monitoring/sm.yaml',
+      'envs/staging/web/data/file.txt',
+      'envs/staging/web/extra.env',
+      'envs/staging/web/j.yaml',
+      'envs/staging/web/kustomization.yaml',
+      'envs/staging/web/psm.yaml',
+      'envs/staging/web/redis-values.yaml',
+      'envs/staging/web/replicas.yaml',
+      'envs/staging/web/s.env',
+    ]);
+    expect([...inputs.dirs]).toEqual(['envs/staging/web/charts']);
+    expect(inputs.findings).toEqual([]);
+  });
+
+  it('touches: a referenced file or anything under a read folder counts; a sibling README does not', () => {
+    expect(touches(inputs, ['base/web/service.yaml'])).toBe(true);
+    expect(touches(inputs, ['envs/staging/web/charts/redis/values.yaml'])).toBe(true);
+    expect(touches(inputs, ['base/web/README.md', 'README.md', 'envs/production/web/replicas.yaml'])).toBe(false);
+  });
+
+  it('refuses references that leave the repository', () => {
+    const bad = appInputs(
+      { name: 'x', path: 'x', renderer: 'kustomize' },
+      view({ 'x/kustomization.yaml': kustomization('resources:\n  - ../../outside\npatches:\n  - path: /etc/passwd\n') }),
+    );
+    expect(bad.findings.map((f) => f.rule)).toEqual(['path-escape', 'path-escape']);
+    expect([...bad.files]).toEqual(['x/kustomization.yaml']);
+  });
+});

@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GitError, redact } from '../../src/workspace/git.js';
+import { Workspace } from '../../src/workspace/workspace.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+
+const cleanups: Array<() => void> = [];
+afterAll(() => cleanups.forEach((c) => c()));
+
+function bareRemote(): { repo: TestRepo; bare: string; first: string } {
+  const repo = new TestRepo().write({ 'a.yaml': 'a: 1\n', 'dir/b.yaml': 'b: 1\n' });
+  const first = repo.commit('one');
+  const bare = path.join(tempDir('ferry-bare-'), 'remote.git');
+  repo.git('clone', '--quiet', '--bare', repo.dir, bare);
+  repo.git('remote', 'add', 'origin', bare);
+  cleanups.push(() => repo.cleanup());
+  return { repo, bare, first };
+}
+
+describe('Workspace', () => {
+  it('mirrors a remote once and fetches only new commits afterwards', async () => {
+    const { repo, bare, first } = bareRemote();
+    const cacheDir = tempDir('ferry-cache-');
+    const ws = await Workspace.open(bare, { cacheDir });
+    await ws.fetch();
+    expect(await ws.resolve('main')).toBe(first);
+    expect(ws.gitDir.startsWith(cacheDir)).toBe(true);
+
+    repo.write({ 'a.yaml': 'a: 2\n' });
+    const second = repo.commit('two');
+    repo.git('push', '--quiet', 'origin', 'main');
+    const again = await Workspace.open(bare, { cacheDir });
+    expect(again.gitDir).toBe(ws.gitDir);
+    await again.fetch();
+    expect(await again.resolve('main')).toBe(second);
+    expect(await again.changedFiles(first, second)).toEqual(['a.yaml']);
+  });
+
+  it('materializes a commit into a private folder and removes it on dispose', async () => {
+    const { bare, first } = bareRemote();
+    const ws = await Workspace.open(bare, { cacheDir: tempDir() });
+    await ws.fetch();
+    const [t1, t2] = await Promise.all([ws.materialize(first), ws.materialize(first)]);
+    expect(t1.dir).not.toBe(t2.dir);
+    expect(readFileSync(path.join(t1.dir, 'dir/b.yaml'), 'utf8')).toBe('b: 1\n');
+    expect([...t1.index.keys()].sort()).toEqual(['a.yaml', 'dir/b.yaml']);
+    await t1.dispose();
+    expect(existsSync(t1.dir)).toBe(false);
+    expect(existsSync(path.join(t2.dir, 'a.yaml'))).toBe(true);
+    await t2.dispose();
+  });
+
+  it('uses a local checkout in place and names a missing ref', async () => {
+    const { repo } = bareRemote();
+    const ws = await Workspace.open(repo.dir, { cacheDir: tempDir() });
+    expect(ws.gitDir).toBe(path.join(repo.dir, '.git'));
+    await expect(ws.resolve('nope')).rejects.toThrow(/ref "nope" does not exist/);
+    await expect(ws.resolve('--output=/tmp/x')).rejects.toBeInstanceOf(GitError);
+  });
+
+  it('sends the auth header to the server, never in an error message', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      res.statusCode = 500;
+      res.end('nope');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const ws = await Workspace.open(`http://127.0.0.1:${port}/owner/repo.git`, {
+        cacheDir: tempDir(),
+        auth: { extraHeader: 'Authorization: Basic c2VjcmV0LXRva2Vu' },
+      });
+      const err = await ws.fetch().then(() => null, (e: Error) => e);
+      expect(seen).toContain('Basic c2VjcmV0LXRva2Vu');
+      expect(err).toBeInstanceOf(GitError);
+      expect(err!.message).toMatch(/git fetch failed/);
+      expect(err!.message).not.toContain('c2VjcmV0LXRva2Vu');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('redacts credentials in URLs and headers', () => {
+    expect(redact('fatal: unable to access https://x-access-token:ghs_abc@github.com/o/r.git')).toBe(
+      'fatal: unable to access https://***@github.com/o/r.git',
+    );
+    expect(redact('Authorization: Bearer ghs_abc')).toBe('Authorization: ***');
+  });
+});
