@@ -64,8 +64,15 @@ interface Side {
 function sideOf(tree: Tree): Side {
   const reader = treeReader(tree.dir, tree.index);
   const sources = new Map<string, Resource[]>();
-  const view: TreeView = { files: tree.index.keys(), has: reader.has, isDir: reader.isDir, read: reader.read };
-  Object.defineProperty(view, 'files', { get: () => tree.index.keys() });
+  const view: TreeView = {
+    // A fresh iterator per use: discovery and input collection each walk the listing.
+    get files() {
+      return tree.index.keys();
+    },
+    has: reader.has,
+    isDir: reader.isDir,
+    read: reader.read,
+  };
   const files: TreeFiles = {
     root: tree.dir,
     has: reader.has,

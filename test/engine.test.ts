@@ -53,7 +53,7 @@ describe('affected apps', () => {
       expect(app.status).toBe('rendered');
       expect(app.changes).toHaveLength(1);
       expect(app.changes[0]).toMatchObject({ action: 'changed', kind: 'Deployment', name: 'web', namespace: env.name });
-      expect(app.changes[0]!.diff).toContain('+          image: nginx:1.27.1');
+      expect(app.changes[0]!.diff).toContain('+        - image: nginx:1.27.1');
     }
     expect(plan.summary).toEqual({ added: 0, changed: 2, removed: 0, errors: 0, warnings: 0 });
   });
@@ -79,8 +79,8 @@ describe('affected apps', () => {
     const cm = changes.find((c) => c.kind === 'ConfigMap')!;
     expect(cm.action).toBe('changed');
     expect(cm.name).toMatch(/^web-config-[a-z0-9]{10}$/);
-    expect(cm.diff).toContain('+  config.properties: |');
-    expect(cm.diff).toContain('color=green');
+    expect(cm.diff).toContain('-    color=blue\n+    color=green');
+    expect(cm.diff).toMatch(/^--- a\/ConfigMap\/staging\/web-config-\w{10}\n\+\+\+ b\/ConfigMap\/staging\/web-config-\w{10}$/m);
     // The Deployment references the new name, so it changes too; nothing is added or removed.
     expect(changes.map((c) => c.action)).toEqual(['changed']);
     expect(plan.summary.added + plan.summary.removed).toBe(0);

@@ -34,24 +34,29 @@ function label(id: ResourceId): string {
   return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
 }
 
-export function unifiedDiff(id: ResourceId, before: string, after: string): string | null {
-  const name = label(id);
-  const patch = createTwoFilesPatch(`a/${name}`, `b/${name}`, before, after, '', '', {
+export function unifiedDiff(beforeId: ResourceId, afterId: ResourceId, before: string, after: string): string | null {
+  const patch = createTwoFilesPatch(`a/${label(beforeId)}`, `b/${label(afterId)}`, before, after, '', '', {
     context: 3,
     maxEditLength: MAX_EDIT_LENGTH,
     timeout: DIFF_TIMEOUT_MS,
   });
   if (patch === undefined) return null;
-  // The two header lines (`Index:`/`=====`) jsdiff adds carry nothing a reviewer needs.
-  return patch.replace(/^Index: .*\n=+\n/, '');
+  // jsdiff's `=====` separator and the tab after each file name carry nothing for a reader.
+  return patch.replace(/^(Index: .*\n)?=+\n/, '').replace(/^(---|\+\+\+) (.*)\t$/gm, '$1 $2');
 }
 
-function change(action: ResourceChange['action'], id: ResourceId, before: Record<string, unknown> | undefined, after: Record<string, unknown> | undefined): ResourceChange | null {
+function change(
+  action: ResourceChange['action'],
+  id: ResourceId,
+  before: Record<string, unknown> | undefined,
+  after: Record<string, unknown> | undefined,
+  beforeId: ResourceId = id,
+): ResourceChange | null {
   const [mb, ma] = maskPair(before, after);
   const b = mb ? toYaml(mb) : '';
   const a = ma ? toYaml(ma) : '';
   if (action === 'changed' && a === b) return null;
-  const diff = unifiedDiff(id, b, a);
+  const diff = unifiedDiff(beforeId, id, b, a);
   const out: ResourceChange = {
     action,
     apiVersion: id.apiVersion,
@@ -105,7 +110,7 @@ export function diffResources(base: Resource[], head: Resource[]): ResourceChang
   for (const h of unmatchedHead) {
     const uk = unhashedKey(h.id);
     const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
-    const c = prev ? change('changed', h.id, prev.object, h.object) : change('added', h.id, undefined, h.object);
+    const c = prev ? change('changed', h.id, prev.object, h.object, prev.id) : change('added', h.id, undefined, h.object);
     if (c) changes.push(c);
   }
   for (const rest of unmatchedBase.values()) {

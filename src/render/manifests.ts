@@ -127,13 +127,15 @@ export function parseSourceManifests(text: string, file: string): ParsedManifest
   }
   if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed];
   let prevEnd = 0;
+  // Errors at end of input are reported on the line after the last; point at the last.
+  const lastLine = Math.max(1, lc.linePos(Math.max(0, text.replace(/\n+$/, '').length - 1)).line);
   for (const doc of docs) {
     const docEnd = doc.range?.[2] ?? text.length;
     const docText = text.slice(prevEnd, docEnd);
     prevEnd = docEnd;
     if (doc.errors.length) {
       for (const e of doc.errors.slice(0, 3)) {
-        const line = e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line;
+        const line = Math.min(lastLine, e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line);
         findings.push(yamlFinding(file, line, `invalid YAML: ${e.message.split('\n')[0]}`));
       }
       continue;

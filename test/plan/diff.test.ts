@@ -42,6 +42,7 @@ describe('diffResources', () => {
     expect(changes[0]!.action).toBe('changed');
     expect(changes[0]!.name).toBe('web-config-8g5m2bk9tc');
     expect(changes[0]!.diff).toContain('+  color: red');
+    expect(changes[0]!.diff).toMatch(/^--- a\/ConfigMap\/app\/web-config-72c7hgh6hd\n\+\+\+ b\/ConfigMap\/app\/web-config-8g5m2bk9tc$/m);
   });
 
   it('does not pair ordinary names that merely look hashed across kinds', () => {

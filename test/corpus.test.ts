@@ -1,0 +1,80 @@
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
+import type { Plan } from '../src/types.js';
+import { CORPUS, HAS_CORPUS, TEST_HELM } from './helpers/bin.js';
+import { TestRepo, tempDir } from './helpers/gitrepo.js';
+
+/**
+ * Real-world manifests from ../shared/corpus, copied into a throwaway git repository at
+ * test time (never into this project) and planned with no ferry.yml at all.
+ */
+describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
+  let repo: TestRepo;
+  let base: string;
+  const cacheDir = tempDir('ferry-cache-');
+
+  beforeAll(() => {
+    repo = new TestRepo();
+    cpSync(path.join(CORPUS, 'podinfo'), path.join(repo.dir, 'podinfo'), { recursive: true });
+    cpSync(path.join(CORPUS, 'flux2-kustomize-helm-example'), path.join(repo.dir, 'flux'), { recursive: true });
+    base = repo.commit('corpus');
+  });
+  afterAll(() => repo.cleanup());
+
+  async function run(args: string[]): Promise<{ code: number; plan: Plan }> {
+    let out = '';
+    let err = '';
+    const code = await main([...args, '--repo', repo.dir, '--format', 'json', '--cache-dir', cacheDir], { out: (s) => (out += s), err: (s) => (err += s) });
+    if (code === 2) throw new Error(err);
+    return { code, plan: JSON.parse(out) as Plan };
+  }
+
+  it('discovers the podinfo overlays and Flux apps as roots and validates them', async () => {
+    const { plan } = await run(['validate', '--ref', base]);
+    const apps = plan.environments[0]!.apps;
+    const paths = apps.map((a) => a.path);
+    for (const p of ['podinfo/deploy/overlays/dev', 'podinfo/deploy/overlays/staging', 'podinfo/deploy/overlays/production', 'podinfo/kustomize', 'flux/apps/staging', 'flux/apps/production']) {
+      expect(paths).toContain(p);
+    }
+    // Bases are included by overlays, so they are not apps of their own.
+    expect(paths.filter((p) => p.startsWith('podinfo/deploy/bases'))).toEqual([]);
+    const prod = apps.find((a) => a.path === 'podinfo/deploy/overlays/production')!;
+    expect(prod.status).toBe('rendered');
+    expect(prod.findings.filter((f) => f.rule === 'schema' || f.rule === 'unknown-field')).toEqual([]);
+    // Flux's HelmRelease has no CRD in the repository: a warning, not an error.
+    const flux = apps.find((a) => a.path === 'flux/apps/staging')!;
+    expect(flux.findings.some((f) => f.rule === 'unknown-kind' && f.resource?.startsWith('HelmRelease/'))).toBe(true);
+  });
+
+  it('a change to a shared podinfo base fans out to every overlay that includes it', async () => {
+    repo.git('checkout', '--quiet', '-B', 'bump', base);
+    const file = path.join(repo.dir, 'podinfo/deploy/bases/backend/deployment.yaml');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const text = readFileSync(file, 'utf8');
+    const bumped = text.replace(/(image: \S+?):([\w.]+)/, '$1:9.9.9');
+    expect(bumped).not.toBe(text);
+    writeFileSync(file, bumped);
+    const head = repo.commit('bump backend');
+    const { code, plan } = await run(['plan', '--base', base, '--head', head]);
+    expect(code).toBe(0);
+    const changed = plan.environments[0]!.apps.map((a) => a.path);
+    expect(changed).toEqual(expect.arrayContaining(['podinfo/deploy/overlays/dev', 'podinfo/deploy/overlays/staging', 'podinfo/deploy/overlays/production']));
+    expect(changed).not.toContain('podinfo/kustomize');
+    for (const app of plan.environments[0]!.apps.filter((a) => a.path.startsWith('podinfo/deploy/overlays'))) {
+      expect(app.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(['changed Deployment/backend']);
+      expect(app.changes[0]!.diff).toContain(':9.9.9');
+    }
+  });
+
+  it('renders the podinfo Helm chart with its production values', async () => {
+    const cfg = path.join(tempDir(), 'ferry.yml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(cfg, `environments:\n  - name: production\n    apps:\n      - name: podinfo\n        path: podinfo/charts/podinfo\n        renderer: helm\n        helm: { releaseName: podinfo, namespace: prod, valuesFiles: [values.yaml, values-prod.yaml] }\nrender:\n  helm: ${TEST_HELM}\n`);
+    const { plan } = await run(['validate', '--ref', base, '--config', cfg]);
+    const app = plan.environments[0]!.apps[0]!;
+    expect(app.status).toBe('rendered');
+    expect(app.findings.filter((f) => f.severity === 'error' && f.rule !== 'no-latest-tag')).toEqual([]);
+  });
+});
