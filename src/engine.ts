@@ -1,19 +1,18 @@
-import { readlinkSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import path from 'node:path';
 import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
 import type { FerryConfig } from './config/types.js';
-import { discoverApps, type TreeView } from './plan/discover.js';
+import { discoverApps } from './plan/discover.js';
 import { diffResources } from './plan/diff.js';
-import { appInputs, inputFingerprint, plainFiles, touches } from './plan/inputs.js';
+import { appInputs, touches } from './plan/inputs.js';
+import { renderApp, type RenderContext } from './plan/render-app.js';
+import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
-import { treeReader, type AppInputs } from './render/kustomization.js';
-import { decodeManifest, parseSourceManifests } from './render/manifests.js';
-import { renderPlain, renderRaw, resourcesFromRender, type TreeFiles } from './render/render.js';
-import { detectTools, type RenderTools } from './render/tools.js';
-import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, Resource } from './types.js';
-import { findCrdsInTree, validateResources, type CrdSchemas } from './validate/index.js';
+import { detectTools } from './render/tools.js';
+import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.js';
+import { findCrdsInTree, type CrdSchemas } from './validate/index.js';
+import { validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 
@@ -55,72 +54,6 @@ function renderCacheFor(dir: string): RenderCache {
   return c;
 }
 
-interface Side {
-  tree: Tree;
-  view: TreeView;
-  files: TreeFiles;
-}
-
-function sideOf(tree: Tree): Side {
-  const reader = treeReader(tree.dir, tree.index);
-  const sources = new Map<string, Resource[]>();
-  const view: TreeView = {
-    // A fresh iterator per use: discovery and input collection each walk the listing.
-    get files() {
-      return tree.index.keys();
-    },
-    has: reader.has,
-    isDir: reader.isDir,
-    read: reader.read,
-  };
-  const files: TreeFiles = {
-    root: tree.dir,
-    has: reader.has,
-    source(file) {
-      let r = sources.get(file);
-      if (!r) {
-        try {
-          const decoded = decodeManifest(Buffer.from(reader.read(file), 'utf8'), file);
-          r = 'text' in decoded ? parseSourceManifests(decoded.text, file).resources : [];
-        } catch {
-          r = [];
-        }
-        sources.set(file, r);
-      }
-      return r;
-    },
-  };
-  return { tree, view, files };
-}
-
-/**
- * Symlinks that leave the repository are removed from the private tree before anything
- * renders, so no tool can read through them; each is reported.
- */
-function removeEscapingSymlinks(tree: Tree): Finding[] {
-  const findings: Finding[] = [];
-  for (const [file, entry] of tree.index) {
-    if (entry.mode !== '120000') continue;
-    const abs = path.join(tree.dir, file);
-    let target: string;
-    try {
-      target = readlinkSync(abs);
-    } catch {
-      continue;
-    }
-    const resolved = path.resolve(path.dirname(abs), target);
-    if (resolved !== tree.dir && !resolved.startsWith(tree.dir + path.sep)) {
-      rmSync(abs, { force: true });
-      tree.index.delete(file);
-      findings.push({
-        severity: 'error', rule: 'path-escape', file, line: null, resource: null,
-        message: `symlink points outside the repository (${target}); Ferry does not follow it`,
-      });
-    }
-  }
-  return findings;
-}
-
 async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: FerryConfig; file: string | null }> {
   if (req.config) return { config: req.config, file: null };
   let file: string | null;
@@ -135,7 +68,7 @@ async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: Ferry
   } else {
     file = findConfigFile((p) => base.view.has(p));
     if (!file) return { config: implicitConfig(), file: null };
-    buf = await readFile(path.join(base.tree.dir, file));
+    buf = base.tree.read(file);
   }
   const parsed = parseConfigBuffer(buf, file);
   if (!parsed.ok) {
@@ -158,41 +91,6 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
-}
-
-interface RenderContext {
-  tools: RenderTools;
-  cache: RenderCache;
-}
-
-async function renderApp(
-  app: AppSpec,
-  side: Side,
-  inputs: AppInputs,
-  ctx: RenderContext,
-): Promise<{ resources: Resource[]; findings: Finding[]; status: AppPlan['status'] }> {
-  const pre = inputs.findings;
-  if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
-  if (app.renderer === 'plain') {
-    const r = await renderPlain(app, side.files, plainFiles(app, side.view));
-    return { ...r, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
-  }
-  const key = RenderCache.key([
-    'v1', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
-    ...inputFingerprint(inputs, side.tree.index),
-  ]);
-  let text = await ctx.cache.get(key);
-  if (text === null) {
-    const raw = await renderRaw(app, side.files, ctx.tools);
-    if (!raw.ok) {
-      const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');
-      return { resources: [], findings: [...pre, ...raw.findings], status: skipped ? 'skipped' : 'error' };
-    }
-    await ctx.cache.put(key, raw);
-    text = raw.text;
-  }
-  const r = resourcesFromRender(app, text, side.files);
-  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };
 }
 
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
@@ -247,10 +145,10 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
 
   const trees: Tree[] = [];
   try {
-    const [baseTree, headTree] = await Promise.all([ws.materialize(baseSha), ws.materialize(headSha)]);
+    const [baseTree, headTree] = await Promise.all([ws.openTree(baseSha), ws.openTree(headSha)]);
     trees.push(baseTree, headTree);
-    const planFindings = [...removeEscapingSymlinks(headTree)];
-    removeEscapingSymlinks(baseTree);
+    await Promise.all([baseTree.preload(discoveryReads(baseTree.index)), headTree.preload(discoveryReads(headTree.index))]);
+    const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
 
@@ -258,7 +156,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
-      const next = parseConfigBuffer(await readFile(path.join(head.tree.dir, configFile)), configFile);
+      const next = parseConfigBuffer(head.tree.read(configFile), configFile);
       if (!next.ok) planFindings.push(...next.findings);
     }
 

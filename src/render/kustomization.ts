@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Finding } from '../types.js';
@@ -88,6 +87,28 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
   return { paths, files, chartHome };
 }
 
+type Refs = ReturnType<typeof kustomizationRefs>;
+const refsMemo = new Map<string, Refs | string>();
+
+/**
+ * A monorepo's overlays share a few bases; each kustomization text is parsed once per
+ * process, not once per app that reaches it. Returns the error message on bad YAML.
+ */
+function parsedRefs(text: string): Refs | string {
+  let r = refsMemo.get(text);
+  if (r === undefined) {
+    try {
+      const parsed: unknown = parse(text, { maxAliasCount: 100 });
+      r = kustomizationRefs(parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {});
+    } catch (err) {
+      r = (err as Error).message.split('\n')[0] ?? 'invalid YAML';
+    }
+    if (refsMemo.size > 20_000) refsMemo.clear();
+    refsMemo.set(text, r);
+  }
+  return r;
+}
+
 /**
  * Walks an app's kustomization and everything it references, recursively. `has`
  * answers whether a repository path is a file; `read` returns a file's text.
@@ -111,18 +132,11 @@ export function collectKustomizeInputs(
     }
     into.kustomizations.add(dir);
     into.files.add(kfile);
-    let doc: Record<string, unknown>;
-    try {
-      const parsed: unknown = parse(read(kfile), { maxAliasCount: 100 });
-      doc = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-    } catch (err) {
-      into.findings.push({
-        severity: 'error', rule: 'yaml-error', file: kfile, line: null, resource: null,
-        message: `cannot parse kustomization: ${(err as Error).message.split('\n')[0]}`,
-      });
+    const refs = parsedRefs(read(kfile));
+    if (typeof refs === 'string') {
+      into.findings.push({ severity: 'error', rule: 'yaml-error', file: kfile, line: null, resource: null, message: `cannot parse kustomization: ${refs}` });
       return;
     }
-    const refs = kustomizationRefs(doc);
     const escape = (ref: string) =>
       into.findings.push({
         severity: 'error', rule: 'path-escape', file: kfile, line: null, resource: null,
@@ -150,8 +164,8 @@ export function collectKustomizeInputs(
   return into;
 }
 
-/** Filesystem-backed accessors for a materialized tree. */
-export function treeReader(root: string, index: Map<string, unknown>) {
+/** Path accessors over a tree listing; `read` supplies file contents. */
+export function treeReader(index: Map<string, unknown>, read: (p: string) => string) {
   const dirs = new Set<string>();
   for (const p of index.keys()) {
     let d = path.posix.dirname(p);
@@ -164,7 +178,7 @@ export function treeReader(root: string, index: Map<string, unknown>) {
   return {
     has: (p: string) => index.has(p),
     isDir: (p: string) => dirs.has(p),
-    read: (p: string) => readFileSync(path.join(root, p), 'utf8'),
+    read,
     dirs,
   };
 }

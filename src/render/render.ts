@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AppSpec, Finding, Resource } from '../types.js';
@@ -11,9 +11,11 @@ import type { RenderTools } from './tools.js';
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
 
 export interface TreeFiles {
-  /** Absolute folder of the materialized tree. */
+  /** Absolute folder where materialized files are written. */
   root: string;
   has(p: string): boolean;
+  /** A file's bytes, following symlinks that stay inside the repository. */
+  readFile(p: string): { data: Buffer } | { finding: Finding };
   /** Parsed source manifests, cached per tree: used to trace rendered resources to lines. */
   source(file: string): Resource[];
 }
@@ -46,7 +48,10 @@ async function enableOriginAnnotations(root: string, kfile: string): Promise<voi
   const list = Array.isArray((current as { toJSON?: () => unknown } | undefined)?.toJSON?.()) ? ((current as { toJSON: () => string[] }).toJSON()) : [];
   if (list.includes('originAnnotations')) return;
   doc.set('buildMetadata', [...list, 'originAnnotations']);
-  await writeFile(abs, doc.toString());
+  // Another app's render may be reading this file right now: replace it atomically.
+  const tmp = `${abs}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, doc.toString());
+  await rename(tmp, abs);
 }
 
 export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools): Promise<RawRender> {
@@ -134,7 +139,7 @@ export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles):
     return { resources: [], findings: [renderError(app, `cannot parse ${app.renderer} output: ${(err as Error).message.split('\n')[0]}`)] };
   }
   const resources: Resource[] = [];
-  if (app.renderer === 'helm') return helmResources(app, raw, tree);
+  if (app.renderer === 'helm') return helmResources(app, raw);
   for (const obj of objects) {
     if (isToolConfig(obj)) continue;
     const origin = stripOrigin(obj);
@@ -151,7 +156,7 @@ export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles):
   return { resources, findings: [] };
 }
 
-function helmResources(app: AppSpec, raw: string, tree: TreeFiles): { resources: Resource[]; findings: Finding[] } {
+function helmResources(app: AppSpec, raw: string): { resources: Resource[]; findings: Finding[] } {
   const resources: Resource[] = [];
   const findings: Finding[] = [];
   for (const chunk of raw.split(/^---\s*$/m)) {
@@ -170,17 +175,20 @@ function helmResources(app: AppSpec, raw: string, tree: TreeFiles): { resources:
       resources.push({ id, object: obj, source: { file, line: null } });
     }
   }
-  void tree;
   return { resources, findings };
 }
 
-/** A plain app: the YAML files directly in its folder, parsed with line numbers. */
-export async function renderPlain(app: AppSpec, tree: TreeFiles, files: string[]): Promise<{ resources: Resource[]; findings: Finding[] }> {
+/** A plain app: the YAML files directly in its folder, parsed with line numbers; no subprocess, nothing on disk. */
+export function renderPlain(tree: TreeFiles, files: string[]): { resources: Resource[]; findings: Finding[] } {
   const resources: Resource[] = [];
   const findings: Finding[] = [];
-  for (const file of files.sort()) {
-    const buf = await readFile(path.join(tree.root, file));
-    const decoded = decodeManifest(buf, file);
+  for (const file of [...files].sort()) {
+    const read = tree.readFile(file);
+    if ('finding' in read) {
+      findings.push(read.finding);
+      continue;
+    }
+    const decoded = decodeManifest(read.data, file);
     if ('finding' in decoded) {
       findings.push(decoded.finding);
       continue;

@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { minimalEnv } from '../util/exec.js';
+import { readBlobs } from './blobs.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
 
 export interface TreeEntry {
@@ -15,11 +16,25 @@ export interface TreeEntry {
 /** Every blob of a commit: repository-relative path → mode and object id. */
 export type TreeIndex = Map<string, TreeEntry>;
 
+/**
+ * One commit, read lazily from git objects. Files are written to the private folder
+ * `dir` only when a renderer needs them on disk: writing a whole monorepo costs seconds,
+ * reading its blobs a fraction of that.
+ */
 export interface Tree {
   sha: string;
-  /** A private directory holding the commit's files; removed by dispose(). */
+  /** A private directory; only materialized paths exist in it. Removed by dispose(). */
   dir: string;
   index: TreeIndex;
+  /** Loads blobs into memory in one batch so later read() calls are cheap. */
+  preload(paths: Iterable<string>): Promise<void>;
+  /** A file's content (preloaded, or read from git on demand). */
+  read(path: string): Buffer;
+  /**
+   * Writes these files into `dir`. Symlinks are recreated only when they stay inside the
+   * repository; the escaping ones are returned so they can be reported.
+   */
+  materialize(paths: Iterable<string>): Promise<{ escapingSymlinks: Array<{ path: string; target: string }> }>;
   dispose(): Promise<void>;
 }
 
@@ -56,7 +71,7 @@ export class Workspace {
   ) {}
 
   static async open(source: string, opts: WorkspaceOptions): Promise<Workspace> {
-    if (isRemote(source) || source.endsWith('.git') && !existsSync(path.join(source, '.git'))) {
+    if (isRemote(source) || (source.endsWith('.git') && !existsSync(path.join(source, '.git')))) {
       // Local bare repositories are treated like remotes too: the bot sees them as clone URLs.
       const key = createHash('sha256').update(source).digest('hex').slice(0, 16);
       const gitDir = path.join(opts.cacheDir, 'mirrors', `${key}.git`);
@@ -127,49 +142,75 @@ export class Workspace {
     return index;
   }
 
-  async readBlob(oid: string): Promise<Buffer> {
-    return (await git(this.gitDir, ['cat-file', 'blob', oid])).stdout;
-  }
-
-  /** Writes the commit's files into a fresh private directory. */
-  async materialize(sha: string, tmpRoot = tmpdir()): Promise<Tree> {
+  /** Opens a commit as a lazily read tree with its own private folder. */
+  async openTree(sha: string, tmpRoot = tmpdir()): Promise<Tree> {
     const index = await this.listTree(sha);
     const dir = await mkdtemp(path.join(tmpRoot, 'ferry-tree-'));
-    try {
-      await extractArchive(this.gitDir, sha, dir);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return { sha, dir, index, dispose: () => rm(dir, { recursive: true, force: true }) };
+    return new LazyTree(this.gitDir, sha, dir, index);
   }
 }
 
-function extractArchive(gitDir: string, sha: string, dir: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const env = minimalEnv({ GIT_CONFIG_NOSYSTEM: '1' });
-    const archive = spawn('git', ['--git-dir', gitDir, 'archive', '--format=tar', sha], { env });
-    const tar = spawn('tar', ['-x', '--no-same-owner', '--no-same-permissions', '-C', dir], { env });
-    let err = '';
-    archive.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    tar.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    archive.stdout.pipe(tar.stdin);
-    let pending = 2;
-    let failed = false;
-    const done = (code: number | null) => {
-      if (code !== 0) failed = true;
-      if (--pending === 0) {
-        if (failed) reject(new GitError(`could not materialize ${sha.slice(0, 12)}: ${err.trim()}`));
-        else resolve();
-      }
-    };
-    archive.on('close', done);
-    tar.on('close', done);
-    archive.on('error', () => done(1));
-    tar.on('error', () => done(1));
-  });
-}
+class LazyTree implements Tree {
+  private readonly blobs = new Map<string, Buffer>();
+  private readonly written = new Map<string, Promise<{ path: string; target: string } | null>>();
 
-export async function isDirectory(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isDirectory(), () => false);
+  constructor(
+    private readonly gitDir: string,
+    readonly sha: string,
+    readonly dir: string,
+    readonly index: TreeIndex,
+  ) {}
+
+  async preload(paths: Iterable<string>): Promise<void> {
+    const oids: string[] = [];
+    for (const p of paths) {
+      const e = this.index.get(p);
+      if (e && !this.blobs.has(e.oid)) oids.push(e.oid);
+    }
+    for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.blobs.set(oid, data);
+  }
+
+  read(p: string): Buffer {
+    const e = this.index.get(p);
+    if (!e) throw new GitError(`${p} does not exist at ${this.sha.slice(0, 12)}`);
+    let data = this.blobs.get(e.oid);
+    if (!data) {
+      data = execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', 'blob', e.oid], { env: minimalEnv(), maxBuffer: 1 << 30 });
+      this.blobs.set(e.oid, data);
+    }
+    return data;
+  }
+
+  async materialize(paths: Iterable<string>) {
+    const todo: string[] = [];
+    for (const p of paths) if (this.index.has(p) && !this.written.has(p)) todo.push(p);
+    await this.preload(todo);
+    for (const p of todo) this.written.set(p, this.writeOne(p));
+    const escaping: Array<{ path: string; target: string }> = [];
+    for (const p of todo) {
+      const r = await this.written.get(p);
+      if (r) escaping.push(r);
+    }
+    return { escapingSymlinks: escaping };
+  }
+
+  private async writeOne(p: string): Promise<{ path: string; target: string } | null> {
+    const abs = path.join(this.dir, p);
+    await mkdir(path.dirname(abs), { recursive: true });
+    const entry = this.index.get(p)!;
+    const data = this.read(p);
+    if (entry.mode === '120000') {
+      const target = data.toString('utf8');
+      const resolved = path.resolve(path.dirname(abs), target);
+      if (resolved !== this.dir && !resolved.startsWith(this.dir + path.sep)) return { path: p, target };
+      await symlink(target, abs);
+      return null;
+    }
+    await writeFile(abs, data);
+    return null;
+  }
+
+  dispose(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -39,18 +39,36 @@ describe('Workspace', () => {
     expect(await again.changedFiles(first, second)).toEqual(['a.yaml']);
   });
 
-  it('materializes a commit into a private folder and removes it on dispose', async () => {
+  it('reads a commit lazily and writes only the files asked for into a private folder', async () => {
     const { bare, first } = bareRemote();
     const ws = await Workspace.open(bare, { cacheDir: tempDir() });
     await ws.fetch();
-    const [t1, t2] = await Promise.all([ws.materialize(first), ws.materialize(first)]);
+    const [t1, t2] = await Promise.all([ws.openTree(first), ws.openTree(first)]);
     expect(t1.dir).not.toBe(t2.dir);
-    expect(readFileSync(path.join(t1.dir, 'dir/b.yaml'), 'utf8')).toBe('b: 1\n');
     expect([...t1.index.keys()].sort()).toEqual(['a.yaml', 'dir/b.yaml']);
+    expect(t1.read('dir/b.yaml').toString()).toBe('b: 1\n');
+    await t1.materialize(['dir/b.yaml']);
+    expect(readFileSync(path.join(t1.dir, 'dir/b.yaml'), 'utf8')).toBe('b: 1\n');
+    expect(existsSync(path.join(t1.dir, 'a.yaml'))).toBe(false);
     await t1.dispose();
     expect(existsSync(t1.dir)).toBe(false);
-    expect(existsSync(path.join(t2.dir, 'a.yaml'))).toBe(true);
     await t2.dispose();
+  });
+
+  it('recreates symlinks inside the repository and refuses ones that leave it', async () => {
+    const repo = new TestRepo().write({ 'real.yaml': 'x: 1\n' });
+    cleanups.push(() => repo.cleanup());
+    symlinkSync('real.yaml', path.join(repo.dir, 'inside.yaml'));
+    symlinkSync('/etc/passwd', path.join(repo.dir, 'outside.yaml'));
+    symlinkSync('../../../../../etc', path.join(repo.dir, 'up'));
+    const sha = repo.commit('links');
+    const ws = await Workspace.open(repo.dir, { cacheDir: tempDir() });
+    const tree = await ws.openTree(sha);
+    const { escapingSymlinks } = await tree.materialize(['real.yaml', 'inside.yaml', 'outside.yaml', 'up']);
+    expect(escapingSymlinks.map((e) => e.path).sort()).toEqual(['outside.yaml', 'up']);
+    expect(readFileSync(path.join(tree.dir, 'inside.yaml'), 'utf8')).toBe('x: 1\n');
+    expect(existsSync(path.join(tree.dir, 'outside.yaml'))).toBe(false);
+    await tree.dispose();
   });
 
   it('uses a local checkout in place and names a missing ref', async () => {

@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { RenderCache } from '../render/cache.js';
+import type { AppInputs } from '../render/kustomization.js';
+import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js';
+import type { RenderTools } from '../render/tools.js';
+import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
+import { plainFiles } from './inputs.js';
+import { escapeFinding, type Side } from './side.js';
+
+export interface RenderContext {
+  tools: RenderTools;
+  cache: RenderCache;
+}
+
+export interface RenderedApp {
+  resources: Resource[];
+  findings: Finding[];
+  status: AppPlan['status'];
+}
+
+/**
+ * The files written to disk for a renderer: every input, plus everything directly in
+ * each kustomization folder it reaches, so a reference Ferry does not model still
+ * resolves. The render cache key covers exactly this set.
+ */
+export function renderFileSet(inputs: AppInputs, index: Map<string, unknown>): string[] {
+  const set = new Set<string>();
+  for (const f of inputs.files) if (index.has(f)) set.add(f);
+  const dirs = [...inputs.dirs];
+  for (const p of index.keys()) {
+    const dir = path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p);
+    if (inputs.kustomizations.has(dir) || dirs.some((d) => d === '' || p.startsWith(d + '/'))) set.add(p);
+  }
+  return [...set].sort();
+}
+
+/** Renders one app on one side: plain apps straight from git objects, the others through their tool (cached). */
+export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
+  const pre = inputs.findings;
+  if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
+  if (app.renderer === 'plain') {
+    const r = renderPlain(side.files, plainFiles(app, side.view));
+    return { ...r, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
+  }
+  const fileSet = renderFileSet(inputs, side.tree.index);
+  const key = RenderCache.key([
+    'v1', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
+    ...fileSet.map((f) => `${f}:${side.tree.index.get(f)!.oid}`),
+  ]);
+  let text = await ctx.cache.get(key);
+  if (text === null) {
+    const { escapingSymlinks } = await side.tree.materialize(fileSet);
+    if (escapingSymlinks.length) {
+      return { resources: [], findings: [...pre, ...escapingSymlinks.map((s) => escapeFinding(s.path, s.target))], status: 'error' };
+    }
+    const raw = await renderRaw(app, side.files, ctx.tools);
+    if (!raw.ok) {
+      const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');
+      return { resources: [], findings: [...pre, ...raw.findings], status: skipped ? 'skipped' : 'error' };
+    }
+    await ctx.cache.put(key, raw);
+    text = raw.text;
+  }
+  const r = resourcesFromRender(app, text, side.files);
+  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };
+}

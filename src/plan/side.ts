@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { KUSTOMIZATION_FILES, treeReader } from '../render/kustomization.js';
+import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
+import type { TreeFiles } from '../render/render.js';
+import type { Finding, Resource } from '../types.js';
+import type { Tree } from '../workspace/workspace.js';
+import type { TreeView } from './discover.js';
+
+/** One side of a plan (base or head): the commit's tree seen by discovery and by renderers. */
+export interface Side {
+  tree: Tree;
+  view: TreeView;
+  files: TreeFiles;
+}
+
+const MAX_SYMLINK_HOPS = 8;
+
+function escapeFinding(file: string, target: string): Finding {
+  return {
+    severity: 'error', rule: 'path-escape', file, line: null, resource: null,
+    message: `symlink points outside the repository (${target}); Ferry does not follow it`,
+  };
+}
+
+export function sideOf(tree: Tree): Side {
+  const text = (p: string) => tree.read(p).toString('utf8');
+  const reader = treeReader(tree.index, text);
+  const sources = new Map<string, Resource[]>();
+  const view: TreeView = {
+    // A fresh iterator per use: discovery and input collection each walk the listing.
+    get files() {
+      return tree.index.keys();
+    },
+    has: reader.has,
+    isDir: reader.isDir,
+    read: text,
+  };
+  const readFile = (file: string): { data: Buffer } | { finding: Finding } => {
+    let p = file;
+    for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
+      const entry = tree.index.get(p);
+      if (!entry) break;
+      if (entry.mode !== '120000') return { data: tree.read(p) };
+      const target = tree.read(p).toString('utf8');
+      const next = path.posix.normalize(path.posix.join(path.posix.dirname(p), target));
+      if (path.posix.isAbsolute(target) || next === '..' || next.startsWith('../')) return { finding: escapeFinding(file, target) };
+      p = next;
+    }
+    return {
+      finding: { severity: 'error', rule: 'yaml-error', file, line: null, resource: null, message: 'cannot read file (dangling or looping symlink)' },
+    };
+  };
+  const files: TreeFiles = {
+    root: tree.dir,
+    has: reader.has,
+    readFile,
+    source(file) {
+      let r = sources.get(file);
+      if (!r) {
+        const read = readFile(file);
+        const decoded = 'data' in read ? decodeManifest(read.data, file) : null;
+        r = decoded && 'text' in decoded ? parseSourceManifests(decoded.text, file).resources : [];
+        sources.set(file, r);
+      }
+      return r;
+    },
+  };
+  return { tree, view, files };
+}
+
+export { escapeFinding };
+
+/** Blobs discovery and input collection read: kustomizations, and YAML outside app folders. */
+export function discoveryReads(index: Map<string, unknown>): string[] {
+  const appDirs = new Set<string>();
+  for (const p of index.keys()) {
+    const base = path.posix.basename(p);
+    if (KUSTOMIZATION_FILES.includes(base) || base === 'Chart.yaml') appDirs.add(path.posix.dirname(p));
+  }
+  const out: string[] = [];
+  for (const p of index.keys()) {
+    if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) out.push(p);
+    else if (/\.ya?ml$/i.test(p) && !appDirs.has(path.posix.dirname(p))) out.push(p);
+  }
+  return out;
+}
