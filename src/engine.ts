@@ -5,13 +5,13 @@ import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/inde
 import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffResources } from './plan/diff.js';
+import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { renderApp, type RenderContext } from './plan/render-app.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.js';
-import { findCrdsInTree, type CrdSchemas } from './validate/index.js';
 import { validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
@@ -167,7 +167,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
 
     const tools = await detectTools(config.render);
     const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir) };
-    const crds: CrdSchemas = await findCrdsInTree(head.tree.dir);
+    const crds = await crdsInTree(head.tree);
     const validateOpts = { ...config.validate, crds };
     const concurrency = Math.max(2, cpus().length * 2);
 

@@ -380,3 +380,28 @@ describe('validate command', () => {
     expect(f).toMatchObject({ file: 'base/web/deployment.yaml', line: 17, resource: 'Deployment/staging/web' });
   });
 });
+
+describe('workspace sharing', () => {
+  it('two plans of the same remote repository can run at once, sharing one mirror', async () => {
+    const r = repo();
+    const base = r.commit('initial');
+    r.write({ 'base/web/deployment.yaml': deployment('web', { replicas: 4 }) });
+    const head1 = r.commit('one');
+    r.write({ 'envs/staging/tools/job.yaml': envRepoFiles()['envs/staging/tools/job.yaml']!.replace('migrate', 'migrate-2') });
+    const head2 = r.commit('two');
+    const bare = path.join(tempDir('ferry-remote-'), 'repo.git');
+    r.git('clone', '--quiet', '--bare', r.dir, bare);
+    const shared = tempDir('ferry-cache-');
+    const run = (head: string) => {
+      let out = '';
+      return main(['plan', '--repo', bare, '--base', base, '--head', head, '--format', 'json', '--cache-dir', shared], { out: (s) => (out += s), err: () => undefined }).then((code) => ({ code, plan: JSON.parse(out) as Plan }));
+    };
+    const [a, b] = await Promise.all([run(head1), run(head2)]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(appsOf(a.plan)).toEqual(['production/web', 'staging/web']);
+    expect(appsOf(b.plan)).toEqual(['production/web', 'staging/tools', 'staging/web']);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(path.join(shared, 'mirrors'))).toHaveLength(1);
+  });
+});

@@ -58,6 +58,9 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
         cwd: opts.cwd,
         env: minimalEnv(opts.env),
         stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group, so a timeout kills the tool's children too (a shell
+        // wrapper's `sleep` would otherwise hold the pipes open).
+        detached: true,
       });
     } catch (err) {
       reject(new ExecError(`${cmd}: could not start (${(err as Error).message})`, '', null, 'spawn'));
@@ -70,10 +73,16 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     const kill = (e: ExecError) => {
       if (failed) return;
       failed = e;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
     };
     const timer = setTimeout(
-      () => kill(new ExecError(`${cmd}: timed out after ${Math.round(timeoutMs / 1000)}s`, stderr, null, 'timeout')),
+      () => kill(new ExecError(`${cmd}: timed out after ${timeoutMs >= 1000 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`}`, stderr, null, 'timeout')),
       timeoutMs,
     );
     child.stdout.on('data', (c: Buffer) => {
