@@ -50,8 +50,8 @@ export function template(name: string): Handlebars.TemplateDelegate {
   const text = name.endsWith('.txt.hbs');
   // Plain-text output is not HTML: escaping would show `&quot;` to a terminal user.
   const opts = { noEscape: text, strict: false };
-  env.registerPartial('finding', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.md.hbs'), 'utf8').trimEnd()));
-  env.registerPartial('findingText', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.txt.hbs'), 'utf8').trimEnd(), { noEscape: true }));
+  env.registerPartial('finding', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.md.hbs'), 'utf8')));
+  env.registerPartial('findingText', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.txt.hbs'), 'utf8'), { noEscape: true }));
   t = env.compile(readFileSync(path.join(TEMPLATE_DIR, name), 'utf8'), opts);
   cache.set(name, t);
   return t;
