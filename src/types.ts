@@ -64,13 +64,16 @@ export interface HelmOptions {
   valuesFiles?: string[];
 }
 
+/** An app as listed in ferry.yml: the renderer may be left to detection. */
+export type ConfiguredApp = Omit<AppSpec, 'renderer'> & { renderer?: RendererKind };
+
 export interface EnvironmentSpec {
   name: string;
   branch?: string;
   /** Folder under which apps are discovered, repository-relative. */
   path?: string;
   /** Apps listed explicitly; when present, discovery is not used for this environment. */
-  apps?: AppSpec[];
+  apps?: ConfiguredApp[];
 }
 
 export type ChangeAction = 'added' | 'changed' | 'removed';

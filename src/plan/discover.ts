@@ -39,6 +39,12 @@ function foldersOf(view: TreeView): Map<string, FolderInfo> {
   return folders;
 }
 
+function detectRenderer(dir: string, view: TreeView): AppSpec['renderer'] {
+  if (KUSTOMIZATION_FILES.some((f) => view.has(dir ? `${dir}/${f}` : f))) return 'kustomize';
+  if (view.has(dir ? `${dir}/Chart.yaml` : 'Chart.yaml')) return 'helm';
+  return 'plain';
+}
+
 function within(dir: string, root: string): boolean {
   return root === '' || dir === root || dir.startsWith(root + '/');
 }
@@ -56,7 +62,9 @@ function appName(dir: string, root: string): string {
  * kustomization reads, is part of that app and not an app of its own.
  */
 export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
-  if (env.apps?.length) return env.apps;
+  if (env.apps?.length) {
+    return env.apps.map((a) => ({ ...a, renderer: a.renderer ?? detectRenderer(a.path, view) }));
+  }
   const root = env.path ?? '';
   const folders = foldersOf(view);
   const dirs = [...folders.keys()].filter((d) => within(d, root)).sort();

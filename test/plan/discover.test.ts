@@ -49,9 +49,17 @@ describe('discoverApps', () => {
     expect(apps.map((a) => a.path)).toEqual(['envs/production/web', 'envs/staging/tools', 'envs/staging/web']);
   });
 
-  it('explicit apps win over discovery', () => {
-    const apps = [{ name: 'x', path: 'x', renderer: 'plain' as const }];
-    expect(discoverApps({ name: 'e', path: 'envs', apps }, view(envRepoFiles()))).toBe(apps);
+  it('explicit apps win over discovery; an omitted renderer is detected from the folder', () => {
+    const apps = [
+      { name: 'x', path: 'envs/staging/tools', renderer: 'plain' as const },
+      { name: 'y', path: 'base/web' },
+      { name: 'z', path: 'envs/staging/tools' },
+    ];
+    expect(discoverApps({ name: 'e', path: 'envs', apps }, view(envRepoFiles()))).toEqual([
+      { name: 'x', path: 'envs/staging/tools', renderer: 'plain' },
+      { name: 'y', path: 'base/web', renderer: 'kustomize' },
+      { name: 'z', path: 'envs/staging/tools', renderer: 'plain' },
+    ]);
   });
 });
 

@@ -1,0 +1,232 @@
+// Custom resources, validated against the openAPIV3Schema of CRDs found in the repository.
+//
+// CRD schemas follow Kubernetes' structural-schema rules, not plain JSON Schema: objects
+// without `additionalProperties` or `x-kubernetes-preserve-unknown-fields` have their
+// unknown fields pruned by the API server. Under `strict`, those objects are compiled as
+// closed so such fields surface as `unknown-field` instead of silently disappearing.
+import { Ajv, type ValidateFunction } from 'ajv';
+import * as ajvFormats from 'ajv-formats';
+import type { FormatsPlugin } from 'ajv-formats';
+import type { Resource } from '../types.js';
+import { describeSchemaErrors, type Problem } from './errors.js';
+import { validateMetadata } from './schemas.js';
+import { findUnknownFields, metadataShape } from './strict.js';
+
+export interface CrdVersion {
+  group: string;
+  version: string;
+  kind: string;
+  /** The CRD's metadata.name (`widgets.example.com`), for messages. */
+  crd: string;
+  scope: 'Namespaced' | 'Cluster';
+  served: boolean;
+  deprecated: boolean;
+  deprecationWarning: string | null;
+  /** The version's openAPIV3Schema as written; null when the CRD declares none. */
+  schema: Record<string, unknown> | null;
+  /** apiextensions.k8s.io/v1beta1 CRDs keep unknown fields unless told otherwise. */
+  preserveUnknownFields: boolean;
+}
+
+/** Custom-resource schemas, keyed by `group/version kind`. Plain data; compiled lazily. */
+export interface CrdSchemas {
+  readonly versions: ReadonlyMap<string, CrdVersion>;
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+export function crdKey(apiVersion: string, kind: string): string {
+  return `${apiVersion} ${kind}`;
+}
+
+function versionsOf(obj: Json): CrdVersion[] {
+  if (obj.kind !== 'CustomResourceDefinition') return [];
+  const v1beta1 = obj.apiVersion === 'apiextensions.k8s.io/v1beta1';
+  if (!v1beta1 && obj.apiVersion !== 'apiextensions.k8s.io/v1') return [];
+  const spec = obj.spec;
+  if (!isObject(spec) || typeof spec.group !== 'string' || !isObject(spec.names) || typeof spec.names.kind !== 'string') return [];
+  const metadata = isObject(obj.metadata) ? obj.metadata : {};
+  const base = {
+    group: spec.group,
+    kind: spec.names.kind,
+    crd: typeof metadata.name === 'string' ? metadata.name : `${String(spec.names.plural ?? spec.names.kind)}.${spec.group}`,
+    scope: spec.scope === 'Cluster' ? ('Cluster' as const) : ('Namespaced' as const),
+    preserveUnknownFields: v1beta1 && spec.preserveUnknownFields !== false,
+  };
+  const schemaOf = (v: unknown): Json | null => (isObject(v) && isObject(v.openAPIV3Schema) ? v.openAPIV3Schema : null);
+  const shared = v1beta1 ? schemaOf(spec.validation) : null;
+  const list: unknown[] = Array.isArray(spec.versions) ? spec.versions : v1beta1 && typeof spec.version === 'string' ? [{ name: spec.version }] : [];
+  const out: CrdVersion[] = [];
+  for (const v of list) {
+    if (!isObject(v) || typeof v.name !== 'string') continue;
+    out.push({
+      ...base,
+      version: v.name,
+      served: v.served !== false,
+      deprecated: v.deprecated === true,
+      deprecationWarning: typeof v.deprecationWarning === 'string' ? v.deprecationWarning : null,
+      schema: schemaOf(v.schema) ?? shared,
+    });
+  }
+  return out;
+}
+
+/** CRD versions declared by CustomResourceDefinition objects among `objects`. */
+export function crdSchemasFromObjects(objects: Iterable<unknown>): CrdSchemas {
+  const versions = new Map<string, CrdVersion>();
+  for (const o of objects) {
+    if (!isObject(o)) continue;
+    for (const v of versionsOf(o)) versions.set(crdKey(`${v.group}/${v.version}`, v.kind), v);
+  }
+  return { versions };
+}
+
+export function crdSchemasFromResources(resources: Resource[]): CrdSchemas {
+  return crdSchemasFromObjects(resources.map((r) => r.object));
+}
+
+export function mergeCrdSchemas(a: CrdSchemas | undefined, b: CrdSchemas): CrdSchemas {
+  if (!a || a.versions.size === 0) return b;
+  if (b.versions.size === 0) return a;
+  return { versions: new Map([...a.versions, ...b.versions]) };
+}
+
+/** Versions the CRD of `group`/`kind` does define, when `apiVersion` names another one. */
+export function otherVersions(crds: CrdSchemas, apiVersion: string, kind: string): CrdVersion[] {
+  const slash = apiVersion.indexOf('/');
+  const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+  const found: CrdVersion[] = [];
+  for (const v of crds.versions.values()) if (v.group === group && v.kind === kind) found.push(v);
+  return found;
+}
+
+// ---- schema preparation ----
+
+const PRESERVE = 'x-kubernetes-preserve-unknown-fields';
+
+function prepare(node: unknown, closed: boolean): unknown {
+  if (!isObject(node)) return node;
+  const out: Json = { ...node };
+  if (out['x-kubernetes-int-or-string'] === true && out.type === undefined && !out.anyOf && !out.oneOf) {
+    out.anyOf = [{ type: 'integer' }, { type: 'string' }];
+  }
+  if (out.nullable !== undefined && out.type === undefined) {
+    // ajv only understands `nullable` next to `type`.
+    if (out.nullable === true && Array.isArray(out.anyOf)) out.anyOf = [...(out.anyOf as unknown[]), { type: 'null' }];
+    delete out.nullable;
+  }
+  if (isObject(out.properties)) {
+    const props: Json = {};
+    for (const [k, v] of Object.entries(out.properties)) props[k] = prepare(v, closed);
+    out.properties = props;
+  }
+  if (Array.isArray(out.items)) out.items = out.items.map((i) => prepare(i, closed));
+  else if (isObject(out.items)) out.items = prepare(out.items, closed);
+  if (isObject(out.additionalProperties)) out.additionalProperties = prepare(out.additionalProperties, closed);
+  // Combinators are left open: closing a branch would reject fields its siblings declare.
+  if (closed && out[PRESERVE] !== true && out.additionalProperties === undefined && (out.type === 'object' || isObject(out.properties))) {
+    if (out['x-kubernetes-embedded-resource'] === true) {
+      out.properties = { apiVersion: {}, kind: {}, metadata: {}, ...(isObject(out.properties) ? out.properties : {}) };
+    }
+    out.additionalProperties = false;
+  }
+  return out;
+}
+
+function prepareRoot(schema: Json, closed: boolean): Json {
+  const root = prepare(schema, closed) as Json;
+  // Identifiers and meta-schema references would make ajv register or fetch schemas.
+  delete root.$schema;
+  delete root.$id;
+  delete root.id;
+  // apiVersion, kind and metadata are the API server's business, and status is not ours to judge.
+  const props = isObject(root.properties) ? root.properties : {};
+  root.properties = { ...props, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, status: {} };
+  if (Array.isArray(root.required)) root.required = root.required.filter((r) => r !== 'status');
+  return root;
+}
+
+function stripPatterns(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(stripPatterns);
+  if (!isObject(node)) return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) if (k !== 'pattern') out[k] = k === 'enum' || k === 'default' || k === 'example' ? v : stripPatterns(v);
+  return out;
+}
+
+// ---- compilation, cached by content so repeated plans reuse compiled validators ----
+
+// A CommonJS module seen from ESM: the plugin is the namespace's default, or that default's default.
+const formatsModule = ajvFormats.default as unknown as FormatsPlugin | { default: FormatsPlugin };
+const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? formatsModule : formatsModule.default;
+let ajv: Ajv | null = null;
+const MAX_COMPILED = 500;
+const compiled = new Map<string, { fn: ValidateFunction | null; schema: Json | null }>();
+const byEntry = new WeakMap<CrdVersion, { strict: ValidateFunction | null | undefined; lax: ValidateFunction | null | undefined }>();
+
+function getAjv(): Ajv {
+  if (!ajv) {
+    ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false });
+    addFormats(ajv);
+  }
+  return ajv;
+}
+
+function compile(schema: Json, closed: boolean): ValidateFunction | null {
+  const key = (closed ? 's' : 'l') + JSON.stringify(schema);
+  const hit = compiled.get(key);
+  if (hit) {
+    // Refresh its place in the LRU order.
+    compiled.delete(key);
+    compiled.set(key, hit);
+    return hit.fn;
+  }
+  const a = getAjv();
+  let prepared: Json | null = prepareRoot(schema, closed);
+  let fn: ValidateFunction | null = null;
+  try {
+    fn = a.compile(prepared);
+  } catch {
+    // Go's RE2 accepts patterns JavaScript does not; validate the rest without patterns.
+    try {
+      prepared = stripPatterns(prepared) as Json;
+      fn = a.compile(prepared);
+    } catch {
+      prepared = null;
+    }
+  }
+  compiled.set(key, { fn, schema: prepared });
+  if (compiled.size > MAX_COMPILED) {
+    const [oldKey, old] = compiled.entries().next().value!;
+    compiled.delete(oldKey);
+    if (old.schema) a.removeSchema(old.schema);
+  }
+  return fn;
+}
+
+function validatorFor(entry: CrdVersion, strict: boolean): ValidateFunction | null {
+  if (!entry.schema) return null;
+  let slot = byEntry.get(entry);
+  if (!slot) byEntry.set(entry, (slot = { strict: undefined, lax: undefined }));
+  const closed = strict && !entry.preserveUnknownFields;
+  const which = closed ? 'strict' : 'lax';
+  let fn = slot[which];
+  if (fn === undefined) slot[which] = fn = compile(entry.schema, closed);
+  return fn;
+}
+
+/** Appends schema and (under strict) unknown-field problems of one custom resource. */
+export function validateCustomResource(obj: Json, entry: CrdVersion, strict: boolean, out: Problem[]): void {
+  const fn = validatorFor(entry, strict);
+  if (fn && !fn(obj) && fn.errors) describeSchemaErrors(fn.errors, obj, out);
+  const metaErrors = validateMetadata(obj.metadata);
+  if (metaErrors) describeSchemaErrors(metaErrors, obj, out);
+  if (strict) {
+    const shape = metadataShape();
+    if (shape) findUnknownFields(obj.metadata, shape, out, ['metadata']);
+  }
+}

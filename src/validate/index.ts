@@ -1,0 +1,165 @@
+/*
+ * Validation of one app's rendered resources: Kubernetes schemas for the target version,
+ * CRD schemas found in the repository, and policy rules. Plain functions over data; the
+ * only I/O is findCrdsInTree.
+ *
+ * Silencing rules for one resource — either form takes a comma-separated list of rule ids,
+ * or `all`:
+ *   - the annotation `ferry.dev/ignore: "no-latest-tag,resource-limits"` in
+ *     metadata.annotations (it survives Kustomize and Helm, so it works for rendered output);
+ *   - a `# ferry:ignore no-latest-tag,resource-limits` comment in the source document, which
+ *     the YAML loader passes in as `source.ignoredRules`.
+ * Severities come from `rules` in ferry.yml (`error` / `warning` / `info` / `off`); rules not
+ * listed keep the default level given in RULES.
+ */
+import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
+import { crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas } from './crd.js';
+import { apiStatus } from './deprecations.js';
+import { describeSchemaErrors, type Problem } from './errors.js';
+import { suggest } from './paths.js';
+import { findPodSpec } from './podspec.js';
+import { checkPodSpec, RULES } from './rules.js';
+import { builtinKinds, builtinValidator } from './schemas.js';
+import { builtinShape, findUnknownFields } from './strict.js';
+
+export { RULES, type RuleInfo } from './rules.js';
+export { crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
+export { findCrdsInTree } from './crdfiles.js';
+
+export interface ValidateOptions {
+  /** Target Kubernetes minor version, e.g. "1.31". */
+  kubernetesVersion: string;
+  /** Report fields the schema does not know. */
+  strict: boolean;
+  /** Rule id → level; unlisted rules use their default level. */
+  rules: Record<string, RuleLevel>;
+  /** Custom-resource schemas found in the repository. */
+  crds?: CrdSchemas;
+}
+
+export const IGNORE_ANNOTATION = 'ferry.dev/ignore';
+
+const DEFAULT_LEVELS: ReadonlyMap<string, RuleLevel> = new Map(RULES.map((r) => [r.id, r.defaultLevel]));
+
+function levelsFor(overrides: Record<string, RuleLevel>): Map<string, RuleLevel> {
+  const levels = new Map(DEFAULT_LEVELS);
+  for (const [id, level] of Object.entries(overrides)) if (levels.has(id)) levels.set(id, level);
+  return levels;
+}
+
+function ignoredRules(r: Resource): Set<string> | null {
+  let ids: string[] | null = null;
+  const meta = r.object.metadata;
+  const annotations = meta && typeof meta === 'object' ? (meta as { annotations?: unknown }).annotations : undefined;
+  const value = annotations && typeof annotations === 'object' ? (annotations as Record<string, unknown>)[IGNORE_ANNOTATION] : undefined;
+  if (typeof value === 'string') ids = value.split(',');
+  if (r.source?.ignoredRules?.length) ids = [...(ids ?? []), ...r.source.ignoredRules];
+  if (!ids) return null;
+  return new Set(ids.map((s) => s.trim()).filter((s) => s !== ''));
+}
+
+function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
+function unknownKindMessage(apiVersion: string, kind: string, crds: CrdSchemas | undefined): string {
+  const defined = crds ? otherVersions(crds, apiVersion, kind) : [];
+  if (defined.length > 0) {
+    const list = defined.map((v) => `${v.group}/${v.version}`).join(', ');
+    return `${apiVersion} ${kind}: CRD ${defined[0]!.crd} does not define this version (it has ${list})`;
+  }
+  const hint = suggest(kind, builtinKinds(apiVersion));
+  if (hint) return `${apiVersion} ${kind}: unknown kind (did you mean ${JSON.stringify(hint)}?)`;
+  return `${apiVersion} ${kind}: no schema known (not built into Kubernetes, and no CRD in the repository defines it)`;
+}
+
+/** Collects the problems of one resource; levels and suppression are applied by the caller. */
+function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | undefined, on: (rule: string) => boolean, out: Problem[]): void {
+  const { apiVersion, kind } = r.id;
+  const obj = r.object;
+  const strict = opts.strict && on('unknown-field');
+
+  const status = apiStatus(apiVersion, kind, opts.kubernetesVersion);
+  if (status) out.push({ rule: status.rule, pointer: '/apiVersion', message: status.message });
+  // A removed API gets one clear finding, not also a schema or unknown-kind one.
+  if (status?.rule !== 'removed-api') {
+    const validate = builtinValidator(apiVersion, kind);
+    if (validate) {
+      if (on('schema')) {
+        const errors = validate(obj);
+        if (errors) describeSchemaErrors(errors, obj, out);
+      }
+      if (strict) {
+        const shape = builtinShape(apiVersion, kind);
+        if (shape) findUnknownFields(obj, shape, out, [], 'status');
+      }
+    } else {
+      const crd = crds?.versions.get(crdKey(apiVersion, kind));
+      if (crd) {
+        if (on('schema') || strict) validateCustomResource(obj, crd, strict, out);
+        if (crd.deprecated) {
+          out.push({
+            rule: 'deprecated-api',
+            pointer: '/apiVersion',
+            message: crd.deprecationWarning ?? `${apiVersion} ${kind} is deprecated by its CRD ${crd.crd}`,
+          });
+        }
+      } else if (on('unknown-kind')) {
+        out.push({ rule: 'unknown-kind', pointer: '/kind', message: unknownKindMessage(apiVersion, kind, crds) });
+      }
+    }
+  }
+
+  const pod = findPodSpec(apiVersion, kind, obj);
+  if (pod) checkPodSpec(pod, on, out);
+}
+
+export function validateResources(resources: Resource[], opts: ValidateOptions): Finding[] {
+  const levels = levelsFor(opts.rules);
+  const on = (rule: string) => levels.get(rule) !== 'off';
+  // CRDs the app itself ships count too: Kustomize can pull them from a remote base.
+  let crds = opts.crds;
+  const ownCrds = resources.filter((r) => r.id.kind === 'CustomResourceDefinition');
+  if (ownCrds.length > 0) crds = mergeCrdSchemas(crds, crdSchemasFromResources(ownCrds));
+
+  const findings: Finding[] = [];
+  const problems: Problem[] = [];
+  const seen = new Map<string, Resource>();
+  for (const r of resources) {
+    problems.length = 0;
+    checkResource(r, opts, crds, on, problems);
+
+    if (on('duplicate-resource')) {
+      const key = `${groupOf(r.id.apiVersion)}\0${r.id.kind}\0${r.id.namespace ?? ''}\0${r.id.name}`;
+      const first = seen.get(key);
+      if (first) {
+        const at = first.source ? ` (first at ${first.source.file}${first.source.line ? `:${first.source.line}` : ''})` : '';
+        problems.push({ rule: 'duplicate-resource', pointer: '/metadata/name', message: `${resourceLabel(r.id)} is defined more than once${at}` });
+      } else {
+        seen.set(key, r);
+      }
+    }
+    if (problems.length === 0) continue;
+
+    const ignored = ignoredRules(r);
+    if (ignored?.has('all')) continue;
+    const label = resourceLabel(r.id);
+    const file = r.source?.file ?? null;
+    for (const p of problems) {
+      const level = levels.get(p.rule);
+      if (level === undefined || level === 'off' || ignored?.has(p.rule)) continue;
+      // A CRD may close an object itself; without strict that is still not ours to report.
+      if (p.rule === 'unknown-field' && !opts.strict) continue;
+      findings.push({
+        severity: level as Severity,
+        rule: p.rule,
+        message: p.message,
+        file,
+        line: r.source?.locate?.(p.pointer) ?? r.source?.line ?? null,
+        resource: label,
+      });
+    }
+  }
+  return findings;
+}
