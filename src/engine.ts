@@ -7,6 +7,7 @@ import { discoverApps } from './plan/discover.js';
 import { diffResources } from './plan/diff.js';
 import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
+import { applyEngineLevels } from './plan/levels.js';
 import { renderApp, type RenderContext } from './plan/render-app.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
@@ -202,7 +203,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
           c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
-        const findings = h ? [...h.findings] : [];
+        const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
         if (h && h.status === 'rendered') findings.push(...validateResources(h.resources, validateOpts));
         const status = h ? h.status : b ? b.status : 'rendered';
         const changes =

@@ -250,7 +250,7 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
     done.add(n);
     return hit;
   };
-  if ([...edges.keys()].some(cyclic)) rep.add(['promotion'], 'promotion steps form a cycle');
+  if ([...edges.keys()].some(cyclic)) rep.add(['promotion'], 'promotion steps form a cycle', rep.line(['promotion'], true));
   (raw.review ?? []).forEach((rule: Raw, i: number) => {
     (rule.when?.environments ?? []).forEach((e: string, j: number) => envRef(['review', i, 'when', 'environments', j], e));
   });
