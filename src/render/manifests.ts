@@ -121,7 +121,7 @@ export function parseSourceManifests(text: string, file: string): ParsedManifest
   const findings: Finding[] = [];
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (err) {
     return { resources, findings: [yamlFinding(file, null, `cannot parse YAML: ${(err as Error).message}`)] };
   }

@@ -39,7 +39,7 @@ async function crdObjectsIn(file: string): Promise<unknown[]> {
     const text = await readFile(file, 'utf8');
     if (!text.includes('CustomResourceDefinition')) return [];
     const out: unknown[] = [];
-    for (const doc of parseAllDocuments(text)) {
+    for (const doc of parseAllDocuments(text, { logLevel: 'error' })) {
       if (doc.errors.length > 0) continue;
       try {
         out.push(doc.toJS({ maxAliasCount: 100 }));
