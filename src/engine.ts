@@ -42,6 +42,18 @@ export interface PlanRequest {
   fetchRefspecs?: string[];
   /** Shared across plans in one process so re-plans reuse renders. */
   renderCache?: RenderCache;
+  /** Bots: a repository without ferry.yml at base is not Ferry's business (throws NoConfigError). */
+  requireConfig?: boolean;
+  /** Plan against the merge base of base and head, as a PR's "files changed" does. */
+  mergeBase?: boolean;
+}
+
+/** The base commit has no ferry.yml and the caller asked for one. */
+export class NoConfigError extends Error {
+  constructor() {
+    super('no ferry.yml at the base commit');
+    this.name = 'NoConfigError';
+  }
 }
 
 export function defaultCacheDir(): string {
@@ -68,7 +80,10 @@ async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: Ferry
     }
   } else {
     file = findConfigFile((p) => base.view.has(p));
-    if (!file) return { config: implicitConfig(), file: null };
+    if (!file) {
+      if (req.requireConfig) throw new NoConfigError();
+      return { config: implicitConfig(), file: null };
+    }
     buf = base.tree.read(file);
   }
   const parsed = parseConfigBuffer(buf, file);
@@ -140,6 +155,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
   let headSha: string;
   try {
     [baseSha, headSha] = await Promise.all([ws.resolve(req.base), ws.resolve(req.head)]);
+    if (req.mergeBase) baseSha = await ws.mergeBase(baseSha, headSha);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

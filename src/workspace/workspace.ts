@@ -124,6 +124,15 @@ export class Workspace {
     }
   }
 
+  /** The best common ancestor; the base itself when histories are unrelated. */
+  async mergeBase(base: string, head: string): Promise<string> {
+    try {
+      return (await gitText(this.gitDir, ['merge-base', base, head])).trim() || base;
+    } catch {
+      return base;
+    }
+  }
+
   async changedFiles(base: string, head: string): Promise<string[]> {
     const out = await gitText(this.gitDir, ['diff', '--name-only', '--no-renames', '-z', base, head]);
     return out.split('\0').filter(Boolean);

@@ -1,0 +1,89 @@
+import type { Context, Probot } from 'probot';
+import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
+import type { PullRequest } from './forge/types.js';
+import { planPullRequest, type PlanJobOutcome } from './jobs/plan-pr.js';
+import { JobQueue } from './jobs/queue.js';
+
+export interface FerryAppOptions {
+  queue: JobQueue;
+  cacheDir?: string;
+  /** Plan job outcomes counted since start (served on /healthz). */
+  outcomes?: Map<PlanJobOutcome, number>;
+}
+
+const PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'edited'] as const;
+
+function key(pr: PullRequest): string {
+  return `${pr.owner}/${pr.repo}#${pr.number}`;
+}
+
+/** A line that starts with `/plan` (not inside a code block or quote). */
+export function hasPlanCommand(body: string): boolean {
+  let fence: string | null = null;
+  for (const line of body.split(/\r?\n/)) {
+    const f = /^\s*(`{3,}|~{3,})/.exec(line);
+    if (f) {
+      if (fence === null) fence = f[1]!;
+      else if (f[1]!.startsWith(fence[0]!) && f[1]!.length >= fence.length) fence = null;
+      continue;
+    }
+    if (fence === null && /^\s*\/plan(\s|$)/.test(line)) return true;
+  }
+  return false;
+}
+
+/**
+ * The GitHub App: translates webhook events into plan jobs. Handlers only enqueue, so
+ * a delivery is acknowledged in milliseconds whatever the size of the plan.
+ */
+export function ferryApp(opts: FerryAppOptions) {
+  const { queue } = opts;
+  return (app: Probot) => {
+    const schedule = (context: Context, pr: PullRequest) => {
+      const forge = new GitHubForge(context.octokit);
+      const log = context.log.child({ pr: key(pr), sha: pr.headSha.slice(0, 12) });
+      queue.enqueue(key(pr), pr.headSha, async (signal) => {
+        const outcome = await planPullRequest(forge, pr, signal, { cacheDir: opts.cacheDir, commentLimit: GITHUB_COMMENT_LIMIT, log });
+        opts.outcomes?.set(outcome, (opts.outcomes.get(outcome) ?? 0) + 1);
+        log.info({ outcome }, 'plan job finished');
+      });
+    };
+    const fresh = (context: Context) => queue.firstDelivery(context.id);
+
+    app.on('pull_request', async (context) => {
+      if (!fresh(context)) return;
+      const payload = context.payload;
+      const pr = pullRequestFrom(payload.pull_request as never);
+      if (payload.action === 'closed') {
+        queue.cancel(key(pr));
+        return;
+      }
+      if (!(PR_ACTIONS as readonly string[]).includes(payload.action)) return;
+      // `edited` matters only when the base branch changed.
+      if (payload.action === 'edited' && !(payload as { changes?: { base?: unknown } }).changes?.base) return;
+      if (pr.state !== 'open') return;
+      schedule(context, pr);
+    });
+
+    app.on('check_run.rerequested', async (context) => {
+      if (!fresh(context)) return;
+      const run = context.payload.check_run;
+      if (!run.name.startsWith('ferry/')) return;
+      for (const ref of run.pull_requests) {
+        const { data } = await context.octokit.rest.pulls.get({ ...context.repo(), pull_number: ref.number });
+        const pr = pullRequestFrom(data as never);
+        if (pr.state === 'open') schedule(context, pr);
+      }
+    });
+
+    app.on('issue_comment.created', async (context) => {
+      if (!fresh(context)) return;
+      const { issue, comment } = context.payload;
+      if (!issue.pull_request || comment.user?.type === 'Bot' || context.isBot) return;
+      if (!hasPlanCommand(comment.body)) return;
+      const { data } = await context.octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
+      const pr = pullRequestFrom(data as never);
+      if (pr.state === 'open') schedule(context, pr);
+    });
+  };
+}

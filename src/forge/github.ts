@@ -1,0 +1,101 @@
+import type { ProbotOctokit } from 'probot';
+import type { GitAuth } from '../workspace/git.js';
+import type { CheckResult, Forge, PullRequest } from './types.js';
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** GitHub accepts at most 50 annotations per check-run request. */
+export const ANNOTATIONS_PER_REQUEST = 50;
+/** GitHub's limit on an issue comment body. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+interface PullPayload {
+  number: number;
+  state: string;
+  draft?: boolean;
+  head: { sha: string; ref: string };
+  base: { sha: string; ref: string; repo: { name: string; owner: { login: string }; clone_url: string } };
+}
+
+/** Translates GitHub's pull request shape into Ferry's. */
+export function pullRequestFrom(p: PullPayload): PullRequest {
+  return {
+    owner: p.base.repo.owner.login,
+    repo: p.base.repo.name,
+    number: p.number,
+    headSha: p.head.sha,
+    baseSha: p.base.sha,
+    baseRef: p.base.ref,
+    state: p.state === 'open' ? 'open' : 'closed',
+    draft: !!p.draft,
+    cloneUrl: p.base.repo.clone_url,
+    headRefspec: `refs/pull/${p.number}/head`,
+  };
+}
+
+export class GitHubForge implements Forge {
+  constructor(private readonly octokit: Octokit) {}
+
+  async gitAuth(): Promise<GitAuth> {
+    const { token } = (await this.octokit.auth({ type: 'installation' })) as { token: string };
+    // Basic with x-access-token is what GitHub documents for installation tokens over git.
+    return { extraHeader: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
+  }
+
+  async refresh(pr: PullRequest): Promise<PullRequest> {
+    const { data } = await this.octokit.rest.pulls.get({ owner: pr.owner, repo: pr.repo, pull_number: pr.number });
+    return pullRequestFrom(data as unknown as PullPayload);
+  }
+
+  async ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void> {
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100,
+    });
+    // Only a bot's comment counts: a person quoting the marker must not become the sticky comment.
+    const ours = (part: number) => comments.find((c) => (c.body ?? '').startsWith(marker(part)) && c.user?.type === 'Bot');
+    for (let i = 0; i < bodies.length; i++) {
+      const existing = ours(i);
+      if (existing) {
+        if (existing.body !== bodies[i]) {
+          await this.octokit.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: existing.id, body: bodies[i]! });
+        }
+      } else {
+        await this.octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: bodies[i]! });
+      }
+    }
+    // A plan that shrank leaves parts behind; they would show a stale plan.
+    for (let i = bodies.length; ; i++) {
+      const extra = ours(i);
+      if (!extra) break;
+      await this.octokit.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: extra.id });
+    }
+  }
+
+  async setCheck(pr: PullRequest, check: CheckResult): Promise<void> {
+    const batches: CheckResult['annotations'][] = [];
+    for (let i = 0; i < check.annotations.length; i += ANNOTATIONS_PER_REQUEST) {
+      batches.push(check.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+    }
+    const output = (annotations: CheckResult['annotations']) => ({
+      title: check.title,
+      summary: check.summary,
+      ...(check.text ? { text: check.text } : {}),
+      annotations: annotations.map((a) => ({
+        path: a.path, start_line: a.line, end_line: a.line, annotation_level: a.level, title: a.title, message: a.message,
+      })),
+    });
+    const { data } = await this.octokit.rest.checks.create({
+      owner: pr.owner,
+      repo: pr.repo,
+      name: check.name,
+      head_sha: pr.headSha,
+      status: 'completed',
+      conclusion: check.conclusion,
+      output: output(batches[0] ?? []),
+    });
+    // Annotations beyond the first 50 are appended by updating the same run.
+    for (const batch of batches.slice(1)) {
+      await this.octokit.rest.checks.update({ owner: pr.owner, repo: pr.repo, check_run_id: data.id, output: output(batch) });
+    }
+  }
+}

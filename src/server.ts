@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { Probot, ProbotOctokit, Server } from 'probot';
+import { ferryApp } from './app.js';
+import type { PlanJobOutcome } from './jobs/plan-pr.js';
+import { JobQueue } from './jobs/queue.js';
+
+export interface ServerConfig {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+  port: number;
+  host: string;
+  /** GitHub Enterprise Server API root, e.g. https://ghe.example.com/api/v3. */
+  baseUrl?: string;
+  cacheDir?: string;
+  concurrency?: number;
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Octokit plugin options merged into Probot's (tests shorten retries, turn off throttling). */
+  octokit?: { retry?: object; throttle?: object };
+}
+
+/** Reads the documented environment variables; throws a message naming what is missing. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const missing = ['APP_ID', 'WEBHOOK_SECRET'].filter((k) => !env[k]);
+  if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
+  if (missing.length) throw new Error(`missing environment: ${missing.join(', ')}`);
+  const privateKey = env.PRIVATE_KEY ? env.PRIVATE_KEY.replace(/\\n/g, '\n') : readFileSync(env.PRIVATE_KEY_PATH!, 'utf8');
+  const protocol = env.GHE_PROTOCOL ?? 'https';
+  return {
+    appId: env.APP_ID!,
+    privateKey,
+    webhookSecret: env.WEBHOOK_SECRET!,
+    port: Number(env.PORT ?? 3000),
+    // Probot binds localhost by default; a container must listen on all interfaces.
+    host: env.HOST ?? '0.0.0.0',
+    baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : undefined,
+    cacheDir: env.FERRY_CACHE_DIR,
+    concurrency: env.FERRY_CONCURRENCY ? Number(env.FERRY_CONCURRENCY) : undefined,
+    logLevel: (env.LOG_LEVEL as ServerConfig['logLevel']) ?? 'info',
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  queue: JobQueue;
+  outcomes: Map<PlanJobOutcome, number>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** One HTTP server: GitHub webhooks at /api/github/webhooks, GET /healthz. */
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  // Function-form defaults: Probot passes its own throttle options per instance, and an
+  // object default would be replaced by them instead of merged.
+  const Octokit = ProbotOctokit.defaults((instance: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
+    ...instance,
+    ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
+    ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
+  }));
+  const queue = new JobQueue(cfg.concurrency ?? 2);
+  const outcomes = new Map<PlanJobOutcome, number>();
+  const server = new Server({
+    Probot: Probot.defaults({
+      appId: cfg.appId,
+      privateKey: cfg.privateKey,
+      secret: cfg.webhookSecret,
+      Octokit,
+      logLevel: cfg.logLevel,
+      ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
+    }),
+    port: cfg.port,
+    host: cfg.host,
+    enableStaticFiles: false,
+  });
+  await server.load((app, { addHandler }) => {
+    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes })(app);
+    addHandler((req: IncomingMessage, res: ServerResponse) => {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));
+        return true;
+      }
+      return false;
+    });
+  });
+  const http = await server.start();
+  const addr = http.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  return {
+    url: `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`,
+    queue,
+    outcomes,
+    async stop(timeoutMs = 30_000) {
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await queue.close(timeoutMs);
+    },
+  };
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  let cfg: ServerConfig;
+  try {
+    cfg = configFromEnv();
+  } catch (err) {
+    process.stderr.write(`ferry: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const running = await startServer(cfg);
+  process.stderr.write(`ferry: listening on ${running.url}\n`);
+  const shutdown = async (signal: string) => {
+    process.stderr.write(`ferry: ${signal}: finishing in-flight plans (30 s at most)\n`);
+    await running.stop(30_000);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,288 @@
+import path from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../src/server.js';
+import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { deliver, example, freePort, GitHubMock, openApiRoute, testPrivateKey } from '../helpers/github.js';
+
+const SECRET = 'webhook-secret-for-tests';
+const TOKEN = 'ghs_installationtoken1234567890';
+const OWNER = 'Codertocat';
+const REPO = 'Hello-World';
+
+let server: RunningServer;
+let gh: GitHubMock;
+const cacheDir = tempDir('ferry-cache-');
+
+beforeAll(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  server = await startServer({
+    appId: '1',
+    privateKey: testPrivateKey(),
+    webhookSecret: SECRET,
+    port: await freePort(),
+    host: '127.0.0.1',
+    cacheDir,
+    logLevel: 'fatal',
+    // Retries after 10 ms, not seconds: the test exercises the retry, not the wait.
+    octokit: { retry: { retryAfterBaseValue: 10 }, throttle: { enabled: false } },
+  });
+});
+afterAll(async () => {
+  await server.stop(5_000);
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+interface World {
+  repo: TestRepo;
+  bare: string;
+  base: string;
+  head: string;
+  /** What GET /pulls/:n answers: the PR as GitHub sees it now. */
+  current: { headSha: string; state: string };
+  comments: Array<{ id: number; body: string; user: { login: string; type: string } }>;
+}
+
+let world: World;
+
+function prPayload(w: World, number: number, headSha: string, action = 'opened') {
+  const p = example('pull_request', (e) => e.action === 'opened');
+  p.action = action;
+  p.number = number;
+  p.installation = { id: 42, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI=' };
+  p.pull_request.number = number;
+  p.pull_request.state = 'open';
+  p.pull_request.draft = false;
+  p.pull_request.head.sha = headSha;
+  p.pull_request.base.sha = w.base;
+  // The one field that must point at the test's own repository.
+  p.pull_request.base.repo.clone_url = w.bare;
+  p.repository.clone_url = w.bare;
+  return p;
+}
+
+function pullsGetBody(w: World, number: number) {
+  const p = prPayload(w, number, w.current.headSha).pull_request;
+  p.state = w.current.state;
+  return p;
+}
+
+function setupWorld(files = envRepoFiles()): World {
+  const repo = new TestRepo().write(files);
+  const base = repo.commit('initial');
+  const bare = path.join(tempDir('ferry-remote-'), 'hello-world.git');
+  repo.git('clone', '--quiet', '--bare', repo.dir, bare);
+  repo.git('remote', 'add', 'origin', bare);
+  return { repo, bare, base, head: base, current: { headSha: base, state: 'open' }, comments: [] };
+}
+
+/** Pushes a new PR head to the bare remote under refs/pull/N/head. */
+function push(w: World, number: number, files: Record<string, string>, message = 'change'): string {
+  w.repo.git('checkout', '--quiet', '-B', `pr-${number}`);
+  w.repo.write(files);
+  const sha = w.repo.commit(message);
+  w.repo.git('push', '--quiet', '--force', 'origin', `HEAD:refs/pull/${number}/head`);
+  w.head = sha;
+  w.current.headSha = sha;
+  return sha;
+}
+
+function mockGitHub(w: World, opts: { failFirstCheck?: boolean } = {}): GitHubMock {
+  const mock = new GitHubMock();
+  let nextId = 1000;
+  mock
+    .route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }])
+    .route('GET', `/repos/${OWNER}/${REPO}/pulls/1`, () => [200, pullsGetBody(w, 1)])
+    .route('GET', `/repos/${OWNER}/${REPO}/issues/1/comments?per_page=100`, () => [200, w.comments])
+    .route('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`, (body) => {
+      const c = { id: nextId++, body: (body as { body: string }).body, user: { login: 'ferry[bot]', type: 'Bot' } };
+      w.comments.push(c);
+      return [201, c];
+    })
+    .route('POST', `/repos/${OWNER}/${REPO}/check-runs`, (_body, n) => (opts.failFirstCheck && n === 0 ? [500, { message: 'Server Error' }] : [201, { id: nextId++ }]));
+  // Comment and check-run ids are only known at run time: match the id segment.
+  mock.route('PATCH', `/repos/${OWNER}/${REPO}/issues/comments/1000`, (body) => {
+    const c = w.comments.find((x) => x.id === 1000)!;
+    c.body = (body as { body: string }).body;
+    return [200, c];
+  });
+  for (let id = 1000; id < 1010; id++) mock.route('PATCH', `/repos/${OWNER}/${REPO}/check-runs/${id}`, () => [200, { id }]);
+  return mock;
+}
+
+/** Resolves when the server's queue has nothing running or queued. */
+async function idle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50));
+  while (server.queue.size.running + server.queue.size.queued > 0) await new Promise((r) => setTimeout(r, 25));
+}
+
+const checkRuns = (mock: GitHubMock) =>
+  mock.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs')).map((r) => r.body as { name: string; head_sha: string; conclusion: string; output: { title: string; summary: string; annotations: Array<{ path: string; start_line: number; annotation_level: string }> } });
+
+beforeEach(() => {
+  world = setupWorld();
+});
+afterEach(() => {
+  nock.cleanAll();
+  world.repo.cleanup();
+});
+
+describe('GitHub App: plan on pull requests', () => {
+  it('first plan creates one comment and both checks on the head SHA, with annotations', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'envs/staging/tools/job.yaml': envRepoFiles()['envs/staging/tools/job.yaml']!.replace('busybox:1.36', 'busybox:latest') });
+    const res = await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    expect(res.status).toBe(200);
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+    const body = world.comments[0]!.body;
+    expect(body.startsWith('<!-- ferry:plan -->')).toBe(true);
+    expect(body).toContain('| staging | tools | `+0 ~1 -0` | ❌ 1 error |');
+    const [plan, validate] = checkRuns(mock);
+    expect(plan).toMatchObject({ name: 'ferry/plan', head_sha: head, conclusion: 'success' });
+    expect(validate).toMatchObject({ name: 'ferry/validate', head_sha: head, conclusion: 'failure' });
+    expect(validate!.output.annotations).toEqual([
+      expect.objectContaining({ path: 'envs/staging/tools/job.yaml', start_line: 12, annotation_level: 'failure' }),
+    ]);
+    // Nothing Ferry wrote to GitHub carries the installation token.
+    expect(JSON.stringify(mock.requests)).not.toContain(TOKEN);
+  });
+
+  it('a second push edits the same comment instead of adding one', async () => {
+    const mock = mockGitHub(world);
+    const first = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, first));
+    await mock.until(() => checkRuns(mock).length === 2);
+    const second = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, second, 'synchronize'));
+    await mock.until(() => checkRuns(mock).length === 4);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+    expect(mock.count('PATCH', `/repos/${OWNER}/${REPO}/issues/comments/1000`)).toBe(1);
+    expect(world.comments).toHaveLength(1);
+    expect(world.comments[0]!.body).toContain(second.slice(0, 7));
+    expect(checkRuns(mock).slice(2).every((c) => c.head_sha === second)).toBe(true);
+  });
+
+  it('drops work for a superseded SHA: nothing is written for it', async () => {
+    const mock = mockGitHub(world);
+    const old = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const newer = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 9 }) });
+    // GitHub already reports the newer head while the delivery for the older one arrives.
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, old, 'synchronize'));
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, newer, 'synchronize'));
+    await mock.until(() => checkRuns(mock).length === 2);
+    await idle();
+    expect(checkRuns(mock).map((c) => c.head_sha)).toEqual([newer, newer]);
+    expect(world.comments).toHaveLength(1);
+    expect(world.comments[0]!.body).toContain(newer.slice(0, 7));
+    expect(world.comments[0]!.body).not.toContain(old.slice(0, 7));
+  });
+
+  it('ignores a duplicate delivery and rejects a bad signature', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const payload = prPayload(world, 1, head);
+    expect((await deliver(server.url, SECRET, 'pull_request', payload, { id: 'same-delivery' })).status).toBe(200);
+    expect((await deliver(server.url, SECRET, 'pull_request', payload, { id: 'same-delivery' })).status).toBe(200);
+    const bad = await deliver(server.url, SECRET, 'pull_request', payload, { signature: 'sha256=' + '0'.repeat(64) });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.status).toBeLessThan(500);
+    await mock.until(() => checkRuns(mock).length === 2);
+    await idle();
+    expect(checkRuns(mock)).toHaveLength(2);
+    expect(world.comments).toHaveLength(1);
+  });
+
+  it('a repository without ferry.yml gets no comment and no checks', async () => {
+    world.repo.cleanup();
+    const files = envRepoFiles();
+    delete files['.github/ferry.yml'];
+    world = setupWorld(files);
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const before = server.outcomes.get('no-config') ?? 0;
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await idle();
+    expect(server.outcomes.get('no-config')).toBe(before + 1);
+    expect(world.comments).toHaveLength(0);
+    expect(checkRuns(mock)).toHaveLength(0);
+  });
+
+  it('judges the PR by the base branch config even when the PR loosens it', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, {
+      '.github/ferry.yml': envRepoFiles()['.github/ferry.yml']! + '  rules:\n    no-latest-tag: "off"\n',
+      'envs/staging/tools/job.yaml': envRepoFiles()['envs/staging/tools/job.yaml']!.replace('busybox:1.36', 'busybox:latest'),
+    });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(checkRuns(mock)[1]).toMatchObject({ name: 'ferry/validate', conclusion: 'failure' });
+  });
+
+  it('sends annotations 50 per request', async () => {
+    const mock = mockGitHub(world);
+    const pods = Array.from({ length: 120 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\n  namespace: staging\nspec:\n  containers:\n    - name: c\n      image: busybox:latest\n      resources:\n        requests: { cpu: 1m, memory: 1Mi }\n        limits: { cpu: 1m, memory: 1Mi }\n`).join('---\n');
+    const head = push(world, 1, { 'envs/staging/tools/pods.yaml': pods });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2 && mock.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/check-runs/')).length === 2);
+    const validate = checkRuns(mock)[1]!;
+    expect(validate.output.annotations).toHaveLength(50);
+    const updates = mock.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/check-runs/')).map((r) => (r.body as { output: { annotations: unknown[] } }).output.annotations.length);
+    expect(updates).toEqual([50, 20]);
+  });
+
+  it('retries a GitHub 500 and then succeeds', async () => {
+    const mock = mockGitHub(world, { failFirstCheck: true });
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => mock.count('POST', `/repos/${OWNER}/${REPO}/check-runs`) === 3);
+    const statuses = checkRuns(mock).map((c) => c.name);
+    expect(statuses).toEqual(['ferry/plan', 'ferry/plan', 'ferry/validate']);
+  });
+
+  it('a kustomize failure is a failing ferry/plan check with the reason', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - ../../../base/web\n  - nope.yaml\n') });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    const plan = checkRuns(mock)[0]!;
+    expect(plan).toMatchObject({ name: 'ferry/plan', conclusion: 'failure' });
+    expect(plan.output.summary).toMatch(/nope\.yaml/);
+  });
+
+  it('/plan in a PR comment re-plans; inside a code block it does not', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const comment = example('issue_comment', (e) => e.action === 'created');
+    comment.installation = { id: 42, node_id: 'x' };
+    comment.issue.number = 1;
+    comment.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/1` };
+    comment.comment.body = 'Could you look again?\n```\n/plan\n```';
+    await deliver(server.url, SECRET, 'issue_comment', comment);
+    await idle();
+    expect(mock.requests).toHaveLength(0);
+    comment.comment.body = 'thanks!\n/plan';
+    await deliver(server.url, SECRET, 'issue_comment', comment);
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(checkRuns(mock)[0]!.head_sha).toBe(head);
+  });
+
+  it('serves /healthz', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('GitHub mocks', () => {
+  it('accept only routes that exist in GitHub\'s OpenAPI description', () => {
+    expect(openApiRoute('POST', '/repos/o/r/check-runs')).toBe('/repos/{owner}/{repo}/check-runs');
+    expect(openApiRoute('PATCH', '/repos/o/r/issues/comments/5')).toBe('/repos/{owner}/{repo}/issues/comments/{comment_id}');
+    expect(openApiRoute('POST', '/repos/o/r/pulls/1/plan')).toBeNull();
+    expect(openApiRoute('DELETE', '/repos/o/r/check-runs')).toBeNull();
+    expect(() => new GitHubMock().route('POST', '/repos/o/r/ferry-comments', () => [200, {}])).toThrow(/not a GitHub REST API route/);
+  });
+});

@@ -1,0 +1,135 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import nock from 'nock';
+
+const require = createRequire(import.meta.url);
+
+interface OpenApi {
+  paths: Record<string, Record<string, unknown>>;
+}
+
+let spec: Array<{ method: string; template: string; re: RegExp }> | null = null;
+
+/** Every (method, path template) in GitHub's REST OpenAPI description. */
+function routes() {
+  if (!spec) {
+    const doc = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8')) as OpenApi;
+    spec = [];
+    for (const [template, ops] of Object.entries(doc.paths)) {
+      const re = new RegExp('^' + template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+').replace(/\{[^}]+\}/g, '[^/]+') + '$');
+      for (const method of Object.keys(ops)) spec.push({ method: method.toUpperCase(), template, re });
+    }
+  }
+  return spec;
+}
+
+/** The OpenAPI template a concrete request path matches, or null when GitHub has no such route. */
+export function openApiRoute(method: string, path: string): string | null {
+  const p = path.split('?')[0]!;
+  return routes().find((r) => r.method === method.toUpperCase() && r.re.test(p))?.template ?? null;
+}
+
+export interface Recorded {
+  method: string;
+  path: string;
+  body: unknown;
+  /** performance.now() when the request arrived. */
+  at: number;
+}
+
+/**
+ * nock for api.github.com where every mocked route must exist in GitHub's OpenAPI
+ * description: registering an invented route throws at once.
+ */
+export class GitHubMock {
+  readonly requests: Recorded[] = [];
+  private readonly scope = nock('https://api.github.com').persist();
+  private readonly waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+
+  route(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, reply: (body: unknown, n: number) => [number, unknown]): this {
+    if (!openApiRoute(method, path)) throw new Error(`${method} ${path} is not a GitHub REST API route (OpenAPI)`);
+    let n = 0;
+    const interceptor =
+      method === 'GET' ? this.scope.get(path) : method === 'POST' ? this.scope.post(path) : method === 'PATCH' ? this.scope.patch(path) : method === 'PUT' ? this.scope.put(path) : this.scope.delete(path);
+    interceptor.reply((uri, body) => {
+      const parsed = typeof body === 'string' && body ? (JSON.parse(body) as unknown) : body;
+      this.requests.push({ method, path: uri, body: parsed, at: Math.round(performance.now()) });
+      const r = reply(parsed, n++);
+      queueMicrotask(() => this.check());
+      return r;
+    });
+    return this;
+  }
+
+  count(method: string, pathPrefix: string): number {
+    return this.requests.filter((r) => r.method === method && r.path.startsWith(pathPrefix)).length;
+  }
+
+  /** Resolves once the predicate over recorded requests holds (or rejects after `ms`). */
+  until(pred: () => boolean, ms = 30_000): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting; requests so far:\n${this.requests.map((r) => `${r.method} ${r.path}`).join('\n')}`)), ms);
+      this.waiters.push({ pred, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  private check() {
+    for (const w of [...this.waiters]) {
+      if (w.pred()) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve();
+      }
+    }
+  }
+
+  done() {
+    nock.cleanAll();
+  }
+}
+
+export function testPrivateKey(): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export function sign(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+let deliveryCounter = 0;
+
+/** POSTs a webhook to the running server over real HTTP with a real signature. */
+export async function deliver(url: string, secret: string, event: string, payload: unknown, opts: { id?: string; signature?: string } = {}): Promise<Response> {
+  const body = JSON.stringify(payload);
+  return fetch(`${url}/api/github/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': opts.id ?? `delivery-${process.pid}-${++deliveryCounter}`,
+      'x-hub-signature-256': opts.signature ?? sign(secret, body),
+    },
+    body,
+  });
+}
+
+/** A payload from @octokit/webhooks-examples, deep-copied so a test can point it at its own repository. */
+export function example<T = Record<string, any>>(event: string, pick: (p: any) => boolean): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const all = require('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
+  const found = all.find((e) => e.name === event)?.examples.find(pick);
+  if (!found) throw new Error(`no ${event} example matches`);
+  return structuredClone(found) as T;
+}
