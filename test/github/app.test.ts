@@ -270,6 +270,44 @@ describe('GitHub App: plan on pull requests', () => {
     expect(checkRuns(mock)[0]!.head_sha).toBe(head);
   });
 
+  it('marks a draft PR\'s plan as a draft', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const payload = prPayload(world, 1, head);
+    payload.pull_request.draft = true;
+    await deliver(server.url, SECRET, 'pull_request', payload);
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(world.comments[0]!.body).toContain('### Ferry plan (draft)');
+  });
+
+  it('a closed PR gets nothing, and closing cancels queued work', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const closed = prPayload(world, 1, head, 'closed');
+    closed.pull_request.state = 'closed';
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    world.current.state = 'closed';
+    await deliver(server.url, SECRET, 'pull_request', closed);
+    await idle();
+    expect(world.comments).toHaveLength(0);
+    expect(checkRuns(mock)).toHaveLength(0);
+  });
+
+  it('an unreachable repository is a failing ferry/plan check, and the server keeps serving', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const broken = prPayload(world, 1, head);
+    broken.pull_request.base.repo.clone_url = path.join(tempDir(), 'missing.git');
+    await deliver(server.url, SECRET, 'pull_request', broken);
+    await mock.until(() => checkRuns(mock).length === 1);
+    expect(checkRuns(mock)[0]).toMatchObject({ name: 'ferry/plan', conclusion: 'failure' });
+    expect(checkRuns(mock)[0]!.output.summary).toMatch(/git fetch failed/);
+    expect(checkRuns(mock)[0]!.output.summary).not.toContain(TOKEN);
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head, 'synchronize'));
+    await mock.until(() => checkRuns(mock).length === 3);
+    expect(checkRuns(mock)[1]).toMatchObject({ name: 'ferry/plan', conclusion: 'success' });
+  });
+
   it('serves /healthz', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
