@@ -1,12 +1,14 @@
 import type { Context, Probot } from 'probot';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
-import { planPullRequest, type PlanJobOutcome } from './jobs/plan-pr.js';
+import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
 import { JobQueue } from './jobs/queue.js';
 
 export interface FerryAppOptions {
   queue: JobQueue;
   cacheDir?: string;
+  /** Runs the engine (a worker pool in the server). */
+  runPlan?: PlanJobOptions['runPlan'];
   /** Plan job outcomes counted since start (served on /healthz). */
   outcomes?: Map<PlanJobOutcome, number>;
 }
@@ -43,7 +45,7 @@ export function ferryApp(opts: FerryAppOptions) {
       const forge = new GitHubForge(context.octokit);
       const log = context.log.child({ pr: key(pr), sha: pr.headSha.slice(0, 12) });
       queue.enqueue(key(pr), pr.headSha, async (signal) => {
-        const outcome = await planPullRequest(forge, pr, signal, { cacheDir: opts.cacheDir, commentLimit: GITHUB_COMMENT_LIMIT, log });
+        const outcome = await planPullRequest(forge, pr, signal, { cacheDir: opts.cacheDir, runPlan: opts.runPlan, commentLimit: GITHUB_COMMENT_LIMIT, log });
         opts.outcomes?.set(outcome, (opts.outcomes.get(outcome) ?? 0) + 1);
         log.info({ outcome }, 'plan job finished');
       });

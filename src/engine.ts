@@ -199,20 +199,16 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
         byPath.set(a.path, { app: a, atBase: !!prev && prev.app.renderer === a.renderer, atHead: true });
       }
       const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
-      const work = candidates
-        .map((c) => ({
-          ...c,
-          baseInputs: c.atBase ? appInputs(c.app, base.view) : null,
-          headInputs: c.atHead ? appInputs(c.app, head.view) : null,
-        }))
-        .filter(
-          (c) =>
-            validateOnly ||
-            !c.atBase ||
-            !c.atHead ||
-            touches(c.baseInputs!, changed) ||
-            touches(c.headInputs!, changed),
-        );
+      const work = [];
+      for (const [i, c] of candidates.entries()) {
+        // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
+        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+        const baseInputs = c.atBase ? appInputs(c.app, base.view) : null;
+        const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
+        if (validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed)) {
+          work.push({ ...c, baseInputs, headInputs });
+        }
+      }
 
       const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
         const [b, h] = await Promise.all([

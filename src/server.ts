@@ -2,9 +2,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { Probot, ProbotOctokit, Server } from 'probot';
 import { ferryApp } from './app.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
+import { EnginePool } from './jobs/engine-pool.js';
 import { JobQueue } from './jobs/queue.js';
 
 export interface ServerConfig {
@@ -61,13 +63,21 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   }));
   const queue = new JobQueue(cfg.concurrency ?? 2);
   const outcomes = new Map<PlanJobOutcome, number>();
+  const engine = new EnginePool(cfg.concurrency ?? 2);
+  // JSON logs (one object per line) with credentials redacted wherever they might appear.
+  const log = pino({
+    name: 'ferry',
+    level: cfg.logLevel ?? 'info',
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
+  });
   const server = new Server({
+    log,
     Probot: Probot.defaults({
       appId: cfg.appId,
       privateKey: cfg.privateKey,
       secret: cfg.webhookSecret,
       Octokit,
-      logLevel: cfg.logLevel,
+      log,
       ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
     }),
     port: cfg.port,
@@ -75,7 +85,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     enableStaticFiles: false,
   });
   await server.load((app, { addHandler }) => {
-    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes })(app);
+    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req) => engine.run(req) })(app);
     addHandler((req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));
@@ -94,6 +104,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     async stop(timeoutMs = 30_000) {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);
+      await engine.close();
     },
   };
 }

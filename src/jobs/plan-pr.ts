@@ -1,4 +1,4 @@
-import { NoConfigError, plan, UsageError } from '../engine.js';
+import { NoConfigError, plan, UsageError, type PlanRequest } from '../engine.js';
 import type { Forge, PullRequest } from '../forge/types.js';
 import { failedPlanCheck, planChecks } from '../report/checks.js';
 import { PLAN_MARKER } from '../report/plan.js';
@@ -7,6 +7,8 @@ import type { Plan } from '../types.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
+  /** Runs the engine; the server passes a worker pool, tests may run it in-process. */
+  runPlan?: (req: PlanRequest) => Promise<Plan>;
   /** Largest comment body the forge accepts. */
   commentLimit: number;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
@@ -24,7 +26,7 @@ const marker = (part: number) => (part === 0 ? PLAN_MARKER : PLAN_PART_MARKER(pa
 export async function planPullRequest(forge: Forge, pr: PullRequest, signal: AbortSignal, opts: PlanJobOptions): Promise<PlanJobOutcome> {
   let result: Plan;
   try {
-    result = await plan({
+    result = await (opts.runPlan ?? plan)({
       repo: pr.cloneUrl,
       base: pr.baseSha,
       head: pr.headSha,
