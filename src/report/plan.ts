@@ -19,9 +19,10 @@ function rows(plan: Plan) {
 }
 
 /** The PR comment body: summary table first, then per-app folded diffs and findings. */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean } = {}): string {
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean } = {}): string {
   const r = rows(plan);
-  return template('plan.md.hbs')({ ...plan, rows: r, noApps: r.length === 0, draft: !!opts.draft }).replace(/\n{3,}/g, '\n\n');
+  const view = { ...plan, rows: r, noApps: r.length === 0, draft: !!opts.draft, listChanges: opts.listChanges ?? true };
+  return template('plan.md.hbs')(view).replace(/\n{3,}/g, '\n\n');
 }
 
 export function renderText(plan: Plan): string {
