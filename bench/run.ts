@@ -98,6 +98,9 @@ async function main() {
   // Validation throughput runs in a fresh process so "cold" means cold.
   const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
   process.stdout.write(v.out);
+  console.log();
+  const w = await run(process.execPath, ['--import', 'tsx', path.join(here, 'webhook.ts')]);
+  process.stdout.write(w.out);
 }
 
 await main();
