@@ -5,38 +5,48 @@ import { crdSchemasFromResources, type CrdSchemas } from '../validate/index.js';
 import type { Tree } from '../workspace/workspace.js';
 
 const YAML_RE = /\.ya?ml$/i;
+/** Vendored and tooling folders hold no CRDs the repository deploys. */
+const SKIP_RE = /(^|\/)(\.[^/]+|node_modules|vendor)\//;
 const MAX_CRD_FILE_BYTES = 5 * 1024 * 1024;
-const memo = new Map<string, CrdSchemas>();
+/** Blob id → whether it mentions CustomResourceDefinition; blobs never change, so this never goes stale. */
+const mentionsCrd = new Map<string, boolean>();
+const compiled = new Map<string, CrdSchemas>();
 
 /**
- * Custom resource schemas from every CustomResourceDefinition committed anywhere in the
- * repository at this commit. Compiled schemas are reused while the CRD files are
- * unchanged (keyed by their blob ids), so a re-plan does not recompile them.
+ * Custom resource schemas from every CustomResourceDefinition committed in the
+ * repository at this commit. Each blob is scanned once per process and compiled schemas
+ * are reused while the CRD files are unchanged, so a re-plan costs a listing lookup.
  */
 export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
-  const candidates = [...tree.index.entries()].filter(([p, e]) => YAML_RE.test(p) && e.mode !== '120000');
-  await tree.preload(candidates.map(([p]) => p));
-  const crdFiles: Array<[string, Buffer]> = [];
-  for (const [p] of candidates) {
-    const data = tree.read(p);
-    if (data.length <= MAX_CRD_FILE_BYTES && data.includes('CustomResourceDefinition')) crdFiles.push([p, data]);
+  const candidates = [...tree.index.entries()].filter(([p, e]) => YAML_RE.test(p) && !SKIP_RE.test(p) && e.mode !== '120000');
+  await tree.preload(candidates.filter(([, e]) => !mentionsCrd.has(e.oid)).map(([p]) => p));
+  const crdFiles: string[] = [];
+  for (const [p, e] of candidates) {
+    let hit = mentionsCrd.get(e.oid);
+    if (hit === undefined) {
+      const data = tree.read(p);
+      hit = data.length <= MAX_CRD_FILE_BYTES && data.includes('CustomResourceDefinition');
+      if (mentionsCrd.size > 200_000) mentionsCrd.clear();
+      mentionsCrd.set(e.oid, hit);
+    }
+    if (hit) crdFiles.push(p);
   }
   const key = createHash('sha256')
-    .update(crdFiles.map(([p]) => `${p}:${tree.index.get(p)!.oid}`).join('\n'))
+    .update(crdFiles.map((p) => `${p}:${tree.index.get(p)!.oid}`).join('\n'))
     .digest('hex');
-  let schemas = memo.get(key);
+  let schemas = compiled.get(key);
   if (!schemas) {
     const crds: Resource[] = [];
-    for (const [p, data] of crdFiles) {
-      const decoded = decodeManifest(data, p);
+    for (const p of crdFiles) {
+      const decoded = decodeManifest(tree.read(p), p);
       if (!('text' in decoded)) continue;
       for (const r of parseSourceManifests(decoded.text, p).resources) {
         if (r.id.kind === 'CustomResourceDefinition') crds.push(r);
       }
     }
     schemas = crdSchemasFromResources(crds);
-    if (memo.size > 50) memo.clear();
-    memo.set(key, schemas);
+    if (compiled.size > 50) compiled.clear();
+    compiled.set(key, schemas);
   }
   return schemas;
 }

@@ -1,7 +1,7 @@
 /*
  * Validation of one app's rendered resources: Kubernetes schemas for the target version,
- * CRD schemas found in the repository, and policy rules. Plain functions over data; the
- * only I/O is findCrdsInTree.
+ * CRD schemas found in the repository, and policy rules. Plain functions over data, no I/O
+ * (the engine finds CRDs in git objects: src/plan/crds.ts).
  *
  * Silencing rules for one resource — either form takes a comma-separated list of rule ids,
  * or `all`:
@@ -24,7 +24,6 @@ import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
 export { crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
-export { findCrdsInTree } from './crdfiles.js';
 
 export interface ValidateOptions {
   /** Target Kubernetes minor version, e.g. "1.31". */

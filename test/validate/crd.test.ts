@@ -1,8 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crdSchemasFromResources, findCrdsInTree, validateResources, type CrdSchemas } from '../../src/validate/index.js';
+import { crdsInTree } from '../../src/plan/crds.js';
+import { crdSchemasFromResources, validateResources, type CrdSchemas } from '../../src/validate/index.js';
+import { Workspace } from '../../src/workspace/workspace.js';
+import { TestRepo } from '../helpers/gitrepo.js';
 import { OPTS, only, res, rules } from './helpers.js';
 
 const WIDGET_CRD_YAML = `apiVersion: apiextensions.k8s.io/v1
@@ -80,25 +83,42 @@ beforeAll(async () => {
   // CRDs where the walk must not look.
   const gadget = WIDGET_CRD_YAML.replace(/Widget/g, 'Gadget').replace(/widgets/g, 'gadgets').replace(/widget\b/g, 'gadget');
   w('node_modules/pkg/crd.yaml', gadget);
-  w('.git/crd.yaml', gadget);
+  w('.github/crd.yaml', gadget);
   w('notes.txt', gadget);
   w('big/huge.yaml', gadget + '#' + 'x'.repeat(5 * 1024 * 1024) + '\n');
-  crds = await findCrdsInTree(dir);
+  crds = await crdsAt(dir);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Commits a folder to a throwaway git repository and reads its CRDs as the engine does. */
+async function crdsAt(folder: string): Promise<CrdSchemas> {
+  const repo = new TestRepo();
+  try {
+    if (existsSync(folder)) cpSync(folder, repo.dir, { recursive: true, filter: (src) => !src.includes(`${path.sep}.git${path.sep}`) && !src.endsWith(`${path.sep}.git`) });
+    const sha = repo.commit('crds');
+    const tree = await (await Workspace.open(repo.dir, { cacheDir: tmpdir() })).openTree(sha);
+    try {
+      return await crdsInTree(tree);
+    } finally {
+      await tree.dispose();
+    }
+  } finally {
+    repo.cleanup();
+  }
+}
+
 const strict = () => ({ ...OPTS, crds });
 
-describe('findCrdsInTree', () => {
-  it('finds CRD versions in YAML files and skips .git, node_modules, other files and files over 5 MB', () => {
+describe('crdsInTree', () => {
+  it('finds CRD versions in committed YAML files and skips hidden folders, node_modules, other files and files over 5 MB', () => {
     expect([...crds.versions.keys()].sort()).toEqual(['example.com/v1 Widget', 'example.com/v1beta1 Widget']);
     expect(crds.versions.get('example.com/v1 Widget')).toMatchObject({ scope: 'Namespaced', crd: 'widgets.example.com', served: true, deprecated: false });
   });
 
   it('returns nothing for a tree without CRDs or a missing folder', async () => {
-    expect((await findCrdsInTree(path.join(dir, 'charts'))).versions.size).toBe(0);
-    expect((await findCrdsInTree(path.join(dir, 'does-not-exist'))).versions.size).toBe(0);
+    expect((await crdsAt(path.join(dir, 'charts'))).versions.size).toBe(0);
+    expect((await crdsAt(path.join(dir, 'does-not-exist'))).versions.size).toBe(0);
   });
 });
 
