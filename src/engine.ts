@@ -162,9 +162,11 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
 
   const trees: Tree[] = [];
   try {
-    const [baseTree, headTree] = await Promise.all([ws.openTree(baseSha), ws.openTree(headSha)]);
-    trees.push(baseTree, headTree);
-    await Promise.all([baseTree.preload(discoveryReads(baseTree.index)), headTree.preload(discoveryReads(headTree.index))]);
+    // `validate` (and a plan of a commit against itself) reads one tree, not two copies.
+    const headTree = await ws.openTree(headSha);
+    const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha);
+    trees.push(...new Set([baseTree, headTree]));
+    await Promise.all([...new Set([baseTree, headTree])].map((t) => t.preload(discoveryReads(t.index))));
     const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
