@@ -1,4 +1,5 @@
 import type { Context, Probot } from 'probot';
+import { parseCommands } from './commands/parse.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
@@ -17,21 +18,6 @@ const PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'ed
 
 function key(pr: PullRequest): string {
   return `${pr.owner}/${pr.repo}#${pr.number}`;
-}
-
-/** A line that starts with `/plan` (not inside a code block or quote). */
-export function hasPlanCommand(body: string): boolean {
-  let fence: string | null = null;
-  for (const line of body.split(/\r?\n/)) {
-    const f = /^\s*(`{3,}|~{3,})/.exec(line);
-    if (f) {
-      if (fence === null) fence = f[1]!;
-      else if (f[1]!.startsWith(fence[0]!) && f[1]!.length >= fence.length) fence = null;
-      continue;
-    }
-    if (fence === null && /^\s*\/plan(\s|$)/.test(line)) return true;
-  }
-  return false;
 }
 
 /**
@@ -82,7 +68,8 @@ export function ferryApp(opts: FerryAppOptions) {
       if (!fresh(context)) return;
       const { issue, comment } = context.payload;
       if (!issue.pull_request || comment.user?.type === 'Bot' || context.isBot) return;
-      if (!hasPlanCommand(comment.body)) return;
+      // /promote and /help arrive with the promotion issue; /plan is handled now.
+      if (!parseCommands(comment.body).some((c) => c.verb === 'plan')) return;
       const { data } = await context.octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
       const pr = pullRequestFrom(data as never);
       if (pr.state === 'open') schedule(context, pr);
