@@ -1,5 +1,5 @@
 import type { Context, Probot } from 'probot';
-import { parseCommands } from './commands/parse.js';
+import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
@@ -67,12 +67,25 @@ export function ferryApp(opts: FerryAppOptions) {
     app.on('issue_comment.created', async (context) => {
       if (!fresh(context)) return;
       const { issue, comment } = context.payload;
+      // Edited comments arrive as `edited` and are not handled; the bot ignores itself.
       if (!issue.pull_request || comment.user?.type === 'Bot' || context.isBot) return;
-      // /promote and /help arrive with the promotion issue; /plan is handled now.
-      if (!parseCommands(comment.body).some((c) => c.verb === 'plan')) return;
-      const { data } = await context.octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
-      const pr = pullRequestFrom(data as never);
-      if (pr.state === 'open') schedule(context, pr);
+      if (!ferryCommands(comment.body).length) return;
+      const octokit = context.octokit;
+      // Answering commands takes API calls: a job of its own, so the delivery is acknowledged at once.
+      queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async () => {
+        const { data } = await octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
+        const pr = pullRequestFrom(data as never);
+        await handleComment({
+          forge: new GitHubForge(octokit),
+          pr,
+          commentId: comment.id,
+          user: comment.user?.login ?? '',
+          body: comment.body,
+          plan: () => {
+            if (pr.state === 'open') schedule(context, pr);
+          },
+        });
+      });
     });
   };
 }

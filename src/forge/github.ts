@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import type { GitAuth } from '../workspace/git.js';
-import type { CheckResult, Forge, PullRequest } from './types.js';
+import type { CheckResult, Forge, PullRequest, Reaction } from './types.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -68,6 +68,25 @@ export class GitHubForge implements Forge {
       const extra = ours(i);
       if (!extra) break;
       await this.octokit.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: extra.id });
+    }
+  }
+
+  async react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ owner: pr.owner, repo: pr.repo, comment_id: commentId, content: reaction });
+  }
+
+  async reply(pr: PullRequest, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body });
+  }
+
+  async canWrite(pr: PullRequest, user: string): Promise<boolean> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: pr.owner, repo: pr.repo, username: user });
+      return data.permission === 'admin' || data.permission === 'write' || data.user?.permissions?.push === true;
+    } catch (err) {
+      // Not a collaborator at all.
+      if ((err as { status?: number }).status === 404) return false;
+      throw err;
     }
   }
 

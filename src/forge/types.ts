@@ -51,4 +51,12 @@ export interface Forge {
   ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void>;
   /** Creates or completes the named check on the PR's head commit. */
   setCheck(pr: PullRequest, check: CheckResult): Promise<void>;
+  /** Adds a reaction to a comment: 👀 received, 🚀 done, 😕 refused or failed. */
+  react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void>;
+  /** Posts a new comment on the PR. */
+  reply(pr: PullRequest, body: string): Promise<void>;
+  /** Whether a user may push to the repository (write, maintain or admin). */
+  canWrite(pr: PullRequest, user: string): Promise<boolean>;
 }
+
+export type Reaction = 'eyes' | 'rocket' | 'confused';

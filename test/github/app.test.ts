@@ -9,6 +9,7 @@ import { deliver, example, freePort, GitHubMock, openApiRoute, testPrivateKey } 
 const SECRET = 'webhook-secret-for-tests';
 const TOKEN = 'ghs_installationtoken1234567890';
 const OWNER = 'Codertocat';
+const COMMENT_ID = 444500041;
 const REPO = 'Hello-World';
 
 let server: RunningServer;
@@ -44,6 +45,8 @@ interface World {
   /** What GET /pulls/:n answers: the PR as GitHub sees it now. */
   current: { headSha: string; state: string };
   comments: Array<{ id: number; body: string; user: { login: string; type: string } }>;
+  /** The commenter's permission on the repository. */
+  permission: 'admin' | 'write' | 'read' | 'none';
 }
 
 let world: World;
@@ -76,7 +79,7 @@ function setupWorld(files = envRepoFiles()): World {
   const bare = path.join(tempDir('ferry-remote-'), 'hello-world.git');
   repo.git('clone', '--quiet', '--bare', repo.dir, bare);
   repo.git('remote', 'add', 'origin', bare);
-  return { repo, bare, base, head: base, current: { headSha: base, state: 'open' }, comments: [] };
+  return { repo, bare, base, head: base, current: { headSha: base, state: 'open' }, comments: [], permission: 'write' };
 }
 
 /** Pushes a new PR head to the bare remote under refs/pull/N/head. */
@@ -110,6 +113,8 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean } = {}): GitHubMo
     return [200, c];
   });
   for (let id = 1000; id < 1010; id++) mock.route('PATCH', `/repos/${OWNER}/${REPO}/check-runs/${id}`, () => [200, { id }]);
+  mock.route('GET', `/repos/${OWNER}/${REPO}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
+  mock.route('POST', `/repos/${OWNER}/${REPO}/issues/comments/${COMMENT_ID}/reactions`, (body) => [201, { id: 1, content: (body as { content: string }).content }]);
   return mock;
 }
 
@@ -253,21 +258,62 @@ describe('GitHub App: plan on pull requests', () => {
     expect(plan.output.summary).toMatch(/nope\.yaml/);
   });
 
-  it('/plan in a PR comment re-plans; inside a code block it does not', async () => {
-    const mock = mockGitHub(world);
-    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+  function commentPayload(body: string) {
     const comment = example('issue_comment', (e) => e.action === 'created');
     comment.installation = { id: 42, node_id: 'x' };
     comment.issue.number = 1;
     comment.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/1` };
-    comment.comment.body = 'Could you look again?\n```\n/plan\n```';
-    await deliver(server.url, SECRET, 'issue_comment', comment);
+    comment.comment.id = COMMENT_ID;
+    comment.comment.body = body;
+    return comment;
+  }
+  const reactions = (mock: GitHubMock) => mock.requests.filter((r) => r.path.endsWith('/reactions')).map((r) => (r.body as { content: string }).content);
+  const replies = (w: World) => w.comments.filter((c) => !c.body.startsWith('<!-- ferry:plan')).map((c) => c.body);
+
+  it('/plan in a PR comment re-plans with 👀 then 🚀; inside a code block it is text', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('Could you look again?\n```\n/plan\n```'));
     await idle();
     expect(mock.requests).toHaveLength(0);
-    comment.comment.body = 'thanks!\n/plan';
-    await deliver(server.url, SECRET, 'issue_comment', comment);
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('thanks!\n/plan'));
     await mock.until(() => checkRuns(mock).length === 2);
     expect(checkRuns(mock)[0]!.head_sha).toBe(head);
+    expect(reactions(mock)).toEqual(['eyes', 'rocket']);
+  });
+
+  it('/plan from a user without write access is refused with 😕 and a reply; nothing is planned', async () => {
+    const mock = mockGitHub(world);
+    world.permission = 'read';
+    push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/plan'));
+    await mock.until(() => reactions(mock).length === 2);
+    await idle();
+    expect(reactions(mock)).toEqual(['eyes', 'confused']);
+    expect(replies(world)).toEqual(['@Codertocat `/plan` needs write access to this repository; nothing was done.\n']);
+    expect(checkRuns(mock)).toHaveLength(0);
+  });
+
+  it('/help replies with the commands; a typo gets the nearest command', async () => {
+    const mock = mockGitHub(world);
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/help'));
+    await mock.until(() => reactions(mock).length === 2);
+    expect(reactions(mock)).toEqual(['eyes', 'rocket']);
+    expect(replies(world)[0]).toContain('| `/promote [ENV] [--dry-run]` |');
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/pln'));
+    await mock.until(() => reactions(mock).length === 4);
+    expect(reactions(mock).slice(2)).toEqual(['eyes', 'confused']);
+    expect(replies(world)[1]).toBe('Unknown command `/pln`. Did you mean `/plan`? See `/help`.\n');
+  });
+
+  it('ignores the bot\'s own comments and other slash commands', async () => {
+    const mock = mockGitHub(world);
+    const own = commentPayload('/plan');
+    own.comment.user.type = 'Bot';
+    await deliver(server.url, SECRET, 'issue_comment', own);
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/shrug'));
+    await idle();
+    expect(mock.requests).toHaveLength(0);
   });
 
   it('marks a draft PR\'s plan as a draft', async () => {
