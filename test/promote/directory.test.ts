@@ -48,6 +48,12 @@ describe('planDirectoryPromotion', () => {
     expect(same.changes).toEqual([]);
   });
 
+  it('a kept file the target lacks stays absent', () => {
+    const p = planDirectoryPromotion({ index: index({ 'a/x/env-patch.yaml': '1', 'a/x/d.yaml': '2' }), fromPath: 'a', toPath: 'b', apps: ['x'], keep: ['**/env-patch.yaml'] });
+    expect(p.changes).toEqual([{ path: 'b/x/d.yaml', blob: blob('2') }]);
+    expect(p.kept).toEqual([]);
+  });
+
   it('treats a mode change (a file becoming executable or a symlink) as a change', () => {
     const idx: TreeIndex = new Map([['a/x/s.sh', blob('1', '100755')], ['b/x/s.sh', blob('1', '100644')]]);
     expect(planDirectoryPromotion({ index: idx, fromPath: 'a', toPath: 'b', apps: ['x'], keep: [] }).changes).toEqual([{ path: 'b/x/s.sh', blob: blob('1', '100755') }]);
