@@ -3,7 +3,9 @@ import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
+import { autoPromote, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
 import { JobQueue } from './jobs/queue.js';
+import type { Identity } from './workspace/workspace.js';
 
 export interface FerryAppOptions {
   queue: JobQueue;
@@ -12,7 +14,13 @@ export interface FerryAppOptions {
   runPlan?: PlanJobOptions['runPlan'];
   /** Plan job outcomes counted since start (served on /healthz). */
   outcomes?: Map<PlanJobOutcome, number>;
+  /** Author and committer of promotion commits. */
+  identity?: Identity;
+  /** Soak gates that are not met yet are re-checked by a timer; tests may observe or replace it. */
+  setTimer?: (ms: number, fn: () => void) => void;
 }
+
+export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
 
 const PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'edited'] as const;
 
@@ -37,6 +45,27 @@ export function ferryApp(opts: FerryAppOptions) {
       });
     };
     const fresh = (context: Context) => queue.firstDelivery(context.id);
+    const promoteOpts = (context: Context) => ({
+      cacheDir: opts.cacheDir,
+      runPlan: opts.runPlan,
+      identity: opts.identity ?? DEFAULT_IDENTITY,
+      bodyLimit: GITHUB_COMMENT_LIMIT,
+      log: context.log,
+    });
+    const setTimer = opts.setTimer ?? ((ms: number, fn: () => void) => setTimeout(fn, ms).unref());
+
+    /**
+     * Auto-promotion of a merged PR. `announce` (on merge) replies when gates hold it
+     * back; re-checks after a status or a timer stay silent until something opens.
+     */
+    const scheduleAuto = (context: Context, pr: PullRequest, announce: boolean) => {
+      const forge = new GitHubForge(context.octokit);
+      queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async () => {
+        const waits = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
+        // Soak ends without any event: look again when it should be over.
+        for (const ms of waits) setTimer(ms + 1_000, () => scheduleAuto(context, pr, false));
+      });
+    };
 
     app.on('pull_request', async (context) => {
       if (!fresh(context)) return;
@@ -44,6 +73,11 @@ export function ferryApp(opts: FerryAppOptions) {
       const pr = pullRequestFrom(payload.pull_request as never);
       if (payload.action === 'closed') {
         queue.cancel(key(pr));
+        if (pr.merged && !pr.fromFork) {
+          const forge = new GitHubForge(context.octokit);
+          queue.enqueue(`${key(pr)}:merged`, pr.headSha, () => offerNextStep(forge, pr, promoteOpts(context)));
+          scheduleAuto(context, pr, true);
+        }
         return;
       }
       if (!(PR_ACTIONS as readonly string[]).includes(payload.action)) return;
@@ -75,8 +109,9 @@ export function ferryApp(opts: FerryAppOptions) {
       queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async () => {
         const { data } = await octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
         const pr = pullRequestFrom(data as never);
+        const forge = new GitHubForge(octokit);
         await handleComment({
-          forge: new GitHubForge(octokit),
+          forge,
           pr,
           commentId: comment.id,
           user: comment.user?.login ?? '',
@@ -84,8 +119,35 @@ export function ferryApp(opts: FerryAppOptions) {
           plan: () => {
             if (pr.state === 'open') schedule(context, pr);
           },
+          promote: async ({ env, dryRun }) => {
+            const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, promoteOpts(context));
+            return { refused: r.kind === 'refused', reply: r.reply };
+          },
+          log: context.log,
         });
       });
+    });
+
+    // A gate may be met now: auto-promotions waiting on this commit look again.
+    const recheck = (context: Context, sha: string) => {
+      const repo = context.repo();
+      const forge = new GitHubForge(context.octokit);
+      queue.enqueue(`${repo.owner}/${repo.repo}@${sha}:recheck`, sha, async () => {
+        for (const pr of await forge.pullsForCommit(repo, sha)) {
+          if (pr.merged && !pr.fromFork) scheduleAuto(context, pr, false);
+        }
+      });
+    };
+    app.on('status', async (context) => {
+      if (!fresh(context) || context.payload.state !== 'success') return;
+      recheck(context, context.payload.sha);
+    });
+    app.on('check_run.completed', async (context) => {
+      if (!fresh(context)) return;
+      const run = context.payload.check_run;
+      // Ferry's own checks are not gates; they complete on every plan.
+      if (run.conclusion !== 'success' || run.name.startsWith('ferry/')) return;
+      recheck(context, run.head_sha);
     });
   };
 }

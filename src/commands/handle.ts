@@ -1,6 +1,13 @@
 import type { Forge, PullRequest } from '../forge/types.js';
 import { template } from '../report/templates.js';
+import { redact } from '../workspace/git.js';
 import { parseCommands } from './parse.js';
+
+/** What a `/promote` did, as the command handler needs it. */
+export interface PromoteOutcome {
+  refused: boolean;
+  reply: string;
+}
 
 export interface CommandContext {
   forge: Forge;
@@ -10,12 +17,14 @@ export interface CommandContext {
   body: string;
   /** Queues a plan of the PR's current head. */
   plan(): void;
+  /** Runs a promotion (authorization included) and says what happened. */
+  promote(req: { env: string | null; dryRun: boolean }): Promise<PromoteOutcome>;
+  log?: { warn: (o: object, msg: string) => void };
 }
 
 /** The commands in a comment that Ferry answers (foreign slash commands such as `/shrug` are not). */
 export function ferryCommands(body: string) {
-  // /promote arrives with the promotion work; until then it is not claimed here.
-  return parseCommands(body).filter((c) => (c.verb !== 'unknown' || c.suggestion !== null) && c.verb !== 'promote');
+  return parseCommands(body).filter((c) => c.verb !== 'unknown' || c.suggestion !== null);
 }
 
 /**
@@ -31,19 +40,39 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
   let refused = false;
   let writer: boolean | null = null;
   for (const c of ours) {
-    if (c.verb === 'help') {
-      await forge.reply(pr, template('help.md.hbs')({}));
-    } else if (c.verb === 'unknown' || c.verb === 'invalid') {
+    try {
+      refused = !(await runOne(c)) || refused;
+    } catch (err) {
+      // One failed command is reported and the rest still run; the message is git- and token-safe.
       refused = true;
-      await forge.reply(pr, template('command-error.md.hbs')(c));
-    } else if (c.verb === 'plan') {
-      writer ??= await forge.canWrite(pr, ctx.user);
-      if (!writer) {
-        refused = true;
-        await forge.reply(pr, template('command-denied.md.hbs')({ user: ctx.user, verb: 'plan' }));
-      } else ctx.plan();
+      ctx.log?.warn({ pr: pr.number, verb: c.verb, err: (err as Error).message }, 'command failed');
+      await forge.reply(pr, template('command-failed.md.hbs')({ verb: c.verb, message: redact((err as Error).message).split('\n')[0] }));
     }
   }
   await forge.react(pr, ctx.commentId, refused ? 'confused' : 'rocket');
   return refused ? 'refused' : 'done';
+
+  /** Runs one command; false when it was refused or not understood. */
+  async function runOne(c: ReturnType<typeof ferryCommands>[number]): Promise<boolean> {
+    if (c.verb === 'help') {
+      await forge.reply(pr, template('help.md.hbs')({}));
+      return true;
+    }
+    if (c.verb === 'unknown' || c.verb === 'invalid') {
+      await forge.reply(pr, template('command-error.md.hbs')(c));
+      return false;
+    }
+    if (c.verb === 'plan') {
+      writer ??= await forge.canWrite(pr, ctx.user);
+      if (!writer) {
+        await forge.reply(pr, template('command-denied.md.hbs')({ user: ctx.user, verb: 'plan' }));
+        return false;
+      }
+      ctx.plan();
+      return true;
+    }
+    const outcome = await ctx.promote({ env: c.env, dryRun: c.dryRun });
+    await forge.reply(pr, outcome.reply);
+    return !outcome.refused;
+  }
 }

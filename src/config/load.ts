@@ -236,6 +236,20 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
     envRef(['promotion', i, 'from'], step.from);
     envRef(['promotion', i, 'to'], step.to);
     if (step.from === step.to) rep.add(['promotion', i, 'to'], `a step cannot promote "${step.from}" to itself`);
+    // Each strategy needs the part of the environment it works on.
+    const need = (step.strategy ?? 'directory') === 'branch' ? 'branch' : 'path';
+    for (const side of ['from', 'to'] as const) {
+      const env = names.has(step[side]) ? envs[names.get(step[side])!] : undefined;
+      if (env && env[need] === undefined) {
+        rep.add(['promotion', i, side], `the ${step.strategy ?? 'directory'} strategy needs environment "${step[side]}" to set \`${need}\``);
+      }
+    }
+    if (need === 'path') {
+      const [a, b] = [step.from, step.to].map((n) => (names.has(n) ? envs[names.get(n)!]?.path : undefined));
+      if (typeof a === 'string' && typeof b === 'string' && (a === b || a.startsWith(b + '/') || b.startsWith(a + '/'))) {
+        rep.add(['promotion', i, 'to'], `environments "${step.from}" and "${step.to}" must use separate folders for the directory strategy`);
+      }
+    }
     edges.set(step.from, [...(edges.get(step.from) ?? []), step.to]);
   });
   // A cycle would make `/promote` chains endless.

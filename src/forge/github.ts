@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import type { GitAuth } from '../workspace/git.js';
-import type { CheckResult, Forge, PullRequest, Reaction } from './types.js';
+import type { CheckResult, CommitCheck, Forge, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from './types.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -13,8 +13,15 @@ interface PullPayload {
   number: number;
   state: string;
   draft?: boolean;
-  head: { sha: string; ref: string };
-  base: { sha: string; ref: string; repo: { name: string; owner: { login: string }; clone_url: string } };
+  merged?: boolean | null;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  title?: string;
+  body?: string | null;
+  html_url?: string;
+  user?: { login: string } | null;
+  head: { sha: string; ref: string; repo?: { full_name: string } | null };
+  base: { sha: string; ref: string; repo: { name: string; full_name?: string; owner: { login: string }; clone_url: string } };
 }
 
 /** Translates GitHub's pull request shape into Ferry's. */
@@ -30,8 +37,21 @@ export function pullRequestFrom(p: PullPayload): PullRequest {
     draft: !!p.draft,
     cloneUrl: p.base.repo.clone_url,
     headRefspec: `refs/pull/${p.number}/head`,
+    headRef: p.head.ref,
+    fromFork: !p.head.repo || p.head.repo.full_name !== (p.base.repo.full_name ?? `${p.base.repo.owner.login}/${p.base.repo.name}`),
+    merged: p.merged ?? !!p.merged_at,
+    mergedAt: p.merged_at ?? null,
+    mergeCommitSha: p.merge_commit_sha ?? null,
+    title: p.title ?? '',
+    body: p.body ?? '',
+    url: p.html_url ?? '',
+    author: p.user?.login ?? '',
   };
 }
+
+const opened = (p: { number: number; html_url: string; title: string; body?: string | null }): OpenedPullRequest => ({
+  number: p.number, url: p.html_url, title: p.title, body: p.body ?? '',
+});
 
 export class GitHubForge implements Forge {
   constructor(private readonly octokit: Octokit) {}
@@ -88,6 +108,63 @@ export class GitHubForge implements Forge {
       if ((err as { status?: number }).status === 404) return false;
       throw err;
     }
+  }
+
+  async inTeam(pr: PullRequest, team: string, user: string): Promise<boolean> {
+    const [org, slug] = team.includes('/') ? team.split('/', 2) as [string, string] : [pr.owner, team];
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: user });
+      return data.state === 'active';
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return false;
+      throw err;
+    }
+  }
+
+  async commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]> {
+    const repo = { owner: pr.owner, repo: pr.repo };
+    const [{ data: combined }, runs] = await Promise.all([
+      this.octokit.rest.repos.getCombinedStatusForRef({ ...repo, ref: sha, per_page: 100 }),
+      this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'latest', per_page: 100 }),
+    ]);
+    const out: CommitCheck[] = [];
+    // The combined status already holds the latest status per context.
+    for (const s of combined.statuses) {
+      out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure' });
+    }
+    for (const r of runs) {
+      out.push({ name: r.name, state: r.status !== 'completed' ? 'pending' : r.conclusion === 'success' ? 'success' : 'failure' });
+    }
+    return out;
+  }
+
+  async findOpenPull(pr: PullRequest, head: string): Promise<OpenedPullRequest | null> {
+    const { data } = await this.octokit.rest.pulls.list({ owner: pr.owner, repo: pr.repo, head: `${pr.owner}:${head}`, state: 'open', per_page: 10 });
+    return data[0] ? opened(data[0]) : null;
+  }
+
+  async openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest> {
+    const { data } = await this.octokit.rest.pulls.create({
+      owner: pr.owner, repo: pr.repo, head: draft.head, base: draft.base, title: draft.title, body: draft.body, maintainer_can_modify: false,
+    });
+    await this.label(pr, data.number, draft.labels);
+    return opened(data);
+  }
+
+  async updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest> {
+    const { data } = await this.octokit.rest.pulls.update({ owner: pr.owner, repo: pr.repo, pull_number: number, title: draft.title, body: draft.body });
+    await this.label(pr, number, draft.labels);
+    return opened(data);
+  }
+
+  private async label(pr: PullRequest, number: number, labels: string[]): Promise<void> {
+    // Adding is idempotent, and GitHub creates a label that does not exist yet.
+    if (labels.length) await this.octokit.rest.issues.addLabels({ owner: pr.owner, repo: pr.repo, issue_number: number, labels });
+  }
+
+  async pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
+    return data.map((p) => pullRequestFrom(p as unknown as PullPayload));
   }
 
   async setCheck(pr: PullRequest, check: CheckResult): Promise<void> {

@@ -1,5 +1,10 @@
 import type { GitAuth } from '../workspace/git.js';
 
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
 /** A pull request (GitHub) or merge request (GitLab), as the jobs need it. */
 export interface PullRequest {
   owner: string;
@@ -13,6 +18,39 @@ export interface PullRequest {
   cloneUrl: string;
   /** Refspec that fetches the head commit (forks included), e.g. `refs/pull/7/head`. */
   headRefspec: string;
+  headRef: string;
+  /** The head branch lives in another repository (a fork), or its repository is gone. */
+  fromFork: boolean;
+  merged: boolean;
+  /** ISO time the PR merged. */
+  mergedAt: string | null;
+  mergeCommitSha: string | null;
+  title: string;
+  body: string;
+  url: string;
+  author: string;
+}
+
+/** A commit status or check run on a commit, folded to what a gate needs. */
+export interface CommitCheck {
+  name: string;
+  state: 'success' | 'pending' | 'failure';
+}
+
+/** What Ferry writes when it opens or updates a pull request. */
+export interface PullRequestDraft {
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  labels: string[];
+}
+
+export interface OpenedPullRequest {
+  number: number;
+  url: string;
+  title: string;
+  body: string;
 }
 
 export type AnnotationLevel = 'failure' | 'warning' | 'notice';
@@ -57,6 +95,18 @@ export interface Forge {
   reply(pr: PullRequest, body: string): Promise<void>;
   /** Whether a user may push to the repository (write, maintain or admin). */
   canWrite(pr: PullRequest, user: string): Promise<boolean>;
+  /** Whether a user is an active member of a team (`org/team`, or a team slug in the repository owner's org). */
+  inTeam(pr: PullRequest, team: string, user: string): Promise<boolean>;
+  /** Every status and check run on a commit, the latest per name. */
+  commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]>;
+  /** The open PR whose head is this branch of the repository, if any. */
+  findOpenPull(pr: PullRequest, head: string): Promise<OpenedPullRequest | null>;
+  /** Opens a PR and labels it. */
+  openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest>;
+  /** Brings an open PR's title, body and labels to the draft's (base and head stay). */
+  updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest>;
+  /** Merged PRs whose merge produced this commit (for re-checking gates when a status arrives). */
+  pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
 }
 
 export type Reaction = 'eyes' | 'rocket' | 'confused';

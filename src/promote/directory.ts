@@ -1,14 +1,7 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { AppSpec } from '../types.js';
-import type { TreeIndex } from '../workspace/workspace.js';
-
-/** One file change on the promotion branch: the blob to write, or null to delete. */
-export interface FileChange {
-  path: string;
-  /** Blob to write with its mode; null deletes the file. */
-  blob: { oid: string; mode: string } | null;
-}
+import type { FileChange, TreeIndex } from '../workspace/workspace.js';
 
 export interface DirectoryPromotion {
   /** App folder names (relative to the environment folders) being promoted. */

@@ -41,11 +41,11 @@ export function redact(text: string): string {
 export async function git(
   gitDir: string,
   args: string[],
-  opts: { auth?: GitAuth; input?: string | Buffer; maxOutputBytes?: number; timeoutMs?: number } = {},
+  opts: { auth?: GitAuth; input?: string | Buffer; maxOutputBytes?: number; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<ExecResult> {
   try {
     return await exec('git', ['--git-dir', gitDir, ...args], {
-      env: authEnv(opts.auth),
+      env: { ...opts.env, ...authEnv(opts.auth) },
       input: opts.input,
       maxOutputBytes: opts.maxOutputBytes ?? 512 * 1024 * 1024,
       timeoutMs: opts.timeoutMs ?? 300_000,
@@ -59,6 +59,6 @@ export async function git(
   }
 }
 
-export async function gitText(gitDir: string, args: string[], opts: { auth?: GitAuth } = {}): Promise<string> {
+export async function gitText(gitDir: string, args: string[], opts: { auth?: GitAuth; env?: Record<string, string> } = {}): Promise<string> {
   return (await git(gitDir, args, opts)).stdout.toString('utf8');
 }

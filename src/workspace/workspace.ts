@@ -38,6 +38,25 @@ export interface Tree {
   dispose(): Promise<void>;
 }
 
+/** Who a commit Ferry makes is authored and committed by. */
+export interface Identity {
+  name: string;
+  email: string;
+}
+
+/** One file in a commit Ferry builds: the blob to write, or null to delete the file. */
+export interface FileChange {
+  path: string;
+  blob: TreeEntry | null;
+}
+
+/** A branch update for push(): `sha` null deletes; `expected` null means the branch must not exist yet. */
+export interface RefUpdate {
+  branch: string;
+  sha: string | null;
+  expected: string | null;
+}
+
 export interface WorkspaceOptions {
   /** Where mirrors of remote repositories are kept; reused across runs. */
   cacheDir: string;
@@ -151,12 +170,78 @@ export class Workspace {
     return index;
   }
 
+  /** The commit a branch points at in this repository (the mirror after fetch()), or null. */
+  async branchSha(branch: string): Promise<string | null> {
+    try {
+      return (await gitText(this.gitDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`])).trim() || null;
+    } catch {
+      return null;
+    }
+  }
+
+  async isAncestor(ancestor: string, of: string): Promise<boolean> {
+    try {
+      await git(this.gitDir, ['merge-base', '--is-ancestor', ancestor, of]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A commit's tree and parents. */
+  async commitInfo(sha: string): Promise<{ tree: string; parents: string[] }> {
+    const [tree = '', ...parents] = (await gitText(this.gitDir, ['show', '-s', '--format=%T %P', sha])).trim().split(/\s+/);
+    return { tree, parents: parents.filter(Boolean) };
+  }
+
+  /** When the newest commit reachable from `sha` touching `paths` was committed (all paths when empty). */
+  async lastChangeTime(sha: string, paths: string[] = []): Promise<Date | null> {
+    const out = (await gitText(this.gitDir, ['log', '-1', '--format=%ct', sha, '--', ...paths])).trim();
+    return out ? new Date(Number(out) * 1000) : null;
+  }
+
+  /**
+   * A new commit on `parent` with these file changes, built in a private index file:
+   * no working tree is written and concurrent jobs never share an index.
+   */
+  async commitChanges(parent: string, changes: FileChange[], message: string, who: Identity): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ferry-index-'));
+    const env = { GIT_INDEX_FILE: path.join(dir, 'index') };
+    try {
+      await git(this.gitDir, ['read-tree', parent], { env });
+      // Deletions first, so a file replaced by a folder of the same name frees its path.
+      const ordered = [...changes.filter((c) => !c.blob), ...changes.filter((c) => c.blob)];
+      const info = ordered.map((c) => (c.blob ? `${c.blob.mode} ${c.blob.oid}\t${c.path}` : `0 ${'0'.repeat(40)}\t${c.path}`)).join('\n');
+      if (info) await git(this.gitDir, ['update-index', '--index-info'], { env, input: info + '\n' });
+      const tree = (await gitText(this.gitDir, ['write-tree'], { env })).trim();
+      return (await gitText(this.gitDir, ['commit-tree', tree, '-p', parent, '-m', message], { env: identityEnv(who) })).trim();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Updates branches on the remote with a lease: each must still be where `expected`
+   * says, so two writers never overwrite each other's work unknowingly.
+   */
+  async push(updates: RefUpdate[]): Promise<void> {
+    if (!this.remote) throw new GitError('pushing needs a remote repository');
+    const args = ['push', '--quiet', '--atomic', 'origin'];
+    for (const u of updates) args.push(`--force-with-lease=refs/heads/${u.branch}:${u.expected ?? ''}`);
+    for (const u of updates) args.push(`${u.sha ?? ''}:refs/heads/${u.branch}`);
+    await withLock(this.gitDir, () => git(this.gitDir, args, { auth: this.auth }));
+  }
+
   /** Opens a commit as a lazily read tree with its own private folder. */
   async openTree(sha: string, tmpRoot = tmpdir()): Promise<Tree> {
     const index = await this.listTree(sha);
     const dir = await mkdtemp(path.join(tmpRoot, 'ferry-tree-'));
     return new LazyTree(this.gitDir, sha, dir, index);
   }
+}
+
+function identityEnv(who: Identity): Record<string, string> {
+  return { GIT_AUTHOR_NAME: who.name, GIT_AUTHOR_EMAIL: who.email, GIT_COMMITTER_NAME: who.name, GIT_COMMITTER_EMAIL: who.email };
 }
 
 class LazyTree implements Tree {

@@ -158,7 +158,26 @@ review:
       '9: promotion: promotion steps form a cycle',
       '10: promotion[0].to: unknown environment "prdo" (did you mean "prod"?); defined: staging, prod',
       '11: promotion[1].to: a step cannot promote "prod" to itself',
+      '11: promotion[1].from: the directory strategy needs environment "prod" to set `path`',
+      '11: promotion[1].to: the directory strategy needs environment "prod" to set `path`',
+      '12: promotion[2].to: the directory strategy needs environment "prod" to set `path`',
+      '13: promotion[3].from: the directory strategy needs environment "prod" to set `path`',
       '16: review[0].when.environments[0]: unknown environment "qa"; defined: staging, prod',
+    ]);
+  });
+
+  it('each promotion strategy needs its part of both environments, and directory folders must be separate', () => {
+    const text = `environments:
+  - { name: staging, path: envs/staging }
+  - { name: prod, branch: main }
+  - { name: qa, path: envs/staging/qa }
+promotion:
+  - { from: staging, to: prod, strategy: branch }
+  - { from: staging, to: qa }
+`;
+    expect(errors(text).map((f) => f.message.replace(/^\.github\/ferry\.yml:/, ''))).toEqual([
+      '6: promotion[0].from: the branch strategy needs environment "staging" to set `branch`',
+      '7: promotion[1].to: environments "staging" and "qa" must use separate folders for the directory strategy',
     ]);
   });
 
