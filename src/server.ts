@@ -4,10 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Probot, ProbotOctokit, Server } from 'probot';
-import { ferryApp } from './app.js';
+import { DEFAULT_IDENTITY, ferryApp } from './app.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
 import { EnginePool } from './jobs/engine-pool.js';
 import { JobQueue } from './jobs/queue.js';
+import type { Identity } from './workspace/workspace.js';
 
 export interface ServerConfig {
   appId: string;
@@ -20,6 +21,8 @@ export interface ServerConfig {
   cacheDir?: string;
   concurrency?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Author and committer of promotion commits. */
+  identity?: Identity;
   /** Octokit plugin options merged into Probot's (tests shorten retries, turn off throttling). */
   octokit?: { retry?: object; throttle?: object };
 }
@@ -42,6 +45,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     cacheDir: env.FERRY_CACHE_DIR,
     concurrency: env.FERRY_CONCURRENCY ? Number(env.FERRY_CONCURRENCY) : undefined,
     logLevel: (env.LOG_LEVEL as ServerConfig['logLevel']) ?? 'info',
+    identity: env.FERRY_GIT_NAME || env.FERRY_GIT_EMAIL
+      ? { name: env.FERRY_GIT_NAME || DEFAULT_IDENTITY.name, email: env.FERRY_GIT_EMAIL || DEFAULT_IDENTITY.email }
+      : undefined,
   };
 }
 
@@ -85,7 +91,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     enableStaticFiles: false,
   });
   await server.load((app, { addHandler }) => {
-    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req) => engine.run(req) })(app);
+    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req) => engine.run(req), identity: cfg.identity })(app);
     addHandler((req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server.js';
+import type { RunningServer } from '../../src/server.js';
 import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
-import { deliver, example, freePort, GitHubMock, openApiRoute, testPrivateKey } from '../helpers/github.js';
+import { deliver, example, GitHubMock, openApiRoute } from '../helpers/github.js';
+import { idle as idleServer, SECRET, startTestServer } from '../helpers/server.js';
 
-const SECRET = 'webhook-secret-for-tests';
 const TOKEN = 'ghs_installationtoken1234567890';
 const OWNER = 'Codertocat';
 const COMMENT_ID = 444500041;
@@ -17,19 +17,7 @@ let gh: GitHubMock;
 const cacheDir = tempDir('ferry-cache-');
 
 beforeAll(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-  server = await startServer({
-    appId: '1',
-    privateKey: testPrivateKey(),
-    webhookSecret: SECRET,
-    port: await freePort(),
-    host: '127.0.0.1',
-    cacheDir,
-    logLevel: 'fatal',
-    // Retries after 10 ms, not seconds: the test exercises the retry, not the wait.
-    octokit: { retry: { retryAfterBaseValue: 10 }, throttle: { enabled: false } },
-  });
+  server = await startTestServer(cacheDir);
 });
 afterAll(async () => {
   await server.stop(5_000);
@@ -118,11 +106,7 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean } = {}): GitHubMo
   return mock;
 }
 
-/** Resolves when the server's queue has nothing running or queued. */
-async function idle(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 50));
-  while (server.queue.size.running + server.queue.size.queued > 0) await new Promise((r) => setTimeout(r, 25));
-}
+const idle = () => idleServer(server);
 
 const checkRuns = (mock: GitHubMock) =>
   mock.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs')).map((r) => r.body as { name: string; head_sha: string; conclusion: string; output: { title: string; summary: string; annotations: Array<{ path: string; start_line: number; annotation_level: string }> } });

@@ -51,8 +51,12 @@ export class GitHubMock {
   route(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, reply: (body: unknown, n: number) => [number, unknown]): this {
     if (!openApiRoute(method, path)) throw new Error(`${method} ${path} is not a GitHub REST API route (OpenAPI)`);
     let n = 0;
-    const interceptor =
-      method === 'GET' ? this.scope.get(path) : method === 'POST' ? this.scope.post(path) : method === 'PATCH' ? this.scope.patch(path) : method === 'PUT' ? this.scope.put(path) : this.scope.delete(path);
+    // `path?*` matches any query string; the reply sees it in the recorded path.
+    const anyQuery = path.endsWith('?*');
+    const p = anyQuery ? path.slice(0, -2) : path;
+    let interceptor =
+      method === 'GET' ? this.scope.get(p) : method === 'POST' ? this.scope.post(p) : method === 'PATCH' ? this.scope.patch(p) : method === 'PUT' ? this.scope.put(p) : this.scope.delete(p);
+    if (anyQuery) interceptor = interceptor.query(true);
     interceptor.reply((uri, body) => {
       const parsed = typeof body === 'string' && body ? (JSON.parse(body) as unknown) : body;
       this.requests.push({ method, path: uri, body: parsed, at: Math.round(performance.now()) });

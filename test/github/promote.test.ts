@@ -1,0 +1,558 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readPromotionMeta } from '../../src/promote/pr.js';
+import type { RunningServer } from '../../src/server.js';
+import { deployment, kustomization, service } from '../helpers/fixtures.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { deliver, example, GitHubMock } from '../helpers/github.js';
+import { idle as idleServer, SECRET, startTestServer } from '../helpers/server.js';
+
+const TOKEN = 'ghs_promotiontoken0987654321';
+const OWNER = 'Codertocat';
+const REPO = 'Hello-World';
+const API = `/repos/${OWNER}/${REPO}`;
+const COMMENT_ID = 555000111;
+const BRANCH = 'ferry/promote/staging-to-production/web';
+/** Old enough for any soak gate in these tests. */
+const LONG_AGO = '2026-01-01T00:00:00Z';
+
+let server: RunningServer;
+const cacheDir = tempDir('ferry-cache-');
+beforeAll(async () => {
+  server = await startTestServer(cacheDir, { identity: { name: 'Ferry Promoter', email: 'promoter@example.invalid' } });
+});
+afterAll(async () => {
+  await server.stop(5_000);
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+const idle = () => idleServer(server);
+
+interface Pull {
+  number: number;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+}
+
+/** The repository on both sides: a real bare remote, and GitHub's view of its PRs. */
+interface World {
+  repo: TestRepo;
+  bare: string;
+  /** PRs the test merged or opened, as GET /pulls/:n answers. */
+  sources: Map<number, { base: string; head: string; baseRef: string; mergeSha: string | null; mergedAt: string | null; state: 'open' | 'closed'; fork: boolean }>;
+  pulls: Pull[];
+  comments: Array<{ issue: number; body: string }>;
+  reactions: string[];
+  permission: 'admin' | 'write' | 'read' | 'none';
+  /** Team slug → members (GET /orgs/:org/teams/:team/memberships/:user). */
+  teams: Record<string, string[]>;
+  /** Statuses per commit SHA. */
+  statuses: Record<string, Array<{ context: string; state: string }>>;
+  failCreatePull: number;
+}
+
+let world: World;
+
+const CONFIG = (promotion: string, envs = '') => `environments:
+  - name: staging
+    path: envs/staging
+  - name: production
+    path: envs/production
+${envs}promotion:
+${promotion}`;
+
+const DIRECTORY_STEP = `  - from: staging
+    to: production
+    keep: ["**/replicas.yaml"]
+`;
+
+function replicas(n: number) {
+  return `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: ${n}\n`;
+}
+
+function configMap(name: string, value: string) {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+}
+
+function files(config: string): Record<string, string> {
+  return {
+    '.github/ferry.yml': config,
+    'base/web/kustomization.yaml': kustomization('resources:\n  - deployment.yaml\n  - service.yaml\n'),
+    'base/web/deployment.yaml': deployment('web'),
+    'base/web/service.yaml': service('web'),
+    'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - ../../../base/web\npatches:\n  - path: replicas.yaml\n'),
+    'envs/staging/web/replicas.yaml': replicas(2),
+    'envs/staging/tools/job.yaml': configMap('tools', 'staging-only'),
+    'envs/production/web/kustomization.yaml': kustomization('resources:\n  - ../../../base/web\n  - old.yaml\npatches:\n  - path: replicas.yaml\n'),
+    'envs/production/web/old.yaml': configMap('old', 'retired'),
+    'envs/production/web/replicas.yaml': replicas(5),
+    'envs/production/api/deploy.yaml': deployment('api'),
+  };
+}
+
+function setupWorld(config = CONFIG(DIRECTORY_STEP)): World {
+  const repo = new TestRepo().write(files(config));
+  commitAt(repo, 'initial', LONG_AGO);
+  const bare = path.join(tempDir('ferry-remote-'), 'hello-world.git');
+  repo.git('clone', '--quiet', '--bare', repo.dir, bare);
+  repo.git('remote', 'add', 'origin', bare);
+  return { repo, bare, sources: new Map(), pulls: [], comments: [], reactions: [], permission: 'write', teams: {}, statuses: {}, failCreatePull: 0 };
+}
+
+function commitAt(repo: TestRepo, message: string, date: string): string {
+  repo.git('add', '-A');
+  execFileSync('git', ['commit', '--quiet', '--allow-empty', '-m', message], {
+    cwd: repo.dir,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+  });
+  return repo.git('rev-parse', 'HEAD').trim();
+}
+
+/**
+ * A PR into `into` with these changes, merged with a merge commit (GitHub's default) and
+ * pushed with refs/pull/N/head, as GitHub keeps it after the merge.
+ */
+function mergePR(w: World, number: number, change: { write?: Record<string, string>; remove?: string[] }, opts: { into?: string; date?: string; merge?: boolean } = {}): string {
+  const into = opts.into ?? 'main';
+  const date = opts.date ?? LONG_AGO;
+  w.repo.git('checkout', '--quiet', into);
+  const base = w.repo.git('rev-parse', 'HEAD').trim();
+  w.repo.git('checkout', '--quiet', '-b', `pr-${number}`);
+  w.repo.write(change.write ?? {});
+  if (change.remove) w.repo.remove(...change.remove);
+  const head = commitAt(w.repo, `PR ${number}`, date);
+  w.repo.git('push', '--quiet', '--force', 'origin', `HEAD:refs/pull/${number}/head`);
+  let mergeSha: string | null = null;
+  if (opts.merge !== false) {
+    w.repo.git('checkout', '--quiet', into);
+    execFileSync('git', ['merge', '--quiet', '--no-ff', '-m', `Merge pull request #${number}`, `pr-${number}`], {
+      cwd: w.repo.dir, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
+    mergeSha = w.repo.git('rev-parse', 'HEAD').trim();
+    w.repo.git('push', '--quiet', 'origin', into);
+  }
+  w.sources.set(number, { base, head, baseRef: into, mergeSha, mergedAt: mergeSha ? date : null, state: mergeSha ? 'closed' : 'open', fork: false });
+  return mergeSha ?? head;
+}
+
+function pullJson(w: World, number: number) {
+  const p = example('pull_request', (e) => e.action === 'opened').pull_request;
+  const s = w.sources.get(number);
+  if (s) {
+    Object.assign(p, { number, state: s.state, merged: !!s.mergeSha, merged_at: s.mergedAt, merge_commit_sha: s.mergeSha, draft: false, title: `PR ${number}`, body: '' });
+    p.head.sha = s.head;
+    p.head.ref = `pr-${number}`;
+    if (s.fork) p.head.repo.full_name = 'someone-else/Hello-World';
+    p.base.sha = s.base;
+    p.base.ref = s.baseRef;
+  } else {
+    const pull = w.pulls.find((x) => x.number === number)!;
+    Object.assign(p, { number, state: pull.state, merged: pull.state === 'closed', merged_at: pull.state === 'closed' ? new Date().toISOString() : null, merge_commit_sha: null, title: pull.title, body: pull.body });
+    p.head.ref = pull.head;
+    p.head.sha = git(w, 'rev-parse', `refs/heads/${pull.head}`).trim();
+    p.base.ref = pull.base;
+    p.base.sha = git(w, 'rev-parse', `refs/heads/${pull.base}`).trim();
+  }
+  p.base.repo.clone_url = w.bare;
+  p.html_url = `https://github.com/${OWNER}/${REPO}/pull/${number}`;
+  return p;
+}
+
+/** git in the bare remote: what Ferry pushed. */
+function git(w: World, ...args: string[]): string {
+  return execFileSync('git', ['--git-dir', w.bare, ...args], { encoding: 'utf8' });
+}
+
+function remoteBranch(w: World, branch: string): string | null {
+  try {
+    return git(w, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`).trim();
+  } catch {
+    return null;
+  }
+}
+
+function pullView(p: Pull) {
+  return { number: p.number, html_url: `https://github.com/${OWNER}/${REPO}/pull/${p.number}`, title: p.title, body: p.body, state: p.state, head: { ref: p.head }, base: { ref: p.base } };
+}
+
+function mockGitHub(w: World): GitHubMock {
+  const mock = new GitHubMock();
+  mock.route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }]);
+  for (const n of [7, 8, 9, 20, 21]) {
+    mock.route('GET', `${API}/pulls/${n}`, () => [200, pullJson(w, n)]);
+    mock.route('POST', `${API}/issues/${n}/comments`, (body) => {
+      w.comments.push({ issue: n, body: (body as { body: string }).body });
+      return [201, { id: 9000 + w.comments.length }];
+    });
+    mock.route('POST', `${API}/issues/${n}/labels`, (body) => {
+      const p = w.pulls.find((x) => x.number === n)!;
+      p.labels = [...new Set([...p.labels, ...(body as { labels: string[] }).labels])];
+      return [200, p.labels.map((name) => ({ name }))];
+    });
+    mock.route('PATCH', `${API}/pulls/${n}`, (body) => {
+      const p = w.pulls.find((x) => x.number === n)!;
+      Object.assign(p, body as object);
+      return [200, pullView(p)];
+    });
+  }
+  mock.route('GET', `${API}/pulls?*`, () => {
+    const q = new URL(mock.requests.at(-1)!.path, 'https://api.github.com').searchParams;
+    const [owner, branch] = q.get('head')!.split(':');
+    expect(owner).toBe(OWNER);
+    return [200, w.pulls.filter((p) => p.head === branch && p.state === q.get('state')).map(pullView)];
+  });
+  mock.route('POST', `${API}/pulls`, (body) => {
+    const b = body as { head: string; base: string; title: string; body: string };
+    if (w.failCreatePull > 0) {
+      w.failCreatePull--;
+      return [422, { message: 'Validation Failed', errors: [{ message: 'simulated' }] }];
+    }
+    // GitHub refuses a PR whose head branch does not exist.
+    if (!remoteBranch(w, b.head)) return [422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] }];
+    const p: Pull = { number: 20 + w.pulls.length, head: b.head, base: b.base, title: b.title, body: b.body, state: 'open', labels: [] };
+    w.pulls.push(p);
+    return [201, pullView(p)];
+  });
+  mock.route('GET', `${API}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
+  mock.route('GET', '/orgs/Codertocat/teams/platform/memberships/Codertocat', () =>
+    (w.teams.platform ?? []).includes('Codertocat') ? [200, { state: 'active', role: 'member' }] : [404, { message: 'Not Found' }]);
+  mock.route('POST', `${API}/issues/comments/${COMMENT_ID}/reactions`, (body) => {
+    w.reactions.push((body as { content: string }).content);
+    return [201, { id: 1, content: (body as { content: string }).content }];
+  });
+  return mock;
+}
+
+/** Statuses and check runs of every commit of main and staging, as the test set them. */
+function mockStatuses(mock: GitHubMock, w: World, shas: string[]) {
+  for (const sha of shas) {
+    mock.route('GET', `${API}/commits/${sha}/status?*`, () => [200, { state: 'pending', sha, statuses: w.statuses[sha] ?? [], total_count: 0 }]);
+    mock.route('GET', `${API}/commits/${sha}/check-runs?*`, () => [200, { total_count: 0, check_runs: [] }]);
+  }
+}
+
+function commentPayload(issue: number, body: string) {
+  const c = example('issue_comment', (e) => e.action === 'created');
+  c.installation = { id: 42, node_id: 'x' };
+  c.issue.number = issue;
+  c.issue.pull_request = { url: `https://api.github.com${API}/pulls/${issue}` };
+  c.comment.id = COMMENT_ID;
+  c.comment.body = body;
+  return c;
+}
+
+async function comment(mock: GitHubMock, issue: number, body: string) {
+  const before = world.reactions.length;
+  await deliver(server.url, SECRET, 'issue_comment', commentPayload(issue, body));
+  await mock.until(() => world.reactions.length === before + 2);
+  await idle();
+}
+
+const replies = (issue: number) => world.comments.filter((c) => c.issue === issue).map((c) => c.body);
+const posts = (mock: GitHubMock, suffix: string) => mock.requests.filter((r) => r.method === 'POST' && r.path.endsWith(suffix));
+
+beforeEach(() => {
+  world = setupWorld();
+});
+afterEach(() => {
+  nock.cleanAll();
+  world.repo.cleanup();
+});
+
+const PR7_CHANGE = {
+  write: {
+    'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - ../../../base/web\n  - extra.yaml\npatches:\n  - path: replicas.yaml\n'),
+    'envs/staging/web/extra.yaml': configMap('extra', 'new'),
+    'envs/staging/web/replicas.yaml': replicas(3),
+  },
+};
+
+describe('/promote with the directory strategy', () => {
+  it('makes production/web equal staging/web (adds, changes, deletes) except kept files, and opens one labelled PR', async () => {
+    const mock = mockGitHub(world);
+    const source = mergePR(world, 7, PR7_CHANGE);
+    const main = remoteBranch(world, 'main')!;
+    await comment(mock, 7, '/promote');
+
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    const pushed = remoteBranch(world, BRANCH)!;
+    expect(pushed).not.toBeNull();
+    // One commit on top of main, by the configured identity.
+    expect(git(world, 'rev-parse', `${pushed}^`).trim()).toBe(main);
+    expect(git(world, 'show', '-s', '--format=%an <%ae>|%cn <%ce>', pushed).trim()).toBe('Ferry Promoter <promoter@example.invalid>|Ferry Promoter <promoter@example.invalid>');
+    // Exactly the web app in production changed: staging/tools and production/api are untouched.
+    expect(git(world, 'diff', '--no-renames', '--name-status', main, pushed).trim().split('\n')).toEqual([
+      'A\tenvs/production/web/extra.yaml',
+      'M\tenvs/production/web/kustomization.yaml',
+      'D\tenvs/production/web/old.yaml',
+    ]);
+    expect(git(world, 'show', `${pushed}:envs/production/web/kustomization.yaml`)).toBe(PR7_CHANGE.write['envs/staging/web/kustomization.yaml']);
+    expect(git(world, 'show', `${pushed}:envs/production/web/replicas.yaml`)).toBe(replicas(5));
+
+    expect(world.pulls).toHaveLength(1);
+    const pull = world.pulls[0]!;
+    expect(pull).toMatchObject({ head: BRANCH, base: 'main', title: 'Promote web to production', labels: ['promotion'] });
+    const meta = readPromotionMeta(pull.body)!;
+    expect(meta).toEqual({
+      version: 1, from: 'staging', to: 'production', strategy: 'directory', apps: ['web'],
+      sourceCommit: source, targetBase: main, sources: [{ pr: 7, commit: source }],
+    });
+    // The body carries the production plan rendered by the engine.
+    expect(pull.body).toContain('### Plan for `production`');
+    expect(pull.body).toMatch(/<code>\+ ConfigMap\/extra<\/code>/);
+    expect(pull.body).toMatch(/<code>- ConfigMap\/old<\/code>/);
+    expect(pull.body).toContain('`envs/production/web/replicas.yaml` (kept)');
+    expect(replies(7)).toEqual([`Opened #${pull.number} to promote \`web\` to \`production\`.\n`]);
+    // Pushed with the installation token, nothing else: the remote saw no token in any reply or body.
+    expect(JSON.stringify(world)).not.toContain(TOKEN);
+  });
+
+  it('a second /promote after new staging changes updates the same PR with a new commit on the same branch', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const first = remoteBranch(world, BRANCH)!;
+
+    // Same content again: nothing pushed, nothing opened.
+    await comment(mock, 7, '/promote');
+    expect(remoteBranch(world, BRANCH)).toBe(first);
+    expect(replies(7)[1]).toMatch(/^#20 already promotes `web` to `production`/);
+
+    const source = mergePR(world, 8, { write: { 'envs/staging/web/extra.yaml': configMap('extra', 'newer') } });
+    await comment(mock, 8, '/promote production');
+    const second = remoteBranch(world, BRANCH)!;
+    expect(second).not.toBe(first);
+    expect(git(world, 'show', `${second}:envs/production/web/extra.yaml`)).toBe(configMap('extra', 'newer'));
+    expect(posts(mock, `${API}/pulls`)).toHaveLength(1);
+    expect(world.pulls).toHaveLength(1);
+    const meta = readPromotionMeta(world.pulls[0]!.body)!;
+    expect(meta.sourceCommit).toBe(source);
+    expect(meta.sources.map((s) => s.pr)).toEqual([7, 8]);
+    expect(replies(8)).toEqual([`Updated #20: it now promotes \`web\` to \`production\` as of \`${source.slice(0, 7)}\`.\n`]);
+  });
+
+  it('--dry-run replies with the PR it would open and writes nothing', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    const refsBefore = git(world, 'for-each-ref');
+    await comment(mock, 7, '/promote --dry-run');
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    expect(git(world, 'for-each-ref')).toBe(refsBefore);
+    expect(posts(mock, `${API}/pulls`)).toHaveLength(0);
+    const [reply] = replies(7);
+    expect(reply).toMatch(/^\*\*Dry run\*\* — nothing was pushed or opened/);
+    expect(reply).toContain(`branch \`${BRANCH}\` into \`main\``);
+    expect(reply).toContain('title: Promote web to production');
+    expect(reply).toMatch(/<code>\+ ConfigMap\/extra<\/code>/);
+  });
+
+  it('a PR that is still open is refused with the reason, and nothing is written', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE, { merge: false });
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7)[0]).toContain('#7 is not merged yet, so its change is not in `main`');
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+  });
+
+  it('a user without write access is refused; nothing is pushed or opened', async () => {
+    const mock = mockGitHub(world);
+    world.permission = 'read';
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7)).toEqual(['@Codertocat `/promote` was refused: promotion needs write access to this repository\n\nNothing was changed.\n']);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+    expect(posts(mock, `${API}/pulls`)).toHaveLength(0);
+  });
+
+  it('commands.promote limits promotion to team members, write access or not', async () => {
+    world.repo.cleanup();
+    world = setupWorld(CONFIG(DIRECTORY_STEP) + 'commands:\n  promote: { teams: [platform] }\n');
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    expect(replies(7)[0]).toContain('promotion is limited to team `platform` (`commands.promote` in ferry.yml)');
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+
+    world.permission = 'read';
+    world.teams.platform = ['Codertocat'];
+    await comment(mock, 7, '/promote');
+    expect(world.reactions.slice(2)).toEqual(['eyes', 'rocket']);
+    expect(remoteBranch(world, BRANCH)).not.toBeNull();
+  });
+
+  it('a PR from a fork is never promoted', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    world.sources.get(7)!.fork = true;
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7)[0]).toContain('pull requests from forks are never promoted');
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+  });
+
+  it('a failed PR creation removes the branch it pushed; the next /promote opens the PR', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    world.failCreatePull = 1;
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7)[0]).toMatch(/^`\/promote` failed: Validation Failed/);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+
+    await comment(mock, 7, '/promote');
+    expect(world.reactions.slice(2)).toEqual(['eyes', 'rocket']);
+    expect(world.pulls).toHaveLength(1);
+    expect(remoteBranch(world, BRANCH)).not.toBeNull();
+  });
+
+  it('a branch left behind without a PR (a crash after the push) is reused and the PR opened', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    // Stale content on the promotion branch, as an earlier attempt could have left it.
+    world.repo.git('push', '--quiet', 'origin', `main~1:refs/heads/${BRANCH}`);
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    const pushed = remoteBranch(world, BRANCH)!;
+    expect(git(world, 'show', `${pushed}:envs/production/web/extra.yaml`)).toBe(configMap('extra', 'new'));
+    expect(world.pulls).toHaveLength(1);
+  });
+
+  it('nothing to promote once production equals staging for the app (kept files aside)', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    // The promotion PR merges: main moves to the promotion commit.
+    world.repo.git('checkout', '--quiet', '--detach');
+    world.repo.git('fetch', '--quiet', 'origin', `+refs/heads/${BRANCH}:refs/heads/main`);
+    world.repo.git('push', '--quiet', 'origin', 'main');
+    world.repo.git('push', '--quiet', 'origin', `:refs/heads/${BRANCH}`);
+    mergePR(world, 8, { write: { 'envs/staging/web/replicas.yaml': replicas(9) } });
+    await comment(mock, 8, '/promote');
+    expect(world.reactions.slice(2)).toEqual(['eyes', 'rocket']);
+    expect(replies(8)[0]).toMatch(/^Nothing to promote: `production` already equals `staging` for `web` at `[0-9a-f]{7}`/);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+    expect(world.pulls).toHaveLength(1);
+  });
+});
+
+describe('/promote gates', () => {
+  const gated = (gates: string) => CONFIG(`${DIRECTORY_STEP}    gates:\n${gates}`);
+
+  it('an unmet status gate refuses with each gate and its state', async () => {
+    world.repo.cleanup();
+    world = setupWorld(gated('      statuses: ["argocd/staging", "flux/staging"]\n'));
+    const mock = mockGitHub(world);
+    const source = mergePR(world, 7, PR7_CHANGE);
+    world.statuses[source] = [{ context: 'argocd/staging', state: 'pending' }];
+    mockStatuses(mock, world, [source]);
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    const reply = replies(7)[0]!;
+    expect(reply).toContain(`2 gates are not met for \`staging\` → \`production\` on \`${source.slice(0, 7)}\``);
+    expect(reply).toContain('| ❌ status `argocd/staging` | pending |');
+    expect(reply).toContain('| ❌ status `flux/staging` | not reported |');
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+
+    world.statuses[source] = [{ context: 'argocd/staging', state: 'success' }, { context: 'flux/staging', state: 'success' }];
+    await comment(mock, 7, '/promote');
+    expect(world.reactions.slice(2)).toEqual(['eyes', 'rocket']);
+    expect(world.pulls[0]!.body).toContain('| ✅ status `argocd/staging` | success |');
+  });
+
+  it('a soak time not reached yet refuses and says how long is left', async () => {
+    world.repo.cleanup();
+    world = setupWorld(gated('      soak: 2h\n'));
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE, { date: new Date(Date.now() - 30 * 60_000).toISOString() });
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7)[0]).toMatch(/\| ❌ soak 2h \| live for 30m( \d+s)?, 1h (29|30)m to go \|/);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+  });
+});
+
+describe('/promote with the branch strategy', () => {
+  it('pins the staging branch commit on the promotion branch and opens the PR into production', async () => {
+    world.repo.cleanup();
+    world = setupWorld(`environments:
+  - name: staging
+    branch: staging
+  - name: production
+    branch: production
+promotion:
+  - from: staging
+    to: production
+    strategy: branch
+`);
+    world.repo.git('push', '--quiet', 'origin', 'main:refs/heads/production', 'main:refs/heads/staging');
+    world.repo.git('branch', 'staging', 'main');
+    const mock = mockGitHub(world);
+    const pinned = mergePR(world, 9, { write: { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) } }, { into: 'staging' });
+    await comment(mock, 9, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    const branch = 'ferry/promote/staging-to-production/all';
+    expect(remoteBranch(world, branch)).toBe(pinned);
+    // Both apps on the production branch render differently with the new base image.
+    expect(world.pulls[0]).toMatchObject({ head: branch, base: 'production', title: 'Promote envs/production/web and envs/staging/web to production' });
+    expect(world.pulls[0]!.body).toContain('image: nginx:1.27.1');
+
+    // Later staging changes do not ride along.
+    mergePR(world, 8, { write: { 'README.md': 'later\n' } }, { into: 'staging' });
+    expect(remoteBranch(world, branch)).toBe(pinned);
+  });
+});
+
+describe('auto-promotion and the chain', () => {
+  it('auto: true waits for its status gate on merge and opens the PR when the status arrives', async () => {
+    world.repo.cleanup();
+    world = setupWorld(CONFIG(`${DIRECTORY_STEP}    auto: true\n    gates:\n      statuses: ["argocd/staging"]\n`));
+    const mock = mockGitHub(world);
+    const source = mergePR(world, 7, PR7_CHANGE);
+    mockStatuses(mock, world, [source]);
+    mock.route('GET', `${API}/commits/${source}/pulls`, () => [200, [pullJson(world, 7)]]);
+    const closed = example('pull_request', (e) => e.action === 'closed');
+    closed.installation = { id: 42, node_id: 'x' };
+    closed.number = 7;
+    closed.pull_request = pullJson(world, 7);
+    await deliver(server.url, SECRET, 'pull_request', closed);
+    await mock.until(() => replies(7).length === 1);
+    await idle();
+    expect(replies(7)[0]).toContain('Auto-promotion `staging` → `production` is waiting for its gates');
+    expect(replies(7)[0]).toContain('| ⏳ status `argocd/staging` | not reported |');
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+
+    world.statuses[source] = [{ context: 'argocd/staging', state: 'success' }];
+    const status = example('status', () => true);
+    Object.assign(status, { sha: source, state: 'success', context: 'argocd/staging', installation: { id: 42, node_id: 'x' } });
+    await deliver(server.url, SECRET, 'status', status);
+    await mock.until(() => world.pulls.length === 1);
+    await idle();
+    expect(world.pulls[0]!.body).toContain('Opened automatically by Ferry');
+    expect(replies(7)[1]).toBe('Auto-promotion: Opened #20 to promote `web` to `production`.\n');
+  });
+
+  it('when a promotion PR merges, the next step of the chain is offered', async () => {
+    world.repo.cleanup();
+    world = setupWorld(CONFIG(`${DIRECTORY_STEP}  - from: production\n    to: dr\n`, '  - name: dr\n    path: envs/dr\n'));
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const pull = world.pulls[0]!;
+    pull.state = 'closed';
+    const closed = example('pull_request', (e) => e.action === 'closed');
+    closed.installation = { id: 42, node_id: 'x' };
+    closed.number = pull.number;
+    closed.pull_request = pullJson(world, pull.number);
+    await deliver(server.url, SECRET, 'pull_request', closed);
+    await mock.until(() => replies(pull.number).length === 1);
+    expect(replies(pull.number)[0]).toBe('Promoted to `production`. Next in the chain: `/promote dr` (production → dr).\n');
+  });
+});

@@ -1,0 +1,29 @@
+import nock from 'nock';
+import { startServer, type RunningServer, type ServerConfig } from '../../src/server.js';
+import { freePort, testPrivateKey } from './github.js';
+
+export const SECRET = 'webhook-secret-for-tests';
+
+/** The real server on a free loopback port; api.github.com is left to nock. */
+export async function startTestServer(cacheDir: string, extra: Partial<ServerConfig> = {}): Promise<RunningServer> {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  return startServer({
+    appId: '1',
+    privateKey: testPrivateKey(),
+    webhookSecret: SECRET,
+    port: await freePort(),
+    host: '127.0.0.1',
+    cacheDir,
+    logLevel: 'fatal',
+    // Retries after 10 ms, not seconds: the test exercises the retry, not the wait.
+    octokit: { retry: { retryAfterBaseValue: 10 }, throttle: { enabled: false } },
+    ...extra,
+  });
+}
+
+/** Resolves when the server's queue has nothing running or queued. */
+export async function idle(server: RunningServer): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50));
+  while (server.queue.size.running + server.queue.size.queued > 0) await new Promise((r) => setTimeout(r, 25));
+}
