@@ -3,7 +3,8 @@ import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
-import { autoPromote, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
+import { commandRefusal } from './commands/authorize.js';
+import { autoPromote, configForPullRequest, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
 import { JobQueue } from './jobs/queue.js';
 import type { Identity } from './workspace/workspace.js';
 
@@ -118,6 +119,10 @@ export function ferryApp(opts: FerryAppOptions) {
           body: comment.body,
           plan: () => {
             if (pr.state === 'open') schedule(context, pr);
+          },
+          mayPlan: async () => {
+            const config = await configForPullRequest(forge, pr, { cacheDir: opts.cacheDir });
+            return commandRefusal(forge, pr, comment.user?.login ?? '', 'plan', config?.commands.plan ?? null);
           },
           promote: async ({ env, dryRun }) => {
             const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, promoteOpts(context));

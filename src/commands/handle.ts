@@ -17,6 +17,8 @@ export interface CommandContext {
   body: string;
   /** Queues a plan of the PR's current head. */
   plan(): void;
+  /** Null when the commenter may run `/plan`, else the reason. */
+  mayPlan(): Promise<string | null>;
   /** Runs a promotion (authorization included) and says what happened. */
   promote(req: { env: string | null; dryRun: boolean }): Promise<PromoteOutcome>;
   log?: { warn: (o: object, msg: string) => void };
@@ -38,7 +40,6 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
   const { forge, pr } = ctx;
   await forge.react(pr, ctx.commentId, 'eyes');
   let refused = false;
-  let writer: boolean | null = null;
   for (const c of ours) {
     try {
       refused = !(await runOne(c)) || refused;
@@ -63,9 +64,9 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
       return false;
     }
     if (c.verb === 'plan') {
-      writer ??= await forge.canWrite(pr, ctx.user);
-      if (!writer) {
-        await forge.reply(pr, template('command-denied.md.hbs')({ user: ctx.user, verb: 'plan' }));
+      const refusal = await ctx.mayPlan();
+      if (refusal) {
+        await forge.reply(pr, template('command-denied.md.hbs')({ user: ctx.user, reason: refusal }));
         return false;
       }
       ctx.plan();

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { commandRefusal } from '../commands/authorize.js';
 import { findConfigFile, parseConfigBuffer } from '../config/index.js';
 import type { FerryConfig, PromotionStep } from '../config/types.js';
 import { defaultCacheDir, plan as runEngine, type PlanRequest } from '../engine.js';
@@ -83,7 +84,10 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     );
   }
   const { ws, auth, config, tip: sourceTip } = await openConfig(forge, pr, opts, [`+${pr.headRefspec}:${pr.headRefspec}`]);
-  if (req.user !== null) await authorize(forge, pr, req.user, config);
+  if (req.user !== null) {
+    const refusal = await commandRefusal(forge, pr, req.user, 'promote', config.commands.promote);
+    if (refusal) throw new Refusal(refusal);
+  }
 
   const changed = await prChangedFiles(ws, pr);
   const choice = chooseStep(config, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
@@ -181,22 +185,6 @@ async function readConfig(ws: Workspace, sha: string, branch: string): Promise<F
   } finally {
     await tree.dispose();
   }
-}
-
-/**
- * `commands.promote` names who may promote; without it, anyone with write access may.
- * The list replaces the default, so it can both narrow (only platform) and widen
- * (release managers without write access).
- */
-async function authorize(forge: Forge, pr: PullRequest, user: string, config: FerryConfig): Promise<void> {
-  const perm = config.commands.promote;
-  if (perm) {
-    if (perm.users.some((u) => u.toLowerCase() === user.toLowerCase())) return;
-    for (const team of perm.teams) if (await forge.inTeam(pr, team, user)) return;
-    const who = [...perm.teams.map((t) => `team \`${t}\``), ...perm.users.map((u) => `@${u}`)].join(', ') || 'nobody';
-    throw new Refusal(`promotion is limited to ${who} (\`commands.promote\` in ferry.yml)`);
-  }
-  if (!(await forge.canWrite(pr, user))) throw new Refusal('promotion needs write access to this repository');
 }
 
 /** The files the PR changed, as its "files changed" tab shows them. */
@@ -396,4 +384,16 @@ async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions
   const tip = await ws.branchSha(pr.baseRef);
   if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that #${pr.number} merged into no longer exists`);
   return { ws, auth, tip, config: await readConfig(ws, tip, pr.baseRef) };
+}
+
+/** ferry.yml at a PR's base commit, the rules that judge it; null when there is none or it is invalid. */
+export async function configForPullRequest(forge: Forge, pr: PullRequest, opts: Pick<PromoteJobOptions, 'cacheDir'>): Promise<FerryConfig | null> {
+  const ws = await Workspace.open(pr.cloneUrl, { cacheDir: opts.cacheDir ?? defaultCacheDir(), auth: await forge.gitAuth() });
+  await ws.fetch();
+  try {
+    return await readConfig(ws, await ws.resolve(pr.baseSha), pr.baseRef);
+  } catch (err) {
+    if (err instanceof Refusal) return null;
+    throw err;
+  }
 }

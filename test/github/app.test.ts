@@ -278,6 +278,21 @@ describe('GitHub App: plan on pull requests', () => {
     expect(checkRuns(mock)).toHaveLength(0);
   });
 
+  it('commands.plan replaces write access as the rule for /plan', async () => {
+    world.repo.cleanup();
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += 'commands:\n  plan: { users: [someone-else] }\n';
+    world = setupWorld(files);
+    const mock = mockGitHub(world);
+    push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/plan'));
+    await mock.until(() => reactions(mock).length === 2);
+    await idle();
+    expect(reactions(mock)).toEqual(['eyes', 'confused']);
+    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to @someone-else (`commands.plan` in ferry.yml); nothing was done.\n']);
+    expect(checkRuns(mock)).toHaveLength(0);
+  });
+
   it('/help replies with the commands; a typo gets the nearest command', async () => {
     const mock = mockGitHub(world);
     await deliver(server.url, SECRET, 'issue_comment', commentPayload('/help'));

@@ -367,7 +367,7 @@ describe('/promote with the directory strategy', () => {
     mergePR(world, 7, PR7_CHANGE);
     await comment(mock, 7, '/promote');
     expect(world.reactions).toEqual(['eyes', 'confused']);
-    expect(replies(7)).toEqual(['@Codertocat `/promote` was refused: promotion needs write access to this repository\n\nNothing was changed.\n']);
+    expect(replies(7)).toEqual(['@Codertocat `/promote` was refused: `/promote` needs write access to this repository\n\nNothing was changed.\n']);
     expect(remoteBranch(world, BRANCH)).toBeNull();
     expect(posts(mock, `${API}/pulls`)).toHaveLength(0);
   });
@@ -378,7 +378,7 @@ describe('/promote with the directory strategy', () => {
     const mock = mockGitHub(world);
     mergePR(world, 7, PR7_CHANGE);
     await comment(mock, 7, '/promote');
-    expect(replies(7)[0]).toContain('promotion is limited to team `platform` (`commands.promote` in ferry.yml)');
+    expect(replies(7)[0]).toContain('`/promote` is limited to team `platform` (`commands.promote` in ferry.yml)');
     expect(remoteBranch(world, BRANCH)).toBeNull();
 
     world.permission = 'read';
