@@ -115,7 +115,6 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     : null;
   if (gateRefusal && !req.dryRun) throw new Refusal(gateRefusal, gates);
 
-
   const key = promotionKey(content.apps);
   const branch = promotionBranch(step, key);
   const existingBranch = await ws.branchSha(branch);
@@ -380,7 +379,13 @@ export async function offerNextStep(forge: Forge, pr: PullRequest, opts: Promote
 async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions, refspecs: string[] = []) {
   const auth = await forge.gitAuth();
   const ws = await Workspace.open(pr.cloneUrl, { cacheDir: opts.cacheDir ?? defaultCacheDir(), auth });
-  await ws.fetch(refspecs);
+  try {
+    await ws.fetch(refspecs);
+  } catch (err) {
+    // A PR head ref can be gone (GitHub keeps them, other forges may not); branches suffice then.
+    if (!refspecs.length) throw err;
+    await ws.fetch();
+  }
   const tip = await ws.branchSha(pr.baseRef);
   if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that #${pr.number} merged into no longer exists`);
   return { ws, auth, tip, config: await readConfig(ws, tip, pr.baseRef) };

@@ -337,6 +337,20 @@ describe('/promote with the directory strategy', () => {
     expect(replies(8)).toEqual([`Updated #20: it now promotes \`web\` to \`production\` as of \`${source.slice(0, 7)}\`.\n`]);
   });
 
+  it('an app the PR deleted from staging is deleted from production too (kept files stay)', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, { remove: ['envs/staging/web'] });
+    const main = remoteBranch(world, 'main')!;
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    const pushed = remoteBranch(world, BRANCH)!;
+    expect(git(world, 'diff', '--no-renames', '--name-status', main, pushed).trim().split('\n')).toEqual([
+      'D\tenvs/production/web/kustomization.yaml',
+      'D\tenvs/production/web/old.yaml',
+    ]);
+    expect(world.pulls[0]!.title).toBe('Promote web to production');
+  });
+
   it('--dry-run replies with the PR it would open and writes nothing', async () => {
     const mock = mockGitHub(world);
     mergePR(world, 7, PR7_CHANGE);
