@@ -1,23 +1,18 @@
-import path from 'node:path';
 import { commandRefusal } from '../commands/authorize.js';
 import { findConfigFile, parseConfigBuffer } from '../config/index.js';
-import type { FerryConfig, PromotionStep } from '../config/types.js';
+import type { FerryConfig } from '../config/types.js';
 import { defaultCacheDir, plan as runEngine, type PlanRequest } from '../engine.js';
 import type { Forge, OpenedPullRequest, PullRequest } from '../forge/types.js';
-import { discoverApps } from '../plan/discover.js';
-import { discoveryReads, sideOf } from '../plan/side.js';
-import { changedApps, planDirectoryPromotion } from '../promote/directory.js';
+import { promotionBody } from '../promote/body.js';
+import { branchContent, directoryContent, landingTime, pullRequestChanges } from '../promote/content.js';
 import { evaluateGates, formatDuration, type GateResult } from '../promote/gates.js';
 import { chooseStep, nextSteps } from '../promote/steps.js';
-import {
-  promotionBranch, promotionKey, promotionMarker, promotionTitle, readPromotionMeta, type PromotionMeta,
-} from '../promote/pr.js';
-import { fitPlanComment } from '../report/fit.js';
-import { PLAN_MARKER } from '../report/plan.js';
+import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../promote/pr.js';
+import { Refusal } from '../promote/refusal.js';
 import { template } from '../report/templates.js';
-import type { EnvironmentSpec, Plan } from '../types.js';
-import type { FileChange, Identity, TreeIndex } from '../workspace/workspace.js';
-import { Workspace } from '../workspace/workspace.js';
+import type { Plan } from '../types.js';
+import type { GitAuth } from '../workspace/git.js';
+import { Workspace, type Identity } from '../workspace/workspace.js';
 
 export interface PromoteJobOptions {
   cacheDir?: string;
@@ -45,16 +40,6 @@ export type PromoteResult =
   | { kind: 'refused'; reply: string; gates: GateResult[] }
   | { kind: 'dry-run' | 'nothing'; reply: string }
   | { kind: 'opened' | 'updated' | 'unchanged'; reply: string; pull: OpenedPullRequest };
-
-/** A reason not to promote, found before anything is written. */
-class Refusal extends Error {
-  constructor(reason: string, readonly gates: GateResult[] = []) {
-    super(reason);
-  }
-}
-
-/** Largest number of files listed in a promotion PR body. */
-const FILES_LISTED = 100;
 
 /**
  * `/promote` for one merged PR: choose the step, check authorization and gates, build
@@ -89,7 +74,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     if (refusal) throw new Refusal(refusal);
   }
 
-  const changed = await prChangedFiles(ws, pr);
+  const { files: changed, before } = await pullRequestChanges(ws, pr);
   const choice = chooseStep(config, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
   if (!choice.ok) throw new Refusal(choice.reason);
   const { step, from, to } = choice;
@@ -102,11 +87,11 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
 
   // What the promotion writes, before any gate: an empty promotion is not worth a refusal.
   const content = step.strategy === 'directory'
-    ? await directoryContent(ws, { pr, step, from, to, sourceTip, targetTip, changed })
+    ? await directoryContent(ws, { prNumber: pr.number, step, from, to, sourceTip, targetTip, changed, before })
     : await branchContent(ws, { sourceTip, targetTip });
   const doneView = { from: step.from, to: step.to, sourceCommit: sourceTip, what: content.apps.map((a) => `\`${a}\``).join(', ') };
   if (content.empty) return { kind: 'nothing', reply: template('promotion-done.md.hbs')({ ...doneView, kind: 'nothing' }) };
-  const landedAt = await landingTime(ws, pr, sourceTip, content.landingPaths);
+  const landedAt = await landingTime(ws, pr.mergedAt, sourceTip, content.landingPaths);
   const checks = step.gates.statuses.length ? await forge.commitChecks(pr, sourceTip) : [];
   const gates = evaluateGates(step.gates, checks, landedAt, (opts.now ?? (() => new Date()))());
   const unmet = gates.filter((g) => !g.ok);
@@ -135,8 +120,11 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     version: 1, from: step.from, to: step.to, strategy: step.strategy, apps: content.apps,
     sourceCommit: sourceTip, targetBase: targetTip, sources,
   };
-  const title = promotionTitle(step, content.apps.length ? content.apps : await plannedApps(opts, pr, auth, targetTip, commit, to));
-  const body = await promotionBody(opts, { pr, auth, step, to, meta, targetBranch, targetTip, commit, gates, content, requestedBy: req.user });
+  const plan = await targetPlan(opts, pr, auth, targetTip, commit, to.name);
+  const title = promotionTitle(step, content.apps.length ? content.apps : plannedApps(plan));
+  const body = promotionBody({
+    meta, strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan, limit: opts.bodyLimit,
+  });
   const draft = { head: branch, base: targetBranch, title, body, labels: ['promotion'] };
 
   if (req.dryRun) {
@@ -186,144 +174,24 @@ async function readConfig(ws: Workspace, sha: string, branch: string): Promise<F
   }
 }
 
-/** The files the PR changed, as its "files changed" tab shows them. */
-async function prChangedFiles(ws: Workspace, pr: PullRequest): Promise<string[]> {
-  try {
-    const head = await ws.resolve(pr.headSha);
-    const base = await ws.mergeBase(pr.baseSha, head);
-    return await ws.changedFiles(base, head);
-  } catch {
-    // The head ref can be gone (deleted fork, pruned ref): the merge commit tells the same story.
-    if (!pr.mergeCommitSha) throw new Refusal(`the commits of #${pr.number} cannot be found in the repository`);
-    return ws.changedFiles(`${pr.mergeCommitSha}^1`, pr.mergeCommitSha);
-  }
-}
-
-interface Content {
-  /** Promoted app folders relative to the environment folder; empty for a whole branch. */
-  apps: string[];
-  changes: FileChange[];
-  kept: string[];
-  empty: boolean;
-  /** Paths whose last change sets the soak clock; empty = the whole source commit. */
-  landingPaths: string[];
-}
-
-async function directoryContent(
-  ws: Workspace,
-  c: { pr: PullRequest; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec; sourceTip: string; targetTip: string; changed: string[] },
-): Promise<Content> {
-  const fromPath = c.from.path!;
-  const toPath = c.to.path!;
-  const source = await ws.openTree(c.sourceTip);
-  try {
-    await source.preload(discoveryReads(source.index));
-    const apps = changedApps(discoverApps(c.from, sideOf(source).view), c.changed);
-    const names = new Set(apps.map((a) => path.posix.relative(fromPath, a.path)).filter((n) => n && !n.startsWith('..')));
-    // An app the PR deleted no longer exists at the tip: its folder is still what changed.
-    for (const f of c.changed) {
-      if (!f.startsWith(fromPath + '/')) continue;
-      const rest = f.slice(fromPath.length + 1);
-      if (rest.includes('/') && ![...names].some((n) => rest.startsWith(n + '/'))) {
-        const first = rest.split('/')[0]!;
-        if (![...source.index.keys()].some((p) => p.startsWith(`${fromPath}/${first}/`))) names.add(first);
-      }
-    }
-    if (names.size === 0) {
-      throw new Refusal(`#${c.pr.number} changed no app under \`${fromPath}\`; only app folders are promoted`);
-    }
-    let index: TreeIndex = source.index;
-    if (c.targetTip !== c.sourceTip) {
-      // Environments on two branches: the source folder from one, the target folder from the other.
-      index = new Map([...(await ws.listTree(c.targetTip))].filter(([p]) => !p.startsWith(fromPath + '/')));
-      for (const [p, e] of source.index) if (p.startsWith(fromPath + '/')) index.set(p, e);
-    }
-    const promo = planDirectoryPromotion({ index, fromPath, toPath, apps: [...names], keep: c.step.keep });
-    return {
-      apps: promo.apps,
-      changes: promo.changes,
-      kept: promo.kept,
-      empty: promo.changes.length === 0,
-      landingPaths: promo.apps.map((a) => path.posix.join(fromPath, a)),
-    };
-  } finally {
-    await source.dispose();
-  }
-}
-
-async function branchContent(ws: Workspace, c: { sourceTip: string; targetTip: string }): Promise<Content> {
-  const empty = await ws.isAncestor(c.sourceTip, c.targetTip);
-  return { apps: [], changes: [], kept: [], empty, landingPaths: [] };
-}
-
-/** When the promoted state landed: the newest commit touching it, never before the PR merged. */
-async function landingTime(ws: Workspace, pr: PullRequest, sourceTip: string, paths: string[]): Promise<Date | null> {
-  const byGit = await ws.lastChangeTime(sourceTip, paths).catch(() => null);
-  const merged = pr.mergedAt ? new Date(pr.mergedAt) : null;
-  if (!byGit) return merged;
-  if (!merged) return byGit;
-  return byGit > merged ? byGit : merged;
-}
-
 async function sameCommitContent(ws: Workspace, a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([ws.commitInfo(a), ws.commitInfo(b)]);
   return x.tree === y.tree && x.parents.join(' ') === y.parents.join(' ');
 }
 
-function planOf(opts: PromoteJobOptions, pr: PullRequest, auth: Awaited<ReturnType<Forge['gitAuth']>>, base: string, head: string, env: string): Promise<Plan> {
-  return (opts.runPlan ?? runEngine)({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth });
+/** The target environment's plan of the promotion commit; a failure is shown, never fatal. */
+async function targetPlan(opts: PromoteJobOptions, pr: PullRequest, auth: GitAuth, base: string, head: string, env: string): Promise<Plan | { error: string }> {
+  try {
+    return await (opts.runPlan ?? runEngine)({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth });
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0]! };
+  }
 }
 
 /** Branch promotions carry no app list of their own: the apps the target plan changes name the PR. */
-async function plannedApps(opts: PromoteJobOptions, pr: PullRequest, auth: Awaited<ReturnType<Forge['gitAuth']>>, base: string, head: string, to: EnvironmentSpec): Promise<string[]> {
-  try {
-    const p = await planOf(opts, pr, auth, base, head, to.name);
-    return p.environments.flatMap((e) => e.apps.filter((a) => a.changes.length || a.status !== 'rendered').map((a) => a.name));
-  } catch {
-    return [];
-  }
-}
-
-async function promotionBody(
-  opts: PromoteJobOptions,
-  c: {
-    pr: PullRequest; auth: Awaited<ReturnType<Forge['gitAuth']>>; step: PromotionStep; to: EnvironmentSpec; meta: PromotionMeta;
-    targetBranch: string; targetTip: string; commit: string; gates: GateResult[]; content: Content; requestedBy: string | null;
-  },
-): Promise<string> {
-  const view = {
-    marker: promotionMarker(c.meta),
-    ...c.meta,
-    sourceBranch: c.pr.baseRef,
-    targetBranch: c.targetBranch,
-    gates: c.gates,
-    auto: c.requestedBy === null,
-    requestedBy: c.requestedBy,
-    kept: c.content.kept,
-    files: c.step.strategy === 'directory'
-      ? {
-          written: c.content.changes.filter((f) => f.blob).length,
-          deleted: c.content.changes.filter((f) => !f.blob).length,
-          list: c.content.changes.slice(0, FILES_LISTED),
-          more: Math.max(0, c.content.changes.length - FILES_LISTED),
-        }
-      : null,
-    plan: '',
-    planError: null as string | null,
-    planTruncated: false,
-  };
-  let targetPlan: Plan | null = null;
-  try {
-    targetPlan = await planOf(opts, c.pr, c.auth, c.targetTip, c.commit, c.to.name);
-  } catch (err) {
-    view.planError = (err as Error).message.split('\n')[0]!;
-  }
-  const bare = template('promotion-pr.md.hbs')(view);
-  if (!targetPlan) return bare;
-  const parts = fitPlanComment(targetPlan, { limit: Math.max(4_000, opts.bodyLimit - bare.length - 500) });
-  view.plan = parts[0]!.replace(PLAN_MARKER, '').trim();
-  view.planTruncated = parts.length > 1;
-  return template('promotion-pr.md.hbs')(view).replace(/\n{3,}/g, '\n\n');
+function plannedApps(plan: Plan | { error: string }): string[] {
+  if ('error' in plan) return [];
+  return plan.environments.flatMap((e) => e.apps.filter((a) => a.changes.length || a.status !== 'rendered').map((a) => a.name));
 }
 
 /**
