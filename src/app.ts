@@ -21,6 +21,11 @@ export interface FerryAppOptions {
   setTimer?: (ms: number, fn: () => void) => void;
 }
 
+/** Waiting auto-promotions remembered per repository. */
+const MAX_WAITING = 200;
+/** Longest wait before a soak gate is looked at again. */
+const SOAK_RECHECK_MAX_MS = 6 * 3_600_000;
+
 export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
 
 const PR_ACTIONS = ['opened', 'synchronize', 'reopened', 'ready_for_review', 'edited'] as const;
@@ -55,6 +60,10 @@ export function ferryApp(opts: FerryAppOptions) {
     });
     const setTimer = opts.setTimer ?? ((ms: number, fn: () => void) => setTimeout(fn, ms).unref());
 
+    /** Merged PRs whose auto-promotion waits for gates, per repository: re-checked on any success. */
+    const waiting = new Map<string, Map<number, { context: Context; pr: PullRequest }>>();
+    const repoKey = (pr: { owner: string; repo: string }) => `${pr.owner}/${pr.repo}`.toLowerCase();
+
     /**
      * Auto-promotion of a merged PR. `announce` (on merge) replies when gates hold it
      * back; re-checks after a status or a timer stay silent until something opens.
@@ -62,9 +71,18 @@ export function ferryApp(opts: FerryAppOptions) {
     const scheduleAuto = (context: Context, pr: PullRequest, announce: boolean) => {
       const forge = new GitHubForge(context.octokit);
       queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async () => {
-        const waits = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
-        // Soak ends without any event: look again when it should be over.
-        for (const ms of waits) setTimer(ms + 1_000, () => scheduleAuto(context, pr, false));
+        const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
+        const repo = waiting.get(repoKey(pr)) ?? new Map<number, { context: Context; pr: PullRequest }>();
+        repo.delete(pr.number);
+        if (r.waiting) {
+          repo.set(pr.number, { context, pr });
+          // Bounded: the oldest waiting promotions give way (a status on their PR still finds them).
+          if (repo.size > MAX_WAITING) repo.delete(repo.keys().next().value!);
+        }
+        if (repo.size) waiting.set(repoKey(pr), repo);
+        else waiting.delete(repoKey(pr));
+        // Soak ends without any event: look again then (capped, since Node timers overflow past ~24 days).
+        for (const ms of r.soakMs) setTimer(Math.min(ms + 1_000, SOAK_RECHECK_MAX_MS), () => scheduleAuto(context, pr, false));
       });
     };
 
@@ -138,8 +156,14 @@ export function ferryApp(opts: FerryAppOptions) {
       const repo = context.repo();
       const forge = new GitHubForge(context.octokit);
       queue.enqueue(`${repo.owner}/${repo.repo}@${sha}:recheck`, sha, async () => {
-        for (const pr of await forge.pullsForCommit(repo, sha)) {
-          if (pr.merged && !pr.fromFork) scheduleAuto(context, pr, false);
+        // The gate is judged on the source branch's tip, which may belong to a later PR
+        // than the one waiting: every waiting promotion of the repository looks again.
+        const prs = new Map<number, PullRequest>();
+        for (const w of waiting.get(repoKey(repo))?.values() ?? []) prs.set(w.pr.number, w.pr);
+        try {
+          for (const pr of await forge.pullsForCommit(repo, sha)) if (pr.merged && !pr.fromFork) prs.set(pr.number, pr);
+        } finally {
+          for (const pr of prs.values()) scheduleAuto(context, pr, false);
         }
       });
     };

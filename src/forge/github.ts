@@ -49,8 +49,8 @@ export function pullRequestFrom(p: PullPayload): PullRequest {
   };
 }
 
-const opened = (p: { number: number; html_url: string; title: string; body?: string | null }): OpenedPullRequest => ({
-  number: p.number, url: p.html_url, title: p.title, body: p.body ?? '',
+const opened = (p: { number: number; html_url: string; title: string; body?: string | null; head: { ref: string } }): OpenedPullRequest => ({
+  number: p.number, url: p.html_url, head: p.head.ref, title: p.title, body: p.body ?? '',
 });
 
 export class GitHubForge implements Forge {
@@ -123,13 +123,16 @@ export class GitHubForge implements Forge {
 
   async commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]> {
     const repo = { owner: pr.owner, repo: pr.repo };
-    const [{ data: combined }, runs] = await Promise.all([
-      this.octokit.rest.repos.getCombinedStatusForRef({ ...repo, ref: sha, per_page: 100 }),
+    const [statuses, runs] = await Promise.all([
+      this.octokit.paginate(this.octokit.rest.repos.listCommitStatusesForRef, { ...repo, ref: sha, per_page: 100 }),
       this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'latest', per_page: 100 }),
     ]);
     const out: CommitCheck[] = [];
-    // The combined status already holds the latest status per context.
-    for (const s of combined.statuses) {
+    // Statuses come newest first, several per context: the newest one per context counts.
+    const seen = new Set<string>();
+    for (const s of statuses) {
+      if (seen.has(s.context)) continue;
+      seen.add(s.context);
       out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure' });
     }
     for (const r of runs) {
@@ -138,32 +141,35 @@ export class GitHubForge implements Forge {
     return out;
   }
 
-  async findOpenPull(pr: PullRequest, head: string): Promise<OpenedPullRequest | null> {
-    const { data } = await this.octokit.rest.pulls.list({ owner: pr.owner, repo: pr.repo, head: `${pr.owner}:${head}`, state: 'open', per_page: 10 });
-    return data[0] ? opened(data[0]) : null;
+  async findOpenPulls(pr: PullRequest, prefix: string): Promise<OpenedPullRequest[]> {
+    const all = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      owner: pr.owner, repo: pr.repo, state: 'open', sort: 'created', direction: 'asc', per_page: 100,
+    });
+    const own = `${pr.owner}/${pr.repo}`.toLowerCase();
+    return all.filter((p) => p.head.ref.startsWith(prefix) && p.head.repo?.full_name.toLowerCase() === own).map(opened);
   }
 
   async openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest> {
     const { data } = await this.octokit.rest.pulls.create({
       owner: pr.owner, repo: pr.repo, head: draft.head, base: draft.base, title: draft.title, body: draft.body, maintainer_can_modify: false,
     });
-    await this.label(pr, data.number, draft.labels);
     return opened(data);
   }
 
   async updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest> {
     const { data } = await this.octokit.rest.pulls.update({ owner: pr.owner, repo: pr.repo, pull_number: number, title: draft.title, body: draft.body });
-    await this.label(pr, number, draft.labels);
     return opened(data);
   }
 
-  private async label(pr: PullRequest, number: number, labels: string[]): Promise<void> {
+  async addLabels(pr: PullRequest, number: number, labels: string[]): Promise<void> {
     // Adding is idempotent, and GitHub creates a label that does not exist yet.
     if (labels.length) await this.octokit.rest.issues.addLabels({ owner: pr.owner, repo: pr.repo, issue_number: number, labels });
   }
 
   async pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]> {
-    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: repo.owner, repo: repo.repo, commit_sha: sha });
+    const data = await this.octokit.paginate(this.octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
+      owner: repo.owner, repo: repo.repo, commit_sha: sha, per_page: 100,
+    });
     return data.map((p) => pullRequestFrom(p as unknown as PullPayload));
   }
 

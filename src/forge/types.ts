@@ -43,12 +43,13 @@ export interface PullRequestDraft {
   base: string;
   title: string;
   body: string;
-  labels: string[];
 }
 
 export interface OpenedPullRequest {
   number: number;
   url: string;
+  /** Head branch (in the same repository). */
+  head: string;
   title: string;
   body: string;
 }
@@ -99,12 +100,13 @@ export interface Forge {
   inTeam(pr: PullRequest, team: string, user: string): Promise<boolean>;
   /** Every status and check run on a commit, the latest per name. */
   commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]>;
-  /** The open PR whose head is this branch of the repository, if any. */
-  findOpenPull(pr: PullRequest, head: string): Promise<OpenedPullRequest | null>;
-  /** Opens a PR and labels it. */
+  /** Open PRs whose head is a branch of this repository starting with `prefix`, oldest first. */
+  findOpenPulls(pr: PullRequest, prefix: string): Promise<OpenedPullRequest[]>;
   openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest>;
-  /** Brings an open PR's title, body and labels to the draft's (base and head stay). */
+  /** Brings an open PR's title and body to the draft's (base and head stay). */
   updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest>;
+  /** Adds labels to a PR (existing ones stay). */
+  addLabels(pr: PullRequest, number: number, labels: string[]): Promise<void>;
   /** Merged PRs whose merge produced this commit (for re-checking gates when a status arrives). */
   pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
 }

@@ -11,7 +11,7 @@ import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type 
 import { Refusal } from '../promote/refusal.js';
 import { template } from '../report/templates.js';
 import type { Plan } from '../types.js';
-import type { GitAuth } from '../workspace/git.js';
+import { redact, type GitAuth } from '../workspace/git.js';
 import { Workspace, type Identity } from '../workspace/workspace.js';
 
 export interface PromoteJobOptions {
@@ -53,7 +53,7 @@ export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts
     return await promote(forge, req, opts);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
-    const reply = template('promotion-refused.md.hbs')({ user: req.user, command, reason: err.message, gates: err.gates });
+    const reply = template('promotion-refused.md.hbs')({ user: req.user, command, reason: err.message.trim(), gates: err.gates });
     return { kind: 'refused', reply, gates: err.gates };
   }
 }
@@ -61,6 +61,26 @@ export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts
 async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions): Promise<PromoteResult> {
   const { pr } = req;
   if (pr.fromFork) throw new Refusal('pull requests from forks are never promoted');
+  const { ws, auth, config: sourceConfig, tip: sourceTip } = await openConfig(forge, pr, opts, [`+${pr.headRefspec}:${pr.headRefspec}`]);
+  const { files: changed, before } = await pullRequestChanges(ws, pr);
+  const choice = chooseStep(sourceConfig, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
+  if (!choice.ok) throw new Refusal(choice.reason);
+  const targetBranch = choice.step.strategy === 'branch' ? choice.to.branch! : (choice.to.branch ?? pr.baseRef);
+  const targetTip = await ws.branchSha(targetBranch);
+  if (!targetTip) throw new Refusal(`the target branch \`${targetBranch}\` of \`${choice.to.name}\` does not exist`);
+  // The target's own ferry.yml decides who may promote into it and through which gates:
+  // a push to staging must not be able to loosen production's rules.
+  const rules = targetBranch === pr.baseRef ? sourceConfig : await readConfig(ws, targetTip, targetBranch);
+  const step = rules.promotion.find((s) => s.from === choice.step.from && s.to === choice.step.to && s.strategy === choice.step.strategy);
+  if (!step || (req.user === null && !step.auto)) {
+    throw new Refusal(`ferry.yml on \`${targetBranch}\` defines no${req.user === null ? ' automatic' : ''} ${choice.step.strategy} step \`${choice.step.from}\` → \`${choice.step.to}\``);
+  }
+  const envOf = (name: string) => rules.environments.find((e) => e.name === name) ?? (name === choice.from.name ? choice.from : choice.to);
+  const [from, to] = [envOf(step.from), envOf(step.to)];
+  if (req.user !== null) {
+    const refusal = await commandRefusal(forge, pr, req.user, 'promote', rules.commands.promote);
+    if (refusal) throw new Refusal(refusal);
+  }
   if (!pr.merged) {
     throw new Refusal(
       pr.state === 'open'
@@ -68,29 +88,31 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
         : `#${pr.number} was closed without merging; there is nothing to promote.`,
     );
   }
-  const { ws, auth, config, tip: sourceTip } = await openConfig(forge, pr, opts, [`+${pr.headRefspec}:${pr.headRefspec}`]);
-  if (req.user !== null) {
-    const refusal = await commandRefusal(forge, pr, req.user, 'promote', config.commands.promote);
-    if (refusal) throw new Refusal(refusal);
-  }
-
-  const { files: changed, before } = await pullRequestChanges(ws, pr);
-  const choice = chooseStep(config, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
-  if (!choice.ok) throw new Refusal(choice.reason);
-  const { step, from, to } = choice;
   if (pr.mergeCommitSha && !(await ws.isAncestor(pr.mergeCommitSha, sourceTip).catch(() => false))) {
     throw new Refusal(`the merge commit of #${pr.number} (\`${pr.mergeCommitSha.slice(0, 7)}\`) is no longer on \`${pr.baseRef}\``);
   }
-  const targetBranch = step.strategy === 'branch' ? to.branch! : (to.branch ?? pr.baseRef);
-  const targetTip = await ws.branchSha(targetBranch);
-  if (!targetTip) throw new Refusal(`the target branch \`${targetBranch}\` of \`${to.name}\` does not exist`);
 
   // What the promotion writes, before any gate: an empty promotion is not worth a refusal.
-  const content = step.strategy === 'directory'
-    ? await directoryContent(ws, { prNumber: pr.number, step, from, to, sourceTip, targetTip, changed, before })
-    : await branchContent(ws, { sourceTip, targetTip });
-  const doneView = { from: step.from, to: step.to, sourceCommit: sourceTip, what: content.apps.map((a) => `\`${a}\``).join(', ') };
-  if (content.empty) return { kind: 'nothing', reply: template('promotion-done.md.hbs')({ ...doneView, kind: 'nothing' }) };
+  const contentFor = (alsoApps: string[]) => step.strategy === 'directory'
+    ? directoryContent(ws, { prNumber: pr.number, step, from, to, sourceTip, targetTip, changed, before, alsoApps })
+    : branchContent(ws, { sourceTip, targetTip });
+  let content = await contentFor([]);
+  const what = () => content.apps.map((a) => `\`${a}\``).join(', ');
+  if (content.empty) {
+    return { kind: 'nothing', reply: template('promotion-done.md.hbs')({ kind: 'nothing', from: step.from, to: step.to, sourceCommit: sourceTip, what: what() }) };
+  }
+
+  // One open promotion PR per step and app: a PR that already promotes any of these
+  // apps takes them all, so two open PRs never write the same target folder.
+  const open = await forge.findOpenPulls(pr, promotionBranch(step, ''));
+  const existingPull = open.find((p) => {
+    const m = readPromotionMeta(p.body);
+    return m && m.from === step.from && m.to === step.to && (step.strategy === 'branch' || m.apps.some((a) => content.apps.includes(a)));
+  }) ?? null;
+  const carried = readPromotionMeta(existingPull?.body);
+  if (step.strategy === 'directory' && carried && carried.apps.some((a) => !content.apps.includes(a))) content = await contentFor(carried.apps);
+  const branch = existingPull?.head ?? promotionBranch(step, promotionKey(content.apps));
+
   const landedAt = await landingTime(ws, pr.mergedAt, sourceTip, content.landingPaths);
   const checks = step.gates.statuses.length ? await forge.commitChecks(pr, sourceTip) : [];
   const gates = evaluateGates(step.gates, checks, landedAt, (opts.now ?? (() => new Date()))());
@@ -100,11 +122,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     : null;
   if (gateRefusal && !req.dryRun) throw new Refusal(gateRefusal, gates);
 
-  const key = promotionKey(content.apps);
-  const branch = promotionBranch(step, key);
   const existingBranch = await ws.branchSha(branch);
-  const existingPull = await forge.findOpenPull(pr, branch);
-
   let commit: string;
   if (step.strategy === 'branch') commit = sourceTip;
   else {
@@ -114,25 +132,28 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     if (existingBranch && (await sameCommitContent(ws, existingBranch, commit))) commit = existingBranch;
   }
 
-  const previous = readPromotionMeta(existingPull?.body);
-  const sources = [...(previous?.sources ?? []).filter((s) => s.pr !== pr.number), { pr: pr.number, commit: pr.mergeCommitSha }];
+  // Lineage only grows, oldest first, so re-running a promotion leaves the body as it was.
+  const sources = carried?.sources.some((s) => s.pr === pr.number)
+    ? carried.sources
+    : [...(carried?.sources ?? []), { pr: pr.number, commit: pr.mergeCommitSha }];
   const meta: PromotionMeta = {
     version: 1, from: step.from, to: step.to, strategy: step.strategy, apps: content.apps,
     sourceCommit: sourceTip, targetBase: targetTip, sources,
   };
   const plan = await targetPlan(opts, pr, auth, targetTip, commit, to.name);
   const title = promotionTitle(step, content.apps.length ? content.apps : plannedApps(plan));
-  const body = promotionBody({
-    meta, strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan, limit: opts.bodyLimit,
-  });
-  const draft = { head: branch, base: targetBranch, title, body, labels: ['promotion'] };
+  const bodyInput = { meta, strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan };
 
   if (req.dryRun) {
+    // The reply wraps the body: leave it room under the comment limit.
+    const body = promotionBody({ ...bodyInput, limit: opts.bodyLimit - 2_000 });
     const reply = template('promotion-dry-run.md.hbs')({
       env: req.env, existing: existingPull ? `#${existingPull.number}` : null, branch, targetBranch, title, body, refusal: gateRefusal,
     });
     return { kind: 'dry-run', reply };
   }
+  const body = promotionBody({ ...bodyInput, limit: opts.bodyLimit });
+  const draft = { head: branch, base: targetBranch, title, body };
 
   const pushed = commit !== existingBranch;
   if (pushed) await ws.push([{ branch, sha: commit, expected: existingBranch }]);
@@ -148,14 +169,19 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     } catch (err) {
       // A branch this attempt created must not outlive it; the next /promote starts clean.
       if (existingBranch === null && pushed) {
-        await ws.push([{ branch, sha: null, expected: commit }]).catch((e: Error) => opts.log?.warn({ branch, err: e.message }, 'could not delete promotion branch'));
+        await ws.push([{ branch, sha: null, expected: commit }]).catch((e: Error) => opts.log?.warn({ branch, err: redact(e.message) }, 'could not delete promotion branch'));
       }
       throw err;
     }
   }
+  // Every run, so a label that failed once is added by the next; a failure never undoes the PR.
+  await forge.addLabels(pr, pull.number, ['promotion']).catch((e: Error) => opts.log?.warn({ pull: pull.number, err: redact(e.message) }, 'could not label promotion PR'));
   opts.log?.info({ pr: pr.number, promotion: pull.number, kind, branch, commit }, 'promotion');
-  const link = `#${pull.number}`;
-  return { kind, pull, reply: template('promotion-done.md.hbs')({ ...doneView, kind, link, what: doneView.what || `\`${step.from}\`` }) };
+  return {
+    kind,
+    pull,
+    reply: template('promotion-done.md.hbs')({ kind, link: `#${pull.number}`, from: step.from, to: step.to, sourceCommit: sourceTip, what: what() || `\`${step.from}\`` }),
+  };
 }
 
 /** ferry.yml as the source branch has it now: the rules a promotion runs under. */
@@ -184,7 +210,7 @@ async function targetPlan(opts: PromoteJobOptions, pr: PullRequest, auth: GitAut
   try {
     return await (opts.runPlan ?? runEngine)({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth });
   } catch (err) {
-    return { error: (err as Error).message.split('\n')[0]! };
+    return { error: redact((err as Error).message).split('\n')[0]! };
   }
 }
 
@@ -196,16 +222,17 @@ function plannedApps(plan: Plan | { error: string }): string[] {
 
 /**
  * Auto-promotion after a PR merged into a source environment: every `auto: true` step
- * it feeds is attempted with no user (gates alone decide). Returns how long each soak
- * gate still needs, so the caller can look again then; statuses re-trigger by event.
+ * it feeds is attempted with no user (gates alone decide). Says whether any step is
+ * still waiting for its gates, and how long each soak gate still needs, so the caller
+ * can look again then; statuses and check runs re-trigger by event.
  */
-export async function autoPromote(forge: Forge, pr: PullRequest, opts: PromoteJobOptions & { announce: boolean }): Promise<number[]> {
-  const waits: number[] = [];
+export async function autoPromote(forge: Forge, pr: PullRequest, opts: PromoteJobOptions & { announce: boolean }): Promise<{ waiting: boolean; soakMs: number[] }> {
+  const out = { waiting: false, soakMs: [] as number[] };
   let config: FerryConfig;
   try {
     config = (await openConfig(forge, pr, opts)).config;
   } catch (err) {
-    if (err instanceof Refusal) return waits;
+    if (err instanceof Refusal) return out;
     throw err;
   }
   for (const step of config.promotion.filter((s) => s.auto)) {
@@ -213,19 +240,21 @@ export async function autoPromote(forge: Forge, pr: PullRequest, opts: PromoteJo
     try {
       r = await promotePullRequest(forge, { pr, env: step.to, dryRun: false, user: null }, opts);
     } catch (err) {
-      opts.log?.warn({ pr: pr.number, to: step.to, err: (err as Error).message }, 'auto-promotion failed');
-      if (opts.announce) await forge.reply(pr, template('command-failed.md.hbs')({ verb: `promote ${step.to}`, message: (err as Error).message.split('\n')[0] }));
+      const message = redact((err as Error).message);
+      opts.log?.warn({ pr: pr.number, to: step.to, err: message }, 'auto-promotion failed');
+      if (opts.announce) await forge.reply(pr, template('command-failed.md.hbs')({ verb: `promote ${step.to}`, message: message.split('\n')[0] }));
       continue;
     }
     if (r.kind === 'opened' || r.kind === 'updated') await forge.reply(pr, `Auto-promotion: ${r.reply}`);
     if (r.kind !== 'refused' || r.gates.length === 0) continue;
+    out.waiting = true;
     const soak = r.gates.find((g) => g.remainingMs !== undefined);
-    if (soak) waits.push(soak.remainingMs!);
+    if (soak) out.soakMs.push(soak.remainingMs!);
     if (opts.announce) {
       await forge.reply(pr, template('promotion-waiting.md.hbs')({ from: step.from, to: step.to, gates: r.gates, soakLeft: soak ? formatDuration(soak.remainingMs!) : null }));
     }
   }
-  return waits;
+  return out;
 }
 
 /** After a promotion PR merges: offers the next step of the chain in a reply. */

@@ -36,7 +36,8 @@ export function promotionBody(b: BodyInput): string {
     marker: promotionMarker(b.meta),
     sourceBranch: b.sourceBranch,
     targetBranch: b.targetBranch,
-    gates: b.gates,
+    // A met gate reads "met": a soak's running age would change the body on every run.
+    gates: b.gates.map((g) => (g.ok ? { ...g, state: 'met' } : g)),
     auto: b.requestedBy === null,
     requestedBy: b.requestedBy,
     kept: b.content.kept,

@@ -53,7 +53,11 @@ async function appsAt(ws: Workspace, sha: string, env: EnvironmentSpec, changed:
  */
 export async function directoryContent(
   ws: Workspace,
-  c: { prNumber: number; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec; sourceTip: string; targetTip: string; changed: string[]; before: string },
+  c: {
+    prNumber: number; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec; sourceTip: string; targetTip: string; changed: string[]; before: string;
+    /** App folders promoted along (those an open promotion PR already carries). */
+    alsoApps?: string[];
+  },
 ): Promise<PromotionContent> {
   const fromPath = c.from.path!;
   const toPath = c.to.path!;
@@ -61,7 +65,7 @@ export async function directoryContent(
   const apps = await appsAt(ws, c.sourceTip, c.from, inFrom);
   const covered = (f: string) => apps.some((a) => f.startsWith(a.path + '/'));
   if (inFrom.some((f) => !covered(f))) apps.push(...(await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))));
-  const names = [...new Set(apps.map((a) => path.posix.relative(fromPath, a.path)))].filter((n) => n && !n.startsWith('..'));
+  const names = [...new Set([...apps.map((a) => path.posix.relative(fromPath, a.path)), ...(c.alsoApps ?? [])])].filter((n) => n && !n.startsWith('..'));
   if (names.length === 0) throw new Refusal(`#${c.prNumber} changed no app under \`${fromPath}\`; only app folders are promoted`);
 
   let index: TreeIndex = await ws.listTree(c.sourceTip);

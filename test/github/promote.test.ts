@@ -52,9 +52,12 @@ interface World {
   permission: 'admin' | 'write' | 'read' | 'none';
   /** Team slug → members (GET /orgs/:org/teams/:team/memberships/:user). */
   teams: Record<string, string[]>;
-  /** Statuses per commit SHA. */
+  /** Statuses per commit SHA, oldest first. */
   statuses: Record<string, Array<{ context: string; state: string }>>;
   failCreatePull: number;
+  failLabels: number;
+  /** Check runs per commit SHA. */
+  checkRuns: Record<string, Array<{ name: string; status: string; conclusion: string | null }>>;
 }
 
 let world: World;
@@ -96,13 +99,13 @@ function files(config: string): Record<string, string> {
   };
 }
 
-function setupWorld(config = CONFIG(DIRECTORY_STEP)): World {
-  const repo = new TestRepo().write(files(config));
+function setupWorld(config = CONFIG(DIRECTORY_STEP), tree = files(config)): World {
+  const repo = new TestRepo().write(tree);
   commitAt(repo, 'initial', LONG_AGO);
   const bare = path.join(tempDir('ferry-remote-'), 'hello-world.git');
   repo.git('clone', '--quiet', '--bare', repo.dir, bare);
   repo.git('remote', 'add', 'origin', bare);
-  return { repo, bare, sources: new Map(), pulls: [], comments: [], reactions: [], permission: 'write', teams: {}, statuses: {}, failCreatePull: 0 };
+  return { repo, bare, sources: new Map(), pulls: [], comments: [], reactions: [], permission: 'write', teams: {}, statuses: {}, failCreatePull: 0, failLabels: 0, checkRuns: {} };
 }
 
 function commitAt(repo: TestRepo, message: string, date: string): string {
@@ -178,7 +181,8 @@ function remoteBranch(w: World, branch: string): string | null {
 }
 
 function pullView(p: Pull) {
-  return { number: p.number, html_url: `https://github.com/${OWNER}/${REPO}/pull/${p.number}`, title: p.title, body: p.body, state: p.state, head: { ref: p.head }, base: { ref: p.base } };
+  const repo = { full_name: `${OWNER}/${REPO}` };
+  return { number: p.number, html_url: `https://github.com/${OWNER}/${REPO}/pull/${p.number}`, title: p.title, body: p.body, state: p.state, head: { ref: p.head, repo }, base: { ref: p.base, repo } };
 }
 
 function mockGitHub(w: World): GitHubMock {
@@ -191,6 +195,10 @@ function mockGitHub(w: World): GitHubMock {
       return [201, { id: 9000 + w.comments.length }];
     });
     mock.route('POST', `${API}/issues/${n}/labels`, (body) => {
+      if (w.failLabels > 0) {
+        w.failLabels--;
+        return [422, { message: 'Validation Failed' }];
+      }
       const p = w.pulls.find((x) => x.number === n)!;
       p.labels = [...new Set([...p.labels, ...(body as { labels: string[] }).labels])];
       return [200, p.labels.map((name) => ({ name }))];
@@ -203,9 +211,7 @@ function mockGitHub(w: World): GitHubMock {
   }
   mock.route('GET', `${API}/pulls?*`, () => {
     const q = new URL(mock.requests.at(-1)!.path, 'https://api.github.com').searchParams;
-    const [owner, branch] = q.get('head')!.split(':');
-    expect(owner).toBe(OWNER);
-    return [200, w.pulls.filter((p) => p.head === branch && p.state === q.get('state')).map(pullView)];
+    return [200, w.pulls.filter((p) => p.state === q.get('state')).map(pullView)];
   });
   mock.route('POST', `${API}/pulls`, (body) => {
     const b = body as { head: string; base: string; title: string; body: string };
@@ -232,8 +238,12 @@ function mockGitHub(w: World): GitHubMock {
 /** Statuses and check runs of every commit of main and staging, as the test set them. */
 function mockStatuses(mock: GitHubMock, w: World, shas: string[]) {
   for (const sha of shas) {
-    mock.route('GET', `${API}/commits/${sha}/status?*`, () => [200, { state: 'pending', sha, statuses: w.statuses[sha] ?? [], total_count: 0 }]);
-    mock.route('GET', `${API}/commits/${sha}/check-runs?*`, () => [200, { total_count: 0, check_runs: [] }]);
+    // Newest first, as GitHub lists them.
+    mock.route('GET', `${API}/commits/${sha}/statuses?*`, () => [200, [...(w.statuses[sha] ?? [])].reverse()]);
+    mock.route('GET', `${API}/commits/${sha}/check-runs?*`, () => {
+      const runs = (w.checkRuns[sha] ?? []).map((r, i) => ({ id: i + 1, head_sha: sha, ...r }));
+      return [200, { total_count: runs.length, check_runs: runs }];
+    });
   }
 }
 
@@ -351,6 +361,38 @@ describe('/promote with the directory strategy', () => {
     expect(world.pulls[0]!.title).toBe('Promote web to production');
   });
 
+  it('a later PR changing the same app and another updates the one open PR, which then carries both', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    mergePR(world, 8, { write: { 'envs/staging/web/extra.yaml': configMap('extra', 'v2'), 'envs/staging/api/deploy.yaml': deployment('api', { image: 'nginx:1.28.0' }) } });
+    await comment(mock, 8, '/promote');
+    expect(world.pulls).toHaveLength(1);
+    expect(posts(mock, `${API}/pulls`)).toHaveLength(1);
+    const pushed = remoteBranch(world, BRANCH)!;
+    expect(git(world, 'show', `${pushed}:envs/production/api/deploy.yaml`)).toBe(deployment('api', { image: 'nginx:1.28.0' }));
+    expect(git(world, 'show', `${pushed}:envs/production/web/extra.yaml`)).toBe(configMap('extra', 'v2'));
+    expect(readPromotionMeta(world.pulls[0]!.body)).toMatchObject({ apps: ['api', 'web'], sources: [{ pr: 7 }, { pr: 8 }] });
+    expect(world.pulls[0]!.title).toBe('Promote api and web to production');
+
+    // Another app alone is a promotion of its own.
+    mergePR(world, 9, { write: { 'envs/staging/tools/job.yaml': configMap('tools', 'v2') } });
+    await comment(mock, 9, '/promote');
+    expect(world.pulls.map((p) => p.head)).toEqual([BRANCH, 'ferry/promote/staging-to-production/tools']);
+  });
+
+  it('a failed label does not undo the opened PR; the next run adds it', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    world.failLabels = 1;
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'rocket']);
+    expect(remoteBranch(world, BRANCH)).not.toBeNull();
+    expect(world.pulls).toMatchObject([{ state: 'open', labels: [] }]);
+    await comment(mock, 7, '/promote');
+    expect(world.pulls).toMatchObject([{ state: 'open', labels: ['promotion'] }]);
+  });
+
   it('--dry-run replies with the PR it would open and writes nothing', async () => {
     const mock = mockGitHub(world);
     mergePR(world, 7, PR7_CHANGE);
@@ -462,23 +504,31 @@ describe('/promote gates', () => {
 
   it('an unmet status gate refuses with each gate and its state', async () => {
     world.repo.cleanup();
-    world = setupWorld(gated('      statuses: ["argocd/staging", "flux/staging"]\n'));
+    world = setupWorld(gated('      statuses: ["argocd/staging", "flux/staging", "e2e"]\n'));
     const mock = mockGitHub(world);
     const source = mergePR(world, 7, PR7_CHANGE);
-    world.statuses[source] = [{ context: 'argocd/staging', state: 'pending' }];
+    // An older failure then a newer pending report: the newest counts.
+    world.statuses[source] = [{ context: 'argocd/staging', state: 'failure' }, { context: 'argocd/staging', state: 'pending' }];
+    world.checkRuns[source] = [{ name: 'e2e', status: 'in_progress', conclusion: null }];
     mockStatuses(mock, world, [source]);
     await comment(mock, 7, '/promote');
     expect(world.reactions).toEqual(['eyes', 'confused']);
     const reply = replies(7)[0]!;
-    expect(reply).toContain(`2 gates are not met for \`staging\` → \`production\` on \`${source.slice(0, 7)}\``);
+    expect(reply).toContain(`3 gates are not met for \`staging\` → \`production\` on \`${source.slice(0, 7)}\``);
     expect(reply).toContain('| ❌ status `argocd/staging` | pending |');
     expect(reply).toContain('| ❌ status `flux/staging` | not reported |');
+    expect(reply).toContain('| ❌ status `e2e` | pending |');
     expect(remoteBranch(world, BRANCH)).toBeNull();
 
-    world.statuses[source] = [{ context: 'argocd/staging', state: 'success' }, { context: 'flux/staging', state: 'success' }];
+    world.checkRuns[source] = [{ name: 'e2e', status: 'completed', conclusion: 'failure' }];
     await comment(mock, 7, '/promote');
-    expect(world.reactions.slice(2)).toEqual(['eyes', 'rocket']);
-    expect(world.pulls[0]!.body).toContain('| ✅ status `argocd/staging` | success |');
+    expect(replies(7)[1]).toContain('| ❌ status `e2e` | failure |');
+
+    world.statuses[source]!.push({ context: 'argocd/staging', state: 'success' }, { context: 'flux/staging', state: 'success' });
+    world.checkRuns[source] = [{ name: 'e2e', status: 'completed', conclusion: 'success' }];
+    await comment(mock, 7, '/promote');
+    expect(world.reactions.slice(4)).toEqual(['eyes', 'rocket']);
+    expect(world.pulls[0]!.body).toContain('| ✅ status `argocd/staging` | met |');
   });
 
   it('a soak time not reached yet refuses and says how long is left', async () => {
@@ -493,10 +543,24 @@ describe('/promote gates', () => {
   });
 });
 
-describe('/promote with the branch strategy', () => {
-  it('pins the staging branch commit on the promotion branch and opens the PR into production', async () => {
+describe('/promote gates, continued', () => {
+  it('a met soak gate leaves the PR body stable: promoting again changes nothing', async () => {
     world.repo.cleanup();
-    world = setupWorld(`environments:
+    world = setupWorld(CONFIG(`${DIRECTORY_STEP}    gates:\n      soak: 1h\n`));
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    expect(world.pulls[0]!.body).toContain('| ✅ soak 1h | met |');
+    const body = world.pulls[0]!.body;
+    await comment(mock, 7, '/promote');
+    expect(replies(7)[1]).toMatch(/^#20 already promotes `web` to `production`/);
+    expect(mock.count('PATCH', `${API}/pulls/20`)).toBe(0);
+    expect(world.pulls[0]!.body).toBe(body);
+  });
+});
+
+describe('/promote with the branch strategy', () => {
+  const BRANCH_CONFIG = `environments:
   - name: staging
     branch: staging
   - name: production
@@ -505,22 +569,54 @@ promotion:
   - from: staging
     to: production
     strategy: branch
-`);
-    world.repo.git('push', '--quiet', 'origin', 'main:refs/heads/production', 'main:refs/heads/staging');
-    world.repo.git('branch', 'staging', 'main');
+`;
+  /** One layout on every branch, as branch-per-environment repositories have it. */
+  function branchWorld(stagingConfig: string, productionConfig: string): World {
+    const w = setupWorld(productionConfig, {
+      '.github/ferry.yml': productionConfig,
+      'apps/web/kustomization.yaml': kustomization('resources:\n  - deployment.yaml\n'),
+      'apps/web/deployment.yaml': deployment('web'),
+    });
+    w.repo.git('push', '--quiet', 'origin', 'main:refs/heads/production');
+    w.repo.git('branch', 'staging', 'main');
+    if (stagingConfig !== productionConfig) mergePR(w, 5, { write: { '.github/ferry.yml': stagingConfig } }, { into: 'staging' });
+    else w.repo.git('push', '--quiet', 'origin', 'staging');
+    return w;
+  }
+  const PIN = 'ferry/promote/staging-to-production/all';
+
+  it('pins the staging branch commit on the promotion branch and opens the PR into production', async () => {
+    world.repo.cleanup();
+    world = branchWorld(BRANCH_CONFIG, BRANCH_CONFIG);
     const mock = mockGitHub(world);
-    const pinned = mergePR(world, 9, { write: { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) } }, { into: 'staging' });
+    const pinned = mergePR(world, 9, { write: { 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) } }, { into: 'staging' });
     await comment(mock, 9, '/promote');
     expect(world.reactions).toEqual(['eyes', 'rocket']);
-    const branch = 'ferry/promote/staging-to-production/all';
-    expect(remoteBranch(world, branch)).toBe(pinned);
-    // Both apps on the production branch render differently with the new base image.
-    expect(world.pulls[0]).toMatchObject({ head: branch, base: 'production', title: 'Promote envs/production/web and envs/staging/web to production' });
+    expect(remoteBranch(world, PIN)).toBe(pinned);
+    expect(world.pulls[0]).toMatchObject({ head: PIN, base: 'production', title: 'Promote apps/web to production' });
     expect(world.pulls[0]!.body).toContain('image: nginx:1.27.1');
+    expect(readPromotionMeta(world.pulls[0]!.body)).toMatchObject({ strategy: 'branch', apps: [], sourceCommit: pinned });
 
-    // Later staging changes do not ride along.
-    mergePR(world, 8, { write: { 'README.md': 'later\n' } }, { into: 'staging' });
-    expect(remoteBranch(world, branch)).toBe(pinned);
+    // A later staging change promoted again moves the same PR's pin forward.
+    const later = mergePR(world, 8, { write: { 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.2' }) } }, { into: 'staging' });
+    await comment(mock, 8, '/promote');
+    expect(remoteBranch(world, PIN)).toBe(later);
+    expect(world.pulls).toHaveLength(1);
+    expect(world.pulls[0]!.body).toContain('image: nginx:1.27.2');
+  });
+
+  it('the gates and permissions of production come from the production branch, not from staging', async () => {
+    world.repo.cleanup();
+    const gated = `${BRANCH_CONFIG}    gates:\n      statuses: ["argocd/staging"]\n`;
+    // Someone removed the gate on staging; production's ferry.yml still has it.
+    world = branchWorld(BRANCH_CONFIG, gated);
+    const mock = mockGitHub(world);
+    const source = mergePR(world, 9, { write: { 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) } }, { into: 'staging' });
+    mockStatuses(mock, world, [source]);
+    await comment(mock, 9, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(9)[0]).toContain('| ❌ status `argocd/staging` | not reported |');
+    expect(remoteBranch(world, PIN)).toBeNull();
   });
 });
 
@@ -531,7 +627,7 @@ describe('auto-promotion and the chain', () => {
     const mock = mockGitHub(world);
     const source = mergePR(world, 7, PR7_CHANGE);
     mockStatuses(mock, world, [source]);
-    mock.route('GET', `${API}/commits/${source}/pulls`, () => [200, [pullJson(world, 7)]]);
+    mock.route('GET', `${API}/commits/${source}/pulls?*`, () => [200, [pullJson(world, 7)]]);
     const closed = example('pull_request', (e) => e.action === 'closed');
     closed.installation = { id: 42, node_id: 'x' };
     closed.number = 7;
