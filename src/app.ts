@@ -1,9 +1,9 @@
 import type { Context, Probot } from 'probot';
+import { commandRefusal } from './commands/authorize.js';
 import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
-import { commandRefusal } from './commands/authorize.js';
 import { autoPromote, configForPullRequest, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
 import { JobQueue } from './jobs/queue.js';
 import type { Identity } from './workspace/workspace.js';
