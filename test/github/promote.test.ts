@@ -223,6 +223,8 @@ function mockGitHub(w: World): GitHubMock {
     if (!remoteBranch(w, b.head)) return [422, { message: 'Validation Failed', errors: [{ field: 'head', code: 'invalid' }] }];
     const p: Pull = { number: 20 + w.pulls.length, head: b.head, base: b.base, title: b.title, body: b.body, state: 'open', labels: [] };
     w.pulls.push(p);
+    // GitHub keeps every PR's head under refs/pull/N/head.
+    git(w, 'update-ref', `refs/pull/${p.number}/head`, `refs/heads/${b.head}`);
     return [201, pullView(p)];
   });
   mock.route('GET', `${API}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
@@ -496,6 +498,30 @@ describe('/promote with the directory strategy', () => {
     expect(replies(8)[0]).toMatch(/^Nothing to promote: `production` already equals `staging` for `web` at `[0-9a-f]{7}`/);
     expect(remoteBranch(world, BRANCH)).toBeNull();
     expect(world.pulls).toHaveLength(1);
+  });
+});
+
+describe('the promotion PR is a PR like any other', () => {
+  it('gets Ferry\'s plan comment and checks when it opens', async () => {
+    const mock = mockGitHub(world);
+    mock.route('GET', `${API}/issues/20/comments?*`, () => [200, world.comments.filter((c) => c.issue === 20).map((c, i) => ({ id: 7000 + i, body: c.body, user: { login: 'ferry[bot]', type: 'Bot' } }))]);
+    mock.route('POST', `${API}/check-runs`, (body) => [201, { id: 1, name: (body as { name: string }).name }]);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const opened = example('pull_request', (e) => e.action === 'opened');
+    opened.installation = { id: 42, node_id: 'x' };
+    opened.number = 20;
+    opened.pull_request = pullJson(world, 20);
+    await deliver(server.url, SECRET, 'pull_request', opened);
+    await mock.until(() => posts(mock, '/check-runs').length === 2);
+    const plan = replies(20)[0]!;
+    expect(plan).toMatch(/^<!-- ferry:plan -->/);
+    expect(plan).toContain('| production | web | `+1 ~0 -1` | ✅ |');
+    const checks = posts(mock, '/check-runs').map((r) => r.body as { name: string; head_sha: string; conclusion: string });
+    expect(checks.map((c) => [c.name, c.head_sha, c.conclusion])).toEqual([
+      ['ferry/plan', remoteBranch(world, BRANCH), 'success'],
+      ['ferry/validate', remoteBranch(world, BRANCH), 'success'],
+    ]);
   });
 });
 
