@@ -1,5 +1,5 @@
 import { commandRefusal } from '../commands/authorize.js';
-import { findConfigFile, parseConfigBuffer } from '../config/index.js';
+import { CONFIG_FILES, parseConfigBuffer } from '../config/index.js';
 import type { FerryConfig } from '../config/types.js';
 import { defaultCacheDir, plan as runEngine, type PlanRequest } from '../engine.js';
 import type { Forge, OpenedPullRequest, PullRequest } from '../forge/types.js';
@@ -47,10 +47,10 @@ export type PromoteResult =
  * open or update the one promotion PR for that branch. Every refusal happens before the
  * first write, so a refused promotion leaves nothing behind.
  */
-export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions): Promise<PromoteResult> {
+export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions, opened?: OpenedRepo): Promise<PromoteResult> {
   const command = `/promote${req.env ? ` ${req.env}` : ''}${req.dryRun ? ' --dry-run' : ''}`;
   try {
-    return await promote(forge, req, opts);
+    return await promote(forge, req, opts, opened);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     const reply = template('promotion-refused.md.hbs')({ user: req.user, command, reason: err.message.trim(), gates: err.gates });
@@ -58,10 +58,10 @@ export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts
   }
 }
 
-async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions): Promise<PromoteResult> {
+async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions, opened?: OpenedRepo): Promise<PromoteResult> {
   const { pr } = req;
   if (pr.fromFork) throw new Refusal('pull requests from forks are never promoted');
-  const { ws, auth, config: sourceConfig, tip: sourceTip } = await openConfig(forge, pr, opts, [`+${pr.headRefspec}:${pr.headRefspec}`]);
+  const { ws, auth, config: sourceConfig, tip: sourceTip } = opened ?? (await openConfig(forge, pr, opts));
   const { files: changed, before } = await pullRequestChanges(ws, pr);
   const choice = chooseStep(sourceConfig, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
   if (!choice.ok) throw new Refusal(choice.reason);
@@ -184,20 +184,15 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   };
 }
 
-/** ferry.yml as the source branch has it now: the rules a promotion runs under. */
+/** ferry.yml at a commit of `branch`: the rules a promotion runs under. */
 async function readConfig(ws: Workspace, sha: string, branch: string): Promise<FerryConfig> {
-  const tree = await ws.openTree(sha);
-  try {
-    const file = findConfigFile((p) => tree.index.has(p));
-    if (!file) throw new Refusal(`\`${branch}\` has no ferry.yml, so no promotion steps are defined`);
-    const parsed = parseConfigBuffer(tree.read(file), file);
-    if (!parsed.ok) {
-      throw new Refusal(`${file} on \`${branch}\` is invalid:\n\n${parsed.findings.map((f) => `- ${f.message}`).join('\n')}\n`);
-    }
-    return parsed.config;
-  } finally {
-    await tree.dispose();
+  const file = await ws.firstFile(sha, CONFIG_FILES);
+  if (!file) throw new Refusal(`\`${branch}\` has no ferry.yml, so no promotion steps are defined`);
+  const parsed = parseConfigBuffer(file.data, file.path);
+  if (!parsed.ok) {
+    throw new Refusal(`${file.path} on \`${branch}\` is invalid:\n\n${parsed.findings.map((f) => `- ${f.message}`).join('\n')}\n`);
   }
+  return parsed.config;
 }
 
 async function sameCommitContent(ws: Workspace, a: string, b: string): Promise<boolean> {
@@ -228,17 +223,18 @@ function plannedApps(plan: Plan | { error: string }): string[] {
  */
 export async function autoPromote(forge: Forge, pr: PullRequest, opts: PromoteJobOptions & { announce: boolean }): Promise<{ waiting: boolean; soakMs: number[] }> {
   const out = { waiting: false, soakMs: [] as number[] };
-  let config: FerryConfig;
+  let opened: OpenedRepo;
   try {
-    config = (await openConfig(forge, pr, opts)).config;
+    opened = await openConfig(forge, pr, opts);
   } catch (err) {
     if (err instanceof Refusal) return out;
     throw err;
   }
-  for (const step of config.promotion.filter((s) => s.auto)) {
+  for (const step of opened.config.promotion.filter((s) => s.auto)) {
     let r: PromoteResult;
     try {
-      r = await promotePullRequest(forge, { pr, env: step.to, dryRun: false, user: null }, opts);
+      // One fetch for all steps: they read the same commits.
+      r = await promotePullRequest(forge, { pr, env: step.to, dryRun: false, user: null }, opts, opened);
     } catch (err) {
       const message = redact((err as Error).message);
       opts.log?.warn({ pr: pr.number, to: step.to, err: message }, 'auto-promotion failed');
@@ -272,17 +268,24 @@ export async function offerNextStep(forge: Forge, pr: PullRequest, opts: Promote
   if (steps.length) await forge.reply(pr, template('promotion-next.md.hbs')({ to: meta.to, steps }));
 }
 
-/** The repository mirror, fetched, and ferry.yml as the branch the PR merged into has it now. */
-async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions, refspecs: string[] = []) {
+/** The repository mirror, fetched (with the PR's head ref when the forge still has it). */
+async function openRepo(forge: Forge, pr: PullRequest, opts: Pick<PromoteJobOptions, 'cacheDir'>) {
   const auth = await forge.gitAuth();
   const ws = await Workspace.open(pr.cloneUrl, { cacheDir: opts.cacheDir ?? defaultCacheDir(), auth });
   try {
-    await ws.fetch(refspecs);
-  } catch (err) {
+    await ws.fetch([`+${pr.headRefspec}:${pr.headRefspec}`]);
+  } catch {
     // A PR head ref can be gone (GitHub keeps them, other forges may not); branches suffice then.
-    if (!refspecs.length) throw err;
     await ws.fetch();
   }
+  return { ws, auth };
+}
+
+type OpenedRepo = Awaited<ReturnType<typeof openConfig>>;
+
+/** The mirror, and ferry.yml as the branch the PR merged into has it now. */
+async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions) {
+  const { ws, auth } = await openRepo(forge, pr, opts);
   const tip = await ws.branchSha(pr.baseRef);
   if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that #${pr.number} merged into no longer exists`);
   return { ws, auth, tip, config: await readConfig(ws, tip, pr.baseRef) };
@@ -290,8 +293,7 @@ async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions
 
 /** ferry.yml at a PR's base commit, the rules that judge it; null when there is none or it is invalid. */
 export async function configForPullRequest(forge: Forge, pr: PullRequest, opts: Pick<PromoteJobOptions, 'cacheDir'>): Promise<FerryConfig | null> {
-  const ws = await Workspace.open(pr.cloneUrl, { cacheDir: opts.cacheDir ?? defaultCacheDir(), auth: await forge.gitAuth() });
-  await ws.fetch();
+  const { ws } = await openRepo(forge, pr, opts);
   try {
     return await readConfig(ws, await ws.resolve(pr.baseSha), pr.baseRef);
   } catch (err) {

@@ -36,11 +36,12 @@ export async function pullRequestChanges(
   }
 }
 
-async function appsAt(ws: Workspace, sha: string, env: EnvironmentSpec, changed: string[]): Promise<AppSpec[]> {
+/** The changed apps of an environment at a commit, and that commit's file index. */
+async function appsAt(ws: Workspace, sha: string, env: EnvironmentSpec, changed: string[]): Promise<{ apps: AppSpec[]; index: TreeIndex }> {
   const tree = await ws.openTree(sha);
   try {
     await tree.preload(discoveryReads(tree.index));
-    return changedApps(discoverApps(env, sideOf(tree).view), changed);
+    return { apps: changedApps(discoverApps(env, sideOf(tree).view), changed), index: tree.index };
   } finally {
     await tree.dispose();
   }
@@ -62,18 +63,17 @@ export async function directoryContent(
   const fromPath = c.from.path!;
   const toPath = c.to.path!;
   const inFrom = c.changed.filter((f) => f.startsWith(fromPath + '/'));
-  const apps = await appsAt(ws, c.sourceTip, c.from, inFrom);
+  const { apps, index: sourceIndex } = await appsAt(ws, c.sourceTip, c.from, inFrom);
   const covered = (f: string) => apps.some((a) => f.startsWith(a.path + '/'));
-  if (inFrom.some((f) => !covered(f))) apps.push(...(await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))));
+  if (inFrom.some((f) => !covered(f))) apps.push(...(await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))).apps);
   const names = [...new Set([...apps.map((a) => path.posix.relative(fromPath, a.path)), ...(c.alsoApps ?? [])])].filter((n) => n && !n.startsWith('..'));
   if (names.length === 0) throw new Refusal(`#${c.prNumber} changed no app under \`${fromPath}\`; only app folders are promoted`);
 
-  let index: TreeIndex = await ws.listTree(c.sourceTip);
+  let index = sourceIndex;
   if (c.targetTip !== c.sourceTip) {
     // Environments on two branches: the source folder from one, everything else from the other.
-    const source = index;
     index = new Map([...(await ws.listTree(c.targetTip))].filter(([p]) => !p.startsWith(fromPath + '/')));
-    for (const [p, e] of source) if (p.startsWith(fromPath + '/')) index.set(p, e);
+    for (const [p, e] of sourceIndex) if (p.startsWith(fromPath + '/')) index.set(p, e);
   }
   const promo = planDirectoryPromotion({ index, fromPath, toPath, apps: names, keep: c.step.keep });
   return {

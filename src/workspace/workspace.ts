@@ -170,6 +170,21 @@ export class Workspace {
     return index;
   }
 
+  /** The first of `paths` present at a commit, with its content; one ls-tree of those paths only. */
+  async firstFile(sha: string, paths: string[]): Promise<{ path: string; data: Buffer } | null> {
+    const out = await gitText(this.gitDir, ['ls-tree', '-z', '--full-tree', sha, '--', ...paths]);
+    const present = new Map<string, string>();
+    for (const rec of out.split('\0')) {
+      const tab = rec.indexOf('\t');
+      const [, type, oid] = rec.slice(0, tab).split(' ');
+      if (type === 'blob' && oid) present.set(rec.slice(tab + 1), oid);
+    }
+    const found = paths.find((p) => present.has(p));
+    if (!found) return null;
+    const blobs = await readBlobs(this.gitDir, [present.get(found)!]);
+    return { path: found, data: blobs.get(present.get(found)!)! };
+  }
+
   /** The commit a branch points at in this repository (the mirror after fetch()), or null. */
   async branchSha(branch: string): Promise<string | null> {
     try {

@@ -249,6 +249,15 @@ function mockStatuses(mock: GitHubMock, w: World, shas: string[]) {
   }
 }
 
+/** A `pull_request` webhook for PR `number` as GitHub sees it now. */
+async function deliverPull(action: 'opened' | 'closed', number: number) {
+  const payload = example('pull_request', (e) => e.action === action);
+  payload.installation = { id: 42, node_id: 'x' };
+  payload.number = number;
+  payload.pull_request = pullJson(world, number);
+  await deliver(server.url, SECRET, 'pull_request', payload);
+}
+
 function commentPayload(issue: number, body: string) {
   const c = example('issue_comment', (e) => e.action === 'created');
   c.installation = { id: 42, node_id: 'x' };
@@ -508,11 +517,7 @@ describe('the promotion PR is a PR like any other', () => {
     mock.route('POST', `${API}/check-runs`, (body) => [201, { id: 1, name: (body as { name: string }).name }]);
     mergePR(world, 7, PR7_CHANGE);
     await comment(mock, 7, '/promote');
-    const opened = example('pull_request', (e) => e.action === 'opened');
-    opened.installation = { id: 42, node_id: 'x' };
-    opened.number = 20;
-    opened.pull_request = pullJson(world, 20);
-    await deliver(server.url, SECRET, 'pull_request', opened);
+    await deliverPull('opened', 20);
     await mock.until(() => posts(mock, '/check-runs').length === 2);
     const plan = replies(20)[0]!;
     expect(plan).toMatch(/^<!-- ferry:plan -->/);
@@ -654,11 +659,7 @@ describe('auto-promotion and the chain', () => {
     const source = mergePR(world, 7, PR7_CHANGE);
     mockStatuses(mock, world, [source]);
     mock.route('GET', `${API}/commits/${source}/pulls?*`, () => [200, [pullJson(world, 7)]]);
-    const closed = example('pull_request', (e) => e.action === 'closed');
-    closed.installation = { id: 42, node_id: 'x' };
-    closed.number = 7;
-    closed.pull_request = pullJson(world, 7);
-    await deliver(server.url, SECRET, 'pull_request', closed);
+    await deliverPull('closed', 7);
     await mock.until(() => replies(7).length === 1);
     await idle();
     expect(replies(7)[0]).toContain('Auto-promotion `staging` → `production` is waiting for its gates');
@@ -683,11 +684,7 @@ describe('auto-promotion and the chain', () => {
     await comment(mock, 7, '/promote');
     const pull = world.pulls[0]!;
     pull.state = 'closed';
-    const closed = example('pull_request', (e) => e.action === 'closed');
-    closed.installation = { id: 42, node_id: 'x' };
-    closed.number = pull.number;
-    closed.pull_request = pullJson(world, pull.number);
-    await deliver(server.url, SECRET, 'pull_request', closed);
+    await deliverPull('closed', pull.number);
     await mock.until(() => replies(pull.number).length === 1);
     expect(replies(pull.number)[0]).toBe('Promoted to `production`. Next in the chain: `/promote dr` (production → dr).\n');
   });

@@ -21,6 +21,13 @@ function bareRemote(): { repo: TestRepo; bare: string; first: string } {
 }
 
 describe('Workspace', () => {
+  it('firstFile reads the first present of several paths without listing the tree', async () => {
+    const { repo, first } = bareRemote();
+    const ws = await Workspace.open(repo.dir, { cacheDir: tempDir('ferry-cache-') });
+    expect(await ws.firstFile(first, ['missing.yaml', 'dir/b.yaml', 'a.yaml'])).toEqual({ path: 'dir/b.yaml', data: Buffer.from('b: 1\n') });
+    expect(await ws.firstFile(first, ['missing.yaml', 'dir'])).toBeNull();
+  });
+
   it('mirrors a remote once and fetches only new commits afterwards', async () => {
     const { repo, bare, first } = bareRemote();
     const cacheDir = tempDir('ferry-cache-');
