@@ -142,7 +142,19 @@ function sortFindings(f: Finding[]): Finding[] {
  * between base and head, rendered on both sides, paired, diffed and validated.
  * With `validateOnly`, every app at `head` is rendered and validated and nothing diffed.
  */
-export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan> {
+export class AbortedError extends Error {
+  constructor() {
+    super('plan aborted');
+    this.name = 'AbortedError';
+  }
+}
+
+/**
+ * `signal` (not part of the request, which must stay cloneable for worker threads)
+ * stops the plan: running renderers' process groups are killed and plan() rejects
+ * with AbortedError.
+ */
+export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal): Promise<Plan> {
   const cacheDir = req.cacheDir ?? defaultCacheDir();
   let ws: Workspace;
   try {
@@ -185,7 +197,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
     }
 
     const tools = await detectTools(config.render);
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir) };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal };
     const crds = await crdsInTree(head.tree);
     const validateOpts = { ...config.validate, crds };
     const concurrency = Math.max(2, cpus().length * 2);
@@ -213,6 +225,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
       }
 
       const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
+        if (signal?.aborted) throw new AbortedError();
         const [b, h] = await Promise.all([
           c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
@@ -230,6 +243,7 @@ export async function plan(req: PlanRequest, validateOnly = false): Promise<Plan
         }
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
       });
+      if (signal?.aborted) throw new AbortedError();
       envPlans.push({ name: env.name, apps });
     }
 

@@ -10,6 +10,8 @@ import { escapeFinding, type Side } from './side.js';
 export interface RenderContext {
   tools: RenderTools;
   cache: RenderCache;
+  /** Aborts running renderers (a superseded or closed PR). */
+  signal?: AbortSignal;
 }
 
 export interface RenderedApp {
@@ -53,7 +55,7 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     if (escapingSymlinks.length) {
       return { resources: [], findings: [...pre, ...escapingSymlinks.map((s) => escapeFinding(s.path, s.target))], status: 'error' };
     }
-    const raw = await renderRaw(app, side.files, ctx.tools);
+    const raw = await renderRaw(app, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');
       return { resources: [], findings: [...pre, ...raw.findings], status: skipped ? 'skipped' : 'error' };

@@ -54,7 +54,7 @@ async function enableOriginAnnotations(root: string, kfile: string): Promise<voi
   await rename(tmp, abs);
 }
 
-export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools): Promise<RawRender> {
+export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools, signal?: AbortSignal): Promise<RawRender> {
   const dir = path.join(tree.root, app.path);
   if (app.renderer === 'kustomize') {
     if (!tools.kustomize) {
@@ -69,6 +69,7 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
         cwd: tree.root,
         timeoutMs: tools.timeoutMs,
         maxOutputBytes: tools.maxOutputBytes,
+        signal,
         env: { HOME: tree.root, KUBECONFIG: '/dev/null' },
       });
       return { ok: true, text: out.stdout.toString('utf8') };
@@ -93,6 +94,7 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
         cwd: tree.root,
         timeoutMs: tools.timeoutMs,
         maxOutputBytes: tools.maxOutputBytes,
+        signal,
         env: {
           HOME: home,
           HELM_CACHE_HOME: path.join(home, 'cache'),

@@ -8,6 +8,8 @@ export interface ExecOptions {
   /** Stdout beyond this many bytes kills the process and fails the call. */
   maxOutputBytes?: number;
   input?: string | Buffer;
+  /** Aborting kills the whole process group and fails the call with reason 'aborted'. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -21,7 +23,7 @@ export class ExecError extends Error {
     message: string,
     readonly stderr: string,
     readonly code: number | null,
-    readonly reason: 'exit' | 'timeout' | 'output-limit' | 'spawn',
+    readonly reason: 'exit' | 'timeout' | 'output-limit' | 'spawn' | 'aborted',
   ) {
     super(message);
     this.name = 'ExecError';
@@ -52,6 +54,10 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const maxOut = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new ExecError(`${cmd}: aborted`, '', null, 'aborted'));
+      return;
+    }
     let child;
     try {
       child = spawn(cmd, args, {
@@ -85,6 +91,8 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
       () => kill(new ExecError(`${cmd}: timed out after ${timeoutMs >= 1000 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`}`, stderr, null, 'timeout')),
       timeoutMs,
     );
+    const onAbort = () => kill(new ExecError(`${cmd}: aborted`, stderr, null, 'aborted'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.on('data', (c: Buffer) => {
       outBytes += c.length;
       if (outBytes > maxOut) {
@@ -98,11 +106,13 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       const why = err.code === 'ENOENT' ? 'not found' : err.message;
       reject(failed ?? new ExecError(`${cmd}: could not start (${why})`, '', null, 'spawn'));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (failed) return reject(failed);
       if (code !== 0) {
         return reject(new ExecError(`${cmd} exited with code ${code}: ${stderr.trim()}`, stderr, code, 'exit'));
