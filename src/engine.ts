@@ -84,7 +84,11 @@ async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: Ferry
       if (req.requireConfig) throw new NoConfigError();
       return { config: implicitConfig(), file: null };
     }
-    buf = base.tree.read(file);
+    try {
+      buf = base.tree.read(file);
+    } catch (err) {
+      throw new UsageError(`config ${file} cannot be read: ${(err as Error).message}`);
+    }
   }
   const parsed = parseConfigBuffer(buf, file);
   if (!parsed.ok) {
@@ -247,6 +251,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       envPlans.push({ name: env.name, apps });
     }
 
+    // Files discovery could not read (size limits): said once, on the plan.
+    for (const side of new Set([base, head])) {
+      for (const f of side.limited) if (!planFindings.some((g) => g.file === f.file && g.message === f.message)) planFindings.push(f);
+    }
     return {
       base: baseSha,
       head: headSha,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { Resource } from '../types.js';
 import { crdSchemasFromResources, type CrdSchemas } from '../validate/index.js';
+import { ReadLimitError } from '../workspace/limits.js';
 import type { Tree } from '../workspace/workspace.js';
 
 const YAML_RE = /\.ya?ml$/i;
@@ -24,10 +25,17 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
   for (const [p, e] of candidates) {
     let hit = mentionsCrd.get(e.oid);
     if (hit === undefined) {
-      const data = tree.read(p);
-      hit = data.length <= MAX_CRD_FILE_BYTES && data.includes('CustomResourceDefinition');
+      let data: Buffer | null = null;
+      try {
+        data = tree.read(p);
+      } catch (err) {
+        // Over a read limit: not a CRD source; the file's own app reports the size.
+        if (!(err instanceof ReadLimitError)) throw err;
+      }
+      hit = !!data && data.length <= MAX_CRD_FILE_BYTES && data.includes('CustomResourceDefinition');
       if (mentionsCrd.size > 200_000) mentionsCrd.clear();
-      mentionsCrd.set(e.oid, hit);
+      // A read refused by this plan's budget may succeed in the next one: not remembered.
+      if (data) mentionsCrd.set(e.oid, hit);
     }
     if (hit) crdFiles.push(p);
   }

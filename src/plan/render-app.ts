@@ -5,7 +5,7 @@ import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js
 import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
-import { escapeFinding, type Side } from './side.js';
+import type { Side } from './side.js';
 
 export interface RenderContext {
   tools: RenderTools;
@@ -44,17 +44,22 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     const r = renderPlain(side.files, plainFiles(app, side.view));
     return { ...r, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
   }
-  const fileSet = renderFileSet(inputs, side.tree.index);
+  const files = await side.tree.expand(renderFileSet(inputs, side.tree.index));
+  if (files.problems.length) {
+    const findings = files.problems.map((p): Finding => ({
+      severity: 'error', rule: p.rule, file: p.path || app.path || '.', line: null, resource: null, message: p.message,
+    }));
+    return { resources: [], findings: [...pre, ...findings], status: 'error' };
+  }
+  // Keyed by what is written (links already resolved to their content), so a change
+  // behind a symlink is a new render.
   const key = RenderCache.key([
-    'v1', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
-    ...fileSet.map((f) => `${f}:${side.tree.index.get(f)!.oid}`),
+    'v2', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
+    ...files.files.map((f) => `${f.path}:${f.oid}`),
   ]);
   let text = await ctx.cache.get(key);
   if (text === null) {
-    const { escapingSymlinks } = await side.tree.materialize(fileSet);
-    if (escapingSymlinks.length) {
-      return { resources: [], findings: [...pre, ...escapingSymlinks.map((s) => escapeFinding(s.path, s.target))], status: 'error' };
-    }
+    await side.tree.materialize(files);
     const raw = await renderRaw(app, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');

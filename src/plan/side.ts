@@ -3,6 +3,8 @@ import { KUSTOMIZATION_FILES, treeReader } from '../render/kustomization.js';
 import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { TreeFiles } from '../render/render.js';
 import type { Finding, Resource } from '../types.js';
+import { ReadLimitError } from '../workspace/limits.js';
+import { resolveInTree } from '../workspace/links.js';
 import type { Tree } from '../workspace/workspace.js';
 import type { TreeView } from './discover.js';
 
@@ -11,9 +13,9 @@ export interface Side {
   tree: Tree;
   view: TreeView;
   files: TreeFiles;
+  /** Files discovery could not read because of a size limit (plan-level findings). */
+  limited: Finding[];
 }
-
-const MAX_SYMLINK_HOPS = 8;
 
 function escapeFinding(file: string, target: string): Finding {
   return {
@@ -22,8 +24,23 @@ function escapeFinding(file: string, target: string): Finding {
   };
 }
 
+function limitFinding(err: ReadLimitError): Finding {
+  return { severity: 'error', rule: 'file-too-large', file: err.path, line: null, resource: null, message: err.message };
+}
+
 export function sideOf(tree: Tree): Side {
-  const text = (p: string) => tree.read(p).toString('utf8');
+  const limited: Finding[] = [];
+  // Discovery and input collection read kustomizations and loose YAML: one over a limit
+  // reads as empty, and the plan says so once.
+  const text = (p: string) => {
+    try {
+      return tree.read(p).toString('utf8');
+    } catch (err) {
+      if (!(err instanceof ReadLimitError)) throw err;
+      if (!limited.some((f) => f.file === p)) limited.push(limitFinding(err));
+      return '';
+    }
+  };
   const reader = treeReader(tree.index, text);
   const sources = new Map<string, Resource[]>();
   const view: TreeView = {
@@ -36,15 +53,13 @@ export function sideOf(tree: Tree): Side {
     read: text,
   };
   const readFile = (file: string): { data: Buffer } | { finding: Finding } => {
-    let p = file;
-    for (let hop = 0; hop < MAX_SYMLINK_HOPS; hop++) {
-      const entry = tree.index.get(p);
-      if (!entry) break;
-      if (entry.mode !== '120000') return { data: tree.read(p) };
-      const target = tree.read(p).toString('utf8');
-      const next = path.posix.normalize(path.posix.join(path.posix.dirname(p), target));
-      if (path.posix.isAbsolute(target) || next === '..' || next.startsWith('../')) return { finding: escapeFinding(file, target) };
-      p = next;
+    try {
+      const r = resolveInTree(tree.index, reader.isDir, (l) => tree.read(l).toString('utf8'), file);
+      if (r.kind === 'file') return { data: tree.read(r.path) };
+      if (r.kind === 'escape') return { finding: escapeFinding(file, r.target) };
+    } catch (err) {
+      if (err instanceof ReadLimitError) return { finding: limitFinding(err) };
+      throw err;
     }
     return {
       finding: { severity: 'error', rule: 'yaml-error', file, line: null, resource: null, message: 'cannot read file (dangling or looping symlink)' },
@@ -65,10 +80,9 @@ export function sideOf(tree: Tree): Side {
       return r;
     },
   };
-  return { tree, view, files };
+  return { tree, view, files, limited };
 }
 
-export { escapeFinding };
 
 /** Blobs discovery and input collection read: kustomizations, and YAML outside app folders. */
 export function discoveryReads(index: Map<string, unknown>): string[] {

@@ -28,8 +28,18 @@ export function emptyInputs(): AppInputs {
   return { files: new Set(), dirs: new Set(), kustomizations: new Set(), findings: [] };
 }
 
-function isRemoteRef(ref: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(ref) || ref.startsWith('git@') || /^github\.com\//.test(ref);
+/**
+ * What kustomize would fetch: URLs, go-getter forms (`git::`), scp-like `git@host:`,
+ * and host-first paths (`github.com/org/repo//dir?ref=v1`).
+ */
+export function isRemoteRef(ref: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(ref) ||
+    /^[a-z0-9]+::/i.test(ref) ||
+    /^[^/\s]+@[^/\s]+:/.test(ref) ||
+    /^(github\.com|gitlab\.com|bitbucket\.org)\//i.test(ref) ||
+    /\?(ref|version|submodules|timeout)=/.test(ref)
+  );
 }
 
 /** Joins a reference to its folder; null when it leaves the repository. */
@@ -55,7 +65,7 @@ function generatorFile(entry: string): string {
 }
 
 /** References of one kustomization, split into folders (maybe kustomizations) and files. */
-export function kustomizationRefs(doc: Record<string, unknown>): { paths: string[]; files: string[]; chartHome: string | null } {
+export function kustomizationRefs(doc: Record<string, unknown>): { paths: string[]; files: string[]; chartHome: string | null; remoteCharts: string[] } {
   const paths = [...strings(doc.resources), ...strings(doc.bases), ...strings(doc.components)];
   const files: string[] = [];
   files.push(...strings(doc.patchesStrategicMerge).filter((p) => !p.includes('\n')));
@@ -75,16 +85,18 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
   const openapi = doc.openapi as Record<string, unknown> | undefined;
   if (openapi && typeof openapi.path === 'string') files.push(openapi.path);
   let chartHome: string | null = null;
+  const remoteCharts: string[] = [];
   const charts = objects(doc.helmCharts);
   if (charts.length) {
     const globals = (doc.helmGlobals ?? {}) as Record<string, unknown>;
     chartHome = typeof globals.chartHome === 'string' ? globals.chartHome : 'charts';
     for (const c of charts) {
+      if (typeof c.repo === 'string' && c.repo.trim()) remoteCharts.push(`${typeof c.name === 'string' ? c.name : '?'} from ${c.repo}`);
       if (typeof c.valuesFile === 'string') files.push(c.valuesFile);
       files.push(...strings(c.additionalValuesFiles));
     }
   }
-  return { paths, files, chartHome };
+  return { paths, files, chartHome, remoteCharts };
 }
 
 type Refs = ReturnType<typeof kustomizationRefs>;
@@ -142,13 +154,35 @@ export function collectKustomizeInputs(
         severity: 'error', rule: 'path-escape', file: kfile, line: null, resource: null,
         message: `"${ref}" points outside the repository; Ferry does not read it`,
       });
+    const remote = (what: string) =>
+      into.findings.push({
+        severity: 'error', rule: 'remote-reference', file: kfile, line: null, resource: null,
+        message: `${what} is fetched from the network; Ferry renders without network access and does not fetch it (vendor it into the repository)`,
+      });
     for (const ref of refs.paths) {
-      if (isRemoteRef(ref)) continue;
+      if (isRemoteRef(ref)) {
+        remote(`"${ref}"`);
+        continue;
+      }
       const p = resolveRepoPath(dir, ref);
       if (p === null) escape(ref);
       else if (isDir(p)) visit(p, kfile);
-      else into.files.add(p);
+      else if (has(p)) into.files.add(p);
+      else {
+        // Through a symlinked folder: the link is copied, and with it this file.
+        const link = linkPrefix(p, has);
+        if (link) into.files.add(link);
+        // kustomize takes what is not a local path for a remote one and would try to
+        // fetch it: refused here, before any renderer runs.
+        else {
+          into.findings.push({
+            severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
+            message: `"${ref}" (${p || '.'}) does not exist in the repository`,
+          });
+        }
+      }
     }
+    for (const chart of refs.remoteCharts) remote(`Helm chart ${chart}`);
     for (const ref of refs.files) {
       const p = resolveRepoPath(dir, ref);
       if (p === null) escape(ref);
@@ -162,6 +196,12 @@ export function collectKustomizeInputs(
   };
   visit(appDir, appDir);
   return into;
+}
+
+/** The first ancestor of `p` that is a file in the listing (a symlinked folder), or null. */
+function linkPrefix(p: string, has: (p: string) => boolean): string | null {
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (has(p.slice(0, i))) return p.slice(0, i);
+  return null;
 }
 
 /** Path accessors over a tree listing; `read` supplies file contents. */

@@ -6,6 +6,7 @@ import { exec, ExecError } from '../util/exec.js';
 import { kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
+import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
 
 /** What a renderer printed: cacheable, independent of where the tree was materialized. */
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
@@ -26,11 +27,13 @@ function renderError(app: AppSpec, message: string, rule = 'render-error'): Find
   return { severity: 'error', rule, message, file: app.path || '.', line: null, resource: null };
 }
 
-function toolFailure(app: AppSpec, tool: string, err: unknown, root: string): Finding {
+function toolFailure(app: AppSpec, tool: string, err: unknown, root: string, home: string, sandbox: Sandbox): Finding {
   if (err instanceof ExecError) {
-    // The private tree's location means nothing to a reader; show repository paths.
-    const stderr = err.stderr.split(root + '/').join('').split(root).join('.').trim();
-    const detail = err.reason === 'exit' ? stderr || `exit code ${err.code}` : err.message;
+    const limit = limitMessage(err, sandbox);
+    if (limit) return renderError(app, `${tool} ${limit} for ${app.path || '.'}`, 'render-limit');
+    const stderr = scrubStderr(err.stderr, root, home);
+    // The command line is the sandbox's wrapper: name the tool, not the wrapper.
+    const detail = err.reason === 'exit' ? stderr || `exit code ${err.code}` : err.message.slice(err.message.indexOf(': ') + 2);
     return renderError(app, `${tool} failed for ${app.path || '.'}: ${detail.slice(0, 4000)}`);
   }
   return renderError(app, `${tool} failed for ${app.path || '.'}: ${(err as Error).message}`);
@@ -55,29 +58,24 @@ async function enableOriginAnnotations(root: string, kfile: string): Promise<voi
 }
 
 export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools, signal?: AbortSignal): Promise<RawRender> {
+  if (app.renderer === 'plain') return { ok: true, text: '' };
   const dir = path.join(tree.root, app.path);
+  const { sandbox } = tools;
+  if (sandbox.required && !sandbox.namespaces) {
+    return { ok: false, findings: [renderError(app, 'not rendered: FERRY_SANDBOX=require, and this server cannot isolate renders (no network/PID namespaces)', 'render-limit')] };
+  }
+  let cmd: string;
+  let args: string[];
   if (app.renderer === 'kustomize') {
     if (!tools.kustomize) {
       return { ok: false, findings: [renderError(app, 'no kustomize or kubectl binary found; Kustomize apps cannot be rendered')] };
     }
     const kfile = kustomizationFileIn(app.path, tree.has);
     if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
-    const args = [...tools.kustomize.args, dir];
+    cmd = tools.kustomize.cmd;
+    args = [...tools.kustomize.args, dir];
     if (tools.helm) args.push('--enable-helm', '--helm-command', tools.helm);
-    try {
-      const out = await exec(tools.kustomize.cmd, args, {
-        cwd: tree.root,
-        timeoutMs: tools.timeoutMs,
-        maxOutputBytes: tools.maxOutputBytes,
-        signal,
-        env: { HOME: tree.root, KUBECONFIG: '/dev/null' },
-      });
-      return { ok: true, text: out.stdout.toString('utf8') };
-    } catch (err) {
-      return { ok: false, findings: [toolFailure(app, 'kustomize', err, tree.root)] };
-    }
-  }
-  if (app.renderer === 'helm') {
+  } else {
     if (!tools.helm) {
       return {
         ok: false,
@@ -85,30 +83,28 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
       };
     }
     const h = app.helm ?? {};
-    const args = ['template', h.releaseName ?? path.posix.basename(app.path || 'release'), dir];
+    cmd = tools.helm;
+    args = ['template', h.releaseName ?? path.posix.basename(app.path || 'release'), dir];
     if (h.namespace) args.push('--namespace', h.namespace);
     for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
-    const home = path.join(tree.root, '.ferry-helm');
-    try {
-      const out = await exec(tools.helm, args, {
-        cwd: tree.root,
-        timeoutMs: tools.timeoutMs,
-        maxOutputBytes: tools.maxOutputBytes,
-        signal,
-        env: {
-          HOME: home,
-          HELM_CACHE_HOME: path.join(home, 'cache'),
-          HELM_CONFIG_HOME: path.join(home, 'config'),
-          HELM_DATA_HOME: path.join(home, 'data'),
-          KUBECONFIG: '/dev/null',
-        },
-      });
-      return { ok: true, text: out.stdout.toString('utf8') };
-    } catch (err) {
-      return { ok: false, findings: [toolFailure(app, 'helm', err, tree.root)] };
-    }
   }
-  return { ok: true, text: '' };
+  const tool = app.renderer === 'kustomize' ? 'kustomize' : 'helm';
+  const home = await renderHome();
+  try {
+    const line = sandbox.wrap(cmd, args);
+    const out = await exec(line.cmd, line.args, {
+      cwd: tree.root,
+      timeoutMs: tools.timeoutMs,
+      maxOutputBytes: tools.maxOutputBytes,
+      signal,
+      env: home.env,
+    });
+    return { ok: true, text: out.stdout.toString('utf8') };
+  } catch (err) {
+    return { ok: false, findings: [toolFailure(app, tool, err, tree.root, home.home, sandbox)] };
+  } finally {
+    await home.dispose();
+  }
 }
 
 function stripOrigin(obj: Record<string, unknown>): string | null {

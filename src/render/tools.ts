@@ -1,5 +1,6 @@
 import { which } from '../util/exec.js';
 import type { RenderConfig } from '../config/types.js';
+import { detectSandbox, type Sandbox } from './sandbox.js';
 
 export interface KustomizeTool {
   cmd: string;
@@ -14,6 +15,7 @@ export interface RenderTools {
   maxOutputBytes: number;
   /** Identifies the tools in render cache keys, so a tool upgrade invalidates old renders. */
   fingerprint: string;
+  sandbox: Sandbox;
 }
 
 function kustomizeToolFor(cmd: string): KustomizeTool {
@@ -38,5 +40,6 @@ export async function detectTools(cfg: RenderConfig): Promise<RenderTools> {
     timeoutMs: cfg.timeoutMs,
     maxOutputBytes: cfg.maxOutputBytes,
     fingerprint: [kustomize?.cmd ?? '-', helm ?? '-'].join('|'),
+    sandbox: await detectSandbox(),
   };
 }

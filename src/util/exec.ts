@@ -24,6 +24,8 @@ export class ExecError extends Error {
     readonly stderr: string,
     readonly code: number | null,
     readonly reason: 'exit' | 'timeout' | 'output-limit' | 'spawn' | 'aborted',
+    /** The signal that ended the process, when one did and Ferry did not send it. */
+    readonly signal: NodeJS.Signals | null = null,
   ) {
     super(message);
     this.name = 'ExecError';
@@ -110,12 +112,13 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
       const why = err.code === 'ENOENT' ? 'not found' : err.message;
       reject(failed ?? new ExecError(`${cmd}: could not start (${why})`, '', null, 'spawn'));
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (failed) return reject(failed);
       if (code !== 0) {
-        return reject(new ExecError(`${cmd} exited with code ${code}: ${stderr.trim()}`, stderr, code, 'exit'));
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        return reject(new ExecError(`${cmd} ${how}: ${stderr.trim()}`, stderr, code, 'exit', signal));
       }
       resolve({ stdout: Buffer.concat(chunks), stderr, code: 0 });
     });

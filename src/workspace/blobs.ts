@@ -42,3 +42,29 @@ export function readBlobs(gitDir: string, oids: string[]): Promise<Map<string, B
     child.stdin.end(unique.join('\n') + '\n');
   });
 }
+
+/** Object sizes without reading contents (`git cat-file --batch-check`): a 2 GiB blob costs nothing here. */
+export function blobSizes(gitDir: string, oids: string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(oids)];
+  const out = new Map<string, number>();
+  if (unique.length === 0) return Promise.resolve(out);
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', ['--git-dir', gitDir, 'cat-file', '--batch-check=%(objectname) %(objectsize)'], {
+      env: minimalEnv({ GIT_CONFIG_NOSYSTEM: '1' }),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', (err) => reject(new GitError(`git cat-file failed: ${err.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new GitError(`git cat-file failed: ${stderr.trim()}`));
+      for (const line of stdout.split('\n')) {
+        const [oid, size] = line.split(' ');
+        if (oid && size && /^\d+$/.test(size)) out.set(oid, Number(size));
+      }
+      resolve(out);
+    });
+    child.stdin.end(unique.join('\n') + '\n');
+  });
+}

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { minimalEnv } from '../util/exec.js';
-import { readBlobs } from './blobs.js';
+import { blobSizes, readBlobs } from './blobs.js';
+import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
+import { hasControlChars, isForbiddenRenderPath, resolveInTree, SYMLINK_MODE } from './links.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
 
 export interface TreeEntry {
@@ -15,6 +17,19 @@ export interface TreeEntry {
 
 /** Every blob of a commit: repository-relative path → mode and object id. */
 export type TreeIndex = Map<string, TreeEntry>;
+
+/** Something a render asked for that Ferry does not write, with the reason. */
+export interface MaterializeProblem {
+  path: string;
+  rule: 'path-escape' | 'file-too-large' | 'path-invalid';
+  message: string;
+}
+
+/** Files to write for a render: links already replaced by the in-repository content they name. */
+export interface FilePlan {
+  files: Array<{ path: string; oid: string }>;
+  problems: MaterializeProblem[];
+}
 
 /**
  * One commit, read lazily from git objects. Files are written to the private folder
@@ -26,15 +41,18 @@ export interface Tree {
   /** A private directory; only materialized paths exist in it. Removed by dispose(). */
   dir: string;
   index: TreeIndex;
-  /** Loads blobs into memory in one batch so later read() calls are cheap. */
+  /** Loads blobs into memory in one batch so later read() calls are cheap; skips what is over a limit. */
   preload(paths: Iterable<string>): Promise<void>;
-  /** A file's content (preloaded, or read from git on demand). */
+  /** A file's content (preloaded, or read from git on demand); throws ReadLimitError over a limit. */
   read(path: string): Buffer;
   /**
-   * Writes these files into `dir`. Symlinks are recreated only when they stay inside the
-   * repository; the escaping ones are returned so they can be reported.
+   * What writing these paths means: regular files as they are, symlinks as copies of the
+   * file or folder they resolve to inside the repository (never as links), git and tool
+   * configuration left out, sizes checked.
    */
-  materialize(paths: Iterable<string>): Promise<{ escapingSymlinks: Array<{ path: string; target: string }> }>;
+  expand(paths: Iterable<string>): Promise<FilePlan>;
+  /** Writes an expanded plan into `dir` as regular files. */
+  materialize(plan: FilePlan): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -248,10 +266,10 @@ export class Workspace {
   }
 
   /** Opens a commit as a lazily read tree with its own private folder. */
-  async openTree(sha: string, tmpRoot = tmpdir()): Promise<Tree> {
+  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits } = {}): Promise<Tree> {
     const index = await this.listTree(sha);
-    const dir = await mkdtemp(path.join(tmpRoot, 'ferry-tree-'));
-    return new LazyTree(this.gitDir, sha, dir, index);
+    const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
+    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits());
   }
 }
 
@@ -261,22 +279,57 @@ function identityEnv(who: Identity): Record<string, string> {
 
 class LazyTree implements Tree {
   private readonly blobs = new Map<string, Buffer>();
-  private readonly written = new Map<string, Promise<{ path: string; target: string } | null>>();
+  private readonly sizes = new Map<string, number>();
+  private readonly written = new Map<string, Promise<void>>();
+  private bytesRead = 0;
+  private dirs: Set<string> | null = null;
 
   constructor(
     private readonly gitDir: string,
     readonly sha: string,
     readonly dir: string,
     readonly index: TreeIndex,
+    private readonly limits: ReadLimits,
   ) {}
 
+  private async knowSizes(oids: Iterable<string>): Promise<void> {
+    const unknown = [...oids].filter((o) => !this.sizes.has(o) && !this.blobs.has(o));
+    for (const [oid, size] of await blobSizes(this.gitDir, unknown)) this.sizes.set(oid, size);
+  }
+
+  /** Why a blob may not be read now, or null. */
+  private refusal(p: string, size: number): ReadLimitError | null {
+    if (size > this.limits.maxBlobBytes) {
+      return new ReadLimitError(p, 'file', `${p} is ${mib(size)}; Ferry reads files up to ${mib(this.limits.maxBlobBytes)} and did not read it`);
+    }
+    if (this.bytesRead + size > this.limits.maxTreeBytes) {
+      return new ReadLimitError(p, 'commit', `${p} not read: this plan already read ${mib(this.bytesRead)} of the commit, the limit is ${mib(this.limits.maxTreeBytes)}`);
+    }
+    return null;
+  }
+
   async preload(paths: Iterable<string>): Promise<void> {
-    const oids: string[] = [];
+    const wanted = new Map<string, string>();
     for (const p of paths) {
       const e = this.index.get(p);
-      if (e && !this.blobs.has(e.oid)) oids.push(e.oid);
+      if (e && !this.blobs.has(e.oid)) wanted.set(e.oid, p);
     }
-    for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.blobs.set(oid, data);
+    await this.knowSizes(wanted.keys());
+    const oids: string[] = [];
+    let planned = 0;
+    for (const [oid, p] of wanted) {
+      const size = this.sizes.get(oid) ?? 0;
+      // Over a limit: left for read() to refuse, with the file's name, when someone asks.
+      if (this.refusal(p, planned + size)) continue;
+      planned += size;
+      oids.push(oid);
+    }
+    for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.keep(oid, data);
+  }
+
+  private keep(oid: string, data: Buffer): void {
+    if (!this.blobs.has(oid)) this.bytesRead += data.length;
+    this.blobs.set(oid, data);
   }
 
   read(p: string): Buffer {
@@ -284,39 +337,132 @@ class LazyTree implements Tree {
     if (!e) throw new GitError(`${p} does not exist at ${this.sha.slice(0, 12)}`);
     let data = this.blobs.get(e.oid);
     if (!data) {
-      data = execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', 'blob', e.oid], { env: minimalEnv(), maxBuffer: 1 << 30 });
-      this.blobs.set(e.oid, data);
+      let size = this.sizes.get(e.oid);
+      if (size === undefined) {
+        size = Number(execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', '-s', e.oid], { env: minimalEnv() }).toString().trim());
+        this.sizes.set(e.oid, size);
+      }
+      const refused = this.refusal(p, size);
+      if (refused) throw refused;
+      data = execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', 'blob', e.oid], { env: minimalEnv(), maxBuffer: size + 1024 });
+      this.keep(e.oid, data);
     }
     return data;
   }
 
-  async materialize(paths: Iterable<string>) {
-    const todo: string[] = [];
-    for (const p of paths) if (this.index.has(p) && !this.written.has(p)) todo.push(p);
-    await this.preload(todo);
-    for (const p of todo) this.written.set(p, this.writeOne(p));
-    const escaping: Array<{ path: string; target: string }> = [];
-    for (const p of todo) {
-      const r = await this.written.get(p);
-      if (r) escaping.push(r);
+  private isDir(p: string): boolean {
+    if (!this.dirs) {
+      this.dirs = new Set();
+      for (const f of this.index.keys()) {
+        for (let i = f.indexOf('/'); i >= 0; i = f.indexOf('/', i + 1)) this.dirs.add(f.slice(0, i));
+      }
     }
-    return { escapingSymlinks: escaping };
+    return this.dirs.has(p);
   }
 
-  private async writeOne(p: string): Promise<{ path: string; target: string } | null> {
-    const abs = path.join(this.dir, p);
-    await mkdir(path.dirname(abs), { recursive: true });
-    const entry = this.index.get(p)!;
-    const data = this.read(p);
-    if (entry.mode === '120000') {
-      const target = data.toString('utf8');
-      const resolved = path.resolve(path.dirname(abs), target);
-      if (resolved !== this.dir && !resolved.startsWith(this.dir + path.sep)) return { path: p, target };
-      await symlink(target, abs);
-      return null;
+  private resolve(p: string) {
+    return resolveInTree(this.index, (d) => this.isDir(d), (l) => this.read(l).toString('utf8'), p);
+  }
+
+  async expand(paths: Iterable<string>): Promise<FilePlan> {
+    const files = new Map<string, string>();
+    const problems: MaterializeProblem[] = [];
+    const links: string[] = [];
+    for (const p of paths) {
+      const e = this.index.get(p);
+      if (!e || isForbiddenRenderPath(p)) continue;
+      if (hasControlChars(p)) {
+        problems.push({ path: p, rule: 'path-invalid', message: `a file name with control characters is not written for a render: ${JSON.stringify(p)}` });
+        continue;
+      }
+      if (e.mode === SYMLINK_MODE) links.push(p);
+      else files.set(p, e.oid);
     }
-    await writeFile(abs, data);
-    return null;
+    if (links.length) await this.preload(links);
+    for (const link of links) this.expandLink(link, files, problems);
+    await this.knowSizes(files.values());
+    let total = 0;
+    for (const [p, oid] of files) {
+      const size = this.sizes.get(oid) ?? 0;
+      if (size > this.limits.maxBlobBytes) {
+        problems.push({ path: p, rule: 'file-too-large', message: `${p} is ${mib(size)}; Ferry renders files up to ${mib(this.limits.maxBlobBytes)}` });
+        files.delete(p);
+      } else total += size;
+    }
+    if (total > this.limits.maxRenderBytes) {
+      problems.push({ path: '', rule: 'file-too-large', message: `this render needs ${mib(total)} of files; the limit is ${mib(this.limits.maxRenderBytes)}` });
+    }
+    return { files: [...files].map(([path, oid]) => ({ path, oid })), problems };
+  }
+
+  /** A link becomes a copy of what it names inside the repository: a file, or every file of a folder. */
+  private expandLink(link: string, files: Map<string, string>, problems: MaterializeProblem[]): void {
+    let r;
+    try {
+      r = this.resolve(link);
+    } catch (err) {
+      if (err instanceof ReadLimitError) {
+        problems.push({ path: link, rule: 'file-too-large', message: err.message });
+        return;
+      }
+      throw err;
+    }
+    if (r.kind === 'escape') {
+      problems.push({ path: link, rule: 'path-escape', message: `symlink points outside the repository (${r.target}); Ferry does not follow it` });
+    } else if (r.kind === 'loop') {
+      problems.push({ path: link, rule: 'path-escape', message: 'symlink loop; Ferry does not follow it' });
+    } else if (r.kind === 'file') {
+      files.set(link, this.index.get(r.path)!.oid);
+    } else if (r.kind === 'dir') {
+      if (r.path === '' || link === r.path || link.startsWith(r.path + '/')) {
+        problems.push({ path: link, rule: 'path-escape', message: `symlink to a folder that contains it (${r.path || '.'}); Ferry does not copy it` });
+        return;
+      }
+      let count = 0;
+      const prefix = r.path + '/';
+      for (const [f, e] of this.index) {
+        if (!f.startsWith(prefix)) continue;
+        const dest = `${link}/${f.slice(prefix.length)}`;
+        if (isForbiddenRenderPath(dest) || hasControlChars(dest)) continue;
+        if (++count > this.limits.maxLinkedFiles) {
+          problems.push({ path: link, rule: 'file-too-large', message: `symlinked folder ${r.path} has more than ${this.limits.maxLinkedFiles} files; Ferry does not copy it` });
+          return;
+        }
+        if (e.mode !== SYMLINK_MODE) {
+          files.set(dest, e.oid);
+          continue;
+        }
+        // A link inside a linked folder resolves from where it really is; only files are copied.
+        const inner = this.resolve(f);
+        if (inner.kind === 'file') files.set(dest, this.index.get(inner.path)!.oid);
+        else if (inner.kind === 'escape') {
+          problems.push({ path: f, rule: 'path-escape', message: `symlink points outside the repository (${inner.target}); Ferry does not follow it` });
+        }
+      }
+    }
+    // Dangling links are written as nothing: the renderer reports the missing file.
+  }
+
+  async materialize(plan: FilePlan): Promise<void> {
+    const todo = plan.files.filter((f) => !this.written.has(f.path));
+    const byOid = new Map<string, string>();
+    for (const f of todo) if (!this.blobs.has(f.oid)) byOid.set(f.oid, f.path);
+    for (const [oid, data] of await readBlobs(this.gitDir, [...byOid.keys()])) this.keep(oid, data);
+    for (const f of todo) this.written.set(f.path, this.writeOne(f.path, f.oid));
+    await Promise.all(plan.files.map((f) => this.written.get(f.path)));
+  }
+
+  private async writeOne(p: string, oid: string): Promise<void> {
+    const abs = path.join(this.dir, p);
+    // Only regular files and folders are ever created here, so no component of `abs`
+    // can be a link; the check guards against a path the index should never hold.
+    if (path.relative(this.dir, abs).startsWith('..')) throw new GitError(`refusing to write outside the tree: ${p}`);
+    await mkdir(path.dirname(abs), { recursive: true });
+    const data = this.blobs.get(oid) ?? (await readBlobs(this.gitDir, [oid])).get(oid)!;
+    // `wx`: never through something already there.
+    await writeFile(abs, data, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
   }
 
   dispose(): Promise<void> {

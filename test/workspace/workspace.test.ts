@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -54,7 +54,7 @@ describe('Workspace', () => {
     expect(t1.dir).not.toBe(t2.dir);
     expect([...t1.index.keys()].sort()).toEqual(['a.yaml', 'dir/b.yaml']);
     expect(t1.read('dir/b.yaml').toString()).toBe('b: 1\n');
-    await t1.materialize(['dir/b.yaml']);
+    await t1.materialize(await t1.expand(['dir/b.yaml']));
     expect(readFileSync(path.join(t1.dir, 'dir/b.yaml'), 'utf8')).toBe('b: 1\n');
     expect(existsSync(path.join(t1.dir, 'a.yaml'))).toBe(false);
     await t1.dispose();
@@ -62,18 +62,24 @@ describe('Workspace', () => {
     await t2.dispose();
   });
 
-  it('recreates symlinks inside the repository and refuses ones that leave it', async () => {
-    const repo = new TestRepo().write({ 'real.yaml': 'x: 1\n' });
+  it('writes symlinks inside the repository as copies and refuses ones that leave it', async () => {
+    const repo = new TestRepo().write({ 'real.yaml': 'x: 1\n', 'shared/a.yaml': 'a: 1\n', 'shared/sub/b.yaml': 'b: 1\n' });
     cleanups.push(() => repo.cleanup());
     symlinkSync('real.yaml', path.join(repo.dir, 'inside.yaml'));
     symlinkSync('/etc/passwd', path.join(repo.dir, 'outside.yaml'));
     symlinkSync('../../../../../etc', path.join(repo.dir, 'up'));
+    mkdirSync(path.join(repo.dir, 'app'));
+    symlinkSync('../shared', path.join(repo.dir, 'app/shared'));
     const sha = repo.commit('links');
     const ws = await Workspace.open(repo.dir, { cacheDir: tempDir() });
     const tree = await ws.openTree(sha);
-    const { escapingSymlinks } = await tree.materialize(['real.yaml', 'inside.yaml', 'outside.yaml', 'up']);
-    expect(escapingSymlinks.map((e) => e.path).sort()).toEqual(['outside.yaml', 'up']);
+    const plan = await tree.expand(['real.yaml', 'inside.yaml', 'outside.yaml', 'up', 'app/shared']);
+    expect(plan.problems.map((e) => [e.path, e.rule]).sort()).toEqual([['outside.yaml', 'path-escape'], ['up', 'path-escape']]);
+    await tree.materialize(plan);
     expect(readFileSync(path.join(tree.dir, 'inside.yaml'), 'utf8')).toBe('x: 1\n');
+    expect(lstatSync(path.join(tree.dir, 'inside.yaml')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(path.join(tree.dir, 'app/shared/sub/b.yaml'), 'utf8')).toBe('b: 1\n');
+    expect(lstatSync(path.join(tree.dir, 'app/shared')).isSymbolicLink()).toBe(false);
     expect(existsSync(path.join(tree.dir, 'outside.yaml'))).toBe(false);
     await tree.dispose();
   });

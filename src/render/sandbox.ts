@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ExecError, which } from '../util/exec.js';
+
+/**
+ * Where a renderer runs. A render executes what a pull request wrote (Helm templates,
+ * kustomizations), possibly from a fork, on the server that holds the App's private key
+ * and webhook secret. It gets:
+ * - its own network namespace (no interface but a downed loopback: no network at all),
+ * - its own PID namespace with a fresh /proc (the server's process and its environment
+ *   are not there to read),
+ * - an address-space and a CPU-time limit (prlimit),
+ * - an empty HOME outside the rendered tree, and no system or global git configuration.
+ * Namespaces need root or unprivileged user namespaces; where neither works, renders run
+ * with the limits only and the server says so at start (FERRY_SANDBOX=require refuses).
+ */
+export interface Sandbox {
+  /** A network and PID namespace wrap every render. */
+  namespaces: boolean;
+  /** Memory and CPU limits are applied. */
+  limits: boolean;
+  /** Renders are refused when namespaces are unavailable (FERRY_SANDBOX=require). */
+  required: boolean;
+  memoryBytes: number;
+  cpuSeconds: number;
+  /** The command line that runs `cmd` inside the sandbox. */
+  wrap(cmd: string, args: string[]): { cmd: string; args: string[] };
+}
+
+const MiB = 1024 * 1024;
+
+function envNumber(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+function runs(cmd: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err) => resolve(!err));
+  });
+}
+
+const NS_ARGS = ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'];
+
+async function probe(): Promise<Sandbox> {
+  const mode = (process.env.FERRY_SANDBOX ?? 'auto').toLowerCase();
+  const memoryBytes = envNumber('FERRY_RENDER_MEMORY_MB', 2048) * MiB;
+  const cpuSeconds = envNumber('FERRY_RENDER_CPU_SECONDS', 60);
+  const unshare = await which('unshare');
+  const prlimit = await which('prlimit');
+  let nsArgs: string[] | null = null;
+  if (unshare) {
+    // As root, plain namespaces; otherwise an unprivileged user namespace maps the
+    // caller to root inside it (the files it can read stay the caller's).
+    for (const extra of [[], ['--map-root-user']]) {
+      if (await runs(unshare, [...extra, ...NS_ARGS, '--', 'true'])) {
+        nsArgs = [...extra, ...NS_ARGS];
+        break;
+      }
+    }
+  }
+  const limitArgs = prlimit ? [`--as=${memoryBytes}`, `--cpu=${cpuSeconds}`] : null;
+  return {
+    namespaces: !!nsArgs,
+    limits: !!limitArgs,
+    required: mode === 'require',
+    memoryBytes,
+    cpuSeconds,
+    wrap(cmd, args) {
+      let line = [cmd, ...args];
+      if (limitArgs) line = [prlimit!, ...limitArgs, '--', ...line];
+      if (nsArgs) line = [unshare!, ...nsArgs, '--', ...line];
+      return { cmd: line[0]!, args: line.slice(1) };
+    },
+  };
+}
+
+let detected: Promise<Sandbox> | null = null;
+
+/** Probed once per process: the answer does not change while it runs. */
+export function detectSandbox(): Promise<Sandbox> {
+  detected ??= probe();
+  return detected;
+}
+
+/**
+ * The environment of one render: a fresh, empty HOME that no pull request wrote, and git
+ * told to read no configuration but its own defaults and to speak no protocol, so a
+ * kustomize that reaches for git can neither be configured by the PR nor fetch.
+ */
+export async function renderHome(): Promise<{ home: string; env: Record<string, string>; dispose(): Promise<void> }> {
+  const home = await mkdtemp(path.join(tmpdir(), 'ferry-home-'));
+  const tmp = path.join(home, 'tmp');
+  await mkdir(tmp);
+  const env: Record<string, string> = {
+    HOME: home,
+    TMPDIR: tmp,
+    XDG_CONFIG_HOME: path.join(home, 'config'),
+    XDG_CACHE_HOME: path.join(home, 'cache'),
+    XDG_DATA_HOME: path.join(home, 'data'),
+    HELM_CACHE_HOME: path.join(home, 'cache', 'helm'),
+    HELM_CONFIG_HOME: path.join(home, 'config', 'helm'),
+    HELM_DATA_HOME: path.join(home, 'data', 'helm'),
+    KUBECONFIG: '/dev/null',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ALLOW_PROTOCOL: 'none',
+    // Without a network namespace this at least sends non-loopback HTTP nowhere.
+    HTTP_PROXY: 'http://127.0.0.1:9',
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    http_proxy: 'http://127.0.0.1:9',
+    https_proxy: 'http://127.0.0.1:9',
+  };
+  return { home, env, dispose: () => rm(home, { recursive: true, force: true }) };
+}
+
+/** Go runtimes print these when an allocation fails under the address-space limit. */
+const OOM_RE = /fatal error: (runtime: )?out of memory|runtime: cannot allocate memory|cannot allocate memory/;
+
+/** A renderer failure in words a reader can act on, or null when stderr says it best. */
+export function limitMessage(err: ExecError, sandbox: Sandbox): string | null {
+  if (err.reason === 'exit' && OOM_RE.test(err.stderr)) {
+    return `exceeded the render memory limit (${Math.round(sandbox.memoryBytes / MiB)} MiB)`;
+  }
+  if (err.signal === 'SIGXCPU') return `exceeded the render CPU time limit (${sandbox.cpuSeconds} s)`;
+  // unshare reports a child killed by a signal this way on some kernels.
+  if (err.signal === 'SIGKILL' || (err.reason === 'exit' && /^unshare: sigprocmask/m.test(err.stderr))) {
+    return `was stopped by a render limit (CPU time ${sandbox.cpuSeconds} s or memory ${Math.round(sandbox.memoryBytes / MiB)} MiB)`;
+  }
+  return null;
+}
+
+/**
+ * Renderer stderr as it may appear on a pull request: repository paths instead of the
+ * private tree's location, no other host path, no process id, no Go stack trace.
+ */
+export function scrubStderr(stderr: string, root: string, home: string): string {
+  let s = stderr;
+  // A goroutine dump says nothing to a reader and names server paths.
+  const dump = s.search(/^(goroutine \d+ \[|panic: |\[signal )/m);
+  if (dump > 0) s = s.slice(0, dump);
+  s = s.split(root + '/').join('').split(root).join('.');
+  s = s.split(home).join('~');
+  s = s.replace(/\/proc\/\d+/g, '/proc/…');
+  // Any other absolute path is the server's business.
+  s = s.replace(/(^|[\s'"(=:])\/(?:[\w.@+-]+\/)*[\w.@+-]+/g, '$1…');
+  s = s.replace(/\b(pid|PID|process)(\s*[=:]?\s*)\d+/g, '$1$2…');
+  return s.trim();
+}
