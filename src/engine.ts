@@ -251,9 +251,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       envPlans.push({ name: env.name, apps });
     }
 
-    // Files discovery could not read (size limits): said once, on the plan.
+    // Files discovery could not read (size limits): said once, on the plan, unless an app already says it.
+    const saidByApps = new Set(envPlans.flatMap((e) => e.apps.flatMap((a) => a.findings.map((f) => f.file))));
     for (const side of new Set([base, head])) {
-      for (const f of side.limited) if (!planFindings.some((g) => g.file === f.file && g.message === f.message)) planFindings.push(f);
+      for (const f of side.limited) {
+        if (!saidByApps.has(f.file) && !planFindings.some((g) => g.file === f.file)) planFindings.push(f);
+      }
     }
     return {
       base: baseSha,

@@ -5,6 +5,7 @@ import { defaultCacheDir, plan as runEngine, type PlanRequest } from '../engine.
 import type { Forge, OpenedPullRequest, PullRequest } from '../forge/types.js';
 import { promotionBody } from '../promote/body.js';
 import { branchContent, directoryContent, landingTime, pullRequestChanges } from '../promote/content.js';
+import { assertWithinApps } from '../promote/directory.js';
 import { evaluateGates, formatDuration, type GateResult } from '../promote/gates.js';
 import { chooseStep, nextSteps } from '../promote/steps.js';
 import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../promote/pr.js';
@@ -127,6 +128,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   if (step.strategy === 'branch') commit = sourceTip;
   else {
     const message = `${promotionTitle(step, content.apps)}\n\nFrom ${step.from} at ${sourceTip} (#${pr.number}).\n`;
+    assertWithinApps(content.changes, to.path!, content.apps);
     commit = await ws.commitChanges(targetTip, content.changes, message, opts.identity);
     // The same content on the same target commit: keep the pushed commit, push nothing.
     if (existingBranch && (await sameCommitContent(ws, existingBranch, commit))) commit = existingBranch;

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { AppSpec } from '../types.js';
+import { hasControlChars } from '../workspace/links.js';
 import type { FileChange, TreeIndex } from '../workspace/workspace.js';
+import { Refusal } from './refusal.js';
 
 export interface DirectoryPromotion {
   /** App folder names (relative to the environment folders) being promoted. */
@@ -41,6 +43,11 @@ export function planDirectoryPromotion(opts: {
   for (const app of [...new Set(opts.apps)].sort()) {
     const src = path.posix.join(fromPath, app);
     const dst = path.posix.join(toPath, app);
+    for (const p of index.keys()) {
+      if ((under(p, src) || under(p, dst)) && hasControlChars(p)) {
+        throw new Refusal(`\`${app}\` holds a file whose name has control characters (${JSON.stringify(p)}); Ferry does not promote it`);
+      }
+    }
     const wanted = new Map<string, { oid: string; mode: string }>();
     for (const [p, e] of index) if (under(p, src)) wanted.set(path.posix.join(dst, p.slice(src.length + 1)), e);
     for (const [target, blob] of wanted) {
@@ -59,5 +66,22 @@ export function planDirectoryPromotion(opts: {
     }
   }
   changes.sort((a, b) => a.path.localeCompare(b.path));
+  assertWithinApps(changes, toPath, opts.apps);
   return { apps: [...new Set(opts.apps)].sort(), changes, kept: [...kept].sort() };
+}
+
+/**
+ * The last word before a commit is built: every path it writes lies inside a promoted
+ * app's target folder. A promotion that would touch anything else is a bug or an
+ * attack, and nothing is written.
+ */
+export function assertWithinApps(changes: FileChange[], toPath: string, apps: string[]): void {
+  const roots = apps.map((a) => path.posix.join(toPath, a));
+  for (const c of changes) {
+    const p = c.path;
+    const clean = !hasControlChars(p) && path.posix.normalize(p) === p && !p.startsWith('/') && !p.startsWith('../');
+    if (!clean || !roots.some((r) => r && p.startsWith(r + '/'))) {
+      throw new Refusal(`the promotion would write ${JSON.stringify(p)}, outside the promoted apps; nothing was written`);
+    }
+  }
 }

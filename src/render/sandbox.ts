@@ -106,6 +106,7 @@ export async function renderHome(): Promise<{ home: string; env: Record<string, 
     KUBECONFIG: '/dev/null',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_CONFIG_SYSTEM: '/dev/null',
     GIT_TERMINAL_PROMPT: '0',
     GIT_ALLOW_PROTOCOL: 'none',
     // Without a network namespace this at least sends non-loopback HTTP nowhere.

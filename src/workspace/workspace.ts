@@ -244,8 +244,12 @@ export class Workspace {
       await git(this.gitDir, ['read-tree', parent], { env });
       // Deletions first, so a file replaced by a folder of the same name frees its path.
       const ordered = [...changes.filter((c) => !c.blob), ...changes.filter((c) => c.blob)];
-      const info = ordered.map((c) => (c.blob ? `${c.blob.mode} ${c.blob.oid}\t${c.path}` : `0 ${'0'.repeat(40)}\t${c.path}`)).join('\n');
-      if (info) await git(this.gitDir, ['update-index', '--index-info'], { env, input: info + '\n' });
+      const bad = ordered.find((c) => hasControlChars(c.path) || c.path.startsWith('/') || c.path.split('/').some((x) => x === '..' || x === '.' || x === ''));
+      if (bad) throw new GitError(`refusing to commit the path ${JSON.stringify(bad.path)}`);
+      // NUL-terminated records: a path can hold any byte but NUL, a newline included, and
+      // a newline-separated list would let one path forge another record.
+      const info = ordered.map((c) => (c.blob ? `${c.blob.mode} ${c.blob.oid}\t${c.path}` : `0 ${'0'.repeat(40)}\t${c.path}`)).join('\0');
+      if (info) await git(this.gitDir, ['update-index', '-z', '--index-info'], { env, input: info + '\0' });
       const tree = (await gitText(this.gitDir, ['write-tree'], { env })).trim();
       return (await gitText(this.gitDir, ['commit-tree', tree, '-p', parent, '-m', message], { env: identityEnv(who) })).trim();
     } finally {

@@ -689,3 +689,23 @@ describe('auto-promotion and the chain', () => {
     expect(replies(pull.number)[0]).toBe('Promoted to `production`. Next in the chain: `/promote dr` (production → dr).\n');
   });
 });
+
+describe('/promote against hostile file names', () => {
+  it('a file name carrying a newline cannot forge index records: the promotion is refused and nothing is pushed', async () => {
+    const mock = mockGitHub(world);
+    const payload = 'name: pwn\non: push\njobs: {}\n';
+    const oid = execFileSync('git', ['hash-object', '--stdin'], { input: payload, encoding: 'utf8' }).trim();
+    // Newline-joined `update-index --index-info` input would read this one path as two
+    // records, the second writing a workflow file and another production app.
+    const forged = `envs/staging/web/z\n100644 ${oid}\t.github/workflows/pwn.yml\n100644 ${oid}\tenvs/production/api/deploy.yaml`;
+    mergePR(world, 7, { write: { ...PR7_CHANGE.write, 'envs/staging/web/payload.yaml': payload, [forged]: 'x: 1\n' } });
+    const main = remoteBranch(world, 'main')!;
+    await comment(mock, 7, '/promote');
+    expect(world.reactions).toEqual(['eyes', 'confused']);
+    expect(replies(7).join('\n')).toMatch(/control characters/);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+    expect(git(world, 'for-each-ref', '--format=%(refname)', 'refs/heads/').trim().split('\n').sort()).toEqual(['refs/heads/main']);
+    expect(remoteBranch(world, 'main')).toBe(main);
+    expect(world.pulls).toEqual([]);
+  });
+});

@@ -123,3 +123,22 @@ describe('Workspace', () => {
     expect(redact('Authorization: Bearer ghs_abc')).toBe('Authorization: ***');
   });
 });
+
+describe('Workspace.commitChanges', () => {
+  it('feeds git NUL-separated records and refuses paths with control characters', async () => {
+    const repo = new TestRepo().write({ 'a.yaml': 'a: 1\n' });
+    cleanups.push(() => repo.cleanup());
+    const first = repo.commit('one');
+    const ws = await Workspace.open(repo.dir, { cacheDir: tempDir() });
+    const blob = (await ws.listTree(first)).get('a.yaml')!;
+    const who = { name: 't', email: 't@example.invalid' };
+    // Spaces, quotes and non-ASCII are fine: with -z, each lands as exactly one path.
+    const name = 'dir/odd "name" — 100644 x.yaml';
+    const odd = await ws.commitChanges(first, [{ path: name, blob }], 'odd', who);
+    expect([...(await ws.listTree(odd)).keys()].sort()).toEqual(['a.yaml', name]);
+    const forged = `x\n100644 ${blob.oid}\t.github/workflows/pwn.yml`;
+    await expect(ws.commitChanges(first, [{ path: forged, blob }], 'forged', who)).rejects.toThrow(/refusing to commit the path/);
+    await expect(ws.commitChanges(first, [{ path: 'tab\there.yaml', blob }], 'tab', who)).rejects.toThrow(/refusing to commit the path/);
+    await expect(ws.commitChanges(first, [{ path: '../up.yaml', blob }], 'up', who)).rejects.toThrow(/refusing to commit the path/);
+  });
+});

@@ -1,0 +1,276 @@
+/**
+ * Hostile pull requests against the render path (issue 8, items 1–3 and 5). Each test
+ * commits what an attacker would push and checks that the attack does not work: no
+ * command runs from PR-written git config, no host file reaches the plan, no request
+ * leaves a render, and runaway renders end as findings.
+ */
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plan } from '../../src/engine.js';
+import { detectSandbox } from '../../src/render/sandbox.js';
+import type { AppPlan, Plan } from '../../src/types.js';
+import { TEST_HELM } from '../helpers/bin.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+
+const cleanups: Array<() => void> = [];
+const cacheDir = tempDir('ferry-cache-');
+cleanups.push(() => rmSync(cacheDir, { recursive: true, force: true }));
+afterAll(() => cleanups.forEach((c) => c()));
+
+/** A token the attacker wants: it sits in a host file outside every repository. */
+const SECRET = `host-secret-${process.pid}-${Date.now()}`;
+const secretDir = tempDir('ferry-host-');
+const secretFile = path.join(secretDir, 'key.pem');
+writeFileSync(secretFile, `${SECRET}\n`);
+cleanups.push(() => rmSync(secretDir, { recursive: true, force: true }));
+
+const CONFIG = `environments:\n  - name: staging\n    path: apps\nrender:\n  helm: ${TEST_HELM}\n`;
+
+function repo(files: Record<string, string>): TestRepo {
+  const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'README.md': 'x\n', ...files });
+  cleanups.push(() => r.cleanup());
+  return r;
+}
+
+async function planOf(r: TestRepo, base: string, head: string): Promise<Plan> {
+  return plan({ repo: r.dir, base, head, cacheDir });
+}
+
+function app(p: Plan, name: string): AppPlan {
+  const a = p.environments.flatMap((e) => e.apps).find((x) => x.name === name);
+  if (!a) throw new Error(`no app ${name} in ${JSON.stringify(p.environments.map((e) => e.apps.map((x) => x.name)))}`);
+  return a;
+}
+
+/** A loopback server counting what reaches it: the attacker's SSRF target. */
+async function listener(): Promise<{ url: string; hits: string[]; close(): void }> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.writeHead(200, { 'content-type': 'text/yaml' }).end('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-the-network\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits, close: () => server.close() };
+}
+
+const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: b\n`;
+
+describe('render containment', () => {
+  beforeAll(async () => {
+    // These tests prove the isolation this machine kind provides; without it they must fail, not skip.
+    const sb = await detectSandbox();
+    expect(sb.namespaces, 'unshare with network/PID namespaces must work here (root or user namespaces)').toBe(true);
+    expect(sb.limits, 'prlimit must be on PATH').toBe(true);
+  });
+
+  it('a .gitconfig in the PR cannot run a command through the git that a remote kustomize base starts', async () => {
+    const marker = path.join(tempDir('ferry-marker-'), 'pwned');
+    cleanups.push(() => rmSync(path.dirname(marker), { recursive: true, force: true }));
+    // A real git remote the base could be cloned from, on this machine.
+    const remote = repo({ 'base/kustomization.yaml': 'resources: [cm.yaml]\n', 'base/cm.yaml': cm('remote') });
+    remote.commit('remote base');
+    const gitconfig = `[core]\n\tfsmonitor = "sh -c 'echo pwned > ${marker}; env >> ${marker}'"\n[safe]\n\tdirectory = *\n`;
+    const r = repo({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/web/cm.yaml': cm('web') });
+    const base = r.commit('base');
+    r.write({
+      '.gitconfig': gitconfig,
+      'apps/web/.gitconfig': gitconfig,
+      'apps/web/.config/git/config': gitconfig,
+      'apps/web/kustomization.yaml': `resources:\n  - cm.yaml\n  - git::file://${remote.dir}//base?ref=main\n`,
+    });
+    const head = r.commit('attack');
+    const p = await planOf(r, base, head);
+    const web = app(p, 'web');
+    expect(web.status).toBe('error');
+    expect(web.findings.map((f) => f.rule)).toContain('remote-reference');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a renderer gets an empty HOME outside the tree, no git configuration, no network and no view of the server process', async () => {
+    const target = await listener();
+    cleanups.push(() => target.close());
+    const port = new URL(target.url).port;
+    // A stand-in for kustomize that reports what a malicious tool could see and reach.
+    const bin = tempDir('ferry-fakebin-');
+    cleanups.push(() => rmSync(bin, { recursive: true, force: true }));
+    const spy = path.join(bin, 'kustomize');
+    writeFileSync(
+      spy,
+      `#!/bin/bash
+home_files=$(ls -A "$HOME" | tr '\\n' ' ')
+gitcfg=$(cd "$HOME" && git config --list --show-origin 2>/dev/null | tr '\\n' ' ')
+if (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; then net=open; else net=closed; fi
+if [ -e /proc/${process.pid} ]; then server=visible; else server=hidden; fi
+if cat ${secretFile} >/dev/null 2>&1; then readable=yes; else readable=no; fi
+cat <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: spy
+data:
+  home: "$HOME"
+  homeFiles: "$home_files"
+  gitConfig: "$gitcfg"
+  network: "$net"
+  server: "$server"
+  cwd: "$PWD"
+EOF
+`,
+    );
+    chmodSync(spy, 0o755);
+    const r = new TestRepo().write({
+      '.github/ferry.yml': `environments:\n  - name: staging\n    path: apps\nrender:\n  kustomize: ${spy}\n`,
+      'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'apps/web/cm.yaml': cm('web'),
+    });
+    cleanups.push(() => r.cleanup());
+    const base = r.commit('base');
+    r.write({ 'apps/web/.gitconfig': '[user]\n\tname = attacker\n', 'apps/web/cm.yaml': cm('web2') });
+    const head = r.commit('head');
+    const p = await planOf(r, base, head);
+    const web = app(p, 'web');
+    expect(web.findings).toEqual([]);
+    const spyCm = web.changes.find((c) => c.name === 'spy');
+    expect(spyCm).toBeDefined();
+    const data: Record<string, string> = {};
+    for (const m of spyCm!.diff!.matchAll(/^[+ ]\s+(\w+): ['"]?(.*?)['"]?$/gm)) data[m[1]!] = m[2]!;
+    expect(data.network).toBe('closed');
+    expect(data.server).toBe('hidden');
+    expect(data.homeFiles!.trim()).toBe('tmp');
+    expect(data.gitConfig).toBe('');
+    expect(data.home!.startsWith(path.join(tmpdir(), 'ferry-home-'))).toBe(true);
+    // The rendered tree is not HOME, and HOME is not inside it.
+    expect(data.home!.startsWith(data.cwd!)).toBe(false);
+    expect(target.hits).toEqual([]);
+    // Nothing of a render's HOME is left behind.
+    expect(existsSync(data.home!)).toBe(false);
+  });
+
+  it('a symlink chain through a link to the tree root cannot read a host file into a Helm chart (.Files.Get)', async () => {
+    const r = repo({
+      'apps/x/chart/Chart.yaml': 'apiVersion: v2\nname: x\nversion: 0.1.0\n',
+      'apps/x/chart/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n  passwd: {{ .Files.Get "files/passwd" | quote }}\n  key: {{ .Files.Get "files/key" | quote }}\n',
+      'apps/x/chart/files/.keep': '',
+    });
+    const base = r.commit('chart');
+    // `l1` names exactly the tree root; from it, enough `..` reach the host's `/`.
+    symlinkSync('../../..', path.join(r.dir, 'apps/x/chart/l1'));
+    const up = '../'.repeat(40);
+    symlinkSync(`../l1/${up}etc/passwd`, path.join(r.dir, 'apps/x/chart/files/passwd'));
+    symlinkSync(`../l1/${up}${secretFile.slice(1)}`, path.join(r.dir, 'apps/x/chart/files/key'));
+    const head = r.commit('links');
+    const p = await planOf(r, base, head);
+    const text = JSON.stringify(p);
+    expect(text).not.toContain(SECRET);
+    expect(text).not.toMatch(/root:x?:0:0/);
+    const a = app(p, 'x/chart');
+    expect(a.status).toBe('error');
+    expect(a.findings.filter((f) => f.rule === 'path-escape').map((f) => f.file).sort()).toEqual([
+      'apps/x/chart/files/key',
+      'apps/x/chart/files/passwd',
+      'apps/x/chart/l1',
+    ]);
+  });
+
+  it('the same chain cannot read a host file through kustomize helmCharts', async () => {
+    const r = repo({
+      'apps/y/kustomization.yaml': 'helmCharts:\n  - name: c\n    releaseName: c\n',
+      'apps/y/charts/c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 0.1.0\n',
+      'apps/y/charts/c/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: leak\ndata:\n  key: {{ .Files.Get "files/key" | quote }}\n',
+    });
+    const base = r.commit('chart');
+    mkdirSync(path.join(r.dir, 'apps/y/charts/c/files'));
+    symlinkSync('../../..', path.join(r.dir, 'apps/y/charts/l1'));
+    symlinkSync(`../../l1/${'../'.repeat(40)}${secretFile.slice(1)}`, path.join(r.dir, 'apps/y/charts/c/files/key'));
+    const head = r.commit('links');
+    const p = await planOf(r, base, head);
+    expect(JSON.stringify(p)).not.toContain(SECRET);
+    const a = app(p, 'y');
+    expect(a.status).toBe('error');
+    expect(a.findings.map((f) => f.rule)).toContain('path-escape');
+  });
+
+  it('an in-repository symlink is rendered as a copy of its target', async () => {
+    const r = repo({
+      'shared/cm.yaml': cm('shared'),
+      'apps/z/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'apps/z/cm.yaml': cm('z'),
+    });
+    const base = r.commit('base');
+    symlinkSync('../../shared/cm.yaml', path.join(r.dir, 'apps/z/linked.yaml'));
+    r.write({ 'apps/z/kustomization.yaml': 'resources: [cm.yaml, linked.yaml]\n' });
+    const head = r.commit('link');
+    const p = await planOf(r, base, head);
+    const z = app(p, 'z');
+    expect(z.findings).toEqual([]);
+    expect(z.changes.map((c) => `${c.action} ${c.name}`)).toEqual(['added shared']);
+  });
+
+  it('remote resources, remote bases and remote Helm repositories are refused before rendering; nothing reaches the network', async () => {
+    const target = await listener();
+    cleanups.push(() => target.close());
+    const r = repo({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/web/cm.yaml': cm('web') });
+    const base = r.commit('base');
+    r.write({
+      'apps/web/kustomization.yaml': `resources:\n  - cm.yaml\n  - ${target.url}/cm.yaml\n  - git::${target.url}/org/repo.git//base?ref=main\n  - 127.0.0.1:${new URL(target.url).port}/org/repo//base?ref=v1\n`,
+      'apps/charts/kustomization.yaml': `helmCharts:\n  - name: podinfo\n    repo: ${target.url}/charts\n    version: 6.0.0\n    releaseName: p\n`,
+    });
+    const head = r.commit('remote');
+    const p = await planOf(r, base, head);
+    const web = app(p, 'web');
+    expect(web.status).toBe('error');
+    expect(web.findings.filter((f) => f.rule === 'remote-reference')).toHaveLength(3);
+    const charts = app(p, 'charts');
+    expect(charts.findings.map((f) => f.rule)).toContain('remote-reference');
+    expect(JSON.stringify(p)).not.toContain('from-the-network');
+    expect(target.hits).toEqual([]);
+  });
+
+  it('a 417-byte YAML alias bomb in a kustomize resource ends as a memory-limit finding', async () => {
+    const bomb = ['apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: x}', 'data:', '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    const names = 'abcdefghi';
+    for (let i = 1; i < names.length; i++) bomb.push(`  ${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(',')}]`);
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({ 'apps/bomb/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/bomb/cm.yaml': bomb.join('\n') + '\n', 'apps/ok/cm.yaml': cm('ok2') });
+    const head = r.commit('bomb');
+    const p = await planOf(r, base, head);
+    const b = app(p, 'bomb');
+    expect(b.status).toBe('error');
+    expect(b.findings[0]).toMatchObject({ rule: 'render-limit' });
+    expect(b.findings[0]!.message).toMatch(/memory limit/);
+    // The other app still plans.
+    expect(app(p, 'ok').status).toBe('rendered');
+  });
+
+  it('a Helm template looping 2,000,000,000 times ends as a limit finding, not a server out of memory', async () => {
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({
+      'apps/loop/Chart.yaml': 'apiVersion: v2\nname: loop\nversion: 0.1.0\n',
+      'apps/loop/templates/x.yaml': '{{ range until 2000000000 }}x{{ end }}\n',
+    });
+    const head = r.commit('loop');
+    const p = await planOf(r, base, head);
+    const l = app(p, 'loop');
+    expect(l.status).toBe('error');
+    expect(l.findings[0]).toMatchObject({ rule: 'render-limit' });
+  });
+
+  it('a renderer failure shows repository paths only: no server path, no process id', async () => {
+    const r = repo({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/web/cm.yaml': cm('web') });
+    const base = r.commit('base');
+    r.write({ 'apps/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [broken\n' });
+    const head = r.commit('broken');
+    const p = await planOf(r, base, head);
+    const f = app(p, 'web').findings.find((x) => x.rule === 'render-error');
+    expect(f).toBeDefined();
+    expect(f!.message).toMatch(/kustomize failed for apps\/web/);
+    expect(f!.message).not.toContain(tmpdir() + '/');
+    expect(f!.message).not.toMatch(/ferry-(tree|home)-/);
+  });
+});
