@@ -8,7 +8,7 @@ export class TestRepo {
   readonly dir: string;
 
   constructor() {
-    this.dir = mkdtempSync(path.join(tmpdir(), 'ferry-repo-'));
+    this.dir = tempDir('ferry-repo-');
     this.git('init', '--quiet', '--initial-branch=main');
     this.git('config', 'user.name', 'Ferry Test');
     this.git('config', 'user.email', 'test@example.invalid');
@@ -45,6 +45,15 @@ export class TestRepo {
   }
 }
 
+const made = new Set<string>();
+// Every temp folder a test asked for goes when its test file's process does, whether or
+// not the test remembered to remove it.
+process.once('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'ferry-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  made.add(d);
+  return d;
 }
