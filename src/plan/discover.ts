@@ -69,21 +69,28 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   const folders = foldersOf(view);
   const dirs = [...folders.keys()].filter((d) => within(d, root)).sort();
   const apps: AppSpec[] = [];
-  const appDirs: string[] = [];
+  /** Kustomization and chart folders found so far: their subfolders belong to them. */
+  const owners = new Set<string>();
+  // Looking up each ancestor keeps this linear in the number of folders (times depth);
+  // scanning every app found so far made a 5,000-app monorepo cost seconds.
+  const owned = (dir: string) => {
+    if (owners.has('')) return dir !== '';
+    for (let i = dir.lastIndexOf('/'); i > 0; i = dir.lastIndexOf('/', i - 1)) if (owners.has(dir.slice(0, i))) return true;
+    return false;
+  };
 
   for (const dir of dirs) {
     const info = folders.get(dir)!;
     // A chart's or kustomization's subfolders (templates/, charts/, bases) belong to it.
-    if (appDirs.some((a) => (folders.get(a)!.kustomization || folders.get(a)!.chart) && dir !== a && (a === '' || dir.startsWith(a + '/')))) continue;
+    if (owned(dir)) continue;
     if (info.kustomization) {
       apps.push({ name: appName(dir, root), path: dir, renderer: 'kustomize' });
-      appDirs.push(dir);
+      owners.add(dir);
     } else if (info.chart) {
       apps.push({ name: appName(dir, root), path: dir, renderer: 'helm' });
-      appDirs.push(dir);
+      owners.add(dir);
     } else if (info.yamlFiles.some((f) => looksLikeManifest(view.read(f)))) {
       apps.push({ name: appName(dir, root), path: dir, renderer: 'plain' });
-      appDirs.push(dir);
     }
   }
   if (env.path !== undefined) return apps;
