@@ -19,7 +19,10 @@ const compiled = new Map<string, CrdSchemas>();
  * are reused while the CRD files are unchanged, so a re-plan costs a listing lookup.
  */
 export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
-  const candidates = [...tree.index.entries()].filter(([p, e]) => YAML_RE.test(p) && !SKIP_RE.test(p) && e.mode !== '120000');
+  const yaml = [...tree.index.entries()].filter(([p, e]) => YAML_RE.test(p) && !SKIP_RE.test(p) && e.mode !== '120000');
+  // Sizes first: a file too large to hold CRDs Ferry would read is never loaded.
+  const sizes = await tree.sizes(yaml.filter(([, e]) => !mentionsCrd.has(e.oid)).map(([p]) => p));
+  const candidates = yaml.filter(([p]) => (sizes.get(p) ?? 0) <= MAX_CRD_FILE_BYTES);
   await tree.preload(candidates.filter(([, e]) => !mentionsCrd.has(e.oid)).map(([p]) => p));
   const crdFiles: string[] = [];
   for (const [p, e] of candidates) {

@@ -66,6 +66,14 @@ export function isForbiddenRenderPath(p: string): boolean {
   return p.split('/').some((c) => c.startsWith('.git') || c === '.config');
 }
 
+/**
+ * A path git should never have listed: empty, `.` or `..` components, or absolute. A
+ * crafted tree object can hold such names; nothing is written for them.
+ */
+export function isUnsafePath(p: string): boolean {
+  return p.startsWith('/') || p.split('/').some((c) => c === '' || c === '.' || c === '..') || hasControlChars(p);
+}
+
 /** Paths with control characters (a newline can forge a line in git's plumbing input). */
 export function hasControlChars(p: string): boolean {
   // eslint-disable-next-line no-control-regex

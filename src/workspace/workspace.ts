@@ -7,7 +7,7 @@ import path from 'node:path';
 import { minimalEnv } from '../util/exec.js';
 import { blobSizes, readBlobs } from './blobs.js';
 import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
-import { hasControlChars, isForbiddenRenderPath, resolveInTree, SYMLINK_MODE } from './links.js';
+import { hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
 
 export interface TreeEntry {
@@ -43,6 +43,8 @@ export interface Tree {
   index: TreeIndex;
   /** Loads blobs into memory in one batch so later read() calls are cheap; skips what is over a limit. */
   preload(paths: Iterable<string>): Promise<void>;
+  /** Sizes of these files from object headers, without reading them. */
+  sizes(paths: Iterable<string>): Promise<Map<string, number>>;
   /** A file's content (preloaded, or read from git on demand); throws ReadLimitError over a limit. */
   read(path: string): Buffer;
   /**
@@ -283,7 +285,7 @@ function identityEnv(who: Identity): Record<string, string> {
 
 class LazyTree implements Tree {
   private readonly blobs = new Map<string, Buffer>();
-  private readonly sizes = new Map<string, number>();
+  private readonly knownSizes = new Map<string, number>();
   private readonly written = new Map<string, Promise<void>>();
   private bytesRead = 0;
   private dirs: Set<string> | null = null;
@@ -297,8 +299,17 @@ class LazyTree implements Tree {
   ) {}
 
   private async knowSizes(oids: Iterable<string>): Promise<void> {
-    const unknown = [...oids].filter((o) => !this.sizes.has(o) && !this.blobs.has(o));
-    for (const [oid, size] of await blobSizes(this.gitDir, unknown)) this.sizes.set(oid, size);
+    const unknown = [...oids].filter((o) => !this.knownSizes.has(o) && !this.blobs.has(o));
+    for (const [oid, size] of await blobSizes(this.gitDir, unknown)) this.knownSizes.set(oid, size);
+  }
+
+  async sizes(paths: Iterable<string>): Promise<Map<string, number>> {
+    const entries = [...paths].flatMap((p) => {
+      const e = this.index.get(p);
+      return e ? [[p, e.oid] as const] : [];
+    });
+    await this.knowSizes(entries.map(([, oid]) => oid));
+    return new Map(entries.map(([p, oid]) => [p, this.knownSizes.get(oid) ?? this.blobs.get(oid)?.length ?? 0]));
   }
 
   /** Why a blob may not be read now, or null. */
@@ -322,7 +333,7 @@ class LazyTree implements Tree {
     const oids: string[] = [];
     let planned = 0;
     for (const [oid, p] of wanted) {
-      const size = this.sizes.get(oid) ?? 0;
+      const size = this.knownSizes.get(oid) ?? 0;
       // Over a limit: left for read() to refuse, with the file's name, when someone asks.
       if (this.refusal(p, planned + size)) continue;
       planned += size;
@@ -341,10 +352,10 @@ class LazyTree implements Tree {
     if (!e) throw new GitError(`${p} does not exist at ${this.sha.slice(0, 12)}`);
     let data = this.blobs.get(e.oid);
     if (!data) {
-      let size = this.sizes.get(e.oid);
+      let size = this.knownSizes.get(e.oid);
       if (size === undefined) {
         size = Number(execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', '-s', e.oid], { env: minimalEnv() }).toString().trim());
-        this.sizes.set(e.oid, size);
+        this.knownSizes.set(e.oid, size);
       }
       const refused = this.refusal(p, size);
       if (refused) throw refused;
@@ -375,8 +386,8 @@ class LazyTree implements Tree {
     for (const p of paths) {
       const e = this.index.get(p);
       if (!e || isForbiddenRenderPath(p)) continue;
-      if (hasControlChars(p)) {
-        problems.push({ path: p, rule: 'path-invalid', message: `a file name with control characters is not written for a render: ${JSON.stringify(p)}` });
+      if (isUnsafePath(p)) {
+        problems.push({ path: p, rule: 'path-invalid', message: `a file name with control characters or \`..\` components is not written for a render: ${JSON.stringify(p)}` });
         continue;
       }
       if (e.mode === SYMLINK_MODE) links.push(p);
@@ -387,7 +398,7 @@ class LazyTree implements Tree {
     await this.knowSizes(files.values());
     let total = 0;
     for (const [p, oid] of files) {
-      const size = this.sizes.get(oid) ?? 0;
+      const size = this.knownSizes.get(oid) ?? 0;
       if (size > this.limits.maxBlobBytes) {
         problems.push({ path: p, rule: 'file-too-large', message: `${p} is ${mib(size)}; Ferry renders files up to ${mib(this.limits.maxBlobBytes)}` });
         files.delete(p);
@@ -427,7 +438,7 @@ class LazyTree implements Tree {
       for (const [f, e] of this.index) {
         if (!f.startsWith(prefix)) continue;
         const dest = `${link}/${f.slice(prefix.length)}`;
-        if (isForbiddenRenderPath(dest) || hasControlChars(dest)) continue;
+        if (isForbiddenRenderPath(dest) || isUnsafePath(dest)) continue;
         if (++count > this.limits.maxLinkedFiles) {
           problems.push({ path: link, rule: 'file-too-large', message: `symlinked folder ${r.path} has more than ${this.limits.maxLinkedFiles} files; Ferry does not copy it` });
           return;

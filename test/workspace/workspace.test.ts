@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -140,5 +141,26 @@ describe('Workspace.commitChanges', () => {
     await expect(ws.commitChanges(first, [{ path: forged, blob }], 'forged', who)).rejects.toThrow(/refusing to commit the path/);
     await expect(ws.commitChanges(first, [{ path: 'tab\there.yaml', blob }], 'tab', who)).rejects.toThrow(/refusing to commit the path/);
     await expect(ws.commitChanges(first, [{ path: '../up.yaml', blob }], 'up', who)).rejects.toThrow(/refusing to commit the path/);
+  });
+});
+
+describe('crafted trees', () => {
+  it('a tree object naming `..` is never written outside the private folder', async () => {
+    const repo = new TestRepo();
+    cleanups.push(() => repo.cleanup());
+    const run = (args: string[], input?: string) => execFileSync('git', args, { cwd: repo.dir, input, encoding: 'utf8' }).trim();
+    const oid = run(['hash-object', '-w', '--stdin'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: evil\n');
+    const inner = run(['mktree'], `100644 blob ${oid}\tevil.yaml\n`);
+    const root = run(['mktree'], `040000 tree ${inner}\t..\n100644 blob ${oid}\tok.yaml\n`);
+    const sha = run(['commit-tree', root, '-m', 'crafted'], '');
+    const ws = await Workspace.open(repo.dir, { cacheDir: tempDir() });
+    const tree = await ws.openTree(sha);
+    expect([...tree.index.keys()].sort()).toEqual(['../evil.yaml', 'ok.yaml']);
+    const plan = await tree.expand(tree.index.keys());
+    expect(plan.problems.map((p) => [p.path, p.rule])).toEqual([['../evil.yaml', 'path-invalid']]);
+    await tree.materialize(plan);
+    expect(existsSync(path.join(path.dirname(tree.dir), 'evil.yaml'))).toBe(false);
+    expect(existsSync(path.join(tree.dir, 'ok.yaml'))).toBe(true);
+    await tree.dispose();
   });
 });
