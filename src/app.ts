@@ -2,6 +2,7 @@ import type { Context, Probot } from 'probot';
 import { commandRefusal } from './commands/authorize.js';
 import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
+import { appBotLogin } from './forge/github-self.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
 import { autoPromote, configForPullRequest, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
@@ -41,8 +42,10 @@ function key(pr: PullRequest): string {
 export function ferryApp(opts: FerryAppOptions) {
   const { queue } = opts;
   return (app: Probot) => {
+    const self = appBotLogin(app);
+    const forgeFor = (octokit: Context['octokit']) => new GitHubForge(octokit, self);
     const schedule = (context: Context, pr: PullRequest) => {
-      const forge = new GitHubForge(context.octokit);
+      const forge = forgeFor(context.octokit);
       const log = context.log.child({ pr: key(pr), sha: pr.headSha.slice(0, 12) });
       queue.enqueue(key(pr), pr.headSha, async (signal) => {
         const outcome = await planPullRequest(forge, pr, signal, { cacheDir: opts.cacheDir, runPlan: opts.runPlan, commentLimit: GITHUB_COMMENT_LIMIT, log });
@@ -69,7 +72,7 @@ export function ferryApp(opts: FerryAppOptions) {
      * back; re-checks after a status or a timer stay silent until something opens.
      */
     const scheduleAuto = (context: Context, pr: PullRequest, announce: boolean) => {
-      const forge = new GitHubForge(context.octokit);
+      const forge = forgeFor(context.octokit);
       queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async () => {
         const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
         const repo = waiting.get(repoKey(pr)) ?? new Map<number, { context: Context; pr: PullRequest }>();
@@ -93,7 +96,7 @@ export function ferryApp(opts: FerryAppOptions) {
       if (payload.action === 'closed') {
         queue.cancel(key(pr));
         if (pr.merged && !pr.fromFork) {
-          const forge = new GitHubForge(context.octokit);
+          const forge = forgeFor(context.octokit);
           queue.enqueue(`${key(pr)}:merged`, pr.headSha, () => offerNextStep(forge, pr, promoteOpts(context)));
           scheduleAuto(context, pr, true);
         }
@@ -128,7 +131,7 @@ export function ferryApp(opts: FerryAppOptions) {
       queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async () => {
         const { data } = await octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
         const pr = pullRequestFrom(data as never);
-        const forge = new GitHubForge(octokit);
+        const forge = forgeFor(octokit);
         await handleComment({
           forge,
           pr,
@@ -154,7 +157,7 @@ export function ferryApp(opts: FerryAppOptions) {
     // A gate may be met now: auto-promotions waiting on this commit look again.
     const recheck = (context: Context, sha: string) => {
       const repo = context.repo();
-      const forge = new GitHubForge(context.octokit);
+      const forge = forgeFor(context.octokit);
       queue.enqueue(`${repo.owner}/${repo.repo}@${sha}:recheck`, sha, async () => {
         // The gate is judged on the source branch's tip, which may belong to a later PR
         // than the one waiting: every waiting promotion of the repository looks again.

@@ -9,6 +9,7 @@ import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
 import { EnginePool } from './jobs/engine-pool.js';
 import { JobQueue } from './jobs/queue.js';
+import { redact } from './workspace/git.js';
 import type { Identity } from './workspace/workspace.js';
 
 export interface ServerConfig {
@@ -75,15 +76,19 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
     ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
   }));
-  const queue = new JobQueue(cfg.concurrency ?? 2);
-  const outcomes = new Map<PlanJobOutcome, number>();
-  const engine = new EnginePool(cfg.concurrency ?? 2);
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
   const log = pino({
     name: 'ferry',
     level: cfg.logLevel ?? 'info',
     redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
   }, cfg.logDestination ?? process.stdout);
+  // A job that throws is otherwise gone without a trace.
+  const queue = new JobQueue(cfg.concurrency ?? 2, (err, key) => {
+    const e = err as Error & { status?: number };
+    log.warn({ job: key, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
+  });
+  const outcomes = new Map<PlanJobOutcome, number>();
+  const engine = new EnginePool(cfg.concurrency ?? 2);
   const probot = new Probot({
     appId: cfg.appId,
     privateKey: cfg.privateKey,

@@ -54,7 +54,11 @@ const opened = (p: { number: number; html_url: string; title: string; body?: str
 });
 
 export class GitHubForge implements Forge {
-  constructor(private readonly octokit: Octokit) {}
+  /** `self` is the app's bot login (`ferry[bot]`): only its comments are Ferry's. */
+  constructor(
+    private readonly octokit: Octokit,
+    private readonly self: () => Promise<string>,
+  ) {}
 
   async gitAuth(): Promise<GitAuth> {
     const { token } = (await this.octokit.auth({ type: 'installation' })) as { token: string };
@@ -71,8 +75,11 @@ export class GitHubForge implements Forge {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
       owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100,
     });
-    // Only a bot's comment counts: a person quoting the marker must not become the sticky comment.
-    const ours = (part: number) => comments.find((c) => (c.body ?? '').startsWith(marker(part)) && c.user?.type === 'Bot');
+    // Only Ferry's own comments count: anyone else (another app included) can write the
+    // marker, and editing their comment would fail or, worse, put Ferry's plan under their name.
+    const me = (await this.self()).toLowerCase();
+    const own = comments.filter((c) => c.user?.type === 'Bot' && c.user.login.toLowerCase() === me);
+    const ours = (part: number) => own.find((c) => (c.body ?? '').startsWith(marker(part)));
     for (let i = 0; i < bodies.length; i++) {
       const existing = ours(i);
       if (existing) {

@@ -4,6 +4,7 @@ import { failedPlanCheck, planChecks } from '../report/checks.js';
 import { PLAN_MARKER } from '../report/plan.js';
 import { fitPlanComment, PLAN_PART_MARKER } from '../report/fit.js';
 import type { Plan } from '../types.js';
+import { redact } from '../workspace/git.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
@@ -47,7 +48,14 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   }
   if (await isStale(forge, pr, signal)) return 'stale';
   const bodies = fitPlanComment(result, { limit: opts.commentLimit, draft: pr.draft });
-  await forge.ensureComments(pr, marker, bodies);
+  try {
+    await forge.ensureComments(pr, marker, bodies);
+  } catch (err) {
+    // The checks gate the merge and do not depend on the comment: a refused comment
+    // write (a 403, a locked conversation) must not take them down with it.
+    const e = err as Error & { status?: number };
+    opts.log?.warn({ pr: pr.number, sha: pr.headSha, status: e.status, err: redact(e.message) }, 'could not write the plan comment');
+  }
   for (const check of planChecks(result, { draft: pr.draft })) {
     if (signal.aborted) return 'stale';
     await forge.setCheck(pr, check);

@@ -188,6 +188,8 @@ function pullView(p: Pull) {
 function mockGitHub(w: World): GitHubMock {
   const mock = new GitHubMock();
   mock.route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }]);
+  // The app's own identity: comments by `ferry[bot]` are Ferry's.
+  mock.route('GET', '/app', () => [200, { id: 1, slug: 'ferry', name: 'Ferry' }]);
   for (const n of [7, 8, 9, 20, 21]) {
     mock.route('GET', `${API}/pulls/${n}`, () => [200, pullJson(w, n)]);
     mock.route('POST', `${API}/issues/${n}/comments`, (body) => {
