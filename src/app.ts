@@ -138,6 +138,7 @@ export function ferryApp(opts: FerryAppOptions) {
           commentId: comment.id,
           user: comment.user?.login ?? '',
           body: comment.body,
+          replyLimit: GITHUB_COMMENT_LIMIT,
           plan: () => {
             if (pr.state === 'open') schedule(context, pr);
           },

@@ -301,7 +301,8 @@ describe('GitHub App: plan on pull requests', () => {
     await mock.until(() => reactions(mock).length === 2);
     await idle();
     expect(reactions(mock)).toEqual(['eyes', 'confused']);
-    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to @someone-else (`commands.plan` in ferry.yml); nothing was done.\n']);
+    // The allowed user is named in a code span, which GitHub does not turn into a mention.
+    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to `@someone-else` (`commands.plan` in ferry.yml); nothing was done.\n']);
     expect(checkRuns(mock)).toHaveLength(0);
   });
 
@@ -315,6 +316,21 @@ describe('GitHub App: plan on pull requests', () => {
     await mock.until(() => reactions(mock).length === 4);
     expect(reactions(mock).slice(2)).toEqual(['eyes', 'confused']);
     expect(replies(world)[1]).toBe('Unknown command `/pln`. Did you mean `/plan`? See `/help`.\n');
+  });
+
+  it('a comment with 60 commands gets one reply: the first 10 run, one line says the rest were ignored', async () => {
+    const mock = mockGitHub(world);
+    const body = Array.from({ length: 60 }, (_, i) => (i % 2 ? '/pln' : '/help')).join('\n');
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload(body));
+    await mock.until(() => reactions(mock).length === 2);
+    await idle();
+    expect(reactions(mock)).toEqual(['eyes', 'confused']);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+    const [reply] = replies(world);
+    // Repeats of one command are answered once.
+    expect(reply!.split('| `/promote [ENV] [--dry-run]` |')).toHaveLength(2);
+    expect(reply!.split('Unknown command `/pln`')).toHaveLength(2);
+    expect(reply).toContain('50 more command(s) in this comment were ignored: Ferry answers at most 10 per comment.');
   });
 
   it('ignores the bot\'s own comments and other slash commands', async () => {

@@ -441,6 +441,21 @@ describe('/promote with the directory strategy', () => {
     expect(posts(mock, `${API}/pulls`)).toHaveLength(0);
   });
 
+  it('a refused /promote names the allowed teams and users without mentioning them', async () => {
+    world.repo.cleanup();
+    world = setupWorld(CONFIG(DIRECTORY_STEP) + 'commands:\n  promote: { teams: [platform, acme/release], users: [alice, bob] }\n');
+    const mock = mockGitHub(world);
+    mock.route('GET', '/orgs/acme/teams/release/memberships/Codertocat', () => [404, { message: 'Not Found' }]);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const reply = replies(7)[0]!;
+    expect(reply).toContain('`/promote` is limited to team `platform`, team `acme/release`, `@alice`, `@bob`');
+    // Outside code spans, only the commenter is mentioned.
+    const mentions = [...reply.replace(/`[^`\n]*`/g, '').matchAll(/(?:^|[^\w])@([\w-]+(?:\/[\w.-]+)?)/g)].map((m) => m[1]);
+    expect(mentions).toEqual(['Codertocat']);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
+  });
+
   it('commands.promote limits promotion to team members, write access or not', async () => {
     world.repo.cleanup();
     world = setupWorld(CONFIG(DIRECTORY_STEP) + 'commands:\n  promote: { teams: [platform] }\n');
