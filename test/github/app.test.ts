@@ -417,6 +417,28 @@ describe('GitHub App: plan on pull requests', () => {
     expect(JSON.stringify(logLines)).not.toContain(TOKEN);
   });
 
+  it('a plan that shrank deletes every leftover part of the longer one, past a gap, and nobody else\'s', async () => {
+    const ferry = { login: 'ferry[bot]', type: 'Bot' };
+    world.comments.push({ id: 1000, body: '<!-- ferry:plan -->\nold plan, part 1', user: ferry });
+    // Parts 2–7 of an earlier plan; part 4 was deleted by hand.
+    for (const n of [2, 3, 5, 6, 7]) world.comments.push({ id: 2000 + n, body: `<!-- ferry:plan:part ${n} -->\nold part ${n}`, user: ferry });
+    const foreign = { id: 3000, body: '<!-- ferry:plan:part 2 -->\nnot Ferry', user: { login: 'other-app[bot]', type: 'Bot' } };
+    world.comments.push(foreign);
+    const mock = mockGitHub(world);
+    for (const id of [2002, 2003, 2005, 2006, 2007, 3000]) {
+      mock.route('DELETE', `/repos/${OWNER}/${REPO}/issues/comments/${id}`, () => {
+        world.comments = world.comments.filter((c) => c.id !== id);
+        return [204, ''];
+      });
+    }
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(world.comments.map((c) => c.id)).toEqual([1000, 3000]);
+    expect(world.comments[0]!.body).toContain(head.slice(0, 7));
+    expect(world.comments[1]).toEqual(foreign);
+  });
+
   it('serves /healthz', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
