@@ -35,6 +35,11 @@ function key(pr: PullRequest): string {
   return `${pr.owner}/${pr.repo}#${pr.number}`;
 }
 
+/** The repository a job key belongs to: every key above starts with `owner/repo` and then `#` or `@`. */
+export function repositoryOfJob(jobKey: string): string {
+  return jobKey.split(/[#@]/, 1)[0]!.toLowerCase();
+}
+
 /**
  * The GitHub App: translates webhook events into plan jobs. Handlers only enqueue, so
  * a delivery is acknowledged in milliseconds whatever the size of the plan.
@@ -73,8 +78,8 @@ export function ferryApp(opts: FerryAppOptions) {
      */
     const scheduleAuto = (context: Context, pr: PullRequest, announce: boolean) => {
       const forge = forgeFor(context.octokit);
-      queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async () => {
-        const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
+      queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async (signal) => {
+        const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce, signal });
         const repo = waiting.get(repoKey(pr)) ?? new Map<number, { context: Context; pr: PullRequest }>();
         repo.delete(pr.number);
         if (r.waiting) {
@@ -128,7 +133,7 @@ export function ferryApp(opts: FerryAppOptions) {
       if (!ferryCommands(comment.body).length) return;
       const octokit = context.octokit;
       // Answering commands takes API calls: a job of its own, so the delivery is acknowledged at once.
-      queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async () => {
+      queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async (signal) => {
         const { data } = await octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
         const pr = pullRequestFrom(data as never);
         const forge = forgeFor(octokit);
@@ -147,7 +152,7 @@ export function ferryApp(opts: FerryAppOptions) {
             return commandRefusal(forge, pr, comment.user?.login ?? '', 'plan', config?.commands.plan ?? null);
           },
           promote: async ({ env, dryRun }) => {
-            const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, promoteOpts(context));
+            const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, { ...promoteOpts(context), signal });
             return { refused: r.kind === 'refused', reply: r.reply };
           },
           log: context.log,

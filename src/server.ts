@@ -4,10 +4,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import { DEFAULT_IDENTITY, ferryApp } from './app.js';
+import { DEFAULT_IDENTITY, ferryApp, repositoryOfJob } from './app.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
-import { EnginePool } from './jobs/engine-pool.js';
+import { defaultPerRepository, EnginePool } from './jobs/engine-pool.js';
 import { JobQueue } from './jobs/queue.js';
 import { redact } from './workspace/git.js';
 import type { Identity } from './workspace/workspace.js';
@@ -22,6 +22,8 @@ export interface ServerConfig {
   baseUrl?: string;
   cacheDir?: string;
   concurrency?: number;
+  /** Jobs and plans one repository may run at once (default: half of `concurrency`, rounded up). */
+  concurrencyPerRepo?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Author and committer of promotion commits. */
   identity?: Identity;
@@ -52,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : undefined,
     cacheDir: env.FERRY_CACHE_DIR,
     concurrency: env.FERRY_CONCURRENCY ? Number(env.FERRY_CONCURRENCY) : undefined,
+    concurrencyPerRepo: env.FERRY_CONCURRENCY_PER_REPO ? Number(env.FERRY_CONCURRENCY_PER_REPO) : undefined,
     logLevel: (env.LOG_LEVEL as ServerConfig['logLevel']) ?? 'info',
     maxBodyBytes: parseMaxBodyBytes(env.FERRY_MAX_BODY_BYTES),
     identity: env.FERRY_GIT_NAME || env.FERRY_GIT_EMAIL
@@ -82,13 +85,16 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     level: cfg.logLevel ?? 'info',
     redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
   }, cfg.logDestination ?? process.stdout);
+  const concurrency = cfg.concurrency ?? 2;
+  // Both limits per repository, so a repository with slow renders leaves room for others.
+  const perRepo = cfg.concurrencyPerRepo ?? defaultPerRepository(concurrency);
   // A job that throws is otherwise gone without a trace.
-  const queue = new JobQueue(cfg.concurrency ?? 2, (err, key) => {
+  const queue = new JobQueue(concurrency, (err, key) => {
     const e = err as Error & { status?: number };
     log.warn({ job: key, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
-  });
+  }, undefined, { groupOf: repositoryOfJob, perGroup: perRepo });
   const outcomes = new Map<PlanJobOutcome, number>();
-  const engine = new EnginePool(cfg.concurrency ?? 2);
+  const engine = new EnginePool(concurrency, perRepo);
   const probot = new Probot({
     appId: cfg.appId,
     privateKey: cfg.privateKey,
@@ -98,7 +104,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
   });
   const handle = await createNodeMiddleware((app, { addHandler }) => {
-    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req) => engine.run(req), identity: cfg.identity })(app);
+    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req, signal) => engine.run(req, false, signal), identity: cfg.identity })(app);
     addHandler((req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));

@@ -1,4 +1,4 @@
-import { NoConfigError, plan, UsageError, type PlanRequest } from '../engine.js';
+import { AbortedError, NoConfigError, plan, UsageError, type PlanRequest } from '../engine.js';
 import type { Forge, PullRequest } from '../forge/types.js';
 import { failedPlanCheck, planChecks } from '../report/checks.js';
 import { PLAN_MARKER } from '../report/plan.js';
@@ -8,8 +8,8 @@ import { redact } from '../workspace/git.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
-  /** Runs the engine; the server passes a worker pool, tests may run it in-process. */
-  runPlan?: (req: PlanRequest) => Promise<Plan>;
+  /** Runs the engine; the server passes a worker pool, tests may run it in-process. `signal` stops it. */
+  runPlan?: (req: PlanRequest, signal?: AbortSignal) => Promise<Plan>;
   /** Largest comment body the forge accepts. */
   commentLimit: number;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
@@ -27,7 +27,8 @@ const marker = (part: number) => (part === 0 ? PLAN_MARKER : PLAN_PART_MARKER(pa
 export async function planPullRequest(forge: Forge, pr: PullRequest, signal: AbortSignal, opts: PlanJobOptions): Promise<PlanJobOutcome> {
   let result: Plan;
   try {
-    result = await (opts.runPlan ?? plan)({
+    const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal) => plan(req, false, sig));
+    result = await run({
       repo: pr.cloneUrl,
       base: pr.baseSha,
       head: pr.headSha,
@@ -36,8 +37,10 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
       cacheDir: opts.cacheDir,
       auth: await forge.gitAuth(),
       fetchRefspecs: [`+${pr.headRefspec}:${pr.headRefspec}`],
-    });
+    }, signal);
   } catch (err) {
+    // Superseded or closed while planning: the renders were stopped and nothing is written.
+    if (err instanceof AbortedError || signal.aborted) return 'stale';
     if (err instanceof NoConfigError) return 'no-config';
     if (await isStale(forge, pr, signal)) return 'stale';
     const findings = err instanceof UsageError ? err.findings : [];
