@@ -202,7 +202,7 @@ async function sameCommitContent(ws: Workspace, a: string, b: string): Promise<b
   return x.tree === y.tree && x.parents.join(' ') === y.parents.join(' ');
 }
 
-/** The target environment's plan of the promotion commit; a failure is shown, never fatal. */
+/** The target environment's plan of the promotion commit; a failure is shown, never fatal (an abort ends the job). */
 async function targetPlan(opts: PromoteJobOptions, pr: PullRequest, auth: GitAuth, base: string, head: string, env: string): Promise<Plan | { error: string }> {
   try {
     const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal) => runEngine(req, false, sig));
