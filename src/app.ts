@@ -2,6 +2,7 @@ import type { Context, Probot } from 'probot';
 import { commandRefusal } from './commands/authorize.js';
 import { ferryCommands, handleComment } from './commands/handle.js';
 import { GITHUB_COMMENT_LIMIT, GitHubForge, pullRequestFrom } from './forge/github.js';
+import { appBotLogin } from './forge/github-self.js';
 import type { PullRequest } from './forge/types.js';
 import { planPullRequest, type PlanJobOptions, type PlanJobOutcome } from './jobs/plan-pr.js';
 import { autoPromote, configForPullRequest, offerNextStep, promotePullRequest } from './jobs/promote-pr.js';
@@ -34,6 +35,11 @@ function key(pr: PullRequest): string {
   return `${pr.owner}/${pr.repo}#${pr.number}`;
 }
 
+/** The repository a job key belongs to: every key above starts with `owner/repo` and then `#` or `@`. */
+export function repositoryOfJob(jobKey: string): string {
+  return jobKey.split(/[#@]/, 1)[0]!.toLowerCase();
+}
+
 /**
  * The GitHub App: translates webhook events into plan jobs. Handlers only enqueue, so
  * a delivery is acknowledged in milliseconds whatever the size of the plan.
@@ -41,8 +47,10 @@ function key(pr: PullRequest): string {
 export function ferryApp(opts: FerryAppOptions) {
   const { queue } = opts;
   return (app: Probot) => {
+    const self = appBotLogin(app);
+    const forgeFor = (octokit: Context['octokit']) => new GitHubForge(octokit, self);
     const schedule = (context: Context, pr: PullRequest) => {
-      const forge = new GitHubForge(context.octokit);
+      const forge = forgeFor(context.octokit);
       const log = context.log.child({ pr: key(pr), sha: pr.headSha.slice(0, 12) });
       queue.enqueue(key(pr), pr.headSha, async (signal) => {
         const outcome = await planPullRequest(forge, pr, signal, { cacheDir: opts.cacheDir, runPlan: opts.runPlan, commentLimit: GITHUB_COMMENT_LIMIT, log });
@@ -69,9 +77,9 @@ export function ferryApp(opts: FerryAppOptions) {
      * back; re-checks after a status or a timer stay silent until something opens.
      */
     const scheduleAuto = (context: Context, pr: PullRequest, announce: boolean) => {
-      const forge = new GitHubForge(context.octokit);
-      queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async () => {
-        const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce });
+      const forge = forgeFor(context.octokit);
+      queue.enqueue(`${key(pr)}:auto`, `${Date.now()}`, async (signal) => {
+        const r = await autoPromote(forge, pr, { ...promoteOpts(context), announce, signal });
         const repo = waiting.get(repoKey(pr)) ?? new Map<number, { context: Context; pr: PullRequest }>();
         repo.delete(pr.number);
         if (r.waiting) {
@@ -93,7 +101,7 @@ export function ferryApp(opts: FerryAppOptions) {
       if (payload.action === 'closed') {
         queue.cancel(key(pr));
         if (pr.merged && !pr.fromFork) {
-          const forge = new GitHubForge(context.octokit);
+          const forge = forgeFor(context.octokit);
           queue.enqueue(`${key(pr)}:merged`, pr.headSha, () => offerNextStep(forge, pr, promoteOpts(context)));
           scheduleAuto(context, pr, true);
         }
@@ -125,16 +133,17 @@ export function ferryApp(opts: FerryAppOptions) {
       if (!ferryCommands(comment.body).length) return;
       const octokit = context.octokit;
       // Answering commands takes API calls: a job of its own, so the delivery is acknowledged at once.
-      queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async () => {
+      queue.enqueue(`${context.payload.repository.full_name}#${issue.number}:comment:${comment.id}`, String(comment.id), async (signal) => {
         const { data } = await octokit.rest.pulls.get({ ...context.repo(), pull_number: issue.number });
         const pr = pullRequestFrom(data as never);
-        const forge = new GitHubForge(octokit);
+        const forge = forgeFor(octokit);
         await handleComment({
           forge,
           pr,
           commentId: comment.id,
           user: comment.user?.login ?? '',
           body: comment.body,
+          replyLimit: GITHUB_COMMENT_LIMIT,
           plan: () => {
             if (pr.state === 'open') schedule(context, pr);
           },
@@ -143,7 +152,7 @@ export function ferryApp(opts: FerryAppOptions) {
             return commandRefusal(forge, pr, comment.user?.login ?? '', 'plan', config?.commands.plan ?? null);
           },
           promote: async ({ env, dryRun }) => {
-            const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, promoteOpts(context));
+            const r = await promotePullRequest(forge, { pr, env, dryRun, user: comment.user?.login ?? '' }, { ...promoteOpts(context), signal });
             return { refused: r.kind === 'refused', reply: r.reply };
           },
           log: context.log,
@@ -154,7 +163,7 @@ export function ferryApp(opts: FerryAppOptions) {
     // A gate may be met now: auto-promotions waiting on this commit look again.
     const recheck = (context: Context, sha: string) => {
       const repo = context.repo();
-      const forge = new GitHubForge(context.octokit);
+      const forge = forgeFor(context.octokit);
       queue.enqueue(`${repo.owner}/${repo.repo}@${sha}:recheck`, sha, async () => {
         // The gate is judged on the source branch's tip, which may belong to a later PR
         // than the one waiting: every waiting promotion of the repository looks again.

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { readFileSync, realpathSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Probot, ProbotOctokit, Server } from 'probot';
-import { DEFAULT_IDENTITY, ferryApp } from './app.js';
+import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
+import { DEFAULT_IDENTITY, ferryApp, repositoryOfJob } from './app.js';
+import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
-import { EnginePool } from './jobs/engine-pool.js';
+import { defaultPerRepository, EnginePool } from './jobs/engine-pool.js';
 import { JobQueue } from './jobs/queue.js';
+import { redact } from './workspace/git.js';
 import type { Identity } from './workspace/workspace.js';
 
 export interface ServerConfig {
@@ -20,12 +22,20 @@ export interface ServerConfig {
   baseUrl?: string;
   cacheDir?: string;
   concurrency?: number;
+  /** Jobs and plans one repository may run at once (default: half of `concurrency`, rounded up). */
+  concurrencyPerRepo?: number;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Author and committer of promotion commits. */
   identity?: Identity;
   /** Octokit plugin options merged into Probot's (tests shorten retries, turn off throttling). */
   octokit?: { retry?: object; throttle?: object };
+  /** Largest webhook body accepted (default 25 MiB, GitHub's own cap); larger ones get 413 unread. */
+  maxBodyBytes?: number;
+  /** Where JSON log lines go (default stdout). */
+  logDestination?: NodeJS.WritableStream;
 }
+
+const WEBHOOK_PATH = '/api/github/webhooks';
 
 /** Reads the documented environment variables; throws a message naming what is missing. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -44,7 +54,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : undefined,
     cacheDir: env.FERRY_CACHE_DIR,
     concurrency: env.FERRY_CONCURRENCY ? Number(env.FERRY_CONCURRENCY) : undefined,
+    concurrencyPerRepo: env.FERRY_CONCURRENCY_PER_REPO ? Number(env.FERRY_CONCURRENCY_PER_REPO) : undefined,
     logLevel: (env.LOG_LEVEL as ServerConfig['logLevel']) ?? 'info',
+    maxBodyBytes: parseMaxBodyBytes(env.FERRY_MAX_BODY_BYTES),
     identity: env.FERRY_GIT_NAME || env.FERRY_GIT_EMAIL
       ? { name: env.FERRY_GIT_NAME || DEFAULT_IDENTITY.name, email: env.FERRY_GIT_EMAIL || DEFAULT_IDENTITY.email }
       : undefined,
@@ -67,31 +79,32 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
     ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
   }));
-  const queue = new JobQueue(cfg.concurrency ?? 2);
-  const outcomes = new Map<PlanJobOutcome, number>();
-  const engine = new EnginePool(cfg.concurrency ?? 2);
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
   const log = pino({
     name: 'ferry',
     level: cfg.logLevel ?? 'info',
     redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
-  });
-  const server = new Server({
+  }, cfg.logDestination ?? process.stdout);
+  const concurrency = cfg.concurrency ?? 2;
+  // Both limits per repository, so a repository with slow renders leaves room for others.
+  const perRepo = cfg.concurrencyPerRepo ?? defaultPerRepository(concurrency);
+  // A job that throws is otherwise gone without a trace.
+  const queue = new JobQueue(concurrency, (err, key) => {
+    const e = err as Error & { status?: number };
+    log.warn({ job: key, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
+  }, undefined, { groupOf: repositoryOfJob, perGroup: perRepo });
+  const outcomes = new Map<PlanJobOutcome, number>();
+  const engine = new EnginePool(concurrency, perRepo);
+  const probot = new Probot({
+    appId: cfg.appId,
+    privateKey: cfg.privateKey,
+    secret: cfg.webhookSecret,
+    Octokit,
     log,
-    Probot: Probot.defaults({
-      appId: cfg.appId,
-      privateKey: cfg.privateKey,
-      secret: cfg.webhookSecret,
-      Octokit,
-      log,
-      ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
-    }),
-    port: cfg.port,
-    host: cfg.host,
-    enableStaticFiles: false,
+    ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
   });
-  await server.load((app, { addHandler }) => {
-    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req) => engine.run(req), identity: cfg.identity })(app);
+  const handle = await createNodeMiddleware((app, { addHandler }) => {
+    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req, signal) => engine.run(req, false, signal), identity: cfg.identity })(app);
     addHandler((req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));
@@ -99,8 +112,34 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       }
       return false;
     });
+  }, { probot, webhooksPath: WEBHOOK_PATH });
+  const maxBody = cfg.maxBodyBytes ?? parseMaxBodyBytes(undefined);
+  const httpLog = log.child({ name: 'http' });
+  // Our own HTTP server rather than Probot's: the body cap has to run before Probot's
+  // webhook middleware, which reads the whole body before it checks the signature.
+  const http = createServer((req, res) => {
+    const started = performance.now();
+    res.on('finish', () => httpLog.info({ delivery: req.headers['x-github-delivery'] }, `${req.method} ${req.url} ${res.statusCode} - ${Math.round(performance.now() - started)}ms`));
+    void (async () => {
+      if (req.method === 'POST' && isWebhookPath(req.url)) {
+        const body = await readBodyCapped(req, res, maxBody);
+        if (body === null) {
+          httpLog.warn({ delivery: req.headers['x-github-delivery'], maxBody }, 'webhook body over the size cap refused');
+          return;
+        }
+        // @octokit/webhooks takes a body already read from `req.body` instead of the stream.
+        (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
+      }
+      if (!(await handle(req, res))) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+    })().catch((err: Error) => {
+      log.error({ err: err.message }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
   });
-  const http = await server.start();
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen({ port: cfg.port, host: cfg.host }, () => resolve());
+  });
   const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   return {
@@ -113,6 +152,15 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       await engine.close();
     },
   };
+}
+
+/** The webhook path as @octokit/webhooks matches it: query and trailing slashes do not count. */
+function isWebhookPath(url: string | undefined): boolean {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') === WEBHOOK_PATH;
+  } catch {
+    return false;
+  }
 }
 
 function isEntryPoint(): boolean {

@@ -11,8 +11,15 @@ export async function commandRefusal(forge: Forge, pr: PullRequest, user: string
   if (perm) {
     if (perm.users.some((u) => u.toLowerCase() === user.toLowerCase())) return null;
     for (const team of perm.teams) if (await forge.inTeam(pr, team, user)) return null;
-    const who = [...perm.teams.map((t) => `team \`${t}\``), ...perm.users.map((u) => `@${u}`)].join(', ') || 'nobody';
+    // Names in code spans: GitHub does not turn `@name` into a mention there, so a refusal
+    // (which anyone can provoke) never pings the people allowed to run the command.
+    const who = [...perm.teams.map((t) => `team ${code(t)}`), ...perm.users.map((u) => code(`@${u}`))].join(', ') || 'nobody';
     return `\`/${verb}\` is limited to ${who} (\`commands.${verb}\` in ferry.yml)`;
   }
   return (await forge.canWrite(pr, user)) ? null : `\`/${verb}\` needs write access to this repository`;
+}
+
+/** A name as inline code; a backtick or line break in it would end the span early. */
+function code(name: string): string {
+  return `\`${name.replace(/[`\r\n]/g, '')}\``;
 }

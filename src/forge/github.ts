@@ -6,6 +6,12 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 
 /** GitHub accepts at most 50 annotations per check-run request. */
 export const ANNOTATIONS_PER_REQUEST = 50;
+/**
+ * Part numbers looked for when clearing old plan parts: plans are cut at 5 parts now,
+ * and the longest ever written before that cap had 17.
+ */
+const PART_SCAN = 64;
+
 /** GitHub's limit on an issue comment body. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
 
@@ -54,7 +60,11 @@ const opened = (p: { number: number; html_url: string; title: string; body?: str
 });
 
 export class GitHubForge implements Forge {
-  constructor(private readonly octokit: Octokit) {}
+  /** `self` is the app's bot login (`ferry[bot]`): only its comments are Ferry's. */
+  constructor(
+    private readonly octokit: Octokit,
+    private readonly self: () => Promise<string>,
+  ) {}
 
   async gitAuth(): Promise<GitAuth> {
     const { token } = (await this.octokit.auth({ type: 'installation' })) as { token: string };
@@ -71,11 +81,16 @@ export class GitHubForge implements Forge {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
       owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100,
     });
-    // Only a bot's comment counts: a person quoting the marker must not become the sticky comment.
-    const ours = (part: number) => comments.find((c) => (c.body ?? '').startsWith(marker(part)) && c.user?.type === 'Bot');
+    // Only Ferry's own comments count: anyone else (another app included) can write the
+    // marker, and editing their comment would fail or, worse, put Ferry's plan under their name.
+    const me = (await this.self()).toLowerCase();
+    const own = comments.filter((c) => c.user?.type === 'Bot' && c.user.login.toLowerCase() === me);
+    const ours = (part: number) => own.find((c) => (c.body ?? '').startsWith(marker(part)));
+    const kept = new Set<number>();
     for (let i = 0; i < bodies.length; i++) {
       const existing = ours(i);
       if (existing) {
+        kept.add(existing.id);
         if (existing.body !== bodies[i]) {
           await this.octokit.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: existing.id, body: bodies[i]! });
         }
@@ -83,11 +98,13 @@ export class GitHubForge implements Forge {
         await this.octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: bodies[i]! });
       }
     }
-    // A plan that shrank leaves parts behind; they would show a stale plan.
-    for (let i = bodies.length; ; i++) {
-      const extra = ours(i);
-      if (!extra) break;
-      await this.octokit.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: extra.id });
+    // Parts of an earlier, longer plan would show a stale plan: every one goes, even past a
+    // gap (a part someone deleted by hand), and so does a duplicate of a kept part.
+    const markers = Array.from({ length: PART_SCAN }, (_, i) => marker(i));
+    for (const c of own) {
+      if (!kept.has(c.id) && markers.some((m) => (c.body ?? '').startsWith(m))) {
+        await this.octokit.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: c.id });
+      }
     }
   }
 

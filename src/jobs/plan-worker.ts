@@ -6,17 +6,27 @@
 import { parentPort } from 'node:worker_threads';
 import { plan, type PlanRequest } from '../engine.js';
 
-interface PlanMessage {
-  id: number;
-  req: PlanRequest;
-  validateOnly: boolean;
-}
+type Message =
+  | { type: 'plan'; id: number; req: PlanRequest; validateOnly: boolean }
+  /** The job was superseded or its PR closed: stop, killing running renderers. */
+  | { type: 'abort'; id: number };
 
-parentPort!.on('message', async ({ id, req, validateOnly }: PlanMessage) => {
+/** Plans in progress by job id; a signal cannot cross the thread boundary, so it is rebuilt here. */
+const running = new Map<number, AbortController>();
+
+parentPort!.on('message', async (m: Message) => {
+  if (m.type === 'abort') {
+    running.get(m.id)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  running.set(m.id, controller);
   try {
-    parentPort!.postMessage({ id, ok: true, result: await plan(req, validateOnly) });
+    parentPort!.postMessage({ id: m.id, ok: true, result: await plan(m.req, m.validateOnly, controller.signal) });
   } catch (err) {
     const e = err as Error & { findings?: unknown };
-    parentPort!.postMessage({ id, ok: false, error: { name: e.name, message: e.message, findings: e.findings ?? [] } });
+    parentPort!.postMessage({ id: m.id, ok: false, error: { name: e.name, message: e.message, findings: e.findings ?? [] } });
+  } finally {
+    running.delete(m.id);
   }
 });

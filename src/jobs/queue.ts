@@ -17,17 +17,30 @@ interface KeyState {
   pending: Slot | null;
 }
 
+export interface GroupLimit {
+  /** The group a key belongs to (Ferry: its repository). */
+  groupOf: (key: string) => string;
+  /** Jobs of one group running at once, at most. */
+  perGroup: number;
+}
+
 export class JobQueue {
   private readonly keys = new Map<string, KeyState>();
   private readonly deliveries = new Set<string>();
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly activePerGroup = new Map<string, number>();
+  private readonly waiting: Array<{ group: string; go: () => void }> = [];
   private closed = false;
 
+  /**
+   * `groups` caps the running jobs of one group even while slots are free, so one busy
+   * repository cannot take every slot and make the others wait behind it.
+   */
   constructor(
     private readonly concurrency = 2,
     private readonly onError: (err: unknown, key: string) => void = () => undefined,
     private readonly maxDeliveries = 10_000,
+    private readonly groups: GroupLimit | null = null,
   ) {}
 
   /** True the first time a delivery id is seen; retries of the same delivery are dropped. */
@@ -89,11 +102,12 @@ export class JobQueue {
   }
 
   private async start(key: string, state: KeyState): Promise<void> {
-    await this.slot();
+    const group = this.groups?.groupOf(key) ?? key;
+    await this.slot(group);
     const slot = state.pending;
     state.pending = null;
     if (!slot || this.closed) {
-      this.release();
+      this.release(group);
       state.busy = false;
       this.keys.delete(key);
       return;
@@ -109,7 +123,7 @@ export class JobQueue {
     } finally {
       state.running = null;
       finish();
-      this.release();
+      this.release(group);
       if (state.pending && !this.closed) void this.start(key, state);
       else {
         state.busy = false;
@@ -118,19 +132,36 @@ export class JobQueue {
     }
   }
 
-  private slot(): Promise<void> {
-    if (this.active < this.concurrency) {
-      this.active++;
+  private mayStart(group: string): boolean {
+    return this.active < this.concurrency && (!this.groups || (this.activePerGroup.get(group) ?? 0) < this.groups.perGroup);
+  }
+
+  private take(group: string): void {
+    this.active++;
+    this.activePerGroup.set(group, (this.activePerGroup.get(group) ?? 0) + 1);
+  }
+
+  private slot(group: string): Promise<void> {
+    if (this.mayStart(group)) {
+      this.take(group);
       return Promise.resolve();
     }
-    return new Promise((r) => this.waiting.push(() => {
-      this.active++;
-      r();
+    return new Promise((r) => this.waiting.push({
+      group,
+      go: () => {
+        this.take(group);
+        r();
+      },
     }));
   }
 
-  private release(): void {
+  private release(group: string): void {
     this.active--;
-    this.waiting.shift()?.();
+    const n = (this.activePerGroup.get(group) ?? 1) - 1;
+    if (n > 0) this.activePerGroup.set(group, n);
+    else this.activePerGroup.delete(group);
+    // The first in line whose group is under its share; the others keep their place.
+    const i = this.waiting.findIndex((w) => this.mayStart(w.group));
+    if (i >= 0) this.waiting.splice(i, 1)[0]!.go();
   }
 }

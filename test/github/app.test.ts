@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
@@ -15,9 +16,17 @@ const REPO = 'Hello-World';
 let server: RunningServer;
 let gh: GitHubMock;
 const cacheDir = tempDir('ferry-cache-');
+/** The server's warnings, one parsed JSON line each. */
+const logLines: Array<{ msg: string } & Record<string, unknown>> = [];
+const logSink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as { msg: string });
+    done();
+  },
+});
 
 beforeAll(async () => {
-  server = await startTestServer(cacheDir);
+  server = await startTestServer(cacheDir, { logLevel: 'warn', logDestination: logSink });
 });
 afterAll(async () => {
   await server.stop(5_000);
@@ -81,14 +90,17 @@ function push(w: World, number: number, files: Record<string, string>, message =
   return sha;
 }
 
-function mockGitHub(w: World, opts: { failFirstCheck?: boolean } = {}): GitHubMock {
+function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: number } = {}): GitHubMock {
   const mock = new GitHubMock();
   let nextId = 1000;
   mock
     .route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }])
+    // The app's own identity: comments by `ferry[bot]` are Ferry's.
+    .route('GET', '/app', () => [200, { id: 1, slug: 'ferry', name: 'Ferry' }])
     .route('GET', `/repos/${OWNER}/${REPO}/pulls/1`, () => [200, pullsGetBody(w, 1)])
     .route('GET', `/repos/${OWNER}/${REPO}/issues/1/comments?per_page=100`, () => [200, w.comments])
     .route('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`, (body) => {
+      if (opts.commentStatus) return [opts.commentStatus, { message: 'Resource not accessible by integration' }];
       const c = { id: nextId++, body: (body as { body: string }).body, user: { login: 'ferry[bot]', type: 'Bot' } };
       w.comments.push(c);
       return [201, c];
@@ -289,7 +301,8 @@ describe('GitHub App: plan on pull requests', () => {
     await mock.until(() => reactions(mock).length === 2);
     await idle();
     expect(reactions(mock)).toEqual(['eyes', 'confused']);
-    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to @someone-else (`commands.plan` in ferry.yml); nothing was done.\n']);
+    // The allowed user is named in a code span, which GitHub does not turn into a mention.
+    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to `@someone-else` (`commands.plan` in ferry.yml); nothing was done.\n']);
     expect(checkRuns(mock)).toHaveLength(0);
   });
 
@@ -303,6 +316,21 @@ describe('GitHub App: plan on pull requests', () => {
     await mock.until(() => reactions(mock).length === 4);
     expect(reactions(mock).slice(2)).toEqual(['eyes', 'confused']);
     expect(replies(world)[1]).toBe('Unknown command `/pln`. Did you mean `/plan`? See `/help`.\n');
+  });
+
+  it('a comment with 60 commands gets one reply: the first 10 run, one line says the rest were ignored', async () => {
+    const mock = mockGitHub(world);
+    const body = Array.from({ length: 60 }, (_, i) => (i % 2 ? '/pln' : '/help')).join('\n');
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload(body));
+    await mock.until(() => reactions(mock).length === 2);
+    await idle();
+    expect(reactions(mock)).toEqual(['eyes', 'confused']);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+    const [reply] = replies(world);
+    // Repeats of one command are answered once.
+    expect(reply!.split('| `/promote [ENV] [--dry-run]` |')).toHaveLength(2);
+    expect(reply!.split('Unknown command `/pln`')).toHaveLength(2);
+    expect(reply).toContain('50 more command(s) in this comment were ignored: Ferry answers at most 10 per comment.');
   });
 
   it('ignores the bot\'s own comments and other slash commands', async () => {
@@ -351,6 +379,64 @@ describe('GitHub App: plan on pull requests', () => {
     await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head, 'synchronize'));
     await mock.until(() => checkRuns(mock).length === 3);
     expect(checkRuns(mock)[1]).toMatchObject({ name: 'ferry/plan', conclusion: 'success' });
+  });
+
+  it('a comment by another account that starts with the plan marker is left alone; Ferry writes its own', async () => {
+    // Another app (a Bot too) and a person both plant Ferry's marker before Ferry's first plan.
+    const planted = [
+      { id: 777, body: '<!-- ferry:plan -->\nAll good, merge away!', user: { login: 'other-app[bot]', type: 'Bot' } },
+      { id: 778, body: '<!-- ferry:plan -->\nAlso fine.', user: { login: 'mallory', type: 'User' } },
+    ];
+    world.comments.push(...structuredClone(planted));
+    const mock = mockGitHub(world);
+    // GitHub refuses edits to someone else's comment.
+    for (const id of [777, 778]) {
+      mock.route('PATCH', `/repos/${OWNER}/${REPO}/issues/comments/${id}`, () => [403, { message: 'Resource not accessible by integration' }]);
+      mock.route('DELETE', `/repos/${OWNER}/${REPO}/issues/comments/${id}`, () => [403, { message: 'Resource not accessible by integration' }]);
+    }
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(mock.requests.filter((r) => /\/issues\/comments\/77[78]$/.test(r.path))).toEqual([]);
+    expect(world.comments.slice(0, 2)).toEqual(planted);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+    expect(world.comments[2]).toMatchObject({ user: { login: 'ferry[bot]' } });
+    expect(world.comments[2]!.body.startsWith('<!-- ferry:plan -->')).toBe(true);
+    expect(world.comments[2]!.body).toContain(head.slice(0, 7));
+  });
+
+  it('a refused plan comment still leaves both checks, and says so in the log', async () => {
+    const mock = mockGitHub(world, { commentStatus: 403 });
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(checkRuns(mock).map((c) => [c.name, c.head_sha])).toEqual([['ferry/plan', head], ['ferry/validate', head]]);
+    expect(world.comments).toHaveLength(0);
+    const line = logLines.find((l) => l.msg === 'could not write the plan comment' && l.sha === head);
+    expect(line).toMatchObject({ level: 40, pr: 1, status: 403 });
+    expect(JSON.stringify(logLines)).not.toContain(TOKEN);
+  });
+
+  it('a plan that shrank deletes every leftover part of the longer one, past a gap, and nobody else\'s', async () => {
+    const ferry = { login: 'ferry[bot]', type: 'Bot' };
+    world.comments.push({ id: 1000, body: '<!-- ferry:plan -->\nold plan, part 1', user: ferry });
+    // Parts 2–7 of an earlier plan; part 4 was deleted by hand.
+    for (const n of [2, 3, 5, 6, 7]) world.comments.push({ id: 2000 + n, body: `<!-- ferry:plan:part ${n} -->\nold part ${n}`, user: ferry });
+    const foreign = { id: 3000, body: '<!-- ferry:plan:part 2 -->\nnot Ferry', user: { login: 'other-app[bot]', type: 'Bot' } };
+    world.comments.push(foreign);
+    const mock = mockGitHub(world);
+    for (const id of [2002, 2003, 2005, 2006, 2007, 3000]) {
+      mock.route('DELETE', `/repos/${OWNER}/${REPO}/issues/comments/${id}`, () => {
+        world.comments = world.comments.filter((c) => c.id !== id);
+        return [204, ''];
+      });
+    }
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    expect(world.comments.map((c) => c.id)).toEqual([1000, 3000]);
+    expect(world.comments[0]!.body).toContain(head.slice(0, 7));
+    expect(world.comments[1]).toEqual(foreign);
   });
 
   it('serves /healthz', async () => {

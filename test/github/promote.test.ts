@@ -188,6 +188,8 @@ function pullView(p: Pull) {
 function mockGitHub(w: World): GitHubMock {
   const mock = new GitHubMock();
   mock.route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }]);
+  // The app's own identity: comments by `ferry[bot]` are Ferry's.
+  mock.route('GET', '/app', () => [200, { id: 1, slug: 'ferry', name: 'Ferry' }]);
   for (const n of [7, 8, 9, 20, 21]) {
     mock.route('GET', `${API}/pulls/${n}`, () => [200, pullJson(w, n)]);
     mock.route('POST', `${API}/issues/${n}/comments`, (body) => {
@@ -437,6 +439,21 @@ describe('/promote with the directory strategy', () => {
     expect(replies(7)).toEqual(['@Codertocat `/promote` was refused: `/promote` needs write access to this repository\n\nNothing was changed.\n']);
     expect(remoteBranch(world, BRANCH)).toBeNull();
     expect(posts(mock, `${API}/pulls`)).toHaveLength(0);
+  });
+
+  it('a refused /promote names the allowed teams and users without mentioning them', async () => {
+    world.repo.cleanup();
+    world = setupWorld(CONFIG(DIRECTORY_STEP) + 'commands:\n  promote: { teams: [platform, acme/release], users: [alice, bob] }\n');
+    const mock = mockGitHub(world);
+    mock.route('GET', '/orgs/acme/teams/release/memberships/Codertocat', () => [404, { message: 'Not Found' }]);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const reply = replies(7)[0]!;
+    expect(reply).toContain('`/promote` is limited to team `platform`, team `acme/release`, `@alice`, `@bob`');
+    // Outside code spans, only the commenter is mentioned.
+    const mentions = [...reply.replace(/`[^`\n]*`/g, '').matchAll(/(?:^|[^\w])@([\w-]+(?:\/[\w.-]+)?)/g)].map((m) => m[1]);
+    expect(mentions).toEqual(['Codertocat']);
+    expect(remoteBranch(world, BRANCH)).toBeNull();
   });
 
   it('commands.promote limits promotion to team members, write access or not', async () => {

@@ -120,4 +120,26 @@ describe('JobQueue', () => {
     });
     expect(q.size).toEqual({ running: 0, queued: 0 });
   });
+
+  it('with groups, one group runs at most its share while another group takes the free slot', async () => {
+    const q = new JobQueue(2, undefined, undefined, { groupOf: (k) => k.split('#')[0]!, perGroup: 1 });
+    const gates = [deferred(), deferred()];
+    const log: string[] = [];
+    q.enqueue('slow/repo#1', 'x', async () => {
+      log.push('slow#1');
+      await gates[0]!.promise;
+    });
+    q.enqueue('slow/repo#2', 'x', async () => {
+      log.push('slow#2');
+      await gates[1]!.promise;
+    });
+    q.enqueue('other/repo#1', 'x', async () => void log.push('other#1'));
+    await tick();
+    expect(log).toEqual(['slow#1', 'other#1']);
+    gates[0]!.resolve();
+    await tick();
+    expect(log).toEqual(['slow#1', 'other#1', 'slow#2']);
+    gates[1]!.resolve();
+    await drained(q);
+  });
 });

@@ -106,4 +106,34 @@ describe('fitPlanComment', () => {
     expect(parts.join('')).toContain('not listed: the plan is too large for comments');
     for (let a = 0; a < 20; a++) expect(parts.some((p) => p.includes(`error finding in app-${a}`))).toBe(true);
   });
+
+  it('5,000 changed apps: at most 5 parts, and the last one says which apps were left out and where the rest is', () => {
+    const apps = Array.from({ length: 5000 }, (_, a) => ({
+      name: `app-${String(a).padStart(4, '0')}`,
+      path: `envs/prod/app-${a}`,
+      renderer: 'kustomize' as const,
+      status: 'rendered' as const,
+      changes: [{ action: 'changed' as const, apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: `cm-${a}`, diff: diffOf(`cm-${a}`, 6) }],
+      findings: [{ severity: 'warning' as const, rule: 'resource-limits', message: `warning in app-${a}`, file: `envs/prod/app-${a}/d.yaml`, line: 3, resource: null }],
+    }));
+    const plan: Plan = { base: 'a'.repeat(40), head: 'b'.repeat(40), environments: [{ name: 'production', apps }], findings: [], summary: { added: 0, changed: 5000, removed: 0, errors: 0, warnings: 5000 } };
+    const parts = fitPlanComment(plan, { limit: LIMIT });
+    expect(parts.length).toBeLessThanOrEqual(5);
+    parts.forEach((p, i) => {
+      expect(p.length).toBeLessThanOrEqual(LIMIT);
+      assertBalanced(p);
+      if (i > 0) expect(p.startsWith(PLAN_PART_MARKER(i + 1))).toBe(true);
+    });
+    expect(parts[0]).toContain('**0 to add, 5000 to change, 0 to remove**');
+    // App names in the table, the sections and the note (which names the first one left out).
+    const shown = new Set(parts.join('\n').match(/app-\d{4}/g));
+    const note = /Left out to fit in 5 comments:\*\* (\d+) more app\(s\) with (\d+) finding\(s\), from `production \/ (app-\d{4})` on\./.exec(parts[parts.length - 1]!);
+    expect(note).not.toBeNull();
+    // Exactly the apps not shown are counted, and the first of them is named.
+    expect(Number(note![1])).toBe(5000 - shown.size + 1);
+    expect(Number(note![2])).toBe(Number(note![1]));
+    expect(shown.has(`app-${String(5000 - Number(note![1]) - 1).padStart(4, '0')}`)).toBe(true);
+    expect(note![3]).toBe(`app-${String(5000 - Number(note![1])).padStart(4, '0')}`);
+    expect(parts[parts.length - 1]).toContain('The `ferry/plan` check run has the rest of this plan');
+  });
 });
