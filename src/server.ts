@@ -8,6 +8,7 @@ import { DEFAULT_IDENTITY, ferryApp, repositoryOfJob } from './app.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import type { PlanJobOutcome } from './jobs/plan-pr.js';
 import { defaultPerRepository, EnginePool } from './jobs/engine-pool.js';
+import { detectSandbox } from './render/sandbox.js';
 import { JobQueue } from './jobs/queue.js';
 import { redact } from './workspace/git.js';
 import type { Identity } from './workspace/workspace.js';
@@ -85,6 +86,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     level: cfg.logLevel ?? 'info',
     redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
   }, cfg.logDestination ?? process.stdout);
+  // Said once at start: an operator must know whether renders of PR content are isolated.
+  const sandbox = await detectSandbox();
+  const sandboxState = { namespaces: sandbox.namespaces, limits: sandbox.limits, required: sandbox.required, memoryMiB: Math.round(sandbox.memoryBytes / 2 ** 20), cpuSeconds: sandbox.cpuSeconds };
+  if (sandbox.namespaces) log.info({ sandbox: sandboxState }, 'render sandbox: network and PID namespaces, memory and CPU limits');
+  else if (sandbox.required) log.error({ sandbox: sandboxState }, 'render sandbox unavailable and FERRY_SANDBOX=require: no app will be rendered (see docs/security.md)');
+  else log.warn({ sandbox: sandboxState }, 'render sandbox unavailable: renders run without network/PID isolation, with limits only (see docs/security.md; FERRY_SANDBOX=require refuses instead)');
   const concurrency = cfg.concurrency ?? 2;
   // Both limits per repository, so a repository with slow renders leaves room for others.
   const perRepo = cfg.concurrencyPerRepo ?? defaultPerRepository(concurrency);
@@ -107,7 +114,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req, signal) => engine.run(req, false, signal), identity: cfg.identity })(app);
     addHandler((req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes) }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes), sandbox: sandboxState }));
         return true;
       }
       return false;

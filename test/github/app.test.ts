@@ -439,10 +439,10 @@ describe('GitHub App: plan on pull requests', () => {
     expect(world.comments[1]).toEqual(foreign);
   });
 
-  it('serves /healthz', async () => {
+  it('serves /healthz, saying whether renders are isolated', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok' });
+    expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
   });
 });
 
