@@ -16,6 +16,7 @@ import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.j
 import { validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
+import { append } from './util/append.js';
 
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
@@ -188,7 +189,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
       const next = parseConfigBuffer(head.tree.read(configFile), configFile);
-      if (!next.ok) planFindings.push(...next.findings);
+      if (!next.ok) append(planFindings, next.findings);
     }
 
     const environments = config.environments.filter((e) => !req.env || e.name === req.env);
@@ -231,7 +232,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
-        if (h && h.status === 'rendered') findings.push(...validateResources(h.resources, validateOpts));
+        if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
         const status = h ? h.status : b ? b.status : 'rendered';
         const changes =
           validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
@@ -239,7 +240,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
             : diffResources(b?.resources ?? [], h?.resources ?? []);
         if (b && b.status === 'error' && h && h.status === 'rendered' && !validateOnly) {
           // The base never rendered: everything at head reads as added.
-          changes.push(...diffResources([], h.resources));
+          append(changes, diffResources([], h.resources));
         }
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
       });

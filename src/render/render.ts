@@ -6,6 +6,7 @@ import { exec, ExecError } from '../util/exec.js';
 import { kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
+import { append } from '../util/append.js';
 
 /** What a renderer printed: cacheable, independent of where the tree was materialized. */
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
@@ -196,8 +197,8 @@ export function renderPlain(tree: TreeFiles, files: string[]): { resources: Reso
       continue;
     }
     const parsed = parseSourceManifests(decoded.text, file);
-    resources.push(...parsed.resources);
-    findings.push(...parsed.findings);
+    append(resources, parsed.resources);
+    append(findings, parsed.findings);
   }
   return { resources, findings };
 }

@@ -11,7 +11,8 @@ const ICONS: Record<string, string> = { error: '❌', warning: '⚠️', info: '
 
 /** A fence longer than any backtick run inside, so a diff can never close it early. */
 function fenced(text: string, lang: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${lang}\n${text.replace(/\n$/, '')}\n${fence}`;
 }
