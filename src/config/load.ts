@@ -208,7 +208,7 @@ type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 /** Checks the schema cannot express: references between sections, cycles, safe paths. */
 function semanticChecks(raw: Raw, rep: Reporter): void {
-  const envs: Raw[] = raw.environments ?? [];
+  const envs: Raw[] = raw.environments ?? implicitConfig().environments;
   const names = new Map<string, number>();
   envs.forEach((env, i) => {
     if (names.has(env.name)) rep.add(['environments', i, 'name'], `duplicate environment name "${env.name}" (also environments[${names.get(env.name)}])`);
@@ -272,7 +272,8 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
 
 function toConfig(raw: Raw): FerryConfig {
   const base = implicitConfig();
-  const environments: EnvironmentSpec[] = (raw.environments as Raw[]).map((e) => {
+  // Without `environments`, the one implicit environment a repository without ferry.yml gets.
+  const environments: EnvironmentSpec[] = ((raw.environments ?? base.environments) as Raw[]).map((e) => {
     const env: EnvironmentSpec = { name: e.name };
     if (e.branch !== undefined) env.branch = e.branch;
     if (e.path !== undefined) env.path = normalizePath(e.path);
@@ -339,10 +340,8 @@ export function parseConfig(text: string, file: string): ConfigResult {
     rep.raw(null, /alias/i.test(msg) ? 'too many YAML aliases (limit 100): refusing a possible alias bomb' : `invalid YAML: ${msg}`);
     return { ok: false, findings: rep.findings };
   }
-  if (data === null || data === undefined) {
-    rep.raw(1, 'the file is empty; expected a mapping with at least `environments:`');
-    return { ok: false, findings: rep.findings };
-  }
+  // An empty file (or only comments) is a repository opting in with nothing to change.
+  if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     rep.raw(1, `expected a mapping at the top level, got ${describe(data)}`);
     return { ok: false, findings: rep.findings };
