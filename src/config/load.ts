@@ -3,6 +3,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, typ
 import type { ConfiguredApp, EnvironmentSpec, Finding, RuleLevel } from '../types.js';
 import schema from './schema.json' with { type: 'json' };
 import type { FerryConfig, PromotionStep, ReviewRule } from './types.js';
+import { globProblem } from './glob-limits.js';
 import { parseDuration, parseSize } from './units.js';
 
 export const CONFIG_FILES = ['.github/ferry.yml', '.github/ferry.yaml', '.gitlab/ferry.yml', '.gitlab/ferry.yaml'];
@@ -268,6 +269,12 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
   (raw.review ?? []).forEach((rule: Raw, i: number) => {
     (rule.when?.environments ?? []).forEach((e: string, j: number) => envRef(['review', i, 'when', 'environments', j], e));
   });
+  const glob = (path: Segment[], g: string) => {
+    const problem = globProblem(g);
+    if (problem) rep.add(path, `glob ${g.length > 60 ? `${JSON.stringify(g.slice(0, 57))}…` : JSON.stringify(g)} ${problem}; matching it could take minutes`);
+  };
+  (raw.promotion ?? []).forEach((step: Raw, i: number) => (step.keep ?? []).forEach((g: string, j: number) => glob(['promotion', i, 'keep', j], g)));
+  (raw.review ?? []).forEach((rule: Raw, i: number) => (rule.when?.paths ?? []).forEach((g: string, j: number) => glob(['review', i, 'when', 'paths', j], g)));
 }
 
 function toConfig(raw: Raw): FerryConfig {
