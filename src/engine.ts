@@ -9,6 +9,7 @@ import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { renderApp, type RenderContext } from './plan/render-app.js';
+import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
@@ -242,6 +243,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           // The base never rendered: everything at head reads as added.
           append(changes, diffResources([], h.resources));
         }
+        maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
       });
       if (signal?.aborted) throw new AbortedError();
