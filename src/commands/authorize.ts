@@ -1,5 +1,6 @@
 import type { CommandPermission } from '../config/types.js';
 import type { Forge, PullRequest } from '../forge/types.js';
+import { code } from '../report/markdown.js';
 
 /**
  * Who may run a command: the teams and users configured for it (the list replaces the
@@ -11,7 +12,8 @@ export async function commandRefusal(forge: Forge, pr: PullRequest, user: string
   if (perm) {
     if (perm.users.some((u) => u.toLowerCase() === user.toLowerCase())) return null;
     for (const team of perm.teams) if (await forge.inTeam(pr, team, user)) return null;
-    const who = [...perm.teams.map((t) => `team \`${t}\``), ...perm.users.map((u) => `@${u}`)].join(', ') || 'nobody';
+    // As code: anyone can be refused, and a refusal must not ping every listed user.
+    const who = [...perm.teams.map((t) => `team ${code(t)}`), ...perm.users.map((u) => code(`@${u}`))].join(', ') || 'nobody';
     return `\`/${verb}\` is limited to ${who} (\`commands.${verb}\` in ferry.yml)`;
   }
   return (await forge.canWrite(pr, user)) ? null : `\`/${verb}\` needs write access to this repository`;

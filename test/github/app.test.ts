@@ -289,7 +289,7 @@ describe('GitHub App: plan on pull requests', () => {
     await mock.until(() => reactions(mock).length === 2);
     await idle();
     expect(reactions(mock)).toEqual(['eyes', 'confused']);
-    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to @someone-else (`commands.plan` in ferry.yml); nothing was done.\n']);
+    expect(replies(world)).toEqual(['@Codertocat `/plan` is limited to `@someone-else` (`commands.plan` in ferry.yml); nothing was done.\n']);
     expect(checkRuns(mock)).toHaveLength(0);
   });
 
