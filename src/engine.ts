@@ -9,6 +9,7 @@ import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { renderApp, type RenderContext } from './plan/render-app.js';
+import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
@@ -16,6 +17,7 @@ import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.j
 import { validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
+import { append } from './util/append.js';
 
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
@@ -192,7 +194,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
       const next = parseConfigBuffer(head.tree.read(configFile), configFile);
-      if (!next.ok) planFindings.push(...next.findings);
+      if (!next.ok) append(planFindings, next.findings);
     }
 
     const environments = config.environments.filter((e) => !req.env || e.name === req.env);
@@ -235,7 +237,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
-        if (h && h.status === 'rendered') findings.push(...validateResources(h.resources, validateOpts));
+        if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
         const status = h ? h.status : b ? b.status : 'rendered';
         const changes =
           validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
@@ -243,8 +245,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
             : diffResources(b?.resources ?? [], h?.resources ?? []);
         if (b && b.status === 'error' && h && h.status === 'rendered' && !validateOnly) {
           // The base never rendered: everything at head reads as added.
-          changes.push(...diffResources([], h.resources));
+          append(changes, diffResources([], h.resources));
         }
+        maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
       });
       if (signal?.aborted) throw new AbortedError();

@@ -1,5 +1,6 @@
 import type { CommandPermission } from '../config/types.js';
 import type { Forge, PullRequest } from '../forge/types.js';
+import { code } from '../report/markdown.js';
 
 /**
  * Who may run a command: the teams and users configured for it (the list replaces the
@@ -19,7 +20,3 @@ export async function commandRefusal(forge: Forge, pr: PullRequest, user: string
   return (await forge.canWrite(pr, user)) ? null : `\`/${verb}\` needs write access to this repository`;
 }
 
-/** A name as inline code; a backtick or line break in it would end the span early. */
-function code(name: string): string {
-  return `\`${name.replace(/[`\r\n]/g, '')}\``;
-}

@@ -3,6 +3,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, typ
 import type { ConfiguredApp, EnvironmentSpec, Finding, RuleLevel } from '../types.js';
 import schema from './schema.json' with { type: 'json' };
 import type { FerryConfig, PromotionStep, ReviewRule } from './types.js';
+import { globProblem } from './glob-limits.js';
 import { parseDuration, parseSize } from './units.js';
 
 export const CONFIG_FILES = ['.github/ferry.yml', '.github/ferry.yaml', '.gitlab/ferry.yml', '.gitlab/ferry.yaml'];
@@ -208,7 +209,7 @@ type Raw = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 /** Checks the schema cannot express: references between sections, cycles, safe paths. */
 function semanticChecks(raw: Raw, rep: Reporter): void {
-  const envs: Raw[] = raw.environments ?? [];
+  const envs: Raw[] = raw.environments ?? implicitConfig().environments;
   const names = new Map<string, number>();
   envs.forEach((env, i) => {
     if (names.has(env.name)) rep.add(['environments', i, 'name'], `duplicate environment name "${env.name}" (also environments[${names.get(env.name)}])`);
@@ -268,11 +269,18 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
   (raw.review ?? []).forEach((rule: Raw, i: number) => {
     (rule.when?.environments ?? []).forEach((e: string, j: number) => envRef(['review', i, 'when', 'environments', j], e));
   });
+  const glob = (path: Segment[], g: string) => {
+    const problem = globProblem(g);
+    if (problem) rep.add(path, `glob ${g.length > 60 ? `${JSON.stringify(g.slice(0, 57))}…` : JSON.stringify(g)} ${problem}; matching it could take minutes`);
+  };
+  (raw.promotion ?? []).forEach((step: Raw, i: number) => (step.keep ?? []).forEach((g: string, j: number) => glob(['promotion', i, 'keep', j], g)));
+  (raw.review ?? []).forEach((rule: Raw, i: number) => (rule.when?.paths ?? []).forEach((g: string, j: number) => glob(['review', i, 'when', 'paths', j], g)));
 }
 
 function toConfig(raw: Raw): FerryConfig {
   const base = implicitConfig();
-  const environments: EnvironmentSpec[] = (raw.environments as Raw[]).map((e) => {
+  // Without `environments`, the one implicit environment a repository without ferry.yml gets.
+  const environments: EnvironmentSpec[] = ((raw.environments ?? base.environments) as Raw[]).map((e) => {
     const env: EnvironmentSpec = { name: e.name };
     if (e.branch !== undefined) env.branch = e.branch;
     if (e.path !== undefined) env.path = normalizePath(e.path);
@@ -339,10 +347,8 @@ export function parseConfig(text: string, file: string): ConfigResult {
     rep.raw(null, /alias/i.test(msg) ? 'too many YAML aliases (limit 100): refusing a possible alias bomb' : `invalid YAML: ${msg}`);
     return { ok: false, findings: rep.findings };
   }
-  if (data === null || data === undefined) {
-    rep.raw(1, 'the file is empty; expected a mapping with at least `environments:`');
-    return { ok: false, findings: rep.findings };
-  }
+  // An empty file (or only comments) is a repository opting in with nothing to change.
+  if (data === null || data === undefined) data = {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     rep.raw(1, `expected a mapping at the top level, got ${describe(data)}`);
     return { ok: false, findings: rep.findings };

@@ -10,6 +10,7 @@ import { evaluateGates, formatDuration, type GateResult } from '../promote/gates
 import { chooseStep, nextSteps } from '../promote/steps.js';
 import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../promote/pr.js';
 import { Refusal } from '../promote/refusal.js';
+import { code } from '../report/markdown.js';
 import { template } from '../report/templates.js';
 import type { Plan } from '../types.js';
 import { redact, type GitAuth } from '../workspace/git.js';
@@ -100,7 +101,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
     ? directoryContent(ws, { prNumber: pr.number, step, from, to, sourceTip, targetTip, changed, before, alsoApps })
     : branchContent(ws, { sourceTip, targetTip });
   let content = await contentFor([]);
-  const what = () => content.apps.map((a) => `\`${a}\``).join(', ');
+  const what = () => content.apps.map((a) => code(a)).join(', ');
   if (content.empty) {
     return { kind: 'nothing', reply: template('promotion-done.md.hbs')({ kind: 'nothing', from: step.from, to: step.to, sourceCommit: sourceTip, what: what() }) };
   }

@@ -14,7 +14,7 @@ function groupOf(apiVersion: string): string {
 }
 
 /** Kustomize's generated names end in a 10-character content hash. */
-const HASH_SUFFIX = /-[bcdfghkmt2-9]{10}$/;
+export const HASH_SUFFIX = /-[bcdfghkmt2-9]{10}$/;
 const HASHED_KINDS = new Set(['ConfigMap', 'Secret']);
 
 export function pairingKey(id: ResourceId): string {

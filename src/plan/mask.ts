@@ -59,3 +59,71 @@ export function maskPair(
 export function maskOne(obj: Record<string, unknown>): Record<string, unknown> {
   return maskPair(obj, undefined)[0]!;
 }
+
+/**
+ * Values shorter than this are not masked in free text: replacing every `a` or `1` in a
+ * message would make it unreadable, and a one- or two-character secret is no secret.
+ */
+export const MIN_MASKED_LENGTH = 3;
+export const MASK = '***';
+
+/**
+ * The strings a Secret's `data`/`stringData` values can appear as in a message: as
+ * written, and for `data` also decoded when the value is valid base64.
+ */
+export function secretStrings(obj: Record<string, unknown>): string[] {
+  if (!isSecret(obj)) return [];
+  const out: string[] = [];
+  for (const key of ['data', 'stringData'] as const) {
+    const map = obj[key];
+    if (!map || typeof map !== 'object') continue;
+    for (const v of Object.values(map)) {
+      if (v === null || v === undefined || typeof v === 'object') continue;
+      const s = String(v);
+      out.push(s);
+      if (key === 'data') out.push(...decodedForms(s));
+    }
+  }
+  return out;
+}
+
+/** A base64 value decoded, when it really was base64 and decodes to text. */
+export function decodedForms(value: string): string[] {
+  const compact = value.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return [];
+  const text = Buffer.from(compact, 'base64').toString('utf8');
+  return text.includes('\uFFFD') ? [] : [text];
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Replaces every occurrence of the given values in free text (a validation message, a
+ * renderer's stderr) with `***`: as written, JSON-escaped, and each line of a multi-line
+ * value (and each run between undecodable bytes) on its own. A quoted excerpt cut short with `...` (how validation messages show a
+ * long value) is masked when it begins a value. Values under MIN_MASKED_LENGTH stay.
+ */
+export function maskValues(text: string, values: Iterable<string>): string {
+  const forms = new Set<string>();
+  for (const v of values) {
+    // Lines, and runs between undecodable bytes, are masked on their own: tools quote them so.
+    for (const f of [v, JSON.stringify(v).slice(1, -1), ...v.split(/\r?\n|\uFFFD/)]) {
+      const t = f.trim();
+      if (t.length >= MIN_MASKED_LENGTH) forms.add(t);
+    }
+  }
+  if (forms.size === 0) return text;
+  // Longest first, so a value containing another is masked whole.
+  const sorted = [...forms].sort((a, b) => b.length - a.length);
+  let out = text.replace(/"((?:[^"\\]|\\.){3,})\.\.\."/g, (m, excerpt: string) =>
+    sorted.some((f) => f.startsWith(excerpt)) ? `"${MASK}"` : m,
+  );
+  // One alternation, not one pass per value: a Secret can have thousands of keys.
+  const CHUNK = 500;
+  for (let i = 0; i < sorted.length; i += CHUNK) {
+    out = out.replace(new RegExp(sorted.slice(i, i + CHUNK).map(escapeRegExp).join('|'), 'g'), MASK);
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { RenderCache } from '../render/cache.js';
 import type { AppInputs } from '../render/kustomization.js';
 import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js';
+import { maskRenderFindings } from '../render/stderr-mask.js';
 import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
@@ -63,7 +64,7 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     const raw = await renderRaw(app, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const skipped = raw.findings.every((f) => f.rule === 'helm-unavailable');
-      return { resources: [], findings: [...pre, ...raw.findings], status: skipped ? 'skipped' : 'error' };
+      return { resources: [], findings: [...pre, ...maskRenderFindings(raw.findings, inputs, side.files)], status: skipped ? 'skipped' : 'error' };
     }
     await ctx.cache.put(key, raw);
     text = raw.text;

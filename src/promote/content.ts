@@ -3,6 +3,7 @@ import type { PromotionStep } from '../config/types.js';
 import { discoverApps } from '../plan/discover.js';
 import { discoveryReads, sideOf } from '../plan/side.js';
 import type { AppSpec, EnvironmentSpec } from '../types.js';
+import { append } from '../util/append.js';
 import type { FileChange, TreeIndex, Workspace } from '../workspace/workspace.js';
 import { changedApps, planDirectoryPromotion } from './directory.js';
 import { Refusal } from './refusal.js';
@@ -65,7 +66,7 @@ export async function directoryContent(
   const inFrom = c.changed.filter((f) => f.startsWith(fromPath + '/'));
   const { apps, index: sourceIndex } = await appsAt(ws, c.sourceTip, c.from, inFrom);
   const covered = (f: string) => apps.some((a) => f.startsWith(a.path + '/'));
-  if (inFrom.some((f) => !covered(f))) apps.push(...(await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))).apps);
+  if (inFrom.some((f) => !covered(f))) append(apps, (await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))).apps);
   const names = [...new Set([...apps.map((a) => path.posix.relative(fromPath, a.path)), ...(c.alsoApps ?? [])])].filter((n) => n && !n.startsWith('..'));
   if (names.length === 0) throw new Refusal(`#${c.prNumber} changed no app under \`${fromPath}\`; only app folders are promoted`);
 

@@ -1,5 +1,6 @@
 import type { PromotionGates } from '../config/types.js';
 import type { CommitCheck } from '../forge/types.js';
+import { code } from '../report/markdown.js';
 
 export interface GateResult {
   /** `status argocd/staging`, `soak 30m`. */
@@ -35,7 +36,7 @@ export function evaluateGates(gates: PromotionGates, checks: CommitCheck[], land
   for (const name of gates.statuses) {
     const seen = checks.filter((c) => c.name === name);
     const state = seen.length === 0 ? 'not reported' : seen.some((c) => c.state === 'failure') ? 'failure' : seen.some((c) => c.state === 'pending') ? 'pending' : 'success';
-    out.push({ gate: `status \`${name}\``, ok: state === 'success', state });
+    out.push({ gate: `status ${code(name)}`, ok: state === 'success', state });
   }
   if (gates.soakMs !== null) {
     const need = formatDuration(gates.soakMs);

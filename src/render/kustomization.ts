@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { Finding } from '../types.js';
+import { append } from '../util/append.js';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -68,20 +69,20 @@ function generatorFile(entry: string): string {
 export function kustomizationRefs(doc: Record<string, unknown>): { paths: string[]; files: string[]; chartHome: string | null; remoteCharts: string[] } {
   const paths = [...strings(doc.resources), ...strings(doc.bases), ...strings(doc.components)];
   const files: string[] = [];
-  files.push(...strings(doc.patchesStrategicMerge).filter((p) => !p.includes('\n')));
+  append(files, strings(doc.patchesStrategicMerge).filter((p) => !p.includes('\n')));
   for (const key of ['patches', 'patchesJson6902', 'replacements']) {
     for (const p of objects(doc[key])) if (typeof p.path === 'string') files.push(p.path);
   }
   for (const key of ['configMapGenerator', 'secretGenerator']) {
     for (const g of objects(doc[key])) {
-      files.push(...strings(g.files).map(generatorFile), ...strings(g.envs));
+      append(append(files, strings(g.files).map(generatorFile)), strings(g.envs));
       if (typeof g.env === 'string') files.push(g.env);
     }
   }
   for (const key of ['transformers', 'generators', 'validators']) {
     for (const t of strings(doc[key])) if (!t.includes('\n')) paths.push(t);
   }
-  files.push(...strings(doc.crds), ...strings(doc.configurations));
+  append(append(files, strings(doc.crds)), strings(doc.configurations));
   const openapi = doc.openapi as Record<string, unknown> | undefined;
   if (openapi && typeof openapi.path === 'string') files.push(openapi.path);
   let chartHome: string | null = null;
@@ -93,7 +94,7 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
     for (const c of charts) {
       if (typeof c.repo === 'string' && c.repo.trim()) remoteCharts.push(`${typeof c.name === 'string' ? c.name : '?'} from ${c.repo}`);
       if (typeof c.valuesFile === 'string') files.push(c.valuesFile);
-      files.push(...strings(c.additionalValuesFiles));
+      append(files, strings(c.additionalValuesFiles));
     }
   }
   return { paths, files, chartHome, remoteCharts };

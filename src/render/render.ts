@@ -7,6 +7,7 @@ import { kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
+import { append } from '../util/append.js';
 
 /** What a renderer printed: cacheable, independent of where the tree was materialized. */
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
@@ -192,8 +193,8 @@ export function renderPlain(tree: TreeFiles, files: string[]): { resources: Reso
       continue;
     }
     const parsed = parseSourceManifests(decoded.text, file);
-    resources.push(...parsed.resources);
-    findings.push(...parsed.findings);
+    append(resources, parsed.resources);
+    append(findings, parsed.findings);
   }
   return { resources, findings };
 }

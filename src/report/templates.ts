@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { code, inHtml, inline } from './markdown.js';
 
 /** templates/ sits at the package root, beside both src/ and dist/. */
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
@@ -11,7 +12,8 @@ const ICONS: Record<string, string> = { error: '❌', warning: '⚠️', info: '
 
 /** A fence longer than any backtick run inside, so a diff can never close it early. */
 function fenced(text: string, lang: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  let longest = 0;
+  for (const m of text.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${lang}\n${text.replace(/\n$/, '')}\n${fence}`;
 }
@@ -25,8 +27,13 @@ function createEnv(): typeof Handlebars {
   hb.registerHelper('pathOrDot', (p: string) => p || '.');
   hb.registerHelper('fenced', (text: string, lang: string) => fenced(text, lang));
   hb.registerHelper('indent', (text: string) => text.replace(/\n$/, '').replace(/^/gm, '    '));
-  // Table cells: a pipe would end the cell.
-  hb.registerHelper('cell', (s: string) => new hb.SafeString(hb.escapeExpression(s).replace(/\|/g, '\\|')));
+  // PR-controlled text, by where it lands (src/report/markdown.ts). `md` escapes `|` too, so it serves table cells.
+  hb.registerHelper('md', (s: unknown) => new hb.SafeString(inline(s)));
+  hb.registerHelper('cell', (s: unknown) => new hb.SafeString(inline(s)));
+  hb.registerHelper('code', (s: unknown, opts: { hash?: { table?: boolean } }) => new hb.SafeString(code(s, { table: !!opts?.hash?.table })));
+  hb.registerHelper('html', (s: unknown) => new hb.SafeString(inHtml(s)));
+  // Handlebars passes its options object last.
+  hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hb.registerHelper('errorsLabel', (n: number) => (n === 1 ? '1 error' : `${n} errors`));
   hb.registerHelper('warningsLabel', (n: number) => (n === 1 ? '1 warning' : `${n} warnings`));
   hb.registerHelper('statusIcon', (status: string, errors: number, warnings: number) => {

@@ -12,6 +12,7 @@
  * Severities come from `rules` in ferry.yml (`error` / `warning` / `info` / `off`); rules not
  * listed keep the default level given in RULES.
  */
+import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
 import { crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas } from './crd.js';
 import { apiStatus } from './deprecations.js';
@@ -145,6 +146,8 @@ export function validateResources(resources: Resource[], opts: ValidateOptions):
     if (ignored?.has('all')) continue;
     const label = resourceLabel(r.id);
     const file = r.source?.file ?? null;
+    // A message may quote the offending value; a Secret's values never leave the engine.
+    const hidden = secretStrings(r.object);
     for (const p of problems) {
       const level = levels.get(p.rule);
       if (level === undefined || level === 'off' || ignored?.has(p.rule)) continue;
@@ -153,7 +156,7 @@ export function validateResources(resources: Resource[], opts: ValidateOptions):
       findings.push({
         severity: level as Severity,
         rule: p.rule,
-        message: p.message,
+        message: hidden.length ? maskValues(p.message, hidden) : p.message,
         file,
         line: r.source?.locate?.(p.pointer) ?? r.source?.line ?? null,
         resource: label,
