@@ -1,4 +1,4 @@
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -35,9 +35,29 @@ afterAll(async () => {
 function slowKustomize(): { bin: string; pids: () => number[] } {
   const dir = tempDir('ferry-slow-');
   const bin = path.join(dir, 'kustomize');
-  writeFileSync(bin, `#!/bin/sh\necho $$ > "${dir}/pid-$$"\nexec sleep 300\n`);
+  // Renders run in their own PID namespace, where `$$` is not the host's pid: each run
+  // leaves a token, and its host pid is found by the token on its command line.
+  writeFileSync(bin, `#!/bin/sh\nn=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')\ntouch "${dir}/run-$n"\nexec sleep "300.$n"\n`);
   chmodSync(bin, 0o755);
-  return { bin, pids: () => readdirSync(dir).filter((f) => f.startsWith('pid-')).map((f) => Number(f.slice(4))) };
+  const found = new Map<string, number>();
+  const hostPid = (token: string): number | undefined => {
+    if (found.has(token)) return found.get(token);
+    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        if (readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\u0000300.${token}\u0000`) {
+          found.set(token, Number(p));
+          return Number(p);
+        }
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    return undefined;
+  };
+  return {
+    bin,
+    pids: () => readdirSync(dir).filter((f) => f.startsWith('run-')).map((f) => hostPid(f.slice(4))).filter((p): p is number => p !== undefined),
+  };
 }
 
 function alive(pid: number): boolean {
