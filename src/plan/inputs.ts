@@ -4,6 +4,8 @@ import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/k
 import type { TreeView } from './discover.js';
 
 const YAML_RE = /\.ya?ml$/i;
+/** Files next to a kustomization that no kustomize reference reads: documentation. */
+const DOC_RE = /^(README|LICENSE|OWNERS|CODEOWNERS|CHANGELOG)([.-].*)?$|\.(md|markdown|adoc|rst)$/i;
 
 function under(file: string, dir: string): boolean {
   return dir === '' || file.startsWith(dir + '/');
@@ -36,9 +38,16 @@ export function plainFiles(app: AppSpec, view: TreeView): string[] {
   return out.sort();
 }
 
+/**
+ * Whether a changed file can change the app's render. Every file directly in a
+ * kustomization folder counts, modelled or not: it is written for the render (see
+ * renderFileSet), so kustomize may read it through a reference Ferry does not know.
+ */
 export function touches(inputs: AppInputs, changed: Iterable<string>): boolean {
   for (const c of changed) {
     if (inputs.files.has(c)) return true;
+    const slash = c.lastIndexOf('/');
+    if (inputs.kustomizations.has(slash < 0 ? '' : c.slice(0, slash)) && !DOC_RE.test(c.slice(slash + 1))) return true;
     for (const d of inputs.dirs) if (under(c, d)) return true;
   }
   return false;

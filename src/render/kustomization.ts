@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { Finding } from '../types.js';
 import { append } from '../util/append.js';
 
@@ -66,7 +66,19 @@ function generatorFile(entry: string): string {
 }
 
 /** References of one kustomization, split into folders (maybe kustomizations) and files. */
-export function kustomizationRefs(doc: Record<string, unknown>): { paths: string[]; files: string[]; chartHome: string | null; remoteCharts: string[] } {
+export interface KustomizationRefs {
+  paths: string[];
+  files: string[];
+  chartHome: string | null;
+  remoteCharts: string[];
+  /** Generator, transformer and validator configurations: files (or folders) and inline documents. */
+  configFiles: string[];
+  inlineConfigs: string[];
+  /** What Ferry will not render, with the reason. */
+  refused: string[];
+}
+
+export function kustomizationRefs(doc: Record<string, unknown>): KustomizationRefs {
   const paths = [...strings(doc.resources), ...strings(doc.bases), ...strings(doc.components)];
   const files: string[] = [];
   append(files, strings(doc.patchesStrategicMerge).filter((p) => !p.includes('\n')));
@@ -79,9 +91,12 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
       if (typeof g.env === 'string') files.push(g.env);
     }
   }
+  const configFiles: string[] = [];
+  const inlineConfigs: string[] = [];
   for (const key of ['transformers', 'generators', 'validators']) {
-    for (const t of strings(doc[key])) if (!t.includes('\n')) paths.push(t);
+    for (const t of strings(doc[key])) (t.includes('\n') ? inlineConfigs : configFiles).push(t);
   }
+  const refused: string[] = [];
   append(append(files, strings(doc.crds)), strings(doc.configurations));
   const openapi = doc.openapi as Record<string, unknown> | undefined;
   if (openapi && typeof openapi.path === 'string') files.push(openapi.path);
@@ -90,6 +105,8 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
   const charts = objects(doc.helmCharts);
   if (charts.length) {
     const globals = (doc.helmGlobals ?? {}) as Record<string, unknown>;
+    // kustomize points Helm's config and data homes there: PR-written Helm plugins.
+    if (globals.configHome !== undefined) refused.push('`helmGlobals.configHome` is not supported: Helm runs with a configuration Ferry provides');
     chartHome = typeof globals.chartHome === 'string' ? globals.chartHome : 'charts';
     for (const c of charts) {
       if (typeof c.repo === 'string' && c.repo.trim()) remoteCharts.push(`${typeof c.name === 'string' ? c.name : '?'} from ${c.repo}`);
@@ -97,10 +114,34 @@ export function kustomizationRefs(doc: Record<string, unknown>): { paths: string
       append(files, strings(c.additionalValuesFiles));
     }
   }
-  return { paths, files, chartHome, remoteCharts };
+  if (!charts.length && doc.helmGlobals && typeof doc.helmGlobals === 'object' && (doc.helmGlobals as Record<string, unknown>).configHome !== undefined) {
+    refused.push('`helmGlobals.configHome` is not supported: Helm runs with a configuration Ferry provides');
+  }
+  return { paths, files, chartHome, remoteCharts, configFiles, inlineConfigs, refused };
 }
 
-type Refs = ReturnType<typeof kustomizationRefs>;
+/**
+ * Files a builtin generator or transformer configuration reads (PatchTransformer's
+ * `path`, a ConfigMapGenerator's `files`, …), and what Ferry refuses in one: Helm
+ * inflation, which is only supported through `helmCharts` in the kustomization, where
+ * its chart home and repository are checked.
+ */
+export function configRefs(doc: Record<string, unknown>): { files: string[]; refused: string[] } {
+  const files: string[] = [];
+  const refused: string[] = [];
+  const kind = typeof doc.kind === 'string' ? doc.kind : '';
+  if (kind === 'HelmChartInflationGenerator') {
+    refused.push('a HelmChartInflationGenerator configuration is not supported; list the chart under `helmCharts` in the kustomization');
+  }
+  if (typeof doc.path === 'string') files.push(doc.path);
+  append(files, strings(doc.paths));
+  append(append(files, strings(doc.files).map(generatorFile)), strings(doc.envs));
+  if (typeof doc.env === 'string') files.push(doc.env);
+  for (const r of objects(doc.replacements)) if (typeof r.path === 'string') files.push(r.path);
+  return { files, refused };
+}
+
+type Refs = KustomizationRefs;
 const refsMemo = new Map<string, Refs | string>();
 
 /**
@@ -184,6 +225,49 @@ export function collectKustomizeInputs(
       }
     }
     for (const chart of refs.remoteCharts) remote(`Helm chart ${chart}`);
+    const refuse = (file: string, message: string) =>
+      into.findings.push({ severity: 'error', rule: 'render-refused', file, line: null, resource: null, message });
+    for (const m of refs.refused) refuse(kfile, m);
+    // Generator and transformer configurations: their own references are inputs too, so a
+    // change to a patch that only a PatchTransformer names still plans the app.
+    const useConfig = (text: string, from: string) => {
+      let docs: unknown[];
+      try {
+        docs = parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+      } catch {
+        return; // kustomize reports a broken configuration itself
+      }
+      for (const d of docs) {
+        if (!d || typeof d !== 'object' || Array.isArray(d)) continue;
+        const c = configRefs(d as Record<string, unknown>);
+        for (const m of c.refused) refuse(from, m);
+        for (const ref of c.files) {
+          if (isRemoteRef(ref)) {
+            remote(`"${ref}"`);
+            continue;
+          }
+          const p = resolveRepoPath(dir, ref);
+          if (p === null) escape(ref);
+          else into.files.add(p);
+        }
+      }
+    };
+    for (const ref of refs.configFiles) {
+      if (isRemoteRef(ref)) {
+        remote(`"${ref}"`);
+        continue;
+      }
+      const p = resolveRepoPath(dir, ref);
+      if (p === null) escape(ref);
+      else if (isDir(p)) visit(p, kfile);
+      else if (has(p)) {
+        into.files.add(p);
+        useConfig(read(p), p);
+      } else {
+        into.findings.push({ severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null, message: `"${ref}" (${p || '.'}) does not exist in the repository` });
+      }
+    }
+    for (const inline of refs.inlineConfigs) useConfig(inline, kfile);
     for (const ref of refs.files) {
       const p = resolveRepoPath(dir, ref);
       if (p === null) escape(ref);

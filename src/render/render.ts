@@ -67,30 +67,30 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
   }
   let cmd: string;
   let args: string[];
+  if (app.renderer === 'kustomize' && !tools.kustomize) {
+    return { ok: false, findings: [renderError(app, 'no kustomize or kubectl binary found; Kustomize apps cannot be rendered')] };
+  }
+  if (app.renderer === 'helm' && !tools.helm) {
+    return {
+      ok: false,
+      findings: [{ ...renderError(app, `Helm app not rendered: no helm binary (install helm or set render.helm)`, 'helm-unavailable'), severity: 'warning' }],
+    };
+  }
+  const tool = app.renderer === 'kustomize' ? 'kustomize' : 'helm';
+  const home = await renderHome(app.renderer === 'kustomize' ? tools.helm : null);
   if (app.renderer === 'kustomize') {
-    if (!tools.kustomize) {
-      return { ok: false, findings: [renderError(app, 'no kustomize or kubectl binary found; Kustomize apps cannot be rendered')] };
-    }
     const kfile = kustomizationFileIn(app.path, tree.has);
     if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
-    cmd = tools.kustomize.cmd;
-    args = [...tools.kustomize.args, dir];
-    if (tools.helm) args.push('--enable-helm', '--helm-command', tools.helm);
+    cmd = tools.kustomize!.cmd;
+    args = [...tools.kustomize!.args, dir];
+    if (home.helm) args.push('--enable-helm', '--helm-command', home.helm);
   } else {
-    if (!tools.helm) {
-      return {
-        ok: false,
-        findings: [{ ...renderError(app, `Helm app not rendered: no helm binary (install helm or set render.helm)`, 'helm-unavailable'), severity: 'warning' }],
-      };
-    }
     const h = app.helm ?? {};
-    cmd = tools.helm;
+    cmd = tools.helm!;
     args = ['template', h.releaseName ?? path.posix.basename(app.path || 'release'), dir];
     if (h.namespace) args.push('--namespace', h.namespace);
     for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
   }
-  const tool = app.renderer === 'kustomize' ? 'kustomize' : 'helm';
-  const home = await renderHome();
   try {
     const line = sandbox.wrap(cmd, args);
     const out = await exec(line.cmd, line.args, {

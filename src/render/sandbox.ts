@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExecError, which } from '../util/exec.js';
@@ -90,10 +90,34 @@ export function detectSandbox(): Promise<Sandbox> {
  * told to read no configuration but its own defaults and to speak no protocol, so a
  * kustomize that reaches for git can neither be configured by the PR nor fetch.
  */
-export async function renderHome(): Promise<{ home: string; env: Record<string, string>; dispose(): Promise<void> }> {
+export interface RenderHome {
+  home: string;
+  env: Record<string, string>;
+  /** The helm kustomize may run: a wrapper that allows `template` and `version` only. */
+  helm: string | null;
+  dispose(): Promise<void>;
+}
+
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export async function renderHome(helm: string | null = null): Promise<RenderHome> {
   const home = await mkdtemp(path.join(tmpdir(), 'ferry-home-'));
   const tmp = path.join(home, 'tmp');
   await mkdir(tmp);
+  const plugins = path.join(home, 'no-helm-plugins');
+  await mkdir(plugins);
+  let wrapper: string | null = null;
+  if (helm) {
+    // kustomize runs `helm pull` for charts it does not find locally, and a pull runs
+    // downloader plugins: a render may only template.
+    wrapper = path.join(home, 'bin', 'helm');
+    await mkdir(path.dirname(wrapper));
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\ncase "$1" in\n  template|version) exec ${shQuote(helm)} "$@" ;;\n  *) echo "helm $1 is not allowed in a Ferry render (charts must be in the repository)" >&2; exit 1 ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+  }
   const env: Record<string, string> = {
     HOME: home,
     TMPDIR: tmp,
@@ -103,6 +127,11 @@ export async function renderHome(): Promise<{ home: string; env: Record<string, 
     HELM_CACHE_HOME: path.join(home, 'cache', 'helm'),
     HELM_CONFIG_HOME: path.join(home, 'config', 'helm'),
     HELM_DATA_HOME: path.join(home, 'data', 'helm'),
+    // Helm finds plugins here whatever HELM_DATA_HOME kustomize sets from a PR's
+    // `configHome`: an empty folder, so no PR-written plugin ever runs.
+    HELM_PLUGINS: plugins,
+    HELM_REPOSITORY_CONFIG: '/dev/null',
+    HELM_REGISTRY_CONFIG: '/dev/null',
     KUBECONFIG: '/dev/null',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
@@ -115,7 +144,7 @@ export async function renderHome(): Promise<{ home: string; env: Record<string, 
     http_proxy: 'http://127.0.0.1:9',
     https_proxy: 'http://127.0.0.1:9',
   };
-  return { home, env, dispose: () => rm(home, { recursive: true, force: true }) };
+  return { home, env, helm: wrapper, dispose: () => rm(home, { recursive: true, force: true }) };
 }
 
 /** Go runtimes print these when an allocation fails under the address-space limit. */
@@ -142,7 +171,7 @@ export function scrubStderr(stderr: string, root: string, home: string): string 
   let s = stderr;
   // A goroutine dump says nothing to a reader and names server paths.
   const dump = s.search(/^(goroutine \d+ \[|panic: |\[signal )/m);
-  if (dump > 0) s = s.slice(0, dump);
+  if (dump >= 0) s = s.slice(0, dump) + (dump === 0 ? '(a stack trace, not shown)' : '');
   s = s.split(root + '/').join('').split(root).join('.');
   s = s.split(home).join('~');
   s = s.replace(/\/proc\/\d+/g, '/proc/…');

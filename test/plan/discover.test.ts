@@ -102,6 +102,11 @@ describe('appInputs', () => {
     expect(touches(inputs, ['base/web/README.md', 'README.md', 'envs/production/web/replicas.yaml'])).toBe(false);
   });
 
+  it('touches: any non-documentation file directly in a kustomization folder counts (a transformer may read it)', () => {
+    expect(touches(inputs, ['base/web/unreferenced-patch.yaml'])).toBe(true);
+    expect(touches(inputs, ['base/web/notes/other.yaml'])).toBe(false);
+  });
+
   it('refuses references that leave the repository', () => {
     const bad = appInputs(
       { name: 'x', path: 'x', renderer: 'kustomize' },

