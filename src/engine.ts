@@ -58,6 +58,12 @@ export class NoConfigError extends Error {
   }
 }
 
+/** FERRY_MAX_PLAN_OUTPUT_MB: rendered output one plan parses, all apps and both sides (default 512). */
+function planOutputLimit(): number {
+  const v = Number(process.env.FERRY_MAX_PLAN_OUTPUT_MB);
+  return (Number.isFinite(v) && v > 0 ? v : 512) * 2 ** 20;
+}
+
 export function defaultCacheDir(): string {
   return process.env.FERRY_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ferry');
 }
@@ -203,7 +209,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     }
 
     const tools = await detectTools(config.render);
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal };
+    const outputTotal = planOutputLimit();
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal } };
     const crds = await crdsInTree(head.tree);
     const validateOpts = { ...config.validate, crds };
     const concurrency = Math.max(2, cpus().length * 2);

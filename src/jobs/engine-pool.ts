@@ -21,6 +21,12 @@ interface Waiter {
   grant: (s: Slot) => void;
 }
 
+/** FERRY_ENGINE_HEAP_MB: the V8 old-space limit of each engine worker (default 4096). */
+export function engineHeapMb(): number {
+  const v = Number(process.env.FERRY_ENGINE_HEAP_MB);
+  return Number.isFinite(v) && v >= 256 ? v : 4096;
+}
+
 /** Rebuilds the engine's error classes on this side of the thread boundary. */
 function revive(error: { name: string; message: string; findings: Finding[] }): Error {
   if (error.name === 'NoConfigError') return new NoConfigError();
@@ -62,7 +68,12 @@ export class EnginePool {
     const fromSource = import.meta.url.endsWith('.ts');
     const tsWorker = new URL('./plan-worker.ts', import.meta.url).href;
     const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(tsWorker)}); })`;
-    const worker = fromSource ? new Worker(boot, { eval: true }) : new Worker(new URL('./plan-worker.js', import.meta.url));
+    // A heap ceiling per worker: a plan that outgrows it ends that worker (its job fails,
+    // the worker is replaced), not the server.
+    const resourceLimits = { maxOldGenerationSizeMb: engineHeapMb() };
+    const worker = fromSource
+      ? new Worker(boot, { eval: true, resourceLimits })
+      : new Worker(new URL('./plan-worker.js', import.meta.url), { resourceLimits });
     worker.unref();
     worker.on('message', (m: { id: number; ok: boolean; result?: Plan; error?: { name: string; message: string; findings: Finding[] } }) => {
       const p = this.pending.get(m.id);

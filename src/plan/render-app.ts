@@ -13,6 +13,8 @@ export interface RenderContext {
   cache: RenderCache;
   /** Aborts running renderers (a superseded or closed PR). */
   signal?: AbortSignal;
+  /** Rendered bytes this plan may still parse: many apps each under the output limit add up. */
+  outputBudget?: { left: number; total: number };
 }
 
 export interface RenderedApp {
@@ -68,6 +70,18 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     }
     await ctx.cache.put(key, raw);
     text = raw.text;
+  }
+  if (ctx.outputBudget) {
+    const size = Buffer.byteLength(text);
+    if (size > ctx.outputBudget.left) {
+      const mb = Math.round(ctx.outputBudget.total / 2 ** 20);
+      const finding: Finding = {
+        severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null,
+        message: `not planned: the apps of this plan rendered more than ${mb} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`,
+      };
+      return { resources: [], findings: [...pre, finding], status: 'error' };
+    }
+    ctx.outputBudget.left -= size;
   }
   const r = resourcesFromRender(app, text, side.files);
   return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };

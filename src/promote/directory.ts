@@ -1,7 +1,7 @@
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { AppSpec } from '../types.js';
-import { hasControlChars } from '../workspace/links.js';
+import { hasControlChars, isUnsafePath } from '../workspace/links.js';
 import type { FileChange, TreeIndex } from '../workspace/workspace.js';
 import { Refusal } from './refusal.js';
 
@@ -38,6 +38,7 @@ export function planDirectoryPromotion(opts: {
   const { index, fromPath, toPath } = opts;
   const isKept = picomatch(opts.keep.length ? opts.keep : ['\0never'], { dot: true });
   const keep = (repoPath: string) => isKept(repoPath) || isKept(path.posix.relative(toPath, repoPath));
+  for (const app of opts.apps) assertAppName(app);
   const changes: FileChange[] = [];
   const kept = new Set<string>();
   for (const app of [...new Set(opts.apps)].sort()) {
@@ -76,6 +77,7 @@ export function planDirectoryPromotion(opts: {
  * attack, and nothing is written.
  */
 export function assertWithinApps(changes: FileChange[], toPath: string, apps: string[]): void {
+  for (const app of apps) assertAppName(app);
   const roots = apps.map((a) => path.posix.join(toPath, a));
   for (const c of changes) {
     const p = c.path;
@@ -84,4 +86,13 @@ export function assertWithinApps(changes: FileChange[], toPath: string, apps: st
       throw new Refusal(`the promotion would write ${JSON.stringify(p)}, outside the promoted apps; nothing was written`);
     }
   }
+}
+
+/**
+ * An app name is a folder path inside the environment folder, written plainly: app
+ * names can come from an earlier promotion PR's body, and `x/../../us/web` must not
+ * reach another environment.
+ */
+function assertAppName(app: string): void {
+  if (!app || isUnsafePath(app)) throw new Refusal(`${JSON.stringify(app)} is not an app folder name; nothing was written`);
 }

@@ -12,6 +12,8 @@ export interface ReadLimits {
   maxRenderBytes: number;
   /** Files a symlinked folder may expand to when it is copied for a render. */
   maxLinkedFiles: number;
+  /** Files written for one render, links expanded (many links to one big folder). */
+  maxRenderFiles: number;
 }
 
 const MiB = 1024 * 1024;
@@ -27,6 +29,7 @@ export function defaultReadLimits(): ReadLimits {
     maxTreeBytes: fromEnv('FERRY_MAX_COMMIT_READ_MB', 1024) * MiB,
     maxRenderBytes: fromEnv('FERRY_MAX_RENDER_INPUT_MB', 256) * MiB,
     maxLinkedFiles: 10_000,
+    maxRenderFiles: fromEnv('FERRY_MAX_RENDER_FILES', 20_000),
   };
 }
 

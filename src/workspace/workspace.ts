@@ -394,7 +394,14 @@ class LazyTree implements Tree {
       else files.set(p, e.oid);
     }
     if (links.length) await this.preload(links);
-    for (const link of links) this.expandLink(link, files, problems);
+    for (const link of links) {
+      this.expandLink(link, files, problems);
+      if (files.size > this.limits.maxRenderFiles) break;
+    }
+    if (files.size > this.limits.maxRenderFiles) {
+      problems.push({ path: '', rule: 'file-too-large', message: `this render needs more than ${this.limits.maxRenderFiles} files (symlinked folders included); Ferry does not write them` });
+      return { files: [], problems };
+    }
     await this.knowSizes(files.values());
     let total = 0;
     for (const [p, oid] of files) {
@@ -439,7 +446,7 @@ class LazyTree implements Tree {
         if (!f.startsWith(prefix)) continue;
         const dest = `${link}/${f.slice(prefix.length)}`;
         if (isForbiddenRenderPath(dest) || isUnsafePath(dest)) continue;
-        if (++count > this.limits.maxLinkedFiles) {
+        if (++count > this.limits.maxLinkedFiles || files.size > this.limits.maxRenderFiles) {
           problems.push({ path: link, rule: 'file-too-large', message: `symlinked folder ${r.path} has more than ${this.limits.maxLinkedFiles} files; Ferry does not copy it` });
           return;
         }
@@ -463,7 +470,21 @@ class LazyTree implements Tree {
     const byOid = new Map<string, string>();
     for (const f of todo) if (!this.blobs.has(f.oid)) byOid.set(f.oid, f.path);
     for (const [oid, data] of await readBlobs(this.gitDir, [...byOid.keys()])) this.keep(oid, data);
-    for (const f of todo) this.written.set(f.path, this.writeOne(f.path, f.oid));
+    // A bounded number of writes in flight: thousands at once exhaust file descriptors.
+    let next = 0;
+    const writer = async () => {
+      while (next < todo.length) {
+        const f = todo[next++]!;
+        if (this.written.has(f.path)) {
+          await this.written.get(f.path);
+          continue;
+        }
+        const w = this.writeOne(f.path, f.oid);
+        this.written.set(f.path, w);
+        await w;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(32, todo.length) }, writer));
     await Promise.all(plan.files.map((f) => this.written.get(f.path)));
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedApps, planDirectoryPromotion } from '../../src/promote/directory.js';
+import { assertWithinApps, changedApps, planDirectoryPromotion } from '../../src/promote/directory.js';
+import { Refusal } from '../../src/promote/refusal.js';
 import type { TreeIndex } from '../../src/workspace/workspace.js';
 
 const blob = (oid: string, mode = '100644') => ({ oid, mode });
@@ -68,5 +69,18 @@ describe('changedApps', () => {
       { name: 'web-2', path: 'envs/staging/web-2', renderer: 'plain' as const },
     ];
     expect(changedApps(apps, ['envs/staging/web/deployment.yaml', 'README.md', 'envs/production/api/a.yaml']).map((a) => a.name)).toEqual(['web']);
+  });
+});
+
+describe('promotion app names', () => {
+  it('an app name with `..` (as an earlier promotion PR body could carry) cannot reach another environment', () => {
+    const idx = index({ 'envs/staging/web/a.yaml': 'a'.repeat(40), 'envs/prod/eu/web/a.yaml': 'b'.repeat(40), 'envs/prod/us/web/a.yaml': 'c'.repeat(40) });
+    for (const app of ['x/../../us/web', '../us/web', '/web', 'web/', '']) {
+      expect(() => planDirectoryPromotion({ index: idx, fromPath: 'envs/staging', toPath: 'envs/prod/eu', apps: [app], keep: [] })).toThrow(Refusal);
+      expect(() => assertWithinApps([{ path: 'envs/prod/us/web/a.yaml', blob: null }], 'envs/prod/eu', [app])).toThrow(Refusal);
+    }
+    expect(planDirectoryPromotion({ index: idx, fromPath: 'envs/staging', toPath: 'envs/prod/eu', apps: ['web'], keep: [] }).changes).toEqual([
+      { path: 'envs/prod/eu/web/a.yaml', blob: { mode: '100644', oid: 'a'.repeat(40) } },
+    ]);
   });
 });

@@ -76,7 +76,7 @@ describe('git bombs', () => {
     for (let i = 0; i < 12; i++) stageBomb(r, `apps/many/f${i}.yaml`, 1 * MiB);
     const head = commitStaged(r, 'many');
     const ws = await Workspace.open(r.dir, { cacheDir });
-    const tree = await ws.openTree(head, { limits: { maxBlobBytes: 2 * MiB, maxTreeBytes: 8 * MiB, maxRenderBytes: 8 * MiB, maxLinkedFiles: 10 } });
+    const tree = await ws.openTree(head, { limits: { maxBlobBytes: 2 * MiB, maxTreeBytes: 8 * MiB, maxRenderBytes: 8 * MiB, maxLinkedFiles: 10, maxRenderFiles: 1000 } });
     cleanups.push(() => void tree.dispose());
     const paths = [...tree.index.keys()].filter((p) => p.startsWith('apps/many/'));
     await tree.preload(paths);

@@ -340,4 +340,41 @@ EOF
     expect(b.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(['changed Deployment/b']);
     expect(b.changes[0]!.diff).toMatch(/^\+\s+- image: evil.example\/backdoor:latest$/m);
   });
+
+  it('many symlinks to one large folder are refused by file count, without exhausting memory or file descriptors', async () => {
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 3000; i++) data[`data/f${i}.txt`] = 'x';
+    const r = repo({ ...data, 'apps/x/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/x/cm.yaml': cm('x') });
+    const base = r.commit('base');
+    for (let i = 0; i < 10; i++) symlinkSync('../../data', path.join(r.dir, `apps/x/l${i}`));
+    r.write({ 'apps/x/cm.yaml': cm('x2') });
+    const head = r.commit('fan-out');
+    const p = await planOf(r, base, head);
+    const x = app(p, 'x');
+    expect(x.status).toBe('error');
+    expect(x.findings.map((f) => f.message).join('\n')).toMatch(/more than 20000 files/);
+  });
+
+  it('rendered output is bounded per plan, not only per app', async () => {
+    const chart = (n: string) => ({
+      [`apps/${n}/Chart.yaml`]: `apiVersion: v2\nname: ${n}\nversion: 0.1.0\n`,
+      // About 600 KB of output each: under the per-render limit, over a 1 MiB plan budget together.
+      [`apps/${n}/templates/cms.yaml`]: '{{- range $i := until 6000 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: "c{{ $i }}"}\ndata: {k: v, x: "{{ $i }}"}\n{{- end }}\n',
+    });
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({ ...chart('a'), ...chart('b'), ...chart('c') });
+    const head = r.commit('charts');
+    process.env.FERRY_MAX_PLAN_OUTPUT_MB = '1';
+    let p: Plan;
+    try {
+      p = await planOf(r, base, head);
+    } finally {
+      delete process.env.FERRY_MAX_PLAN_OUTPUT_MB;
+    }
+    const limited = p.environments[0]!.apps.filter((a) => a.findings.some((f) => f.rule === 'render-limit'));
+    expect(limited.length).toBeGreaterThanOrEqual(1);
+    expect(limited[0]!.findings[0]!.message).toMatch(/rendered more than 1 MiB in all/);
+    expect(p.environments[0]!.apps.filter((a) => a.status === 'rendered').length).toBeGreaterThanOrEqual(1);
+  });
 });
