@@ -208,7 +208,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       throw new UsageError(`environment "${req.env}" is not defined (known: ${config.environments.map((e) => e.name).join(', ')})`);
     }
 
-    const tools = await detectTools(config.render);
+    const detected = await detectTools(config.render);
+    const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
     const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal } };
     const crds = await crdsInTree(head.tree);

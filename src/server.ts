@@ -88,8 +88,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   }, cfg.logDestination ?? process.stdout);
   // Said once at start: an operator must know whether renders of PR content are isolated.
   const sandbox = await detectSandbox();
-  const sandboxState = { namespaces: sandbox.namespaces, limits: sandbox.limits, required: sandbox.required, memoryMiB: Math.round(sandbox.memoryBytes / 2 ** 20), cpuSeconds: sandbox.cpuSeconds };
-  if (sandbox.namespaces) log.info({ sandbox: sandboxState }, 'render sandbox: network and PID namespaces, memory and CPU limits');
+  const sandboxState = { namespaces: sandbox.namespaces, filesystem: sandbox.filesystem, limits: sandbox.limits, required: sandbox.required, memoryMiB: Math.round(sandbox.memoryBytes / 2 ** 20), cpuSeconds: sandbox.cpuSeconds };
+  if (sandbox.namespaces) log.info({ sandbox: sandboxState }, sandbox.filesystem ? 'render sandbox: network, PID and mount namespaces (read-only view, cache and key hidden), memory and CPU limits' : 'render sandbox: network and PID namespaces, memory and CPU limits (no mount namespace: renders see the host filesystem)');
   else if (sandbox.required) log.error({ sandbox: sandboxState }, 'render sandbox unavailable and FERRY_SANDBOX=require: no app will be rendered (see docs/security.md)');
   else log.warn({ sandbox: sandboxState }, 'render sandbox unavailable: renders run without network/PID isolation, with limits only (see docs/security.md; FERRY_SANDBOX=require refuses instead)');
   const concurrency = cfg.concurrency ?? 2;

@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AppSpec, Finding, Resource } from '../types.js';
@@ -92,7 +93,7 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
     for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
   }
   try {
-    const line = sandbox.wrap(cmd, args);
+    const line = sandbox.wrap(cmd, args, { tmpRoot: tmpdir(), tree: tree.root, home: home.home, hidden: tools.hidden });
     const out = await exec(line.cmd, line.args, {
       cwd: tree.root,
       timeoutMs: tools.timeoutMs,

@@ -19,17 +19,64 @@ import { ExecError, which } from '../util/exec.js';
 export interface Sandbox {
   /** A network and PID namespace wrap every render. */
   namespaces: boolean;
+  /**
+   * Each render also gets its own mount namespace: an empty temporary folder (other
+   * plans' trees gone), Ferry's cache and key file hidden, and every filesystem
+   * read-only except the render's HOME.
+   */
+  filesystem: boolean;
   /** Memory and CPU limits are applied. */
   limits: boolean;
   /** Renders are refused when namespaces are unavailable (FERRY_SANDBOX=require). */
   required: boolean;
   memoryBytes: number;
   cpuSeconds: number;
-  /** The command line that runs `cmd` inside the sandbox. */
-  wrap(cmd: string, args: string[]): { cmd: string; args: string[] };
+  /** The command line that runs `cmd` inside the sandbox; `view` narrows what it sees of the filesystem. */
+  wrap(cmd: string, args: string[], view?: FilesystemView): { cmd: string; args: string[] };
 }
 
+export interface FilesystemView {
+  /** The temporary folder the tree and HOME live in; everything else in it disappears. */
+  tmpRoot: string;
+  /** The rendered tree: visible, read-only. */
+  tree: string;
+  /** The render's HOME: the only writable place. */
+  home: string;
+  /** Files and folders to hide (Ferry's cache, the App's key file). */
+  hidden: string[];
+}
+
+/**
+ * Runs as the first process of the render's mount namespace, before the tool. It keeps
+ * the tree and HOME open, covers the temporary folder with an empty tmpfs, binds the two
+ * back through their open descriptors (so their old paths still work), hides what it is
+ * told to, makes every other mount read-only, and only then starts the tool.
+ */
+const FS_INIT = `set -e
+tmproot=$1; tree=$2; home=$3; shift 3
+exec 3<"$tree" 4<"$home"
+mount --make-rprivate /
+mount -t tmpfs -o mode=1777,size=64k ferry-empty "$tmproot"
+mkdir -p "$tree" "$home"
+mount --no-canonicalize --bind /proc/self/fd/3 "$tree"
+mount --no-canonicalize --bind /proc/self/fd/4 "$home"
+exec 3<&- 4<&-
+while [ "$1" != "--" ]; do
+  if [ -d "$1" ]; then mount -t tmpfs -o size=4k,mode=0 ferry-hidden "$1"
+  elif [ -e "$1" ]; then mount --bind /dev/null "$1"; fi
+  shift
+done
+shift
+awk '{print $2}' /proc/self/mounts | while read -r m; do
+  case "$m" in "$home"|/proc|/proc/*|/dev|/dev/*|/sys|/sys/*) continue ;; esac
+  mount -o remount,bind,ro "$m" 2>/dev/null || true
+done
+cd "$tree"
+exec "$@"`;
+
 const MiB = 1024 * 1024;
+
+const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
@@ -43,6 +90,22 @@ function runs(cmd: string, args: string[]): Promise<boolean> {
 }
 
 const NS_ARGS = ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'];
+
+/** Whether the mount-namespace view works here: tried once on throwaway folders. */
+async function probeFilesystem(unshare: string, nsArgs: string[]): Promise<boolean> {
+  const root = await mkdtemp(path.join(tmpdir(), 'ferry-probe-'));
+  try {
+    const tree = path.join(root, 'tree');
+    const home = path.join(root, 'home');
+    await mkdir(tree);
+    await mkdir(home);
+    await writeFile(path.join(tree, 'seen'), '');
+    const check = `[ -e ${shQuote(path.join(tree, 'seen'))} ] && ! touch ${shQuote(path.join(tree, 'x'))} 2>/dev/null && touch ${shQuote(path.join(home, 'x'))}`;
+    return await runs(unshare, [...nsArgs, '--', '/bin/sh', '-c', FS_INIT, 'ferry-sandbox', root, tree, home, '--', '/bin/sh', '-c', check]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
 
 async function probe(): Promise<Sandbox> {
   const mode = (process.env.FERRY_SANDBOX ?? 'auto').toLowerCase();
@@ -62,15 +125,20 @@ async function probe(): Promise<Sandbox> {
     }
   }
   const limitArgs = prlimit ? [`--as=${memoryBytes}`, `--cpu=${cpuSeconds}`] : null;
+  const filesystem = !!nsArgs && (await probeFilesystem(unshare!, nsArgs));
   return {
     namespaces: !!nsArgs,
+    filesystem,
     limits: !!limitArgs,
     required: mode === 'require',
     memoryBytes,
     cpuSeconds,
-    wrap(cmd, args) {
+    wrap(cmd, args, view) {
       let line = [cmd, ...args];
       if (limitArgs) line = [prlimit!, ...limitArgs, '--', ...line];
+      if (filesystem && view) {
+        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', view.tmpRoot, view.tree, view.home, ...view.hidden, '--', ...line];
+      }
       if (nsArgs) line = [unshare!, ...nsArgs, '--', ...line];
       return { cmd: line[0]!, args: line.slice(1) };
     },
@@ -98,7 +166,6 @@ export interface RenderHome {
   dispose(): Promise<void>;
 }
 
-const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export async function renderHome(helm: string | null = null): Promise<RenderHome> {
   const home = await mkdtemp(path.join(tmpdir(), 'ferry-home-'));

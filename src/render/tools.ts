@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { which } from '../util/exec.js';
 import type { RenderConfig } from '../config/types.js';
 import { detectSandbox, type Sandbox } from './sandbox.js';
@@ -16,6 +17,8 @@ export interface RenderTools {
   /** Identifies the tools in render cache keys, so a tool upgrade invalidates old renders. */
   fingerprint: string;
   sandbox: Sandbox;
+  /** Paths a render must not see: Ferry's cache (git mirrors, renders) and the App's key file. */
+  hidden: string[];
 }
 
 function kustomizeToolFor(cmd: string): KustomizeTool {
@@ -41,5 +44,6 @@ export async function detectTools(cfg: RenderConfig): Promise<RenderTools> {
     maxOutputBytes: cfg.maxOutputBytes,
     fingerprint: [kustomize?.cmd ?? '-', helm ?? '-'].join('|'),
     sandbox: await detectSandbox(),
+    hidden: [process.env.PRIVATE_KEY_PATH, process.env.FERRY_CACHE_DIR].filter((p): p is string => !!p).map((p) => path.resolve(p)),
   };
 }

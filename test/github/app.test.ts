@@ -442,7 +442,7 @@ describe('GitHub App: plan on pull requests', () => {
   it('serves /healthz, saying whether renders are isolated', async () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
+    expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, filesystem: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
   });
 });
 

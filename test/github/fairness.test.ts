@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/engine.js';
 import { EnginePool } from '../../src/jobs/engine-pool.js';
 import type { RunningServer } from '../../src/server.js';
+import { testBinDir } from '../helpers/bin.js';
 import { envRepoFiles } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { deliver, example, GitHubMock } from '../helpers/github.js';
@@ -33,30 +34,26 @@ afterAll(async () => {
  * hostile PR can make it. The pid files live in `dir`.
  */
 function slowKustomize(): { bin: string; pids: () => number[] } {
-  const dir = tempDir('ferry-slow-');
-  const bin = path.join(dir, 'kustomize');
-  // Renders run in their own PID namespace, where `$$` is not the host's pid: each run
-  // leaves a token, and its host pid is found by the token on its command line.
-  writeFileSync(bin, `#!/bin/sh\nn=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')\ntouch "${dir}/run-$n"\nexec sleep "300.$n"\n`);
+  const bin = path.join(testBinDir(), 'kustomize');
+  // Renders run in their own PID namespace (where `$$` is not the host's pid) and see a
+  // read-only filesystem: each run is found by a token on its command line instead.
+  const token = String(Math.floor(Math.random() * 1e9));
+  writeFileSync(bin, `#!/bin/sh\nexec sleep "300.${token}$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"\n`);
   chmodSync(bin, 0o755);
-  const found = new Map<string, number>();
-  const hostPid = (token: string): number | undefined => {
-    if (found.has(token)) return found.get(token);
-    for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-      try {
-        if (readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\u0000300.${token}\u0000`) {
-          found.set(token, Number(p));
-          return Number(p);
-        }
-      } catch {
-        /* gone meanwhile */
-      }
-    }
-    return undefined;
-  };
+  const mine = new RegExp(`^sleep\u0000300\\.${token}\\d+\u0000$`);
   return {
     bin,
-    pids: () => readdirSync(dir).filter((f) => f.startsWith('run-')).map((f) => hostPid(f.slice(4))).filter((p): p is number => p !== undefined),
+    pids: () =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((p) => {
+          try {
+            return mine.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'));
+          } catch {
+            return false; // gone meanwhile
+          }
+        })
+        .map(Number),
   };
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,3 +10,16 @@ export const TEST_HELM = path.join(REPO_ROOT, 'node_modules', '.cache', 'ferry-t
 /** ../shared/corpus: real-world manifests, present in CI; corpus tests skip without it. */
 export const CORPUS = path.resolve(REPO_ROOT, '..', 'shared', 'corpus');
 export const HAS_CORPUS = existsSync(CORPUS);
+
+/**
+ * A folder for a test's stand-in tools. Renders cannot see the temporary folder (their
+ * sandbox covers it), so stand-ins live beside the extracted helm instead; removed when
+ * the test process exits.
+ */
+export function testBinDir(): string {
+  const root = path.join(REPO_ROOT, 'node_modules', '.cache', 'ferry-test-bin', 'fake');
+  mkdirSync(root, { recursive: true });
+  const dir = mkdtempSync(path.join(root, 'bin-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import { detectSandbox, renderHome } from '../../src/render/sandbox.js';
 import type { AppPlan, Plan } from '../../src/types.js';
-import { TEST_HELM } from '../helpers/bin.js';
+import { REPO_ROOT, TEST_HELM, testBinDir } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 const cleanups: Array<() => void> = [];
@@ -66,6 +66,7 @@ describe('render containment', () => {
     const sb = await detectSandbox();
     expect(sb.namespaces, 'unshare with network/PID namespaces must work here (root or user namespaces)').toBe(true);
     expect(sb.limits, 'prlimit must be on PATH').toBe(true);
+    expect(sb.filesystem, 'a mount namespace with tmpfs and read-only binds must work here').toBe(true);
   });
 
   it('a .gitconfig in the PR cannot run a command through the git that a remote kustomize base starts', async () => {
@@ -96,8 +97,7 @@ describe('render containment', () => {
     cleanups.push(() => target.close());
     const port = new URL(target.url).port;
     // A stand-in for kustomize that reports what a malicious tool could see and reach.
-    const bin = tempDir('ferry-fakebin-');
-    cleanups.push(() => rmSync(bin, { recursive: true, force: true }));
+    const bin = testBinDir();
     const spy = path.join(bin, 'kustomize');
     writeFileSync(
       spy,
@@ -107,6 +107,10 @@ gitcfg=$(cd "$HOME" && git config --list --show-origin 2>/dev/null | tr '\\n' ' 
 if (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; then net=open; else net=closed; fi
 if [ -e /proc/${process.pid} ]; then server=visible; else server=hidden; fi
 if cat ${secretFile} >/dev/null 2>&1; then readable=yes; else readable=no; fi
+if ls ${cacheDir} >/dev/null 2>&1 && [ -n "$(ls -A ${cacheDir} 2>/dev/null)" ]; then cache=visible; else cache=hidden; fi
+if touch "$PWD/planted" 2>/dev/null; then treeWrite=yes; else treeWrite=no; fi
+if touch ${path.join(REPO_ROOT, 'planted-by-render')} 2>/dev/null; then hostWrite=yes; else hostWrite=no; fi
+tmpList=$(ls -A ${tmpdir()} | tr '\\n' ' ')
 cat <<EOF
 apiVersion: v1
 kind: ConfigMap
@@ -118,6 +122,11 @@ data:
   gitConfig: "$gitcfg"
   network: "$net"
   server: "$server"
+  hostFile: "$readable"
+  cache: "$cache"
+  treeWrite: "$treeWrite"
+  hostWrite: "$hostWrite"
+  tmp: "$tmpList"
   cwd: "$PWD"
 EOF
 `,
@@ -125,12 +134,12 @@ EOF
     chmodSync(spy, 0o755);
     const r = new TestRepo().write({
       '.github/ferry.yml': `environments:\n  - name: staging\n    path: apps\nrender:\n  kustomize: ${spy}\n`,
-      'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n',
-      'apps/web/cm.yaml': cm('web'),
+      'README.md': 'x\n',
     });
     cleanups.push(() => r.cleanup());
     const base = r.commit('base');
-    r.write({ 'apps/web/.gitconfig': '[user]\n\tname = attacker\n', 'apps/web/cm.yaml': cm('web2') });
+    // A new app: the spy's whole report is one added resource.
+    r.write({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/web/.gitconfig': '[user]\n\tname = attacker\n', 'apps/web/cm.yaml': cm('web2') });
     const head = r.commit('head');
     const p = await planOf(r, base, head);
     const web = app(p, 'web');
@@ -138,7 +147,7 @@ EOF
     const spyCm = web.changes.find((c) => c.name === 'spy');
     expect(spyCm).toBeDefined();
     const data: Record<string, string> = {};
-    for (const m of spyCm!.diff!.matchAll(/^[+ ]\s+(\w+): ['"]?(.*?)['"]?$/gm)) data[m[1]!] = m[2]!;
+    for (const m of spyCm!.diff!.matchAll(/^\+\s+(\w+): ['"]?(.*?)['"]?$/gm)) data[m[1]!] = m[2]!;
     expect(data.network).toBe('closed');
     expect(data.server).toBe('hidden');
     // Only what Ferry put there: no PR file, no dotfile.
@@ -148,6 +157,14 @@ EOF
     // The rendered tree is not HOME, and HOME is not inside it.
     expect(data.home!.startsWith(data.cwd!)).toBe(false);
     expect(target.hits).toEqual([]);
+    // The filesystem: no host file outside the tree, no Ferry cache, nothing writable but HOME,
+    // and of the temporary folder only this render's tree and HOME.
+    expect(data.hostFile).toBe('no');
+    expect(data.cache).toBe('hidden');
+    expect(data.treeWrite).toBe('no');
+    expect(data.hostWrite).toBe('no');
+    expect(existsSync(path.join(REPO_ROOT, 'planted-by-render'))).toBe(false);
+    expect(data.tmp!.trim().split(' ').sort()).toEqual([path.basename(data.cwd!), path.basename(data.home!)].sort());
     // Nothing of a render's HOME is left behind.
     expect(existsSync(data.home!)).toBe(false);
   });
