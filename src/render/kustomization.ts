@@ -201,29 +201,28 @@ export function collectKustomizeInputs(
         severity: 'error', rule: 'remote-reference', file: kfile, line: null, resource: null,
         message: `${what} is fetched from the network; Ferry renders without network access and does not fetch it (vendor it into the repository)`,
       });
-    for (const ref of refs.paths) {
-      if (isRemoteRef(ref)) {
-        remote(`"${ref}"`);
-        continue;
-      }
+    /**
+     * A local reference: a folder is a kustomization, a file an input. What is neither
+     * kustomize would take for a remote reference and try to fetch: refused here,
+     * before any renderer runs.
+     */
+    const follow = (ref: string, onFile: (p: string) => void) => {
+      if (isRemoteRef(ref)) return remote(`"${ref}"`);
       const p = resolveRepoPath(dir, ref);
-      if (p === null) escape(ref);
-      else if (isDir(p)) visit(p, kfile);
-      else if (has(p)) into.files.add(p);
+      if (p === null) return escape(ref);
+      if (isDir(p)) return visit(p, kfile);
+      if (has(p)) return onFile(p);
+      // Through a symlinked folder: the link is copied, and with it this file.
+      const link = linkPrefix(p, has);
+      if (link) into.files.add(link);
       else {
-        // Through a symlinked folder: the link is copied, and with it this file.
-        const link = linkPrefix(p, has);
-        if (link) into.files.add(link);
-        // kustomize takes what is not a local path for a remote one and would try to
-        // fetch it: refused here, before any renderer runs.
-        else {
-          into.findings.push({
-            severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
-            message: `"${ref}" (${p || '.'}) does not exist in the repository`,
-          });
-        }
+        into.findings.push({
+          severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
+          message: `"${ref}" (${p || '.'}) does not exist in the repository`,
+        });
       }
-    }
+    };
+    for (const ref of refs.paths) follow(ref, (p) => into.files.add(p));
     for (const chart of refs.remoteCharts) remote(`Helm chart ${chart}`);
     const refuse = (file: string, message: string) =>
       into.findings.push({ severity: 'error', rule: 'render-refused', file, line: null, resource: null, message });
@@ -253,19 +252,10 @@ export function collectKustomizeInputs(
       }
     };
     for (const ref of refs.configFiles) {
-      if (isRemoteRef(ref)) {
-        remote(`"${ref}"`);
-        continue;
-      }
-      const p = resolveRepoPath(dir, ref);
-      if (p === null) escape(ref);
-      else if (isDir(p)) visit(p, kfile);
-      else if (has(p)) {
+      follow(ref, (p) => {
         into.files.add(p);
         useConfig(read(p), p);
-      } else {
-        into.findings.push({ severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null, message: `"${ref}" (${p || '.'}) does not exist in the repository` });
-      }
+      });
     }
     for (const inline of refs.inlineConfigs) useConfig(inline, kfile);
     for (const ref of refs.files) {
