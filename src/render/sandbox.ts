@@ -50,10 +50,12 @@ export interface FilesystemView {
  * Runs as the first process of the render's mount namespace, before the tool. It keeps
  * the tree and HOME open, covers the temporary folder with an empty tmpfs, binds the two
  * back through their open descriptors (so their old paths still work), hides what it is
- * told to, makes every other mount read-only, and only then starts the tool.
+ * told to, makes every other mount read-only (/proc and /sys included), and only then
+ * starts the tool. When the server runs as real root, the tool runs as `nobody` with no
+ * capabilities: root could otherwise simply remount what was made read-only.
  */
 const FS_INIT = `set -e
-tmproot=$1; tree=$2; home=$3; shift 3
+drop=$1; tmproot=$2; tree=$3; home=$4; shift 4
 exec 3<"$tree" 4<"$home"
 mount --make-rprivate /
 mount -t tmpfs -o mode=1777,size=64k ferry-empty "$tmproot"
@@ -67,11 +69,14 @@ while [ "$1" != "--" ]; do
   shift
 done
 shift
+if [ "$drop" = drop ]; then chmod 0755 "$tree"; chown -R 65534:65534 "$home"; fi
 awk '{print $2}' /proc/self/mounts | while read -r m; do
-  case "$m" in "$home"|/proc|/proc/*|/dev|/dev/*|/sys|/sys/*) continue ;; esac
-  mount -o remount,bind,ro "$m" 2>/dev/null || true
+  [ "$m" = "$home" ] || mount -o remount,bind,ro "$m" 2>/dev/null || true
 done
 cd "$tree"
+if [ "$drop" = drop ]; then
+  exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
+fi
 exec "$@"`;
 
 const MiB = 1024 * 1024;
@@ -91,6 +96,11 @@ function runs(cmd: string, args: string[]): Promise<boolean> {
 
 const NS_ARGS = ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'];
 
+/** Real root drops to nobody inside the sandbox; in a user namespace there is no other uid to drop to. */
+function dropMode(nsArgs: string[]): 'drop' | 'keep' {
+  return process.getuid?.() === 0 && !nsArgs.includes('--map-root-user') ? 'drop' : 'keep';
+}
+
 /** Whether the mount-namespace view works here: tried once on throwaway folders. */
 async function probeFilesystem(unshare: string, nsArgs: string[]): Promise<boolean> {
   const root = await mkdtemp(path.join(tmpdir(), 'ferry-probe-'));
@@ -101,7 +111,7 @@ async function probeFilesystem(unshare: string, nsArgs: string[]): Promise<boole
     await mkdir(home);
     await writeFile(path.join(tree, 'seen'), '');
     const check = `[ -e ${shQuote(path.join(tree, 'seen'))} ] && ! touch ${shQuote(path.join(tree, 'x'))} 2>/dev/null && touch ${shQuote(path.join(home, 'x'))}`;
-    return await runs(unshare, [...nsArgs, '--', '/bin/sh', '-c', FS_INIT, 'ferry-sandbox', root, tree, home, '--', '/bin/sh', '-c', check]);
+    return await runs(unshare, [...nsArgs, '--', '/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs), root, tree, home, '--', '/bin/sh', '-c', check]);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -137,7 +147,7 @@ async function probe(): Promise<Sandbox> {
       let line = [cmd, ...args];
       if (limitArgs) line = [prlimit!, ...limitArgs, '--', ...line];
       if (filesystem && view) {
-        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', view.tmpRoot, view.tree, view.home, ...view.hidden, '--', ...line];
+        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs!), view.tmpRoot, view.tree, view.home, ...view.hidden, '--', ...line];
       }
       if (nsArgs) line = [unshare!, ...nsArgs, '--', ...line];
       return { cmd: line[0]!, args: line.slice(1) };

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,6 +20,8 @@ export function testBinDir(): string {
   const root = path.join(REPO_ROOT, 'node_modules', '.cache', 'ferry-test-bin', 'fake');
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(path.join(root, 'bin-'));
+  // Renders started by root run as nobody, who must be able to run what is in here.
+  chmodSync(dir, 0o755);
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }

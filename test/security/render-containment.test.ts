@@ -111,6 +111,9 @@ if ls ${cacheDir} >/dev/null 2>&1 && [ -n "$(ls -A ${cacheDir} 2>/dev/null)" ]; 
 if touch "$PWD/planted" 2>/dev/null; then treeWrite=yes; else treeWrite=no; fi
 if touch ${path.join(REPO_ROOT, 'planted-by-render')} 2>/dev/null; then hostWrite=yes; else hostWrite=no; fi
 tmpList=$(ls -A ${tmpdir()} | tr '\\n' ' ')
+if mount -o remount,bind,rw / 2>/dev/null; then remount=yes; else remount=no; fi
+if ( : > /sys/fs/cgroup/ferry-probe ) 2>/dev/null; then sysWrite=yes; else sysWrite=no; fi
+uid=$(id -u)
 cat <<EOF
 apiVersion: v1
 kind: ConfigMap
@@ -127,6 +130,9 @@ data:
   treeWrite: "$treeWrite"
   hostWrite: "$hostWrite"
   tmp: "$tmpList"
+  remount: "$remount"
+  sysWrite: "$sysWrite"
+  uid: "$uid"
   cwd: "$PWD"
 EOF
 `,
@@ -143,7 +149,7 @@ EOF
     const head = r.commit('head');
     const p = await planOf(r, base, head);
     const web = app(p, 'web');
-    expect(web.findings).toEqual([]);
+    expect(web.findings.map((f) => f.message)).toEqual([]);
     const spyCm = web.changes.find((c) => c.name === 'spy');
     expect(spyCm).toBeDefined();
     const data: Record<string, string> = {};
@@ -164,6 +170,11 @@ EOF
     expect(data.treeWrite).toBe('no');
     expect(data.hostWrite).toBe('no');
     expect(existsSync(path.join(REPO_ROOT, 'planted-by-render'))).toBe(false);
+    // Nor can it undo that: no remount, no kernel filesystem to write, and a server that
+    // runs as root renders as nobody.
+    expect(data.remount).toBe('no');
+    expect(data.sysWrite).toBe('no');
+    if (process.getuid?.() === 0) expect(data.uid).toBe('65534');
     expect(data.tmp!.trim().split(' ').sort()).toEqual([path.basename(data.cwd!), path.basename(data.home!)].sort());
     // Nothing of a render's HOME is left behind.
     expect(existsSync(data.home!)).toBe(false);
