@@ -110,14 +110,34 @@ export function kustomizationRefs(doc: Record<string, unknown>): KustomizationRe
     chartHome = typeof globals.chartHome === 'string' ? globals.chartHome : 'charts';
     for (const c of charts) {
       if (typeof c.repo === 'string' && c.repo.trim()) remoteCharts.push(`${typeof c.name === 'string' ? c.name : '?'} from ${c.repo}`);
+      // Both reach helm's command line as positional arguments.
+      if (c.releaseName !== undefined && !isReleaseName(c.releaseName)) {
+        refused.push(`helmCharts release name ${JSON.stringify(c.releaseName)} is not a valid Helm release name (lowercase letters, digits, - and ., at most 53)`);
+      }
+      if (typeof c.name !== 'string' || !isChartName(c.name)) {
+        refused.push(`helmCharts chart name ${JSON.stringify(c.name)} must be a folder name under the chart home (no /, no .., not starting with -)`);
+      }
       if (typeof c.valuesFile === 'string') files.push(c.valuesFile);
       append(files, strings(c.additionalValuesFiles));
     }
+  }
+  if (doc.helmChartInflationGenerator !== undefined) {
+    refused.push('`helmChartInflationGenerator` (deprecated) is not supported; list the chart under `helmCharts`');
   }
   if (!charts.length && doc.helmGlobals && typeof doc.helmGlobals === 'object' && (doc.helmGlobals as Record<string, unknown>).configHome !== undefined) {
     refused.push('`helmGlobals.configHome` is not supported: Helm runs with a configuration Ferry provides');
   }
   return { paths, files, chartHome, remoteCharts, configFiles, inlineConfigs, refused };
+}
+
+/** A Helm release name as Helm itself requires it (and never something that reads as a flag). */
+export function isReleaseName(v: unknown): boolean {
+  // Helm's own rule (pkg/chartutil ValidateReleaseName).
+  return typeof v === 'string' && v.length <= 53 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v);
+}
+
+function isChartName(v: string): boolean {
+  return v !== '' && !v.includes('/') && !v.includes('\\') && v !== '.' && v !== '..' && !v.startsWith('-');
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { exec, ExecError } from '../util/exec.js';
-import { kustomizationFileIn } from './kustomization.js';
+import { isReleaseName, kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
@@ -88,9 +88,19 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
   } else {
     const h = app.helm ?? {};
     cmd = tools.helm!;
-    args = ['template', h.releaseName ?? path.posix.basename(app.path || 'release'), dir];
+    const release = h.releaseName ?? path.posix.basename(app.path || 'release');
+    if (!isReleaseName(release)) {
+      await home.dispose();
+      return {
+        ok: false,
+        findings: [renderError(app, `${JSON.stringify(release)} (the folder name) is not a valid Helm release name; set \`helm.releaseName\` for this app in ferry.yml`, 'render-refused')],
+      };
+    }
+    args = ['template'];
     if (h.namespace) args.push('--namespace', h.namespace);
     for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
+    // Positional arguments after `--`: nothing from the repository is read as a flag.
+    args.push('--', release, dir);
   }
   try {
     const line = sandbox.wrap(cmd, args, { tmpRoot: tmpdir(), tree: tree.root, home: home.home, hidden: tools.hidden });

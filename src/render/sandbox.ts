@@ -51,8 +51,9 @@ export interface FilesystemView {
  * the tree and HOME open, covers the temporary folder with an empty tmpfs, binds the two
  * back through their open descriptors (so their old paths still work), hides what it is
  * told to, makes every other mount read-only (/proc and /sys included), and only then
- * starts the tool. When the server runs as real root, the tool runs as `nobody` with no
- * capabilities: root could otherwise simply remount what was made read-only.
+ * starts the tool with no capabilities (root, or root of a user namespace, could
+ * otherwise simply unmount or remount what was made hidden or read-only). When the
+ * server runs as real root, the tool also runs as `nobody`.
  */
 const FS_INIT = `set -e
 drop=$1; tmproot=$2; tree=$3; home=$4; shift 4
@@ -77,7 +78,7 @@ cd "$tree"
 if [ "$drop" = drop ]; then
   exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 fi
-exec "$@"`;
+exec setpriv --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"`;
 
 const MiB = 1024 * 1024;
 
@@ -96,7 +97,7 @@ function runs(cmd: string, args: string[]): Promise<boolean> {
 
 const NS_ARGS = ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'];
 
-/** Real root drops to nobody inside the sandbox; in a user namespace there is no other uid to drop to. */
+/** Real root also drops to nobody; in a user namespace there is no other uid (capabilities go in both). */
 function dropMode(nsArgs: string[]): 'drop' | 'keep' {
   return process.getuid?.() === 0 && !nsArgs.includes('--map-root-user') ? 'drop' : 'keep';
 }
@@ -177,6 +178,28 @@ export interface RenderHome {
 }
 
 
+/**
+ * The helm a kustomize render may run. Only `template` and `version`; no release name
+ * that reads as a flag (kustomize passes `releaseName` as a positional argument); and
+ * none of the flags that run a program, read a host file or fetch, whichever way they
+ * got onto the command line.
+ */
+const HELM_WRAPPER = `#!/bin/sh
+refuse() { echo "$1 is not allowed in a Ferry render" >&2; exit 1; }
+case "$1" in
+  version) exec @HELM@ "$@" ;;
+  template) ;;
+  *) refuse "helm $1 (charts must be in the repository)" ;;
+esac
+case "$2" in --generate-name) ;; -*) refuse "a release name starting with -" ;; esac
+for a in "$@"; do
+  case "$a" in
+    --post-renderer*|--set-file*|--repo*|--kubeconfig*|--kube-*|--registry-config*|--repository-config*|--repository-cache*|--ca-file*|--cert-file*|--key-file*|--keyring*|--verify*|--dependency-update*|--output-dir*|--username*|--password*|--plain-http*|--insecure-skip-tls-verify*|--pass-credentials*|--validate*|--dry-run=server*) refuse "helm $a" ;;
+  esac
+done
+exec @HELM@ "$@"
+`;
+
 export async function renderHome(helm: string | null = null): Promise<RenderHome> {
   const home = await mkdtemp(path.join(tmpdir(), 'ferry-home-'));
   const tmp = path.join(home, 'tmp');
@@ -191,7 +214,7 @@ export async function renderHome(helm: string | null = null): Promise<RenderHome
     await mkdir(path.dirname(wrapper));
     await writeFile(
       wrapper,
-      `#!/bin/sh\ncase "$1" in\n  template|version) exec ${shQuote(helm)} "$@" ;;\n  *) echo "helm $1 is not allowed in a Ferry render (charts must be in the repository)" >&2; exit 1 ;;\nesac\n`,
+      HELM_WRAPPER.replace('@HELM@', shQuote(helm)),
       { mode: 0o755 },
     );
   }

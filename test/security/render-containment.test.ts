@@ -345,7 +345,12 @@ EOF
       }
     };
     expect(run(['version', '--short']).out).toMatch(/^v3\./);
-    expect(run(['pull', 'ferryx://evil/repo/c'])).toEqual({ code: 1, out: 'helm pull is not allowed in a Ferry render (charts must be in the repository)\n' });
+    expect(run(['pull', 'ferryx://evil/repo/c'])).toEqual({ code: 1, out: 'helm pull (charts must be in the repository) is not allowed in a Ferry render\n' });
+    // Whatever puts them on the command line: no program, no host file, no fetch.
+    expect(run(['template', '--post-renderer=/bin/sh', 'x'])).toMatchObject({ code: 1, out: expect.stringMatching(/a release name starting with -/) });
+    expect(run(['template', 'r', '/tmp/chart', '--post-renderer', '/bin/sh'])).toMatchObject({ code: 1, out: expect.stringMatching(/--post-renderer is not allowed/) });
+    expect(run(['template', 'r', '/tmp/chart', '--set-file=f=/etc/passwd'])).toMatchObject({ code: 1 });
+    expect(run(['template', 'r', '/tmp/chart', '--repo', 'http://127.0.0.1:9'])).toMatchObject({ code: 1 });
     expect(run(['plugin', 'install', 'x']).code).toBe(1);
     expect(run(['env']).code).toBe(1);
     expect(home.env.HELM_PLUGINS).toBeDefined();
@@ -404,5 +409,72 @@ EOF
     expect(limited.length).toBeGreaterThanOrEqual(1);
     expect(limited[0]!.findings[0]!.message).toMatch(/rendered more than 1 MiB in all/);
     expect(p.environments[0]!.apps.filter((a) => a.status === 'rendered').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('nothing from the repository reaches helm as a flag: release names, chart names, folder names, the legacy generator field', async () => {
+    const script = Buffer.from('printf "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: owned\\ndata:\\n  id: \\"%s\\"\\n" "$(id)"').toString('base64');
+    // Valid YAML and, for a post-renderer `sh`, a script.
+    const payload = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pwn\nx: ; eval "$(echo ${script} | base64 -d)"\n`;
+    const chart = (dir: string) => ({
+      [`${dir}/Chart.yaml`]: 'apiVersion: v2\nname: c\nversion: 0.1.0\n',
+      [`${dir}/values.yaml`]: '{}\n',
+      [`${dir}/templates/x.yaml`]: payload,
+    });
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({
+      'apps/k1/kustomization.yaml': 'helmCharts: [{name: c, releaseName: "--post-renderer=/bin/sh"}]\n',
+      ...chart('apps/k1/charts/c'),
+      'apps/k2/kustomization.yaml': 'helmCharts: [{name: c, releaseName: "--set-file=f=/etc/passwd"}]\n',
+      ...chart('apps/k2/charts/c'),
+      'apps/k3/kustomization.yaml': 'helmChartInflationGenerator: [{chartName: c, releaseName: legacy}]\n',
+      ...chart('apps/k3/charts/c'),
+      'apps/k4/kustomization.yaml': 'helmCharts: [{name: ../../k1/charts/c, releaseName: x}]\n',
+      ...chart('apps/--post-renderer=sh'),
+    });
+    const head = r.commit('flags');
+    const p = await planOf(r, base, head);
+    const text = JSON.stringify(p);
+    expect(text).not.toContain('owned');
+    expect(text).not.toMatch(/root:x?:0:0/);
+    for (const name of ['k1', 'k2', 'k3', 'k4', '--post-renderer=sh']) {
+      const a = app(p, name);
+      expect(a.status, name).toBe('error');
+      expect(a.findings.map((f) => f.rule), name).toContain('render-refused');
+    }
+  });
+
+  it('a server running as an unprivileged user (user namespaces) renders with no capabilities: nothing can be unmounted or remounted', () => {
+    // The same sandbox, probed and used by a process of uid 1000, as the Docker image runs.
+    const work = tempDir('ferry-userns-');
+    chmodSync(work, 0o777);
+    const script = path.join(testBinDir(), 'userns.mts');
+    writeFileSync(
+      script,
+      `import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import path from 'node:path';
+import { detectSandbox } from ${JSON.stringify(path.join(REPO_ROOT, 'src/render/sandbox.ts'))};
+const sb = await detectSandbox();
+const root = ${JSON.stringify(work)};
+const tree = mkdtempSync(path.join(root, 'tree-'));
+const home = mkdtempSync(path.join(root, 'home-'));
+const probe = 'id -u; grep CapEff /proc/self/status; umount ' + root + ' 2>/dev/null && echo unmounted; mount -o remount,rw,bind / 2>/dev/null && echo remounted; true';
+const l = sb.wrap('/bin/sh', ['-c', probe], { tmpRoot: root, tree, home, hidden: [] });
+console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesystem, out: execFileSync(l.cmd, l.args, { cwd: tree }).toString() }));
+`,
+    );
+    chmodSync(script, 0o644);
+    const out = execFileSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, '--import', 'tsx', script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, HOME: work },
+    }).toString();
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { namespaces: boolean; filesystem: boolean; out: string };
+    expect(r.namespaces).toBe(true);
+    expect(r.filesystem).toBe(true);
+    const [uid, caps, ...rest] = r.out.trim().split('\n');
+    expect(uid).toBe('0'); // root of its own user namespace…
+    expect(caps).toMatch(/^CapEff:\s+0+$/); // …with no capability left
+    expect(rest).toEqual([]);
   });
 });
