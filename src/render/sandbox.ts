@@ -38,8 +38,10 @@ export interface Sandbox {
 export interface FilesystemView {
   /** The temporary folder the tree and HOME live in; everything else in it disappears. */
   tmpRoot: string;
-  /** The rendered tree: visible, read-only. */
+  /** The rendered tree (the working directory): visible, read-only. */
   tree: string;
+  /** Folders of the tools that run (they may live in the temporary folder too): visible, read-only. */
+  tools?: string[];
   /** The render's HOME: the only writable place. */
   home: string;
   /** Files and folders to hide (Ferry's cache, the App's key file). */
@@ -56,25 +58,32 @@ export interface FilesystemView {
  * server runs as real root, the tool also runs as `nobody`.
  */
 const FS_INIT = `set -e
-drop=$1; tmproot=$2; tree=$3; home=$4; shift 4
-exec 3<"$tree" 4<"$home"
+drop=$1; tmproot=$2; home=$3; shift 3
+fd=3; keep=
+while [ "$1" != "--" ]; do
+  eval "exec $fd<\\"\\$1\\""
+  keep="$keep$fd:$1
+"; fd=$((fd + 1)); shift
+done
+shift
 mount --make-rprivate /
 mount -t tmpfs -o mode=1777,size=64k ferry-empty "$tmproot"
-mkdir -p "$tree" "$home"
-mount --no-canonicalize --bind /proc/self/fd/3 "$tree"
-mount --no-canonicalize --bind /proc/self/fd/4 "$home"
-exec 3<&- 4<&-
+printf %s "$keep" | while IFS= read -r k; do
+  mkdir -p "\${k#*:}"
+  mount --no-canonicalize --bind "/proc/self/fd/\${k%%:*}" "\${k#*:}"
+done
+for fd in 3 4 5 6 7 8 9; do eval "exec $fd<&-"; done
 while [ "$1" != "--" ]; do
   if [ -d "$1" ]; then mount -t tmpfs -o size=4k,mode=0 ferry-hidden "$1"
   elif [ -e "$1" ]; then mount --bind /dev/null "$1"; fi
   shift
 done
 shift
-if [ "$drop" = drop ]; then chmod 0755 "$tree"; chown -R 65534:65534 "$home"; fi
+if [ "$drop" = drop ]; then chmod 0755 "$PWD"; chown -R 65534:65534 "$home"; fi
 awk '{print $2}' /proc/self/mounts | while read -r m; do
   [ "$m" = "$home" ] || mount -o remount,bind,ro "$m" 2>/dev/null || true
 done
-cd "$tree"
+cd "$PWD"
 if [ "$drop" = drop ]; then
   exec setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs -- "$@"
 fi
@@ -89,9 +98,9 @@ function envNumber(name: string, fallback: number): number {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
-function runs(cmd: string, args: string[]): Promise<boolean> {
+function runs(cmd: string, args: string[], cwd?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err) => resolve(!err));
+    execFile(cmd, args, { timeout: 10_000, cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }, (err) => resolve(!err));
   });
 }
 
@@ -112,7 +121,7 @@ async function probeFilesystem(unshare: string, nsArgs: string[]): Promise<boole
     await mkdir(home);
     await writeFile(path.join(tree, 'seen'), '');
     const check = `[ -e ${shQuote(path.join(tree, 'seen'))} ] && ! touch ${shQuote(path.join(tree, 'x'))} 2>/dev/null && touch ${shQuote(path.join(home, 'x'))}`;
-    return await runs(unshare, [...nsArgs, '--', '/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs), root, tree, home, '--', '/bin/sh', '-c', check]);
+    return await runs(unshare, [...nsArgs, '--', '/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs), root, home, tree, home, '--', '--', '/bin/sh', '-c', check], tree);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
@@ -148,7 +157,10 @@ async function probe(): Promise<Sandbox> {
       let line = [cmd, ...args];
       if (limitArgs) line = [prlimit!, ...limitArgs, '--', ...line];
       if (filesystem && view) {
-        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs!), view.tmpRoot, view.tree, view.home, ...view.hidden, '--', ...line];
+        const inTmp = (p: string) => p === view.tmpRoot || p.startsWith(view.tmpRoot.replace(/\/$/, '') + '/');
+        // At most 7 folders can be kept open across the tmpfs (descriptors 3 to 9).
+        const keep = [...new Set([view.tree, view.home, ...(view.tools ?? []).filter(inTmp)])].slice(0, 7);
+        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs!), view.tmpRoot, view.home, ...keep, '--', ...view.hidden, '--', ...line];
       }
       if (nsArgs) line = [unshare!, ...nsArgs, '--', ...line];
       return { cmd: line[0]!, args: line.slice(1) };
