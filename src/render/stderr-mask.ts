@@ -87,7 +87,9 @@ export function inputSecretValues(inputs: AppInputs, files: TreeFiles): string[]
 
 /** Render findings with the app's secret values masked in their messages. */
 export function maskRenderFindings(findings: Finding[], inputs: AppInputs, files: TreeFiles): Finding[] {
-  const values = inputSecretValues(inputs, files);
+  const plain = inputSecretValues(inputs, files);
+  // kustomize prints a generated Secret's data base64-encoded (a `replacements` error shows it).
+  const values = [...plain, ...plain.map((v) => Buffer.from(v, 'utf8').toString('base64'))];
   if (values.length === 0) return findings;
   return findings.map((f) => ({ ...f, message: maskValues(f.message, values) }));
 }

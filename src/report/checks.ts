@@ -19,9 +19,25 @@ export function clip(text: string, limit = CHECK_TEXT_LIMIT): string {
   return text.slice(0, cut > 0 ? cut : limit - note.length) + note;
 }
 
+/**
+ * Annotations per check run, errors first. GitHub takes 50 per request: unbounded, one
+ * PR with 400,000 findings meant 8,000 requests, more than an installation's hourly
+ * budget. The summary says how many were left out.
+ */
+export const MAX_ANNOTATIONS = 500;
+
+/** A line for the summary when findings were left out of the annotations. */
+function annotationNote(findings: Finding[]): string {
+  const n = findings.filter((f) => !!f.file && !!f.line).length;
+  return n > MAX_ANNOTATIONS ? `\n\n_${n - MAX_ANNOTATIONS} more findings are not annotated on the files (${MAX_ANNOTATIONS} at most, errors first); \`ferry plan --format json\` lists them all._\n` : '';
+}
+
 export function annotations(findings: Finding[]): Annotation[] {
+  const rank = { error: 0, warning: 1, info: 2 } as const;
   return findings
     .filter((f): f is Finding & { file: string; line: number } => !!f.file && !!f.line)
+    .sort((a, b) => rank[a.severity] - rank[b.severity])
+    .slice(0, MAX_ANNOTATIONS)
     .map((f) => ({
       path: f.file,
       line: f.line,
@@ -55,7 +71,7 @@ export function planChecks(plan: Plan, opts: { draft?: boolean } = {}): CheckRes
         : apps === 0
           ? 'No changes to rendered manifests'
           : `${s.added} to add, ${s.changed} to change, ${s.removed} to remove in ${apps} app${apps === 1 ? '' : 's'}`,
-      summary: clip(template('check-plan.md.hbs')(view)),
+      summary: clip(annotationNote(renderProblems) + template('check-plan.md.hbs')(view)),
       annotations: annotations(renderProblems),
     },
     {
@@ -66,7 +82,7 @@ export function planChecks(plan: Plan, opts: { draft?: boolean } = {}): CheckRes
         : warnings
           ? `Passed with ${warnings} warning${warnings === 1 ? '' : 's'}`
           : 'All rendered resources are valid',
-      summary: clip(template('check-validate.md.hbs')(view)),
+      summary: clip(annotationNote(validateFindings) + template('check-validate.md.hbs')(view)),
       annotations: annotations(validateFindings),
     },
   ];

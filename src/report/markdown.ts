@@ -22,11 +22,23 @@ const ZWJ = '\u200D';
 // No `'`: Ferry writes no attribute values, and a numeric entity would meet unlink()'s `#`.
 const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
-/** Line breaks of every kind, and the runs of whitespace around them. */
-const BREAKS = /[ \t]*(?:\r\n|[\r\n\u2028\u2029\u0085\v\f])\s*/g;
+/**
+ * Line breaks of every kind, and the runs of whitespace around them. A match starts only
+ * where a run of blanks starts: otherwise a long run of spaces without a break is tried
+ * from every position, which is quadratic (100,000 spaces in a kind took a minute).
+ */
+const BREAKS = /(?<![ \t])[ \t]*(?:\r\n|[\r\n\u2028\u2029\u0085\v\f])\s*/g;
+
+/**
+ * The longest piece of PR-controlled text shown in one place. Names in Kubernetes are at
+ * most 253 characters; a longer one is an attack on the report (its size, or the comment
+ * splitter, which must never cut a line in the middle of an escaped construct).
+ */
+export const MAX_TEXT = 2_000;
 
 function oneLine(s: string): string {
-  return s.replace(BREAKS, ' ⏎ ');
+  const clipped = s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}… (${s.length - MAX_TEXT} more characters)` : s;
+  return clipped.replace(BREAKS, ' ⏎ ');
 }
 
 function html(s: string): string {
@@ -39,7 +51,8 @@ function unlink(s: string): string {
     .replace(/@/g, `@${ZWJ}`)
     .replace(/(?<!&)#(?=\d)/g, `#${ZWJ}`)
     .replace(/:\/\//g, `:${ZWJ}//`)
-    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWJ}.`);
+    // Not `\b`: GitHub links `www.` after `_` too, where \b sees no boundary.
+    .replace(/(?<![A-Za-z0-9])www\./gi, (m) => `${m.slice(0, 3)}${ZWJ}.`);
 }
 
 /**
