@@ -108,16 +108,29 @@ async function loadConfig(req: PlanRequest, base: Side): Promise<{ config: Ferry
   return { config: parsed.config, file };
 }
 
+/**
+ * Runs `fn` over items, `limit` at a time. After a failure no new item starts, and the
+ * call settles only when every started one has: the caller's cleanup (removing the
+ * trees renders write into) must not run under a render still in flight.
+ */
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const results = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return out;
 }
 
@@ -246,7 +259,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
         if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
-        const status = h ? h.status : b ? b.status : 'rendered';
+        // A base stopped by a limit did render before: its resources are unknown, not absent.
+        const baseLimited = !!b && b.status === 'error' && b.findings.some((f) => f.rule === 'render-limit' || f.rule === 'file-too-large');
+        if (baseLimited) append(findings, b!.findings.filter((f) => f.rule === 'render-limit' || f.rule === 'file-too-large'));
+        const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes =
           validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
             ? []

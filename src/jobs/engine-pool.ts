@@ -111,6 +111,8 @@ export class EnginePool {
         this.pending.set(id, { resolve, reject });
         slot.worker.postMessage({ type: 'plan', id, req, validateOnly });
         signal?.addEventListener('abort', onAbort, { once: true });
+        // Aborted between getting the slot and listening: said now, not lost.
+        if (signal?.aborted) onAbort();
       });
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -9,6 +9,9 @@ export interface TreeView {
   has(p: string): boolean;
   isDir(p: string): boolean;
   read(p: string): string;
+  /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
+  links?: readonly string[];
+  resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
 }
 
 const YAML_RE = /\.ya?ml$/i;
@@ -100,7 +103,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   const includedFiles = new Set<string>();
   for (const app of apps) {
     if (app.renderer !== 'kustomize') continue;
-    const inputs = collectKustomizeInputs(app.path, view.has, view.isDir, view.read, emptyInputs());
+    const inputs = collectKustomizeInputs(app.path, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink);
     for (const k of inputs.kustomizations) if (k !== app.path) included.add(k);
     for (const f of inputs.files) includedFiles.add(f);
   }

@@ -13,7 +13,34 @@ function under(file: string, dir: string): boolean {
 
 /** The repository files an app's render reads, at one commit. */
 export function appInputs(app: AppSpec, view: TreeView): AppInputs {
-  if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read);
+  return withLinkTargets(baseInputs(app, view), view);
+}
+
+/**
+ * Symlinks a render copies (inside a chart folder, beside a kustomization, or named
+ * directly) make what they point at an input: a PR that edits only the target changes
+ * the render, so it must plan the app.
+ */
+function withLinkTargets(inputs: AppInputs, view: TreeView): AppInputs {
+  if (!view.links?.length || !view.resolveLink) return inputs;
+  const copied = (l: string) => {
+    if (inputs.files.has(l)) return true;
+    const slash = l.lastIndexOf('/');
+    if (inputs.kustomizations.has(slash < 0 ? '' : l.slice(0, slash))) return true;
+    for (const d of inputs.dirs) if (under(l, d)) return true;
+    return false;
+  };
+  for (const l of view.links) {
+    if (!copied(l)) continue;
+    const real = view.resolveLink(l);
+    if (real?.kind === 'file') inputs.files.add(real.path);
+    else if (real?.kind === 'dir') inputs.dirs.add(real.path);
+  }
+  return inputs;
+}
+
+function baseInputs(app: AppSpec, view: TreeView): AppInputs {
+  if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read, undefined, view.resolveLink);
   const inputs = emptyInputs();
   if (app.renderer === 'helm') {
     inputs.dirs.add(app.path);

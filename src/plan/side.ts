@@ -4,7 +4,7 @@ import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { TreeFiles } from '../render/render.js';
 import type { Finding, Resource } from '../types.js';
 import { ReadLimitError } from '../workspace/limits.js';
-import { resolveInTree } from '../workspace/links.js';
+import { resolveInTree, SYMLINK_MODE } from '../workspace/links.js';
 import type { Tree } from '../workspace/workspace.js';
 import type { TreeView } from './discover.js';
 
@@ -43,7 +43,18 @@ export function sideOf(tree: Tree): Side {
   };
   const reader = treeReader(tree.index, text);
   const sources = new Map<string, Resource[]>();
+  const links = [...tree.index].filter(([, e]) => e.mode === SYMLINK_MODE).map(([p]) => p);
+  const resolveLink = (p: string): { kind: 'file' | 'dir'; path: string } | null => {
+    try {
+      const r = resolveInTree(tree.index, reader.isDir, (l) => tree.read(l).toString('utf8'), p);
+      return r.kind === 'file' || r.kind === 'dir' ? r : null;
+    } catch {
+      return null;
+    }
+  };
   const view: TreeView = {
+    links,
+    resolveLink,
     // A fresh iterator per use: discovery and input collection each walk the listing.
     get files() {
       return tree.index.keys();

@@ -193,6 +193,7 @@ export function collectKustomizeInputs(
   isDir: (p: string) => boolean,
   read: (p: string) => string,
   into: AppInputs = emptyInputs(),
+  resolveLink?: (p: string) => { kind: 'file' | 'dir'; path: string } | null,
 ): AppInputs {
   const visit = (dir: string, from: string) => {
     if (into.kustomizations.has(dir)) return;
@@ -231,9 +232,16 @@ export function collectKustomizeInputs(
       const p = resolveRepoPath(dir, ref);
       if (p === null) return escape(ref);
       if (isDir(p)) return visit(p, kfile);
+      // A symlink, or a path through a symlinked folder: the link is copied for the
+      // render, and what it resolves to is an input (a base is checked like any other).
+      const link = has(p) ? p : linkPrefix(p, has);
+      const real = link && resolveLink ? resolveLink(p) : null;
+      if (link && real) {
+        into.files.add(link);
+        if (real.kind === 'dir') return visit(real.path, kfile);
+        return onFile(real.path);
+      }
       if (has(p)) return onFile(p);
-      // Through a symlinked folder: the link is copied, and with it this file.
-      const link = linkPrefix(p, has);
       if (link) into.files.add(link);
       else {
         into.findings.push({

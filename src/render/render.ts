@@ -103,7 +103,7 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
     args.push('--', release, dir);
   }
   try {
-    const toolDirs = [cmd, tools.helm].filter((t): t is string => !!t).map((t) => path.dirname(t));
+    const toolDirs = [cmd, tools.helm, home.helm].filter((t): t is string => !!t).map((t) => path.dirname(t));
     const line = sandbox.wrap(cmd, args, { tmpRoot: tmpdir(), tree: tree.root, home: home.home, tools: toolDirs, hidden: tools.hidden });
     const out = await exec(line.cmd, line.args, {
       cwd: tree.root,

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExecError, which } from '../util/exec.js';
@@ -58,6 +58,7 @@ export interface FilesystemView {
  * server runs as real root, the tool also runs as `nobody`.
  */
 const FS_INIT = `set -e
+umask 022
 drop=$1; tmproot=$2; home=$3; shift 3
 fd=3; keep=
 while [ "$1" != "--" ]; do
@@ -206,7 +207,7 @@ esac
 case "$2" in --generate-name) ;; -*) refuse "a release name starting with -" ;; esac
 for a in "$@"; do
   case "$a" in
-    --post-renderer*|--set-file*|--repo*|--kubeconfig*|--kube-*|--registry-config*|--repository-config*|--repository-cache*|--ca-file*|--cert-file*|--key-file*|--keyring*|--verify*|--dependency-update*|--output-dir*|--username*|--password*|--plain-http*|--insecure-skip-tls-verify*|--pass-credentials*|--validate*|--dry-run=server*) refuse "helm $a" ;;
+    --post-renderer*|--set-file*|--repo*|--kubeconfig*|--kube-context*|--kube-apiserver*|--kube-token*|--kube-ca-file*|--kube-as-*|--kube-insecure-skip-tls-verify*|--kube-tls-server-name*|--registry-config*|--repository-config*|--repository-cache*|--ca-file*|--cert-file*|--key-file*|--keyring*|--verify*|--dependency-update*|--output-dir*|--username*|--password*|--plain-http*|--insecure-skip-tls-verify*|--pass-credentials*|--validate*|--dry-run=server*) refuse "helm $a" ;;
   esac
 done
 exec @HELM@ "$@"
@@ -222,11 +223,14 @@ export async function renderHome(helm: string | null = null): Promise<RenderHome
   if (helm) {
     // kustomize runs `helm pull` for charts it does not find locally, and a pull runs
     // downloader plugins: a render may only template.
-    wrapper = path.join(home, 'bin', 'helm');
-    await mkdir(path.dirname(wrapper));
+    // Beside HOME, not in it: HOME is the one place a render may write, and the wrapper
+    // must not be something the wrapped helm can rewrite (its folder is read-only there).
+    const bin = await mkdtemp(path.join(tmpdir(), 'ferry-helmw-'));
+    await chmod(bin, 0o755);
+    wrapper = path.join(bin, 'helm');
     await writeFile(
       wrapper,
-      HELM_WRAPPER.replace('@HELM@', shQuote(helm)),
+      HELM_WRAPPER.replaceAll('@HELM@', () => shQuote(helm)),
       { mode: 0o755 },
     );
   }
@@ -256,8 +260,21 @@ export async function renderHome(helm: string | null = null): Promise<RenderHome
     http_proxy: 'http://127.0.0.1:9',
     https_proxy: 'http://127.0.0.1:9',
   };
-  return { home, env, helm: wrapper, dispose: () => rm(home, { recursive: true, force: true }) };
+  return {
+    home,
+    env,
+    helm: wrapper,
+    async dispose() {
+      await rm(home, { recursive: true, force: true });
+      if (wrapper) await rm(path.dirname(wrapper), { recursive: true, force: true });
+    },
+  };
 }
+
+const HOST_PATH_RE = new RegExp(
+  String.raw`(^|[\s'"(=:])\/(?:${['tmp', 'home', 'root', 'var', 'etc', 'usr', 'proc', 'opt', 'srv', 'run', 'mnt', 'media', 'app', 'work', 'workspace', 'dev', 'sys', 'bin', 'sbin', 'lib', 'lib64', 'nix', 'snap', 'private', 'Users', 'boot', 'cache'].join('|')})(?:\/[\w.@+-]+)*\/?`,
+  'g',
+);
 
 /** Go runtimes print these when an allocation fails under the address-space limit. */
 const OOM_RE = /fatal error: (runtime: )?out of memory|runtime: cannot allocate memory|cannot allocate memory/;
@@ -287,8 +304,9 @@ export function scrubStderr(stderr: string, root: string, home: string): string 
   s = s.split(root + '/').join('').split(root).join('.');
   s = s.split(home).join('~');
   s = s.replace(/\/proc\/\d+/g, '/proc/…');
-  // Any other absolute path is the server's business.
-  s = s.replace(/(^|[\s'"(=:])\/(?:[\w.@+-]+\/)*[\w.@+-]+/g, '$1…');
+  // Other host paths are the server's business. Only paths under a host's top-level
+  // folders: a JSON pointer such as /data/key or /spec/replicas is the reader's.
+  s = s.replace(HOST_PATH_RE, '$1…');
   s = s.replace(/\b(pid|PID|process)(\s*[=:]?\s*)\d+/g, '$1$2…');
   return s.trim();
 }

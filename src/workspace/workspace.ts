@@ -335,7 +335,7 @@ class LazyTree implements Tree {
     for (const [oid, p] of wanted) {
       const size = this.knownSizes.get(oid) ?? 0;
       // Over a limit: left for read() to refuse, with the file's name, when someone asks.
-      if (this.refusal(p, planned + size)) continue;
+      if (size > this.limits.maxBlobBytes || this.bytesRead + planned + size > this.limits.maxTreeBytes) continue;
       planned += size;
       oids.push(oid);
     }

@@ -46,11 +46,13 @@ export class TestRepo {
 }
 
 const made = new Set<string>();
-// Every temp folder a test asked for goes when its test file's process does, whether or
-// not the test remembered to remove it.
-process.once('exit', () => {
+
+/** Removes every temp folder tests made in this process (test/setup.ts runs it after each file). */
+export function removeTempDirs(): void {
   for (const d of made) rmSync(d, { recursive: true, force: true });
-});
+  made.clear();
+}
+process.once('exit', removeTempDirs);
 
 export function tempDir(prefix = 'ferry-test-'): string {
   const d = mkdtempSync(path.join(tmpdir(), prefix));

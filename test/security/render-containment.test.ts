@@ -479,4 +479,39 @@ console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesyste
     expect(caps).toMatch(/^CapEff:\s+0+$/); // …with no capability left
     expect(rest).toEqual([]);
   });
+
+  it('a valid helmCharts app still renders through the helm wrapper, kubeVersion included', async () => {
+    const r = repo({ 'apps/ok/cm.yaml': cm('ok') });
+    const base = r.commit('base');
+    r.write({
+      'apps/h/kustomization.yaml': 'helmCharts:\n  - name: c\n    releaseName: rel\n    kubeVersion: "1.31.0"\n',
+      'apps/h/charts/c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 0.1.0\n',
+      'apps/h/charts/c/values.yaml': '{}\n',
+      'apps/h/charts/c/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\ndata:\n  kube: "{{ .Capabilities.KubeVersion.Version }}"\n',
+    });
+    const head = r.commit('chart');
+    const p = await planOf(r, base, head);
+    const h = app(p, 'h');
+    expect(h.findings.map((f) => f.message)).toEqual([]);
+    expect(h.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(['added ConfigMap/rel-cm']);
+    expect(h.changes[0]!.diff).toMatch(/kube: v1\.31\.0/);
+  });
+
+  it('editing only what a symlink points at plans the apps that use it', async () => {
+    const r = repo({
+      'shared/cm.yaml': cm('shared'),
+      'shared/web/kustomization.yaml': 'resources: [cm.yaml]\n',
+      'shared/web/cm.yaml': cm('web'),
+      'apps/z/kustomization.yaml': 'resources: [linked.yaml]\n',
+      'apps/prod/README.md': 'x\n',
+    });
+    symlinkSync('../../shared/cm.yaml', path.join(r.dir, 'apps/z/linked.yaml'));
+    symlinkSync('../../shared/web', path.join(r.dir, 'apps/prod/web'));
+    const base = r.commit('base');
+    r.write({ 'shared/cm.yaml': cm('shared2'), 'shared/web/cm.yaml': cm('web2') });
+    const head = r.commit('edit the targets only');
+    const p = await planOf(r, base, head);
+    expect(app(p, 'z').changes.map((c) => `${c.action} ${c.name}`).sort()).toEqual(['added shared2', 'removed shared']);
+    expect(p.environments[0]!.apps.map((a) => a.name).sort()).toContain('z');
+  });
 });
