@@ -161,7 +161,10 @@ async function probe(): Promise<Sandbox> {
         const inTmp = (p: string) => p === view.tmpRoot || p.startsWith(view.tmpRoot.replace(/\/$/, '') + '/');
         // At most 7 folders can be kept open across the tmpfs (descriptors 3 to 9).
         const keep = [...new Set([view.tree, view.home, ...(view.tools ?? []).filter(inTmp)])].slice(0, 7);
-        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs!), view.tmpRoot, view.home, ...keep, '--', ...view.hidden, '--', ...line];
+        // Hiding a folder that holds what the render needs would hide that too.
+        const within = (p: string, dir: string) => p === dir || p.startsWith(dir.replace(/\/$/, '') + '/');
+        const hidden = view.hidden.filter((h) => ![view.tmpRoot, ...keep].some((k) => within(k, h)));
+        line = ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox', dropMode(nsArgs!), view.tmpRoot, view.home, ...keep, '--', ...hidden, '--', ...line];
       }
       if (nsArgs) line = [unshare!, ...nsArgs, '--', ...line];
       return { cmd: line[0]!, args: line.slice(1) };
