@@ -337,26 +337,29 @@ EOF
 
   it('inside a render, helm runs only `template` and `version`, and finds no plugins', async () => {
     const home = await renderHome(TEST_HELM);
-    cleanups.push(() => void home.dispose());
-    const run = (args: string[]) => {
-      try {
-        return { code: 0, out: execFileSync(home.helm!, args, { env: { PATH: process.env.PATH, ...home.env }, stdio: 'pipe' }).toString() };
-      } catch (err) {
-        const e = err as { status: number; stderr: Buffer };
-        return { code: e.status, out: e.stderr.toString() };
-      }
-    };
-    expect(run(['version', '--short']).out).toMatch(/^v3\./);
-    expect(run(['pull', 'ferryx://evil/repo/c'])).toEqual({ code: 1, out: 'helm pull (charts must be in the repository) is not allowed in a Ferry render\n' });
-    // Whatever puts them on the command line: no program, no host file, no fetch.
-    expect(run(['template', '--post-renderer=/bin/sh', 'x'])).toMatchObject({ code: 1, out: expect.stringMatching(/a release name starting with -/) });
-    expect(run(['template', 'r', '/tmp/chart', '--post-renderer', '/bin/sh'])).toMatchObject({ code: 1, out: expect.stringMatching(/--post-renderer is not allowed/) });
-    expect(run(['template', 'r', '/tmp/chart', '--set-file=f=/etc/passwd'])).toMatchObject({ code: 1 });
-    expect(run(['template', 'r', '/tmp/chart', '--repo', 'http://127.0.0.1:9'])).toMatchObject({ code: 1 });
-    expect(run(['plugin', 'install', 'x']).code).toBe(1);
-    expect(run(['env']).code).toBe(1);
-    expect(home.env.HELM_PLUGINS).toBeDefined();
-    expect(readdirSync(home.env.HELM_PLUGINS!)).toEqual([]);
+    try {
+      const run = (args: string[]) => {
+        try {
+          return { code: 0, out: execFileSync(home.helm!, args, { env: { PATH: process.env.PATH, ...home.env }, stdio: 'pipe' }).toString() };
+        } catch (err) {
+          const e = err as { status: number; stderr: Buffer };
+          return { code: e.status, out: e.stderr.toString() };
+        }
+      };
+      expect(run(['version', '--short']).out).toMatch(/^v3\./);
+      expect(run(['pull', 'ferryx://evil/repo/c'])).toEqual({ code: 1, out: 'helm pull (charts must be in the repository) is not allowed in a Ferry render\n' });
+      // Whatever puts them on the command line: no program, no host file, no fetch.
+      expect(run(['template', '--post-renderer=/bin/sh', 'x'])).toMatchObject({ code: 1, out: expect.stringMatching(/a release name starting with -/) });
+      expect(run(['template', 'r', '/tmp/chart', '--post-renderer', '/bin/sh'])).toMatchObject({ code: 1, out: expect.stringMatching(/--post-renderer is not allowed/) });
+      expect(run(['template', 'r', '/tmp/chart', '--set-file=f=/etc/passwd'])).toMatchObject({ code: 1 });
+      expect(run(['template', 'r', '/tmp/chart', '--repo', 'http://127.0.0.1:9'])).toMatchObject({ code: 1 });
+      expect(run(['plugin', 'install', 'x']).code).toBe(1);
+      expect(run(['env']).code).toBe(1);
+      expect(home.env.HELM_PLUGINS).toBeDefined();
+      expect(readdirSync(home.env.HELM_PLUGINS!)).toEqual([]);
+    } finally {
+      await home.dispose();
+    }
   });
 
   it('a patch named only by a PatchTransformer is an input: changing it plans the app', async () => {
