@@ -52,10 +52,12 @@ export interface FilesystemView {
  * Runs as the first process of the render's mount namespace, before the tool. It keeps
  * the tree and HOME open, covers the temporary folder with an empty tmpfs, binds the two
  * back through their open descriptors (so their old paths still work), hides what it is
- * told to, makes every other mount read-only (/proc and /sys included), and only then
- * starts the tool with no capabilities (root, or root of a user namespace, could
- * otherwise simply unmount or remount what was made hidden or read-only). When the
- * server runs as real root, the tool also runs as `nobody`.
+ * told to, makes every other writable mount read-only, and only then starts the tool
+ * with no capabilities (root, or root of a user namespace, could otherwise simply
+ * unmount or remount what was made hidden or read-only). When the server runs as real
+ * root, the tool also runs as `nobody`. Kernel filesystems (/proc, /sys, /dev but
+ * /dev/shm) are left as they are: remounting each cgroup mount cost more than the rest
+ * of the setup, and without capabilities their files' owners protect them.
  */
 const FS_INIT = `set -e
 umask 022
@@ -81,8 +83,12 @@ while [ "$1" != "--" ]; do
 done
 shift
 if [ "$drop" = drop ]; then chmod 0755 "$PWD"; chown -R 65534:65534 "$home"; fi
-awk '{print $2}' /proc/self/mounts | while read -r m; do
-  [ "$m" = "$home" ] || mount -o remount,bind,ro "$m" 2>/dev/null || true
+awk '$4 ~ /^rw/ {print $2}' /proc/self/mounts | while read -r m; do
+  case "$m" in
+    "$home") ;;
+    /proc|/proc/*|/sys|/sys/*|/dev|/dev/pts|/dev/mqueue) ;;
+    *) mount -o remount,bind,ro "$m" 2>/dev/null || true ;;
+  esac
 done
 cd "$PWD"
 if [ "$drop" = drop ]; then
