@@ -178,16 +178,27 @@ export class Workspace {
   }
 
   async listTree(sha: string): Promise<TreeIndex> {
-    const out = await gitText(this.gitDir, ['ls-tree', '-r', '-z', '--full-tree', sha]);
+    return (await this.listTreeSized(sha)).index;
+  }
+
+  /**
+   * The listing with every blob's size (`ls-tree -l`): sizes come with the listing, so
+   * a render's size checks cost no extra git process.
+   */
+  private async listTreeSized(sha: string): Promise<{ index: TreeIndex; sizes: Map<string, number> }> {
+    const out = await gitText(this.gitDir, ['ls-tree', '-r', '-l', '-z', '--full-tree', sha]);
     const index: TreeIndex = new Map();
+    const sizes = new Map<string, number>();
     for (const rec of out.split('\0')) {
       if (!rec) continue;
       const tab = rec.indexOf('\t');
-      const [mode, type, oid] = rec.slice(0, tab).split(' ');
-      if (type !== 'blob' || !mode || !oid) continue; // submodules (commit) carry no files
-      index.set(rec.slice(tab + 1), { mode, oid });
+      // `<mode> <type> <oid> <size, padded>`; submodules (commit) carry no files.
+      const m = /^(\d+) blob ([0-9a-f]+) +(\d+)$/.exec(rec.slice(0, tab));
+      if (!m) continue;
+      index.set(rec.slice(tab + 1), { mode: m[1]!, oid: m[2]! });
+      sizes.set(m[2]!, Number(m[3]));
     }
-    return index;
+    return { index, sizes };
   }
 
   /** The first of `paths` present at a commit, with its content; one ls-tree of those paths only. */
@@ -273,9 +284,9 @@ export class Workspace {
 
   /** Opens a commit as a lazily read tree with its own private folder. */
   async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits } = {}): Promise<Tree> {
-    const index = await this.listTree(sha);
+    const { index, sizes } = await this.listTreeSized(sha);
     const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
-    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits());
+    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes);
   }
 }
 
@@ -285,7 +296,7 @@ function identityEnv(who: Identity): Record<string, string> {
 
 class LazyTree implements Tree {
   private readonly blobs = new Map<string, Buffer>();
-  private readonly knownSizes = new Map<string, number>();
+  private readonly knownSizes: Map<string, number>;
   private readonly written = new Map<string, Promise<void>>();
   private bytesRead = 0;
   private dirs: Set<string> | null = null;
@@ -296,7 +307,10 @@ class LazyTree implements Tree {
     readonly dir: string,
     readonly index: TreeIndex,
     private readonly limits: ReadLimits,
-  ) {}
+    sizes: Map<string, number> = new Map(),
+  ) {
+    this.knownSizes = sizes;
+  }
 
   private async knowSizes(oids: Iterable<string>): Promise<void> {
     const unknown = [...oids].filter((o) => !this.knownSizes.has(o) && !this.blobs.has(o));
