@@ -56,6 +56,8 @@ async function main() {
   });
   let currentHead = head;
   const api = nock('https://api.github.com').persist();
+  // Ferry finds its own comments by its bot login, from the App's slug.
+  api.get('/app').reply(200, { id: 1, slug: 'ferry', name: 'Ferry' });
   api.post('/app/installations/1/access_tokens').reply(201, { token: 'ghs_bench', expires_at: new Date(Date.now() + 3600e3).toISOString() });
   api.get(`/repos/${OWNER}/${REPO}/pulls/1`).reply(200, () => pull(currentHead));
   api.get(`/repos/${OWNER}/${REPO}/issues/1/comments`).query(true).reply(200, []);
