@@ -38,6 +38,10 @@ spec:
 `;
 }
 
+export function configMap(name: string): string {
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+}
+
 export function kustomization(lines: string): string {
   return `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${lines}`;
 }

@@ -1,20 +1,14 @@
 // Issue 8, item 13: a ferry.yml without `environments` (or empty) means the defaults.
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.js';
 import { plan } from '../../src/engine.js';
+import { configMap } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 const cacheDir = tempDir('ferry-cache-');
-const repos: TestRepo[] = [];
-afterAll(() => repos.forEach((r) => r.cleanup()));
-
-function repo(files: Record<string, string>): TestRepo {
-  const r = new TestRepo().write(files);
-  repos.push(r);
-  return r;
-}
-
-const CM = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+// Test repositories live in temp folders that test/setup.ts removes after the file.
+const repo = (files: Record<string, string>): TestRepo => new TestRepo().write(files);
+const CM = configMap;
 
 describe('an empty ferry.yml means the defaults (issue 8, item 13)', () => {
   for (const [label, text] of [['{}', '{}\n'], ['an empty file', ''], ['only comments', '# Ferry: defaults for now\n\n# more later\n']] as const) {

@@ -2,23 +2,17 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/bin.js';
+import { configMap } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 const run = promisify(execFile);
 
 const cacheDir = tempDir('ferry-cache-');
-const repos: TestRepo[] = [];
-afterAll(() => repos.forEach((r) => r.cleanup()));
-
-function repo(files: Record<string, string>): TestRepo {
-  const r = new TestRepo().write(files);
-  repos.push(r);
-  return r;
-}
-
-const CM = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
+// Test repositories live in temp folders that test/setup.ts removes after the file.
+const repo = (files: Record<string, string>): TestRepo => new TestRepo().write(files);
+const CM = configMap;
 
 describe('a plain YAML file with 120,000 documents (issue 8, item 14)', () => {
   // `push(...items)` puts every item on the stack, so whether 120,000 of them fit depends
