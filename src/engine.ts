@@ -257,7 +257,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
-        const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
+        const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
         if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
         // A base stopped by a limit did render before: its resources are unknown, not absent.
         const baseLimited = !!b && b.status === 'error' && b.findings.some((f) => f.rule === 'render-limit' || f.rule === 'file-too-large');

@@ -48,10 +48,16 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
   let schemas = compiled.get(key);
   if (!schemas) {
     const crds: Resource[] = [];
+    const parsed = new Set<string>();
     for (const p of crdFiles) {
+      // Copies of one file (vendored twice, or per environment) define the same CRDs.
+      const oid = tree.index.get(p)!.oid;
+      if (parsed.has(oid)) continue;
+      parsed.add(oid);
       const decoded = decodeManifest(tree.read(p), p);
       if (!('text' in decoded)) continue;
-      for (const r of parseSourceManifests(decoded.text, p).resources) {
+      // An install.yaml is mostly other kinds: only its CRD documents are parsed here.
+      for (const r of parseSourceManifests(decoded.text, p, { onlyContaining: 'CustomResourceDefinition' }).resources) {
         if (r.id.kind === 'CustomResourceDefinition') crds.push(r);
       }
     }

@@ -54,15 +54,29 @@ function baseInputs(app: AppSpec, view: TreeView): AppInputs {
   return inputs;
 }
 
+/** YAML files by folder, built once per view: looking one folder up must not walk the tree. */
+const yamlByDir = new WeakMap<TreeView, Map<string, string[]>>();
+
+function yamlFilesIn(view: TreeView, dir: string): string[] {
+  let index = yamlByDir.get(view);
+  if (!index) {
+    index = new Map();
+    for (const f of view.files) {
+      if (!YAML_RE.test(f)) continue;
+      const slash = f.lastIndexOf('/');
+      const d = slash < 0 ? '' : f.slice(0, slash);
+      let list = index.get(d);
+      if (!list) index.set(d, (list = []));
+      list.push(f);
+    }
+    yamlByDir.set(view, index);
+  }
+  return index.get(dir) ?? [];
+}
+
 /** A plain app is the YAML files directly in its folder (subfolders are apps of their own). */
 export function plainFiles(app: AppSpec, view: TreeView): string[] {
-  const out: string[] = [];
-  for (const f of view.files) {
-    if (!YAML_RE.test(f)) continue;
-    const dir = path.posix.dirname(f) === '.' ? '' : path.posix.dirname(f);
-    if (dir === app.path) out.push(f);
-  }
-  return out.sort();
+  return [...yamlFilesIn(view, app.path)].sort();
 }
 
 /**

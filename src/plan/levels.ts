@@ -3,18 +3,25 @@ import type { Finding, RuleLevel } from '../types.js';
 /** Rules the engine itself reports (the validate module's RULES cover the rest). */
 export const ENGINE_RULES = [
   { id: 'render-error', defaultLevel: 'error', description: 'The app renders: kustomize / helm succeed and every referenced folder has a kustomization.' },
-  { id: 'yaml-error', defaultLevel: 'error', description: 'Manifests are valid UTF-8 YAML without duplicate keys or alias bombs, and at most 10 MB.' },
+  { id: 'yaml-error', defaultLevel: 'error', description: 'Manifests are valid UTF-8 YAML without alias bombs, and within the size limit.' },
+  { id: 'duplicate-key', defaultLevel: 'warning', description: 'No mapping in a source manifest has the same key twice (an error under `strict`, as the API server rejects it).' },
+  { id: 'missing-kind', defaultLevel: 'error', description: 'Every document in a plain app is a Kubernetes object with apiVersion and kind.' },
   { id: 'helm-unavailable', defaultLevel: 'warning', description: 'A Helm app could not be rendered because no helm binary is available.' },
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));
 
-/** Applies configured levels to the engine's own findings; `off` drops them. */
-export function applyEngineLevels(findings: Finding[], levels: Record<string, RuleLevel>): Finding[] {
+/**
+ * Applies configured levels to the engine's own findings; `off` drops them. Under
+ * `strict`, a duplicate key is an error unless configured: the API server's strict
+ * field validation (kubectl's default) rejects the object.
+ */
+export function applyEngineLevels(findings: Finding[], levels: Record<string, RuleLevel>, strict = false): Finding[] {
   const out: Finding[] = [];
   for (const f of findings) {
-    const level = ENGINE_IDS.has(f.rule) ? levels[f.rule] : undefined;
+    let level = ENGINE_IDS.has(f.rule) ? levels[f.rule] : undefined;
+    if (level === undefined && strict && f.rule === 'duplicate-key') level = 'error';
     if (level === 'off') continue;
     out.push(level ? { ...f, severity: level } : f);
   }

@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import type { Finding, Resource, ResourceId } from '../types.js';
+import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
 
 /** Source manifests larger than this are refused with a finding instead of parsed. */
 export const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
@@ -65,6 +65,7 @@ export function isToolConfig(obj: Record<string, unknown>): boolean {
 const IGNORE_RE = /#\s*ferry:ignore\s+([A-Za-z0-9_,\s-]+)/g;
 
 function ignoredRulesIn(text: string): string[] | undefined {
+  if (!text.includes('ferry:ignore')) return undefined;
   const rules: string[] = [];
   for (const m of text.matchAll(IGNORE_RE)) {
     for (const r of (m[1] ?? '').split(/[,\s]+/)) if (r) rules.push(r);
@@ -110,33 +111,199 @@ export interface ParsedManifests {
   findings: Finding[];
 }
 
+export interface ParseOptions {
+  /**
+   * Every document must be a Kubernetes object: one without apiVersion or kind is an
+   * error at its line (plain apps). Off for files read only to trace rendered resources.
+   */
+  requireIdentity?: boolean;
+  /** Parse only documents whose text contains this string (a cheap pre-filter). */
+  onlyContaining?: string;
+}
+
+/** One YAML document of a stream: its text and where it starts in the file. */
+interface DocChunk {
+  text: string;
+  /** 0-based line of the chunk's first line in the file. */
+  lineOffset: number;
+}
+
+const MARKER_RE = /^(?:---|\.\.\.)(?=[ \t]|\r?$)/;
+
 /**
- * Parses a source manifest with positions: every resource can be traced back to its
- * file and line. Non-Kubernetes documents (kustomization files, values) are skipped;
- * `kind: List` is expanded.
+ * Splits a YAML stream at its document markers. A marker line at column 0 always ends
+ * a document in YAML (it may not appear inside a scalar), so no parse is needed to
+ * find the boundaries, and each document can be parsed, and dropped, on its own.
  */
-export function parseSourceManifests(text: string, file: string): ParsedManifests {
+function splitDocuments(text: string): DocChunk[] {
+  const chunks: DocChunk[] = [];
+  let start = 0;
+  let startLine = 0;
+  let line = 0;
+  let pos = 0;
+  while (pos <= text.length) {
+    const nl = text.indexOf('\n', pos);
+    const lineEnd = nl < 0 ? text.length : nl;
+    // `...` closes a document; `---` opens one and stays with the document it opens.
+    if (pos > start && (text.startsWith('---', pos) || text.startsWith('...', pos)) && MARKER_RE.test(text.slice(pos, Math.min(lineEnd, pos + 4)))) {
+      chunks.push({ text: text.slice(start, pos), lineOffset: startLine });
+      start = pos;
+      startLine = line;
+    }
+    if (nl < 0) break;
+    pos = nl + 1;
+    line++;
+  }
+  chunks.push({ text: text.slice(start), lineOffset: startLine });
+  return chunks;
+}
+
+/** 1-based line of the first content line of a chunk (not blank, comment or marker). */
+function contentLine(chunk: DocChunk): number {
+  const lines = chunk.text.split('\n', 2000);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (l === '' || l.startsWith('#') || /^(---|\.\.\.)(\s+#.*)?$/.test(l)) continue;
+    return chunk.lineOffset + i + 1;
+  }
+  return chunk.lineOffset + 1;
+}
+
+/**
+ * Whether a parsed value reaches one object or array twice: the mark of a YAML alias
+ * to a collection. Stops at the first repeat, so a bomb costs no more than its text.
+ */
+function hasSharedNodes(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (seen.has(node)) return true;
+    seen.add(node);
+    for (const v of Array.isArray(node) ? node : Object.values(node)) if (v && typeof v === 'object') stack.push(v);
+  }
+  return false;
+}
+
+/**
+ * Parses a source manifest: every resource can be traced back to its file and line.
+ * Documents are parsed one by one with the fast parser; line positions are computed
+ * only when a finding asks for one. Documents with aliases, and documents the fast
+ * parser rejects, go through the position-tracking parser, which bounds aliases and
+ * words errors with their line. Non-Kubernetes documents (kustomization files, values)
+ * are skipped unless `requireIdentity`; `kind: List` is expanded.
+ */
+export function parseSourceManifests(text: string, file: string, opts: ParseOptions = {}): ParsedManifests {
+  const out: ParsedManifests = { resources: [], findings: [] };
+  // Directives (%YAML, %TAG) apply across the marker that follows them: parse whole.
+  if (/^%/m.test(text)) {
+    parseChunkSlow({ text, lineOffset: 0 }, file, opts, out);
+    return out;
+  }
+  for (const chunk of splitDocuments(text)) {
+    if (opts.onlyContaining !== undefined && !chunk.text.includes(opts.onlyContaining)) continue;
+    let value: unknown;
+    try {
+      value = jsyaml.load(chunk.text, { schema: jsyaml.CORE_SCHEMA, filename: file });
+    } catch {
+      // Duplicate keys and syntax errors: the careful parser says what and where.
+      parseChunkSlow(chunk, file, opts, out);
+      continue;
+    }
+    // Aliases share nodes; an alias bomb is a small graph that expands without bound
+    // when walked. The careful parser counts aliases and refuses a bomb.
+    if (hasSharedNodes(value)) {
+      parseChunkSlow(chunk, file, opts, out);
+      continue;
+    }
+    let doc: { doc: Document; lc: LineCounter } | null = null;
+    const locate = (pointer: string) => {
+      if (!doc) {
+        const lc = new LineCounter();
+        doc = { doc: parseDocument(chunk.text, { lineCounter: lc, uniqueKeys: false, logLevel: 'silent' }), lc };
+      }
+      const l = locateIn(doc.doc, doc.lc, pointer);
+      return l === null ? null : l + chunk.lineOffset;
+    };
+    addDocument(value, chunk, contentLine(chunk), locate, file, opts, out);
+  }
+  return out;
+}
+
+/** Adds the resources of one parsed document (or a finding saying why it is none). */
+function addDocument(
+  value: unknown, chunk: DocChunk, startLine: number, locate: (pointer: string) => number | null,
+  file: string, opts: ParseOptions, out: ParsedManifests,
+): void {
+  if (value === null || value === undefined) return;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    out.findings.push(yamlFinding(file, startLine, 'document is not a mapping; expected a Kubernetes object'));
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  if (isToolConfig(obj)) return;
+  const ignoredRules = ignoredRulesIn(chunk.text);
+  const isList = obj.kind === 'List' && Array.isArray(obj.items);
+  const items = isList ? (obj.items as unknown[]) : [obj];
+  items.forEach((item, i) => {
+    const prefix = isList ? `/items/${i}` : '';
+    const id = item && typeof item === 'object' && !Array.isArray(item) ? identityOf(item as Record<string, unknown>) : null;
+    if (!id || id.kind === '' || id.apiVersion === '') {
+      if (opts.requireIdentity) {
+        const line = prefix ? (locate(prefix) ?? startLine) : startLine;
+        out.findings.push(identityFinding(file, line, item));
+      }
+      return;
+    }
+    out.resources.push({
+      id,
+      object: item as Record<string, unknown>,
+      source: { file, line: startLine, locate: (pointer: string) => locate(prefix + pointer), ignoredRules },
+    });
+  });
+}
+
+function identityFinding(file: string, line: number, item: unknown): Finding {
+  const obj = item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : null;
+  const missing = !obj
+    ? 'is not a mapping'
+    : [typeof obj.apiVersion === 'string' && obj.apiVersion !== '' ? null : 'apiVersion', typeof obj.kind === 'string' && obj.kind !== '' ? null : 'kind']
+        .filter(Boolean)
+        .join(' and ')
+        .replace(/^(.+)$/, 'has no $1');
+  return {
+    severity: 'error', rule: 'missing-kind', file, line, resource: null,
+    message: `document ${missing}: every document in a plain app must be a Kubernetes object (apiVersion and kind)`,
+  };
+}
+
+/**
+ * The careful parser for one chunk: positions for every node, bounded aliases, and
+ * duplicate keys reported with the line of each (the last one wins, as in kubectl).
+ */
+function parseChunkSlow(chunk: DocChunk, file: string, opts: ParseOptions, out: ParsedManifests): void {
   const lc = new LineCounter();
-  const resources: Resource[] = [];
-  const findings: Finding[] = [];
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+    docs = parseAllDocuments(chunk.text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (err) {
-    return { resources, findings: [yamlFinding(file, null, `cannot parse YAML: ${(err as Error).message}`)] };
+    out.findings.push(yamlFinding(file, null, `cannot parse YAML: ${(err as Error).message}`));
+    return;
   }
   if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed];
-  let prevEnd = 0;
+  const at = (offset: number) => lc.linePos(offset).line + chunk.lineOffset;
   // Errors at end of input are reported on the line after the last; point at the last.
-  const lastLine = Math.max(1, lc.linePos(Math.max(0, text.replace(/\n+$/, '').length - 1)).line);
+  const lastLine = Math.max(1, lc.linePos(Math.max(0, chunk.text.replace(/\n+$/, '').length - 1)).line) + chunk.lineOffset;
+  let prevEnd = 0;
   for (const doc of docs) {
-    const docEnd = doc.range?.[2] ?? text.length;
-    const docText = text.slice(prevEnd, docEnd);
+    const docEnd = doc.range?.[2] ?? chunk.text.length;
+    const docChunk: DocChunk = { text: chunk.text.slice(prevEnd, docEnd), lineOffset: chunk.lineOffset };
     prevEnd = docEnd;
     if (doc.errors.length) {
       for (const e of doc.errors.slice(0, 3)) {
-        const line = Math.min(lastLine, e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line);
-        findings.push(yamlFinding(file, line, `invalid YAML: ${e.message.split('\n')[0]}`));
+        const line = Math.min(lastLine, (e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line) + chunk.lineOffset);
+        out.findings.push(yamlFinding(file, line, `invalid YAML: ${e.message.split('\n')[0]}`));
       }
       continue;
     }
@@ -144,63 +311,91 @@ export function parseSourceManifests(text: string, file: string): ParsedManifest
     try {
       value = doc.toJS({ maxAliasCount: MAX_ALIASES });
     } catch (err) {
-      const line = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : null;
+      const line = doc.contents?.range ? at(doc.contents.range[0]) : null;
       const msg = (err as Error).message;
-      findings.push(
+      out.findings.push(
         yamlFinding(file, line, /alias/i.test(msg) ? `too many YAML aliases (limit ${MAX_ALIASES}): refusing a possible alias bomb` : `invalid YAML: ${msg}`),
       );
       continue;
     }
-    if (value === null || value === undefined) continue;
-    const startLine = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : null;
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      findings.push(yamlFinding(file, startLine, 'document is not a mapping; expected a Kubernetes object'));
+    const resourceName = value && typeof value === 'object' && !Array.isArray(value) ? identityOf(value as Record<string, unknown>) : null;
+    for (const d of duplicateKeys(doc.contents, lc)) {
+      out.findings.push({
+        severity: 'warning', rule: 'duplicate-key', file, line: d.second + chunk.lineOffset,
+        resource: resourceName ? resourceLabel(resourceName) : null,
+        message: `key "${d.key}" appears twice (lines ${d.first + chunk.lineOffset} and ${d.second + chunk.lineOffset}); the last one is used`,
+      });
+    }
+    const startLine = doc.contents?.range ? at(doc.contents.range[0]) : chunk.lineOffset + 1;
+    const locate = (pointer: string) => {
+      const l = locateIn(doc, lc, pointer);
+      return l === null ? null : l + chunk.lineOffset;
+    };
+    addDocument(value, docChunk, startLine, locate, file, opts, out);
+  }
+}
+
+/** Duplicate keys in every mapping of a document, with the lines of both occurrences. */
+function duplicateKeys(root: unknown, lc: LineCounter): { key: string; first: number; second: number }[] {
+  const found: { key: string; first: number; second: number }[] = [];
+  const stack: unknown[] = [root];
+  const seenNodes = new Set<unknown>();
+  while (stack.length && found.length < 20) {
+    const node = stack.pop();
+    // Aliased nodes are shared: visit each once.
+    if (!node || typeof node !== 'object' || seenNodes.has(node)) continue;
+    seenNodes.add(node);
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const k = pair.key as Node | null;
+        const key = k && 'value' in k ? String((k as { value: unknown }).value) : String(k);
+        const line = k?.range ? lc.linePos(k.range[0]).line : 0;
+        const first = seen.get(key);
+        if (first !== undefined) found.push({ key, first, second: line });
+        else seen.set(key, line);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found;
+}
+
+/** True when a YAML or JSON file holds at least one Kubernetes object (apiVersion and kind). */
+export function looksLikeManifest(text: string): boolean {
+  if (!text.includes('apiVersion') || !text.includes('kind')) return false;
+  // The common case needs no parse: both keys at the start of a line.
+  if (/^apiVersion\s*:/m.test(text) && /^kind\s*:/m.test(text)) return true;
+  // JSON, flow style, quoted keys, indented documents: parse and look.
+  for (const chunk of splitDocuments(text)) {
+    let value: unknown;
+    try {
+      value = jsyaml.load(chunk.text, { schema: jsyaml.CORE_SCHEMA });
+    } catch {
       continue;
     }
-    const obj = value as Record<string, unknown>;
-    if (isToolConfig(obj)) continue;
-    const ignoredRules = ignoredRulesIn(docText);
-    const items = obj.kind === 'List' && Array.isArray(obj.items) ? (obj.items as unknown[]) : [obj];
-    items.forEach((item, i) => {
-      if (!item || typeof item !== 'object') return;
-      const id = identityOf(item as Record<string, unknown>);
-      if (!id) return;
-      const prefix = items.length > 1 || obj.kind === 'List' ? `/items/${i}` : '';
-      resources.push({
-        id,
-        object: item as Record<string, unknown>,
-        source: {
-          file,
-          line: startLine,
-          locate: (pointer: string) => locateIn(doc, lc, prefix + pointer),
-          ignoredRules,
-        },
-      });
-    });
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const o = value as Record<string, unknown>;
+      if (typeof o.apiVersion === 'string' && typeof o.kind === 'string') return true;
+      if (Array.isArray(o.items) && o.items.some((i) => i && typeof i === 'object' && typeof (i as Record<string, unknown>).kind === 'string')) return true;
+    }
   }
-  return { resources, findings };
+  return false;
 }
-
-/** True when a YAML document can be a Kubernetes object (has both keys at top level). */
-export function looksLikeManifest(text: string): boolean {
-  return /^apiVersion\s*:/m.test(text) && /^kind\s*:/m.test(text);
-}
-
-const ALIAS_RE = /(^|[\s[{,:-])\*[^\s,\]}]+/m;
 
 /**
  * Parses a renderer's output. Renderers emit plain expanded YAML, so the fast parser is
- * used; output that contains aliases goes through the guarded parser instead.
+ * used; output whose documents share nodes (aliases) goes through the guarded parser.
  */
 export function parseRenderedObjects(text: string): Record<string, unknown>[] {
-  let docs: unknown[];
-  if (ALIAS_RE.test(text)) {
+  let docs: unknown[] = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
+  if (docs.some(hasSharedNodes)) {
     docs = parseAllDocuments(text).map((d) => {
       if ('errors' in d && d.errors.length) throw new Error(d.errors[0]!.message);
       return d.toJS({ maxAliasCount: MAX_ALIASES });
     });
-  } else {
-    docs = jsyaml.loadAll(text);
   }
   const out: Record<string, unknown>[] = [];
   for (const d of docs) {

@@ -204,7 +204,7 @@ export function renderPlain(tree: TreeFiles, files: string[]): { resources: Reso
       findings.push(decoded.finding);
       continue;
     }
-    const parsed = parseSourceManifests(decoded.text, file);
+    const parsed = parseSourceManifests(decoded.text, file, { requireIdentity: true });
     append(resources, parsed.resources);
     append(findings, parsed.findings);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeManifest, parseRenderedObjects, parseSourceManifests } from '../../src/render/manifests.js';
+import { decodeManifest, looksLikeManifest, parseRenderedObjects, parseSourceManifests } from '../../src/render/manifests.js';
 
 describe('parseSourceManifests', () => {
   it('reads multi-document files, skips non-Kubernetes YAML, traces lines', () => {
@@ -45,11 +45,65 @@ spec:
     expect(findings[0]!.line).toBeGreaterThanOrEqual(4);
   });
 
-  it('reports duplicate keys', () => {
+  it('reports duplicate keys with both lines and keeps the object (the last key wins)', () => {
     const { findings, resources } = parseSourceManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n', 'dup.yaml');
-    expect(resources).toEqual([]);
-    expect(findings[0]!.message).toMatch(/unique|duplicate/i);
-    expect(findings[0]!.line).toBe(5);
+    expect(resources.map((r) => r.id.name)).toEqual(['b']);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'duplicate-key', severity: 'warning', line: 5, resource: 'ConfigMap/b' });
+    expect(findings[0]!.message).toContain('lines 4 and 5');
+  });
+
+  it('keeps line numbers right for documents after the first, and for errors in them', () => {
+    const docs = [];
+    for (let i = 0; i < 3; i++) docs.push(`apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c${i}\ndata:\n  k: v`);
+    const text = `---\n${docs.join('\n---\n')}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [broken\n`;
+    const { resources, findings } = parseSourceManifests(text, 'many.yaml');
+    expect(resources.map((r) => [r.id.name, r.source!.line, r.source!.locate!('/data/k')])).toEqual([
+      ['c0', 2, 7],
+      ['c1', 9, 14],
+      ['c2', 16, 21],
+    ]);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ rule: 'yaml-error' });
+    expect(findings[0]!.line).toBeGreaterThanOrEqual(25);
+  });
+
+  it('does not take a document marker inside a block scalar for a boundary', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  script: |\n    ---\n    echo hi\n';
+    const { resources, findings } = parseSourceManifests(text, 's.yaml');
+    expect(findings).toEqual([]);
+    expect((resources[0]!.object.data as Record<string, string>).script).toBe('---\necho hi\n');
+  });
+
+  it('keeps dates and merge-like keys as written (strings), as in the rendered output', () => {
+    const { resources } = parseSourceManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  day: 2024-01-01\n', 'd.yaml');
+    expect((resources[0]!.object.data as Record<string, unknown>).day).toBe('2024-01-01');
+    expect(parseRenderedObjects('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\ndata:\n  day: 2024-01-01\n')[0]!.data).toEqual({ day: '2024-01-01' });
+  });
+
+  it('with requireIdentity, a document without kind or apiVersion is an error at its line', () => {
+    const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\napiVersion: v1\nmetadata:\n  name: nokind\n---\nkind: Service\nmetadata:\n  name: noapi\n---\napiVersion: v1\nkind: ""\n';
+    const loose = parseSourceManifests(text, 'm.yaml');
+    expect(loose.findings).toEqual([]);
+    const strict = parseSourceManifests(text, 'm.yaml', { requireIdentity: true });
+    expect(strict.resources.map((r) => r.id.name)).toEqual(['ok']);
+    expect(strict.findings.map((f) => [f.rule, f.line, f.message.split(':')[0]])).toEqual([
+      ['missing-kind', 6, 'document has no kind'],
+      ['missing-kind', 10, 'document has no apiVersion'],
+      ['missing-kind', 14, 'document has no kind'],
+    ]);
+  });
+
+  it('reads JSON manifests', () => {
+    const text = JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'j' }, spec: { ports: [{ port: 80 }] } }, null, 2);
+    const { resources } = parseSourceManifests(text, 'svc.json');
+    expect(resources.map((r) => r.id.name)).toEqual(['j']);
+    expect(resources[0]!.source!.locate!('/spec/ports/0/port')).toBe(10);
+    expect(looksLikeManifest(text)).toBe(true);
+    expect(looksLikeManifest(JSON.stringify({ apiVersion: 'v1', kind: 'Service' }))).toBe(true);
+    expect(looksLikeManifest('  apiVersion: v1\n  kind: Service\n')).toBe(true);
+    expect(looksLikeManifest('{"name": "package", "kind": 1, "apiVersion": 2}')).toBe(false);
+    expect(looksLikeManifest('replicaCount: 1\nimage: {}\n')).toBe(false);
   });
 
   it('refuses an alias bomb', () => {
