@@ -223,6 +223,11 @@ function validatorFor(entry: CrdVersion, strict: boolean): ValidateFunction | nu
 export function validateCustomResource(obj: Json, entry: CrdVersion, strict: boolean, out: Problem[]): void {
   const fn = validatorFor(entry, strict);
   if (fn && !fn(obj) && fn.errors) describeSchemaErrors(fn.errors, obj, out);
+  checkMetadata(obj, strict, out);
+}
+
+/** Appends the problems of `metadata` alone, for kinds whose other fields Ferry cannot check. */
+export function checkMetadata(obj: Json, strict: boolean, out: Problem[]): void {
   const metaErrors = validateMetadata(obj.metadata);
   if (metaErrors) describeSchemaErrors(metaErrors, obj, out);
   if (strict) {

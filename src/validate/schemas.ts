@@ -72,23 +72,6 @@ export function builtinValidator(apiVersion: string, kind: string): BuiltinValid
   return found;
 }
 
-const kindsByApiVersion = new Map<string, string[]>();
-
-/** Top-level kinds kubernetes-models knows for an apiVersion; used only to suggest a kind. */
-export function builtinKinds(apiVersion: string): string[] {
-  let kinds = kindsByApiVersion.get(apiVersion);
-  if (!kinds) {
-    kinds = [];
-    const mod = API_VERSION.test(apiVersion) ? loadModule(`kubernetes-models/${apiVersion}`) : null;
-    for (const v of Object.values(mod ?? {})) {
-      if (isModel(v, apiVersion) && typeof v.kind === 'string' && !v.kind.endsWith('List')) kinds.push(v.kind);
-    }
-    kinds = [...new Set(kinds)];
-    kindsByApiVersion.set(apiVersion, kinds);
-  }
-  return kinds;
-}
-
 const metaValidator = () => builtinValidator('v1', 'ConfigMap');
 
 /**

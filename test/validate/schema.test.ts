@@ -131,9 +131,9 @@ describe('unknown-kind', () => {
     ]);
   });
 
-  it('suggests the built-in kind that was probably meant', () => {
+  it('suggests the built-in kind that was probably meant, as an error of a built-in group', () => {
     const f = validateResources([res({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } })], OPTS);
-    expect(f.map((x) => x.message)).toEqual(['apps/v1 Deploymnet: unknown kind (did you mean "Deployment"?)']);
+    expect(f.map((x) => [x.rule, x.severity, x.message])).toEqual([['unknown-api-version', 'error', 'apps/v1 Deploymnet: unknown kind (did you mean "Deployment"?)']]);
   });
 
   it('does not fire for built-in kinds', () => {
