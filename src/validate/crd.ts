@@ -9,6 +9,7 @@ import * as ajvFormats from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { Resource } from '../types.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
+import { isBase64, isDuration } from './formats.js';
 import { validateMetadata } from './schemas.js';
 import { findUnknownFields, metadataShape } from './strict.js';
 
@@ -172,6 +173,9 @@ function getAjv(): Ajv {
   if (!ajv) {
     ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false });
     addFormats(ajv);
+    // JSON Schema's readings of these formats are not the API server's.
+    ajv.addFormat('duration', { type: 'string', validate: isDuration });
+    ajv.addFormat('byte', { type: 'string', validate: isBase64 });
   }
   return ajv;
 }

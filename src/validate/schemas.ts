@@ -7,6 +7,8 @@
 // the lookup for free without a hand-written list of kinds.
 import { createRequire } from 'node:module';
 import type { SchemaError } from './errors.js';
+import { isBase64 } from './formats.js';
+import { valueAt } from './paths.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,10 +53,20 @@ function toValidator(model: ModelClass): BuiltinValidator {
       return null;
     } catch (err) {
       const errors = (err as { errors?: unknown }).errors;
-      if (Array.isArray(errors)) return errors as SchemaError[];
+      if (Array.isArray(errors)) {
+        const kept = (errors as SchemaError[]).filter((e) => !wrappedBase64(e, obj));
+        return kept.length > 0 ? kept : null;
+      }
       return [{ instancePath: '', keyword: 'validate', params: {}, message: (err as Error).message }];
     }
   };
+}
+
+/** kubernetes-models reads `byte` as unbroken base64; the API server's decoder skips line breaks. */
+function wrappedBase64(e: SchemaError, obj: unknown): boolean {
+  if (e.keyword !== 'format' || (e.params as { format?: unknown }).format !== 'byte') return false;
+  const value = valueAt(obj, e.instancePath);
+  return typeof value === 'string' && isBase64(value);
 }
 
 /** The validator for a built-in apiVersion/kind, or null when kubernetes-models has none. */
