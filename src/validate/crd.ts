@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { Resource } from '../types.js';
+import { defaulted } from './defaults.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
 import { isBase64, isDuration } from './formats.js';
 import { validateMetadata } from './schemas.js';
@@ -226,7 +227,10 @@ function validatorFor(entry: CrdVersion, strict: boolean): ValidateFunction | nu
 /** Appends schema and (under strict) unknown-field problems of one custom resource. */
 export function validateCustomResource(obj: Json, entry: CrdVersion, strict: boolean, out: Problem[]): void {
   const fn = validatorFor(entry, strict);
-  if (fn && !fn(obj) && fn.errors) describeSchemaErrors(fn.errors, obj, out);
+  if (fn) {
+    const target = defaulted(obj, entry.schema!);
+    if (!fn(target) && fn.errors) describeSchemaErrors(fn.errors, target, out);
+  }
   checkMetadata(obj, strict, out);
 }
 

@@ -64,3 +64,69 @@ describe('format: byte is base64 as Go decodes it', () => {
     expect(check(crds, thing({ blob: '!!!!\nQUJD' }))).toEqual(['schema: spec.blob: "!!!!\\nQUJD" is not a valid byte']);
   });
 });
+
+describe('defaults are applied before validating, as the API server does', () => {
+  it('a required field that has a default is not missing', () => {
+    const crds = crdWith({ type: 'object', required: ['size', 'mode'], properties: { size: { type: 'integer', default: 1 }, mode: { type: 'string' } } });
+    expect(check(crds, thing({ mode: 'a' }))).toEqual([]);
+    expect(check(crds, thing({}))).toEqual(['schema: spec: missing required field "mode"']);
+  });
+
+  it('a oneOf that requires a defaulted field is satisfied by the default', () => {
+    const crds = crdWith({
+      type: 'object',
+      properties: { kind: { type: 'string', default: 'auto' }, manual: { type: 'object', properties: { size: { type: 'integer' } } } },
+      oneOf: [{ required: ['kind'] }, { required: ['manual'] }],
+    });
+    expect(check(crds, thing({}))).toEqual([]);
+    // With both present, the oneOf fails as the API server would find it.
+    expect(check(crds, thing({ manual: { size: 1 } }))).toHaveLength(1);
+  });
+
+  it('defaults nest: inside defaulted objects, array items and maps', () => {
+    const crds = crdWith({
+      type: 'object',
+      properties: {
+        policy: { type: 'object', default: {}, required: ['retries'], properties: { retries: { type: 'integer', default: 3 } } },
+        ports: { type: 'array', items: { type: 'object', required: ['protocol'], properties: { protocol: { type: 'string', default: 'TCP' }, port: { type: 'integer' } } } },
+        backends: { type: 'object', additionalProperties: { type: 'object', required: ['weight'], properties: { weight: { type: 'integer', default: 1 } } } },
+      },
+    });
+    expect(check(crds, thing({ ports: [{ port: 80 }, { port: 53, protocol: 'UDP' }], backends: { a: {}, b: { weight: 2 } } }))).toEqual([]);
+  });
+
+  it('does not change the object it is given', () => {
+    const crds = crdWith({ type: 'object', required: ['size'], properties: { size: { type: 'integer', default: 1 }, note: { type: 'string' } } });
+    const t = thing({ note: null });
+    const before = structuredClone(t);
+    expect(check(crds, t)).toEqual([]);
+    expect(t).toEqual(before);
+  });
+});
+
+describe('nulls in non-nullable fields are dropped, as the API server does', () => {
+  const crds = crdWith({
+    type: 'object',
+    required: ['name'],
+    properties: {
+      name: { type: 'string' },
+      replicas: { type: 'integer' },
+      tls: { type: 'object', properties: { secretName: { type: 'string' } } },
+      comment: { type: 'string', nullable: true },
+      mode: { type: 'string', default: 'fast' , enum: ['fast', 'slow'] },
+      tags: { type: 'object', additionalProperties: { type: 'string' } },
+    },
+  });
+
+  it('a null where the schema does not allow it is not a type error', () => {
+    expect(check(crds, thing({ name: 'x', replicas: null, tls: null, comment: null, tags: { a: null, b: 'c' } }))).toEqual([]);
+  });
+
+  it('a null in a field with a default gets the default', () => {
+    expect(check(crds, thing({ name: 'x', mode: null }))).toEqual([]);
+  });
+
+  it('a dropped required field is still missing', () => {
+    expect(check(crds, thing({ name: null }))).toEqual(['schema: spec: missing required field "name"']);
+  });
+});
