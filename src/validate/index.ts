@@ -15,7 +15,7 @@
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
 import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
-import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas } from './crd.js';
+import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
 import { apiStatus, minorOf } from './deprecations.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
 import { SCHEMA_MINOR } from './newer-apis.js';
@@ -66,6 +66,12 @@ function unknownKindMessage(apiVersion: string, kind: string, crds: CrdSchemas |
     return `${apiVersion} ${kind}: CRD ${defined[0]!.crd} does not define this version (it has ${list})`;
   }
   return `${apiVersion} ${kind}: no schema known (not built into Kubernetes, and no CRD in the repository defines it)`;
+}
+
+function notServedMessage(crd: CrdVersion, crds: CrdSchemas): string {
+  const served = otherVersions(crds, `${crd.group}/${crd.version}`, crd.kind).filter((v) => v.served);
+  const list = served.length > 0 ? `it serves ${served.map((v) => `${v.group}/${v.version}`).join(', ')}` : 'it serves no version';
+  return `${crd.group}/${crd.version} ${crd.kind}: CRD ${crd.crd} defines ${crd.version} with served: false (${list})`;
 }
 
 /** A kind with neither a built-in schema nor a CRD: a newer built-in API, a mistyped one, or a custom resource. */
@@ -121,7 +127,10 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
       }
     } else {
       const crd = crds?.versions.get(crdKey(apiVersion, kind));
-      if (crd) {
+      if (crd && !crd.served) {
+        // The API server refuses the version outright; its schema is beside the point.
+        if (on('unknown-api-version')) out.push({ rule: 'unknown-api-version', pointer: '/apiVersion', message: notServedMessage(crd, crds!) });
+      } else if (crd) {
         if (on('schema') || strict) validateCustomResource(obj, crd, strict, out);
         if (crd.deprecated) {
           out.push({

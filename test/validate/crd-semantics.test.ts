@@ -130,3 +130,23 @@ describe('nulls in non-nullable fields are dropped, as the API server does', () 
     expect(check(crds, thing({ name: null }))).toEqual(['schema: spec: missing required field "name"']);
   });
 });
+
+describe('CRD versions with served: false', () => {
+  const crds = crdWith({ type: 'object', required: ['size'], properties: { size: { type: 'integer' } } }, [
+    { name: 'v2' },
+    { name: 'v1', served: true },
+    { name: 'v1alpha1', served: false },
+  ]);
+
+  it('a resource of an unserved version gets one finding naming the served versions, not schema errors', () => {
+    expect(check(crds, thing({ size: 'not a number' }, 'example.com/v1alpha1'))).toEqual([
+      'unknown-api-version: example.com/v1alpha1 Thing: CRD things.example.com defines v1alpha1 with served: false (it serves example.com/v2, example.com/v1)',
+    ]);
+    expect(check(crds, thing({ size: 'not a number' }, 'example.com/v1'))).toEqual(['schema: spec.size: expected integer, got string']);
+  });
+
+  it('says so when no version is served', () => {
+    const none = crdWith({ type: 'object' }, [{ name: 'v1', served: false }]);
+    expect(check(none, thing({}))).toEqual(['unknown-api-version: example.com/v1 Thing: CRD things.example.com defines v1 with served: false (it serves no version)']);
+  });
+});
