@@ -54,6 +54,14 @@ function limitMessage(e: SchemaError, value: unknown): string | null {
   }
 }
 
+// Flux's postBuild substitution: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, anywhere
+// in a string. Only short values are searched: `[^}]*` rescans from every `${`.
+const FLUX_VAR = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[=-][^}]*)?\}/;
+
+function isFluxPlaceholder(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= 1000 && FLUX_VAR.test(value);
+}
+
 function describeGroup(pointer: string, errs: SchemaError[], root: unknown, out: Problem[]): void {
   const value = valueAt(root, pointer);
   const rest: SchemaError[] = [];
@@ -71,6 +79,14 @@ function describeGroup(pointer: string, errs: SchemaError[], root: unknown, out:
     }
   }
   if (rest.length === 0) return;
+  if (isFluxPlaceholder(value)) {
+    out.push({
+      rule: 'flux-unsubstituted',
+      pointer,
+      message: `${where(pointer)}${showValue(value)} is an unsubstituted Flux variable; the field is checked only once it is substituted`,
+    });
+    return;
+  }
 
   const format = rest.find((e) => e.keyword === 'format');
   const types = rest.filter((e) => e.keyword === 'type').map((e) => String((e.params as { type?: unknown }).type));

@@ -150,3 +150,14 @@ describe('CRD versions with served: false', () => {
     expect(check(none, thing({}))).toEqual(['unknown-api-version: example.com/v1 Thing: CRD things.example.com defines v1 with served: false (it serves no version)']);
   });
 });
+
+describe('unsubstituted Flux variables in custom resources', () => {
+  const crds = crdWith({ type: 'object', properties: { size: { type: 'integer', format: 'int32' }, name: { type: 'string' }, every: { type: 'string', format: 'duration' } } });
+
+  it('are reported as flux-unsubstituted where the schema wants another type or format, and are fine in strings', () => {
+    expect(check(crds, thing({ size: '${SIZE:=3}', name: 'app-${CLUSTER}', every: '${INTERVAL}' }))).toEqual([
+      'flux-unsubstituted: spec.size: "${SIZE:=3}" is an unsubstituted Flux variable; the field is checked only once it is substituted',
+      'flux-unsubstituted: spec.every: "${INTERVAL}" is an unsubstituted Flux variable; the field is checked only once it is substituted',
+    ]);
+  });
+});

@@ -175,3 +175,28 @@ describe('base64 fields (byte format)', () => {
     }
   });
 });
+
+describe('unsubstituted Flux variables', () => {
+  it('a placeholder in a typed field is a flux-unsubstituted info, not a schema error', () => {
+    const d = edit(cleanDeployment(), (o) => {
+      o.spec.replicas = '${REPLICAS:=2}';
+      o.spec.template.spec.containers[0].resources.limits.memory = '${MEMORY_LIMIT}';
+      o.spec.template.spec.containers[0].resources.requests.memory = '${MEMORY:-64}Mi';
+      o.spec.template.spec.containers[0].image = 'registry.example.com/web:${VERSION}';
+    });
+    const f = validateResources([res(d)], OPTS);
+    expect(f.map((x) => [x.rule, x.severity, x.message])).toEqual([
+      ['flux-unsubstituted', 'info', 'spec.replicas: "${REPLICAS:=2}" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+      ['flux-unsubstituted', 'info', 'spec.template.spec.containers[0].resources.limits.memory: "${MEMORY_LIMIT}" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+      ['flux-unsubstituted', 'info', 'spec.template.spec.containers[0].resources.requests.memory: "${MEMORY:-64}Mi" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+    ]);
+    expect(validateResources([res(d)], { ...OPTS, rules: { 'flux-unsubstituted': 'off' } })).toEqual([]);
+  });
+
+  it('other wrong values are still schema errors', () => {
+    for (const replicas of ['$REPLICAS', '${1BAD}', '{REPLICAS}', 'two']) {
+      const d = edit(cleanDeployment(), (o) => (o.spec.replicas = replicas));
+      expect(rules(validateResources([res(d)], OPTS)), replicas).toEqual(['schema']);
+    }
+  });
+});
