@@ -93,7 +93,8 @@ function describeGroup(pointer: string, errs: SchemaError[], root: unknown, out:
   const enumErr = rest.find((e) => e.keyword === 'enum' || e.keyword === 'const');
   const pattern = rest.find((e) => e.keyword === 'pattern');
   let message: string;
-  if (format) {
+  // `1.5` for an int32 is a wrong type first; a format message would hide that.
+  if (format && !(types.length > 0 && typeof value === 'number')) {
     message = `${showValue(value)} is not a valid ${String((format.params as { format?: unknown }).format)}`;
   } else if (types.length > 0) {
     const expected = [...new Set(types.flatMap((t) => t.split(',')))].join(' or ');

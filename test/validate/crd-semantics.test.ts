@@ -161,3 +161,20 @@ describe('unsubstituted Flux variables in custom resources', () => {
     ]);
   });
 });
+
+describe('integer formats', () => {
+  const crds = crdWith({ type: 'object', properties: { small: { type: 'integer', format: 'int32' }, big: { type: 'integer', format: 'int64' } } });
+
+  it('int32 values outside the int32 range are errors, as for built-in kinds', () => {
+    expect(check(crds, thing({ small: 2147483647, big: 2 ** 40 }))).toEqual([]);
+    expect(check(crds, thing({ small: -2147483648 }))).toEqual([]);
+    expect(check(crds, thing({ small: 2147483648 }))).toEqual(['schema: spec.small: 2147483648 is not a valid int32']);
+    expect(check(crds, thing({ small: -2147483649 }))).toEqual(['schema: spec.small: -2147483649 is not a valid int32']);
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 2147483648, selector: {}, template: { spec: { containers: [] } } } };
+    expect(check(crds, d)).toEqual(['schema: spec.replicas: 2147483648 is not a valid int32']);
+  });
+
+  it('a fraction is a wrong type, said as such', () => {
+    expect(check(crds, thing({ small: 1.5, big: 2.5 }))).toEqual(['schema: spec.small: expected integer, got number', 'schema: spec.big: expected integer, got number']);
+  });
+});
