@@ -178,3 +178,15 @@ describe('integer formats', () => {
     expect(check(crds, thing({ small: 1.5, big: 2.5 }))).toEqual(['schema: spec.small: expected integer, got number', 'schema: spec.big: expected integer, got number']);
   });
 });
+
+describe('x-kubernetes-validations (CEL)', () => {
+  it('rules are not evaluated offline (docs/config.md says so), and do not stop the rest of the schema being checked', () => {
+    const crds = crdWith({
+      type: 'object',
+      'x-kubernetes-validations': [{ rule: 'self.min <= self.max', message: 'min must not exceed max' }],
+      properties: { min: { type: 'integer' }, max: { type: 'integer' } },
+    });
+    expect(check(crds, thing({ min: 5, max: 1 }))).toEqual([]);
+    expect(check(crds, thing({ min: 'five', max: 1 }))).toEqual(['schema: spec.min: expected integer, got string']);
+  });
+});
