@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { schemaVersionFindings, validateResources } from '../../src/validate/index.js';
+import { NEWER_APIS, SCHEMA_MINOR } from '../../src/validate/newer-apis.js';
+import { builtinValidator } from '../../src/validate/schemas.js';
 import { OPTS, cleanDeployment, edit, res } from './helpers.js';
 
 const at = (version: string) => ({ ...OPTS, kubernetesVersion: version });
@@ -101,6 +103,15 @@ describe('built-in kinds newer than the schemas', () => {
     expect(findings(wrong, at('1.36'))).toEqual([
       ['unknown-api-version', 'error', 'resource.k8s.io/v2 ResourceClaimTemplate: resource.k8s.io/v2 is not a Kubernetes API version (did you mean resource.k8s.io/v1?)'],
     ]);
+  });
+});
+
+describe('the table of newer kinds', () => {
+  it('lists only kinds kubernetes-models has no schema for, and SCHEMA_MINOR matches its schemas', () => {
+    // When kubernetes-models is upgraded, rows it now covers and SCHEMA_MINOR must be updated.
+    for (const row of NEWER_APIS) for (const kind of row.kinds) expect(builtinValidator(row.apiVersion, kind), `${row.apiVersion} ${kind}`).toBeNull();
+    expect(SCHEMA_MINOR).toBe(33);
+    expect(builtinValidator('networking.k8s.io/v1', 'ServiceCIDR')).not.toBeNull(); // GA in 1.33
   });
 });
 
