@@ -14,7 +14,7 @@ import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.js';
-import { validateResources } from './validate/index.js';
+import { schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { append } from './util/append.js';
@@ -216,6 +216,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       if (!next.ok) append(planFindings, next.findings);
     }
 
+    append(planFindings, schemaVersionFindings(config.validate));
     const environments = config.environments.filter((e) => !req.env || e.name === req.env);
     if (req.env && environments.length === 0) {
       throw new UsageError(`environment "${req.env}" is not defined (known: ${config.environments.map((e) => e.name).join(', ')})`);

@@ -215,6 +215,15 @@ describe('configuration', () => {
     expect(tools.findings.map((f) => f.rule)).toContain('no-latest-tag');
   });
 
+  it('a target version newer than the built-in schemas is said once, on the plan', async () => {
+    const r = repo({ ...envRepoFiles(), '.github/ferry.yml': envRepoFiles()['.github/ferry.yml']!.replace('"1.31"', '"1.36"') });
+    const base = r.commit('initial');
+    const res = await cli(['validate', '--repo', r.dir, '--ref', base, '--format', 'json']);
+    const plan = JSON.parse(res.out) as Plan;
+    expect(plan.findings.filter((f) => f.rule === 'schema-version').map((f) => f.severity)).toEqual(['warning']);
+    expect(plan.environments.flatMap((e) => e.apps.flatMap((a) => a.findings)).some((f) => f.rule === 'schema-version')).toBe(false);
+  });
+
   it('a PR that breaks the config file gets the error reported, judged by the base config', async () => {
     const r = repo();
     const base = r.commit('initial');

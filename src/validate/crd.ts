@@ -8,7 +8,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { Resource } from '../types.js';
+import { defaulted } from './defaults.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
+import { isBase64, isDuration } from './formats.js';
 import { validateMetadata } from './schemas.js';
 import { findUnknownFields, metadataShape } from './strict.js';
 
@@ -172,6 +174,9 @@ function getAjv(): Ajv {
   if (!ajv) {
     ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false });
     addFormats(ajv);
+    // JSON Schema's readings of these formats are not the API server's.
+    ajv.addFormat('duration', { type: 'string', validate: isDuration });
+    ajv.addFormat('byte', { type: 'string', validate: isBase64 });
   }
   return ajv;
 }
@@ -222,7 +227,15 @@ function validatorFor(entry: CrdVersion, strict: boolean): ValidateFunction | nu
 /** Appends schema and (under strict) unknown-field problems of one custom resource. */
 export function validateCustomResource(obj: Json, entry: CrdVersion, strict: boolean, out: Problem[]): void {
   const fn = validatorFor(entry, strict);
-  if (fn && !fn(obj) && fn.errors) describeSchemaErrors(fn.errors, obj, out);
+  if (fn) {
+    const target = defaulted(obj, entry.schema!);
+    if (!fn(target) && fn.errors) describeSchemaErrors(fn.errors, target, out);
+  }
+  checkMetadata(obj, strict, out);
+}
+
+/** Appends the problems of `metadata` alone, for kinds whose other fields Ferry cannot check. */
+export function checkMetadata(obj: Json, strict: boolean, out: Problem[]): void {
   const metaErrors = validateMetadata(obj.metadata);
   if (metaErrors) describeSchemaErrors(metaErrors, obj, out);
   if (strict) {

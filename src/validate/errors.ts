@@ -54,6 +54,14 @@ function limitMessage(e: SchemaError, value: unknown): string | null {
   }
 }
 
+// Flux's postBuild substitution: `${VAR}`, `${VAR:=default}`, `${VAR:-default}`, anywhere
+// in a string. Only short values are searched: `[^}]*` rescans from every `${`.
+const FLUX_VAR = /\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[=-][^}]*)?\}/;
+
+function isFluxPlaceholder(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= 1000 && FLUX_VAR.test(value);
+}
+
 function describeGroup(pointer: string, errs: SchemaError[], root: unknown, out: Problem[]): void {
   const value = valueAt(root, pointer);
   const rest: SchemaError[] = [];
@@ -71,13 +79,22 @@ function describeGroup(pointer: string, errs: SchemaError[], root: unknown, out:
     }
   }
   if (rest.length === 0) return;
+  if (isFluxPlaceholder(value)) {
+    out.push({
+      rule: 'flux-unsubstituted',
+      pointer,
+      message: `${where(pointer)}${showValue(value)} is an unsubstituted Flux variable; the field is checked only once it is substituted`,
+    });
+    return;
+  }
 
   const format = rest.find((e) => e.keyword === 'format');
   const types = rest.filter((e) => e.keyword === 'type').map((e) => String((e.params as { type?: unknown }).type));
   const enumErr = rest.find((e) => e.keyword === 'enum' || e.keyword === 'const');
   const pattern = rest.find((e) => e.keyword === 'pattern');
   let message: string;
-  if (format) {
+  // `1.5` for an int32 is a wrong type first; a format message would hide that.
+  if (format && !(types.length > 0 && typeof value === 'number')) {
     message = `${showValue(value)} is not a valid ${String((format.params as { format?: unknown }).format)}`;
   } else if (types.length > 0) {
     const expected = [...new Set(types.flatMap((t) => t.split(',')))].join(' or ');

@@ -14,13 +14,14 @@
  */
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
-import { crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas } from './crd.js';
-import { apiStatus } from './deprecations.js';
+import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
+import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
+import { apiStatus, minorOf } from './deprecations.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
-import { suggest } from './paths.js';
+import { SCHEMA_MINOR } from './newer-apis.js';
 import { findPodSpec } from './podspec.js';
 import { checkPodSpec, RULES } from './rules.js';
-import { builtinKinds, builtinValidator } from './schemas.js';
+import { builtinValidator } from './schemas.js';
 import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
@@ -58,20 +59,50 @@ function ignoredRules(r: Resource): Set<string> | null {
   return new Set(ids.map((s) => s.trim()).filter((s) => s !== ''));
 }
 
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
-
 function unknownKindMessage(apiVersion: string, kind: string, crds: CrdSchemas | undefined): string {
   const defined = crds ? otherVersions(crds, apiVersion, kind) : [];
   if (defined.length > 0) {
     const list = defined.map((v) => `${v.group}/${v.version}`).join(', ');
     return `${apiVersion} ${kind}: CRD ${defined[0]!.crd} does not define this version (it has ${list})`;
   }
-  const hint = suggest(kind, builtinKinds(apiVersion));
-  if (hint) return `${apiVersion} ${kind}: unknown kind (did you mean ${JSON.stringify(hint)}?)`;
   return `${apiVersion} ${kind}: no schema known (not built into Kubernetes, and no CRD in the repository defines it)`;
+}
+
+function notServedMessage(crd: CrdVersion, crds: CrdSchemas): string {
+  const served = otherVersions(crds, `${crd.group}/${crd.version}`, crd.kind).filter((v) => v.served);
+  const list = served.length > 0 ? `it serves ${served.map((v) => `${v.group}/${v.version}`).join(', ')}` : 'it serves no version';
+  return `${crd.group}/${crd.version} ${crd.kind}: CRD ${crd.crd} defines ${crd.version} with served: false (${list})`;
+}
+
+/** A kind with neither a built-in schema nor a CRD: a newer built-in API, a mistyped one, or a custom resource. */
+function checkUnvalidated(
+  obj: Record<string, unknown>,
+  apiVersion: string,
+  kind: string,
+  opts: ValidateOptions,
+  crds: CrdSchemas | undefined,
+  on: (rule: string) => boolean,
+  strict: boolean,
+  out: Problem[],
+): void {
+  const api = builtinApi(apiVersion, kind);
+  if (api) {
+    // Real but newer than Ferry's schemas: only metadata can be checked.
+    const problem = newerApiProblem(api, opts.kubernetesVersion);
+    if (problem) {
+      if (on(problem.rule)) out.push(problem);
+    } else if (on('schema') || strict) {
+      checkMetadata(obj, strict, out);
+    }
+    return;
+  }
+  // A CRD that defines other versions of this kind says more than a guess at a built-in API.
+  const builtin = crds && otherVersions(crds, apiVersion, kind).length > 0 ? null : builtinApiProblem(apiVersion, kind, opts.kubernetesVersion);
+  if (builtin) {
+    if (on(builtin.rule)) out.push(builtin);
+  } else if (on('unknown-kind')) {
+    out.push({ rule: 'unknown-kind', pointer: '/kind', message: unknownKindMessage(apiVersion, kind, crds) });
+  }
 }
 
 /** Collects the problems of one resource; levels and suppression are applied by the caller. */
@@ -96,7 +127,10 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
       }
     } else {
       const crd = crds?.versions.get(crdKey(apiVersion, kind));
-      if (crd) {
+      if (crd && !crd.served) {
+        // The API server refuses the version outright; its schema is beside the point.
+        if (on('unknown-api-version')) out.push({ rule: 'unknown-api-version', pointer: '/apiVersion', message: notServedMessage(crd, crds!) });
+      } else if (crd) {
         if (on('schema') || strict) validateCustomResource(obj, crd, strict, out);
         if (crd.deprecated) {
           out.push({
@@ -105,14 +139,28 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
             message: crd.deprecationWarning ?? `${apiVersion} ${kind} is deprecated by its CRD ${crd.crd}`,
           });
         }
-      } else if (on('unknown-kind')) {
-        out.push({ rule: 'unknown-kind', pointer: '/kind', message: unknownKindMessage(apiVersion, kind, crds) });
+      } else {
+        checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
       }
     }
   }
 
   const pod = findPodSpec(apiVersion, kind, obj);
   if (pod) checkPodSpec(pod, on, out);
+}
+
+/**
+ * The one plan-wide warning that the target version is newer than the built-in schemas:
+ * fields added since are not checked, so a clean result means less than it says.
+ */
+export function schemaVersionFindings(opts: Pick<ValidateOptions, 'kubernetesVersion' | 'rules'>): Finding[] {
+  const target = minorOf(opts.kubernetesVersion);
+  const level = levelsFor(opts.rules).get('schema-version');
+  if (target === null || target <= SCHEMA_MINOR || !level || level === 'off') return [];
+  const message =
+    `kubernetesVersion is ${opts.kubernetesVersion} but Ferry's built-in schemas are those of Kubernetes 1.${SCHEMA_MINOR}: ` +
+    `fields added since are not checked, and kinds added since have only their metadata checked`;
+  return [{ severity: level, rule: 'schema-version', message, file: null, line: null, resource: null }];
 }
 
 export function validateResources(resources: Resource[], opts: ValidateOptions): Finding[] {

@@ -13,6 +13,14 @@ export const RULES: ReadonlyArray<RuleInfo> = [
   { id: 'schema', defaultLevel: 'error', description: 'Fields have the types, formats and values the Kubernetes or CRD schema requires.' },
   { id: 'unknown-field', defaultLevel: 'error', description: 'No field the schema does not know, such as `replica:` for `replicas:` (only when `strict` is on).' },
   { id: 'unknown-kind', defaultLevel: 'warning', description: 'The apiVersion/kind is neither built into Kubernetes nor defined by a CRD in the repository.' },
+  {
+    id: 'unknown-api-version',
+    defaultLevel: 'error',
+    description:
+      'The apiVersion/kind names a built-in API group or a CRD but nothing the API server serves: a misspelt kind, a version that does not exist, a kind in the wrong group, a CRD version with `served: false`, or an API newer than the target version.',
+  },
+  { id: 'schema-version', defaultLevel: 'warning', description: "The target Kubernetes version is newer than Ferry's built-in schemas, so fields added since are not checked." },
+  { id: 'flux-unsubstituted', defaultLevel: 'info', description: 'A Flux `${VAR}` placeholder stands where the schema wants a number, boolean or object; the field is checked after substitution only.' },
   { id: 'deprecated-api', defaultLevel: 'warning', description: 'The apiVersion is deprecated in the target Kubernetes version but still served.' },
   { id: 'removed-api', defaultLevel: 'error', description: 'The apiVersion is no longer served by the target Kubernetes version.' },
   { id: 'duplicate-resource', defaultLevel: 'error', description: 'The same group, kind, namespace and name appear more than once in one app.' },

@@ -7,6 +7,8 @@
 // the lookup for free without a hand-written list of kinds.
 import { createRequire } from 'node:module';
 import type { SchemaError } from './errors.js';
+import { isBase64 } from './formats.js';
+import { valueAt } from './paths.js';
 
 const require = createRequire(import.meta.url);
 
@@ -51,10 +53,20 @@ function toValidator(model: ModelClass): BuiltinValidator {
       return null;
     } catch (err) {
       const errors = (err as { errors?: unknown }).errors;
-      if (Array.isArray(errors)) return errors as SchemaError[];
+      if (Array.isArray(errors)) {
+        const kept = (errors as SchemaError[]).filter((e) => !wrappedBase64(e, obj));
+        return kept.length > 0 ? kept : null;
+      }
       return [{ instancePath: '', keyword: 'validate', params: {}, message: (err as Error).message }];
     }
   };
+}
+
+/** kubernetes-models reads `byte` as unbroken base64; the API server's decoder skips line breaks. */
+function wrappedBase64(e: SchemaError, obj: unknown): boolean {
+  if (e.keyword !== 'format' || (e.params as { format?: unknown }).format !== 'byte') return false;
+  const value = valueAt(obj, e.instancePath);
+  return typeof value === 'string' && isBase64(value);
 }
 
 /** The validator for a built-in apiVersion/kind, or null when kubernetes-models has none. */
@@ -70,23 +82,6 @@ export function builtinValidator(apiVersion: string, kind: string): BuiltinValid
   }
   validators.set(key, found);
   return found;
-}
-
-const kindsByApiVersion = new Map<string, string[]>();
-
-/** Top-level kinds kubernetes-models knows for an apiVersion; used only to suggest a kind. */
-export function builtinKinds(apiVersion: string): string[] {
-  let kinds = kindsByApiVersion.get(apiVersion);
-  if (!kinds) {
-    kinds = [];
-    const mod = API_VERSION.test(apiVersion) ? loadModule(`kubernetes-models/${apiVersion}`) : null;
-    for (const v of Object.values(mod ?? {})) {
-      if (isModel(v, apiVersion) && typeof v.kind === 'string' && !v.kind.endsWith('List')) kinds.push(v.kind);
-    }
-    kinds = [...new Set(kinds)];
-    kindsByApiVersion.set(apiVersion, kinds);
-  }
-  return kinds;
 }
 
 const metaValidator = () => builtinValidator('v1', 'ConfigMap');

@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { validateResources } from '../../src/validate/index.js';
 import { OPTS, cleanDeployment, edit, only, res, rules } from './helpers.js';
 
@@ -131,12 +136,67 @@ describe('unknown-kind', () => {
     ]);
   });
 
-  it('suggests the built-in kind that was probably meant', () => {
+  it('suggests the built-in kind that was probably meant, as an error of a built-in group', () => {
     const f = validateResources([res({ apiVersion: 'apps/v1', kind: 'Deploymnet', metadata: { name: 'x' } })], OPTS);
-    expect(f.map((x) => x.message)).toEqual(['apps/v1 Deploymnet: unknown kind (did you mean "Deployment"?)']);
+    expect(f.map((x) => [x.rule, x.severity, x.message])).toEqual([['unknown-api-version', 'error', 'apps/v1 Deploymnet: unknown kind (did you mean "Deployment"?)']]);
   });
 
   it('does not fire for built-in kinds', () => {
     expect(rules(validateResources([res(cleanDeployment())], OPTS))).not.toContain('unknown-kind');
+  });
+});
+
+describe('base64 fields (byte format)', () => {
+  it('accepts the line-wrapped base64 kustomize writes for a binary file, in ConfigMap binaryData and Secret data', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-byte-'));
+    try {
+      // Bytes that are not UTF-8, so kustomize puts them in binaryData; long enough to be wrapped.
+      writeFileSync(path.join(dir, 'blob.bin'), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 97 + 200) % 256)));
+      writeFileSync(path.join(dir, 'kustomization.yaml'), 'configMapGenerator:\n  - name: blob\n    files: [blob.bin]\nsecretGenerator:\n  - name: blob\n    files: [blob.bin]\n');
+      const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+      const objs = parseAllDocuments(out).map((d) => d.toJS() as Record<string, any>);
+      const cm = objs.find((o) => o.kind === 'ConfigMap')!;
+      const secret = objs.find((o) => o.kind === 'Secret')!;
+      // The premise: kustomize really does wrap the value.
+      expect(cm.binaryData['blob.bin']).toContain('\n');
+      expect(secret.data['blob.bin']).toContain('\n');
+      expect(validateResources(objs.map((o) => res(o)), OPTS)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('still rejects what is not base64', () => {
+    for (const bad of ['abc', 'QUJD\n!!!!', 'QU JD']) {
+      const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'n' }, data: { k: bad } };
+      const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, binaryData: { k: bad } };
+      expect(messages(secret, 'schema'), bad).toEqual(['data.k: "***" is not a valid byte']);
+      expect(messages(cm, 'schema'), bad).toHaveLength(1);
+    }
+  });
+});
+
+describe('unsubstituted Flux variables', () => {
+  it('a placeholder in a typed field is a flux-unsubstituted info, not a schema error', () => {
+    const d = edit(cleanDeployment(), (o) => {
+      o.spec.replicas = '${REPLICAS:=2}';
+      o.spec.template.spec.containers[0].resources.limits.memory = '${MEMORY_LIMIT}';
+      o.spec.template.spec.containers[0].resources.requests.memory = '${MEMORY:-64}Mi';
+      o.spec.template.spec.containers[0].image = 'registry.example.com/web:${VERSION}';
+    });
+    const f = validateResources([res(d)], OPTS);
+    expect(f.map((x) => [x.rule, x.severity, x.message])).toEqual([
+      ['flux-unsubstituted', 'info', 'spec.replicas: "${REPLICAS:=2}" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+      ['flux-unsubstituted', 'info', 'spec.template.spec.containers[0].resources.limits.memory: "${MEMORY_LIMIT}" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+      ['flux-unsubstituted', 'info', 'spec.template.spec.containers[0].resources.requests.memory: "${MEMORY:-64}Mi" is an unsubstituted Flux variable; the field is checked only once it is substituted'],
+    ]);
+    expect(validateResources([res(d)], { ...OPTS, rules: { 'flux-unsubstituted': 'off' } })).toEqual([]);
+  });
+
+  it('other wrong values are still schema errors', () => {
+    for (const replicas of ['$REPLICAS', '${1BAD}', '{REPLICAS}', 'two']) {
+      const d = edit(cleanDeployment(), (o) => (o.spec.replicas = replicas));
+      expect(rules(validateResources([res(d)], OPTS)), replicas).toEqual(['schema']);
+    }
   });
 });
