@@ -106,13 +106,14 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   /** Inside a chart (templates/, charts/): part of it. */
   const inChart = (dir: string) => dir !== '' && selfOrAncestorIn(charts, dirOf(dir));
 
-  // Each kustomization's references are collected once; together they say what is owned.
+  // Each kustomization's own references, read once (shallow: what it includes is read
+  // in its own turn), together say what is owned. Linear in the references.
   const referenced = new Set<string>();
   const readFiles = new Set<string>();
   const chartHomes = new Set<string>();
   for (const [dir, info] of folders) {
     if (!info.kustomization || inChart(dir)) continue;
-    const inputs = collectKustomizeInputs(dir, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink);
+    const inputs = collectKustomizeInputs(dir, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink, true);
     for (const k of inputs.kustomizations) if (k !== dir) referenced.add(k);
     for (const f of inputs.files) readFiles.add(f);
     for (const d of inputs.dirs) chartHomes.add(d);

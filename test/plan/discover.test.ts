@@ -171,3 +171,21 @@ describe('GitOps manifests', () => {
     expect(discoverApps({ name: 'prod', path: 'overlays' }, v).map((a) => a.path)).toEqual(['overlays/prod']);
   });
 });
+
+describe('discovery cost', () => {
+  it('reads each kustomization once, however long a chain of bases (work linear in the repository)', () => {
+    const files: Record<string, string> = {};
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      files[`k${i}/kustomization.yaml`] = kustomization(i + 1 < n ? `resources:\n  - ../k${i + 1}\n  - cm.yaml\n` : 'resources:\n  - cm.yaml\n');
+      files[`k${i}/cm.yaml`] = deployment(`d${i}`);
+    }
+    const v = view(files);
+    const reads = new Map<string, number>();
+    const counted: TreeView = { ...v, read: (p) => (reads.set(p, (reads.get(p) ?? 0) + 1), v.read(p)) };
+    expect(discoverApps({ name: 'default' }, counted).map((a) => a.path)).toEqual(['k0']);
+    const perKustomization = [...reads].filter(([p]) => p.endsWith('kustomization.yaml')).map(([, c]) => c);
+    expect(perKustomization).toHaveLength(n);
+    expect(Math.max(...perKustomization)).toBe(1);
+  });
+});
