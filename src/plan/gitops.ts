@@ -16,20 +16,30 @@ export interface DeployRefs {
   excludeGlobs: string[];
 }
 
-/** Cheap test before parsing: most YAML in a repository is neither Flux nor Argo CD. */
+/**
+ * Cheap tests before parsing: most YAML in a repository is neither Flux nor Argo CD, and
+ * an install bundle that only mentions them (CRDs) has no top-level kind of theirs.
+ */
 const MARK_RE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
+const KIND_RE = /^kind:[ \t]*["']?(Kustomization|Application|ApplicationSet)["']?[ \t]*(#.*)?$/m;
+/** Larger files are not read for deploy references: these manifests are a few lines each. */
+export const MAX_DEPLOY_MANIFEST_BYTES = 1024 * 1024;
+/** Texts remembered across plans, keyed by content; big ones are parsed again instead of kept. */
+const MEMO_MAX_TEXT = 64 * 1024;
 const MAX_GENERATOR_DEPTH = 3;
 
 const memo = new Map<string, DeployRefs | null>();
 
-/** The deploy references in one file's text, or null when it holds none. Memoized by text. */
+/** The deploy references in one file's text, or null when it holds none. */
 export function deployRefs(text: string): DeployRefs | null {
-  if (!MARK_RE.test(text)) return null;
+  if (text.length > MAX_DEPLOY_MANIFEST_BYTES || !MARK_RE.test(text) || !KIND_RE.test(text)) return null;
   let r = memo.get(text);
   if (r === undefined) {
     r = parseRefs(text);
-    if (memo.size > 20_000) memo.clear();
-    memo.set(text, r);
+    if (text.length <= MEMO_MAX_TEXT) {
+      if (memo.size > 20_000) memo.clear();
+      memo.set(text, r);
+    }
   }
   return r;
 }

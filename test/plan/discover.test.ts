@@ -153,6 +153,8 @@ describe('GitOps manifests', () => {
       excludeGlobs: ['clusters/old/addons'],
     });
     expect(deployRefs('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n')).toBeNull();
+    // An install bundle: Argo CD's CRD names its kind, indented, and has no source path.
+    expect(deployRefs('apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: { name: applications.argoproj.io }\nspec:\n  group: argoproj.io\n  names:\n    kind: Application\n')).toBeNull();
   });
 
   it('a folder a Flux Kustomization deploys is an app even when a kustomization also includes it', () => {
