@@ -10,6 +10,8 @@ export interface TreeView {
   has(p: string): boolean;
   isDir(p: string): boolean;
   read(p: string): string;
+  /** Like read, but a file over a read limit is null and not reported (files only scanned). */
+  peek?(p: string): string | null;
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
   links?: readonly string[];
   resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
@@ -140,7 +142,9 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
     for (const f of info.yamlFiles) {
       // A chart's values and templates are not the controller's manifests.
       if (selfOrAncestorIn(charts, dirOf(f))) continue;
-      const refs = deployRefs(view.read(f));
+      // Scanned, not rendered: a file over a read limit is simply not a GitOps manifest.
+      const text = view.peek ? view.peek(f) : view.read(f);
+      const refs = text === null ? null : deployRefs(text);
       if (!refs) continue;
       for (const p of refs.paths) deployed.add(p);
       for (const g of refs.dirGlobs) if (globs.length < MAX_DIR_GLOBS) globs.push(g);

@@ -62,6 +62,14 @@ export function sideOf(tree: Tree): Side {
     has: reader.has,
     isDir: reader.isDir,
     read: text,
+    peek: (p) => {
+      try {
+        return tree.read(p).toString('utf8');
+      } catch (err) {
+        if (err instanceof ReadLimitError) return null;
+        throw err;
+      }
+    },
   };
   const readFile = (file: string): { data: Buffer } | { finding: Finding } => {
     try {

@@ -209,3 +209,28 @@ describe('Argo CD layout: an app-of-apps folder of Applications and an Applicati
     expect(changesOf(changed, 'platform/common')).toEqual(['changed ConfigMap/settings']);
   });
 });
+
+describe('scanning for GitOps manifests', () => {
+  it('a YAML file over the read limit beside an untouched kustomization is skipped, not reported on every plan', async () => {
+    const prev = process.env.FERRY_MAX_FILE_MB;
+    process.env.FERRY_MAX_FILE_MB = '1';
+    try {
+      const r = new TestRepo().write({
+        'big/kustomization.yaml': kustomization('resources:\n  - deploy.yaml\n'),
+        'big/deploy.yaml': deployment('big'),
+        'big/dump.yaml': `${configMap('dump')}# ${'x'.repeat(2 * 1024 * 1024)}\n`,
+        'web/d.yaml': deployment('web'),
+      });
+      const base = r.commit('initial');
+      r.write({ 'web/d.yaml': deployment('web', { replicas: 2 }) });
+      const head = r.commit('scale');
+      const { code, plan } = await run(['plan', '--repo', r.dir, '--base', base, '--head', head]);
+      expect(plan.environments[0]!.apps.map((a) => a.path)).toEqual(['web']);
+      expect(plan.findings).toEqual([]);
+      expect(code).toBe(0);
+    } finally {
+      if (prev === undefined) delete process.env.FERRY_MAX_FILE_MB;
+      else process.env.FERRY_MAX_FILE_MB = prev;
+    }
+  });
+});
