@@ -8,6 +8,7 @@ import { diffResources } from './plan/diff.js';
 import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
+import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
 import { renderApp, type RenderContext } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
@@ -231,6 +232,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
+    // Changed manifests no app reads, in any environment planned: reported, never dropped.
+    const unownedCandidates = ownershipCandidates(changed, configFile);
+    const ownership = new Ownership();
     for (const env of environments) {
       const headApps = discoverApps(env, head.view);
       const baseApps = validateOnly ? [] : discoverApps(env, base.view);
@@ -240,6 +244,14 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(a.path);
         byPath.set(a.path, { app: a, atBase: !!prev && prev.app.renderer === a.renderer, atHead: true });
       }
+      // Discovery leaves out listed apps whose folder is missing: at base only, they plan as removed.
+      for (const a of env.apps ?? []) {
+        if (byPath.has(a.path)) continue;
+        planFindings.push({
+          severity: 'error', rule: 'config', file: configFile, line: null, resource: null,
+          message: `environment "${env.name}": app "${a.name}" has no folder ${a.path || '.'} at ${validateOnly ? 'head' : 'base or head'}; fix its path or remove it from ferry.yml`,
+        });
+      }
       const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
       const work = [];
       for (const [i, c] of candidates.entries()) {
@@ -247,6 +259,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (i % 100 === 99) await new Promise((r) => setImmediate(r));
         const baseInputs = c.atBase ? appInputs(c.app, base.view) : null;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
+        if (unownedCandidates.length) {
+          ownership.add(baseInputs);
+          ownership.add(headInputs);
+        }
         if (validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed)) {
           work.push({ ...c, baseInputs, headInputs });
         }
@@ -278,6 +294,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       if (signal?.aborted) throw new AbortedError();
       envPlans.push({ name: env.name, apps });
     }
+
+    const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
+    if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));
 
     // Files discovery could not read (size limits): said once, on the plan, unless an app already says it.
     const saidByApps = new Set(envPlans.flatMap((e) => e.apps.flatMap((a) => a.findings.map((f) => f.file))));

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import type { AppSpec, EnvironmentSpec } from '../types.js';
+import type { AppSpec, ConfiguredApp, EnvironmentSpec, RendererKind } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, KUSTOMIZATION_FILES } from '../render/kustomization.js';
 import { looksLikeManifest } from '../render/manifests.js';
+import { deployRefs, matchDirGlob } from './gitops.js';
 
 export interface TreeView {
   /** Every file path in the tree. */
@@ -9,6 +10,8 @@ export interface TreeView {
   has(p: string): boolean;
   isDir(p: string): boolean;
   read(p: string): string;
+  /** Like read, but a file over a read limit is null and not reported (files only scanned). */
+  peek?(p: string): string | null;
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
   links?: readonly string[];
   resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
@@ -16,12 +19,19 @@ export interface TreeView {
 
 const YAML_RE = /\.ya?ml$/i;
 /** Folders that hold tooling, not deployable manifests. */
-const SKIP_DIR_RE = /(^|\/)(\.[^/]+|node_modules|vendor)(\/|$)/;
+export const SKIP_DIR_RE = /(^|\/)(\.[^/]+|node_modules|vendor)(\/|$)/;
+/** Git directory generator globs read per discovery: each is matched against every folder. */
+const MAX_DIR_GLOBS = 100;
 
 interface FolderInfo {
   kustomization: boolean;
   chart: boolean;
   yamlFiles: string[];
+}
+
+function dirOf(file: string): string {
+  const i = file.lastIndexOf('/');
+  return i < 0 ? '' : file.slice(0, i);
 }
 
 function foldersOf(view: TreeView): Map<string, FolderInfo> {
@@ -33,7 +43,7 @@ function foldersOf(view: TreeView): Map<string, FolderInfo> {
   };
   for (const file of view.files) {
     if (SKIP_DIR_RE.test(file)) continue;
-    const dir = path.posix.dirname(file) === '.' ? '' : path.posix.dirname(file);
+    const dir = dirOf(file);
     const base = path.posix.basename(file);
     if (KUSTOMIZATION_FILES.includes(base)) get(dir).kustomization = true;
     else if (base === 'Chart.yaml') get(dir).chart = true;
@@ -42,10 +52,15 @@ function foldersOf(view: TreeView): Map<string, FolderInfo> {
   return folders;
 }
 
-function detectRenderer(dir: string, view: TreeView): AppSpec['renderer'] {
+function detectRenderer(dir: string, view: TreeView): RendererKind {
   if (KUSTOMIZATION_FILES.some((f) => view.has(dir ? `${dir}/${f}` : f))) return 'kustomize';
   if (view.has(dir ? `${dir}/Chart.yaml` : 'Chart.yaml')) return 'helm';
   return 'plain';
+}
+
+/** Whether an app folder exists in this tree (a symlink to a folder counts). */
+export function folderExists(dir: string, view: TreeView): boolean {
+  return view.isDir(dir) || view.resolveLink?.(dir)?.kind === 'dir';
 }
 
 function within(dir: string, root: string): boolean {
@@ -57,62 +72,99 @@ function appName(dir: string, root: string): string {
   return root === '' ? dir : dir.slice(root.length + 1);
 }
 
+/** Whether `dir` or one of its ancestors is in `set`: a lookup per level, not a scan. */
+function selfOrAncestorIn(set: Set<string>, dir: string): boolean {
+  if (set.size === 0) return false;
+  if (set.has(dir) || set.has('')) return true;
+  for (let i = dir.lastIndexOf('/'); i > 0; i = dir.lastIndexOf('/', i - 1)) if (set.has(dir.slice(0, i))) return true;
+  return false;
+}
+
+/** Explicit apps whose folder exists in this tree; an omitted renderer is detected. */
+function explicitApps(apps: ConfiguredApp[], view: TreeView): AppSpec[] {
+  return apps
+    .filter((a) => folderExists(a.path, view))
+    .map((a) => ({ ...a, renderer: a.renderer ?? detectRenderer(a.path, view) }));
+}
+
 /**
- * Apps of one environment. Explicit apps win; otherwise every kustomization, chart, or
- * folder of manifests under the environment's path is an app, and discovery does not
- * descend into an app found higher up. Without a path, only roots count: a
- * kustomization referenced by another one, or a folder of manifests that a
- * kustomization reads, is part of that app and not an app of its own.
+ * Apps of one environment. Explicit apps win (those whose folder is missing from this
+ * tree are left out: deleted at head, they plan as removed). Otherwise, under the
+ * environment's path (the whole repository without one):
+ * - every kustomization no other kustomization there references is a Kustomize app;
+ * - every Helm chart not inside another chart or a kustomization's chart home;
+ * - every folder holding a manifest no kustomization reads is a plain app;
+ * - every folder a Flux Kustomization or Argo CD Application in the repository deploys
+ *   (spec.path, source paths, git directory generator globs) is an app of its own,
+ *   even when a kustomization also includes it.
+ * A kustomization owns only what it references, not every folder below it.
  */
 export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
-  if (env.apps?.length) {
-    return env.apps.map((a) => ({ ...a, renderer: a.renderer ?? detectRenderer(a.path, view) }));
-  }
+  if (env.apps?.length) return explicitApps(env.apps, view);
   const root = env.path ?? '';
-  const folders = foldersOf(view);
-  const dirs = [...folders.keys()].filter((d) => within(d, root)).sort();
-  const apps: AppSpec[] = [];
-  /** Kustomization and chart folders found so far: their subfolders belong to them. */
-  const owners = new Set<string>();
-  // Looking up each ancestor keeps this linear in the number of folders (times depth);
-  // scanning every app found so far made a 5,000-app monorepo cost seconds.
-  const owned = (dir: string) => {
-    if (owners.has('')) return dir !== '';
-    for (let i = dir.lastIndexOf('/'); i > 0; i = dir.lastIndexOf('/', i - 1)) if (owners.has(dir.slice(0, i))) return true;
-    return false;
-  };
+  const folders = new Map([...foldersOf(view)].filter(([d]) => within(d, root)));
+  const charts = new Set<string>();
+  for (const [dir, info] of folders) if (info.chart && !info.kustomization) charts.add(dir);
+  /** Inside a chart (templates/, charts/): part of it. */
+  const inChart = (dir: string) => dir !== '' && selfOrAncestorIn(charts, dirOf(dir));
 
-  for (const dir of dirs) {
-    const info = folders.get(dir)!;
-    // A chart's or kustomization's subfolders (templates/, charts/, bases) belong to it.
+  // Each kustomization's own references, read once (shallow: what it includes is read
+  // in its own turn), together say what is owned. Linear in the references.
+  const referenced = new Set<string>();
+  const readFiles = new Set<string>();
+  const chartHomes = new Set<string>();
+  for (const [dir, info] of folders) {
+    if (!info.kustomization || inChart(dir)) continue;
+    const inputs = collectKustomizeInputs(dir, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink, true);
+    for (const k of inputs.kustomizations) if (k !== dir) referenced.add(k);
+    for (const f of inputs.files) readFiles.add(f);
+    for (const d of inputs.dirs) chartHomes.add(d);
+  }
+  const owned = (dir: string) => inChart(dir) || selfOrAncestorIn(chartHomes, dir);
+
+  const apps = new Map<string, RendererKind>();
+  for (const [dir, info] of folders) {
     if (owned(dir)) continue;
     if (info.kustomization) {
-      apps.push({ name: appName(dir, root), path: dir, renderer: 'kustomize' });
-      owners.add(dir);
+      if (!referenced.has(dir)) apps.set(dir, 'kustomize');
     } else if (info.chart) {
-      apps.push({ name: appName(dir, root), path: dir, renderer: 'helm' });
-      owners.add(dir);
-    } else if (info.yamlFiles.some((f) => looksLikeManifest(view.read(f)))) {
-      apps.push({ name: appName(dir, root), path: dir, renderer: 'plain' });
+      apps.set(dir, 'helm');
+    } else if (info.yamlFiles.some((f) => !readFiles.has(f) && looksLikeManifest(view.read(f)))) {
+      apps.set(dir, 'plain');
     }
   }
-  if (env.path !== undefined) return apps;
 
-  // No environment path: drop what another kustomization already includes.
-  const included = new Set<string>();
-  const includedFiles = new Set<string>();
-  for (const app of apps) {
-    if (app.renderer !== 'kustomize') continue;
-    const inputs = collectKustomizeInputs(app.path, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink);
-    for (const k of inputs.kustomizations) if (k !== app.path) included.add(k);
-    for (const f of inputs.files) includedFiles.add(f);
-  }
-  return apps.filter((a) => {
-    if (included.has(a.path)) return false;
-    if (a.renderer === 'plain') {
-      const own = folders.get(a.path)!.yamlFiles;
-      return !own.every((f) => includedFiles.has(f) || !looksLikeManifest(view.read(f)));
+  // What the repository's own GitOps manifests deploy.
+  const deployed = new Set<string>();
+  const globs: string[] = [];
+  const excludes: string[] = [];
+  for (const [, info] of folders) {
+    for (const f of info.yamlFiles) {
+      // A chart's values and templates are not the controller's manifests.
+      if (selfOrAncestorIn(charts, dirOf(f))) continue;
+      // Scanned, not rendered: a file over a read limit is simply not a GitOps manifest.
+      const text = view.peek ? view.peek(f) : view.read(f);
+      const refs = text === null ? null : deployRefs(text);
+      if (!refs) continue;
+      for (const p of refs.paths) deployed.add(p);
+      for (const g of refs.dirGlobs) if (globs.length < MAX_DIR_GLOBS) globs.push(g);
+      for (const g of refs.excludeGlobs) if (excludes.length < MAX_DIR_GLOBS) excludes.push(g);
     }
-    return true;
-  });
+  }
+  if (globs.length) {
+    for (const dir of folders.keys()) {
+      if (globs.some((g) => matchDirGlob(g, dir)) && !excludes.some((g) => matchDirGlob(g, dir))) deployed.add(dir);
+    }
+  }
+  for (const dir of deployed) {
+    const info = folders.get(dir);
+    if (!info || apps.has(dir) || inChart(dir)) continue;
+    if (info.kustomization) apps.set(dir, 'kustomize');
+    else if (info.chart) apps.set(dir, 'helm');
+    else if (info.yamlFiles.some((f) => looksLikeManifest(view.read(f)))) apps.set(dir, 'plain');
+  }
+
+  return [...apps]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([dir, renderer]) => ({ name: appName(dir, root), path: dir, renderer }));
 }

@@ -8,6 +8,7 @@ export const ENGINE_RULES = [
   { id: 'missing-kind', defaultLevel: 'error', description: 'Every document in a plain app is a Kubernetes object with apiVersion and kind.' },
   { id: 'helm-unavailable', defaultLevel: 'warning', description: 'A Helm app could not be rendered because no helm binary is available.' },
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
+  { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));

@@ -62,6 +62,14 @@ export function sideOf(tree: Tree): Side {
     has: reader.has,
     isDir: reader.isDir,
     read: text,
+    peek: (p) => {
+      try {
+        return tree.read(p).toString('utf8');
+      } catch (err) {
+        if (err instanceof ReadLimitError) return null;
+        throw err;
+      }
+    },
   };
   const readFile = (file: string): { data: Buffer } | { finding: Finding } => {
     try {
@@ -95,17 +103,24 @@ export function sideOf(tree: Tree): Side {
 }
 
 
-/** Blobs discovery and input collection read: kustomizations, and YAML outside app folders. */
+/**
+ * Blobs discovery and input collection read: kustomizations, and every YAML file outside
+ * Helm charts (loose manifests, and Flux or Argo CD manifests naming the folders they
+ * deploy, which may sit beside a kustomization).
+ */
 export function discoveryReads(index: Map<string, unknown>): string[] {
-  const appDirs = new Set<string>();
-  for (const p of index.keys()) {
-    const base = path.posix.basename(p);
-    if (KUSTOMIZATION_FILES.includes(base) || base === 'Chart.yaml') appDirs.add(path.posix.dirname(p));
-  }
+  const charts = new Set<string>();
+  for (const p of index.keys()) if (path.posix.basename(p) === 'Chart.yaml') charts.add(path.posix.dirname(p));
+  const inChart = (p: string) => {
+    for (let d = path.posix.dirname(p); ; d = path.posix.dirname(d)) {
+      if (charts.has(d)) return true;
+      if (d === '.' || d === '/') return false;
+    }
+  };
   const out: string[] = [];
   for (const p of index.keys()) {
     if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) out.push(p);
-    else if (/\.ya?ml$/i.test(p) && !appDirs.has(path.posix.dirname(p))) out.push(p);
+    else if (/\.ya?ml$/i.test(p) && !(charts.size && inChart(p))) out.push(p);
   }
   return out;
 }

@@ -185,7 +185,10 @@ function parsedRefs(text: string): Refs | string {
 
 /**
  * Walks an app's kustomization and everything it references, recursively. `has`
- * answers whether a repository path is a file; `read` returns a file's text.
+ * answers whether a repository path is a file; `read` returns a file's text. With
+ * `shallow`, folders the kustomization references are recorded in `kustomizations`
+ * but not walked: discovery looks at every kustomization once, and walking each one's
+ * whole tree would cost the square of a chain's length.
  */
 export function collectKustomizeInputs(
   appDir: string,
@@ -194,9 +197,14 @@ export function collectKustomizeInputs(
   read: (p: string) => string,
   into: AppInputs = emptyInputs(),
   resolveLink?: (p: string) => { kind: 'file' | 'dir'; path: string } | null,
+  shallow = false,
 ): AppInputs {
   const visit = (dir: string, from: string) => {
     if (into.kustomizations.has(dir)) return;
+    if (shallow && dir !== appDir) {
+      into.kustomizations.add(dir);
+      return;
+    }
     const kfile = kustomizationFileIn(dir, has);
     if (!kfile) {
       into.findings.push({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { discoverApps, type TreeView } from '../../src/plan/discover.js';
+import { deployRefs, matchDirGlob } from '../../src/plan/gitops.js';
 import { appInputs, touches } from '../../src/plan/inputs.js';
 import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
 
@@ -21,10 +22,13 @@ function view(files: Record<string, string>): TreeView {
 }
 
 describe('discoverApps', () => {
-  it('finds kustomize, helm and plain apps under an environment path, not descending into them', () => {
+  it('finds kustomize, helm and plain apps under an environment path; a kustomization owns only the folders it references', () => {
     const v = view({
-      'envs/prod/web/kustomization.yaml': kustomization('resources: [deploy.yaml]\n'),
+      'envs/prod/web/kustomization.yaml': kustomization('resources: [deploy.yaml, local/base, files/cm.yaml]\n'),
       'envs/prod/web/deploy.yaml': deployment('web'),
+      'envs/prod/web/local/base/kustomization.yaml': kustomization('resources: [d.yaml]\n'),
+      'envs/prod/web/local/base/d.yaml': deployment('base'),
+      'envs/prod/web/files/cm.yaml': deployment('cm'),
       'envs/prod/web/extra/nested.yaml': deployment('nested'),
       'envs/prod/chart/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 1.0.0\n',
       'envs/prod/chart/templates/d.yaml': deployment('c'),
@@ -38,6 +42,8 @@ describe('discoverApps', () => {
       { name: 'chart', path: 'envs/prod/chart', renderer: 'helm' },
       { name: 'team/api', path: 'envs/prod/team/api', renderer: 'plain' },
       { name: 'web', path: 'envs/prod/web', renderer: 'kustomize' },
+      // Below web/ but not referenced by it: deployed some other way, so an app of its own.
+      { name: 'web/extra', path: 'envs/prod/web/extra', renderer: 'plain' },
     ]);
   });
 
@@ -114,5 +120,74 @@ describe('appInputs', () => {
     );
     expect(bad.findings.map((f) => f.rule)).toEqual(['path-escape', 'path-escape']);
     expect([...bad.files]).toEqual(['x/kustomization.yaml']);
+  });
+});
+
+describe('GitOps manifests', () => {
+  it('git directory generator globs: * and ? within a folder name, [..] a character, ** any depth', () => {
+    expect(matchDirGlob('addons/*', 'addons/ingress')).toBe(true);
+    expect(matchDirGlob('addons/*', 'addons/ingress/base')).toBe(false);
+    expect(matchDirGlob('addons/*', 'addons')).toBe(false);
+    expect(matchDirGlob('apps/**', 'apps/a/b/c')).toBe(true);
+    expect(matchDirGlob('apps/**/helm', 'apps/helm')).toBe(true);
+    expect(matchDirGlob('apps/**/helm', 'apps/x/y/helm')).toBe(true);
+    expect(matchDirGlob('apps/**/helm', 'apps/x/y/kustomize')).toBe(false);
+    expect(matchDirGlob('env-[ps]?/*-app', 'env-pr/web-app')).toBe(true);
+    expect(matchDirGlob('env-[!p]?/*', 'env-pr/web')).toBe(false);
+    // A shape that backtracks exponentially in a regex engine: a plain answer here.
+    expect(matchDirGlob('*a*a*a*a*a*b', 'a'.repeat(255))).toBe(false);
+  });
+
+  it('reads Flux and Argo CD source paths; templated, remote-chart and escaping paths are not folders', () => {
+    const text = [
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: a }\nspec:\n  path: ./kubernetes/apps/a/app/\n',
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: b }\nspec:\n  path: ../outside\n',
+      'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: c }\nspec:\n  path: ./apps/${CLUSTER}\n',
+      'apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: { name: d }\nspec:\n  sources:\n    - { repoURL: https://charts.example.com, chart: redis, path: ignored }\n    - { repoURL: https://example.com/r.git, path: platform/common }\n',
+      'apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: { name: e }\nspec:\n  generators:\n    - matrix:\n        generators:\n          - git: { directories: [{ path: clusters/*/addons }, { path: clusters/old/addons, exclude: true }] }\n  template:\n    spec:\n      source: { path: "{{path}}" }\n',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: argoproj.io }\n',
+    ].join('---\n');
+    expect(deployRefs(text)).toEqual({
+      paths: ['kubernetes/apps/a/app', 'platform/common'],
+      dirGlobs: ['clusters/*/addons'],
+      excludeGlobs: ['clusters/old/addons'],
+    });
+    expect(deployRefs('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n')).toBeNull();
+    // An install bundle: Argo CD's CRD names its kind, indented, and has no source path.
+    expect(deployRefs('apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: { name: applications.argoproj.io }\nspec:\n  group: argoproj.io\n  names:\n    kind: Application\n')).toBeNull();
+  });
+
+  it('a folder a Flux Kustomization deploys is an app even when a kustomization also includes it', () => {
+    const v = view({
+      'clusters/prod/apps.yaml': 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: { name: a }\nspec:\n  path: ./shared/netpol\n',
+      'shared/netpol/kustomization.yaml': kustomization('resources: [np.yaml]\n'),
+      'shared/netpol/np.yaml': deployment('np'),
+      'overlays/prod/kustomization.yaml': kustomization('resources: [../../shared/netpol]\n'),
+    });
+    expect(discoverApps({ name: 'default' }, v).map((a) => `${a.path}:${a.renderer}`)).toEqual([
+      'clusters/prod:plain',
+      'overlays/prod:kustomize',
+      'shared/netpol:kustomize',
+    ]);
+    // Under an environment path, only its own folders are apps.
+    expect(discoverApps({ name: 'prod', path: 'overlays' }, v).map((a) => a.path)).toEqual(['overlays/prod']);
+  });
+});
+
+describe('discovery cost', () => {
+  it('reads each kustomization once, however long a chain of bases (work linear in the repository)', () => {
+    const files: Record<string, string> = {};
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      files[`k${i}/kustomization.yaml`] = kustomization(i + 1 < n ? `resources:\n  - ../k${i + 1}\n  - cm.yaml\n` : 'resources:\n  - cm.yaml\n');
+      files[`k${i}/cm.yaml`] = deployment(`d${i}`);
+    }
+    const v = view(files);
+    const reads = new Map<string, number>();
+    const counted: TreeView = { ...v, read: (p) => (reads.set(p, (reads.get(p) ?? 0) + 1), v.read(p)) };
+    expect(discoverApps({ name: 'default' }, counted).map((a) => a.path)).toEqual(['k0']);
+    const perKustomization = [...reads].filter(([p]) => p.endsWith('kustomization.yaml')).map(([, c]) => c);
+    expect(perKustomization).toHaveLength(n);
+    expect(Math.max(...perKustomization)).toBe(1);
   });
 });
