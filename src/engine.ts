@@ -4,7 +4,7 @@ import path from 'node:path';
 import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
 import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
-import { diffResources } from './plan/diff.js';
+import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
@@ -13,7 +13,7 @@ import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
-import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.js';
+import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
 import { validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
@@ -258,18 +258,18 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];
-        if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
+        if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
         // A base stopped by a limit did render before: its resources are unknown, not absent.
-        const baseLimited = !!b && b.status === 'error' && b.findings.some((f) => f.rule === 'render-limit' || f.rule === 'file-too-large');
-        if (baseLimited) append(findings, b!.findings.filter((f) => f.rule === 'render-limit' || f.rule === 'file-too-large'));
+        // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
+        const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
+        const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
+        if (baseLimited) append(findings, b!.findings.filter(isLimit));
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
-        const changes =
-          validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
-            ? []
-            : diffResources(b?.resources ?? [], h?.resources ?? []);
-        if (b && b.status === 'error' && h && h.status === 'rendered' && !validateOnly) {
-          // The base never rendered: everything at head reads as added.
-          append(changes, diffResources([], h.resources));
+        const changes: ResourceChange[] = [];
+        if (!validateOnly && !baseLimited) {
+          const d = diffApp(b, h);
+          append(changes, d.changes);
+          append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }
         maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };

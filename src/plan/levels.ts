@@ -5,6 +5,7 @@ export const ENGINE_RULES = [
   { id: 'render-error', defaultLevel: 'error', description: 'The app renders: kustomize / helm succeed and every referenced folder has a kustomization.' },
   { id: 'yaml-error', defaultLevel: 'error', description: 'Manifests are valid UTF-8 YAML without duplicate keys or alias bombs, and at most 10 MB.' },
   { id: 'helm-unavailable', defaultLevel: 'warning', description: 'A Helm app could not be rendered because no helm binary is available.' },
+  { id: 'diff-incomplete', defaultLevel: 'info', description: 'Says which files a plan\'s diff leaves out because they cannot be read or parsed on one side.' },
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 

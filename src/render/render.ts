@@ -189,24 +189,27 @@ function helmResources(app: AppSpec, raw: string): { resources: Resource[]; find
   return { resources, findings };
 }
 
-/** A plain app: the YAML files directly in its folder, parsed with line numbers; no subprocess, nothing on disk. */
-export function renderPlain(tree: TreeFiles, files: string[]): { resources: Resource[]; findings: Finding[] } {
+/**
+ * A plain app: the YAML files directly in its folder, parsed with line numbers; no
+ * subprocess, nothing on disk. Each file stands alone: one that cannot be read or parsed
+ * is listed in `brokenFiles` (its content is unknown), the others are returned whole.
+ */
+export function renderPlain(tree: TreeFiles, files: string[]): { resources: Resource[]; findings: Finding[]; brokenFiles: string[] } {
   const resources: Resource[] = [];
   const findings: Finding[] = [];
+  const brokenFiles: string[] = [];
   for (const file of [...files].sort()) {
     const read = tree.readFile(file);
-    if ('finding' in read) {
-      findings.push(read.finding);
-      continue;
-    }
-    const decoded = decodeManifest(read.data, file);
+    const decoded = 'finding' in read ? read : decodeManifest(read.data, file);
     if ('finding' in decoded) {
       findings.push(decoded.finding);
+      brokenFiles.push(file);
       continue;
     }
     const parsed = parseSourceManifests(decoded.text, file);
     append(resources, parsed.resources);
     append(findings, parsed.findings);
+    if (parsed.findings.some((f) => f.severity === 'error')) brokenFiles.push(file);
   }
-  return { resources, findings };
+  return { resources, findings, brokenFiles };
 }

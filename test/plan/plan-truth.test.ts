@@ -1,0 +1,56 @@
+/**
+ * What a plan shows when part of an app is broken or unusual: one unparsable file in a
+ * plain app, an app whose renderer changes, duplicate resources, generated names.
+ */
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/engine.js';
+import type { AppPlan, Plan } from '../../src/types.js';
+import { configMap, deployment, kustomization, service } from '../helpers/fixtures.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+
+const cacheDir = tempDir('ferry-cache-');
+const CONFIG = 'environments:\n  - name: staging\n    path: apps\n';
+
+function repo(files: Record<string, string>): TestRepo {
+  return new TestRepo().write({ '.github/ferry.yml': CONFIG, ...files });
+}
+
+const appOf = (p: Plan, name: string): AppPlan => p.environments[0]!.apps.find((a) => a.name === name)!;
+const changesOf = (a: AppPlan) => a.changes.map((c) => `${c.action} ${c.kind}/${c.name}`);
+
+describe('a plain app with one unparsable file', () => {
+  const dupKey = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: a\n  k: b\n';
+
+  it('validates and diffs every other file; the broken file is reported, not shown as removed', async () => {
+    const r = repo({ 'apps/web/svc.yaml': service('web'), 'apps/web/cm.yaml': configMap('settings'), 'apps/web/other.yaml': configMap('other') });
+    const base = r.commit('base');
+    r.write({
+      // A typo beside the broken file: it must still be validated.
+      'apps/web/svc.yaml': service('web').replace('    - port: 80', '    - prot: 80'),
+      'apps/web/cm.yaml': dupKey,
+      'apps/web/other.yaml': configMap('other').replace('k: v', 'k: w'),
+    });
+    const head = r.commit('head');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web.status).toBe('error');
+    expect(web.findings.find((f) => f.rule === 'yaml-error')).toMatchObject({ file: 'apps/web/cm.yaml', line: 7 });
+    const typos = web.findings.filter((f) => f.file === 'apps/web/svc.yaml' && f.severity === 'error');
+    expect(typos.map((f) => f.message).join('\n')).toMatch(/prot|"port"/);
+    expect(changesOf(web).sort()).toEqual(['changed ConfigMap/other', 'changed Service/web']);
+    expect(web.changes.find((c) => c.kind === 'Service')!.diff).toMatch(/^\+\s+- prot: 80$/m);
+    expect(web.findings.find((f) => f.rule === 'diff-incomplete')).toMatchObject({ severity: 'info', file: 'apps/web/cm.yaml' });
+    expect(web.findings.find((f) => f.rule === 'diff-incomplete')!.message).toMatch(/at head/);
+  });
+
+  it('a file broken at base and fixed at head is left out, not shown as added', async () => {
+    const r = repo({ 'apps/web/cm.yaml': dupKey, 'apps/web/other.yaml': configMap('other') });
+    const base = r.commit('base');
+    r.write({ 'apps/web/cm.yaml': configMap('settings'), 'apps/web/other.yaml': configMap('other').replace('k: v', 'k: w') });
+    const head = r.commit('fix');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web.status).toBe('rendered');
+    expect(changesOf(web)).toEqual(['changed ConfigMap/other']);
+    expect(web.findings.map((f) => `${f.rule} ${f.file}`)).toEqual(['diff-incomplete apps/web/cm.yaml']);
+    expect(web.findings[0]!.message).toMatch(/at the base commit/);
+  });
+});
