@@ -233,18 +233,20 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     for (const env of environments) {
       const headApps = discoverApps(env, head.view);
       const baseApps = validateOnly ? [] : discoverApps(env, base.view);
-      const byPath = new Map<string, { app: AppSpec; atBase: boolean; atHead: boolean }>();
-      for (const a of baseApps) byPath.set(a.path, { app: a, atBase: true, atHead: false });
+      // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
+      // kustomization): each side renders with its own, and the outputs are diffed.
+      const byPath = new Map<string, { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>();
+      for (const a of baseApps) byPath.set(a.path, { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(a.path);
-        byPath.set(a.path, { app: a, atBase: !!prev && prev.app.renderer === a.renderer, atHead: true });
+        byPath.set(a.path, { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
       const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
       const work = [];
       for (const [i, c] of candidates.entries()) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-        const baseInputs = c.atBase ? appInputs(c.app, base.view) : null;
+        const baseInputs = c.atBase ? appInputs(c.baseApp!, base.view) : null;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         if (validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed)) {
           work.push({ ...c, baseInputs, headInputs });
@@ -254,7 +256,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
         if (signal?.aborted) throw new AbortedError();
         const [b, h] = await Promise.all([
-          c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
+          c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules) : [];

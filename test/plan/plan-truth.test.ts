@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { configMap, deployment, kustomization, service } from '../helpers/fixtures.js';
+import { TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 const cacheDir = tempDir('ferry-cache-');
@@ -52,5 +53,55 @@ describe('a plain app with one unparsable file', () => {
     expect(changesOf(web)).toEqual(['changed ConfigMap/other']);
     expect(web.findings.map((f) => `${f.rule} ${f.file}`)).toEqual(['diff-incomplete apps/web/cm.yaml']);
     expect(web.findings[0]!.message).toMatch(/at the base commit/);
+  });
+});
+
+describe('an app whose renderer changes between base and head', () => {
+  it('plain → Kustomize: each side renders with its own renderer, so removals show', async () => {
+    const r = repo({ 'apps/web/deployment.yaml': deployment('web'), 'apps/web/svc.yaml': service('web') });
+    const base = r.commit('plain');
+    r.write({
+      'apps/web/kustomization.yaml': kustomization('resources:\n  - deployment.yaml\n'),
+      'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }),
+    });
+    const head = r.commit('kustomize');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web).toMatchObject({ renderer: 'kustomize', status: 'rendered' });
+    expect(changesOf(web)).toEqual(['changed Deployment/web', 'removed Service/web']);
+    expect(web.changes[0]!.diff).toMatch(/^\+\s+- image: nginx:1\.27\.1$/m);
+  });
+
+  it('Kustomize → plain: the Kustomize output at base is diffed against the plain files at head', async () => {
+    const r = repo({
+      'apps/web/kustomization.yaml': kustomization('namePrefix: p-\nresources:\n  - deployment.yaml\n  - svc.yaml\n'),
+      'apps/web/deployment.yaml': deployment('web'),
+      'apps/web/svc.yaml': service('web'),
+    });
+    const base = r.commit('kustomize');
+    r.remove('apps/web/kustomization.yaml');
+    const head = r.commit('plain');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web).toMatchObject({ renderer: 'plain', status: 'rendered' });
+    expect(changesOf(web)).toEqual(['removed Deployment/p-web', 'added Deployment/web', 'removed Service/p-web', 'added Service/web']);
+  });
+
+  it('plain → Helm: the chart output is diffed against the plain files it replaces', async () => {
+    const r = new TestRepo().write({
+      '.github/ferry.yml': `${CONFIG}render:\n  helm: ${TEST_HELM}\n`,
+      'apps/web/cm.yaml': configMap('settings'),
+      'apps/web/svc.yaml': service('web'),
+    });
+    const base = r.commit('plain');
+    r.remove('apps/web/cm.yaml', 'apps/web/svc.yaml');
+    r.write({
+      'apps/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
+      'apps/web/templates/cm.yaml': configMap('settings').replace('k: v', 'k: {{ .Values.k }}'),
+      'apps/web/values.yaml': 'k: w\n',
+    });
+    const head = r.commit('helm');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web).toMatchObject({ renderer: 'helm', status: 'rendered' });
+    expect(changesOf(web)).toEqual(['changed ConfigMap/settings', 'removed Service/web']);
+    expect(web.changes[0]!.diff).toMatch(/^-\s+k: v\n\+\s+k: w$/m);
   });
 });
