@@ -73,51 +73,76 @@ function sortKey(c: ResourceChange): string {
   return `${c.kind}\0${c.namespace ?? ''}\0${c.name}\0${c.action}`;
 }
 
+function occurrence(i: number, n: number): string {
+  return `definition ${i + 1} of ${n} with this identity in the app (paired by order)`;
+}
+
+function byKey(resources: Resource[]): Map<string, Resource[]> {
+  const m = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const k = pairingKey(r.id);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
 /**
- * Pairs base and head resources by identity and classifies each pair. A generated
- * ConfigMap/Secret whose hash suffix changed pairs with its predecessor, so a config
- * edit reads as a change. Output order is stable: kind, namespace, name.
+ * Pairs base and head resources by identity and classifies each pair. An identity
+ * defined more than once in one app (a duplicate-resource finding) pairs by order — 1st
+ * with 1st, 2nd with 2nd — so a change to any one of them still shows, with a note
+ * saying which. A generated ConfigMap/Secret whose hash suffix changed pairs with its
+ * predecessor, so a config edit reads as a change. Output order is stable: kind,
+ * namespace, name.
  */
 export function diffResources(base: Resource[], head: Resource[]): ResourceChange[] {
-  const baseByKey = new Map<string, Resource>();
-  for (const r of base) if (!baseByKey.has(pairingKey(r.id))) baseByKey.set(pairingKey(r.id), r);
-  const headByKey = new Map<string, Resource>();
-  for (const r of head) if (!headByKey.has(pairingKey(r.id))) headByKey.set(pairingKey(r.id), r);
+  const baseByKey = byKey(base);
+  const headByKey = byKey(head);
 
   const changes: ResourceChange[] = [];
   const unmatchedBase = new Map<string, Resource[]>();
   const unmatchedHead: Resource[] = [];
-
-  for (const [key, h] of headByKey) {
-    const b = baseByKey.get(key);
-    if (b) {
-      const c = change('changed', h.id, b.object, h.object);
-      if (c) changes.push(c);
-    } else unmatchedHead.push(h);
-  }
-  for (const [key, b] of baseByKey) {
-    if (headByKey.has(key)) continue;
+  const notes = new Map<Resource, string>();
+  const push = (c: ResourceChange | null, r: Resource) => {
+    if (!c) return;
+    const note = notes.get(r);
+    if (note) c.note = note;
+    changes.push(c);
+  };
+  const removed = (b: Resource) => {
     const uk = unhashedKey(b.id);
     if (uk) {
       const list = unmatchedBase.get(uk) ?? [];
       list.push(b);
       unmatchedBase.set(uk, list);
-    } else {
-      const c = change('removed', b.id, b.object, undefined);
-      if (c) changes.push(c);
+    } else push(change('removed', b.id, b.object, undefined), b);
+  };
+
+  for (const [key, hs] of headByKey) {
+    const bs = baseByKey.get(key) ?? [];
+    const n = Math.max(hs.length, bs.length);
+    for (let i = 0; i < n; i++) {
+      const h = hs[i];
+      const b = bs[i];
+      if (n > 1) notes.set((h ?? b)!, occurrence(i, n));
+      if (h && b) push(change('changed', h.id, b.object, h.object), h);
+      else if (h) unmatchedHead.push(h);
+      else removed(b!);
     }
+  }
+  for (const [key, bs] of baseByKey) {
+    if (headByKey.has(key)) continue;
+    if (bs.length > 1) bs.forEach((b, i) => notes.set(b, occurrence(i, bs.length)));
+    bs.forEach(removed);
   }
   for (const h of unmatchedHead) {
     const uk = unhashedKey(h.id);
     const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
-    const c = prev ? change('changed', h.id, prev.object, h.object, prev.id) : change('added', h.id, undefined, h.object);
-    if (c) changes.push(c);
+    push(prev ? change('changed', h.id, prev.object, h.object, prev.id) : change('added', h.id, undefined, h.object), h);
   }
   for (const rest of unmatchedBase.values()) {
-    for (const b of rest) {
-      const c = change('removed', b.id, b.object, undefined);
-      if (c) changes.push(c);
-    }
+    for (const b of rest) push(change('removed', b.id, b.object, undefined), b);
   }
   return changes.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
 }

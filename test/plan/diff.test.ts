@@ -95,3 +95,29 @@ describe('Secret masking in diffs', () => {
     expect(diffResources([before], [after])).toEqual([]);
   });
 });
+
+describe('duplicate identities', () => {
+  it('pair by order, so a change to the second definition shows, with a note', () => {
+    const base = [cm('x', { k: '1' }), cm('x', { k: '2' })];
+    const head = [cm('x', { k: '1' }), cm('x', { k: '3' })];
+    const changes = diffResources(base, head);
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:x']);
+    expect(changes[0]!.diff).toContain("-  k: '2'\n+  k: '3'");
+    expect(changes[0]!.note).toMatch(/^definition 2 of 2 /);
+  });
+
+  it('an extra definition at head is added, one gone at base is removed, each named by position', () => {
+    const added = diffResources([cm('x', { k: '1' })], [cm('x', { k: '1' }), cm('x', { k: '9' })]);
+    expect(added.map((c) => `${c.action}:${c.note}`)).toEqual([`added:${added[0]!.note}`]);
+    expect(added[0]!.note).toMatch(/^definition 2 of 2 /);
+    expect(added[0]!.diff).toContain("+  k: '9'");
+    const removed = diffResources([cm('x', { k: '1' }), cm('x', { k: '2' }), cm('y', {})], [cm('x', { k: '1' })]);
+    expect(removed.map((c) => `${c.action}:${c.name}`)).toEqual(['removed:x', 'removed:y']);
+    expect(removed[0]!.note).toMatch(/^definition 2 of 2 /);
+    expect(removed[1]!.note).toBeUndefined();
+  });
+
+  it('an identity defined once on each side carries no note', () => {
+    expect(diffResources([cm('x', { k: '1' })], [cm('x', { k: '2' })])[0]!.note).toBeUndefined();
+  });
+});

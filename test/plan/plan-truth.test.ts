@@ -105,3 +105,17 @@ describe('an app whose renderer changes between base and head', () => {
     expect(web.changes[0]!.diff).toMatch(/^-\s+k: v\n\+\s+k: w$/m);
   });
 });
+
+describe('a resource defined twice in one app', () => {
+  it('a change to either definition shows, beside the duplicate-resource finding', async () => {
+    const r = repo({ 'apps/web/a.yaml': configMap('settings'), 'apps/web/b.yaml': configMap('settings') });
+    const base = r.commit('twice');
+    r.write({ 'apps/web/b.yaml': configMap('settings').replace('k: v', 'k: changed') });
+    const head = r.commit('edit the second');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web.findings.some((f) => f.rule === 'duplicate-resource')).toBe(true);
+    expect(changesOf(web)).toEqual(['changed ConfigMap/settings']);
+    expect(web.changes[0]!.diff).toMatch(/^-\s+k: v\n\+\s+k: changed$/m);
+    expect(web.changes[0]!.note).toMatch(/^definition 2 of 2 /);
+  });
+});
