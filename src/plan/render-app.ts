@@ -90,5 +90,5 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     ctx.outputBudget.left -= size;
   }
   const r = resourcesFromRender(app, text, side.files);
-  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };
+  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
 }

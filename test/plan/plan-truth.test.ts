@@ -119,3 +119,26 @@ describe('a resource defined twice in one app', () => {
     expect(web.changes[0]!.note).toMatch(/^definition 2 of 2 /);
   });
 });
+
+describe('Helm output with a repeated key', () => {
+  it('is diffed and validated with the last value, and a warning names the key and line', async () => {
+    const template = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\n  labels:\n    app: web\n    app: shop\ndata:\n  k: {{ .Values.k }}\n';
+    const r = new TestRepo().write({
+      '.github/ferry.yml': `${CONFIG}render:\n  helm: ${TEST_HELM}\n`,
+      'apps/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
+      'apps/web/templates/cm.yaml': template,
+      'apps/web/values.yaml': 'k: a\n',
+    });
+    const base = r.commit('chart');
+    r.write({ 'apps/web/values.yaml': 'k: b\n' });
+    const head = r.commit('values');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web.status).toBe('rendered');
+    expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg']);
+    expect(web.changes[0]!.diff).toMatch(/^-\s+k: a\n\+\s+k: b$/m);
+    const warning = web.findings.find((f) => f.rule === 'yaml-error')!;
+    expect(warning).toMatchObject({ severity: 'warning', file: 'apps/web/templates/cm.yaml' });
+    // Line 1 is helm's `# Source:` comment, so the repeated key is on line 8.
+    expect(warning.message).toMatch(/repeats the key "app" .*line 8 of cm\.yaml/);
+  });
+});
