@@ -269,7 +269,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
-          const d = diffApp(b, h);
+          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm';
+          const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
           append(changes, d.changes);
           append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }

@@ -1,5 +1,7 @@
 import type { Finding, Resource, ResourceChange } from '../types.js';
-import { diffResources } from './diff.js';
+import type { DiffIgnoreRule } from '../config/types.js';
+import { diffResources, type DiffOptions } from './diff.js';
+import { withoutIgnored } from './ignore.js';
 import type { RenderedApp } from './render-app.js';
 
 /** Whether a render's resources can be diffed: whole, or whole outside its broken files. */
@@ -18,14 +20,20 @@ function sideWord(atBase: boolean, atHead: boolean): string {
  * its resources are left out on both sides, so a broken file never reads as everything
  * in it removed (or added), and a finding says what the diff does not cover.
  */
-export function diffApp(b: RenderedApp | null, h: RenderedApp | null): { changes: ResourceChange[]; findings: Finding[] } {
+export function diffApp(
+  b: RenderedApp | null,
+  h: RenderedApp | null,
+  opts: DiffOptions & { ignore?: DiffIgnoreRule[] } = {},
+): { changes: ResourceChange[]; findings: Finding[] } {
+  const ignore = opts.ignore ?? [];
+  const diff = (base: Resource[], head: Resource[]) => diffResources(withoutIgnored(base, ignore), withoutIgnored(head, ignore), opts);
   if (h && !usable(h)) return { changes: [], findings: [] };
   // The base never rendered: everything at head reads as added.
-  if (b && !usable(b)) return { changes: h ? diffResources([], known(h.resources, new Set(h.brokenFiles))) : [], findings: [] };
+  if (b && !usable(b)) return { changes: h ? diff([], known(h.resources, new Set(h.brokenFiles))) : [], findings: [] };
   const atBase = new Set(b?.brokenFiles ?? []);
   const atHead = new Set(h?.brokenFiles ?? []);
   const unknown = new Set([...atBase, ...atHead]);
-  const changes = diffResources(known(b?.resources ?? [], unknown), known(h?.resources ?? [], unknown));
+  const changes = diff(known(b?.resources ?? [], unknown), known(h?.resources ?? [], unknown));
   const findings = [...unknown].sort().map((file): Finding => ({
     severity: 'info',
     rule: 'diff-incomplete',

@@ -89,20 +89,93 @@ function byKey(resources: Resource[]): Map<string, Resource[]> {
 }
 
 /**
+ * Key of a name that ends in a random-looking suffix, as Helm's `randAlphaNum 5 | lower`
+ * makes (`shop-test-x7k2q`): same kind, namespace, prefix and suffix length.
+ */
+function randomSuffixKey(id: ResourceId): string | null {
+  const i = id.name.lastIndexOf('-');
+  const suffix = id.name.slice(i + 1);
+  if (i < 0 || !RANDOM_SUFFIX.test(suffix)) return null;
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}`;
+}
+const RANDOM_SUFFIX = /^[a-z0-9]{5,}$/;
+/** Past this many same-prefix resources on a side, content matching is not tried. */
+const MAX_GENERATED_GROUP = 20;
+
+/** Every string in `v` with `from` replaced by `to`: the name-bearing fields of a renamed object. */
+function renamed(v: unknown, from: string, to: string): unknown {
+  if (typeof v === 'string') return v.split(from).join(to);
+  if (Array.isArray(v)) return v.map((x) => renamed(x, from, to));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renamed(x, from, to)]));
+  return v;
+}
+
+function sameApartFromName(b: Resource, h: Resource): boolean {
+  return toYaml(renamed(b.object, b.id.name, h.id.name) as Record<string, unknown>) === toYaml(h.object);
+}
+
+/**
+ * Pairs removed and added resources whose names differ only in a generated random suffix:
+ * such a name is new on every render, so without this every plan of the app would show
+ * the same resources removed and added. Same content apart from the name: one
+ * resource, unchanged. A lone pair with different content: one change, with a note.
+ */
+function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array<[Resource, Resource]>; gone: Resource[]; fresh: Resource[] } {
+  const groups = new Map<string, { bs: Resource[]; hs: Resource[] }>();
+  const groupOfRes = (r: Resource) => {
+    const k = randomSuffixKey(r.id);
+    if (!k) return null;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { bs: [], hs: [] }));
+    return g;
+  };
+  for (const b of gone) groupOfRes(b)?.bs.push(b);
+  for (const h of fresh) groupOfRes(h)?.hs.push(h);
+  const pairs: Array<[Resource, Resource]> = [];
+  const paired = new Set<Resource>();
+  for (const { bs, hs } of groups.values()) {
+    if (bs.length === 0 || hs.length === 0) continue;
+    if (bs.length === 1 && hs.length === 1) {
+      pairs.push([bs[0]!, hs[0]!]);
+      paired.add(bs[0]!).add(hs[0]!);
+      continue;
+    }
+    if (bs.length > MAX_GENERATED_GROUP || hs.length > MAX_GENERATED_GROUP) continue;
+    for (const b of bs) {
+      const h = hs.find((x) => !paired.has(x) && sameApartFromName(b, x));
+      if (!h) continue;
+      pairs.push([b, h]);
+      paired.add(b).add(h);
+    }
+  }
+  return { pairs, gone: gone.filter((r) => !paired.has(r)), fresh: fresh.filter((r) => !paired.has(r)) };
+}
+
+/**
  * Pairs base and head resources by identity and classifies each pair. An identity
  * defined more than once in one app (a duplicate-resource finding) pairs by order — 1st
  * with 1st, 2nd with 2nd — so a change to any one of them still shows, with a note
  * saying which. A generated ConfigMap/Secret whose hash suffix changed pairs with its
- * predecessor, so a config edit reads as a change. Output order is stable: kind,
- * namespace, name.
+ * predecessor, so a config edit reads as a change; with `generatedNames`, so does a name
+ * with a random suffix (pairGeneratedNames). Output order is stable: kind, namespace, name.
  */
-export function diffResources(base: Resource[], head: Resource[]): ResourceChange[] {
+export interface DiffOptions {
+  /**
+   * Pair names that differ only in a random suffix. Only a template engine makes such
+   * names (Helm's randAlphaNum); elsewhere a new suffix is a real rename.
+   */
+  generatedNames?: boolean;
+}
+
+export function diffResources(base: Resource[], head: Resource[], opts: DiffOptions = {}): ResourceChange[] {
   const baseByKey = byKey(base);
   const headByKey = byKey(head);
 
   const changes: ResourceChange[] = [];
   const unmatchedBase = new Map<string, Resource[]>();
   const unmatchedHead: Resource[] = [];
+  const gone: Resource[] = [];
+  const fresh: Resource[] = [];
   const notes = new Map<Resource, string>();
   const push = (c: ResourceChange | null, r: Resource) => {
     if (!c) return;
@@ -116,7 +189,7 @@ export function diffResources(base: Resource[], head: Resource[]): ResourceChang
       const list = unmatchedBase.get(uk) ?? [];
       list.push(b);
       unmatchedBase.set(uk, list);
-    } else push(change('removed', b.id, b.object, undefined), b);
+    } else gone.push(b);
   };
 
   for (const [key, hs] of headByKey) {
@@ -139,10 +212,18 @@ export function diffResources(base: Resource[], head: Resource[]): ResourceChang
   for (const h of unmatchedHead) {
     const uk = unhashedKey(h.id);
     const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
-    push(prev ? change('changed', h.id, prev.object, h.object, prev.id) : change('added', h.id, undefined, h.object), h);
+    if (prev) push(change('changed', h.id, prev.object, h.object, prev.id), h);
+    else fresh.push(h);
   }
-  for (const rest of unmatchedBase.values()) {
-    for (const b of rest) push(change('removed', b.id, b.object, undefined), b);
+  for (const rest of unmatchedBase.values()) gone.push(...rest);
+
+  const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh) : { pairs: [], gone, fresh };
+  for (const [b, h] of generated.pairs) {
+    if (sameApartFromName(b, h)) continue;
+    notes.set(h, `name ends in a generated suffix: paired with ${b.id.name}`);
+    push(change('changed', h.id, b.object, h.object, b.id), h);
   }
+  for (const b of generated.gone) push(change('removed', b.id, b.object, undefined), b);
+  for (const h of generated.fresh) push(change('added', h.id, undefined, h.object), h);
   return changes.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
 }

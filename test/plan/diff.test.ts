@@ -121,3 +121,39 @@ describe('duplicate identities', () => {
     expect(diffResources([cm('x', { k: '1' })], [cm('x', { k: '2' })])[0]!.note).toBeUndefined();
   });
 });
+
+describe('names with a generated random suffix', () => {
+  const pod = (name: string, image = 'busybox:1.36') =>
+    res({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'app', labels: { run: name } }, spec: { containers: [{ name: 't', image }] } });
+
+  it('pair as one unchanged resource when only the name (and what repeats it) differs', () => {
+    const base = [pod('shop-test-x7k2q'), pod('shop-conn-ab12c')];
+    const head = [pod('shop-test-9fzq1'), pod('shop-conn-qq0pz')];
+    expect(diffResources(base, head, { generatedNames: true })).toEqual([]);
+  });
+
+  it('a lone pair whose content changed is one change, noted', () => {
+    const changes = diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1', 'busybox:1.37')], { generatedNames: true });
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:shop-test-9fzq1']);
+    expect(changes[0]!.note).toBe('name ends in a generated suffix: paired with shop-test-x7k2q');
+    expect(changes[0]!.diff).toContain('+      image: busybox:1.37');
+  });
+
+  it('among several with one prefix, only equal content pairs', () => {
+    const base = [pod('t-aaaaa', 'a:1'), pod('t-bbbbb', 'b:1')];
+    const head = [pod('t-ccccc', 'b:1'), pod('t-ddddd', 'c:1')];
+    const changes = diffResources(base, head, { generatedNames: true });
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['removed:t-aaaaa', 'added:t-ddddd']);
+  });
+
+  it('is off unless asked for, and needs the same prefix, kind and suffix length', () => {
+    expect(diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1')]).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+    const other = [
+      [pod('shop-test-x7k2q'), pod('shop-tset-9fzq1')],
+      [pod('shop-test-x7k2q'), pod('shop-test-9fzq1aa')],
+      [pod('shop-test-x7k2q'), res({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-test-9fzq1', namespace: 'app' } })],
+      [pod('web-blue'), pod('web-green')],
+    ];
+    for (const [b, h] of other) expect(diffResources([b!], [h!], { generatedNames: true }).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+  });
+});

@@ -142,3 +142,58 @@ describe('Helm output with a repeated key', () => {
     expect(warning.message).toMatch(/repeats the key "app" .*line 8 of cm\.yaml/);
   });
 });
+
+describe('Helm output that differs on every render', () => {
+  const chart = {
+    'apps/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
+    'apps/web/values.yaml': 'k: a\n',
+    'apps/web/templates/cm.yaml': configMap('{{ .Release.Name }}-cfg').replace('k: v', 'k: {{ .Values.k }}'),
+    'apps/web/templates/tests.yaml': `{{- range $i := until 3 }}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ $.Release.Name }}-test{{ $i }}-{{ randAlphaNum 5 | lower }}
+  annotations:
+    helm.sh/hook: test
+spec:
+  restartPolicy: Never
+  containers:
+    - name: wget
+      image: busybox:1.36
+      args: [wget, {{ $.Release.Name }}-cfg]
+{{- end }}
+`,
+    'apps/web/templates/tls.yaml': `{{- $ca := genCA "web-ca" 365 }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-tls
+type: Opaque
+data:
+  ca.crt: {{ $ca.Cert | b64enc }}
+  ca.key: {{ $ca.Key | b64enc }}
+`,
+  };
+
+  async function planWith(diffConfig: string) {
+    const r = new TestRepo().write({ '.github/ferry.yml': `${CONFIG}render:\n  helm: ${TEST_HELM}\n${diffConfig}`, ...chart });
+    const base = r.commit('chart');
+    r.write({ 'apps/web/values.yaml': 'k: b\n' });
+    const head = r.commit('values');
+    return appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+  }
+
+  it('test Pods named with randAlphaNum pair across renders instead of 3 added and 3 removed', async () => {
+    const web = await planWith('');
+    expect(web.status).toBe('rendered');
+    expect(changesOf(web).filter((c) => c.includes('Pod/'))).toEqual([]);
+    // Without an ignore rule, the regenerated CA is a change (values masked).
+    expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg', 'changed Secret/web-tls']);
+  });
+
+  it('diff.ignore drops the generated certificate from both sides', async () => {
+    const web = await planWith("diff:\n  ignore:\n    - kind: Secret\n      paths: ['/data/ca.crt', '/data/ca.key']\n");
+    expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg']);
+  });
+});
