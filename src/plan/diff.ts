@@ -90,17 +90,17 @@ function byKey(resources: Resource[]): Map<string, Resource[]> {
 
 /**
  * Key of a name that ends in a random-looking suffix, as Helm's `randAlphaNum 5 | lower`
- * makes (`shop-test-x7k2q`): same kind, namespace, prefix and suffix length.
+ * makes (`shop-test-x7k2q`): same kind, namespace, prefix and suffix length, rendered
+ * from the same template file (Helm's `# Source:`), as a regenerated name is.
  */
-function randomSuffixKey(id: ResourceId): string | null {
+function randomSuffixKey(r: Resource): string | null {
+  const { id } = r;
   const i = id.name.lastIndexOf('-');
   const suffix = id.name.slice(i + 1);
   if (i < 0 || !RANDOM_SUFFIX.test(suffix)) return null;
-  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}`;
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}|${r.source?.file ?? ''}`;
 }
 const RANDOM_SUFFIX = /^[a-z0-9]{5,}$/;
-/** Past this many same-prefix resources on a side, content matching is not tried. */
-const MAX_GENERATED_GROUP = 20;
 
 /** Every string in `v` with `from` replaced by `to`: the name-bearing fields of a renamed object. */
 function renamed(v: unknown, from: string, to: string): unknown {
@@ -110,20 +110,21 @@ function renamed(v: unknown, from: string, to: string): unknown {
   return v;
 }
 
-function sameApartFromName(b: Resource, h: Resource): boolean {
-  return toYaml(renamed(b.object, b.id.name, h.id.name) as Record<string, unknown>) === toYaml(h.object);
+/** The object with its own name blanked wherever it appears: equal for two renders that differ only in the name. */
+function shape(r: Resource): string {
+  return toYaml(renamed(r.object, r.id.name, '\0') as Record<string, unknown>);
 }
 
 /**
  * Pairs removed and added resources whose names differ only in a generated random suffix:
  * such a name is new on every render, so without this every plan of the app would show
- * the same resources removed and added. Same content apart from the name: one
- * resource, unchanged. A lone pair with different content: one change, with a note.
+ * the same resources removed and added. Same content apart from the name: one resource,
+ * unchanged (`same`). A lone pair with different content: one change.
  */
-function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array<[Resource, Resource]>; gone: Resource[]; fresh: Resource[] } {
+function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array<{ b: Resource; h: Resource; same: boolean }>; gone: Resource[]; fresh: Resource[] } {
   const groups = new Map<string, { bs: Resource[]; hs: Resource[] }>();
   const groupOfRes = (r: Resource) => {
-    const k = randomSuffixKey(r.id);
+    const k = randomSuffixKey(r);
     if (!k) return null;
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { bs: [], hs: [] }));
@@ -131,34 +132,32 @@ function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array
   };
   for (const b of gone) groupOfRes(b)?.bs.push(b);
   for (const h of fresh) groupOfRes(h)?.hs.push(h);
-  const pairs: Array<[Resource, Resource]> = [];
+  const pairs: Array<{ b: Resource; h: Resource; same: boolean }> = [];
   const paired = new Set<Resource>();
   for (const { bs, hs } of groups.values()) {
     if (bs.length === 0 || hs.length === 0) continue;
-    if (bs.length === 1 && hs.length === 1) {
-      pairs.push([bs[0]!, hs[0]!]);
-      paired.add(bs[0]!).add(hs[0]!);
-      continue;
+    // Each object is dumped once; pairs are found by lookup, not by comparing every two.
+    const byShape = new Map<string, Resource[]>();
+    for (const h of hs) {
+      const k = shape(h);
+      const list = byShape.get(k);
+      if (list) list.push(h);
+      else byShape.set(k, [h]);
     }
-    if (bs.length > MAX_GENERATED_GROUP || hs.length > MAX_GENERATED_GROUP) continue;
     for (const b of bs) {
-      const h = hs.find((x) => !paired.has(x) && sameApartFromName(b, x));
+      const h = byShape.get(shape(b))?.shift();
       if (!h) continue;
-      pairs.push([b, h]);
+      pairs.push({ b, h, same: true });
       paired.add(b).add(h);
+    }
+    if (bs.length === 1 && hs.length === 1 && !paired.has(bs[0]!)) {
+      pairs.push({ b: bs[0]!, h: hs[0]!, same: false });
+      paired.add(bs[0]!).add(hs[0]!);
     }
   }
   return { pairs, gone: gone.filter((r) => !paired.has(r)), fresh: fresh.filter((r) => !paired.has(r)) };
 }
 
-/**
- * Pairs base and head resources by identity and classifies each pair. An identity
- * defined more than once in one app (a duplicate-resource finding) pairs by order — 1st
- * with 1st, 2nd with 2nd — so a change to any one of them still shows, with a note
- * saying which. A generated ConfigMap/Secret whose hash suffix changed pairs with its
- * predecessor, so a config edit reads as a change; with `generatedNames`, so does a name
- * with a random suffix (pairGeneratedNames). Output order is stable: kind, namespace, name.
- */
 export interface DiffOptions {
   /**
    * Pair names that differ only in a random suffix. Only a template engine makes such
@@ -218,8 +217,8 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
   for (const rest of unmatchedBase.values()) gone.push(...rest);
 
   const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh) : { pairs: [], gone, fresh };
-  for (const [b, h] of generated.pairs) {
-    if (sameApartFromName(b, h)) continue;
+  for (const { b, h, same } of generated.pairs) {
+    if (same) continue;
     notes.set(h, `name ends in a generated suffix: paired with ${b.id.name}`);
     push(change('changed', h.id, b.object, h.object, b.id), h);
   }

@@ -154,6 +154,8 @@ describe('names with a generated random suffix', () => {
       [pod('shop-test-x7k2q'), res({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-test-9fzq1', namespace: 'app' } })],
       [pod('web-blue'), pod('web-green')],
     ];
+    const fromFile = (r: Resource, file: string): Resource => ({ ...r, source: { file, line: null } });
+    other.push([fromFile(pod('shop-test-x7k2q'), 'charts/web/templates/a.yaml'), fromFile(pod('shop-test-9fzq1'), 'charts/web/templates/b.yaml')]);
     for (const [b, h] of other) expect(diffResources([b!], [h!], { generatedNames: true }).map((c) => c.action).sort()).toEqual(['added', 'removed']);
   });
 });
