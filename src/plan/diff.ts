@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import jsyaml from 'js-yaml';
 import type { Resource, ResourceChange, ResourceId } from '../types.js';
 import { maskPair } from './mask.js';
+import { append } from '../util/append.js';
 
 /** Past this many edit operations a diff is abandoned: it would not be read anyway. */
 export const MAX_EDIT_LENGTH = 2000;
@@ -214,7 +215,7 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
     if (prev) push(change('changed', h.id, prev.object, h.object, prev.id), h);
     else fresh.push(h);
   }
-  for (const rest of unmatchedBase.values()) gone.push(...rest);
+  for (const rest of unmatchedBase.values()) append(gone, rest);
 
   const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh) : { pairs: [], gone, fresh };
   for (const { b, h, same } of generated.pairs) {
