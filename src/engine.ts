@@ -4,7 +4,7 @@ import path from 'node:path';
 import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
 import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
-import { diffResources } from './plan/diff.js';
+import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
@@ -14,7 +14,7 @@ import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
-import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan } from './types.js';
+import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
 import { schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
@@ -238,11 +238,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     for (const env of environments) {
       const headApps = discoverApps(env, head.view);
       const baseApps = validateOnly ? [] : discoverApps(env, base.view);
-      const byPath = new Map<string, { app: AppSpec; atBase: boolean; atHead: boolean }>();
-      for (const a of baseApps) byPath.set(a.path, { app: a, atBase: true, atHead: false });
+      // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
+      // kustomization): each side renders with its own, and the outputs are diffed.
+      const byPath = new Map<string, { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>();
+      for (const a of baseApps) byPath.set(a.path, { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(a.path);
-        byPath.set(a.path, { app: a, atBase: !!prev && prev.app.renderer === a.renderer, atHead: true });
+        byPath.set(a.path, { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
       // Discovery leaves out listed apps whose folder is missing: at base only, they plan as removed.
       for (const a of env.apps ?? []) {
@@ -257,7 +259,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       for (const [i, c] of candidates.entries()) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-        const baseInputs = c.atBase ? appInputs(c.app, base.view) : null;
+        const baseInputs = c.atBase ? appInputs(c.baseApp!, base.view) : null;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         if (unownedCandidates.length) {
           ownership.add(baseInputs);
@@ -271,22 +273,23 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
         if (signal?.aborted) throw new AbortedError();
         const [b, h] = await Promise.all([
-          c.atBase && !validateOnly ? renderApp(c.app, base, c.baseInputs!, ctx) : null,
+          c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
-        if (h && h.status === 'rendered') append(findings, validateResources(h.resources, validateOpts));
+        if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
         // A base stopped by a limit did render before: its resources are unknown, not absent.
-        const baseLimited = !!b && b.status === 'error' && b.findings.some((f) => f.rule === 'render-limit' || f.rule === 'file-too-large');
-        if (baseLimited) append(findings, b!.findings.filter((f) => f.rule === 'render-limit' || f.rule === 'file-too-large'));
+        // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
+        const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
+        const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
+        if (baseLimited) append(findings, b!.findings.filter(isLimit));
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
-        const changes =
-          validateOnly || status !== 'rendered' || (b && b.status !== 'rendered')
-            ? []
-            : diffResources(b?.resources ?? [], h?.resources ?? []);
-        if (b && b.status === 'error' && h && h.status === 'rendered' && !validateOnly) {
-          // The base never rendered: everything at head reads as added.
-          append(changes, diffResources([], h.resources));
+        const changes: ResourceChange[] = [];
+        if (!validateOnly && !baseLimited) {
+          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm';
+          const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
+          append(changes, d.changes);
+          append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }
         maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };

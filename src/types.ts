@@ -88,6 +88,8 @@ export interface ResourceChange {
   diff: string | null;
   /** True when the diff was abandoned at the edit-length cap. */
   diffTooLarge?: boolean;
+  /** How the two sides were paired, when it is not plain identity (duplicates, generated names). */
+  note?: string;
 }
 
 export type AppStatus = 'rendered' | 'error' | 'skipped';

@@ -168,7 +168,10 @@ describe('findings and exit codes', () => {
     const { code, plan } = await planJson(r, base, head);
     expect(code).toBe(1);
     const tools = plan.environments.find((e) => e.name === 'staging')!.apps.find((a) => a.name === 'tools')!;
-    const byFile = Object.fromEntries(tools.findings.map((f) => [f.file, f]));
+    // Each broken file also gets a diff-incomplete note: the diff cannot cover it.
+    const notes = tools.findings.filter((f) => f.rule === 'diff-incomplete').map((f) => f.file).sort();
+    expect(notes).toEqual(['envs/staging/tools/bomb.yaml', 'envs/staging/tools/broken.yaml', 'envs/staging/tools/huge.yaml', 'envs/staging/tools/latin1.yaml']);
+    const byFile = Object.fromEntries(tools.findings.filter((f) => f.rule !== 'diff-incomplete').map((f) => [f.file, f]));
     expect(byFile['envs/staging/tools/broken.yaml']).toMatchObject({ rule: 'yaml-error', line: 5 });
     expect(byFile['envs/staging/tools/bomb.yaml']!.message).toMatch(/alias/);
     expect(byFile['envs/staging/tools/huge.yaml']!.message).toMatch(/MB/);

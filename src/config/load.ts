@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfiguredApp, EnvironmentSpec, Finding, RuleLevel } from '../types.js';
 import schema from './schema.json' with { type: 'json' };
-import type { FerryConfig, PromotionStep, ReviewRule } from './types.js';
+import type { DiffIgnoreRule, FerryConfig, PromotionStep, ReviewRule } from './types.js';
 import { globProblem } from './glob-limits.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -183,6 +183,7 @@ function reportSchemaError(e: ErrorObject, data: unknown, rep: Reporter): void {
         : last === 'timeout' || last === 'soak' ? 'a duration like 30s, 5m, 1h30m or 2d'
         : last === 'maxOutput' ? 'a size like 50MB or 512KiB'
         : last === 'name' ? 'letters, digits, ".", "_" or "-"'
+        : path[path.length - 2] === 'paths' ? 'a JSON pointer like /data/ca.crt'
         : `text matching ${(e.params as { pattern: string }).pattern}`;
       rep.add(path, `expected ${what}, got ${describe(value)}`);
       return;
@@ -324,6 +325,7 @@ function toConfig(raw: Raw): FerryConfig {
       strict: raw.validate?.strict ?? true,
       rules: { ...((raw.validate?.rules ?? {}) as Record<string, RuleLevel>) },
     },
+    ...(raw.diff ? { diff: { ignore: ((raw.diff.ignore ?? []) as Raw[]).map((r) => ({ ...r, paths: [...r.paths] }) as DiffIgnoreRule) } } : {}),
     promotion,
     review,
     commands: { promote: perm(raw.commands?.promote), plan: perm(raw.commands?.plan) },

@@ -7,6 +7,8 @@ export interface FerryConfig {
   implicit: boolean;
   render: RenderConfig;
   validate: ValidateConfig;
+  /** Set only when ferry.yml has a `diff` section. */
+  diff?: DiffConfig;
   promotion: PromotionStep[];
   review: ReviewRule[];
   commands: CommandsConfig;
@@ -30,6 +32,20 @@ export interface ValidateConfig {
   strict: boolean;
   /** Rule id → level. Unlisted rules use their default level. */
   rules: Record<string, RuleLevel>;
+}
+
+export interface DiffConfig {
+  ignore: DiffIgnoreRule[];
+}
+
+/** Fields dropped from both sides before diffing, in the resources the filters match. */
+export interface DiffIgnoreRule {
+  kind?: string;
+  /** Exact, or a prefix when it ends in `*`. */
+  name?: string;
+  namespace?: string;
+  /** JSON pointers; a `*` segment matches every key or item. */
+  paths: string[];
 }
 
 export interface PromotionGates {

@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from 'diff';
 import jsyaml from 'js-yaml';
 import type { Resource, ResourceChange, ResourceId } from '../types.js';
 import { maskPair } from './mask.js';
+import { append } from '../util/append.js';
 
 /** Past this many edit operations a diff is abandoned: it would not be read anyway. */
 export const MAX_EDIT_LENGTH = 2000;
@@ -73,51 +74,156 @@ function sortKey(c: ResourceChange): string {
   return `${c.kind}\0${c.namespace ?? ''}\0${c.name}\0${c.action}`;
 }
 
+function occurrence(i: number, n: number): string {
+  return `definition ${i + 1} of ${n} with this identity in the app (paired by order)`;
+}
+
+function byKey(resources: Resource[]): Map<string, Resource[]> {
+  const m = new Map<string, Resource[]>();
+  for (const r of resources) {
+    const k = pairingKey(r.id);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
 /**
- * Pairs base and head resources by identity and classifies each pair. A generated
- * ConfigMap/Secret whose hash suffix changed pairs with its predecessor, so a config
- * edit reads as a change. Output order is stable: kind, namespace, name.
+ * Key of a name that ends in a random-looking suffix, as Helm's `randAlphaNum 5 | lower`
+ * makes (`shop-test-x7k2q`): same kind, namespace, prefix and suffix length, rendered
+ * from the same template file (Helm's `# Source:`), as a regenerated name is.
  */
-export function diffResources(base: Resource[], head: Resource[]): ResourceChange[] {
-  const baseByKey = new Map<string, Resource>();
-  for (const r of base) if (!baseByKey.has(pairingKey(r.id))) baseByKey.set(pairingKey(r.id), r);
-  const headByKey = new Map<string, Resource>();
-  for (const r of head) if (!headByKey.has(pairingKey(r.id))) headByKey.set(pairingKey(r.id), r);
+function randomSuffixKey(r: Resource): string | null {
+  const { id } = r;
+  const i = id.name.lastIndexOf('-');
+  const suffix = id.name.slice(i + 1);
+  if (i < 0 || !RANDOM_SUFFIX.test(suffix)) return null;
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}|${r.source?.file ?? ''}`;
+}
+const RANDOM_SUFFIX = /^[a-z0-9]{5,}$/;
+
+/** Every string in `v` with `from` replaced by `to`: the name-bearing fields of a renamed object. */
+function renamed(v: unknown, from: string, to: string): unknown {
+  if (typeof v === 'string') return v.split(from).join(to);
+  if (Array.isArray(v)) return v.map((x) => renamed(x, from, to));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renamed(x, from, to)]));
+  return v;
+}
+
+/** The object with its own name blanked wherever it appears: equal for two renders that differ only in the name. */
+function shape(r: Resource): string {
+  return toYaml(renamed(r.object, r.id.name, '\0') as Record<string, unknown>);
+}
+
+/**
+ * Pairs removed and added resources whose names differ only in a generated random suffix:
+ * such a name is new on every render, so without this every plan of the app would show
+ * the same resources removed and added. Same content apart from the name: one resource,
+ * unchanged (`same`). A lone pair with different content: one change.
+ */
+function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array<{ b: Resource; h: Resource; same: boolean }>; gone: Resource[]; fresh: Resource[] } {
+  const groups = new Map<string, { bs: Resource[]; hs: Resource[] }>();
+  const groupOfRes = (r: Resource) => {
+    const k = randomSuffixKey(r);
+    if (!k) return null;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { bs: [], hs: [] }));
+    return g;
+  };
+  for (const b of gone) groupOfRes(b)?.bs.push(b);
+  for (const h of fresh) groupOfRes(h)?.hs.push(h);
+  const pairs: Array<{ b: Resource; h: Resource; same: boolean }> = [];
+  const paired = new Set<Resource>();
+  for (const { bs, hs } of groups.values()) {
+    if (bs.length === 0 || hs.length === 0) continue;
+    // Each object is dumped once; pairs are found by lookup, not by comparing every two.
+    const byShape = new Map<string, Resource[]>();
+    for (const h of hs) {
+      const k = shape(h);
+      const list = byShape.get(k);
+      if (list) list.push(h);
+      else byShape.set(k, [h]);
+    }
+    for (const b of bs) {
+      const h = byShape.get(shape(b))?.shift();
+      if (!h) continue;
+      pairs.push({ b, h, same: true });
+      paired.add(b).add(h);
+    }
+    if (bs.length === 1 && hs.length === 1 && !paired.has(bs[0]!)) {
+      pairs.push({ b: bs[0]!, h: hs[0]!, same: false });
+      paired.add(bs[0]!).add(hs[0]!);
+    }
+  }
+  return { pairs, gone: gone.filter((r) => !paired.has(r)), fresh: fresh.filter((r) => !paired.has(r)) };
+}
+
+export interface DiffOptions {
+  /**
+   * Pair names that differ only in a random suffix. Only a template engine makes such
+   * names (Helm's randAlphaNum); elsewhere a new suffix is a real rename.
+   */
+  generatedNames?: boolean;
+}
+
+export function diffResources(base: Resource[], head: Resource[], opts: DiffOptions = {}): ResourceChange[] {
+  const baseByKey = byKey(base);
+  const headByKey = byKey(head);
 
   const changes: ResourceChange[] = [];
   const unmatchedBase = new Map<string, Resource[]>();
   const unmatchedHead: Resource[] = [];
-
-  for (const [key, h] of headByKey) {
-    const b = baseByKey.get(key);
-    if (b) {
-      const c = change('changed', h.id, b.object, h.object);
-      if (c) changes.push(c);
-    } else unmatchedHead.push(h);
-  }
-  for (const [key, b] of baseByKey) {
-    if (headByKey.has(key)) continue;
+  const gone: Resource[] = [];
+  const fresh: Resource[] = [];
+  const notes = new Map<Resource, string>();
+  const push = (c: ResourceChange | null, r: Resource) => {
+    if (!c) return;
+    const note = notes.get(r);
+    if (note) c.note = note;
+    changes.push(c);
+  };
+  const removed = (b: Resource) => {
     const uk = unhashedKey(b.id);
     if (uk) {
       const list = unmatchedBase.get(uk) ?? [];
       list.push(b);
       unmatchedBase.set(uk, list);
-    } else {
-      const c = change('removed', b.id, b.object, undefined);
-      if (c) changes.push(c);
+    } else gone.push(b);
+  };
+
+  for (const [key, hs] of headByKey) {
+    const bs = baseByKey.get(key) ?? [];
+    const n = Math.max(hs.length, bs.length);
+    for (let i = 0; i < n; i++) {
+      const h = hs[i];
+      const b = bs[i];
+      if (n > 1) notes.set((h ?? b)!, occurrence(i, n));
+      if (h && b) push(change('changed', h.id, b.object, h.object), h);
+      else if (h) unmatchedHead.push(h);
+      else removed(b!);
     }
+  }
+  for (const [key, bs] of baseByKey) {
+    if (headByKey.has(key)) continue;
+    if (bs.length > 1) bs.forEach((b, i) => notes.set(b, occurrence(i, bs.length)));
+    bs.forEach(removed);
   }
   for (const h of unmatchedHead) {
     const uk = unhashedKey(h.id);
     const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
-    const c = prev ? change('changed', h.id, prev.object, h.object, prev.id) : change('added', h.id, undefined, h.object);
-    if (c) changes.push(c);
+    if (prev) push(change('changed', h.id, prev.object, h.object, prev.id), h);
+    else fresh.push(h);
   }
-  for (const rest of unmatchedBase.values()) {
-    for (const b of rest) {
-      const c = change('removed', b.id, b.object, undefined);
-      if (c) changes.push(c);
-    }
+  for (const rest of unmatchedBase.values()) append(gone, rest);
+
+  const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh) : { pairs: [], gone, fresh };
+  for (const { b, h, same } of generated.pairs) {
+    if (same) continue;
+    notes.set(h, `name ends in a generated suffix: paired with ${b.id.name}`);
+    push(change('changed', h.id, b.object, h.object, b.id), h);
   }
+  for (const b of generated.gone) push(change('removed', b.id, b.object, undefined), b);
+  for (const h of generated.fresh) push(change('added', h.id, undefined, h.object), h);
   return changes.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
 }

@@ -7,6 +7,7 @@ export const ENGINE_RULES = [
   { id: 'duplicate-key', defaultLevel: 'warning', description: 'No mapping in a source manifest has the same key twice (an error under `strict`, as the API server rejects it).' },
   { id: 'missing-kind', defaultLevel: 'error', description: 'Every document in a plain app is a Kubernetes object with apiVersion and kind.' },
   { id: 'helm-unavailable', defaultLevel: 'warning', description: 'A Helm app could not be rendered because no helm binary is available.' },
+  { id: 'diff-incomplete', defaultLevel: 'info', description: 'Says which files a plan\'s diff leaves out because they cannot be read or parsed on one side.' },
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
   { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;

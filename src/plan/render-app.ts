@@ -21,6 +21,11 @@ export interface RenderedApp {
   resources: Resource[];
   findings: Finding[];
   status: AppPlan['status'];
+  /**
+   * Set on an `error` render that is still usable: every resource outside these files
+   * is known (a plain app with one unparsable file). Their own resources are unknown.
+   */
+  brokenFiles?: string[];
 }
 
 /**
@@ -45,7 +50,8 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
   if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
   if (app.renderer === 'plain') {
     const r = renderPlain(side.files, plainFiles(app, side.view));
-    return { ...r, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
+    const status = r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered';
+    return { resources: r.resources, findings: [...pre, ...r.findings], status, ...(status === 'error' ? { brokenFiles: r.brokenFiles } : {}) };
   }
   const files = await side.tree.expand(renderFileSet(inputs, side.tree.index));
   if (files.problems.length) {
@@ -84,5 +90,5 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     ctx.outputBudget.left -= size;
   }
   const r = resourcesFromRender(app, text, side.files);
-  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.length ? 'error' : 'rendered' };
+  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
 }

@@ -7,6 +7,7 @@ import { exec, ExecError } from '../util/exec.js';
 import { isReleaseName, kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
+import { isDuplicateKeyError, parseKeepingLastKey } from './duplicate-keys.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
 import { append } from '../util/append.js';
 
@@ -141,16 +142,42 @@ function traceTo(tree: TreeFiles, file: string, res: Resource): void {
   res.source = match?.source ? { ...match.source } : { file, line: null };
 }
 
+/**
+ * Parses a renderer's output. A key repeated in one mapping is not fatal: the API server
+ * keeps the last value, so that is what is diffed and validated, and a warning says where.
+ */
+function parseOutput(app: AppSpec, text: string, file: string, linesBefore = 0): { objects: Record<string, unknown>[]; findings: Finding[] } {
+  try {
+    return { objects: parseRenderedObjects(text), findings: [] };
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
+  const { objects, duplicates } = parseKeepingLastKey(text);
+  const findings = duplicates.slice(0, MAX_DUPLICATE_FINDINGS).map((d): Finding => ({
+    severity: 'warning', rule: 'yaml-error', file, line: null, resource: null,
+    message: `${app.renderer} output repeats the key ${JSON.stringify(d.key)} in one mapping (line ${d.line - linesBefore} of ${path.posix.basename(file)} as rendered); the last value is used, as kubectl and the API server do`,
+  }));
+  if (duplicates.length > MAX_DUPLICATE_FINDINGS) {
+    findings.push({ ...findings[0]!, message: `${duplicates.length - MAX_DUPLICATE_FINDINGS} more repeated keys in the ${app.renderer} output of this file` });
+  }
+  return { objects, findings };
+}
+
+const MAX_DUPLICATE_FINDINGS = 3;
+
 /** Turns a renderer's output into resources traced back to source files where possible. */
 export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles): { resources: Resource[]; findings: Finding[] } {
+  if (app.renderer === 'helm') return helmResources(app, raw);
   let objects: Record<string, unknown>[];
+  const findings: Finding[] = [];
   try {
-    objects = app.renderer === 'helm' ? [] : parseRenderedObjects(raw);
+    const parsed = parseOutput(app, raw, app.path || '.');
+    objects = parsed.objects;
+    append(findings, parsed.findings);
   } catch (err) {
     return { resources: [], findings: [renderError(app, `cannot parse ${app.renderer} output: ${(err as Error).message.split('\n')[0]}`)] };
   }
   const resources: Resource[] = [];
-  if (app.renderer === 'helm') return helmResources(app, raw);
   for (const obj of objects) {
     if (isToolConfig(obj)) continue;
     const origin = stripOrigin(obj);
@@ -164,7 +191,7 @@ export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles):
     if (!res.source) res.source = { file: app.path || '.', line: null };
     resources.push(res);
   }
-  return { resources, findings: [] };
+  return { resources, findings };
 }
 
 function helmResources(app: AppSpec, raw: string): { resources: Resource[]; findings: Finding[] } {
@@ -172,9 +199,13 @@ function helmResources(app: AppSpec, raw: string): { resources: Resource[]; find
   const findings: Finding[] = [];
   for (const chunk of raw.split(/^---\s*$/m)) {
     const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
+    const file = src ? path.posix.join(app.path, src[1]!.trim()) : app.path;
     let objs: Record<string, unknown>[];
     try {
-      objs = parseRenderedObjects(chunk);
+      // Lines are counted from the `# Source:` comment, as `helm template` prints the file.
+      const parsed = parseOutput(app, chunk, file || '.', src ? chunk.slice(0, src.index).split('\n').length - 1 : 0);
+      objs = parsed.objects;
+      append(findings, parsed.findings);
     } catch (err) {
       findings.push(renderError(app, `cannot parse helm output: ${(err as Error).message.split('\n')[0]}`));
       continue;
@@ -182,31 +213,33 @@ function helmResources(app: AppSpec, raw: string): { resources: Resource[]; find
     for (const obj of objs) {
       const id = identityOf(obj);
       if (!id) continue;
-      const file = src ? path.posix.join(app.path, src[1]!.trim()) : app.path;
       resources.push({ id, object: obj, source: { file, line: null } });
     }
   }
   return { resources, findings };
 }
 
-/** A plain app: the YAML files directly in its folder, parsed with line numbers; no subprocess, nothing on disk. */
-export function renderPlain(tree: TreeFiles, files: string[]): { resources: Resource[]; findings: Finding[] } {
+/**
+ * A plain app: the YAML files directly in its folder, parsed with line numbers; no
+ * subprocess, nothing on disk. Each file stands alone: one that cannot be read or parsed
+ * is listed in `brokenFiles` (its content is unknown), the others are returned whole.
+ */
+export function renderPlain(tree: TreeFiles, files: string[]): { resources: Resource[]; findings: Finding[]; brokenFiles: string[] } {
   const resources: Resource[] = [];
   const findings: Finding[] = [];
+  const brokenFiles: string[] = [];
   for (const file of [...files].sort()) {
     const read = tree.readFile(file);
-    if ('finding' in read) {
-      findings.push(read.finding);
-      continue;
-    }
-    const decoded = decodeManifest(read.data, file);
+    const decoded = 'finding' in read ? read : decodeManifest(read.data, file);
     if ('finding' in decoded) {
       findings.push(decoded.finding);
+      brokenFiles.push(file);
       continue;
     }
     const parsed = parseSourceManifests(decoded.text, file, { requireIdentity: true });
     append(resources, parsed.resources);
     append(findings, parsed.findings);
+    if (parsed.findings.some((f) => f.severity === 'error')) brokenFiles.push(file);
   }
-  return { resources, findings };
+  return { resources, findings, brokenFiles };
 }

@@ -1,10 +1,21 @@
-import type { Plan } from '../types.js';
+import type { AppPlan, Plan } from '../types.js';
 import { template } from './templates.js';
 
 export const PLAN_MARKER = '<!-- ferry:plan -->';
 
-function rows(plan: Plan) {
-  return plan.environments.flatMap((e) =>
+/** Rendered, no change, nothing to say: one word in a list, not a section of its own. */
+function quiet(a: AppPlan): boolean {
+  return a.status === 'rendered' && a.changes.length === 0 && a.findings.length === 0;
+}
+
+/** The plan as the templates read it: per environment, the apps worth a section, and the names of the quiet ones. */
+function view(plan: Plan) {
+  const environments = plan.environments.map((e) => ({
+    name: e.name,
+    apps: e.apps.filter((a) => !quiet(a)),
+    unchanged: e.apps.filter(quiet).map((a) => a.name),
+  }));
+  const rows = environments.flatMap((e) =>
     e.apps.map((a) => ({
       env: e.name,
       app: a.name,
@@ -16,17 +27,18 @@ function rows(plan: Plan) {
       warnings: a.findings.filter((f) => f.severity === 'warning').length,
     })),
   );
+  const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));
+  return { ...plan, environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
 }
 
 /** The PR comment body: summary table first, then per-app folded diffs and findings. */
 export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean } = {}): string {
-  const r = rows(plan);
-  const view = { ...plan, rows: r, noApps: r.length === 0, draft: !!opts.draft, listChanges: opts.listChanges ?? true };
-  return template('plan.md.hbs')(view).replace(/\n{3,}/g, '\n\n');
+  const v = { ...view(plan), draft: !!opts.draft, listChanges: opts.listChanges ?? true };
+  return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 
 export function renderText(plan: Plan): string {
-  return template('plan.txt.hbs')(plan).replace(/\n{3,}/g, '\n\n');
+  return template('plan.txt.hbs')(view(plan)).replace(/\n{3,}/g, '\n\n');
 }
 
 /**
@@ -49,6 +61,7 @@ export function toJson(plan: Plan): unknown {
         status: a.status,
         changes: a.changes.map((c) => ({
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
+          ...(c.note ? { note: c.note } : {}),
         })),
         findings: a.findings.map(finding),
       })),

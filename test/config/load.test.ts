@@ -202,6 +202,24 @@ promotion:
   });
 });
 
+describe('diff.ignore', () => {
+  it('reads rules of kind, name, namespace and JSON pointers; absent, the section is absent', () => {
+    const r = parseConfig("environments:\n  - name: prod\ndiff:\n  ignore:\n    - kind: Secret\n      name: web-tls*\n      paths: ['/data/ca.crt', '/metadata/annotations/checksum~1config']\n", FILE);
+    if (!r.ok) throw new Error(JSON.stringify(r.findings));
+    expect(r.config.diff).toEqual({ ignore: [{ kind: 'Secret', name: 'web-tls*', paths: ['/data/ca.crt', '/metadata/annotations/checksum~1config'] }] });
+    const none = parseConfig('environments:\n  - name: prod\n', FILE);
+    expect(none.ok && none.config.diff).toBeUndefined();
+  });
+
+  it('a path that is not a JSON pointer, or a rule without paths, is a config error at its line', () => {
+    const [f, ...rest] = errors("environments:\n  - name: prod\ndiff:\n  ignore:\n    - kind: Secret\n      paths: ['data.ca']\n");
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ line: 6 });
+    expect(f!.message).toMatch(/diff\.ignore\[0\]\.paths\[0\]: expected a JSON pointer like \/data\/ca\.crt, got "data\.ca"/);
+    expect(errors('environments:\n  - name: prod\ndiff:\n  ignore:\n    - kind: Secret\n')[0]!.message).toMatch(/missing required key "paths"/);
+  });
+});
+
 describe('helpers', () => {
   it('durations and sizes', () => {
     expect(parseDuration('30m')).toBe(1_800_000);

@@ -95,3 +95,67 @@ describe('Secret masking in diffs', () => {
     expect(diffResources([before], [after])).toEqual([]);
   });
 });
+
+describe('duplicate identities', () => {
+  it('pair by order, so a change to the second definition shows, with a note', () => {
+    const base = [cm('x', { k: '1' }), cm('x', { k: '2' })];
+    const head = [cm('x', { k: '1' }), cm('x', { k: '3' })];
+    const changes = diffResources(base, head);
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:x']);
+    expect(changes[0]!.diff).toContain("-  k: '2'\n+  k: '3'");
+    expect(changes[0]!.note).toMatch(/^definition 2 of 2 /);
+  });
+
+  it('an extra definition at head is added, one gone at base is removed, each named by position', () => {
+    const added = diffResources([cm('x', { k: '1' })], [cm('x', { k: '1' }), cm('x', { k: '9' })]);
+    expect(added.map((c) => `${c.action}:${c.note}`)).toEqual([`added:${added[0]!.note}`]);
+    expect(added[0]!.note).toMatch(/^definition 2 of 2 /);
+    expect(added[0]!.diff).toContain("+  k: '9'");
+    const removed = diffResources([cm('x', { k: '1' }), cm('x', { k: '2' }), cm('y', {})], [cm('x', { k: '1' })]);
+    expect(removed.map((c) => `${c.action}:${c.name}`)).toEqual(['removed:x', 'removed:y']);
+    expect(removed[0]!.note).toMatch(/^definition 2 of 2 /);
+    expect(removed[1]!.note).toBeUndefined();
+  });
+
+  it('an identity defined once on each side carries no note', () => {
+    expect(diffResources([cm('x', { k: '1' })], [cm('x', { k: '2' })])[0]!.note).toBeUndefined();
+  });
+});
+
+describe('names with a generated random suffix', () => {
+  const pod = (name: string, image = 'busybox:1.36') =>
+    res({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'app', labels: { run: name } }, spec: { containers: [{ name: 't', image }] } });
+
+  it('pair as one unchanged resource when only the name (and what repeats it) differs', () => {
+    const base = [pod('shop-test-x7k2q'), pod('shop-conn-ab12c')];
+    const head = [pod('shop-test-9fzq1'), pod('shop-conn-qq0pz')];
+    expect(diffResources(base, head, { generatedNames: true })).toEqual([]);
+  });
+
+  it('a lone pair whose content changed is one change, noted', () => {
+    const changes = diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1', 'busybox:1.37')], { generatedNames: true });
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:shop-test-9fzq1']);
+    expect(changes[0]!.note).toBe('name ends in a generated suffix: paired with shop-test-x7k2q');
+    expect(changes[0]!.diff).toContain('+      image: busybox:1.37');
+  });
+
+  it('among several with one prefix, only equal content pairs', () => {
+    const base = [pod('t-aaaaa', 'a:1'), pod('t-bbbbb', 'b:1')];
+    const head = [pod('t-ccccc', 'b:1'), pod('t-ddddd', 'c:1')];
+    const changes = diffResources(base, head, { generatedNames: true });
+    expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['removed:t-aaaaa', 'added:t-ddddd']);
+  });
+
+  it('is off unless asked for, and needs the same prefix, kind and suffix length', () => {
+    expect(diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1')]).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+    const other = [
+      [pod('shop-test-x7k2q'), pod('shop-tset-9fzq1')],
+      [pod('shop-test-x7k2q'), pod('shop-test-9fzq1aa')],
+      [pod('shop-test-x7k2q'), res({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-test-9fzq1', namespace: 'app' } })],
+      [pod('web-blue'), pod('web-green')],
+    ];
+    const fromFile = (r: Resource, file: string): Resource => ({ ...r, source: { file, line: null } });
+    other.push([fromFile(pod('shop-test-x7k2q'), 'charts/web/templates/a.yaml'), fromFile(pod('shop-test-9fzq1'), 'charts/web/templates/b.yaml')]);
+    for (const [b, h] of other) expect(diffResources([b!], [h!], { generatedNames: true }).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+  });
+});

@@ -20,9 +20,10 @@ describe('a plain YAML file with 120,000 documents (issue 8, item 14)', () => {
   // child runs with a little less stack, as a deeper call site has, so the test does not
   // depend on luck; with loops instead of spreads the size of the stack does not matter.
   it('plans to completion: no argument-spread RangeError', async () => {
-    // The base does not parse, so every head resource is "added" through the engine's
-    // base-failed path; an unknown field gives every document a finding.
-    const r = repo({ '.github/ferry.yml': 'environments:\n  - name: staging\n    path: envs/staging\n', 'envs/staging/many/many.yaml': CM('a') + 'data: [\n' });
+    // The app is new at head, so every head resource is "added"; an unknown field gives
+    // every document a finding. (A base file that does not parse no longer serves: its
+    // resources are unknown, so the diff leaves the file out.)
+    const r = repo({ '.github/ferry.yml': 'environments:\n  - name: staging\n    path: envs/staging\n', 'README.md': 'no app yet\n' });
     const base = r.commit('initial');
     const docs: string[] = [];
     for (let i = 0; i < 120_000; i++) docs.push(CM(`cm-${i}`) + 'extra: 1\n');

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { renderJson, renderMarkdown, renderText } from '../../src/report/plan.js';
+import type { AppPlan, Plan } from '../../src/types.js';
+
+const quiet = (name: string): AppPlan => ({ name, path: `envs/${name}`, renderer: 'plain', status: 'rendered', changes: [], findings: [] });
+
+function planOf(): Plan {
+  const web: AppPlan = {
+    ...quiet('web'),
+    changes: [{
+      action: 'changed', apiVersion: 'v1', kind: 'ConfigMap', namespace: null, name: 'settings',
+      diff: '--- a/ConfigMap/settings\n+++ b/ConfigMap/settings\n@@ -1 +1 @@\n-k: a\n+k: b\n',
+      note: 'definition 2 of 2 with this identity in the app (paired by order)',
+    }],
+  };
+  return {
+    base: 'a'.repeat(40),
+    head: 'b'.repeat(40),
+    environments: [
+      { name: 'staging', apps: [quiet('db'), quiet('tools'), web] },
+      { name: 'production', apps: [quiet('api')] },
+    ],
+    findings: [],
+    summary: { added: 0, changed: 1, removed: 0, errors: 0, warnings: 0 },
+  };
+}
+
+describe('apps with no change', () => {
+  it('markdown: one line per environment, no table row or section of their own', () => {
+    const md = renderMarkdown(planOf());
+    expect(md).toContain('| staging | web | `+0 ~1 -0` | ✅ |');
+    expect(md).not.toMatch(/\| (db|tools|api) \|/);
+    expect(md).toContain('- No change in **staging**: db, tools\n- No change in **production**: api\n');
+    expect(md).not.toMatch(/#### \S+ \/ (db|tools|api)/);
+    expect(md).not.toContain('_No changes._');
+    expect(md).toContain('#### staging / web');
+  });
+
+  it('text: one line per environment instead of an empty section per app', () => {
+    const text = renderText(planOf());
+    expect(text).toContain('\n== staging: no change in db, tools\n');
+    expect(text).toContain('\n== production: no change in api');
+    expect(text).not.toMatch(/== \S+ \/ (db|tools|api) /);
+    expect(text).toContain('== staging / web (plain, envs/web) [rendered]');
+  });
+
+  it('an environment where nothing changed has no table, only its line', () => {
+    const p = planOf();
+    p.environments = [p.environments[1]!];
+    const md = renderMarkdown(p);
+    expect(md).not.toContain('| Environment |');
+    expect(md).not.toContain("No app's rendered output changes");
+    expect(md).toContain('- No change in **production**: api');
+  });
+
+  it('an app with a finding but no change keeps its section', () => {
+    const p = planOf();
+    p.environments[1]!.apps[0]!.findings = [{ severity: 'warning', rule: 'resource-limits', message: 'no limits', file: 'envs/api/d.yaml', line: 3, resource: null }];
+    expect(renderMarkdown(p)).toContain('#### production / api');
+    expect(renderText(p)).toContain('== production / api');
+  });
+});
+
+describe('pairing notes', () => {
+  it('are shown in every format', () => {
+    const note = 'definition 2 of 2 with this identity in the app (paired by order)';
+    expect(renderMarkdown(planOf())).toContain(`<code>~ ConfigMap/settings</code> <sub>${note}</sub></summary>`);
+    expect(renderText(planOf())).toContain(`~ ConfigMap/settings (${note})\n`);
+    const json = JSON.parse(renderJson(planOf())) as Plan;
+    expect(json.environments[0]!.apps[2]!.changes[0]!.note).toBe(note);
+    // Changes without a note keep the documented keys only.
+    const p = planOf();
+    delete p.environments[0]!.apps[2]!.changes[0]!.note;
+    expect(Object.keys((JSON.parse(renderJson(p)) as Plan).environments[0]!.apps[2]!.changes[0]!)).toEqual(['action', 'apiVersion', 'kind', 'namespace', 'name', 'diff']);
+  });
+});
