@@ -20,7 +20,8 @@ const appOf = (p: Plan, name: string): AppPlan => p.environments[0]!.apps.find((
 const changesOf = (a: AppPlan) => a.changes.map((c) => `${c.action} ${c.kind}/${c.name}`);
 
 describe('a plain app with one unparsable file', () => {
-  const dupKey = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: a\n  k: b\n';
+  // Not YAML: a mapping value where a sequence entry is open.
+  const broken = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  k: a\n  - b\n';
 
   it('validates and diffs every other file; the broken file is reported, not shown as removed', async () => {
     const r = repo({ 'apps/web/svc.yaml': service('web'), 'apps/web/cm.yaml': configMap('settings'), 'apps/web/other.yaml': configMap('other') });
@@ -28,7 +29,7 @@ describe('a plain app with one unparsable file', () => {
     r.write({
       // A typo beside the broken file: it must still be validated.
       'apps/web/svc.yaml': service('web').replace('    - port: 80', '    - prot: 80'),
-      'apps/web/cm.yaml': dupKey,
+      'apps/web/cm.yaml': broken,
       'apps/web/other.yaml': configMap('other').replace('k: v', 'k: w'),
     });
     const head = r.commit('head');
@@ -44,7 +45,7 @@ describe('a plain app with one unparsable file', () => {
   });
 
   it('a file broken at base and fixed at head is left out, not shown as added', async () => {
-    const r = repo({ 'apps/web/cm.yaml': dupKey, 'apps/web/other.yaml': configMap('other') });
+    const r = repo({ 'apps/web/cm.yaml': broken, 'apps/web/other.yaml': configMap('other') });
     const base = r.commit('base');
     r.write({ 'apps/web/cm.yaml': configMap('settings'), 'apps/web/other.yaml': configMap('other').replace('k: v', 'k: w') });
     const head = r.commit('fix');
