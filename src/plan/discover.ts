@@ -17,7 +17,8 @@ export interface TreeView {
   resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
 }
 
-const YAML_RE = /\.ya?ml$/i;
+/** Files that may hold manifests: YAML, and JSON (which is YAML). */
+const MANIFEST_FILE_RE = /\.(ya?ml|json)$/i;
 /** Folders that hold tooling, not deployable manifests. */
 export const SKIP_DIR_RE = /(^|\/)(\.[^/]+|node_modules|vendor)(\/|$)/;
 /** Git directory generator globs read per discovery: each is matched against every folder. */
@@ -47,7 +48,7 @@ function foldersOf(view: TreeView): Map<string, FolderInfo> {
     const base = path.posix.basename(file);
     if (KUSTOMIZATION_FILES.includes(base)) get(dir).kustomization = true;
     else if (base === 'Chart.yaml') get(dir).chart = true;
-    else if (YAML_RE.test(base)) get(dir).yamlFiles.push(file);
+    else if (MANIFEST_FILE_RE.test(base)) get(dir).yamlFiles.push(file);
   }
   return folders;
 }

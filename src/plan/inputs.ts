@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { AppSpec } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
 import type { TreeView } from './discover.js';
+import { looksLikeManifest } from '../render/manifests.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -54,29 +55,36 @@ function baseInputs(app: AppSpec, view: TreeView): AppInputs {
   return inputs;
 }
 
-/** YAML files by folder, built once per view: looking one folder up must not walk the tree. */
-const yamlByDir = new WeakMap<TreeView, Map<string, string[]>>();
+/** Manifest files by folder, built once per view: looking one folder up must not walk the tree. */
+const filesByDir = new WeakMap<TreeView, Map<string, string[]>>();
+const JSON_RE = /\.json$/i;
 
-function yamlFilesIn(view: TreeView, dir: string): string[] {
-  let index = yamlByDir.get(view);
+function manifestFilesIn(view: TreeView, dir: string): string[] {
+  let index = filesByDir.get(view);
   if (!index) {
     index = new Map();
     for (const f of view.files) {
-      if (!YAML_RE.test(f)) continue;
+      if (!YAML_RE.test(f) && !JSON_RE.test(f)) continue;
       const slash = f.lastIndexOf('/');
       const d = slash < 0 ? '' : f.slice(0, slash);
       let list = index.get(d);
       if (!list) index.set(d, (list = []));
       list.push(f);
     }
-    yamlByDir.set(view, index);
+    filesByDir.set(view, index);
   }
   return index.get(dir) ?? [];
 }
 
-/** A plain app is the YAML files directly in its folder (subfolders are apps of their own). */
+/**
+ * A plain app is the YAML files directly in its folder (subfolders are apps of their
+ * own), and the JSON files there that hold Kubernetes objects: a YAML file that is not a
+ * manifest is an error worth reporting, a package.json or a dashboard is not.
+ */
 export function plainFiles(app: AppSpec, view: TreeView): string[] {
-  return [...yamlFilesIn(view, app.path)].sort();
+  return manifestFilesIn(view, app.path)
+    .filter((f) => YAML_RE.test(f) || looksLikeManifest(view.read(f)))
+    .sort();
 }
 
 /**

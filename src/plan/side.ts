@@ -120,7 +120,7 @@ export function discoveryReads(index: Map<string, unknown>): string[] {
   const out: string[] = [];
   for (const p of index.keys()) {
     if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) out.push(p);
-    else if (/\.ya?ml$/i.test(p) && !(charts.size && inChart(p))) out.push(p);
+    else if (/\.(ya?ml|json)$/i.test(p) && !(charts.size && inChart(p))) out.push(p);
   }
   return out;
 }

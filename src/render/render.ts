@@ -239,7 +239,8 @@ export function renderPlain(tree: TreeFiles, files: string[]): { resources: Reso
     const parsed = parseSourceManifests(decoded.text, file, { requireIdentity: true });
     append(resources, parsed.resources);
     append(findings, parsed.findings);
-    if (parsed.findings.some((f) => f.severity === 'error')) brokenFiles.push(file);
+    // Only an unparsable document makes the file's content unknown; a document without a kind is known, and wrong.
+    if (parsed.findings.some((f) => f.rule === 'yaml-error')) brokenFiles.push(file);
   }
   return { resources, findings, brokenFiles };
 }
