@@ -1,9 +1,15 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { defaultReadLimits, mib } from '../workspace/limits.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
 
-/** Source manifests larger than this are refused with a finding instead of parsed. */
-export const MAX_MANIFEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Source manifests larger than this are refused with a finding instead of parsed: the
+ * same bound as any file Ferry reads from a commit (FERRY_MAX_FILE_MB, default 64 MiB).
+ */
+export function maxManifestBytes(): number {
+  return defaultReadLimits().maxBlobBytes;
+}
 const MAX_ALIASES = 100;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -14,11 +20,9 @@ function yamlFinding(file: string, line: number | null, message: string): Findin
 
 /** Decodes a file as UTF-8 or explains why it cannot be read. */
 export function decodeManifest(buf: Buffer, file: string): { text: string } | { finding: Finding } {
-  if (buf.length > MAX_MANIFEST_BYTES) {
-    const mb = (buf.length / 1024 / 1024).toFixed(1);
-    return {
-      finding: yamlFinding(file, null, `file is ${mb} MB; Ferry reads manifests up to ${MAX_MANIFEST_BYTES / 1024 / 1024} MB`),
-    };
+  const max = maxManifestBytes();
+  if (buf.length > max) {
+    return { finding: yamlFinding(file, null, `file is ${mib(buf.length)}; Ferry reads manifests up to ${mib(max)} (FERRY_MAX_FILE_MB)`) };
   }
   try {
     return { text: utf8.decode(buf) };

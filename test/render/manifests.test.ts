@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeManifest, looksLikeManifest, parseRenderedObjects, parseSourceManifests } from '../../src/render/manifests.js';
 
 describe('parseSourceManifests', () => {
@@ -137,9 +137,16 @@ describe('decodeManifest', () => {
     expect('finding' in r && r.finding.message).toMatch(/not valid UTF-8.*line 3/);
   });
 
-  it('refuses files over the size limit without parsing them', () => {
-    const r = decodeManifest(Buffer.alloc(20 * 1024 * 1024, 0x61), 'huge.yaml');
-    expect('finding' in r && r.finding.message).toMatch(/20\.0 MB.*up to 10 MB/);
+  it('refuses files over the size limit (FERRY_MAX_FILE_MB) without parsing them', () => {
+    vi.stubEnv('FERRY_MAX_FILE_MB', '8');
+    try {
+      const r = decodeManifest(Buffer.alloc(20 * 1024 * 1024, 0x61), 'huge.yaml');
+      expect('finding' in r && r.finding.message).toMatch(/20 MiB.*up to 8\.0 MiB/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    // The default reads a 30 MB manifest.
+    expect('text' in decodeManifest(Buffer.alloc(30 * 1024 * 1024, 0x61), 'big.yaml')).toBe(true);
   });
 });
 
