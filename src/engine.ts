@@ -19,6 +19,7 @@ import { schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { append } from './util/append.js';
+import { detachChange, detachFinding } from './util/detach.js';
 
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
@@ -292,7 +293,11 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }
         maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
-        return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, changes, findings: sortFindings(findings) };
+        // Kept for the whole plan: detached from the parsed documents they quote.
+        return {
+          name: c.app.name, path: c.app.path, renderer: c.app.renderer, status,
+          changes: changes.map(detachChange), findings: sortFindings(findings.map(detachFinding)),
+        };
       });
       if (signal?.aborted) throw new AbortedError();
       envPlans.push({ name: env.name, apps });

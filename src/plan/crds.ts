@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { Resource } from '../types.js';
-import { crdSchemasFromResources, type CrdSchemas } from '../validate/index.js';
+import { crdSchemasFromObjects, type CrdSchemas } from '../validate/index.js';
 import { ReadLimitError } from '../workspace/limits.js';
 import type { Tree } from '../workspace/workspace.js';
 
@@ -61,7 +61,8 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
         if (r.id.kind === 'CustomResourceDefinition') crds.push(r);
       }
     }
-    schemas = crdSchemasFromResources(crds);
+    // Kept across plans: a copy, so the CRD files' texts are not (see util/detach.ts).
+    schemas = crdSchemasFromObjects(crds.map((r) => JSON.parse(JSON.stringify(r.object)) as unknown));
     if (compiled.size > 50) compiled.clear();
     compiled.set(key, schemas);
   }

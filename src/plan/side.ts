@@ -28,6 +28,9 @@ function limitFinding(err: ReadLimitError): Finding {
   return { severity: 'error', rule: 'file-too-large', file: err.path, line: null, resource: null, message: err.message };
 }
 
+/** Source text kept parsed per side for tracing (least recently used goes first). */
+const SOURCE_CACHE_BYTES = 32 * 2 ** 20;
+
 export function sideOf(tree: Tree): Side {
   const limited: Finding[] = [];
   // Discovery and input collection read kustomizations and loose YAML: one over a limit
@@ -42,7 +45,11 @@ export function sideOf(tree: Tree): Side {
     }
   };
   const reader = treeReader(tree.index, text);
-  const sources = new Map<string, Resource[]>();
+  // Parsed source files, for tracing rendered resources to lines. Bounded: overlays that
+  // share a base reuse its parse, but a plan over thousands of apps must not keep every
+  // file it ever traced (parsed values keep their file's text alive).
+  const sources = new Map<string, { resources: Resource[]; bytes: number }>();
+  let sourceBytes = 0;
   const links = [...tree.index].filter(([, e]) => e.mode === SYMLINK_MODE).map(([p]) => p);
   const resolveLink = (p: string): { kind: 'file' | 'dir'; path: string } | null => {
     try {
@@ -89,14 +96,24 @@ export function sideOf(tree: Tree): Side {
     has: reader.has,
     readFile,
     source(file) {
-      let r = sources.get(file);
-      if (!r) {
-        const read = readFile(file);
-        const decoded = 'data' in read ? decodeManifest(read.data, file) : null;
-        r = decoded && 'text' in decoded ? parseSourceManifests(decoded.text, file).resources : [];
-        sources.set(file, r);
+      const hit = sources.get(file);
+      if (hit) {
+        sources.delete(file);
+        sources.set(file, hit);
+        return hit.resources;
       }
-      return r;
+      const read = readFile(file);
+      const decoded = 'data' in read ? decodeManifest(read.data, file) : null;
+      const resources = decoded && 'text' in decoded ? parseSourceManifests(decoded.text, file).resources : [];
+      const bytes = decoded && 'text' in decoded ? decoded.text.length : 0;
+      sources.set(file, { resources, bytes });
+      sourceBytes += bytes;
+      for (const [f, e] of sources) {
+        if (sourceBytes <= SOURCE_CACHE_BYTES || f === file) break;
+        sources.delete(f);
+        sourceBytes -= e.bytes;
+      }
+      return resources;
     },
   };
   return { tree, view, files, limited };

@@ -191,7 +191,9 @@ function compile(schema: Json, closed: boolean): ValidateFunction | null {
     return hit.fn;
   }
   const a = getAjv();
-  let prepared: Json | null = prepareRoot(schema, closed);
+  // From the key, not the schema: a fresh copy, so the cache does not keep the parsed
+  // CRD file (whose text its strings are slices of) alive.
+  let prepared: Json | null = prepareRoot(JSON.parse(key.slice(1)) as Json, closed);
   let fn: ValidateFunction | null = null;
   try {
     fn = a.compile(prepared);

@@ -25,7 +25,7 @@ import { builtinValidator } from './schemas.js';
 import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
-export { crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
+export { crdSchemasFromObjects, crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
 
 export interface ValidateOptions {
   /** Target Kubernetes minor version, e.g. "1.31". */
