@@ -36,12 +36,27 @@ interface Kust {
   kfile: string;
   /** In the order Kustomize applies them: patchesStrategicMerge, patches, patchesJson6902. */
   patches: Patch[];
+  /** More patches than MAX_PATCHES: not traced. */
+  overflow: boolean;
 }
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 
 const MAX_DEPTH = 64;
+const IDENTITY = new Set(['/apiVersion', '/kind', '/metadata/name', '/metadata/namespace']);
+/**
+ * Patches one chain may hold. Past it (a base reached twice multiplies its patches) the
+ * chain is not traced at all: dropping some could credit a value to an earlier patch.
+ */
+const MAX_PATCHES = 5000;
+
+/** Appends within the cap; false when the cap was reached. */
+function appendCapped<T>(into: T[], items: T[]): boolean {
+  if (into.length + items.length > MAX_PATCHES) return false;
+  for (const item of items) into.push(item);
+  return true;
+}
 
 function scalarValue(map: YAMLMap, key: string): unknown {
   const n = map.get(key, true) as Node | undefined;
@@ -167,8 +182,9 @@ export function patchTracer(tree: TreeFiles) {
       });
     const lineOf = (n: Node | null | undefined) => (n?.range ? lc.linePos(n.range[0]).line : null);
     const patches: Patch[] = [];
+    let overflow = false;
     const fromEntry = (value: Node | null | undefined, keyNode: Node | null | undefined, target: PatchTarget | null, isPath: boolean) => {
-      if (!isScalar(value) || typeof value.value !== 'string') return;
+      if (overflow || !isScalar(value) || typeof value.value !== 'string') return;
       let docs: Patch[] = [];
       if (!isPath) docs = parsePatches(value.value, kfile, inlineLines(value, lineOf(keyNode), lc));
       else if (!isRemoteRef(value.value)) {
@@ -177,6 +193,7 @@ export function patchTracer(tree: TreeFiles) {
       }
       // Without a target, a patch names its resource itself (a JSON6902 list cannot).
       for (const d of docs) if (target || d.self) patches.push({ ...d, target });
+      if (patches.length > MAX_PATCHES) overflow = true;
     };
     for (const n of list('patchesStrategicMerge')) {
       // A string with a newline is an inline patch; anything else names a file.
@@ -193,7 +210,7 @@ export function patchTracer(tree: TreeFiles) {
         else if (inline) fromEntry(inline.value as Node, inline.key as Node, target, false);
       }
     }
-    const k: Kust = { resources: [...refs('resources'), ...refs('bases')], components: refs('components'), kfile, patches };
+    const k: Kust = { resources: [...refs('resources'), ...refs('bases')], components: refs('components'), kfile, patches, overflow };
     kusts.set(dir, k);
     return k;
   };
@@ -208,6 +225,7 @@ export function patchTracer(tree: TreeFiles) {
     const cached = chains.get(memoKey);
     if (cached) return cached;
     const memo = new Map<string, { reached: boolean; patches: Patch[] }>();
+    let overflow = false;
     const walk = (dir: string, inherited: boolean, depth: number): { reached: boolean; patches: Patch[] } => {
       const key = `${inherited ? 1 : 0}${dir}`;
       const seen = memo.get(key);
@@ -224,7 +242,7 @@ export function patchTracer(tree: TreeFiles) {
           const sub = walk(r, false, depth + 1);
           if (sub.reached) {
             reached = true;
-            patches.push(...sub.patches);
+            if (!appendCapped(patches, sub.patches)) overflow = true;
           }
         }
       }
@@ -232,15 +250,16 @@ export function patchTracer(tree: TreeFiles) {
         const sub = walk(c, reached, depth + 1);
         if (sub.reached) {
           reached = true;
-          patches.push(...sub.patches);
+          if (!appendCapped(patches, sub.patches)) overflow = true;
         }
       }
-      if (reached) patches.push(...k.patches);
+      if (reached && (k.overflow || !appendCapped(patches, k.patches))) overflow = true;
       const result = { reached, patches };
       memo.set(key, result);
       return result;
     };
-    const chain = walk(appDir, false, 0).patches;
+    const walked = walk(appDir, false, 0).patches;
+    const chain = overflow ? [] : walked;
     chains.set(memoKey, chain);
     return chain;
   };
@@ -256,6 +275,8 @@ export function patchTracer(tree: TreeFiles) {
       const segs = segmentsOf(pointer);
       for (let i = applied.length - 1; i >= 0; i--) {
         const p = applied[i]!;
+        // A strategic-merge patch names its resource with these fields; it does not write them.
+        if (!isSeq(p.root) && IDENTITY.has(pointer)) continue;
         const at = isSeq(p.root) ? jsonPatchSite(p.root, res.object, segs) : mergePatchSite(p.root as YAMLMap, res.object, base, segs);
         if (at === 'stop') return null;
         if (at) return { file: p.file, line: p.line(at) };

@@ -59,6 +59,16 @@ const FILES: Record<string, string> = {
   'apps/inline/kustomization.yaml': kustomization(
     'resources:\n  - ../../base/web\npatches:\n  - patch: |-\n      apiVersion: apps/v1\n      kind: Deployment\n      metadata:\n        name: web\n      spec:\n        replicas: two\n',
   ),
+  // Not a literal block: its lines are not the file's, so the `patch:` line is the answer.
+  'apps/quoted/kustomization.yaml': kustomization(
+    'resources:\n  - ../../base/web\npatches:\n  - patch: "apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: web\\nspec:\\n  replicas: two\\n"\n',
+  ),
+  // A strategic-merge patch repeats its resource's apiVersion, kind and name to select it:
+  // a finding about those is the base's.
+  'base/pdb/kustomization.yaml': kustomization('resources:\n  - pdb.yaml\n'),
+  'base/pdb/pdb.yaml': 'apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 1\n  selector:\n    matchLabels:\n      app: web\n',
+  'apps/pdb/kustomization.yaml': kustomization('resources:\n  - ../../base/pdb\npatches:\n  - path: min.yaml\n'),
+  'apps/pdb/min.yaml': 'apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 2\n',
   'apps/json/kustomization.yaml': kustomization(
     'resources:\n  - ../../base/web\npatches:\n  - target:\n      kind: Deployment\n      labelSelector: app=web\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/1/image\n        value: nginx:latest\n  - target:\n      group: apps\n      version: v1\n      kind: Deployment\n      name: web\n    path: ops.yaml\n',
   ),
@@ -116,6 +126,16 @@ describe('findings on values written by Kustomize patches', () => {
   it('an inline patch: the line inside the kustomization', () => {
     const k = 'apps/inline/kustomization.yaml';
     expect(at(finding('inline', 'schema', 'replicas'))).toBe(`${k}:${lineOf(k, 'replicas: two')}`);
+  });
+
+  it('an inline patch that is not a literal block: the line of its `patch:` key', () => {
+    const k = 'apps/quoted/kustomization.yaml';
+    expect(FILES[k]).toContain('replicas: two\\n');
+    expect(at(finding('quoted', 'schema', 'replicas'))).toBe(`${k}:${lineOf(k, '- patch:')}`);
+  });
+
+  it('the apiVersion a patch repeats to select its resource is not claimed', () => {
+    expect(at(finding('pdb', 'removed-api', 'policy/v1beta1'))).toBe('base/pdb/pdb.yaml:1');
   });
 
   it('JSON6902 operations, inline (label selector) and in a file: the line of the value', () => {
