@@ -48,7 +48,7 @@ const FILES: Record<string, string> = {
   // while it is item 0 of the first patch.
   'apps/smp/kustomization.yaml': kustomization('resources:\n  - ../../base/web\npatches:\n  - path: replicas.yaml\n  - path: sidecar.yaml\n'),
   'apps/smp/replicas.yaml': patchOf(`  replicas: two\n${WEB_LATEST}`),
-  'apps/smp/sidecar.yaml': patchOf('  template:\n    spec:\n      containers:\n        - name: side\n          env:\n            - name: MODE\n              value: quiet\n'),
+  'apps/smp/sidecar.yaml': patchOf('  template:\n    spec:\n      containers:\n        - name: side\n          env:\n            - name: MODE\n              value: quiet\n        - name: extra\n          image: redis:7.2\n'),
   // Targets: the patch's own name is not what selects; a patch whose target does not
   // match is not applied, even though it writes the very value the base has.
   'apps/target/kustomization.yaml': kustomization(
@@ -70,7 +70,7 @@ const FILES: Record<string, string> = {
   'apps/pdb/kustomization.yaml': kustomization('resources:\n  - ../../base/pdb\npatches:\n  - path: min.yaml\n'),
   'apps/pdb/min.yaml': 'apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\nspec:\n  minAvailable: 2\n',
   'apps/json/kustomization.yaml': kustomization(
-    'resources:\n  - ../../base/web\npatches:\n  - target:\n      kind: Deployment\n      labelSelector: app=web\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/1/image\n        value: nginx:latest\n  - target:\n      group: apps\n      version: v1\n      kind: Deployment\n      name: web\n    path: ops.yaml\n',
+    'resources:\n  - ../../base/web\npatches:\n  - target:\n      kind: Deployment\n      labelSelector: app=web\n    patch: |-\n      - op: replace\n        path: /spec/template/spec/containers/1/image\n        value: nginx:latest\n      - op: add\n        path: /spec/template/spec/containers/-\n        value:\n          name: extra\n          image: redis\n  - target:\n      group: apps\n      version: v1\n      kind: Deployment\n      name: web\n    path: ops.yaml\n',
   ),
   'apps/json/ops.yaml': '- op: add\n  path: /spec/minReadySeconds\n  value: 5\n- op: replace\n  path: /spec/replicas\n  value: two\n',
   // An overlay of an overlay, with a component: every kustomization on the way counts,
@@ -114,6 +114,10 @@ describe('findings on values written by Kustomize patches', () => {
     expect(at(finding('smp', 'no-latest-tag', 'nginx:latest'))).toBe(`apps/smp/replicas.yaml:${lineOf('apps/smp/replicas.yaml', 'image: nginx:latest')}`);
   });
 
+  it('a container the patch adds whole: a finding about the container points at its entry', () => {
+    expect(at(finding('smp', 'resource-limits', '"extra"'))).toBe(`apps/smp/sidecar.yaml:${lineOf('apps/smp/sidecar.yaml', '- name: extra')}`);
+  });
+
   it('a value no patch wrote stays at the base line, though a patch touches its container', () => {
     expect(at(finding('smp', 'no-latest-tag', '"busybox"'))).toBe(`base/web/deployment.yaml:${lineOf('base/web/deployment.yaml', 'image: busybox')}`);
   });
@@ -142,6 +146,8 @@ describe('findings on values written by Kustomize patches', () => {
     const k = 'apps/json/kustomization.yaml';
     expect(at(finding('json', 'no-latest-tag', 'nginx:latest'))).toBe(`${k}:${lineOf(k, 'value: nginx:latest')}`);
     expect(at(finding('json', 'schema', 'replicas'))).toBe(`apps/json/ops.yaml:${lineOf('apps/json/ops.yaml', 'value: two')}`);
+    // `-` appends: the rendered list's last item, and its field inside the operation's value.
+    expect(at(finding('json', 'no-latest-tag', '"redis"'))).toBe(`${k}:${lineOf(k, 'image: redis')}`);
   });
 
   it('nested overlays and components: the last patch that wrote the value', () => {
