@@ -271,7 +271,10 @@ export function patchTracer(tree: TreeFiles) {
   return (appDir: string, res: Resource, origin: string, base: Obj | null) => {
     let applied: Patch[] | null = null;
     return (pointer: string): PatchSite | null => {
-      applied ??= chainFor(appDir, origin).filter((p) => applies(p, subjectOf(res, base)));
+      if (!applied) {
+        const subject = subjectOf(res, base);
+        applied = chainFor(appDir, origin).filter((p) => applies(p, subject));
+      }
       const segs = segmentsOf(pointer);
       for (let i = applied.length - 1; i >= 0; i--) {
         const p = applied[i]!;
@@ -286,10 +289,8 @@ export function patchTracer(tree: TreeFiles) {
   };
 }
 
-function labelsOf(obj: Obj | null, field: 'labels' | 'annotations'): Record<string, string> | null {
-  const meta = obj?.metadata;
-  if (!obj) return null;
-  const v = isObj(meta) ? meta[field] : undefined;
+function labelsOf(obj: Obj, field: 'labels' | 'annotations'): Record<string, string> {
+  const v = isObj(obj.metadata) ? obj.metadata[field] : undefined;
   return isObj(v) ? (v as Record<string, string>) : {};
 }
 
@@ -303,8 +304,8 @@ function subjectOf(res: Resource, base: Obj | null): TargetSubject {
     kind: res.id.kind,
     names,
     namespaces,
-    labels: [labelsOf(res.object, 'labels')!, ...(base ? [labelsOf(base, 'labels')!] : [])],
-    annotations: [labelsOf(res.object, 'annotations')!, ...(base ? [labelsOf(base, 'annotations')!] : [])],
+    labels: [labelsOf(res.object, 'labels'), ...(base ? [labelsOf(base, 'labels')] : [])],
+    annotations: [labelsOf(res.object, 'annotations'), ...(base ? [labelsOf(base, 'annotations')] : [])],
   };
 }
 
