@@ -24,6 +24,12 @@ export interface SourceRef {
   /** 1-based line where the resource's document starts in `file`, when known. */
   line: number | null;
   locate?: (pointer: string) => number | null;
+  /**
+   * Where a Kustomize patch last set the value at a pointer, when one did: a finding
+   * about that value belongs there (`file` is the patch file, or the kustomization
+   * holding an inline patch). Null when the value is the source document's.
+   */
+  patchedAt?: (pointer: string) => { file: string; line: number | null } | null;
   /** Rule ids silenced by a `# ferry:ignore rule-a,rule-b` comment in the source document. */
   ignoredRules?: string[];
 }

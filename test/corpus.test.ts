@@ -48,6 +48,14 @@ describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
     expect(flux.findings.some((f) => f.rule === 'unknown-kind' && f.resource?.startsWith('HelmRelease/'))).toBe(true);
   });
 
+  it('a finding about the kind a targeted patch repeats stays at the file that defines the resource', async () => {
+    const { plan } = await run(['validate', '--ref', base]);
+    const flux = plan.environments[0]!.apps.find((a) => a.path === 'flux/apps/staging')!;
+    // flux/apps/staging patches the HelmRelease with podinfo-values.yaml (target kind: HelmRelease).
+    const f = flux.findings.find((x) => x.rule === 'unknown-kind' && x.resource?.startsWith('HelmRelease/'))!;
+    expect(f).toMatchObject({ file: 'flux/apps/base/podinfo/release.yaml', line: 2 });
+  });
+
   it('a change to a shared podinfo base fans out to every overlay that includes it', async () => {
     repo.git('checkout', '--quiet', '-B', 'bump', base);
     const file = path.join(repo.dir, 'podinfo/deploy/bases/backend/deployment.yaml');

@@ -8,6 +8,8 @@ import { isReleaseName, kustomizationFileIn } from './kustomization.js';
 import { decodeManifest, identityOf, isToolConfig, parseRenderedObjects, parseSourceManifests } from './manifests.js';
 import type { RenderTools } from './tools.js';
 import { isDuplicateKeyError, parseKeepingLastKey } from './duplicate-keys.js';
+import { sourcePointer } from './merge-keys.js';
+import { patchTracer } from './patch-origin.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
 import { append } from '../util/append.js';
 
@@ -132,14 +134,18 @@ function stripOrigin(obj: Record<string, unknown>): string | null {
   return m ? m[1]!.trim() : null;
 }
 
-/** Attaches the source document of a rendered resource, matched by kind and original name. */
-function traceTo(tree: TreeFiles, file: string, res: Resource): void {
+/** Attaches the source document of a rendered resource, matched by kind and original name; returns that document. */
+function traceTo(tree: TreeFiles, file: string, res: Resource): Resource | undefined {
   const candidates = tree.source(file).filter((s) => s.id.kind === res.id.kind);
   const match =
     candidates.find((s) => s.id.name === res.id.name) ??
     candidates.find((s) => s.id.name && res.id.name.includes(s.id.name)) ??
     (candidates.length === 1 ? candidates[0] : undefined);
   res.source = match?.source ? { ...match.source } : { file, line: null };
+  const locate = match?.source?.locate;
+  // The rendered order of merged lists is not the file's: a patch may put a container first.
+  if (match && locate) res.source.locate = (pointer) => locate(sourcePointer(res.object, match.object, pointer));
+  return match;
 }
 
 /**
@@ -178,6 +184,7 @@ export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles):
     return { resources: [], findings: [renderError(app, `cannot parse ${app.renderer} output: ${(err as Error).message.split('\n')[0]}`)] };
   }
   const resources: Resource[] = [];
+  const patched = patchTracer(tree);
   for (const obj of objects) {
     if (isToolConfig(obj)) continue;
     const origin = stripOrigin(obj);
@@ -186,7 +193,10 @@ export function resourcesFromRender(app: AppSpec, raw: string, tree: TreeFiles):
     const res: Resource = { id, object: obj, source: null };
     if (origin) {
       const file = path.posix.normalize(path.posix.join(app.path || '.', origin));
-      if (!file.startsWith('../')) traceTo(tree, file, res);
+      if (!file.startsWith('../')) {
+        const base = traceTo(tree, file, res);
+        res.source!.patchedAt = patched(app.path, res, file, base?.object ?? null);
+      }
     }
     if (!res.source) res.source = { file: app.path || '.', line: null };
     resources.push(res);

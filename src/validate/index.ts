@@ -201,12 +201,13 @@ export function validateResources(resources: Resource[], opts: ValidateOptions):
       if (level === undefined || level === 'off' || ignored?.has(p.rule)) continue;
       // A CRD may close an object itself; without strict that is still not ours to report.
       if (p.rule === 'unknown-field' && !opts.strict) continue;
+      const patched = r.source?.patchedAt?.(p.pointer);
       findings.push({
         severity: level as Severity,
         rule: p.rule,
         message: hidden.length ? maskValues(p.message, hidden) : p.message,
-        file,
-        line: r.source?.locate?.(p.pointer) ?? r.source?.line ?? null,
+        file: patched ? patched.file : file,
+        line: patched ? patched.line : (r.source?.locate?.(p.pointer) ?? r.source?.line ?? null),
         resource: label,
       });
     }
