@@ -1,6 +1,6 @@
 import { symlinkSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { main } from '../src/cli.js';
 import type { Plan } from '../src/types.js';
 import { TEST_HELM } from './helpers/bin.js';
@@ -153,7 +153,10 @@ describe('findings and exit codes', () => {
     expect(JSON.stringify(plan)).not.toMatch(/root:x:0:0/);
   });
 
-  it('malformed YAML, an alias bomb, a 20 MB file and non-UTF-8 bytes are findings, not crashes', async () => {
+  it('malformed YAML, an alias bomb, a file over the size limit and non-UTF-8 bytes are findings, not crashes', async () => {
+    // The default limit (64 MiB) reads a 20 MB manifest; a lower one refuses it.
+    vi.stubEnv('FERRY_MAX_FILE_MB', '16');
+    onTestFinished(() => vi.unstubAllEnvs());
     const r = repo();
     const base = r.commit('initial');
     const aliases = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
@@ -174,7 +177,7 @@ describe('findings and exit codes', () => {
     const byFile = Object.fromEntries(tools.findings.filter((f) => f.rule !== 'diff-incomplete').map((f) => [f.file, f]));
     expect(byFile['envs/staging/tools/broken.yaml']).toMatchObject({ rule: 'yaml-error', line: 5 });
     expect(byFile['envs/staging/tools/bomb.yaml']!.message).toMatch(/alias/);
-    expect(byFile['envs/staging/tools/huge.yaml']!.message).toMatch(/MB/);
+    expect(byFile['envs/staging/tools/huge.yaml']!.message).toMatch(/20 MiB.*16 MiB|16 MiB.*20 MiB/);
     expect(byFile['envs/staging/tools/latin1.yaml']!.message).toMatch(/UTF-8/);
   });
 
