@@ -156,7 +156,9 @@ describe('findings and exit codes', () => {
   it('malformed YAML, an alias bomb, a file over the size limit and non-UTF-8 bytes are findings, not crashes', async () => {
     // The default limit (64 MiB) reads a 20 MB manifest; a lower one refuses it.
     vi.stubEnv('FERRY_MAX_FILE_MB', '16');
-    onTestFinished(() => vi.unstubAllEnvs());
+    onTestFinished(() => {
+      vi.unstubAllEnvs();
+    });
     const r = repo();
     const base = r.commit('initial');
     const aliases = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
