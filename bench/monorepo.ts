@@ -64,11 +64,11 @@ export interface Monorepo {
 }
 
 /**
- * 500 apps × 2 environments: each overlay (envs/ENV/app-i) includes its app base, which
- * includes one of 25 shared bases (20 apps each). The PR changes 10 apps' images and
- * shared base s7, used by 20 more apps: 30 apps, 60 overlays.
+ * `apps` apps × 2 environments: each overlay (envs/ENV/app-i) includes its app base, which
+ * includes one of 25 shared bases. The PR changes 10 apps' images and, with
+ * `sharedChange`, shared base s7 too (used by apps/25 more apps: at 500 apps, a 30-app PR).
  */
-export function generateMonorepo(dir: string, apps = 500): Monorepo {
+export function generateMonorepo(dir: string, apps = 500, sharedChange = true): Monorepo {
   const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' }).trim();
   mkdirSync(dir, { recursive: true });
   git('init', '--quiet', '--initial-branch=main');
@@ -92,8 +92,8 @@ export function generateMonorepo(dir: string, apps = 500): Monorepo {
   git('commit', '--quiet', '-m', 'monorepo');
   const base = git('rev-parse', 'HEAD');
 
-  const changedApps = Array.from({ length: 10 }, (_, j) => j * 50 + 1); // 1, 51, ..., 451: none uses s7
-  const pr: Record<string, string> = { ...shared(7, 'changed') };
+  const changedApps = Array.from({ length: 10 }, (_, j) => j * Math.floor(apps / 10) + 1); // none uses s7 (i % 25 === 7)
+  const pr: Record<string, string> = sharedChange ? { ...shared(7, 'changed') } : {};
   for (const i of changedApps) Object.assign(pr, appBase(i, 'registry.example/app:1.1.0'));
   write(dir, pr);
   git('add', '-A');
@@ -106,7 +106,7 @@ export function generateMonorepo(dir: string, apps = 500): Monorepo {
   const head2 = git('rev-parse', 'HEAD');
 
   const affectedApps = new Set<number>(changedApps);
-  for (let i = 0; i < apps; i++) if (i % 25 === 7) affectedApps.add(i);
+  if (sharedChange) for (let i = 0; i < apps; i++) if (i % 25 === 7) affectedApps.add(i);
   const affected = [...affectedApps].flatMap((i) => ENVS.map((e) => `envs/${e}/app-${i}`));
   return { dir, base, head, head2, affected, overlays };
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { RenderCache } from '../render/cache.js';
 import type { AppInputs } from '../render/kustomization.js';
 import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js';
@@ -34,14 +33,51 @@ export interface RenderedApp {
  * resolves. The render cache key covers exactly this set.
  */
 export function renderFileSet(inputs: AppInputs, index: Map<string, unknown>): string[] {
+  const { byDir, sorted } = listingOf(index);
   const set = new Set<string>();
   for (const f of inputs.files) if (index.has(f)) set.add(f);
-  const dirs = [...inputs.dirs];
-  for (const p of index.keys()) {
-    const dir = path.posix.dirname(p) === '.' ? '' : path.posix.dirname(p);
-    if (inputs.kustomizations.has(dir) || dirs.some((d) => d === '' || p.startsWith(d + '/'))) set.add(p);
+  for (const k of inputs.kustomizations) for (const f of byDir.get(k) ?? []) set.add(f);
+  for (const d of inputs.dirs) {
+    if (d === '') {
+      for (const f of sorted) set.add(f);
+      continue;
+    }
+    // Everything under d/ is one contiguous run of the sorted listing.
+    const prefix = d + '/';
+    for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i++) set.add(sorted[i]!);
   }
   return [...set].sort();
+}
+
+/** A tree listing by folder and sorted, built once per tree: a render must not walk every path. */
+const listings = new WeakMap<Map<string, unknown>, { byDir: Map<string, string[]>; sorted: string[] }>();
+
+function listingOf(index: Map<string, unknown>): { byDir: Map<string, string[]>; sorted: string[] } {
+  let l = listings.get(index);
+  if (!l) {
+    const byDir = new Map<string, string[]>();
+    for (const p of index.keys()) {
+      const slash = p.lastIndexOf('/');
+      const dir = slash < 0 ? '' : p.slice(0, slash);
+      let list = byDir.get(dir);
+      if (!list) byDir.set(dir, (list = []));
+      list.push(p);
+    }
+    l = { byDir, sorted: [...index.keys()].sort() };
+    listings.set(index, l);
+  }
+  return l;
+}
+
+function lowerBound(sorted: string[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Renders one app on one side: plain apps straight from git objects, the others through their tool (cached). */

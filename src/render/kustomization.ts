@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
+import { parseYamlValue } from './manifests.js';
 import type { Finding } from '../types.js';
 import { append } from '../util/append.js';
 
@@ -172,12 +173,12 @@ function parsedRefs(text: string): Refs | string {
   let r = refsMemo.get(text);
   if (r === undefined) {
     try {
-      const parsed: unknown = parse(text, { maxAliasCount: 100 });
+      const parsed: unknown = parseYamlValue(text);
       r = kustomizationRefs(parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {});
     } catch (err) {
       r = (err as Error).message.split('\n')[0] ?? 'invalid YAML';
     }
-    if (refsMemo.size > 20_000) refsMemo.clear();
+    if (refsMemo.size > 100_000) refsMemo.clear();
     refsMemo.set(text, r);
   }
   return r;

@@ -1,5 +1,5 @@
 import jsyaml from 'js-yaml';
-import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parse, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { defaultReadLimits, mib } from '../workspace/limits.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
 
@@ -365,6 +365,21 @@ function duplicateKeys(root: unknown, lc: LineCounter): { key: string; first: nu
     }
   }
   return found;
+}
+
+/**
+ * One small YAML document (a kustomization) as a value: the fast parser, with the
+ * guarded one for aliases (bounded) and for errors (its messages name the problem).
+ * Throws like `yaml`'s parse.
+ */
+export function parseYamlValue(text: string): unknown {
+  let value: unknown;
+  try {
+    value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+  } catch {
+    return parse(text, { maxAliasCount: MAX_ALIASES });
+  }
+  return hasSharedNodes(value) ? parse(text, { maxAliasCount: MAX_ALIASES }) : value;
 }
 
 /** True when a YAML or JSON file holds at least one Kubernetes object (apiVersion and kind). */
