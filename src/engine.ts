@@ -260,8 +260,15 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       for (const [i, c] of candidates.entries()) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (i % 100 === 99) await new Promise((r) => setImmediate(r));
-        const baseInputs = c.atBase ? appInputs(c.baseApp!, base.view) : null;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
+        // A Kustomize app whose head inputs (every file its walk read or looked for)
+        // did not change walks the same files at base: it is unchanged, and the base
+        // walk, most of a large monorepo's fixed cost, is skipped.
+        if (!validateOnly && headInputs && c.atBase && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !touches(headInputs, changed)) {
+          if (unownedCandidates.length) ownership.add(headInputs);
+          continue;
+        }
+        const baseInputs = c.atBase ? appInputs(c.baseApp!, base.view) : null;
         if (unownedCandidates.length) {
           ownership.add(baseInputs);
           ownership.add(headInputs);

@@ -208,6 +208,8 @@ export function collectKustomizeInputs(
     }
     const kfile = kustomizationFileIn(dir, has);
     if (!kfile) {
+      // Looked for and missing is an input too: a kustomization added here changes the render.
+      into.kustomizations.add(dir);
       into.findings.push({
         severity: 'error', rule: 'render-error', file: from, line: null, resource: null,
         message: `${dir || '.'}: no kustomization.yaml in referenced folder`,
@@ -253,6 +255,10 @@ export function collectKustomizeInputs(
       if (has(p)) return onFile(p);
       if (link) into.files.add(link);
       else {
+        // Missing now, maybe present on the other side: a change there (the file, or a
+        // folder's kustomization) is a change to this app.
+        into.files.add(p);
+        into.kustomizations.add(p);
         into.findings.push({
           severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
           message: `"${ref}" (${p || '.'}) does not exist in the repository`,
