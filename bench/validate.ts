@@ -1,16 +1,125 @@
 /**
- * Validation throughput, run by bench/run.ts in a fresh process so the first pass is
- * truly cold (validators loaded and compiled lazily). Prints resources/s and peak RSS.
+ * Validation throughput, end to end and on real manifests: `ferry validate` run as a user
+ * runs it (a fresh process) over repositories built from real-world GitOps manifests,
+ * at three sizes, so the cost's growth with repository size shows. Also the schema
+ * validation step alone, in this process. Prints figures; asserts nothing.
+ *
+ * Sources: ../shared/corpus (podinfo, flux2-kustomize-helm-example). CRD-heavy real
+ * repositories join when their git mirrors are present (FERRY_BENCH_MIRRORS, default
+ * ../../.mirror): kube-prometheus manifests, Argo CD's install.yaml and CRDs, Gateway API
+ * CRDs and examples, kubernetes/examples.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityOf, parseRenderedObjects } from '../src/render/manifests.js';
-import type { Resource } from '../src/types.js';
+import type { Plan, Resource } from '../src/types.js';
 import { validateResources, type ValidateOptions } from '../src/validate/index.js';
 
-const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'corpus');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const corpus = path.resolve(root, '..', 'shared', 'corpus');
+const mirrors = process.env.FERRY_BENCH_MIRRORS ?? path.resolve(root, '..', '.mirror');
+
+/** Real repositories' manifest folders: mirror name → paths in it. */
+const MIRRORED: Record<string, string[]> = {
+  'prometheus-operator+kube-prometheus': ['manifests'],
+  'argoproj+argo-cd': ['manifests/install.yaml', 'manifests/crds'],
+  'kubernetes-sigs+gateway-api': ['config/crd/standard', 'examples/standard'],
+  'kubernetes+examples': ['.'],
+};
+
+/** One copy of every source, in `dir`; returns the names of what was included. */
+function writeSources(dir: string): string[] {
+  const used: string[] = [];
+  if (existsSync(corpus)) {
+    for (const d of ['podinfo/deploy', 'podinfo/kustomize', 'flux2-kustomize-helm-example']) {
+      cpSync(path.join(corpus, d), path.join(dir, 'corpus', d), { recursive: true });
+    }
+    used.push('shared corpus');
+  }
+  for (const [name, paths] of Object.entries(MIRRORED)) {
+    const git = path.join(mirrors, name, 'repo');
+    if (!existsSync(git)) continue;
+    const out = path.join(dir, name);
+    mkdirSync(out, { recursive: true });
+    const tar = execFileSync('git', ['--git-dir', git, 'archive', 'HEAD', '--', ...paths], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+    execFileSync('tar', ['-x', '-C', out], { input: tar });
+    used.push(name.replace('+', '/'));
+  }
+  // Only manifests: scripts, docs and images are not what is measured.
+  const prune = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) prune(p);
+      else if (!/\.(ya?ml|json)$/i.test(e.name) && e.name !== 'Kustomization') rmSync(p);
+    }
+  };
+  prune(dir);
+  return used;
+}
+
+function buildRepo(copies: number, one: string): string {
+  const repo = mkdtempSync(path.join(tmpdir(), 'ferry-bench-validate-'));
+  for (let i = 0; i < copies; i++) cpSync(one, path.join(repo, `team-${String(i).padStart(3, '0')}`), { recursive: true });
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, stdio: 'ignore' });
+  git('init', '--quiet');
+  git('add', '-A');
+  git('-c', 'user.name=bench', '-c', 'user.email=bench@example.invalid', 'commit', '--quiet', '-m', 'corpus');
+  return repo;
+}
+
+interface Run { seconds: number; rssMb: number | null; resources: number; apps: number }
+
+/** `ferry validate` in a fresh process, as a user runs it; peak RSS from GNU time when present. */
+function validateRepo(repo: string): Run {
+  const cli = [process.execPath, '--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'validate', '--repo', repo, '--format', 'json', '--cache-dir', path.join(repo, '.ferry-cache')];
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const t = performance.now();
+  const r = timeBin
+    ? spawnSync(timeBin, ['-f', '%M', ...cli], { cwd: root, maxBuffer: 1 << 30, encoding: 'utf8' })
+    : spawnSync(cli[0]!, cli.slice(1), { cwd: root, maxBuffer: 1 << 30, encoding: 'utf8' });
+  const seconds = (performance.now() - t) / 1000;
+  const plan = JSON.parse(r.stdout) as Plan;
+  const apps = plan.environments.flatMap((e) => e.apps);
+  const rss = timeBin ? Number(r.stderr.trim().split('\n').pop()) / 1024 : NaN;
+  return { seconds, rssMb: Number.isFinite(rss) ? rss : null, resources: apps.reduce((n, a) => n + (a.resources ?? 0), 0), apps: apps.length };
+}
+
+const rate = (r: number) => `${Math.round(r).toLocaleString('en-US')} resources/s`;
+
+// ---- end to end, at three sizes ----
+const work = mkdtempSync(path.join(tmpdir(), 'ferry-bench-sources-'));
+try {
+  const used = writeSources(path.join(work, 'one'));
+  if (used.length === 0) {
+    console.log('ferry validate end to end: no corpus (../shared/corpus) and no mirrors; skipped');
+  } else {
+    console.log(`ferry validate, end to end (fresh process, tsx), real manifests from: ${used.join(', ')}`);
+    const probe = buildRepo(1, path.join(work, 'one'));
+    const perCopy = validateRepo(probe).resources;
+    rmSync(probe, { recursive: true, force: true });
+    if (perCopy < 50) throw new Error(`one copy of the sources validated only ${perCopy} resources`);
+    for (const target of [10_000, 25_000, 50_000]) {
+      const copies = Math.max(1, Math.round(target / perCopy));
+      const repo = buildRepo(copies, path.join(work, 'one'));
+      try {
+        const r = validateRepo(repo);
+        console.log(
+          `  ${copies} copies: ${r.resources.toLocaleString('en-US')} resources in ${r.apps.toLocaleString('en-US')} apps: ${r.seconds.toFixed(2)} s = ${rate(r.resources / r.seconds)}, peak RSS ${r.rssMb === null ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
+        );
+      } finally {
+        rmSync(repo, { recursive: true, force: true });
+      }
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+// ---- the schema validation step alone ----
 const opts: ValidateOptions = { kubernetesVersion: '1.31', strict: true, rules: {} };
 
 function toResources(objs: Record<string, unknown>[]): Resource[] {
@@ -20,26 +129,6 @@ function toResources(objs: Record<string, unknown>[]): Resource[] {
   });
 }
 
-function generated(n: number): Resource[] {
-  const out: Record<string, unknown>[] = [];
-  for (let i = 0; out.length < n; i++) {
-    const name = `app-${i}`;
-    out.push({
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'bench', labels: { app: name } },
-      spec: {
-        replicas: 2, selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: { containers: [{ name, image: `registry.example/${name}:1.0.${i}`, ports: [{ containerPort: 8080 }], resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } } }] },
-        },
-      },
-    });
-    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'bench' }, spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] } });
-    out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'bench' }, data: { APP: name } });
-  }
-  return toResources(out.slice(0, n));
-}
-
 /** Resources per second over one pass; apps of 50 resources, as the engine validates per app. */
 function pass(resources: Resource[]): number {
   const t = performance.now();
@@ -47,21 +136,12 @@ function pass(resources: Resource[]): number {
   return resources.length / ((performance.now() - t) / 1000);
 }
 
-const rate = (r: number) => `${Math.round(r).toLocaleString('en-US')} resources/s`;
-
-console.log('schema validation (strict, Kubernetes 1.31, one core)');
-const res = generated(50_000);
-const cold = pass(res);
-const warm = pass(res);
-console.log(`  50,000 generated (Deployment/Service/ConfigMap): cold ${rate(cold)}, warm ${rate(warm)}`);
 if (existsSync(corpus)) {
   const dirs = ['podinfo/deploy/overlays/production', 'podinfo/deploy/overlays/staging', 'podinfo/deploy/overlays/dev', 'podinfo/kustomize', 'flux2-kustomize-helm-example/apps/staging', 'flux2-kustomize-helm-example/infrastructure/controllers'];
   const objs = dirs.flatMap((d) => parseRenderedObjects(execFileSync('kubectl', ['kustomize', path.join(corpus, d)], { encoding: 'utf8' })));
   const one = toResources(objs);
-  // The corpus is small; repeat it so a pass lasts long enough to time.
   const many = Array.from({ length: Math.ceil(20_000 / one.length) }, () => one).flat();
-  console.log(`  corpus (${one.length} distinct resources, repeated to ${many.length}): ${rate(pass(many))}`);
-} else {
-  console.log('  corpus: ../shared/corpus not found, skipped');
+  const cold = pass(many);
+  const warm = pass(many);
+  console.log(`schema validation step alone (strict, one core), rendered corpus (${one.length} distinct resources, repeated to ${many.length}): cold ${rate(cold)}, warm ${rate(warm)}`);
 }
-console.log(`  peak RSS of the validation process: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

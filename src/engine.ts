@@ -302,7 +302,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
         // Kept for the whole plan: detached from the parsed documents they quote.
         return {
-          name: c.app.name, path: c.app.path, renderer: c.app.renderer, status,
+          name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
           changes: changes.map(detachChange), findings: sortFindings(findings.map(detachFinding)),
         };
       });

@@ -105,6 +105,8 @@ export interface AppPlan {
   path: string;
   renderer: RendererKind;
   status: AppStatus;
+  /** Resources rendered at head (what was validated); 0 when the app is gone or did not render. */
+  resources?: number;
   changes: ResourceChange[];
   findings: Finding[];
 }

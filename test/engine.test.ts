@@ -308,8 +308,9 @@ describe('outputs', () => {
     expect(plan.base).toMatch(/^[0-9a-f]{40}$/);
     expect(plan.head).toBe(head);
     const app = plan.environments[0]!.apps[0]!;
-    expect(Object.keys(app)).toEqual(['name', 'path', 'renderer', 'status', 'changes', 'findings']);
+    expect(Object.keys(app)).toEqual(['name', 'path', 'renderer', 'status', 'resources', 'changes', 'findings']);
     expect(app).toMatchObject({ name: 'secrets', path: 'envs/staging/secrets', renderer: 'plain', status: 'rendered' });
+    expect(app.resources).toBeGreaterThan(0);
     expect(Object.keys(app.changes[0]!)).toEqual(['action', 'apiVersion', 'kind', 'namespace', 'name', 'diff']);
     expect(app.changes[0]).toMatchObject({ action: 'changed', apiVersion: 'v1', kind: 'Secret', namespace: 'staging', name: 'db' });
     expect(Object.keys(plan.summary)).toEqual(['added', 'changed', 'removed', 'errors', 'warnings']);

@@ -59,6 +59,7 @@ export function toJson(plan: Plan): unknown {
         path: a.path,
         renderer: a.renderer,
         status: a.status,
+        resources: a.resources ?? 0,
         changes: a.changes.map((c) => ({
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
           ...(c.note ? { note: c.note } : {}),
