@@ -2,60 +2,15 @@
  * `npm run bench`: Ferry's plan against what a team would script in CI, measured in the
  * same run on the same machine. Prints figures and ratios; asserts nothing.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { plan } from '../src/engine.js';
+import { fmt, PARALLEL, renderAndDiff, run, time, worktree } from './contestants.js';
 import { generateMonorepo } from './monorepo.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PARALLEL = Math.max(2, cpus().length * 2); // the same concurrency Ferry uses
-
-function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
-    const chunks: Buffer[] = [];
-    p.stdout.on('data', (c: Buffer) => chunks.push(c));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? 1, out: Buffer.concat(chunks) }));
-  });
-}
-
-async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>) {
-  let i = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
-}
-
-async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t = performance.now();
-  const r = await fn();
-  return [performance.now() - t, r];
-}
-
-function worktree(repo: string, sha: string, into: string) {
-  execFileSync('git', ['--git-dir', path.join(repo, '.git'), 'archive', '--format=tar', '-o', `${into}.tar`, sha]);
-  mkdirSync(into, { recursive: true });
-  execFileSync('tar', ['-xf', `${into}.tar`, '-C', into]);
-  rmSync(`${into}.tar`);
-}
-
-/** Render each overlay with kubectl kustomize at base and head, then diff -u the pair. */
-async function renderAndDiff(baseDir: string, headDir: string, overlays: string[], outDir: string) {
-  await pool(overlays, PARALLEL, async (o) => {
-    const flat = o.replace(/\//g, '_');
-    const [b, h] = [await run('kubectl', ['kustomize', path.join(baseDir, o)]), await run('kubectl', ['kustomize', path.join(headDir, o)])];
-    writeFileSync(path.join(outDir, `${flat}.base.yaml`), b.out);
-    writeFileSync(path.join(outDir, `${flat}.head.yaml`), h.out);
-    await run('diff', ['-u', path.join(outDir, `${flat}.base.yaml`), path.join(outDir, `${flat}.head.yaml`)]);
-  });
-}
-
-const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
-
 async function main() {
   const work = mkdtempSync(path.join(tmpdir(), 'ferry-bench-'));
   try {
@@ -94,6 +49,14 @@ async function main() {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+
+  // Cost against repository size: one fresh process per size.
+  console.log('a 10-app PR (20 overlays) as the repository grows');
+  for (const n of [500, 2000, 5000]) {
+    const s = await run(process.execPath, ['--import', 'tsx', path.join(here, 'scale.ts'), String(n)]);
+    process.stdout.write(s.out);
+  }
+  console.log();
 
   // Validation throughput runs in a fresh process so "cold" means cold.
   const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
