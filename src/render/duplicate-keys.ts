@@ -1,4 +1,5 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { duplicateKeys } from './manifests.js';
 
 const MAX_ALIASES = 100;
 const DUPLICATE_RE = /duplicated mapping key|Map keys must be unique/;
@@ -20,13 +21,13 @@ export interface DuplicateKey {
  */
 export function parseKeepingLastKey(text: string): { objects: Record<string, unknown>[]; duplicates: DuplicateKey[] } {
   const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   const objects: Record<string, unknown>[] = [];
   const duplicates: DuplicateKey[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const other = doc.errors.find((e) => e.code !== 'DUPLICATE_KEY');
-    if (other) throw new Error(other.message);
-    for (const e of doc.errors) duplicates.push({ key: keyAt(text, e.pos[0]), line: lc.linePos(e.pos[0]).line });
+    if (doc.errors.length) throw new Error(doc.errors[0]!.message);
+    // The key as parsed, never a slice of the line: a flow mapping's line holds values (a Secret's).
+    for (const d of duplicateKeys(doc.contents, lc)) duplicates.push({ key: d.key, line: d.second });
     const value: unknown = doc.toJS({ maxAliasCount: MAX_ALIASES });
     if (!value || typeof value !== 'object' || Array.isArray(value)) continue;
     const obj = value as Record<string, unknown>;
@@ -35,12 +36,4 @@ export function parseKeepingLastKey(text: string): { objects: Record<string, unk
     } else objects.push(obj);
   }
   return { objects, duplicates };
-}
-
-/** The key written at `pos`, up to its colon (bounded: this is renderer output from PR content). */
-function keyAt(text: string, pos: number): string {
-  const rest = text.slice(pos, pos + 200).split('\n')[0]!;
-  const colon = rest.search(/:(\s|$)/);
-  const key = (colon < 0 ? rest : rest.slice(0, colon)).trim();
-  return key.replace(/^(["'])(.*)\1$/, '$2');
 }

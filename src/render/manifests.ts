@@ -1,6 +1,7 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parse, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { defaultReadLimits, mib } from '../workspace/limits.js';
+import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
 
 /**
@@ -174,6 +175,20 @@ function contentLine(chunk: DocChunk): number {
 }
 
 /**
+ * A YAML anchor (`&name`): aliases need one. Documents with anchors are parsed by the
+ * guarded parser, which counts aliases (a string alias repeated a million times expands
+ * as surely as a list does). Loose on purpose: `a && b` in a string only costs speed.
+ */
+const ANCHOR_RE = /(^|[\s[{,:-])&[^\s,[\]{}]/m;
+
+/**
+ * The position-tracking parser costs about 100 times the document's size in memory and
+ * seconds per few MB: it runs on documents up to this size; a larger one that needs it
+ * is reported with the fast parser's own message.
+ */
+const MAX_GUARDED_DOC_BYTES = 8 * 2 ** 20;
+
+/**
  * Whether a parsed value reaches one object or array twice: the mark of a YAML alias
  * to a collection. Stops at the first repeat, so a bomb costs no more than its text.
  */
@@ -202,23 +217,26 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
   const out: ParsedManifests = { resources: [], findings: [] };
   // Directives (%YAML, %TAG) apply across the marker that follows them: parse whole.
   if (/^%/m.test(text)) {
-    parseChunkSlow({ text, lineOffset: 0 }, file, opts, out);
+    parseGuarded({ text, lineOffset: 0 }, file, opts, out, null);
     return out;
   }
   for (const chunk of splitDocuments(text)) {
     if (opts.onlyContaining !== undefined && !chunk.text.includes(opts.onlyContaining)) continue;
+    // Aliases expand without bound when walked: the careful parser counts them.
+    if (ANCHOR_RE.test(chunk.text)) {
+      parseGuarded(chunk, file, opts, out, null);
+      continue;
+    }
     let value: unknown;
     try {
       value = jsyaml.load(chunk.text, { schema: jsyaml.CORE_SCHEMA, filename: file });
-    } catch {
+    } catch (err) {
       // Duplicate keys and syntax errors: the careful parser says what and where.
-      parseChunkSlow(chunk, file, opts, out);
+      parseGuarded(chunk, file, opts, out, err);
       continue;
     }
-    // Aliases share nodes; an alias bomb is a small graph that expands without bound
-    // when walked. The careful parser counts aliases and refuses a bomb.
     if (hasSharedNodes(value)) {
-      parseChunkSlow(chunk, file, opts, out);
+      parseGuarded(chunk, file, opts, out, null);
       continue;
     }
     let doc: { doc: Document; lc: LineCounter } | null = null;
@@ -282,6 +300,21 @@ function identityFinding(file: string, line: number, item: unknown): Finding {
   };
 }
 
+/** The careful parser, within its size bound; past it, the fast parser's error stands. */
+function parseGuarded(chunk: DocChunk, file: string, opts: ParseOptions, out: ParsedManifests, fastError: unknown): void {
+  if (chunk.text.length <= MAX_GUARDED_DOC_BYTES) {
+    parseChunkSlow(chunk, file, opts, out);
+    return;
+  }
+  const size = mib(chunk.text.length);
+  if (fastError instanceof jsyaml.YAMLException) {
+    const line = fastError.mark ? fastError.mark.line + 1 + chunk.lineOffset : contentLine(chunk);
+    out.findings.push(yamlFinding(file, line, `invalid YAML: ${fastError.reason}`));
+  } else {
+    out.findings.push(yamlFinding(file, contentLine(chunk), `a ${size} document with YAML anchors or aliases: Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)} per document`));
+  }
+}
+
 /**
  * The careful parser for one chunk: positions for every node, bounded aliases, and
  * duplicate keys reported with the line of each (the last one wins, as in kubectl).
@@ -327,7 +360,7 @@ function parseChunkSlow(chunk: DocChunk, file: string, opts: ParseOptions, out: 
       out.findings.push({
         severity: 'warning', rule: 'duplicate-key', file, line: d.second + chunk.lineOffset,
         resource: resourceName ? resourceLabel(resourceName) : null,
-        message: `key "${d.key}" appears twice (lines ${d.first + chunk.lineOffset} and ${d.second + chunk.lineOffset}); the last one is used`,
+        message: `key "${d.key}" appears twice (lines ${d.first + chunk.lineOffset} and ${d.second + chunk.lineOffset}): kubectl's default strict field validation rejects the object; without it, the last one is used`,
       });
     }
     const startLine = doc.contents?.range ? at(doc.contents.range[0]) : chunk.lineOffset + 1;
@@ -340,7 +373,7 @@ function parseChunkSlow(chunk: DocChunk, file: string, opts: ParseOptions, out: 
 }
 
 /** Duplicate keys in every mapping of a document, with the lines of both occurrences. */
-function duplicateKeys(root: unknown, lc: LineCounter): { key: string; first: number; second: number }[] {
+export function duplicateKeys(root: unknown, lc: LineCounter): { key: string; first: number; second: number }[] {
   const found: { key: string; first: number; second: number }[] = [];
   const stack: unknown[] = [root];
   const seenNodes = new Set<unknown>();
@@ -373,6 +406,7 @@ function duplicateKeys(root: unknown, lc: LineCounter): { key: string; first: nu
  * Throws like `yaml`'s parse.
  */
 export function parseYamlValue(text: string): unknown {
+  if (ANCHOR_RE.test(text)) return parse(text, { maxAliasCount: MAX_ALIASES });
   let value: unknown;
   try {
     value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
@@ -409,12 +443,25 @@ export function looksLikeManifest(text: string): boolean {
  * used; output whose documents share nodes (aliases) goes through the guarded parser.
  */
 export function parseRenderedObjects(text: string): Record<string, unknown>[] {
-  let docs: unknown[] = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
-  if (docs.some(hasSharedNodes)) {
-    docs = parseAllDocuments(text).map((d) => {
-      if ('errors' in d && d.errors.length) throw new Error(d.errors[0]!.message);
-      return d.toJS({ maxAliasCount: MAX_ALIASES });
-    });
+  let docs: unknown[];
+  if (!ANCHOR_RE.test(text)) {
+    docs = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
+  } else {
+    // Shell scripts in args (`a && b`) look like anchors too: only those documents pay.
+    docs = [];
+    for (const chunk of splitDocuments(text)) {
+      if (!ANCHOR_RE.test(chunk.text)) {
+        append(docs, jsyaml.loadAll(chunk.text, null, { schema: jsyaml.CORE_SCHEMA }));
+        continue;
+      }
+      if (chunk.text.length > MAX_GUARDED_DOC_BYTES) {
+        throw new Error(`a ${mib(chunk.text.length)} document with YAML anchors or aliases (Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)})`);
+      }
+      for (const d of parseAllDocuments(chunk.text)) {
+        if ('errors' in d && d.errors.length) throw new Error(d.errors[0]!.message);
+        docs.push(d.toJS({ maxAliasCount: MAX_ALIASES }));
+      }
+    }
   }
   const out: Record<string, unknown>[] = [];
   for (const d of docs) {

@@ -160,8 +160,8 @@ function parseOutput(app: AppSpec, text: string, file: string, linesBefore = 0):
   }
   const { objects, duplicates } = parseKeepingLastKey(text);
   const findings = duplicates.slice(0, MAX_DUPLICATE_FINDINGS).map((d): Finding => ({
-    severity: 'warning', rule: 'yaml-error', file, line: null, resource: null,
-    message: `${app.renderer} output repeats the key ${JSON.stringify(d.key)} in one mapping (line ${d.line - linesBefore} of ${path.posix.basename(file)} as rendered); the last value is used, as kubectl and the API server do`,
+    severity: 'warning', rule: 'duplicate-key', file, line: null, resource: null,
+    message: `${app.renderer} output repeats the key ${JSON.stringify(d.key)} in one mapping (line ${d.line - linesBefore} of ${path.posix.basename(file)} as rendered): kubectl's default strict field validation rejects the object; without it, the last value is used`,
   }));
   if (duplicates.length > MAX_DUPLICATE_FINDINGS) {
     findings.push({ ...findings[0]!, message: `${duplicates.length - MAX_DUPLICATE_FINDINGS} more repeated keys in the ${app.renderer} output of this file` });

@@ -137,7 +137,7 @@ describe('Helm output with a repeated key', () => {
     expect(web.status).toBe('rendered');
     expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg']);
     expect(web.changes[0]!.diff).toMatch(/^-\s+k: a\n\+\s+k: b$/m);
-    const warning = web.findings.find((f) => f.rule === 'yaml-error')!;
+    const warning = web.findings.find((f) => f.rule === 'duplicate-key')!;
     expect(warning).toMatchObject({ severity: 'warning', file: 'apps/web/templates/cm.yaml' });
     // Line 1 is helm's `# Source:` comment, so the repeated key is on line 8.
     expect(warning.message).toMatch(/repeats the key "app" .*line 8 of cm\.yaml/);

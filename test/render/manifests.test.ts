@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { decodeManifest, looksLikeManifest, parseRenderedObjects, parseSourceManifests } from '../../src/render/manifests.js';
+import { parseKeepingLastKey } from '../../src/render/duplicate-keys.js';
+import { decodeManifest, looksLikeManifest, parseRenderedObjects, parseSourceManifests, parseYamlValue } from '../../src/render/manifests.js';
 
 describe('parseSourceManifests', () => {
   it('reads multi-document files, skips non-Kubernetes YAML, traces lines', () => {
@@ -155,5 +156,42 @@ describe('parseRenderedObjects', () => {
     expect(parseRenderedObjects('apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: B\n').map((o) => o.kind)).toEqual(['A', 'B']);
     const bomb = 'a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n';
     expect(() => parseRenderedObjects(bomb)).toThrow(/alias/i);
+  });
+});
+
+describe('hostile YAML that the fast parser would accept', () => {
+  // A string aliased a thousand times shares one node; walking the object (validation,
+  // diffs, dumps) expands it. The anchor sends the document to the guarded parser.
+  const stringBomb = (n: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  a: &s "${'x'.repeat(100_000)}"\n  l: [${Array(n).fill('*s').join(', ')}]\n`;
+
+  it('refuses a document that repeats an aliased string past the alias limit', () => {
+    const { resources, findings } = parseSourceManifests(stringBomb(1000), 'bomb.yaml');
+    expect(resources).toEqual([]);
+    expect(findings[0]!.message).toMatch(/alias/);
+    expect(() => parseRenderedObjects(stringBomb(1000))).toThrow(/alias/i);
+    expect(() => parseYamlValue(`resources: [&r "${'a'.repeat(1000)}", ${Array(1000).fill('*r').join(', ')}]\n`)).toThrow(/alias/i);
+  });
+
+  it('still reads a document with a few aliases', () => {
+    const { resources } = parseSourceManifests(stringBomb(3), 'few.yaml');
+    expect((resources[0]!.object.data as { l: string[] }).l).toHaveLength(3);
+    expect(parseRenderedObjects(`---\nargs: ["a && b"]\nkind: X\n---\n${stringBomb(3)}`)).toHaveLength(2);
+  });
+
+  it('a broken document over 8 MiB gets the fast parser\'s message, without the slow parser', () => {
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  blob: "${'x'.repeat(9 * 2 ** 20)}"\n  k: a\n  k: b\n`;
+    const { resources, findings } = parseSourceManifests(text, 'big.yaml');
+    expect(resources).toEqual([]);
+    expect(findings).toEqual([expect.objectContaining({ rule: 'yaml-error', line: 8 })]);
+    expect(findings[0]!.message).toMatch(/duplicated mapping key/);
+  });
+});
+
+describe('repeated keys in rendered output', () => {
+  it('names the key as parsed, never the rest of its line (a flow mapping holds the values)', () => {
+    const out = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\ndata: {"password":"U1VQRVJTRUNSRVQ=","password":"U1VQRVJTRUNSRVQ="}\n';
+    const { objects, duplicates } = parseKeepingLastKey(out);
+    expect(objects).toHaveLength(1);
+    expect(duplicates).toEqual([{ key: 'password', line: 5 }]);
   });
 });
