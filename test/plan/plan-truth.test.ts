@@ -122,7 +122,7 @@ describe('a resource defined twice in one app', () => {
 });
 
 describe('Helm output with a repeated key', () => {
-  it('is diffed and validated with the last value, and a warning names the key and line', async () => {
+  it('is diffed and validated with the last value, and a duplicate-key finding names the key and line', async () => {
     const template = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cfg\n  labels:\n    app: web\n    app: shop\ndata:\n  k: {{ .Values.k }}\n';
     const r = new TestRepo().write({
       '.github/ferry.yml': `${CONFIG}render:\n  helm: ${TEST_HELM}\n`,
@@ -138,7 +138,8 @@ describe('Helm output with a repeated key', () => {
     expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg']);
     expect(web.changes[0]!.diff).toMatch(/^-\s+k: a\n\+\s+k: b$/m);
     const warning = web.findings.find((f) => f.rule === 'duplicate-key')!;
-    expect(warning).toMatchObject({ severity: 'warning', file: 'apps/web/templates/cm.yaml' });
+    // An error: `strict` is the default, as kubectl's strict field validation is.
+    expect(warning).toMatchObject({ severity: 'error', file: 'apps/web/templates/cm.yaml' });
     // Line 1 is helm's `# Source:` comment, so the repeated key is on line 8.
     expect(warning.message).toMatch(/repeats the key "app" .*line 8 of cm\.yaml/);
   });
