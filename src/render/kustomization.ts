@@ -242,7 +242,11 @@ export function collectKustomizeInputs(
       if (isRemoteRef(ref)) return remote(`"${ref}"`);
       const p = resolveRepoPath(dir, ref);
       if (p === null) return escape(ref);
-      if (isDir(p)) return visit(p, kfile);
+      if (isDir(p)) {
+        // A file on the other side (deleted or replaced by this folder) is a change to this app.
+        into.files.add(p);
+        return visit(p, kfile);
+      }
       // A symlink, or a path through a symlinked folder: the link is copied for the
       // render, and what it resolves to is an input (a base is checked like any other).
       const link = has(p) ? p : linkPrefix(p, has);
@@ -255,8 +259,9 @@ export function collectKustomizeInputs(
       if (has(p)) return onFile(p);
       if (link) into.files.add(link);
       else {
-        // Missing now, maybe present on the other side: a change there (the file, or a
-        // folder's kustomization) is a change to this app.
+        // Missing now, maybe present on the other side: a change there (the file, a
+        // folder's kustomization, or a symlinked folder on its path) is a change to this app.
+        for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) into.files.add(p.slice(0, i));
         into.files.add(p);
         into.kustomizations.add(p);
         into.findings.push({

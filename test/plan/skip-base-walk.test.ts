@@ -3,6 +3,8 @@
  * change. A file or folder the head walk looked for and did not find is one of those
  * inputs: deleting what an overlay references must still plan the overlay.
  */
+import { symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import type { Plan } from '../../src/types.js';
@@ -52,6 +54,28 @@ describe('an overlay whose referenced base or file is deleted', () => {
     const base = r.commit('broken base');
     r.write({ 'bases/web/kustomization.yaml': kustomization('resources:\n  - deployment.yaml\n') });
     const head = r.commit('restore it');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(planned(p)).toEqual(['web']);
+  });
+
+  it('is planned when a symlinked folder on a referenced path is deleted', async () => {
+    const r = repo();
+    r.write({ 'shared/cm.yaml': configMap('linked') });
+    symlinkSync('shared', path.join(r.dir, 'links'));
+    r.write({ 'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - ../../../bases/web\n  - ../../../links/cm.yaml\n') });
+    const base = r.commit('base');
+    r.remove('links');
+    const head = r.commit('delete the link');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(planned(p)).toEqual(['web']);
+  });
+
+  it('is planned when a referenced file becomes a folder without a kustomization', async () => {
+    const r = repo();
+    const base = r.commit('base');
+    r.remove('extras/cm.yaml');
+    r.write({ 'extras/cm.yaml/sub/x.yaml': configMap('x') });
+    const head = r.commit('file to folder');
     const p = await plan({ repo: r.dir, base, head, cacheDir });
     expect(planned(p)).toEqual(['web']);
   });
