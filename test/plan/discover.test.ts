@@ -83,10 +83,13 @@ describe('appInputs', () => {
 
   it('follows resources, components, every patch form, generators and helm values', () => {
     expect([...inputs.files].sort()).toEqual([
+      // A referenced folder's own path is an input: a file there on the other side changes the app.
+      'base/web',
       'base/web/config.properties',
       'base/web/deployment.yaml',
       'base/web/kustomization.yaml',
       'base/web/service.yaml',
+      'components/monitoring',
       'components/monitoring/kustomization.yaml',
       'components/monitoring/sm.yaml',
       'envs/staging/web/data/file.txt',
