@@ -136,6 +136,23 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
+/** Helm template functions that make a value new on every render. */
+const RANDOM_FN_RE = /\b(randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|randInt|uuidv4)\b/;
+
+/** Whether a template file (at head, else at base) calls a random function; memoized per file. */
+function randomNameTemplates(base: Side, head: Side): (file: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return (file) => {
+    let hit = memo.get(file);
+    if (hit === undefined) {
+      const side = head.view.has(file) ? head : base.view.has(file) ? base : null;
+      hit = !!side && RANDOM_FN_RE.test(side.view.read(file));
+      memo.set(file, hit);
+    }
+    return hit;
+  };
+}
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -294,7 +311,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
-          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm';
+          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head) : undefined;
           const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
           append(changes, d.changes);
           append(findings, applyEngineLevels(d.findings, config.validate.rules));

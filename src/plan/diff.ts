@@ -94,8 +94,10 @@ function byKey(resources: Resource[]): Map<string, Resource[]> {
  * makes (`shop-test-x7k2q`): same kind, namespace, prefix and suffix length, rendered
  * from the same template file (Helm's `# Source:`), as a regenerated name is.
  */
-function randomSuffixKey(r: Resource): string | null {
+function randomSuffixKey(r: Resource, generates: (file: string) => boolean): string | null {
   const { id } = r;
+  // Only a template that calls a random function makes a new name on every render.
+  if (!r.source?.file || !generates(r.source.file)) return null;
   const i = id.name.lastIndexOf('-');
   const suffix = id.name.slice(i + 1);
   if (i < 0 || !RANDOM_SUFFIX.test(suffix)) return null;
@@ -122,10 +124,10 @@ function shape(r: Resource): string {
  * the same resources removed and added. Same content apart from the name: one resource,
  * unchanged (`same`). A lone pair with different content: one change.
  */
-function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array<{ b: Resource; h: Resource; same: boolean }>; gone: Resource[]; fresh: Resource[] } {
+function pairGeneratedNames(gone: Resource[], fresh: Resource[], generates: (file: string) => boolean): { pairs: Array<{ b: Resource; h: Resource; same: boolean }>; gone: Resource[]; fresh: Resource[] } {
   const groups = new Map<string, { bs: Resource[]; hs: Resource[] }>();
   const groupOfRes = (r: Resource) => {
-    const k = randomSuffixKey(r);
+    const k = randomSuffixKey(r, generates);
     if (!k) return null;
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { bs: [], hs: [] }));
@@ -161,10 +163,11 @@ function pairGeneratedNames(gone: Resource[], fresh: Resource[]): { pairs: Array
 
 export interface DiffOptions {
   /**
-   * Pair names that differ only in a random suffix. Only a template engine makes such
-   * names (Helm's randAlphaNum); elsewhere a new suffix is a real rename.
+   * Pair names that differ only in a random suffix, for resources rendered from a file
+   * this says generates names (a Helm template calling randAlphaNum and the like).
+   * Anywhere else a new suffix is a real rename (`pg-primary` → `pg-replica`).
    */
-  generatedNames?: boolean;
+  generatedNames?: (file: string) => boolean;
 }
 
 export function diffResources(base: Resource[], head: Resource[], opts: DiffOptions = {}): ResourceChange[] {
@@ -217,7 +220,7 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
   }
   for (const rest of unmatchedBase.values()) append(gone, rest);
 
-  const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh) : { pairs: [], gone, fresh };
+  const generated = opts.generatedNames ? pairGeneratedNames(gone, fresh, opts.generatedNames) : { pairs: [], gone, fresh };
   for (const { b, h, same } of generated.pairs) {
     if (same) continue;
     notes.set(h, `name ends in a generated suffix: paired with ${b.id.name}`);

@@ -123,17 +123,20 @@ describe('duplicate identities', () => {
 });
 
 describe('names with a generated random suffix', () => {
-  const pod = (name: string, image = 'busybox:1.36') =>
-    res({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'app', labels: { run: name } }, spec: { containers: [{ name: 't', image }] } });
+  // Rendered from one Helm template, as helm's `# Source:` line says.
+  const pod = (name: string, image = 'busybox:1.36'): Resource => ({
+    ...res({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'app', labels: { run: name } }, spec: { containers: [{ name: 't', image }] } }),
+    source: { file: 'chart/templates/tests.yaml', line: null },
+  });
 
   it('pair as one unchanged resource when only the name (and what repeats it) differs', () => {
     const base = [pod('shop-test-x7k2q'), pod('shop-conn-ab12c')];
     const head = [pod('shop-test-9fzq1'), pod('shop-conn-qq0pz')];
-    expect(diffResources(base, head, { generatedNames: true })).toEqual([]);
+    expect(diffResources(base, head, { generatedNames: () => true })).toEqual([]);
   });
 
   it('a lone pair whose content changed is one change, noted', () => {
-    const changes = diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1', 'busybox:1.37')], { generatedNames: true });
+    const changes = diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1', 'busybox:1.37')], { generatedNames: () => true });
     expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['changed:shop-test-9fzq1']);
     expect(changes[0]!.note).toBe('name ends in a generated suffix: paired with shop-test-x7k2q');
     expect(changes[0]!.diff).toContain('+      image: busybox:1.37');
@@ -142,8 +145,21 @@ describe('names with a generated random suffix', () => {
   it('among several with one prefix, only equal content pairs', () => {
     const base = [pod('t-aaaaa', 'a:1'), pod('t-bbbbb', 'b:1')];
     const head = [pod('t-ccccc', 'b:1'), pod('t-ddddd', 'c:1')];
-    const changes = diffResources(base, head, { generatedNames: true });
+    const changes = diffResources(base, head, { generatedNames: () => true });
     expect(changes.map((c) => `${c.action}:${c.name}`)).toEqual(['removed:t-aaaaa', 'added:t-ddddd']);
+  });
+
+  it('a real rename from a template that calls no random function is shown (pg-primary → pg-replica)', () => {
+    const generates = (file: string) => file === 'chart/templates/tests.yaml';
+    const sts = (name: string): Resource => ({
+      ...res({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name, namespace: 'app' }, spec: { serviceName: name } }),
+      source: { file: 'chart/templates/statefulset.yaml', line: null },
+    });
+    expect(diffResources([sts('pg-primary')], [sts('pg-replica')], { generatedNames: generates }).map((c) => `${c.action}:${c.name}`).sort()).toEqual([
+      'added:pg-replica',
+      'removed:pg-primary',
+    ]);
+    expect(diffResources([pod('shop-test-x7k2q')], [pod('shop-test-9fzq1')], { generatedNames: generates })).toEqual([]);
   });
 
   it('is off unless asked for, and needs the same prefix, kind and suffix length', () => {
@@ -156,6 +172,6 @@ describe('names with a generated random suffix', () => {
     ];
     const fromFile = (r: Resource, file: string): Resource => ({ ...r, source: { file, line: null } });
     other.push([fromFile(pod('shop-test-x7k2q'), 'charts/web/templates/a.yaml'), fromFile(pod('shop-test-9fzq1'), 'charts/web/templates/b.yaml')]);
-    for (const [b, h] of other) expect(diffResources([b!], [h!], { generatedNames: true }).map((c) => c.action).sort()).toEqual(['added', 'removed']);
+    for (const [b, h] of other) expect(diffResources([b!], [h!], { generatedNames: () => true }).map((c) => c.action).sort()).toEqual(['added', 'removed']);
   });
 });
