@@ -222,7 +222,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const headTree = await ws.openTree(headSha);
     const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha);
     trees.push(...new Set([baseTree, headTree]));
-    await Promise.all([...new Set([baseTree, headTree])].map((t) => t.preload(discoveryReads(t.index))));
+    // One after the other: the second reads only the blobs the first did not (they share a cache).
+    for (const t of new Set([baseTree, headTree])) await t.preload(discoveryReads(t.index));
     const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);

@@ -109,6 +109,9 @@ export class Workspace {
     private readonly auth: GitAuth | undefined,
   ) {}
 
+  /** Blob contents by id, shared by the trees this workspace opens: a plan's base and head hold mostly the same blobs. */
+  private readonly blobCache = new Map<string, Buffer>();
+
   static async open(source: string, opts: WorkspaceOptions): Promise<Workspace> {
     if (isRemote(source) || (source.endsWith('.git') && !existsSync(path.join(source, '.git')))) {
       // Local bare repositories are treated like remotes too: the bot sees them as clone URLs.
@@ -286,7 +289,7 @@ export class Workspace {
   async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits } = {}): Promise<Tree> {
     const { index, sizes } = await this.listTreeSized(sha);
     const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
-    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes);
+    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, this.blobCache);
   }
 }
 
@@ -295,7 +298,6 @@ function identityEnv(who: Identity): Record<string, string> {
 }
 
 class LazyTree implements Tree {
-  private readonly blobs = new Map<string, Buffer>();
   private readonly knownSizes: Map<string, number>;
   private readonly written = new Map<string, Promise<void>>();
   private bytesRead = 0;
@@ -308,6 +310,8 @@ class LazyTree implements Tree {
     readonly index: TreeIndex,
     private readonly limits: ReadLimits,
     sizes: Map<string, number> = new Map(),
+    /** Blob id → content; a blob another tree of the workspace read is not read (or counted) again. */
+    private readonly blobs: Map<string, Buffer> = new Map(),
   ) {
     this.knownSizes = sizes;
   }
