@@ -175,11 +175,22 @@ function contentLine(chunk: DocChunk): number {
 }
 
 /**
- * A YAML anchor (`&name`): aliases need one. Documents with anchors are parsed by the
- * guarded parser, which counts aliases (a string alias repeated a million times expands
- * as surely as a list does). Loose on purpose: `a && b` in a string only costs speed.
+ * The fast parser, and whether what it built is expanded by aliases. Aliases share nodes:
+ * walking the value (validation, diffs, dumps) multiplies them, so a small document can
+ * expand without bound. Aliased collections show as shared nodes; aliased strings as more
+ * string bytes than the text holds (without aliases, a string is never longer than the
+ * text it was written as). Either way, the guarded parser, which counts aliases, decides.
  */
-const ANCHOR_RE = /(^|[\s[{,:-])&[^\s,[\]{}]/m;
+function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
+  let bytes = 0;
+  const docs = jsyaml.loadAll(text, null, {
+    schema: jsyaml.CORE_SCHEMA,
+    listener(event, state) {
+      if (event === 'close' && typeof state.result === 'string') bytes += state.result.length;
+    },
+  });
+  return { docs, aliased: bytes > text.length || docs.some(hasSharedNodes) };
+}
 
 /**
  * The position-tracking parser costs about 100 times the document's size in memory and
@@ -222,23 +233,19 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
   }
   for (const chunk of splitDocuments(text)) {
     if (opts.onlyContaining !== undefined && !chunk.text.includes(opts.onlyContaining)) continue;
-    // Aliases expand without bound when walked: the careful parser counts them.
-    if (ANCHOR_RE.test(chunk.text)) {
-      parseGuarded(chunk, file, opts, out, null);
-      continue;
-    }
-    let value: unknown;
+    let loaded: { docs: unknown[]; aliased: boolean };
     try {
-      value = jsyaml.load(chunk.text, { schema: jsyaml.CORE_SCHEMA, filename: file });
+      loaded = loadFast(chunk.text);
     } catch (err) {
       // Duplicate keys and syntax errors: the careful parser says what and where.
       parseGuarded(chunk, file, opts, out, err);
       continue;
     }
-    if (hasSharedNodes(value)) {
+    if (loaded.aliased) {
       parseGuarded(chunk, file, opts, out, null);
       continue;
     }
+    const value = loaded.docs[0];
     let doc: { doc: Document; lc: LineCounter } | null = null;
     const locate = (pointer: string) => {
       if (!doc) {
@@ -311,7 +318,7 @@ function parseGuarded(chunk: DocChunk, file: string, opts: ParseOptions, out: Pa
     const line = fastError.mark ? fastError.mark.line + 1 + chunk.lineOffset : contentLine(chunk);
     out.findings.push(yamlFinding(file, line, `invalid YAML: ${fastError.reason}`));
   } else {
-    out.findings.push(yamlFinding(file, contentLine(chunk), `a ${size} document with YAML anchors or aliases: Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)} per document`));
+    out.findings.push(yamlFinding(file, contentLine(chunk), `a ${size} document with YAML aliases: Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)} per document`));
   }
 }
 
@@ -406,14 +413,14 @@ export function duplicateKeys(root: unknown, lc: LineCounter): { key: string; fi
  * Throws like `yaml`'s parse.
  */
 export function parseYamlValue(text: string): unknown {
-  if (ANCHOR_RE.test(text)) return parse(text, { maxAliasCount: MAX_ALIASES });
-  let value: unknown;
+  let loaded: { docs: unknown[]; aliased: boolean };
   try {
-    value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+    loaded = loadFast(text);
   } catch {
     return parse(text, { maxAliasCount: MAX_ALIASES });
   }
-  return hasSharedNodes(value) ? parse(text, { maxAliasCount: MAX_ALIASES }) : value;
+  // More than one document: `yaml` says so, as it always did.
+  return loaded.aliased || loaded.docs.length > 1 ? parse(text, { maxAliasCount: MAX_ALIASES }) : loaded.docs[0];
 }
 
 /** True when a YAML or JSON file holds at least one Kubernetes object (apiVersion and kind). */
@@ -443,19 +450,18 @@ export function looksLikeManifest(text: string): boolean {
  * used; output whose documents share nodes (aliases) goes through the guarded parser.
  */
 export function parseRenderedObjects(text: string): Record<string, unknown>[] {
-  let docs: unknown[];
-  if (!ANCHOR_RE.test(text)) {
-    docs = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
-  } else {
-    // Shell scripts in args (`a && b`) look like anchors too: only those documents pay.
+  let { docs, aliased } = loadFast(text);
+  if (aliased) {
+    // Only the documents with aliases pay for the guarded parser.
     docs = [];
     for (const chunk of splitDocuments(text)) {
-      if (!ANCHOR_RE.test(chunk.text)) {
-        append(docs, jsyaml.loadAll(chunk.text, null, { schema: jsyaml.CORE_SCHEMA }));
+      const fast = loadFast(chunk.text);
+      if (!fast.aliased) {
+        append(docs, fast.docs);
         continue;
       }
       if (chunk.text.length > MAX_GUARDED_DOC_BYTES) {
-        throw new Error(`a ${mib(chunk.text.length)} document with YAML anchors or aliases (Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)})`);
+        throw new Error(`a ${mib(chunk.text.length)} document with YAML aliases (Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)})`);
       }
       for (const d of parseAllDocuments(chunk.text)) {
         if ('errors' in d && d.errors.length) throw new Error(d.errors[0]!.message);
