@@ -10,7 +10,7 @@
  * CRDs and examples, kubernetes/examples.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,16 @@ const MIRRORED: Record<string, string[]> = {
   'kubernetes+examples': ['.'],
 };
 
-/** One copy of every source, in `dir`; returns the names of what was included. */
-function writeSources(dir: string): string[] {
+/** One copy of the chosen sources, in `dir`; returns the names of what was included. */
+function writeSources(dir: string, which: 'corpus' | 'mirrors'): string[] {
   const used: string[] = [];
-  if (existsSync(corpus)) {
+  if (which === 'corpus' && existsSync(corpus)) {
     for (const d of ['podinfo/deploy', 'podinfo/kustomize', 'flux2-kustomize-helm-example']) {
       cpSync(path.join(corpus, d), path.join(dir, 'corpus', d), { recursive: true });
     }
-    used.push('shared corpus');
+    used.push('../shared/corpus (podinfo, flux2-kustomize-helm-example)');
   }
-  for (const [name, paths] of Object.entries(MIRRORED)) {
+  for (const [name, paths] of which === 'mirrors' ? Object.entries(MIRRORED) : []) {
     const git = path.join(mirrors, name, 'repo');
     if (!existsSync(git)) continue;
     const out = path.join(dir, name);
@@ -49,6 +49,7 @@ function writeSources(dir: string): string[] {
     execFileSync('tar', ['-x', '-C', out], { input: tar });
     used.push(name.replace('+', '/'));
   }
+  if (used.length === 0) return used;
   // Only manifests: scripts, docs and images are not what is measured.
   const prune = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -61,9 +62,32 @@ function writeSources(dir: string): string[] {
   return used;
 }
 
+/** Bytes of manifest text in a folder. */
+function bytesIn(d: string): number {
+  let n = 0;
+  for (const e of readdirSync(d, { withFileTypes: true })) n += e.isDirectory() ? bytesIn(path.join(d, e.name)) : statSync(path.join(d, e.name)).size;
+  return n;
+}
+
+/**
+ * `copies` copies of the sources, each YAML file marked with its copy's number: copies
+ * are distinct blobs, as in a real repository, so no cache (blobs, renders) serves one
+ * copy from another.
+ */
 function buildRepo(copies: number, one: string): string {
   const repo = mkdtempSync(path.join(tmpdir(), 'ferry-bench-validate-'));
-  for (let i = 0; i < copies; i++) cpSync(one, path.join(repo, `team-${String(i).padStart(3, '0')}`), { recursive: true });
+  const mark = (d: string, i: number) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) mark(p, i);
+      else if (!/\.json$/i.test(e.name)) appendFileSync(p, `\n# copy ${i}\n`);
+    }
+  };
+  for (let i = 0; i < copies; i++) {
+    const dest = path.join(repo, `team-${String(i).padStart(3, '0')}`);
+    cpSync(one, dest, { recursive: true });
+    mark(dest, i);
+  }
   const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, stdio: 'ignore' });
   git('init', '--quiet');
   git('add', '-A');
@@ -90,25 +114,33 @@ function validateRepo(repo: string): Run {
 
 const rate = (r: number) => `${Math.round(r).toLocaleString('en-US')} resources/s`;
 
-// ---- end to end, at three sizes ----
+// ---- end to end, at several sizes ----
 const work = mkdtempSync(path.join(tmpdir(), 'ferry-bench-sources-'));
 try {
-  const used = writeSources(path.join(work, 'one'));
-  if (used.length === 0) {
-    console.log('ferry validate end to end: no corpus (../shared/corpus) and no mirrors; skipped');
-  } else {
-    console.log(`ferry validate, end to end (fresh process, tsx), real manifests from: ${used.join(', ')}`);
-    const probe = buildRepo(1, path.join(work, 'one'));
+  const sets: Array<{ which: 'corpus' | 'mirrors'; title: string; targets: number[] }> = [
+    { which: 'mirrors', title: 'plain manifests, CRD-heavy', targets: [10_000, 25_000, 50_000] },
+    { which: 'corpus', title: 'Kustomize apps (every app rendered by kubectl kustomize, sandboxed)', targets: [5_000, 10_000] },
+  ];
+  for (const set of sets) {
+    const one = path.join(work, set.which);
+    const used = writeSources(one, set.which);
+    if (used.length === 0) {
+      console.log(`ferry validate, ${set.title}: sources not found (${set.which === 'corpus' ? corpus : mirrors}); skipped`);
+      continue;
+    }
+    console.log(`ferry validate end to end (a fresh process, tsx), ${set.title}: ${used.join(', ')}`);
+    const probe = buildRepo(1, one);
     const perCopy = validateRepo(probe).resources;
     rmSync(probe, { recursive: true, force: true });
     if (perCopy < 50) throw new Error(`one copy of the sources validated only ${perCopy} resources`);
-    for (const target of [10_000, 25_000, 50_000]) {
+    const mbPerCopy = bytesIn(one) / 2 ** 20;
+    for (const target of set.targets) {
       const copies = Math.max(1, Math.round(target / perCopy));
-      const repo = buildRepo(copies, path.join(work, 'one'));
+      const repo = buildRepo(copies, one);
       try {
         const r = validateRepo(repo);
         console.log(
-          `  ${copies} copies: ${r.resources.toLocaleString('en-US')} resources in ${r.apps.toLocaleString('en-US')} apps: ${r.seconds.toFixed(2)} s = ${rate(r.resources / r.seconds)}, peak RSS ${r.rssMb === null ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
+          `  ${copies} copies: ${r.resources.toLocaleString('en-US')} resources in ${r.apps.toLocaleString('en-US')} apps, ${(copies * mbPerCopy).toFixed(0)} MB of YAML: ${r.seconds.toFixed(2)} s = ${rate(r.resources / r.seconds)}, ${((copies * mbPerCopy) / r.seconds).toFixed(1)} MB/s; peak RSS ${r.rssMb === null ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
         );
       } finally {
         rmSync(repo, { recursive: true, force: true });
