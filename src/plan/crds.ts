@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
-import type { Resource } from '../types.js';
-import { crdSchemasFromObjects, type CrdSchemas } from '../validate/index.js';
+import { crdSchemasFromObjects, type CrdSchemas, type CrdVersion } from '../validate/index.js';
 import { ReadLimitError } from '../workspace/limits.js';
 import type { Tree } from '../workspace/workspace.js';
 
@@ -47,7 +46,9 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
     .digest('hex');
   let schemas = compiled.get(key);
   if (!schemas) {
-    const crds: Resource[] = [];
+    // Built file by file: a repository with many copies of big CRDs (an install.yaml per
+    // cluster) never holds them all parsed at once; the last definition of a version wins.
+    const versions = new Map<string, CrdVersion>();
     const parsed = new Set<string>();
     for (const p of crdFiles) {
       // Copies of one file (vendored twice, or per environment) define the same CRDs.
@@ -57,12 +58,15 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
       const decoded = decodeManifest(tree.read(p), p);
       if (!('text' in decoded)) continue;
       // An install.yaml is mostly other kinds: only its CRD documents are parsed here.
-      for (const r of parseSourceManifests(decoded.text, p, { onlyContaining: 'CustomResourceDefinition' }).resources) {
-        if (r.id.kind === 'CustomResourceDefinition') crds.push(r);
-      }
+      const objects = parseSourceManifests(decoded.text, p, { onlyContaining: 'CustomResourceDefinition' })
+        .resources.filter((r) => r.id.kind === 'CustomResourceDefinition')
+        .map((r) => r.object);
+      for (const [k, v] of crdSchemasFromObjects(objects).versions) versions.set(k, v);
     }
-    // Kept across plans: a copy, so the CRD files' texts are not (see util/detach.ts).
-    schemas = crdSchemasFromObjects(crds.map((r) => JSON.parse(JSON.stringify(r.object)) as unknown));
+    // Kept across plans: copies, so the CRD files' texts are not (see util/detach.ts).
+    const kept = new Map<string, CrdVersion>();
+    for (const [k, v] of versions) kept.set(k, JSON.parse(JSON.stringify(v)) as CrdVersion);
+    schemas = { versions: kept };
     if (compiled.size > 50) compiled.clear();
     compiled.set(key, schemas);
   }

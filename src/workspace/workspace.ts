@@ -43,6 +43,8 @@ export interface Tree {
   index: TreeIndex;
   /** Loads blobs into memory in one batch so later read() calls are cheap; skips what is over a limit. */
   preload(paths: Iterable<string>): Promise<void>;
+  /** Drops these files' contents from memory (read again from git if asked for again). */
+  release(paths: Iterable<string>): void;
   /** Sizes of these files from object headers, without reading them. */
   sizes(paths: Iterable<string>): Promise<Map<string, number>>;
   /** A file's content (preloaded, or read from git on demand); throws ReadLimitError over a limit. */
@@ -358,6 +360,13 @@ class LazyTree implements Tree {
       oids.push(oid);
     }
     for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.keep(oid, data);
+  }
+
+  release(paths: Iterable<string>): void {
+    for (const p of paths) {
+      const e = this.index.get(p);
+      if (e) this.blobs.delete(e.oid);
+    }
   }
 
   private keep(oid: string, data: Buffer): void {
