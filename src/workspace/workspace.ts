@@ -363,11 +363,18 @@ class LazyTree implements Tree {
   }
 
   release(paths: Iterable<string>): void {
+    if (!this.pathsPerOid) {
+      this.pathsPerOid = new Map();
+      for (const e of this.index.values()) this.pathsPerOid.set(e.oid, (this.pathsPerOid.get(e.oid) ?? 0) + 1);
+    }
     for (const p of paths) {
       const e = this.index.get(p);
-      if (e) this.blobs.delete(e.oid);
+      // Content other paths hold too stays: they have yet to be read, without a git call each.
+      if (e && this.pathsPerOid.get(e.oid) === 1) this.blobs.delete(e.oid);
     }
   }
+
+  private pathsPerOid: Map<string, number> | null = null;
 
   private keep(oid: string, data: Buffer): void {
     if (!this.blobs.has(oid)) this.bytesRead += data.length;
