@@ -305,8 +305,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
         if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
         // A plain app's files were read for it alone: a large repository must not keep
-        // every file it validated in memory until the plan ends.
-        if (c.app.renderer === 'plain' && (!c.baseApp || c.baseApp.renderer === 'plain')) {
+        // every file it validated in memory until the plan ends. (With several
+        // environments, the next one's discovery reads them again: they stay.)
+        if (environments.length === 1 && c.app.renderer === 'plain' && (!c.baseApp || c.baseApp.renderer === 'plain')) {
           if (c.headInputs) head.tree.release(c.headInputs.files);
           if (c.baseInputs) base.tree.release(c.baseInputs.files);
         }
