@@ -175,22 +175,30 @@ function contentLine(chunk: DocChunk): number {
 }
 
 /**
- * The fast parser, and whether what it built is expanded by aliases. Aliases share nodes:
- * walking the value (validation, diffs, dumps) multiplies them, so a small document can
- * expand without bound. Aliased collections show as shared nodes; aliased strings as more
- * string bytes than the text holds (without aliases, a string is never longer than the
- * text it was written as). Either way, the guarded parser, which counts aliases, decides.
+ * The fast parser, unless the text uses an alias. An alias makes js-yaml share a node,
+ * and walking the value (validation, diffs, dumps) multiplies it: a small document can
+ * expand without bound, and even the parse pays when an aliased sequence is a mapping
+ * key (it is turned into a string per use). The parse stops at the first alias, and the
+ * guarded parser, which counts aliases, takes the document.
  */
 function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
-  let bytes = 0;
-  const docs = jsyaml.loadAll(text, null, {
-    schema: jsyaml.CORE_SCHEMA,
-    listener(event, state) {
-      if (event === 'close' && typeof state.result === 'string') bytes += state.result.length;
-    },
-  });
-  return { docs, aliased: bytes > text.length || docs.some(hasSharedNodes) };
+  try {
+    const docs = jsyaml.loadAll(text, null, {
+      schema: jsyaml.CORE_SCHEMA,
+      listener(event, state) {
+        // An alias closes with neither kind nor tag: they belong to the anchored node.
+        const st = state as unknown as { kind: string | null; tag: string | null; result: unknown };
+        if (event === 'close' && st.kind === null && st.tag === null && st.result !== null && st.result !== undefined) throw ALIAS_SEEN;
+      },
+    });
+    return { docs, aliased: false };
+  } catch (err) {
+    if (err === ALIAS_SEEN) return { docs: [], aliased: true };
+    throw err;
+  }
 }
+
+const ALIAS_SEEN = new Error('alias');
 
 /**
  * The position-tracking parser costs about 100 times the document's size in memory and
@@ -198,23 +206,6 @@ function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
  * is reported with the fast parser's own message.
  */
 const MAX_GUARDED_DOC_BYTES = 8 * 2 ** 20;
-
-/**
- * Whether a parsed value reaches one object or array twice: the mark of a YAML alias
- * to a collection. Stops at the first repeat, so a bomb costs no more than its text.
- */
-function hasSharedNodes(value: unknown): boolean {
-  if (!value || typeof value !== 'object') return false;
-  const seen = new Set<object>();
-  const stack: object[] = [value];
-  while (stack.length) {
-    const node = stack.pop()!;
-    if (seen.has(node)) return true;
-    seen.add(node);
-    for (const v of Array.isArray(node) ? node : Object.values(node)) if (v && typeof v === 'object') stack.push(v);
-  }
-  return false;
-}
 
 /**
  * Parses a source manifest: every resource can be traced back to its file and line.
@@ -432,7 +423,8 @@ export function looksLikeManifest(text: string): boolean {
   for (const chunk of splitDocuments(text)) {
     let value: unknown;
     try {
-      value = jsyaml.load(chunk.text, { schema: jsyaml.CORE_SCHEMA });
+      const fast = loadFast(chunk.text);
+      value = fast.aliased ? parse(chunk.text, { maxAliasCount: MAX_ALIASES }) : fast.docs[0];
     } catch {
       continue;
     }

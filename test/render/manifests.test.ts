@@ -172,6 +172,24 @@ describe('hostile YAML that the fast parser would accept', () => {
     expect(() => parseYamlValue(`resources: [&r "${'a'.repeat(1000)}", ${Array(1000).fill('*r').join(', ')}]\n`)).toThrow(/alias/i);
   });
 
+  it('refuses an aliased sequence used as a mapping key many times (the parse itself would pay)', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => `- {? *arr : ${i}}`).join('\n');
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ns: &arr [${'x'.repeat(200_000)}]\nl:\n${keys}\n`;
+    const { resources, findings } = parseSourceManifests(text, 'keys.yaml');
+    expect(resources).toEqual([]);
+    expect(findings[0]!.message).toMatch(/alias/);
+    expect(() => parseRenderedObjects(text)).toThrow(/alias/i);
+  });
+
+  it('reads a 9 MiB document of long sequence items without aliases on the fast path', () => {
+    const items = Array.from({ length: 45 }, () => `  - ${'y'.repeat(200_000)}`).join('\n');
+    const text = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: long\nlist:\n${items}\n`;
+    expect(text.length).toBeGreaterThan(8 * 2 ** 20);
+    const { resources, findings } = parseSourceManifests(text, 'long.yaml');
+    expect(findings).toEqual([]);
+    expect((resources[0]!.object.list as string[]).length).toBe(45);
+  });
+
   it('still reads a document with a few aliases', () => {
     const { resources } = parseSourceManifests(stringBomb(3), 'few.yaml');
     expect((resources[0]!.object.data as { l: string[] }).l).toHaveLength(3);
