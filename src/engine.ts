@@ -18,6 +18,8 @@ import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange }
 import { schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
+import { SYMLINK_MODE } from './workspace/links.js';
+import type { AppInputs } from './render/kustomization.js';
 import { append } from './util/append.js';
 import { detachChange, detachFinding } from './util/detach.js';
 
@@ -136,17 +138,46 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-/** Helm template functions that make a value new on every render. */
-const RANDOM_FN_RE = /\b(randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|randInt|uuidv4)\b/;
+/**
+ * Whether an app's walk went through a symlink: a chain of links records only its first
+ * hop, so a change further along it is not among the inputs; such apps walk both sides.
+ */
+function readsThroughLinks(inputs: AppInputs, side: Side): boolean {
+  for (const f of inputs.files) if (side.tree.index.get(f)?.mode === SYMLINK_MODE) return true;
+  return false;
+}
 
-/** Whether a template file (at head, else at base) calls a random function; memoized per file. */
-function randomNameTemplates(base: Side, head: Side): (file: string) => boolean {
+/** Helm template functions that make a value new on every render. */
+const RANDOM_FN_RE = /\b(randAlphaNum|randAlpha|randNumeric|randAscii|randBytes|randInt|uuidv4)\b|\bnow\s*\||\(\s*now\s*\)/;
+const INCLUDE_RE = /\b(include|template)\s+"/;
+
+/**
+ * Whether a template file (at head, else at base) calls a random function, itself or
+ * through a helper (`include` of a named template from a chart's `.tpl` file that does);
+ * memoized per file.
+ */
+function randomNameTemplates(base: Side, head: Side, chart: string): (file: string) => boolean {
   const memo = new Map<string, boolean>();
+  let helpers: boolean | undefined;
+  const helpersRandom = () => {
+    if (helpers === undefined) {
+      helpers = false;
+      const prefix = chart ? `${chart}/` : '';
+      for (const side of [head, base]) {
+        for (const f of side.tree.index.keys()) {
+          if (f.startsWith(prefix) && f.endsWith('.tpl') && RANDOM_FN_RE.test(side.view.read(f))) helpers = true;
+          if (helpers) return true;
+        }
+      }
+    }
+    return helpers;
+  };
   return (file) => {
     let hit = memo.get(file);
     if (hit === undefined) {
       const side = head.view.has(file) ? head : base.view.has(file) ? base : null;
-      hit = !!side && RANDOM_FN_RE.test(side.view.read(file));
+      const text = side ? side.view.read(file) : '';
+      hit = RANDOM_FN_RE.test(text) || (INCLUDE_RE.test(text) && helpersRandom());
       memo.set(file, hit);
     }
     return hit;
@@ -282,7 +313,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base
         // walk, most of a large monorepo's fixed cost, is skipped.
-        if (!validateOnly && headInputs && c.atBase && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !touches(headInputs, changed)) {
+        if (!validateOnly && headInputs && c.atBase && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !touches(headInputs, changed) && !readsThroughLinks(headInputs, head)) {
           if (unownedCandidates.length) ownership.add(headInputs);
           continue;
         }
@@ -319,7 +350,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
-          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head) : undefined;
+          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head, c.app.path) : undefined;
           const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
           append(changes, d.changes);
           append(findings, applyEngineLevels(d.findings, config.validate.rules));

@@ -194,6 +194,21 @@ data:
     expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg', 'changed Secret/web-tls']);
   });
 
+  it('names made by a helper in _helpers.tpl (through include) pair too', async () => {
+    const r = new TestRepo().write({
+      '.github/ferry.yml': `${CONFIG}render:\n  helm: ${TEST_HELM}\n`,
+      'apps/web/Chart.yaml': chart['apps/web/Chart.yaml']!,
+      'apps/web/values.yaml': 'k: a\n',
+      'apps/web/templates/_helpers.tpl': '{{- define "web.testName" -}}{{ .Release.Name }}-probe-{{ randAlphaNum 6 | lower }}{{- end }}\n',
+      'apps/web/templates/probe.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: {{ include "web.testName" . }}\nspec:\n  containers:\n    - name: p\n      image: busybox:1.36\n      args: [echo, {{ .Values.k }}]\n',
+    });
+    const base = r.commit('chart');
+    r.write({ 'apps/web/values.yaml': 'k: b\n' });
+    const head = r.commit('values');
+    const web = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web');
+    expect(web.changes.map((c) => [c.action, c.kind, c.note ?? ''])).toEqual([['changed', 'Pod', expect.stringMatching(/generated suffix/)]]);
+  });
+
   it('diff.ignore drops the generated certificate from both sides', async () => {
     const web = await planWith("diff:\n  ignore:\n    - kind: Secret\n      paths: ['/data/ca.crt', '/data/ca.key']\n");
     expect(changesOf(web)).toEqual(['changed ConfigMap/web-cfg']);

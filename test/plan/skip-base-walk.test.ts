@@ -79,4 +79,18 @@ describe('an overlay whose referenced base or file is deleted', () => {
     const p = await plan({ repo: r.dir, base, head, cacheDir });
     expect(planned(p)).toEqual(['web']);
   });
+
+  it('is planned when a symlink further along a chain of links changes', async () => {
+    const r = repo();
+    r.write({ 'x/base/kustomization.yaml': kustomization('resources:\n  - cm.yaml\n'), 'x/base/cm.yaml': configMap('old') });
+    r.write({ 'shared/base/kustomization.yaml': kustomization('resources:\n  - cm.yaml\n'), 'shared/base/cm.yaml': configMap('new') });
+    symlinkSync('x/base', path.join(r.dir, 'a'));
+    r.write({ 'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - ../../../a\n') });
+    const base = r.commit('a -> x/base, a real folder');
+    r.remove('x');
+    symlinkSync('shared', path.join(r.dir, 'x'));
+    const head = r.commit('x becomes a link to shared');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(planned(p)).toEqual(['web']);
+  });
 });
