@@ -250,8 +250,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   const trees: Tree[] = [];
   try {
     // `validate` (and a plan of a commit against itself) reads one tree, not two copies.
-    const headTree = await ws.openTree(headSha);
-    const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha);
+    // One blob cache for both sides, gone with this plan.
+    const blobs = new Map<string, Buffer>();
+    const headTree = await ws.openTree(headSha, { blobs });
+    const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha, { blobs });
     trees.push(...new Set([baseTree, headTree]));
     // One after the other: the second reads only the blobs the first did not (they share a cache).
     for (const t of new Set([baseTree, headTree])) await t.preload(discoveryReads(t.index));

@@ -111,8 +111,6 @@ export class Workspace {
     private readonly auth: GitAuth | undefined,
   ) {}
 
-  /** Blob contents by id, shared by the trees this workspace opens: a plan's base and head hold mostly the same blobs. */
-  private readonly blobCache = new Map<string, Buffer>();
 
   static async open(source: string, opts: WorkspaceOptions): Promise<Workspace> {
     if (isRemote(source) || (source.endsWith('.git') && !existsSync(path.join(source, '.git')))) {
@@ -288,10 +286,14 @@ export class Workspace {
   }
 
   /** Opens a commit as a lazily read tree with its own private folder. */
-  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits } = {}): Promise<Tree> {
+  /**
+   * `blobs` is shared with other trees of one plan (base and head hold mostly the same
+   * blobs); by default a tree has its own, freed with it.
+   */
+  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits; blobs?: Map<string, Buffer> } = {}): Promise<Tree> {
     const { index, sizes } = await this.listTreeSized(sha);
     const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
-    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, this.blobCache);
+    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, opts.blobs);
   }
 }
 
