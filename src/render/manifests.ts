@@ -1,5 +1,5 @@
 import jsyaml from 'js-yaml';
-import { isMap, isSeq, LineCounter, parse, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { defaultReadLimits, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
@@ -205,7 +205,28 @@ const ALIAS_SEEN = new Error('alias');
  * seconds per few MB: it runs on documents up to this size; a larger one that needs it
  * is reported with the fast parser's own message.
  */
-const MAX_GUARDED_DOC_BYTES = 8 * 2 ** 20;
+export const MAX_GUARDED_DOC_BYTES = 8 * 2 ** 20;
+
+/**
+ * The guarded parser's documents for `text`, within its size bound: every fallback from
+ * the fast parser (aliases, errors) goes through here. Past the bound it throws, saying so.
+ */
+export function guardedDocuments(text: string): Document.Parsed[] {
+  if (text.length > MAX_GUARDED_DOC_BYTES) {
+    throw new Error(`a ${mib(text.length)} document with YAML aliases or errors: Ferry parses those up to ${mib(MAX_GUARDED_DOC_BYTES)}`);
+  }
+  return parseAllDocuments(text, { prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+}
+
+/** One value through the guarded parser (bounded; aliases counted); throws on any error. */
+function guardedValue(text: string): unknown {
+  const docs = guardedDocuments(text);
+  if (docs.length > 1) throw new Error('expected a single YAML document');
+  const doc = docs[0];
+  if (!doc) return null;
+  if (doc.errors.length) throw new Error(doc.errors[0]!.message);
+  return doc.toJS({ maxAliasCount: MAX_ALIASES });
+}
 
 /**
  * Parses a source manifest: every resource can be traced back to its file and line.
@@ -408,10 +429,10 @@ export function parseYamlValue(text: string): unknown {
   try {
     loaded = loadFast(text);
   } catch {
-    return parse(text, { maxAliasCount: MAX_ALIASES });
+    return guardedValue(text);
   }
-  // More than one document: `yaml` says so, as it always did.
-  return loaded.aliased || loaded.docs.length > 1 ? parse(text, { maxAliasCount: MAX_ALIASES }) : loaded.docs[0];
+  // More than one document: the guarded parser says so.
+  return loaded.aliased || loaded.docs.length > 1 ? guardedValue(text) : loaded.docs[0];
 }
 
 /** True when a YAML or JSON file holds at least one Kubernetes object (apiVersion and kind). */
@@ -424,7 +445,7 @@ export function looksLikeManifest(text: string): boolean {
     let value: unknown;
     try {
       const fast = loadFast(chunk.text);
-      value = fast.aliased ? parse(chunk.text, { maxAliasCount: MAX_ALIASES }) : fast.docs[0];
+      value = fast.aliased ? guardedValue(chunk.text) : fast.docs[0];
     } catch {
       continue;
     }
@@ -452,10 +473,7 @@ export function parseRenderedObjects(text: string): Record<string, unknown>[] {
         append(docs, fast.docs);
         continue;
       }
-      if (chunk.text.length > MAX_GUARDED_DOC_BYTES) {
-        throw new Error(`a ${mib(chunk.text.length)} document with YAML aliases (Ferry reads those up to ${mib(MAX_GUARDED_DOC_BYTES)})`);
-      }
-      for (const d of parseAllDocuments(chunk.text)) {
+      for (const d of guardedDocuments(chunk.text)) {
         if ('errors' in d && d.errors.length) throw new Error(d.errors[0]!.message);
         docs.push(d.toJS({ maxAliasCount: MAX_ALIASES }));
       }

@@ -213,3 +213,17 @@ describe('repeated keys in rendered output', () => {
     expect(duplicates).toEqual([{ key: 'password', line: 5 }]);
   });
 });
+
+describe('every fallback to the slow parser is bounded', () => {
+  const big = (tail: string) => `resources:\n  - "${'r'.repeat(9 * 2 ** 20)}"\n${tail}`;
+
+  it('a kustomization over 8 MiB that the fast parser rejects is refused, not parsed slowly', () => {
+    expect(() => parseYamlValue(big('resources: [again]\n'))).toThrow(/8\.0 MiB/);
+    // A small one still gets the guarded parser's message, as before.
+    expect(() => parseYamlValue('resources: [a]\nresources: [b]\n')).toThrow(/unique/);
+  });
+
+  it('renderer output over 8 MiB that repeats keys is not re-read', () => {
+    expect(() => parseKeepingLastKey(big('resources: [again]\n'))).toThrow(/8\.0 MiB/);
+  });
+});
