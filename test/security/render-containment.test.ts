@@ -472,7 +472,8 @@ console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesyste
     chmodSync(script, 0o644);
     const out = execFileSync('setpriv', ['--reuid=1000', '--regid=1000', '--clear-groups', process.execPath, '--import', 'tsx', script], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: work },
+      // tsx would leave its compile cache in the temp folder.
+      env: { PATH: process.env.PATH, HOME: work, TSX_DISABLE_CACHE: '1' },
     }).toString();
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as { namespaces: boolean; filesystem: boolean; out: string };
     expect(r.namespaces).toBe(true);
