@@ -337,13 +337,6 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
         if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
-        // A plain app's files were read for it alone: a large repository must not keep
-        // every file it validated in memory until the plan ends. (With several
-        // environments, the next one's discovery reads them again: they stay.)
-        if (environments.length === 1 && c.app.renderer === 'plain' && (!c.baseApp || c.baseApp.renderer === 'plain')) {
-          if (c.headInputs) head.tree.release(c.headInputs.files);
-          if (c.baseInputs) base.tree.release(c.baseInputs.files);
-        }
         // A base stopped by a limit did render before: its resources are unknown, not absent.
         // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
         const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';

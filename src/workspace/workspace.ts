@@ -43,8 +43,6 @@ export interface Tree {
   index: TreeIndex;
   /** Loads blobs into memory in one batch so later read() calls are cheap; skips what is over a limit. */
   preload(paths: Iterable<string>): Promise<void>;
-  /** Drops these files' contents from memory (read again from git if asked for again). */
-  release(paths: Iterable<string>): void;
   /** Sizes of these files from object headers, without reading them. */
   sizes(paths: Iterable<string>): Promise<Map<string, number>>;
   /** A file's content (preloaded, or read from git on demand); throws ReadLimitError over a limit. */
@@ -363,20 +361,6 @@ class LazyTree implements Tree {
     }
     for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.keep(oid, data);
   }
-
-  release(paths: Iterable<string>): void {
-    if (!this.pathsPerOid) {
-      this.pathsPerOid = new Map();
-      for (const e of this.index.values()) this.pathsPerOid.set(e.oid, (this.pathsPerOid.get(e.oid) ?? 0) + 1);
-    }
-    for (const p of paths) {
-      const e = this.index.get(p);
-      // Content other paths hold too stays: they have yet to be read, without a git call each.
-      if (e && this.pathsPerOid.get(e.oid) === 1) this.blobs.delete(e.oid);
-    }
-  }
-
-  private pathsPerOid: Map<string, number> | null = null;
 
   private keep(oid: string, data: Buffer): void {
     if (!this.blobs.has(oid)) this.bytesRead += data.length;
