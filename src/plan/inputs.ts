@@ -3,6 +3,7 @@ import type { AppSpec } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
 import type { TreeView } from './discover.js';
 import { looksLikeManifest } from '../render/manifests.js';
+import { filesByFolder } from './folders.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -61,18 +62,7 @@ const JSON_RE = /\.json$/i;
 
 function manifestFilesIn(view: TreeView, dir: string): string[] {
   let index = filesByDir.get(view);
-  if (!index) {
-    index = new Map();
-    for (const f of view.files) {
-      if (!YAML_RE.test(f) && !JSON_RE.test(f)) continue;
-      const slash = f.lastIndexOf('/');
-      const d = slash < 0 ? '' : f.slice(0, slash);
-      let list = index.get(d);
-      if (!list) index.set(d, (list = []));
-      list.push(f);
-    }
-    filesByDir.set(view, index);
-  }
+  if (!index) filesByDir.set(view, (index = filesByFolder(view.files, (f) => YAML_RE.test(f) || JSON_RE.test(f))));
   return index.get(dir) ?? [];
 }
 

@@ -1,4 +1,5 @@
 import { RenderCache } from '../render/cache.js';
+import { filesByFolder } from './folders.js';
 import type { AppInputs } from '../render/kustomization.js';
 import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js';
 import { maskRenderFindings } from '../render/stderr-mask.js';
@@ -54,18 +55,7 @@ const listings = new WeakMap<Map<string, unknown>, { byDir: Map<string, string[]
 
 function listingOf(index: Map<string, unknown>): { byDir: Map<string, string[]>; sorted: string[] } {
   let l = listings.get(index);
-  if (!l) {
-    const byDir = new Map<string, string[]>();
-    for (const p of index.keys()) {
-      const slash = p.lastIndexOf('/');
-      const dir = slash < 0 ? '' : p.slice(0, slash);
-      let list = byDir.get(dir);
-      if (!list) byDir.set(dir, (list = []));
-      list.push(p);
-    }
-    l = { byDir, sorted: [...index.keys()].sort() };
-    listings.set(index, l);
-  }
+  if (!l) listings.set(index, (l = { byDir: filesByFolder(index.keys()), sorted: [...index.keys()].sort() }));
   return l;
 }
 
