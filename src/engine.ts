@@ -9,7 +9,7 @@ import { crdsInTree } from './plan/crds.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
-import { renderApp, type RenderContext } from './plan/render-app.js';
+import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { discoveryReads, sideOf, type Side } from './plan/side.js';
 import { RenderCache } from './render/cache.js';
@@ -162,11 +162,9 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
   const helpersRandom = () => {
     if (helpers === undefined) {
       helpers = false;
-      const prefix = chart ? `${chart}/` : '';
       for (const side of [head, base]) {
-        for (const f of side.tree.index.keys()) {
-          if (f.startsWith(prefix) && f.endsWith('.tpl') && RANDOM_FN_RE.test(side.view.read(f))) helpers = true;
-          if (helpers) return true;
+        for (const f of pathsUnder(side.tree.index, chart)) {
+          if (f.endsWith('.tpl') && RANDOM_FN_RE.test(side.view.read(f))) return (helpers = true);
         }
       }
     }

@@ -96,12 +96,13 @@ function byKey(resources: Resource[]): Map<string, Resource[]> {
  */
 function randomSuffixKey(r: Resource, generates: (file: string) => boolean): string | null {
   const { id } = r;
-  // Only a template that calls a random function makes a new name on every render.
-  if (!r.source?.file || !generates(r.source.file)) return null;
   const i = id.name.lastIndexOf('-');
   const suffix = id.name.slice(i + 1);
   if (i < 0 || !RANDOM_SUFFIX.test(suffix)) return null;
-  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}|${r.source?.file ?? ''}`;
+  // Only a template that calls a random function makes a new name on every render
+  // (asked last: it may read the chart's templates).
+  if (!r.source?.file || !generates(r.source.file)) return null;
+  return `${groupOf(id.apiVersion)}|${id.kind}|${id.namespace ?? ''}|${id.name.slice(0, i + 1)}|${suffix.length}|${r.source.file}`;
 }
 const RANDOM_SUFFIX = /^[a-z0-9]{5,}$/;
 

@@ -34,20 +34,22 @@ export interface RenderedApp {
  * resolves. The render cache key covers exactly this set.
  */
 export function renderFileSet(inputs: AppInputs, index: Map<string, unknown>): string[] {
-  const { byDir, sorted } = listingOf(index);
+  const { byDir } = listingOf(index);
   const set = new Set<string>();
   for (const f of inputs.files) if (index.has(f)) set.add(f);
   for (const k of inputs.kustomizations) for (const f of byDir.get(k) ?? []) set.add(f);
-  for (const d of inputs.dirs) {
-    if (d === '') {
-      for (const f of sorted) set.add(f);
-      continue;
-    }
-    // Everything under d/ is one contiguous run of the sorted listing.
-    const prefix = d + '/';
-    for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i++) set.add(sorted[i]!);
-  }
+  for (const d of inputs.dirs) for (const f of pathsUnder(index, d)) set.add(f);
   return [...set].sort();
+}
+
+/** Every path under `dir` in a tree listing, from its sorted index (no walk of the whole tree). */
+export function pathsUnder(index: Map<string, unknown>, dir: string): string[] {
+  const { sorted } = listingOf(index);
+  if (dir === '') return sorted;
+  const prefix = dir + '/';
+  const out: string[] = [];
+  for (let i = lowerBound(sorted, prefix); i < sorted.length && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
+  return out;
 }
 
 /** A tree listing by folder and sorted, built once per tree: a render must not walk every path. */
