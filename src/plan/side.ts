@@ -4,7 +4,7 @@ import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { TreeFiles } from '../render/render.js';
 import type { Finding, Resource } from '../types.js';
 import { ReadLimitError } from '../workspace/limits.js';
-import { resolveInTree, SYMLINK_MODE } from '../workspace/links.js';
+import { escapeMessage, resolveInTree, SYMLINK_MODE } from '../workspace/links.js';
 import type { Tree } from '../workspace/workspace.js';
 import type { TreeView } from './discover.js';
 
@@ -20,7 +20,7 @@ export interface Side {
 function escapeFinding(file: string, target: string): Finding {
   return {
     severity: 'error', rule: 'path-escape', file, line: null, resource: null,
-    message: `symlink points outside the repository (${target}); Ferry does not follow it`,
+    message: escapeMessage(target),
   };
 }
 

@@ -79,3 +79,8 @@ export function hasControlChars(p: string): boolean {
   // eslint-disable-next-line no-control-regex
   return /[\x00-\x1f\x7f]/.test(p);
 }
+
+/** The finding text for a symlink whose target leaves the repository (`target` as written). */
+export function escapeMessage(target: string): string {
+  return `symlink points outside the repository (${target}); Ferry does not follow it`;
+}

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { minimalEnv } from '../util/exec.js';
 import { blobSizes, readBlobs } from './blobs.js';
 import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
-import { hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
+import { escapeMessage, hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
 
 export interface TreeEntry {
@@ -450,7 +450,7 @@ class LazyTree implements Tree {
       throw err;
     }
     if (r.kind === 'escape') {
-      problems.push({ path: link, rule: 'path-escape', message: `symlink points outside the repository (${r.target}); Ferry does not follow it` });
+      problems.push({ path: link, rule: 'path-escape', message: escapeMessage(r.target) });
     } else if (r.kind === 'loop') {
       problems.push({ path: link, rule: 'path-escape', message: 'symlink loop; Ferry does not follow it' });
     } else if (r.kind === 'file') {
@@ -478,7 +478,7 @@ class LazyTree implements Tree {
         const inner = this.resolve(f);
         if (inner.kind === 'file') files.set(dest, this.index.get(inner.path)!.oid);
         else if (inner.kind === 'escape') {
-          problems.push({ path: f, rule: 'path-escape', message: `symlink points outside the repository (${inner.target}); Ferry does not follow it` });
+          problems.push({ path: f, rule: 'path-escape', message: escapeMessage(inner.target) });
         }
       }
     }
