@@ -8,7 +8,7 @@ import { resourceLabel, type Finding, type Resource, type ResourceId } from '../
  * Source manifests larger than this are refused with a finding instead of parsed: the
  * same bound as any file Ferry reads from a commit (FERRY_MAX_FILE_MB, default 64 MiB).
  */
-export function maxManifestBytes(): number {
+function maxManifestBytes(): number {
   return defaultReadLimits().maxBlobBytes;
 }
 const MAX_ALIASES = 100;
@@ -211,7 +211,7 @@ export const MAX_GUARDED_DOC_BYTES = 8 * 2 ** 20;
  * The guarded parser's documents for `text`, within its size bound: every fallback from
  * the fast parser (aliases, errors) goes through here. Past the bound it throws, saying so.
  */
-export function guardedDocuments(text: string): Document.Parsed[] {
+function guardedDocuments(text: string): Document.Parsed[] {
   if (text.length > MAX_GUARDED_DOC_BYTES) {
     throw new Error(`a ${mib(text.length)} document with YAML aliases or errors: Ferry parses those up to ${mib(MAX_GUARDED_DOC_BYTES)}`);
   }
