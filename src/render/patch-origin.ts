@@ -8,7 +8,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Node, type Scalar, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Resource } from '../types.js';
 import { isRemoteRef, kustomizationFileIn, resolveRepoPath } from './kustomization.js';
-import { decodeManifest } from './manifests.js';
+import { decodeManifest, MAX_GUARDED_DOC_BYTES } from './manifests.js';
 import { mergeKeyOf } from './merge-keys.js';
 import { targetMatches, type PatchTarget, type TargetSubject } from './patch-target.js';
 import type { TreeFiles } from './render.js';
@@ -146,6 +146,9 @@ export function patchTracer(tree: TreeFiles) {
   const readText = (file: string): string | null => {
     const read = tree.readFile(file);
     if ('finding' in read) return null;
+    // Traced with the position-tracking parser: within its bound, or not traced (the
+    // finding keeps the base line).
+    if (read.data.length > MAX_GUARDED_DOC_BYTES) return null;
     const decoded = decodeManifest(read.data, file);
     return 'text' in decoded ? decoded.text : null;
   };
