@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
+    // Engine workers load TypeScript through tsx, whose compile cache would stay in the temp folder.
+    env: { TSX_DISABLE_CACHE: '1' },
   },
 });
