@@ -103,7 +103,11 @@ async function main() {
     await send('e2e', head);
     while (!commentAt) await new Promise((r) => setTimeout(r, 10));
     const e2e = commentAt - t0;
-    while (server.queue.size.running + server.queue.size.queued > 0) await new Promise((r) => setTimeout(r, 10));
+    const busy = async () => {
+      const s = await server.queue.size();
+      return s.running + s.queued > 0;
+    };
+    while (await busy()) await new Promise((r) => setTimeout(r, 10));
 
     // Acknowledgement: 1,000 signed deliveries, sequential, while plans keep being queued
     // and superseded behind them (each delivery names the same head, so work is bounded).

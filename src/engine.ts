@@ -227,7 +227,13 @@ export class AbortedError extends Error {
  * stops the plan: running renderers' process groups are killed and plan() rejects
  * with AbortedError.
  */
-export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal): Promise<Plan> {
+/** Told as a plan goes: a bot shows its checks as running once it knows there is work. */
+export interface PlanHooks {
+  /** ferry.yml was read (or implied): this plan will produce a result, not NoConfigError. */
+  configured?: () => void;
+}
+
+export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
   const cacheDir = req.cacheDir ?? defaultCacheDir();
   let ws: Workspace;
   try {
@@ -260,6 +266,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const head = sideOf(headTree);
 
     const { config, file: configFile } = await loadConfig(req, base);
+    hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.

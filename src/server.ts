@@ -2,16 +2,25 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import { DEFAULT_IDENTITY, ferryApp, repositoryOfJob } from './app.js';
+import { handleEvent } from './bot/core.js';
+import type { PlanJobOutcome } from './bot/jobs/plan.js';
+import { runJob, type JobDeps } from './bot/jobs/run.js';
+import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
+import { MemoryWaiting } from './bot/waiting.js';
+import { gitHubIngress } from './forge/github/ingress.js';
+import { gitHubForges } from './forge/github/registry.js';
+import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
-import type { PlanJobOutcome } from './jobs/plan-pr.js';
-import { defaultPerRepository, EnginePool } from './jobs/engine-pool.js';
 import { detectSandbox } from './render/sandbox.js';
-import { JobQueue } from './jobs/queue.js';
+import { defaultPerRepository, EnginePool } from './runtime/engine-pool.js';
+import { MemoryQueue } from './runtime/memory-queue.js';
+import type { JobQueue } from './runtime/queue.js';
+import { serverLogger } from './util/log.js';
 import { redact } from './workspace/git.js';
 import type { Identity } from './workspace/workspace.js';
+
+export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
 
 export interface ServerConfig {
   appId: string;
@@ -66,8 +75,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 
 export interface RunningServer {
   url: string;
-  queue: JobQueue;
+  queue: JobQueue<JobSpec>;
   outcomes: Map<PlanJobOutcome, number>;
+  /** Jobs that threw, by kind, since start (served on /healthz). */
+  failures: Map<string, number>;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -81,8 +92,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
   }));
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
-  const log = pino({
-    name: 'ferry',
+  const log = serverLogger({
     level: cfg.logLevel ?? 'info',
     redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
   }, cfg.logDestination ?? process.stdout);
@@ -95,13 +105,31 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const concurrency = cfg.concurrency ?? 2;
   // Both limits per repository, so a repository with slow renders leaves room for others.
   const perRepo = cfg.concurrencyPerRepo ?? defaultPerRepository(concurrency);
-  // A job that throws is otherwise gone without a trace.
-  const queue = new JobQueue(concurrency, (err, key) => {
-    const e = err as Error & { status?: number };
-    log.warn({ job: key, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
-  }, undefined, { groupOf: repositoryOfJob, perGroup: perRepo });
   const outcomes = new Map<PlanJobOutcome, number>();
+  const failures = new Map<string, number>();
   const engine = new EnginePool(concurrency, perRepo);
+  const forges = new Forges();
+  const jobLog = log.child({ name: 'jobs' });
+  const deps: JobDeps = {
+    forges,
+    queue: { enqueue: (job, opts) => queue.enqueue(job, opts) },
+    waiting: new MemoryWaiting(),
+    cacheDir: cfg.cacheDir,
+    runPlan: (req, signal, hooks) => engine.run(req, false, signal, hooks),
+    identity: cfg.identity ?? DEFAULT_IDENTITY,
+    log: jobLog,
+    onPlanOutcome: (o) => outcomes.set(o, (outcomes.get(o) ?? 0) + 1),
+  };
+  const queue: JobQueue<JobSpec> = new MemoryQueue<JobSpec>((job, signal) => runJob(job, signal, deps), {
+    concurrency,
+    // A job that throws is otherwise gone without a trace: logged (redacted) and counted.
+    onError: (err, job) => {
+      const e = err as Error & { status?: number };
+      failures.set(job.kind, (failures.get(job.kind) ?? 0) + 1);
+      jobLog.warn({ job: job.key, kind: job.kind, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
+    },
+    groups: { groupOf: repositoryOfJob, perGroup: perRepo },
+  });
   const probot = new Probot({
     appId: cfg.appId,
     privateKey: cfg.privateKey,
@@ -111,10 +139,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
   });
   const handle = await createNodeMiddleware((app, { addHandler }) => {
-    ferryApp({ queue, cacheDir: cfg.cacheDir, outcomes, runPlan: (req, signal) => engine.run(req, false, signal), identity: cfg.identity })(app);
-    addHandler((req: IncomingMessage, res: ServerResponse) => {
+    forges.register('github', gitHubForges(app));
+    gitHubIngress({ firstDelivery: (id) => queue.firstDelivery(id), handle: (event) => handleEvent(queue, event) })(app);
+    addHandler(async (req: IncomingMessage, res: ServerResponse) => {
       if (req.method === 'GET' && req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', jobs: queue.size, outcomes: Object.fromEntries(outcomes), sandbox: sandboxState }));
+        const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         return true;
       }
       return false;
@@ -153,6 +183,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     url: `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`,
     queue,
     outcomes,
+    failures,
     async stop(timeoutMs = 30_000) {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);

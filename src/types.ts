@@ -137,3 +137,33 @@ export interface Plan {
 export function resourceLabel(id: ResourceId): string {
   return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
 }
+
+// What a plan reports as checks, and what a promotion gate reads back. Plain data: the
+// report builds it and a forge writes it (a check run, or a commit status where the
+// forge has no check runs).
+
+export type AnnotationLevel = 'failure' | 'warning' | 'notice';
+
+export interface Annotation {
+  path: string;
+  line: number;
+  level: AnnotationLevel;
+  title: string;
+  message: string;
+}
+
+export interface CheckResult {
+  /** `ferry/plan`, `ferry/validate`. */
+  name: string;
+  conclusion: 'success' | 'failure' | 'neutral';
+  title: string;
+  summary: string;
+  text?: string;
+  annotations: Annotation[];
+}
+
+/** A commit status or check run on a commit, folded to what a gate needs. */
+export interface CommitCheck {
+  name: string;
+  state: 'success' | 'pending' | 'failure';
+}

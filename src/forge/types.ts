@@ -1,14 +1,36 @@
+import type { CheckResult, CommitCheck } from '../types.js';
 import type { GitAuth } from '../workspace/git.js';
 
+export type ForgeKind = 'github' | 'gitlab';
+
+/**
+ * A repository on a forge. `path` is the full path as the forge writes it: `owner/name` on
+ * GitHub, `group/subgroup/project` on GitLab.
+ */
 export interface RepoRef {
-  owner: string;
-  repo: string;
+  forge: ForgeKind;
+  path: string;
+}
+
+/**
+ * Which forge account a job acts through: plain data, never a token, so a job can wait
+ * in a queue, cross to another process and be delayed. The registry turns it into a
+ * Forge (and mints the token) when the job runs.
+ */
+export type ForgeRef =
+  | { kind: 'github'; installationId: number }
+  | { kind: 'gitlab'; host: string };
+
+/** A pull request (GitHub) or merge request (GitLab) by its number in a repository. */
+export interface PullRef {
+  repo: RepoRef;
+  number: number;
 }
 
 /** A pull request (GitHub) or merge request (GitLab), as the jobs need it. */
 export interface PullRequest {
-  owner: string;
-  repo: string;
+  repo: RepoRef;
+  /** GitHub's number, GitLab's iid. */
   number: number;
   headSha: string;
   baseSha: string;
@@ -31,12 +53,6 @@ export interface PullRequest {
   author: string;
 }
 
-/** A commit status or check run on a commit, folded to what a gate needs. */
-export interface CommitCheck {
-  name: string;
-  state: 'success' | 'pending' | 'failure';
-}
-
 /** What Ferry writes when it opens or updates a pull request. */
 export interface PullRequestDraft {
   head: string;
@@ -54,41 +70,49 @@ export interface OpenedPullRequest {
   body: string;
 }
 
-export type AnnotationLevel = 'failure' | 'warning' | 'notice';
-
-export interface Annotation {
-  path: string;
-  line: number;
-  level: AnnotationLevel;
-  title: string;
-  message: string;
+/** Largest texts the forge accepts, in characters. */
+export interface ForgeLimits {
+  comment: number;
+  /** A pull request's description. */
+  body: number;
+  /** A check's summary or text (or a status description, where that is all there is). */
+  checkText: number;
 }
 
-export interface CheckResult {
-  /** `ferry/plan`, `ferry/validate`. */
-  name: string;
-  conclusion: 'success' | 'failure' | 'neutral';
-  title: string;
-  summary: string;
-  text?: string;
-  annotations: Annotation[];
+export interface ForgeCapabilities {
+  /** Check runs with a summary and line annotations; otherwise only commit statuses. */
+  checkRuns: boolean;
+  /** Reactions on comments (👀, 🚀, 😕). */
+  reactions: boolean;
+  /** Team membership can be asked (commands limited to teams). */
+  teams: boolean;
 }
+
+export type Reaction = 'eyes' | 'rocket' | 'confused';
 
 /**
  * What a job needs from a forge. Verbs are idempotent: running a job twice edits what
  * the first run wrote instead of adding to it.
  */
 export interface Forge {
+  readonly limits: ForgeLimits;
+  readonly capabilities: ForgeCapabilities;
+  /** How the forge writes a reference to a pull request in text: `#7` (GitHub), `!7` (GitLab). */
+  pullRef(number: number): string;
+  /** The bot's own login: its comments are Ferry's, and commands in them are ignored. */
+  self(): Promise<string>;
   /** How git authenticates to the clone URL (a header, never a URL credential). */
   gitAuth(): Promise<GitAuth>;
   /** The PR as the forge sees it now: used to drop results for a superseded head. */
-  refresh(pr: PullRequest): Promise<PullRequest>;
+  getPull(repo: RepoRef, number: number): Promise<PullRequest>;
   /**
    * Makes the PR's comments carrying `marker` equal `bodies`, in order: edits existing
    * ones, creates missing ones, deletes extra ones. `marker(i)` identifies part i.
    */
   ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void>;
-  /** Creates or completes the named check on the PR's head commit. */
+  /** Marks the named check on the PR's head commit as running (created, or reset to running). */
+  startCheck(pr: PullRequest, name: string, title: string): Promise<void>;
+  /** Completes the named check on the PR's head commit (the one `startCheck` began, if any). */
   setCheck(pr: PullRequest, check: CheckResult): Promise<void>;
   /** Adds a reaction to a comment: 👀 received, 🚀 done, 😕 refused or failed. */
   react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void>;
@@ -111,4 +135,17 @@ export interface Forge {
   pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
 }
 
-export type Reaction = 'eyes' | 'rocket' | 'confused';
+/** Turns a job's forge reference into a Forge; the credential is minted here, per job. */
+export interface ForgeRegistry {
+  forge(ref: ForgeRef): Promise<Forge>;
+}
+
+/** `owner/name#7`, lower-cased: one PR's identity in job keys and logs, whatever the forge. */
+export function pullKey(pr: PullRef): string {
+  return `${repoKey(pr.repo)}#${pr.number}`;
+}
+
+/** `github:owner/name`: one repository's identity, lower-cased (forge paths are case-insensitive). */
+export function repoKey(repo: RepoRef): string {
+  return `${repo.forge}:${repo.path.toLowerCase()}`;
+}

@@ -12,6 +12,8 @@ const FILES_LISTED = 100;
 
 export interface BodyInput {
   meta: PromotionMeta;
+  /** How the forge writes a PR reference (`#7`, `!7`). */
+  pullRef: (n: number) => string;
   strategy: PromotionStep['strategy'];
   sourceBranch: string;
   targetBranch: string;
@@ -33,6 +35,7 @@ export function promotionBody(b: BodyInput): string {
   const { changes } = b.content;
   const view = {
     ...b.meta,
+    sources: b.meta.sources.map((s) => ({ ...s, ref: b.pullRef(s.pr) })),
     marker: promotionMarker(b.meta),
     sourceBranch: b.sourceBranch,
     targetBranch: b.targetBranch,

@@ -23,7 +23,9 @@ export interface PromotionContent {
 /** The files a PR changed, as its "files changed" tab shows them, and the commit they changed from. */
 export async function pullRequestChanges(
   ws: Workspace,
-  pr: { number: number; baseSha: string; headSha: string; mergeCommitSha: string | null },
+  pr: { baseSha: string; headSha: string; mergeCommitSha: string | null },
+  /** How the forge writes the PR (`#7`, `!7`), for the refusal. */
+  ref: string,
 ): Promise<{ files: string[]; before: string }> {
   try {
     const head = await ws.resolve(pr.headSha);
@@ -31,7 +33,7 @@ export async function pullRequestChanges(
     return { files: await ws.changedFiles(before, head), before };
   } catch {
     // The head can be gone (deleted fork, pruned ref): the merge commit tells the same story.
-    if (!pr.mergeCommitSha) throw new Refusal(`the commits of #${pr.number} cannot be found in the repository`);
+    if (!pr.mergeCommitSha) throw new Refusal(`the commits of ${ref} cannot be found in the repository`);
     const before = await ws.resolve(`${pr.mergeCommitSha}^1`);
     return { files: await ws.changedFiles(before, pr.mergeCommitSha), before };
   }
@@ -56,7 +58,8 @@ async function appsAt(ws: Workspace, sha: string, env: EnvironmentSpec, changed:
 export async function directoryContent(
   ws: Workspace,
   c: {
-    prNumber: number; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec; sourceTip: string; targetTip: string; changed: string[]; before: string;
+    /** How the forge writes the PR (`#7`, `!7`). */
+    prRef: string; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec; sourceTip: string; targetTip: string; changed: string[]; before: string;
     /** App folders promoted along (those an open promotion PR already carries). */
     alsoApps?: string[];
   },
@@ -68,7 +71,7 @@ export async function directoryContent(
   const covered = (f: string) => apps.some((a) => f.startsWith(a.path + '/'));
   if (inFrom.some((f) => !covered(f))) append(apps, (await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))).apps);
   const names = [...new Set([...apps.map((a) => path.posix.relative(fromPath, a.path)), ...(c.alsoApps ?? [])])].filter((n) => n && !n.startsWith('..'));
-  if (names.length === 0) throw new Refusal(`#${c.prNumber} changed no app under \`${fromPath}\`; only app folders are promoted`);
+  if (names.length === 0) throw new Refusal(`${c.prRef} changed no app under \`${fromPath}\`; only app folders are promoted`);
 
   let index = sourceIndex;
   if (c.targetTip !== c.sourceTip) {

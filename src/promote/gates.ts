@@ -1,5 +1,5 @@
 import type { PromotionGates } from '../config/types.js';
-import type { CommitCheck } from '../forge/types.js';
+import type { CommitCheck } from '../types.js';
 import { code } from '../report/markdown.js';
 
 export interface GateResult {

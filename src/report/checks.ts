@@ -1,5 +1,4 @@
-import type { Annotation, AnnotationLevel, CheckResult } from '../forge/types.js';
-import type { Finding, Plan } from '../types.js';
+import type { Annotation, AnnotationLevel, CheckResult, Finding, Plan } from '../types.js';
 import { template } from './templates.js';
 
 /** GitHub rejects a check-run summary or text over 65,535 characters. */
@@ -47,13 +46,17 @@ export function annotations(findings: Finding[]): Annotation[] {
     }));
 }
 
+/** The checks a plan reports, in the order they are written. */
+export const PLAN_CHECKS = ['ferry/plan', 'ferry/validate'] as const;
+
 const RENDER_RULES = new Set(['render-error', 'yaml-error', 'path-escape', 'config']);
 
 /**
  * `ferry/plan`: did everything render (and is an edited ferry.yml valid)?
  * `ferry/validate`: schema and policy findings; errors fail it, warnings only annotate.
  */
-export function planChecks(plan: Plan, opts: { draft?: boolean } = {}): CheckResult[] {
+export function planChecks(plan: Plan, opts: { draft?: boolean; textLimit?: number } = {}): CheckResult[] {
+  const limit = opts.textLimit ?? CHECK_TEXT_LIMIT;
   const findings = allFindings(plan);
   const renderProblems = findings.filter((f) => RENDER_RULES.has(f.rule) && f.severity === 'error');
   const validateFindings = findings.filter((f) => !RENDER_RULES.has(f.rule));
@@ -71,7 +74,7 @@ export function planChecks(plan: Plan, opts: { draft?: boolean } = {}): CheckRes
         : apps === 0
           ? 'No changes to rendered manifests'
           : `${s.added} to add, ${s.changed} to change, ${s.removed} to remove in ${apps} app${apps === 1 ? '' : 's'}`,
-      summary: clip(annotationNote(renderProblems) + template('check-plan.md.hbs')(view)),
+      summary: clip(annotationNote(renderProblems) + template('check-plan.md.hbs')(view), limit),
       annotations: annotations(renderProblems),
     },
     {
@@ -82,19 +85,19 @@ export function planChecks(plan: Plan, opts: { draft?: boolean } = {}): CheckRes
         : warnings
           ? `Passed with ${warnings} warning${warnings === 1 ? '' : 's'}`
           : 'All rendered resources are valid',
-      summary: clip(annotationNote(validateFindings) + template('check-validate.md.hbs')(view)),
+      summary: clip(annotationNote(validateFindings) + template('check-validate.md.hbs')(view), limit),
       annotations: annotations(validateFindings),
     },
   ];
 }
 
 /** A job that could not plan at all (invalid base config, git failure, engine error). */
-export function failedPlanCheck(reason: string, findings: Finding[] = []): CheckResult {
+export function failedPlanCheck(reason: string, findings: Finding[] = [], textLimit = CHECK_TEXT_LIMIT): CheckResult {
   return {
     name: 'ferry/plan',
     conclusion: 'failure',
     title: findings.some((f) => f.rule === 'config') ? 'Invalid ferry.yml on the base branch' : 'Ferry could not plan this change',
-    summary: clip(template('check-error.md.hbs')({ reason, findings })),
+    summary: clip(template('check-error.md.hbs')({ reason, findings }), textLimit),
     annotations: annotations(findings),
   };
 }

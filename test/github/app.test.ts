@@ -105,14 +105,13 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: 
       w.comments.push(c);
       return [201, c];
     })
-    .route('POST', `/repos/${OWNER}/${REPO}/check-runs`, (_body, n) => (opts.failFirstCheck && n === 0 ? [500, { message: 'Server Error' }] : [201, { id: nextId++ }]));
+    .checkRuns(`/repos/${OWNER}/${REPO}`, (n) => (opts.failFirstCheck && n === 0 ? [500, { message: 'Server Error' }] : null));
   // Comment and check-run ids are only known at run time: match the id segment.
   mock.route('PATCH', `/repos/${OWNER}/${REPO}/issues/comments/1000`, (body) => {
     const c = w.comments.find((x) => x.id === 1000)!;
     c.body = (body as { body: string }).body;
     return [200, c];
   });
-  for (let id = 1000; id < 1010; id++) mock.route('PATCH', `/repos/${OWNER}/${REPO}/check-runs/${id}`, () => [200, { id }]);
   mock.route('GET', `/repos/${OWNER}/${REPO}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
   mock.route('POST', `/repos/${OWNER}/${REPO}/issues/comments/${COMMENT_ID}/reactions`, (body) => [201, { id: 1, content: (body as { content: string }).content }]);
   return mock;
@@ -120,8 +119,8 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: 
 
 const idle = () => idleServer(server);
 
-const checkRuns = (mock: GitHubMock) =>
-  mock.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/check-runs')).map((r) => r.body as { name: string; head_sha: string; conclusion: string; output: { title: string; summary: string; annotations: Array<{ path: string; start_line: number; annotation_level: string }> } });
+/** Ferry's check runs once completed, in the order they completed. */
+const checkRuns = (mock: GitHubMock) => mock.completed();
 
 beforeEach(() => {
   world = setupWorld();
@@ -148,6 +147,15 @@ describe('GitHub App: plan on pull requests', () => {
     expect(validate!.output.annotations).toEqual([
       expect.objectContaining({ path: 'envs/staging/tools/job.yaml', start_line: 12, annotation_level: 'failure' }),
     ]);
+    // Both checks showed as running while the plan was made, before the comment, and the
+    // same runs were completed (no second run per name).
+    const writes = mock.requests.filter((r) => r.path.includes('/check-runs') || r.path.endsWith('/issues/1/comments') && r.method === 'POST');
+    expect(writes.slice(0, 3).map((r) => [r.method, (r.body as { name?: string }).name, (r.body as { status?: string }).status])).toEqual([
+      ['POST', 'ferry/plan', 'in_progress'],
+      ['POST', 'ferry/validate', 'in_progress'],
+      ['POST', undefined, undefined],
+    ]);
+    expect(mock.runs.size).toBe(2);
     // Nothing Ferry wrote to GitHub carries the installation token.
     expect(JSON.stringify(mock.requests)).not.toContain(TOKEN);
   });
@@ -228,20 +236,24 @@ describe('GitHub App: plan on pull requests', () => {
     const pods = Array.from({ length: 120 }, (_, i) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p${i}\n  namespace: staging\nspec:\n  containers:\n    - name: c\n      image: busybox:latest\n      resources:\n        requests: { cpu: 1m, memory: 1Mi }\n        limits: { cpu: 1m, memory: 1Mi }\n`).join('---\n');
     const head = push(world, 1, { 'envs/staging/tools/pods.yaml': pods });
     await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
-    await mock.until(() => checkRuns(mock).length === 2 && mock.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/check-runs/')).length === 2);
+    await mock.until(() => checkRuns(mock).length === 2);
+    await idle();
     const validate = checkRuns(mock)[1]!;
-    expect(validate.output.annotations).toHaveLength(50);
-    const updates = mock.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/check-runs/')).map((r) => (r.body as { output: { annotations: unknown[] } }).output.annotations.length);
-    expect(updates).toEqual([50, 20]);
+    expect(validate.name).toBe('ferry/validate');
+    expect(validate.output.annotations).toHaveLength(120);
+    // Created running, completed with the first 50, the rest appended: 50 per request.
+    const writes = mock.requests.filter((r) => r.path.endsWith(`/check-runs/${validate.id}`) || (r.method === 'POST' && (r.body as { name?: string }).name === 'ferry/validate'));
+    expect(writes.map((r) => [r.method, (r.body as { output: { annotations?: unknown[] } }).output.annotations?.length ?? 0])).toEqual([['POST', 0], ['PATCH', 50], ['PATCH', 50], ['PATCH', 20]]);
   });
 
   it('retries a GitHub 500 and then succeeds', async () => {
     const mock = mockGitHub(world, { failFirstCheck: true });
     const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
     await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
-    await mock.until(() => mock.count('POST', `/repos/${OWNER}/${REPO}/check-runs`) === 3);
-    const statuses = checkRuns(mock).map((c) => c.name);
-    expect(statuses).toEqual(['ferry/plan', 'ferry/plan', 'ferry/validate']);
+    await mock.until(() => checkRuns(mock).length === 2);
+    // The first create failed with a 500 and was retried: three creates, two runs.
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/check-runs`)).toBe(3);
+    expect(checkRuns(mock).map((c) => [c.name, c.conclusion])).toEqual([['ferry/plan', 'success'], ['ferry/validate', 'success']]);
   });
 
   it('a kustomize failure is a failing ferry/plan check with the reason', async () => {

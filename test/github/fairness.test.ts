@@ -3,7 +3,7 @@ import path from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/engine.js';
-import { EnginePool } from '../../src/jobs/engine-pool.js';
+import { EnginePool } from '../../src/runtime/engine-pool.js';
 import type { RunningServer } from '../../src/server.js';
 import { testBinDir } from '../helpers/bin.js';
 import { envRepoFiles } from '../helpers/fixtures.js';
@@ -125,7 +125,7 @@ function mock(repos: Repo[]): GitHubMock {
   let id = 5000;
   for (const r of repos) {
     const api = `/repos/${OWNER}/${r.name}`;
-    m.route('POST', `${api}/check-runs`, () => [201, { id: id++ }]);
+    m.checkRuns(api);
     for (const n of r.prs.keys()) {
       m.route('GET', `${api}/pulls/${n}`, () => [200, { ...payload(r, n, 'opened').pull_request }]);
       m.route('GET', `${api}/issues/${n}/comments?*`, () => [200, []]);
@@ -138,7 +138,8 @@ function mock(repos: Repo[]): GitHubMock {
   return m;
 }
 
-const checkRunsOf = (m: GitHubMock, r: Repo) => m.requests.filter((q) => q.method === 'POST' && q.path === `/repos/${OWNER}/${r.name}/check-runs`).map((q) => q.body as { name: string; head_sha: string });
+/** The completed check runs of a repository. */
+const checkRunsOf = (m: GitHubMock, r: Repo) => m.completed(`/repos/${OWNER}/${r.name}`);
 
 describe('engine pool: aborts and fairness', () => {
   it('closing a PR kills its render; another repository is planned while two slow PRs wait on theirs', async () => {

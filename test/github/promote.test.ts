@@ -531,15 +531,15 @@ describe('the promotion PR is a PR like any other', () => {
   it('gets Ferry\'s plan comment and checks when it opens', async () => {
     const mock = mockGitHub(world);
     mock.route('GET', `${API}/issues/20/comments?*`, () => [200, world.comments.filter((c) => c.issue === 20).map((c, i) => ({ id: 7000 + i, body: c.body, user: { login: 'ferry[bot]', type: 'Bot' } }))]);
-    mock.route('POST', `${API}/check-runs`, (body) => [201, { id: 1, name: (body as { name: string }).name }]);
+    mock.checkRuns(API);
     mergePR(world, 7, PR7_CHANGE);
     await comment(mock, 7, '/promote');
     await deliverPull('opened', 20);
-    await mock.until(() => posts(mock, '/check-runs').length === 2);
+    await mock.until(() => mock.completed().length === 2);
     const plan = replies(20)[0]!;
     expect(plan).toMatch(/^<!-- ferry:plan -->/);
     expect(plan).toContain('| production | web | `+1 ~0 -1` | ✅ |');
-    const checks = posts(mock, '/check-runs').map((r) => r.body as { name: string; head_sha: string; conclusion: string });
+    const checks = mock.completed();
     expect(checks.map((c) => [c.name, c.head_sha, c.conclusion])).toEqual([
       ['ferry/plan', remoteBranch(world, BRANCH), 'success'],
       ['ferry/validate', remoteBranch(world, BRANCH), 'success'],

@@ -31,6 +31,17 @@ export function openApiRoute(method: string, path: string): string | null {
   return routes().find((r) => r.method === method.toUpperCase() && r.re.test(p))?.template ?? null;
 }
 
+/** A check run as the mock keeps it: the create request's fields, updated by PATCHes. */
+export interface CheckRun {
+  id: number;
+  name: string;
+  head_sha: string;
+  status?: 'queued' | 'in_progress' | 'completed';
+  conclusion?: string;
+  repoPath?: string;
+  output: { title?: string; summary?: string; text?: string; annotations: Array<{ path: string; start_line: number; annotation_level: string }> };
+}
+
 export interface Recorded {
   method: string;
   path: string;
@@ -65,6 +76,48 @@ export class GitHubMock {
       return r;
     });
     return this;
+  }
+
+  /** Check runs by id, as GitHub keeps them, and the order they completed in. */
+  readonly runs = new Map<number, CheckRun>();
+  private readonly completedRuns: CheckRun[] = [];
+  private nextRunId = 9000;
+
+  /**
+   * Check runs of one repository (`/repos/O/R`) as GitHub keeps them: POST creates one
+   * (running or already completed), PATCH `/check-runs/{id}` updates it, and annotations
+   * of later updates add to the earlier ones. `fail(n)` may answer the n-th POST instead.
+   */
+  checkRuns(repoPath: string, fail: (n: number) => [number, unknown] | null = () => null): this {
+    this.route('POST', `${repoPath}/check-runs`, (body, n) => {
+      const failed = fail(n);
+      if (failed) return failed;
+      const run = { id: this.nextRunId++, ...(body as object), output: { ...((body as CheckRun).output ?? {}), annotations: [...((body as CheckRun).output?.annotations ?? [])] }, repoPath } as CheckRun;
+      this.runs.set(run.id, run);
+      if (run.status === 'completed') this.completedRuns.push(run);
+      return [201, run];
+    });
+    const template = `${repoPath}/check-runs/0`;
+    if (!openApiRoute('PATCH', template)) throw new Error(`PATCH ${template} is not a GitHub REST API route (OpenAPI)`);
+    const re = new RegExp(`^${repoPath.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}/check-runs/(\\d+)$`);
+    this.scope.patch(re).reply((uri, body) => {
+      const parsed = (typeof body === 'string' && body ? JSON.parse(body) : body) as CheckRun;
+      this.requests.push({ method: 'PATCH', path: uri, body: parsed, at: Math.round(performance.now()) });
+      const run = this.runs.get(Number(re.exec(uri)![1]));
+      queueMicrotask(() => this.check());
+      if (!run) return [404, { message: 'Not Found' }];
+      const wasCompleted = run.status === 'completed';
+      const annotations = [...(run.output?.annotations ?? []), ...(parsed.output?.annotations ?? [])];
+      Object.assign(run, parsed, { output: { ...run.output, ...parsed.output, annotations } });
+      if (!wasCompleted && run.status === 'completed') this.completedRuns.push(run);
+      return [200, run];
+    });
+    return this;
+  }
+
+  /** Completed check runs, in the order they completed (optionally of one repository). */
+  completed(repoPath?: string): CheckRun[] {
+    return this.completedRuns.filter((r) => !repoPath || r.repoPath === repoPath);
   }
 
   count(method: string, pathPrefix: string): number {

@@ -125,6 +125,7 @@ describe('PR-controlled text in the promotion PR body', () => {
   it('app folders, file paths, branch names and gate states neither mention nor add structure', () => {
     const app = '@org/team`\n## ✅ approved';
     const body = promotionBody({
+      pullRef: (n) => `#${n}`,
       meta: { version: 1, from: 'staging', to: 'production', strategy: 'directory', apps: [app], sourceCommit: 'a'.repeat(40), targetBase: 'b'.repeat(40), sources: [{ pr: 7, commit: null }] },
       strategy: 'directory',
       sourceBranch: 'main|@admins',

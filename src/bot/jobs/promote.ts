@@ -1,20 +1,20 @@
 import { commandRefusal } from '../commands/authorize.js';
-import { CONFIG_FILES, parseConfigBuffer } from '../config/index.js';
-import type { FerryConfig } from '../config/types.js';
-import { AbortedError, defaultCacheDir, plan as runEngine, type PlanRequest } from '../engine.js';
-import type { Forge, OpenedPullRequest, PullRequest } from '../forge/types.js';
-import { promotionBody } from '../promote/body.js';
-import { branchContent, directoryContent, landingTime, pullRequestChanges } from '../promote/content.js';
-import { assertWithinApps } from '../promote/directory.js';
-import { evaluateGates, formatDuration, type GateResult } from '../promote/gates.js';
-import { chooseStep, nextSteps } from '../promote/steps.js';
-import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../promote/pr.js';
-import { Refusal } from '../promote/refusal.js';
-import { code } from '../report/markdown.js';
-import { template } from '../report/templates.js';
-import type { Plan } from '../types.js';
-import { redact, type GitAuth } from '../workspace/git.js';
-import { Workspace, type Identity } from '../workspace/workspace.js';
+import { CONFIG_FILES, parseConfigBuffer } from '../../config/index.js';
+import type { FerryConfig } from '../../config/types.js';
+import { AbortedError, defaultCacheDir, plan as runEngine, type PlanRequest } from '../../engine.js';
+import type { Forge, OpenedPullRequest, PullRequest } from '../../forge/types.js';
+import { promotionBody } from '../../promote/body.js';
+import { branchContent, directoryContent, landingTime, pullRequestChanges } from '../../promote/content.js';
+import { assertWithinApps } from '../../promote/directory.js';
+import { evaluateGates, formatDuration, type GateResult } from '../../promote/gates.js';
+import { chooseStep, nextSteps } from '../../promote/steps.js';
+import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../../promote/pr.js';
+import { Refusal } from '../../promote/refusal.js';
+import { code } from '../../report/markdown.js';
+import { template } from '../../report/templates.js';
+import type { Plan } from '../../types.js';
+import { redact, type GitAuth } from '../../workspace/git.js';
+import { Workspace, type Identity } from '../../workspace/workspace.js';
 
 export interface PromoteJobOptions {
   cacheDir?: string;
@@ -24,8 +24,6 @@ export interface PromoteJobOptions {
   signal?: AbortSignal;
   /** Author and committer of promotion commits. */
   identity: Identity;
-  /** Largest PR body the forge accepts. */
-  bodyLimit: number;
   now?: () => Date;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
 }
@@ -64,9 +62,10 @@ export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts
 
 async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions, opened?: OpenedRepo): Promise<PromoteResult> {
   const { pr } = req;
+  const ref = forge.pullRef(pr.number);
   if (pr.fromFork) throw new Refusal('pull requests from forks are never promoted');
   const { ws, auth, config: sourceConfig, tip: sourceTip } = opened ?? (await openConfig(forge, pr, opts));
-  const { files: changed, before } = await pullRequestChanges(ws, pr);
+  const { files: changed, before } = await pullRequestChanges(ws, pr, ref);
   const choice = chooseStep(sourceConfig, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
   if (!choice.ok) throw new Refusal(choice.reason);
   const targetBranch = choice.step.strategy === 'branch' ? choice.to.branch! : (choice.to.branch ?? pr.baseRef);
@@ -88,17 +87,17 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   if (!pr.merged) {
     throw new Refusal(
       pr.state === 'open'
-        ? `#${pr.number} is not merged yet, so its change is not in \`${pr.baseRef}\`. Merge it first, then comment \`/promote\` here.`
-        : `#${pr.number} was closed without merging; there is nothing to promote.`,
+        ? `${ref} is not merged yet, so its change is not in \`${pr.baseRef}\`. Merge it first, then comment \`/promote\` here.`
+        : `${ref} was closed without merging; there is nothing to promote.`,
     );
   }
   if (pr.mergeCommitSha && !(await ws.isAncestor(pr.mergeCommitSha, sourceTip).catch(() => false))) {
-    throw new Refusal(`the merge commit of #${pr.number} (\`${pr.mergeCommitSha.slice(0, 7)}\`) is no longer on \`${pr.baseRef}\``);
+    throw new Refusal(`the merge commit of ${ref} (\`${pr.mergeCommitSha.slice(0, 7)}\`) is no longer on \`${pr.baseRef}\``);
   }
 
   // What the promotion writes, before any gate: an empty promotion is not worth a refusal.
   const contentFor = (alsoApps: string[]) => step.strategy === 'directory'
-    ? directoryContent(ws, { prNumber: pr.number, step, from, to, sourceTip, targetTip, changed, before, alsoApps })
+    ? directoryContent(ws, { prRef: ref, step, from, to, sourceTip, targetTip, changed, before, alsoApps })
     : branchContent(ws, { sourceTip, targetTip });
   let content = await contentFor([]);
   const what = () => content.apps.map((a) => code(a)).join(', ');
@@ -130,7 +129,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   let commit: string;
   if (step.strategy === 'branch') commit = sourceTip;
   else {
-    const message = `${promotionTitle(step, content.apps)}\n\nFrom ${step.from} at ${sourceTip} (#${pr.number}).\n`;
+    const message = `${promotionTitle(step, content.apps)}\n\nFrom ${step.from} at ${sourceTip} (${ref}).\n`;
     assertWithinApps(content.changes, to.path!, content.apps);
     commit = await ws.commitChanges(targetTip, content.changes, message, opts.identity);
     // The same content on the same target commit: keep the pushed commit, push nothing.
@@ -147,17 +146,17 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   };
   const plan = await targetPlan(opts, pr, auth, targetTip, commit, to.name);
   const title = promotionTitle(step, content.apps.length ? content.apps : plannedApps(plan));
-  const bodyInput = { meta, strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan };
+  const bodyInput = { meta, pullRef: (n: number) => forge.pullRef(n), strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan };
 
   if (req.dryRun) {
     // The reply wraps the body: leave it room under the comment limit.
-    const body = promotionBody({ ...bodyInput, limit: opts.bodyLimit - 2_000 });
+    const body = promotionBody({ ...bodyInput, limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
     const reply = template('promotion-dry-run.md.hbs')({
-      env: req.env, existing: existingPull ? `#${existingPull.number}` : null, branch, targetBranch, title, body, refusal: gateRefusal,
+      env: req.env, existing: existingPull ? forge.pullRef(existingPull.number) : null, branch, targetBranch, title, body, refusal: gateRefusal,
     });
     return { kind: 'dry-run', reply };
   }
-  const body = promotionBody({ ...bodyInput, limit: opts.bodyLimit });
+  const body = promotionBody({ ...bodyInput, limit: forge.limits.body });
   const draft = { head: branch, base: targetBranch, title, body };
 
   const pushed = commit !== existingBranch;
@@ -185,7 +184,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   return {
     kind,
     pull,
-    reply: template('promotion-done.md.hbs')({ kind, link: `#${pull.number}`, from: step.from, to: step.to, sourceCommit: sourceTip, what: what() || `\`${step.from}\`` }),
+    reply: template('promotion-done.md.hbs')({ kind, link: forge.pullRef(pull.number), from: step.from, to: step.to, sourceCommit: sourceTip, what: what() || `\`${step.from}\`` }),
   };
 }
 
@@ -295,7 +294,7 @@ type OpenedRepo = Awaited<ReturnType<typeof openConfig>>;
 async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions) {
   const { ws, auth } = await openRepo(forge, pr, opts);
   const tip = await ws.branchSha(pr.baseRef);
-  if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that #${pr.number} merged into no longer exists`);
+  if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that ${forge.pullRef(pr.number)} merged into no longer exists`);
   return { ws, auth, tip, config: await readConfig(ws, tip, pr.baseRef) };
 }
 

@@ -1,6 +1,6 @@
-import type { Forge, PullRequest } from '../forge/types.js';
-import { template } from '../report/templates.js';
-import { redact } from '../workspace/git.js';
+import type { Forge, PullRequest } from '../../forge/types.js';
+import { template } from '../../report/templates.js';
+import { redact } from '../../workspace/git.js';
 import { parseCommands } from './parse.js';
 
 /** What a `/promote` did, as the command handler needs it. */
@@ -18,10 +18,8 @@ export interface CommandContext {
   commentId: number;
   user: string;
   body: string;
-  /** Largest comment the forge accepts: the one reply must fit. */
-  replyLimit: number;
   /** Queues a plan of the PR's current head. */
-  plan(): void;
+  plan(): Promise<void>;
   /** Null when the commenter may run `/plan`, else the reason. */
   mayPlan(): Promise<string | null>;
   /** Runs a promotion (authorization included) and says what happened. */
@@ -68,7 +66,7 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
     }
   }
   const ignored = ours.length - taken.length;
-  if (answers.length || ignored) await forge.reply(pr, combineReplies(answers, ignored, ctx.replyLimit));
+  if (answers.length || ignored) await forge.reply(pr, combineReplies(answers, ignored, forge.limits.comment));
   await forge.react(pr, ctx.commentId, refused ? 'confused' : 'rocket');
   return refused ? 'refused' : 'done';
 
@@ -79,7 +77,7 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
     if (c.verb === 'plan') {
       const refusal = await ctx.mayPlan();
       if (refusal) return { ok: false, reply: template('command-denied.md.hbs')({ user: ctx.user, reason: refusal }) };
-      ctx.plan();
+      await ctx.plan();
       return { ok: true, reply: null };
     }
     const outcome = await ctx.promote({ env: c.env, dryRun: c.dryRun });

@@ -1,6 +1,8 @@
 import type { ProbotOctokit } from 'probot';
-import type { GitAuth } from '../workspace/git.js';
-import type { CheckResult, CommitCheck, Forge, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from './types.js';
+import { CHECK_TEXT_LIMIT } from '../../report/checks.js';
+import type { CheckResult, CommitCheck } from '../../types.js';
+import type { GitAuth } from '../../workspace/git.js';
+import type { Forge, ForgeCapabilities, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -12,8 +14,17 @@ export const ANNOTATIONS_PER_REQUEST = 50;
  */
 const PART_SCAN = 64;
 
-/** GitHub's limit on an issue comment body. */
+/** GitHub's limit on an issue comment body (a PR description has the same). */
 export const GITHUB_COMMENT_LIMIT = 65_536;
+
+export const GITHUB_LIMITS: ForgeLimits = { comment: GITHUB_COMMENT_LIMIT, body: GITHUB_COMMENT_LIMIT, checkText: CHECK_TEXT_LIMIT };
+const CAPABILITIES: ForgeCapabilities = { checkRuns: true, reactions: true, teams: true };
+
+/** `owner/name` as the REST API's two parameters. */
+function ownerRepo(repo: RepoRef): { owner: string; repo: string } {
+  const i = repo.path.indexOf('/');
+  return { owner: repo.path.slice(0, i), repo: repo.path.slice(i + 1) };
+}
 
 interface PullPayload {
   number: number;
@@ -33,8 +44,7 @@ interface PullPayload {
 /** Translates GitHub's pull request shape into Ferry's. */
 export function pullRequestFrom(p: PullPayload): PullRequest {
   return {
-    owner: p.base.repo.owner.login,
-    repo: p.base.repo.name,
+    repo: { forge: 'github', path: `${p.base.repo.owner.login}/${p.base.repo.name}` },
     number: p.number,
     headSha: p.head.sha,
     baseSha: p.base.sha,
@@ -60,26 +70,39 @@ const opened = (p: { number: number; html_url: string; title: string; body?: str
 });
 
 export class GitHubForge implements Forge {
-  /** `self` is the app's bot login (`ferry[bot]`): only its comments are Ferry's. */
+  readonly limits = GITHUB_LIMITS;
+  readonly capabilities = CAPABILITIES;
+  /** Check runs this forge started, by head SHA and name, so completing one edits it. */
+  private readonly started = new Map<string, number>();
+
+  /**
+   * `self` is the app's bot login (`ferry[bot]`): only its comments are Ferry's.
+   * `installationToken` mints the token git uses, through the configured API host.
+   */
   constructor(
     private readonly octokit: Octokit,
-    private readonly self: () => Promise<string>,
+    readonly self: () => Promise<string>,
+    private readonly installationToken: () => Promise<string>,
   ) {}
 
+  pullRef(number: number): string {
+    return `#${number}`;
+  }
+
   async gitAuth(): Promise<GitAuth> {
-    const { token } = (await this.octokit.auth({ type: 'installation' })) as { token: string };
+    const token = await this.installationToken();
     // Basic with x-access-token is what GitHub documents for installation tokens over git.
     return { extraHeader: `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}` };
   }
 
-  async refresh(pr: PullRequest): Promise<PullRequest> {
-    const { data } = await this.octokit.rest.pulls.get({ owner: pr.owner, repo: pr.repo, pull_number: pr.number });
+  async getPull(repo: RepoRef, number: number): Promise<PullRequest> {
+    const { data } = await this.octokit.rest.pulls.get({ ...ownerRepo(repo), pull_number: number });
     return pullRequestFrom(data as unknown as PullPayload);
   }
 
   async ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void> {
     const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
-      owner: pr.owner, repo: pr.repo, issue_number: pr.number, per_page: 100,
+      ...ownerRepo(pr.repo), issue_number: pr.number, per_page: 100,
     });
     // Only Ferry's own comments count: anyone else (another app included) can write the
     // marker, and editing their comment would fail or, worse, put Ferry's plan under their name.
@@ -92,10 +115,10 @@ export class GitHubForge implements Forge {
       if (existing) {
         kept.add(existing.id);
         if (existing.body !== bodies[i]) {
-          await this.octokit.rest.issues.updateComment({ owner: pr.owner, repo: pr.repo, comment_id: existing.id, body: bodies[i]! });
+          await this.octokit.rest.issues.updateComment({ ...ownerRepo(pr.repo), comment_id: existing.id, body: bodies[i]! });
         }
       } else {
-        await this.octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body: bodies[i]! });
+        await this.octokit.rest.issues.createComment({ ...ownerRepo(pr.repo), issue_number: pr.number, body: bodies[i]! });
       }
     }
     // Parts of an earlier, longer plan would show a stale plan: every one goes, even past a
@@ -103,22 +126,22 @@ export class GitHubForge implements Forge {
     const markers = Array.from({ length: PART_SCAN }, (_, i) => marker(i));
     for (const c of own) {
       if (!kept.has(c.id) && markers.some((m) => (c.body ?? '').startsWith(m))) {
-        await this.octokit.rest.issues.deleteComment({ owner: pr.owner, repo: pr.repo, comment_id: c.id });
+        await this.octokit.rest.issues.deleteComment({ ...ownerRepo(pr.repo), comment_id: c.id });
       }
     }
   }
 
   async react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void> {
-    await this.octokit.rest.reactions.createForIssueComment({ owner: pr.owner, repo: pr.repo, comment_id: commentId, content: reaction });
+    await this.octokit.rest.reactions.createForIssueComment({ ...ownerRepo(pr.repo), comment_id: commentId, content: reaction });
   }
 
   async reply(pr: PullRequest, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ owner: pr.owner, repo: pr.repo, issue_number: pr.number, body });
+    await this.octokit.rest.issues.createComment({ ...ownerRepo(pr.repo), issue_number: pr.number, body });
   }
 
   async canWrite(pr: PullRequest, user: string): Promise<boolean> {
     try {
-      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: pr.owner, repo: pr.repo, username: user });
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...ownerRepo(pr.repo), username: user });
       return data.permission === 'admin' || data.permission === 'write' || data.user?.permissions?.push === true;
     } catch (err) {
       // Not a collaborator at all.
@@ -128,7 +151,7 @@ export class GitHubForge implements Forge {
   }
 
   async inTeam(pr: PullRequest, team: string, user: string): Promise<boolean> {
-    const [org, slug] = team.includes('/') ? team.split('/', 2) as [string, string] : [pr.owner, team];
+    const [org, slug] = team.includes('/') ? team.split('/', 2) as [string, string] : [ownerRepo(pr.repo).owner, team];
     try {
       const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: user });
       return data.state === 'active';
@@ -139,7 +162,7 @@ export class GitHubForge implements Forge {
   }
 
   async commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]> {
-    const repo = { owner: pr.owner, repo: pr.repo };
+    const repo = ownerRepo(pr.repo);
     const [statuses, runs] = await Promise.all([
       this.octokit.paginate(this.octokit.rest.repos.listCommitStatusesForRef, { ...repo, ref: sha, per_page: 100 }),
       this.octokit.paginate(this.octokit.rest.checks.listForRef, { ...repo, ref: sha, filter: 'latest', per_page: 100 }),
@@ -160,32 +183,32 @@ export class GitHubForge implements Forge {
 
   async findOpenPulls(pr: PullRequest, prefix: string): Promise<OpenedPullRequest[]> {
     const all = await this.octokit.paginate(this.octokit.rest.pulls.list, {
-      owner: pr.owner, repo: pr.repo, state: 'open', sort: 'created', direction: 'asc', per_page: 100,
+      ...ownerRepo(pr.repo), state: 'open', sort: 'created', direction: 'asc', per_page: 100,
     });
-    const own = `${pr.owner}/${pr.repo}`.toLowerCase();
+    const own = pr.repo.path.toLowerCase();
     return all.filter((p) => p.head.ref.startsWith(prefix) && p.head.repo?.full_name.toLowerCase() === own).map(opened);
   }
 
   async openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest> {
     const { data } = await this.octokit.rest.pulls.create({
-      owner: pr.owner, repo: pr.repo, head: draft.head, base: draft.base, title: draft.title, body: draft.body, maintainer_can_modify: false,
+      ...ownerRepo(pr.repo), head: draft.head, base: draft.base, title: draft.title, body: draft.body, maintainer_can_modify: false,
     });
     return opened(data);
   }
 
   async updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest> {
-    const { data } = await this.octokit.rest.pulls.update({ owner: pr.owner, repo: pr.repo, pull_number: number, title: draft.title, body: draft.body });
+    const { data } = await this.octokit.rest.pulls.update({ ...ownerRepo(pr.repo), pull_number: number, title: draft.title, body: draft.body });
     return opened(data);
   }
 
   async addLabels(pr: PullRequest, number: number, labels: string[]): Promise<void> {
     // Adding is idempotent, and GitHub creates a label that does not exist yet.
-    if (labels.length) await this.octokit.rest.issues.addLabels({ owner: pr.owner, repo: pr.repo, issue_number: number, labels });
+    if (labels.length) await this.octokit.rest.issues.addLabels({ ...ownerRepo(pr.repo), issue_number: number, labels });
   }
 
   async pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]> {
     const data = await this.octokit.paginate(this.octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
-      owner: repo.owner, repo: repo.repo, commit_sha: sha, per_page: 100,
+      ...ownerRepo(repo), commit_sha: sha, per_page: 100,
     });
     return data.map((p) => pullRequestFrom(p as unknown as PullPayload));
   }
@@ -203,18 +226,27 @@ export class GitHubForge implements Forge {
         path: a.path, start_line: a.line, end_line: a.line, annotation_level: a.level, title: a.title, message: a.message,
       })),
     });
-    const { data } = await this.octokit.rest.checks.create({
-      owner: pr.owner,
-      repo: pr.repo,
-      name: check.name,
-      head_sha: pr.headSha,
-      status: 'completed',
-      conclusion: check.conclusion,
-      output: output(batches[0] ?? []),
-    });
+    const completed = { status: 'completed' as const, conclusion: check.conclusion, output: output(batches[0] ?? []) };
+    const key = `${pr.headSha}\0${check.name}`;
+    const running = this.started.get(key);
+    let id: number;
+    if (running !== undefined) {
+      await this.octokit.rest.checks.update({ ...ownerRepo(pr.repo), check_run_id: running, ...completed });
+      this.started.delete(key);
+      id = running;
+    } else {
+      ({ data: { id } } = await this.octokit.rest.checks.create({ ...ownerRepo(pr.repo), name: check.name, head_sha: pr.headSha, ...completed }));
+    }
     // Annotations beyond the first 50 are appended by updating the same run.
     for (const batch of batches.slice(1)) {
-      await this.octokit.rest.checks.update({ owner: pr.owner, repo: pr.repo, check_run_id: data.id, output: output(batch) });
+      await this.octokit.rest.checks.update({ ...ownerRepo(pr.repo), check_run_id: id, output: output(batch) });
     }
+  }
+
+  async startCheck(pr: PullRequest, name: string, title: string): Promise<void> {
+    const { data } = await this.octokit.rest.checks.create({
+      ...ownerRepo(pr.repo), name, head_sha: pr.headSha, status: 'in_progress', output: { title, summary: title },
+    });
+    this.started.set(`${pr.headSha}\0${name}`, data.id);
   }
 }

@@ -1,6 +1,6 @@
-import type { CommandPermission } from '../config/types.js';
-import type { Forge, PullRequest } from '../forge/types.js';
-import { code } from '../report/markdown.js';
+import type { CommandPermission } from '../../config/types.js';
+import type { Forge, PullRequest } from '../../forge/types.js';
+import { code } from '../../report/markdown.js';
 
 /**
  * Who may run a command: the teams and users configured for it (the list replaces the

@@ -22,7 +22,9 @@ parentPort!.on('message', async (m: Message) => {
   const controller = new AbortController();
   running.set(m.id, controller);
   try {
-    parentPort!.postMessage({ id: m.id, ok: true, result: await plan(m.req, m.validateOnly, controller.signal) });
+    parentPort!.postMessage({ id: m.id, ok: true, result: await plan(m.req, m.validateOnly, controller.signal, {
+      configured: () => parentPort!.postMessage({ id: m.id, progress: 'configured' }),
+    }) });
   } catch (err) {
     const e = err as Error & { findings?: unknown };
     parentPort!.postMessage({ id: m.id, ok: false, error: { name: e.name, message: e.message, findings: e.findings ?? [] } });

@@ -1,4 +1,4 @@
-import { nearest } from '../config/load.js';
+import { nearest } from '../../config/load.js';
 
 export type Command =
   | { verb: 'plan' }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineReplies } from '../../src/commands/handle.js';
+import { combineReplies } from '../../../src/bot/commands/handle.js';
 
 describe('combineReplies', () => {
   it('keeps one reply under the limit: the longest answers give way to a line naming their command', () => {

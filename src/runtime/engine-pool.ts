@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { AbortedError, NoConfigError, UsageError, type PlanRequest } from '../engine.js';
+import { AbortedError, NoConfigError, UsageError, type PlanHooks, type PlanRequest } from '../engine.js';
 import type { Finding, Plan } from '../types.js';
 
 interface Pending {
   resolve: (p: Plan) => void;
   reject: (e: Error) => void;
+  hooks: PlanHooks;
 }
 
 interface Slot {
@@ -75,8 +76,12 @@ export class EnginePool {
       ? new Worker(boot, { eval: true, resourceLimits })
       : new Worker(new URL('./plan-worker.js', import.meta.url), { resourceLimits });
     worker.unref();
-    worker.on('message', (m: { id: number; ok: boolean; result?: Plan; error?: { name: string; message: string; findings: Finding[] } }) => {
+    worker.on('message', (m: { id: number; progress?: 'configured'; ok: boolean; result?: Plan; error?: { name: string; message: string; findings: Finding[] } }) => {
       const p = this.pending.get(m.id);
+      if (m.progress) {
+        p?.hooks.configured?.();
+        return;
+      }
       this.pending.delete(m.id);
       if (!p) return;
       if (m.ok) p.resolve(m.result!);
@@ -98,7 +103,7 @@ export class EnginePool {
    * tells a running one's worker to stop (its renderers are killed); either way the
    * promise rejects with AbortedError.
    */
-  async run(req: PlanRequest, validateOnly = false, signal?: AbortSignal): Promise<Plan> {
+  async run(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
     if (signal?.aborted) throw new AbortedError();
     const slot = await this.acquire(req.repo, signal);
     const id = this.nextId++;
@@ -108,7 +113,7 @@ export class EnginePool {
     const onAbort = () => slot.worker.postMessage({ type: 'abort', id });
     try {
       return await new Promise<Plan>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
+        this.pending.set(id, { resolve, reject, hooks });
         slot.worker.postMessage({ type: 'plan', id, req, validateOnly });
         signal?.addEventListener('abort', onAbort, { once: true });
         // Aborted between getting the slot and listening: said now, not lost.

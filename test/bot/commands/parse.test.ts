@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommands } from '../../src/commands/parse.js';
+import { parseCommands } from '../../../src/bot/commands/parse.js';
 
 describe('parseCommands', () => {
   it('reads commands at the start of lines, in order', () => {

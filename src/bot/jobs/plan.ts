@@ -1,0 +1,120 @@
+import { AbortedError, NoConfigError, plan, UsageError, type PlanHooks, type PlanRequest } from '../../engine.js';
+import type { Forge, PullRequest } from '../../forge/types.js';
+import { failedPlanCheck, planChecks, PLAN_CHECKS } from '../../report/checks.js';
+import { fitPlanComment, PLAN_PART_MARKER } from '../../report/fit.js';
+import { PLAN_MARKER } from '../../report/plan.js';
+import type { Plan } from '../../types.js';
+import { redact } from '../../workspace/git.js';
+
+export interface PlanJobOptions {
+  cacheDir?: string;
+  /** Runs the engine; the server passes a worker pool, tests may run it in-process. `signal` stops it. */
+  runPlan?: (req: PlanRequest, signal?: AbortSignal, hooks?: PlanHooks) => Promise<Plan>;
+  log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
+}
+
+export type PlanJobOutcome = 'planned' | 'no-config' | 'stale' | 'failed';
+
+const marker = (part: number) => (part === 0 ? PLAN_MARKER : PLAN_PART_MARKER(part + 1));
+
+/**
+ * Plans one PR head and reports it: one sticky comment (split if needed) and the
+ * `ferry/plan` and `ferry/validate` checks, shown as running from the moment the
+ * engine has read ferry.yml (a repository without one gets no checks at all). Nothing
+ * is written when the work was superseded (aborted) or the PR moved to another head.
+ */
+export async function planPullRequest(forge: Forge, pr: PullRequest, signal: AbortSignal, opts: PlanJobOptions): Promise<PlanJobOutcome> {
+  let started: Promise<void> | null = null;
+  const hooks: PlanHooks = {
+    configured: () => {
+      started ??= startChecks(forge, pr, signal, opts);
+    },
+  };
+  let result: Plan;
+  try {
+    const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal, h?: PlanHooks) => plan(req, false, sig, h));
+    result = await run({
+      repo: pr.cloneUrl,
+      base: pr.baseSha,
+      head: pr.headSha,
+      mergeBase: true,
+      requireConfig: true,
+      cacheDir: opts.cacheDir,
+      auth: await forge.gitAuth(),
+      fetchRefspecs: [`+${pr.headRefspec}:${pr.headRefspec}`],
+    }, signal, hooks);
+  } catch (err) {
+    await started;
+    // Superseded or closed while planning: the renders were stopped and nothing is written.
+    if (err instanceof AbortedError || signal.aborted) {
+      if (started) await leaveNoRunningChecks(forge, pr, opts);
+      return 'stale';
+    }
+    if (err instanceof NoConfigError) return 'no-config';
+    if (await isStale(forge, pr, signal)) return 'stale';
+    const findings = err instanceof UsageError ? err.findings : [];
+    const reason = err instanceof UsageError ? err.message : `Internal error while planning: ${redact((err as Error).message)}`;
+    opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'plan failed');
+    await forge.setCheck(pr, failedPlanCheck(reason, findings, forge.limits.checkText));
+    // A started ferry/validate must not stay "running" forever.
+    if (started) await forge.setCheck(pr, { name: 'ferry/validate', conclusion: 'neutral', title: 'Not validated: the plan failed', summary: 'See `ferry/plan`.', annotations: [] });
+    return 'failed';
+  }
+  await started;
+  if (await isStale(forge, pr, signal)) return 'stale';
+  const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft });
+  try {
+    await forge.ensureComments(pr, marker, bodies);
+  } catch (err) {
+    // The checks gate the merge and do not depend on the comment: a refused comment
+    // write (a 403, a locked conversation) must not take them down with it.
+    const e = err as Error & { status?: number };
+    opts.log?.warn({ pr: pr.number, sha: pr.headSha, status: e.status, err: redact(e.message) }, 'could not write the plan comment');
+  }
+  for (const check of planChecks(result, { draft: pr.draft, textLimit: forge.limits.checkText })) {
+    if (signal.aborted) return 'stale';
+    await forge.setCheck(pr, check);
+  }
+  opts.log?.info({ pr: pr.number, sha: pr.headSha, summary: result.summary }, 'planned');
+  return 'planned';
+}
+
+/**
+ * Shows the checks as running. A failure here is logged, not fatal: the completed
+ * checks are written either way.
+ */
+async function startChecks(forge: Forge, pr: PullRequest, signal: AbortSignal, opts: PlanJobOptions): Promise<void> {
+  for (const name of PLAN_CHECKS) {
+    if (signal.aborted) return;
+    try {
+      await forge.startCheck(pr, name, name === 'ferry/plan' ? 'Rendering the change…' : 'Validating the rendered manifests…');
+    } catch (err) {
+      const e = err as Error & { status?: number };
+      opts.log?.warn({ pr: pr.number, sha: pr.headSha, check: name, status: e.status, err: redact(e.message) }, 'could not mark the check as running');
+    }
+  }
+}
+
+/**
+ * A plan stopped after its checks showed as running. When the PR still has this head (the
+ * server is shutting down, not a newer push), the checks are completed as neutral with a
+ * way to run them again, instead of staying "in progress" for ever.
+ */
+async function leaveNoRunningChecks(forge: Forge, pr: PullRequest, opts: PlanJobOptions): Promise<void> {
+  try {
+    const now = await forge.getPull(pr.repo, pr.number);
+    if (now.headSha !== pr.headSha || now.state !== 'open') return;
+    for (const name of PLAN_CHECKS) {
+      await forge.setCheck(pr, { name, conclusion: 'neutral', title: 'Interrupted', summary: 'Ferry stopped before this plan was finished. Re-run this check, comment `/plan`, or push again.', annotations: [] });
+    }
+  } catch (err) {
+    opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'could not complete interrupted checks');
+  }
+}
+
+/** Superseded in this process (aborted) or on the forge (the PR has another head now). */
+async function isStale(forge: Forge, pr: PullRequest, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return true;
+  const now = await forge.getPull(pr.repo, pr.number);
+  return now.headSha !== pr.headSha || now.state !== 'open' || signal.aborted;
+}

@@ -1,0 +1,63 @@
+import type { PlanHooks, PlanRequest } from '../../engine.js';
+import type { ForgeRegistry } from '../../forge/types.js';
+import type { JobQueue } from '../../runtime/queue.js';
+import type { Plan } from '../../types.js';
+import type { Identity } from '../../workspace/workspace.js';
+import type { WaitingPromotions } from '../waiting.js';
+import { runAutoPromote, runRecheck } from './auto.js';
+import { runCommand } from './command.js';
+import { planPullRequest, type PlanJobOutcome } from './plan.js';
+import { offerNextStep } from './promote.js';
+import { planJob, type JobSpec } from './spec.js';
+
+export interface Logger {
+  info: (o: object, msg: string) => void;
+  warn: (o: object, msg: string) => void;
+}
+
+/** What jobs run with: the forges, the queue for follow-up jobs, and the engine. */
+export interface JobDeps {
+  forges: ForgeRegistry;
+  queue: Pick<JobQueue<JobSpec>, 'enqueue'>;
+  waiting: WaitingPromotions;
+  cacheDir?: string;
+  /** Runs the engine (a worker pool in the server; in-process when absent). `signal` stops it. */
+  runPlan?: (req: PlanRequest, signal?: AbortSignal, hooks?: PlanHooks) => Promise<Plan>;
+  /** Author and committer of promotion commits. */
+  identity: Identity;
+  log: Logger;
+  /** Told each plan job's outcome (counted on /healthz). */
+  onPlanOutcome?: (outcome: PlanJobOutcome) => void;
+  now?: () => Date;
+}
+
+/** Runs one job: the forge is made (its token minted) here, when the job starts. */
+export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): Promise<void> {
+  const forge = await deps.forges.forge(job.forge);
+  const log = deps.log;
+  switch (job.kind) {
+    case 'plan': {
+      const outcome = await planPullRequest(forge, job.pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log });
+      deps.onPlanOutcome?.(outcome);
+      log.info({ job: job.key, sha: job.pr.headSha.slice(0, 12), outcome }, 'plan job finished');
+      return;
+    }
+    case 'rerun': {
+      const pr = await forge.getPull(job.pr.repo, job.pr.number);
+      if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr));
+      return;
+    }
+    case 'command':
+      return runCommand(forge, job, signal, deps);
+    case 'next-step':
+      return offerNextStep(forge, job.pr, promoteOptions(deps, signal));
+    case 'auto-promote':
+      return runAutoPromote(forge, job, signal, deps);
+    case 'recheck':
+      return runRecheck(forge, job, deps);
+  }
+}
+
+export function promoteOptions(deps: JobDeps, signal: AbortSignal) {
+  return { cacheDir: deps.cacheDir, runPlan: deps.runPlan, identity: deps.identity, log: deps.log, signal, now: deps.now };
+}

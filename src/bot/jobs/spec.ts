@@ -1,0 +1,79 @@
+import { pullKey, repoKey, type ForgeRef, type PullRef, type PullRequest, type RepoRef } from '../../forge/types.js';
+
+/**
+ * A job: plain JSON that can wait in a queue, cross to another process or replica, be
+ * delayed, and run the same after JSON.stringify/parse. It names the forge account
+ * (never a token) and the PR; the worker turns them into a Forge and a fresh PR.
+ * `key` is what runs one at a time; `version` is what supersedes (a PR's head SHA).
+ */
+export type JobSpec = PlanJob | RerunJob | CommandJob | NextStepJob | AutoPromoteJob | RecheckJob;
+
+interface Common {
+  key: string;
+  version: string;
+  forge: ForgeRef;
+}
+
+/** Plan a PR head and report it (comment, checks). */
+export interface PlanJob extends Common {
+  kind: 'plan';
+  pr: PullRequest;
+}
+
+/** Plan a PR again at its current head (a check's "re-run"). */
+export interface RerunJob extends Common {
+  kind: 'rerun';
+  pr: PullRef;
+}
+
+/** Answer the commands in one comment. */
+export interface CommandJob extends Common {
+  kind: 'command';
+  pr: PullRef;
+  comment: { id: number; author: string; body: string };
+}
+
+/** A promotion PR merged: offer the next step of the chain. */
+export interface NextStepJob extends Common {
+  kind: 'next-step';
+  pr: PullRequest;
+}
+
+/** A merged PR's automatic promotions; `announce` replies when gates hold them back. */
+export interface AutoPromoteJob extends Common {
+  kind: 'auto-promote';
+  pr: PullRequest;
+  announce: boolean;
+}
+
+/** A commit's check succeeded: waiting auto-promotions of the repository look again. */
+export interface RecheckJob extends Common {
+  kind: 'recheck';
+  repo: RepoRef;
+  sha: string;
+}
+
+export const planJob = (forge: ForgeRef, pr: PullRequest): PlanJob => ({ kind: 'plan', key: pullKey(pr), version: pr.headSha, forge, pr });
+
+export const rerunJob = (forge: ForgeRef, pr: PullRef): RerunJob => ({ kind: 'rerun', key: `${pullKey(pr)}:rerun`, version: 'rerun', forge, pr: { repo: pr.repo, number: pr.number } });
+
+export const commandJob = (forge: ForgeRef, pr: PullRef, comment: CommandJob['comment']): CommandJob => ({
+  kind: 'command', key: `${pullKey(pr)}:comment:${comment.id}`, version: String(comment.id), forge, pr: { repo: pr.repo, number: pr.number }, comment,
+});
+
+export const nextStepJob = (forge: ForgeRef, pr: PullRequest): NextStepJob => ({ kind: 'next-step', key: `${pullKey(pr)}:merged`, version: pr.headSha, forge, pr });
+
+/**
+ * One version for every run of a PR's auto-promotion: a re-check that arrives while one
+ * runs waits for it instead of aborting a promotion half-way.
+ */
+export const autoPromoteJob = (forge: ForgeRef, pr: PullRequest, announce: boolean): AutoPromoteJob => ({
+  kind: 'auto-promote', key: `${pullKey(pr)}:auto`, version: 'auto', forge, pr, announce,
+});
+
+export const recheckJob = (forge: ForgeRef, repo: RepoRef, sha: string): RecheckJob => ({ kind: 'recheck', key: `${repoKey(repo)}@${sha}:recheck`, version: sha, forge, repo, sha });
+
+/** The repository a job key belongs to: every key starts with `forge:path` and then `#` or `@`. */
+export function repositoryOfJob(jobKey: string): string {
+  return jobKey.split(/[#@]/, 1)[0]!;
+}

@@ -1,0 +1,39 @@
+import { repoKey, type PullRequest, type RepoRef } from '../forge/types.js';
+
+/**
+ * Merged PRs whose automatic promotion waits for gates, per repository: when any check
+ * of the repository succeeds, each looks again (the gate is judged on the source
+ * branch's tip, which may belong to a later PR than the one waiting).
+ */
+export interface WaitingPromotions {
+  add(pr: PullRequest): Promise<void>;
+  remove(pr: PullRequest): Promise<void>;
+  list(repo: RepoRef): Promise<PullRequest[]>;
+}
+
+/** Waiting promotions remembered per repository; the oldest give way (a status on their own merge still finds them). */
+const MAX_WAITING = 200;
+
+export class MemoryWaiting implements WaitingPromotions {
+  private readonly byRepo = new Map<string, Map<number, PullRequest>>();
+
+  async add(pr: PullRequest): Promise<void> {
+    const k = repoKey(pr.repo);
+    const repo = this.byRepo.get(k) ?? new Map<number, PullRequest>();
+    repo.delete(pr.number);
+    repo.set(pr.number, pr);
+    if (repo.size > MAX_WAITING) repo.delete(repo.keys().next().value!);
+    this.byRepo.set(k, repo);
+  }
+
+  async remove(pr: PullRequest): Promise<void> {
+    const k = repoKey(pr.repo);
+    const repo = this.byRepo.get(k);
+    repo?.delete(pr.number);
+    if (repo && repo.size === 0) this.byRepo.delete(k);
+  }
+
+  async list(repo: RepoRef): Promise<PullRequest[]> {
+    return [...(this.byRepo.get(repoKey(repo))?.values() ?? [])];
+  }
+}

@@ -1,0 +1,77 @@
+import type { Context, Probot } from 'probot';
+import type { BotEvent } from '../../bot/events.js';
+import type { ForgeRef, RepoRef } from '../types.js';
+import { pullRequestFrom } from './forge.js';
+
+/** Where events go once translated; the ingress knows nothing else of the bot. */
+export interface EventSink {
+  /** True the first time a delivery id is seen (GitHub retries a delivery with the same id). */
+  firstDelivery(id: string): Promise<boolean>;
+  handle(event: BotEvent): Promise<void>;
+}
+
+const CHANGED: Record<string, 'opened' | 'pushed' | 'reopened' | 'ready'> = {
+  opened: 'opened',
+  synchronize: 'pushed',
+  reopened: 'reopened',
+  ready_for_review: 'ready',
+};
+
+/**
+ * GitHub's ingress as a Probot app: Probot verifies the signature; this de-duplicates
+ * deliveries and turns a payload into a BotEvent. No rule of the bot lives here — which
+ * job runs for which event is the dispatcher's (src/bot/dispatch.ts).
+ */
+export function gitHubIngress(sink: EventSink) {
+  return (app: Probot) => {
+    /** The event's installation, or null (no installation: nothing can be done for it). */
+    const forgeOf = (context: Context): ForgeRef | null => {
+      const id = (context.payload as { installation?: { id?: number } }).installation?.id;
+      return typeof id === 'number' ? { kind: 'github', installationId: id } : null;
+    };
+    const repoOf = (context: Context): RepoRef => ({ forge: 'github', path: (context.payload as { repository: { full_name: string } }).repository.full_name });
+    const accept = async (context: Context, make: (forge: ForgeRef) => BotEvent | null) => {
+      const forge = forgeOf(context);
+      if (!forge || !(await sink.firstDelivery(context.id))) return;
+      const event = make(forge);
+      if (event) await sink.handle(event);
+    };
+
+    app.on('pull_request', (context) => accept(context, (forge) => {
+      const { payload } = context;
+      const pr = pullRequestFrom(payload.pull_request as never);
+      if (payload.action === 'closed') return { type: 'pr.closed', forge, pr };
+      const reason = CHANGED[payload.action];
+      if (reason) return { type: 'pr.changed', forge, reason, pr };
+      // An edit is a change only when it moved the PR to another base branch.
+      if (payload.action === 'edited' && (payload as { changes?: { base?: unknown } }).changes?.base) return { type: 'pr.changed', forge, reason: 'base-changed', pr };
+      return null;
+    }));
+
+    app.on('issue_comment.created', (context) => accept(context, (forge) => {
+      const { issue, comment } = context.payload;
+      if (!issue.pull_request) return null;
+      return {
+        type: 'comment.created',
+        forge,
+        pr: { repo: repoOf(context), number: issue.number },
+        comment: { id: comment.id, author: comment.user?.login ?? '', byBot: comment.user?.type === 'Bot' || context.isBot, body: comment.body },
+      };
+    }));
+
+    app.on('check_run.rerequested', (context) => accept(context, (forge) => {
+      const run = context.payload.check_run;
+      return { type: 'rerun.requested', forge, repo: repoOf(context), check: run.name, pulls: run.pull_requests.map((p) => p.number) };
+    }));
+
+    app.on('status', (context) => accept(context, (forge) => {
+      const { payload } = context;
+      return payload.state === 'success' ? { type: 'commit.succeeded', forge, repo: repoOf(context), sha: payload.sha, check: payload.context } : null;
+    }));
+
+    app.on('check_run.completed', (context) => accept(context, (forge) => {
+      const run = context.payload.check_run;
+      return run.conclusion === 'success' ? { type: 'commit.succeeded', forge, repo: repoOf(context), sha: run.head_sha, check: run.name } : null;
+    }));
+  };
+}
