@@ -25,10 +25,19 @@ const logSink = new Writable({
   },
 });
 
+/** Requests no mock answered, to any host but the loopback test server: each one fails the test. */
+const unmatched: string[] = [];
+const onNoMatch = (req: { method?: string; href?: string; hostname?: string; path?: string }) => {
+  if (req.hostname === '127.0.0.1' || req.hostname === 'localhost') return;
+  unmatched.push(`${req.method} ${req.href ?? `${req.hostname}${req.path}`}`);
+};
+
 beforeAll(async () => {
   server = await startTestServer(cacheDir, { logLevel: 'warn', logDestination: logSink });
+  nock.emitter.on('no match', onNoMatch);
 });
 afterAll(async () => {
+  nock.emitter.removeListener('no match', onNoMatch);
   await server.stop(5_000);
   nock.cleanAll();
   nock.enableNetConnect();
@@ -90,11 +99,14 @@ function push(w: World, number: number, files: Record<string, string>, message =
   return sha;
 }
 
-function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: number } = {}): GitHubMock {
-  const mock = new GitHubMock();
+/** The API root the server under test talks to (api.github.com, or a GitHub Enterprise Server's). */
+let apiRoot = 'https://api.github.com';
+
+function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: number; tokenTtlMs?: number } = {}): GitHubMock {
+  const mock = new GitHubMock(apiRoot);
   let nextId = 1000;
   mock
-    .route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString() }])
+    .route('POST', '/app/installations/42/access_tokens', () => [201, { token: TOKEN, expires_at: new Date(Date.now() + (opts.tokenTtlMs ?? 3600_000)).toISOString() }])
     // The app's own identity: comments by `ferry[bot]` are Ferry's.
     .route('GET', '/app', () => [200, { id: 1, slug: 'ferry', name: 'Ferry' }])
     .route('GET', `/repos/${OWNER}/${REPO}/pulls/1`, () => [200, pullsGetBody(w, 1)])
@@ -119,6 +131,18 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: 
 
 const idle = () => idleServer(server);
 
+function commentPayload(body: string) {
+  const comment = example('issue_comment', (e) => e.action === 'created');
+  comment.installation = { id: 42, node_id: 'x' };
+  comment.issue.number = 1;
+  comment.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/1` };
+  comment.comment.id = COMMENT_ID;
+  comment.comment.body = body;
+  return comment;
+}
+const reactions = (mock: GitHubMock) => mock.requests.filter((r) => r.path.endsWith('/reactions')).map((r) => (r.body as { content: string }).content);
+const replies = (w: World) => w.comments.filter((c) => !c.body.startsWith('<!-- ferry:plan')).map((c) => c.body);
+
 /** Ferry's check runs once completed, in the order they completed. */
 const checkRuns = (mock: GitHubMock) => mock.completed();
 
@@ -128,6 +152,7 @@ beforeEach(() => {
 afterEach(() => {
   nock.cleanAll();
   world.repo.cleanup();
+  expect(unmatched.splice(0), 'requests no mock answered').toEqual([]);
 });
 
 describe('GitHub App: plan on pull requests', () => {
@@ -266,17 +291,6 @@ describe('GitHub App: plan on pull requests', () => {
     expect(plan.output.summary).toMatch(/nope\.yaml/);
   });
 
-  function commentPayload(body: string) {
-    const comment = example('issue_comment', (e) => e.action === 'created');
-    comment.installation = { id: 42, node_id: 'x' };
-    comment.issue.number = 1;
-    comment.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/1` };
-    comment.comment.id = COMMENT_ID;
-    comment.comment.body = body;
-    return comment;
-  }
-  const reactions = (mock: GitHubMock) => mock.requests.filter((r) => r.path.endsWith('/reactions')).map((r) => (r.body as { content: string }).content);
-  const replies = (w: World) => w.comments.filter((c) => !c.body.startsWith('<!-- ferry:plan')).map((c) => c.body);
 
   it('/plan in a PR comment re-plans with 👀 then 🚀; inside a code block it is text', async () => {
     const mock = mockGitHub(world);
@@ -455,6 +469,61 @@ describe('GitHub App: plan on pull requests', () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, filesystem: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
+  });
+});
+
+describe('GitHub App on GitHub Enterprise Server (GHE_HOST)', () => {
+  const GHE_ROOT = 'https://ghe.example.test/api/v3';
+  let dotCom: RunningServer;
+  beforeAll(async () => {
+    dotCom = server;
+    server = await startTestServer(tempDir('ferry-cache-'), { baseUrl: GHE_ROOT, logLevel: 'warn', logDestination: logSink });
+    apiRoot = GHE_ROOT;
+  });
+  afterAll(async () => {
+    await server.stop(5_000);
+    server = dotCom;
+    apiRoot = 'https://api.github.com';
+  });
+
+  it('a git token about to expire is minted again, through the Enterprise host', async () => {
+    // Five minutes left: too short for a plan's fetch, so every job mints a fresh one.
+    const mock = mockGitHub(world, { tokenTtlMs: 5 * 60_000 });
+    const first = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, first));
+    await mock.until(() => checkRuns(mock).length === 2);
+    // The first job of a fresh server (this test runs first in this block) minted at least
+    // the git token; Probot mints its own for REST calls.
+    const minted = mock.count('POST', '/app/installations/42/access_tokens');
+    expect(minted).toBeGreaterThanOrEqual(1);
+    const second = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, second, 'synchronize'));
+    await mock.until(() => checkRuns(mock).length === 4);
+    await idle();
+    expect(mock.count('POST', '/app/installations/42/access_tokens')).toBeGreaterThan(minted);
+    expect(checkRuns(mock).map((c) => c.conclusion)).toEqual(['success', 'success', 'success', 'success']);
+  });
+
+  it('mints the installation token, plans and reports through the Enterprise host only', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 2);
+    await idle();
+    expect(checkRuns(mock).map((c) => [c.name, c.conclusion])).toEqual([['ferry/plan', 'success'], ['ferry/validate', 'success']]);
+    expect(mock.count('POST', '/app/installations/42/access_tokens')).toBeGreaterThanOrEqual(1);
+    expect(world.comments[0]!.body).toContain('| staging | web | `+0 ~1 -0` |');
+    // afterEach: no request went to api.github.com or anywhere else unmocked.
+  });
+
+  it('answers /plan in a comment through the Enterprise host', async () => {
+    const mock = mockGitHub(world);
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    await deliver(server.url, SECRET, 'issue_comment', commentPayload('/plan'));
+    await mock.until(() => checkRuns(mock).length === 2);
+    await idle();
+    expect(checkRuns(mock)[0]!.head_sha).toBe(head);
+    expect(reactions(mock)).toEqual(['eyes', 'rocket']);
   });
 });
 

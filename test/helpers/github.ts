@@ -56,21 +56,30 @@ export interface Recorded {
  */
 export class GitHubMock {
   readonly requests: Recorded[] = [];
-  private readonly scope = nock('https://api.github.com').persist();
+  private readonly scope: nock.Scope;
+  /** The API root's path on its host: empty for api.github.com, `/api/v3` on GitHub Enterprise Server. */
+  private readonly prefix: string;
   private readonly waiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+
+  /** `apiRoot` is the API's base URL: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  constructor(readonly apiRoot = 'https://api.github.com') {
+    const u = new URL(apiRoot);
+    this.scope = nock(u.origin).persist();
+    this.prefix = u.pathname.replace(/\/+$/, '');
+  }
 
   route(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', path: string, reply: (body: unknown, n: number) => [number, unknown]): this {
     if (!openApiRoute(method, path)) throw new Error(`${method} ${path} is not a GitHub REST API route (OpenAPI)`);
     let n = 0;
     // `path?*` matches any query string; the reply sees it in the recorded path.
     const anyQuery = path.endsWith('?*');
-    const p = anyQuery ? path.slice(0, -2) : path;
+    const p = this.prefix + (anyQuery ? path.slice(0, -2) : path);
     let interceptor =
       method === 'GET' ? this.scope.get(p) : method === 'POST' ? this.scope.post(p) : method === 'PATCH' ? this.scope.patch(p) : method === 'PUT' ? this.scope.put(p) : this.scope.delete(p);
     if (anyQuery) interceptor = interceptor.query(true);
     interceptor.reply((uri, body) => {
       const parsed = typeof body === 'string' && body ? (JSON.parse(body) as unknown) : body;
-      this.requests.push({ method, path: uri, body: parsed, at: Math.round(performance.now()) });
+      this.requests.push({ method, path: uri.slice(this.prefix.length), body: parsed, at: Math.round(performance.now()) });
       const r = reply(parsed, n++);
       queueMicrotask(() => this.check());
       return r;
@@ -99,10 +108,10 @@ export class GitHubMock {
     });
     const template = `${repoPath}/check-runs/0`;
     if (!openApiRoute('PATCH', template)) throw new Error(`PATCH ${template} is not a GitHub REST API route (OpenAPI)`);
-    const re = new RegExp(`^${repoPath.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}/check-runs/(\\d+)$`);
+    const re = new RegExp(`^${(this.prefix + repoPath).replace(/[.*+?^$()|[\]\\]/g, '\\$&')}/check-runs/(\\d+)$`);
     this.scope.patch(re).reply((uri, body) => {
       const parsed = (typeof body === 'string' && body ? JSON.parse(body) : body) as CheckRun;
-      this.requests.push({ method: 'PATCH', path: uri, body: parsed, at: Math.round(performance.now()) });
+      this.requests.push({ method: 'PATCH', path: uri.slice(this.prefix.length), body: parsed, at: Math.round(performance.now()) });
       const run = this.runs.get(Number(re.exec(uri)![1]));
       queueMicrotask(() => this.check());
       if (!run) return [404, { message: 'Not Found' }];

@@ -1,0 +1,192 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
+import { autoPromoteJob, commandJob, planJob, recheckJob, type JobSpec } from '../../src/bot/jobs/spec.js';
+import { MemoryWaiting } from '../../src/bot/waiting.js';
+import type { ForgeRef } from '../../src/forge/types.js';
+import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
+import { FakeForge, FakeForges } from '../helpers/fake-forge.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+
+const ref: ForgeRef = { kind: 'github', installationId: 42 };
+const cacheDir = tempDir('ferry-cache-');
+
+/** A real repository behind a bare "forge" remote, with PR 7 pushed under refs/pull/7/head. */
+function world(files = envRepoFiles(), change: Record<string, string> = { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) }) {
+  const repo = new TestRepo().write(files);
+  const base = repo.commit('initial');
+  const bare = path.join(tempDir('ferry-remote-'), 'gitops.git');
+  repo.git('clone', '--quiet', '--bare', repo.dir, bare);
+  repo.git('remote', 'add', 'origin', bare);
+  repo.git('checkout', '--quiet', '-b', 'pr-7');
+  repo.write(change);
+  const head = repo.commit('change');
+  repo.git('push', '--quiet', 'origin', 'HEAD:refs/pull/7/head');
+  const fake = new FakeForge();
+  const pr = fake.putPull({ number: 7, baseSha: base, headSha: head, cloneUrl: bare });
+  return { repo, bare, fake, pr, base, head };
+}
+
+function deps(fake: FakeForge, extra: Partial<JobDeps> = {}) {
+  const queued: Array<{ job: JobSpec; delayMs?: number }> = [];
+  const d: JobDeps = {
+    forges: new FakeForges(fake),
+    queue: { enqueue: async (job, opts) => void queued.push({ job, delayMs: opts?.delayMs }) },
+    waiting: new MemoryWaiting(),
+    cacheDir,
+    identity: { name: 'Ferry', email: 'ferry@example.invalid' },
+    log: { info: () => undefined, warn: () => undefined },
+    ...extra,
+  };
+  return { deps: d, queued };
+}
+
+const run = (job: JobSpec, d: JobDeps) => runJob(job, new AbortController().signal, d);
+const repos: TestRepo[] = [];
+afterEach(() => {
+  for (const r of repos.splice(0)) r.cleanup();
+});
+
+describe('jobs on a fake forge', () => {
+  it('a plan job shows both checks running, then writes the comment and completes them; after JSON it does the same', async () => {
+    const w = world();
+    repos.push(w.repo);
+    const spec = planJob(ref, w.pr);
+    const outcomes: string[] = [];
+    await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
+    expect(outcomes).toEqual(['planned']);
+    expect(w.fake.state.calls.filter((c) => !c.startsWith('getPull') && c !== 'gitAuth')).toEqual([
+      'startCheck ferry/plan', 'startCheck ferry/validate', 'ensureComments 7', 'setCheck ferry/plan success', 'setCheck ferry/validate success',
+    ]);
+    const [comment] = w.fake.commentsOf(7);
+    expect(comment!.body).toContain('| staging | web | `+0 ~1 -0` |');
+    expect(w.fake.state.checks.map((c) => [c.name, c.sha, c.status])).toEqual([['ferry/plan', w.head, 'completed'], ['ferry/validate', w.head, 'completed']]);
+
+    // The same spec through JSON, on a fresh forge: the same writes.
+    const again = new FakeForge();
+    again.putPull(w.pr);
+    await run(JSON.parse(JSON.stringify(spec)) as JobSpec, deps(again).deps);
+    expect(again.commentsOf(7).map((c) => c.body)).toEqual([comment!.body]);
+    expect(again.state.checks.map((c) => [c.name, c.result?.conclusion, c.result?.title])).toEqual(w.fake.state.checks.map((c) => [c.name, c.result?.conclusion, c.result?.title]));
+  });
+
+  it('a plan whose PR moved to another head meanwhile writes no result', async () => {
+    const w = world();
+    repos.push(w.repo);
+    const outcomes: string[] = [];
+    const spec = planJob(ref, w.pr);
+    w.fake.putPull({ number: 7, headSha: 'f'.repeat(40) });
+    await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
+    expect(outcomes).toEqual(['stale']);
+    expect(w.fake.commentsOf(7)).toEqual([]);
+    expect(w.fake.state.checks.filter((c) => c.status === 'completed')).toEqual([]);
+  });
+
+  it('a plan stopped by shutdown completes its running checks as neutral instead of leaving them running', async () => {
+    const w = world();
+    repos.push(w.repo);
+    const controller = new AbortController();
+    const d = deps(w.fake, {
+      // The engine stops as a closing queue stops it: after ferry.yml was read.
+      runPlan: async (_req, signal, hooks) => {
+        hooks?.configured?.();
+        controller.abort();
+        throw Object.assign(new Error('aborted'), { name: 'AbortedError', aborted: signal?.aborted });
+      },
+    }).deps;
+    await runJob(planJob(ref, w.pr), controller.signal, d);
+    expect(w.fake.state.checks.map((c) => [c.name, c.status, c.result?.conclusion, c.result?.title])).toEqual([
+      ['ferry/plan', 'completed', 'neutral', 'Interrupted'],
+      ['ferry/validate', 'completed', 'neutral', 'Interrupted'],
+    ]);
+    expect(w.fake.commentsOf(7)).toEqual([]);
+  });
+
+  it('/plan from a user with write access queues a plan of the current head, with 👀 then 🚀', async () => {
+    const w = world();
+    repos.push(w.repo);
+    w.fake.state.permissions.set('alice', 'write');
+    const c = w.fake.postAs(7, 'alice', '/plan');
+    const { deps: d, queued } = deps(w.fake);
+    await run(commandJob(ref, { repo: w.pr.repo, number: 7 }, { id: c.id, author: 'alice', body: c.body }), d);
+    expect(c.reactions).toEqual(['eyes', 'rocket']);
+    expect(queued.map((q) => [q.job.kind, q.job.version])).toEqual([['plan', w.head]]);
+  });
+
+  it('/plan from a user without write access is refused with a reply; nothing is queued', async () => {
+    const w = world();
+    repos.push(w.repo);
+    w.fake.state.permissions.set('mallory', 'read');
+    const c = w.fake.postAs(7, 'mallory', '/plan');
+    const { deps: d, queued } = deps(w.fake);
+    await run(commandJob(ref, { repo: w.pr.repo, number: 7 }, { id: c.id, author: 'mallory', body: c.body }), d);
+    expect(c.reactions).toEqual(['eyes', 'confused']);
+    expect(queued).toEqual([]);
+    expect(w.fake.commentsOf(7).at(-1)!.body).toContain('needs write access');
+  });
+
+  it('a re-check wakes every waiting promotion of the repository and the merged PRs of the commit', async () => {
+    const fake = new FakeForge();
+    const waiting = fake.putPull({ number: 3, state: 'closed', merged: true, mergeCommitSha: '3'.repeat(40) });
+    const merged = fake.putPull({ number: 5, state: 'closed', merged: true, mergeCommitSha: 'c'.repeat(40) });
+    fake.putPull({ number: 6, state: 'closed', merged: true, mergeCommitSha: 'c'.repeat(40), fromFork: true });
+    const { deps: d, queued } = deps(fake);
+    await d.waiting.add(waiting);
+    await run(recheckJob(ref, fake.repo, 'c'.repeat(40)), d);
+    expect(queued.map((q) => [q.job.kind, q.job.key, (q.job as { announce?: boolean }).announce])).toEqual([
+      ['auto-promote', 'github:acme/gitops#3:auto', false],
+      ['auto-promote', 'github:acme/gitops#5:auto', false],
+    ]);
+    expect(merged.number).toBe(5);
+  });
+
+  it('an auto-promotion held by a soak gate is remembered and queued again, delayed until the soak ends', async () => {
+    const config = `environments:
+  - name: staging
+    path: envs/staging
+  - name: production
+    path: envs/production
+promotion:
+  - from: staging
+    to: production
+    auto: true
+    gates:
+      soak: 2h
+`;
+    const files = {
+      '.github/ferry.yml': config,
+      'envs/staging/web/kustomization.yaml': kustomization('resources:\n  - deploy.yaml\n'),
+      'envs/staging/web/deploy.yaml': deployment('web'),
+      'envs/production/web/kustomization.yaml': kustomization('resources:\n  - deploy.yaml\n'),
+      'envs/production/web/deploy.yaml': deployment('web'),
+    };
+    // Every commit, and the merge of PR 7 into main, half an hour ago.
+    const at = new Date(Date.now() - 30 * 60_000).toISOString();
+    Object.assign(process.env, { GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at });
+    let w: ReturnType<typeof world>;
+    try {
+      w = world(files, { 'envs/staging/web/deploy.yaml': deployment('web', { replicas: 4 }) });
+    } finally {
+      delete process.env.GIT_AUTHOR_DATE;
+      delete process.env.GIT_COMMITTER_DATE;
+    }
+    repos.push(w.repo);
+    w.repo.git('checkout', '--quiet', 'main');
+    execFileSync('git', ['merge', '--quiet', '--no-ff', '-m', 'Merge pull request #7', 'pr-7'], { cwd: w.repo.dir, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: at, GIT_COMMITTER_DATE: at } });
+    const mergeSha = w.repo.git('rev-parse', 'HEAD').trim();
+    w.repo.git('push', '--quiet', 'origin', 'main');
+    const pr = w.fake.putPull({ number: 7, state: 'closed', merged: true, mergedAt: at, mergeCommitSha: mergeSha });
+    const { deps: d, queued } = deps(w.fake);
+    await run(autoPromoteJob(ref, pr, true), d);
+    expect((await d.waiting.list(pr.repo)).map((p) => p.number)).toEqual([7]);
+    expect(queued).toHaveLength(1);
+    const [again] = queued;
+    expect(again!.job).toMatchObject({ kind: 'auto-promote', key: 'github:acme/gitops#7:auto', announce: false });
+    // About 1h 30m, plus a second so the soak has surely passed.
+    expect(again!.delayMs).toBeGreaterThan(89 * 60_000);
+    expect(again!.delayMs).toBeLessThanOrEqual(90 * 60_000 + 1_000);
+    // Announced once, on the merge.
+    expect(w.fake.commentsOf(7).map((c) => c.body).join('\n')).toMatch(/soak 2h/);
+  });
+});
