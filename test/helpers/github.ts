@@ -87,6 +87,25 @@ export class GitHubMock {
     return this;
   }
 
+  /**
+   * A route with variable segments: `sample` is one concrete path (checked against the
+   * OpenAPI description), `re` matches the real ones; the reply gets the regex match.
+   */
+  routeRe(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', sample: string, re: RegExp, reply: (body: unknown, m: RegExpExecArray, path: string) => [number, unknown]): this {
+    if (!openApiRoute(method, sample)) throw new Error(`${method} ${sample} is not a GitHub REST API route (OpenAPI)`);
+    const prefix = this.prefix;
+    const full = new RegExp(`^${prefix.replace(/[.*+?^$()|[\]\\/]/g, '\\$&')}${re.source.replace(/^\^/, '')}`);
+    const interceptor = method === 'GET' ? this.scope.get(full) : method === 'POST' ? this.scope.post(full) : method === 'PATCH' ? this.scope.patch(full) : method === 'PUT' ? this.scope.put(full) : this.scope.delete(full);
+    interceptor.reply((uri, body) => {
+      const parsed = typeof body === 'string' && body ? (JSON.parse(body) as unknown) : body;
+      const path = uri.slice(prefix.length);
+      this.requests.push({ method, path, body: parsed, at: Math.round(performance.now()) });
+      queueMicrotask(() => this.check());
+      return reply(parsed, re.exec(path.split('?')[0]!)!, path);
+    });
+    return this;
+  }
+
   /** Check runs by id, as GitHub keeps them, and the order they completed in. */
   readonly runs = new Map<number, CheckRun>();
   private readonly completedRuns: CheckRun[] = [];

@@ -1,0 +1,155 @@
+import { afterEach, expect, it } from 'vitest';
+import type { Forge, PullRequest } from '../../src/forge/types.js';
+
+/** What the contract needs to set up a forge's state and read back what a verb wrote. */
+export interface ForgeHarness {
+  forge: Forge;
+  /** An open PR (number 7, head branch `feature`, base `main`) that exists on the forge. */
+  pr: PullRequest;
+  /** Comments on a PR, oldest first. */
+  comments(number: number): Promise<Array<{ id: number; author: string; body: string }>>;
+  /** Someone's comment on a PR; returns its id. */
+  commentAs(number: number, author: string, body: string): Promise<number>;
+  reactions(commentId: number): Promise<string[]>;
+  /** Check runs (or statuses) Ferry wrote on any commit. */
+  checks(): Promise<Array<{ name: string; sha: string; status: 'running' | 'completed'; conclusion?: string }>>;
+  grant(user: string, level: 'admin' | 'write' | 'read'): void;
+  /** `org/team` and its members. */
+  team(team: string, members: string[]): void;
+  /** Another system reports on a commit, as a status or a check run. */
+  report(sha: string, name: string, state: 'success' | 'pending' | 'failure', via: 'status' | 'check'): void;
+  labels(number: number): Promise<string[]>;
+  /** PR `number` merged, making commit `mergeSha`. */
+  merged(number: number, mergeSha: string): void;
+  close(): Promise<void>;
+}
+
+const PLAN = '<!-- ferry:plan -->';
+const PART = (i: number) => (i === 0 ? PLAN : `<!-- ferry:plan part ${i + 1} -->`);
+
+/** One test per Forge verb: any forge adapter (and the fake) must pass them all. */
+export function forgeContract(make: () => Promise<ForgeHarness>): void {
+  let h: ForgeHarness;
+  const setup = async () => (h = await make());
+  afterEach(async () => h?.close());
+
+  it('pullRef, self and limits describe the forge', async () => {
+    await setup();
+    expect(h.forge.pullRef(7)).toMatch(/^[#!]7$/);
+    expect(await h.forge.self()).toMatch(/\S/);
+    for (const n of Object.values(h.forge.limits)) expect(n).toBeGreaterThan(1000);
+  });
+
+  it('getPull reads the PR as the forge has it now', async () => {
+    await setup();
+    const pr = await h.forge.getPull(h.pr.repo, 7);
+    expect(pr).toMatchObject({ number: 7, state: 'open', headSha: h.pr.headSha, baseRef: 'main', headRef: 'feature', fromFork: false, merged: false });
+    expect(pr.repo.path.toLowerCase()).toBe(h.pr.repo.path.toLowerCase());
+    await expect(h.forge.getPull(h.pr.repo, 4040)).rejects.toThrow();
+  });
+
+  it('gitAuth gives a header, never a URL credential', async () => {
+    await setup();
+    const auth = await h.forge.gitAuth();
+    if (auth.extraHeader) expect(auth.extraHeader).toMatch(/^Authorization: /);
+  });
+
+  it('ensureComments creates, edits and deletes its own parts, and leaves anyone else\'s alone', async () => {
+    await setup();
+    const foreign = await h.commentAs(7, 'mallory', `${PLAN}\nnot Ferry's`);
+    await h.forge.ensureComments(h.pr, PART, [`${PLAN}\none`, `${PART(1)}\ntwo`]);
+    const own = async () => (await h.comments(7)).filter((c) => c.id !== foreign).map((c) => c.body);
+    expect(await own()).toEqual([`${PLAN}\none`, `${PART(1)}\ntwo`]);
+    const ids = (await h.comments(7)).map((c) => c.id);
+    await h.forge.ensureComments(h.pr, PART, [`${PLAN}\nshorter`]);
+    expect(await own()).toEqual([`${PLAN}\nshorter`]);
+    // Edited in place: the first part keeps its id.
+    expect((await h.comments(7)).map((c) => c.id)).toEqual(ids.slice(0, 2));
+    expect((await h.comments(7)).find((c) => c.id === foreign)!.body).toBe(`${PLAN}\nnot Ferry's`);
+  });
+
+  it('startCheck shows a check running; setCheck completes that one (and creates one when none ran)', async () => {
+    await setup();
+    await h.forge.startCheck(h.pr, 'ferry/plan', 'Rendering');
+    expect(await h.checks()).toEqual([{ name: 'ferry/plan', sha: h.pr.headSha, status: 'running' }]);
+    await h.forge.setCheck(h.pr, { name: 'ferry/plan', conclusion: 'success', title: 'ok', summary: 'ok', annotations: [] });
+    await h.forge.setCheck(h.pr, { name: 'ferry/validate', conclusion: 'failure', title: '1 error', summary: 'bad', annotations: [{ path: 'a.yaml', line: 3, level: 'failure', title: 'schema', message: 'bad' }] });
+    expect(await h.checks()).toEqual([
+      { name: 'ferry/plan', sha: h.pr.headSha, status: 'completed', conclusion: 'success' },
+      { name: 'ferry/validate', sha: h.pr.headSha, status: 'completed', conclusion: 'failure' },
+    ]);
+  });
+
+  it('react adds a reaction to a comment', async () => {
+    await setup();
+    const id = await h.commentAs(7, 'alice', '/plan');
+    await h.forge.react(h.pr, id, 'eyes');
+    await h.forge.react(h.pr, id, 'rocket');
+    expect(await h.reactions(id)).toEqual(['eyes', 'rocket']);
+  });
+
+  it('reply posts a new comment as the bot', async () => {
+    await setup();
+    await h.forge.reply(h.pr, 'hello');
+    const last = (await h.comments(7)).at(-1)!;
+    expect(last.body).toBe('hello');
+    expect(last.author).toBe(await h.forge.self());
+  });
+
+  it('canWrite is true for write and admin, false for read and for strangers', async () => {
+    await setup();
+    h.grant('wanda', 'write');
+    h.grant('ada', 'admin');
+    h.grant('rita', 'read');
+    expect(await h.forge.canWrite(h.pr, 'wanda')).toBe(true);
+    expect(await h.forge.canWrite(h.pr, 'ada')).toBe(true);
+    expect(await h.forge.canWrite(h.pr, 'rita')).toBe(false);
+    expect(await h.forge.canWrite(h.pr, 'stranger')).toBe(false);
+  });
+
+  it('inTeam answers for a team of the repository\'s owner, or one named with its org', async () => {
+    await setup();
+    const owner = h.pr.repo.path.split('/')[0]!;
+    h.team(`${owner}/platform`, ['alice']);
+    expect(await h.forge.inTeam(h.pr, 'platform', 'alice')).toBe(true);
+    expect(await h.forge.inTeam(h.pr, `${owner}/platform`, 'alice')).toBe(true);
+    expect(await h.forge.inTeam(h.pr, 'platform', 'bob')).toBe(false);
+    expect(await h.forge.inTeam(h.pr, 'nobody-knows', 'alice')).toBe(false);
+  });
+
+  it('commitChecks folds statuses and check runs, the latest status per name', async () => {
+    await setup();
+    const sha = 'c'.repeat(40);
+    h.report(sha, 'argocd/staging', 'pending', 'status');
+    h.report(sha, 'argocd/staging', 'success', 'status');
+    h.report(sha, 'e2e', 'failure', 'check');
+    const checks = await h.forge.commitChecks(h.pr, sha);
+    expect(checks.filter((c) => c.name === 'argocd/staging')).toEqual([{ name: 'argocd/staging', state: 'success' }]);
+    expect(checks.filter((c) => c.name === 'e2e')).toEqual([{ name: 'e2e', state: 'failure' }]);
+  });
+
+  it('openPull, findOpenPulls by branch prefix, updatePull', async () => {
+    await setup();
+    const opened = await h.forge.openPull(h.pr, { head: 'ferry/promote/staging-to-production/web', base: 'production', title: 'Promote web', body: 'b1' });
+    expect(opened).toMatchObject({ head: 'ferry/promote/staging-to-production/web', title: 'Promote web', body: 'b1' });
+    expect((await h.forge.findOpenPulls(h.pr, 'ferry/promote/')).map((p) => p.number)).toEqual([opened.number]);
+    expect(await h.forge.findOpenPulls(h.pr, 'other/')).toEqual([]);
+    const updated = await h.forge.updatePull(h.pr, opened.number, { head: opened.head, base: 'production', title: 'Promote web and api', body: 'b2' });
+    expect(updated).toMatchObject({ number: opened.number, title: 'Promote web and api', body: 'b2' });
+    expect((await h.forge.getPull(h.pr.repo, opened.number)).title).toBe('Promote web and api');
+  });
+
+  it('addLabels adds to the labels a PR has', async () => {
+    await setup();
+    await h.forge.addLabels(h.pr, 7, ['promotion']);
+    await h.forge.addLabels(h.pr, 7, ['promotion', 'auto']);
+    expect((await h.labels(7)).sort()).toEqual(['auto', 'promotion']);
+  });
+
+  it('pullsForCommit finds the merged PR whose merge made a commit', async () => {
+    await setup();
+    h.merged(7, 'd'.repeat(40));
+    const prs = await h.forge.pullsForCommit(h.pr.repo, 'd'.repeat(40));
+    expect(prs.map((p) => [p.number, p.merged, p.mergeCommitSha])).toEqual([[7, true, 'd'.repeat(40)]]);
+  });
+}

@@ -1,0 +1,27 @@
+import { describe } from 'vitest';
+import { FakeForge } from '../helpers/fake-forge.js';
+import { forgeContract } from './contract.js';
+
+describe('FakeForge keeps the Forge contract', () => {
+  forgeContract(async () => {
+    const fake = new FakeForge({ forge: 'github', path: 'acme/gitops' });
+    const pr = fake.putPull({ number: 7, headRef: 'feature', baseRef: 'main' });
+    return {
+      forge: fake,
+      pr,
+      comments: async (n) => fake.commentsOf(n).map((c) => ({ id: c.id, author: c.author, body: c.body })),
+      commentAs: async (n, author, body) => fake.postAs(n, author, body).id,
+      reactions: async (id) => [...fake.state.comments.values()].flat().find((c) => c.id === id)?.reactions ?? [],
+      checks: async () => fake.state.checks.map((c) => ({ name: c.name, sha: c.sha, status: c.status, ...(c.result ? { conclusion: c.result.conclusion } : {}) })),
+      grant: (user, level) => fake.state.permissions.set(user, level),
+      team: (team, members) => fake.state.teams.set(team, members),
+      report: (sha, name, state) => {
+        const list = (fake.state.commitChecks.get(sha) ?? []).filter((c) => c.name !== name);
+        fake.state.commitChecks.set(sha, [...list, { name, state }]);
+      },
+      labels: async (n) => fake.state.labels.get(n) ?? [],
+      merged: (n, sha) => void fake.putPull({ number: n, state: 'closed', merged: true, mergeCommitSha: sha }),
+      close: async () => undefined,
+    };
+  });
+});

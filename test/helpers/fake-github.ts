@@ -1,0 +1,138 @@
+import { GitHubMock } from './github.js';
+
+interface Comment {
+  id: number;
+  body: string;
+  user: { login: string; type: 'Bot' | 'User' };
+  reactions: string[];
+}
+
+interface Pull {
+  number: number;
+  state: 'open' | 'closed';
+  title: string;
+  body: string;
+  head: { sha: string; ref: string; repo: { full_name: string } };
+  base: { sha: string; ref: string };
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  draft: boolean;
+  labels: string[];
+}
+
+const Q = '(?:\\?.*)?$';
+
+/**
+ * GitHub's REST API for one repository, with state, over nock (every route checked
+ * against the OpenAPI description): what GitHubForge writes can be read back, so the
+ * Forge contract suite runs against it as against any other forge.
+ */
+export class FakeGitHub {
+  readonly mock: GitHubMock;
+  readonly pulls = new Map<number, Pull>();
+  readonly comments = new Map<number, Comment[]>();
+  readonly permissions = new Map<string, string>();
+  readonly teams = new Map<string, string[]>();
+  readonly statuses = new Map<string, Array<{ context: string; state: string }>>();
+  readonly reportedRuns = new Map<string, Array<{ name: string; status: string; conclusion: string | null }>>();
+  private nextId = 100;
+
+  constructor(readonly owner: string, readonly repo: string, apiRoot = 'https://api.github.com', readonly botLogin = 'ferry[bot]') {
+    const api = `/repos/${owner}/${repo}`;
+    const esc = (s: string) => s.replace(/[.*+?^$()|[\]\\/]/g, '\\$&');
+    const A = esc(api);
+    const m = (this.mock = new GitHubMock(apiRoot));
+    m.route('GET', '/app', () => [200, { id: 1, slug: botLogin.replace(/\[bot\]$/, ''), name: 'Ferry' }]);
+    m.checkRuns(api);
+    m.routeRe('GET', `${api}/pulls/1`, new RegExp(`^${A}/pulls/(\\d+)$`), (_b, x) => {
+      const p = this.pulls.get(Number(x[1]));
+      return p ? [200, this.view(p)] : [404, { message: 'Not Found' }];
+    });
+    m.routeRe('PATCH', `${api}/pulls/1`, new RegExp(`^${A}/pulls/(\\d+)$`), (b, x) => {
+      const p = this.pulls.get(Number(x[1]));
+      if (!p) return [404, { message: 'Not Found' }];
+      Object.assign(p, b as object);
+      return [200, this.view(p)];
+    });
+    m.routeRe('GET', `${api}/pulls`, new RegExp(`^${A}/pulls${Q}`), (_b, _x, path) => {
+      const state = new URL(path, 'https://x').searchParams.get('state') ?? 'open';
+      return [200, [...this.pulls.values()].filter((p) => state === 'all' || p.state === state).sort((a, b) => a.number - b.number).map((p) => this.view(p))];
+    });
+    m.routeRe('POST', `${api}/pulls`, new RegExp(`^${A}/pulls$`), (b) => {
+      const d = b as { head: string; base: string; title: string; body: string };
+      const number = Math.max(0, ...this.pulls.keys()) + 1;
+      const p = this.addPull({ number, title: d.title, body: d.body, head: { sha: 'e'.repeat(40), ref: d.head, repo: { full_name: `${owner}/${repo}` } }, base: { sha: 'b'.repeat(40), ref: d.base } });
+      return [201, this.view(p)];
+    });
+    m.routeRe('GET', `${api}/issues/1/comments`, new RegExp(`^${A}/issues/(\\d+)/comments${Q}`), (_b, x) => [200, (this.comments.get(Number(x[1])) ?? []).map(({ reactions: _r, ...c }) => c)]);
+    m.routeRe('POST', `${api}/issues/1/comments`, new RegExp(`^${A}/issues/(\\d+)/comments$`), (b, x) => {
+      const body = (b as { body: string }).body;
+      if (body.length > 65_536) return [422, { message: 'Validation Failed', errors: [{ message: 'body is too long (maximum is 65536 characters)' }] }];
+      return [201, this.comment(Number(x[1]), botLogin, body)];
+    });
+    const find = (id: number) => [...this.comments.entries()].flatMap(([n, cs]) => cs.map((c) => ({ n, c }))).find((e) => e.c.id === id);
+    m.routeRe('PATCH', `${api}/issues/comments/1`, new RegExp(`^${A}/issues/comments/(\\d+)$`), (b, x) => {
+      const e = find(Number(x[1]));
+      if (!e) return [404, { message: 'Not Found' }];
+      e.c.body = (b as { body: string }).body;
+      return [200, e.c];
+    });
+    m.routeRe('DELETE', `${api}/issues/comments/1`, new RegExp(`^${A}/issues/comments/(\\d+)$`), (_b, x) => {
+      const e = find(Number(x[1]));
+      if (!e) return [404, { message: 'Not Found' }];
+      this.comments.set(e.n, this.comments.get(e.n)!.filter((c) => c !== e.c));
+      return [204, ''];
+    });
+    m.routeRe('POST', `${api}/issues/comments/1/reactions`, new RegExp(`^${A}/issues/comments/(\\d+)/reactions$`), (b, x) => {
+      const e = find(Number(x[1]));
+      if (!e) return [404, { message: 'Not Found' }];
+      e.c.reactions.push((b as { content: string }).content);
+      return [201, { id: this.nextId++, content: (b as { content: string }).content }];
+    });
+    m.routeRe('POST', `${api}/issues/1/labels`, new RegExp(`^${A}/issues/(\\d+)/labels$`), (b, x) => {
+      const p = this.pulls.get(Number(x[1]));
+      if (!p) return [404, { message: 'Not Found' }];
+      p.labels = [...new Set([...p.labels, ...(b as { labels: string[] }).labels])];
+      return [200, p.labels.map((name) => ({ name }))];
+    });
+    m.routeRe('GET', `${api}/collaborators/u/permission`, new RegExp(`^${A}/collaborators/([^/]+)/permission$`), (_b, x) => {
+      const p = this.permissions.get(decodeURIComponent(x[1]!));
+      return p ? [200, { permission: p, user: { login: x[1] } }] : [404, { message: 'Not Found' }];
+    });
+    m.routeRe('GET', '/orgs/o/teams/t/memberships/u', /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/, (_b, x) => {
+      const members = this.teams.get(`${x[1]}/${x[2]}`.toLowerCase()) ?? [];
+      return members.includes(decodeURIComponent(x[3]!)) ? [200, { state: 'active', role: 'member' }] : [404, { message: 'Not Found' }];
+    });
+    m.routeRe('GET', `${api}/commits/s/statuses`, new RegExp(`^${A}/commits/([^/]+)/statuses${Q}`), (_b, x) => [200, [...(this.statuses.get(x[1]!) ?? [])].reverse()]);
+    m.routeRe('GET', `${api}/commits/s/check-runs`, new RegExp(`^${A}/commits/([^/]+)/check-runs${Q}`), (_b, x) => {
+      const runs = (this.reportedRuns.get(x[1]!) ?? []).map((r, i) => ({ id: i + 1, head_sha: x[1], ...r }));
+      return [200, { total_count: runs.length, check_runs: runs }];
+    });
+    m.routeRe('GET', `${api}/commits/s/pulls`, new RegExp(`^${A}/commits/([^/]+)/pulls${Q}`), (_b, x) => [200, [...this.pulls.values()].filter((p) => p.merge_commit_sha === x[1] || p.head.sha === x[1]).map((p) => this.view(p))]);
+  }
+
+  addPull(p: Partial<Pull> & { number: number }): Pull {
+    const full: Pull = {
+      state: 'open', title: `PR ${p.number}`, body: '', head: { sha: 'a'.repeat(40), ref: `branch-${p.number}`, repo: { full_name: `${this.owner}/${this.repo}` } },
+      base: { sha: 'b'.repeat(40), ref: 'main' }, merged_at: null, merge_commit_sha: null, draft: false, labels: [], ...p,
+    };
+    this.pulls.set(p.number, full);
+    return full;
+  }
+
+  comment(number: number, login: string, body: string): Comment {
+    const c: Comment = { id: this.nextId++, body, user: { login, type: login.endsWith('[bot]') ? 'Bot' : 'User' }, reactions: [] };
+    this.comments.set(number, [...(this.comments.get(number) ?? []), c]);
+    return c;
+  }
+
+  /** A pull request as the REST API returns it. */
+  private view(p: Pull) {
+    const repo = { name: this.repo, full_name: `${this.owner}/${this.repo}`, owner: { login: this.owner }, clone_url: `https://github.example/${this.owner}/${this.repo}.git` };
+    return {
+      number: p.number, state: p.state, title: p.title, body: p.body, draft: p.draft, merged: !!p.merged_at, merged_at: p.merged_at, merge_commit_sha: p.merge_commit_sha,
+      html_url: `https://github.example/${this.owner}/${this.repo}/pull/${p.number}`, user: { login: 'alice' },
+      head: { ...p.head }, base: { ...p.base, repo }, labels: p.labels.map((name) => ({ name })),
+    };
+  }
+}
