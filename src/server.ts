@@ -2,14 +2,12 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
 import { handleEvent } from './bot/core.js';
 import type { PlanJobOutcome } from './bot/jobs/plan.js';
 import { runJob, type JobDeps } from './bot/jobs/run.js';
 import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
 import { MemoryWaiting } from './bot/waiting.js';
-import { gitHubIngress } from './forge/github/ingress.js';
-import { gitHubForges } from './forge/github/registry.js';
+import { gitHubApp, GITHUB_WEBHOOK_PATH } from './forge/github/app.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import { detectSandbox } from './render/sandbox.js';
@@ -45,7 +43,6 @@ export interface ServerConfig {
   logDestination?: NodeJS.WritableStream;
 }
 
-const WEBHOOK_PATH = '/api/github/webhooks';
 
 /** Reads the documented environment variables; throws a message naming what is missing. */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -84,13 +81,6 @@ export interface RunningServer {
 
 /** One HTTP server: GitHub webhooks at /api/github/webhooks, GET /healthz. */
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
-  // Function-form defaults: Probot passes its own throttle options per instance, and an
-  // object default would be replaced by them instead of merged.
-  const Octokit = ProbotOctokit.defaults((instance: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
-    ...instance,
-    ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
-    ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
-  }));
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
   const log = serverLogger({
     level: cfg.logLevel ?? 'info',
@@ -130,26 +120,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     },
     groups: { groupOf: repositoryOfJob, perGroup: perRepo },
   });
-  const probot = new Probot({
-    appId: cfg.appId,
-    privateKey: cfg.privateKey,
-    secret: cfg.webhookSecret,
-    Octokit,
-    log,
-    ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
-  });
-  const handle = await createNodeMiddleware((app, { addHandler }) => {
-    forges.register('github', gitHubForges(app));
-    gitHubIngress({ firstDelivery: (id) => queue.firstDelivery(id), handle: (event) => handleEvent(queue, event) })(app);
-    addHandler(async (req: IncomingMessage, res: ServerResponse) => {
-      if (req.method === 'GET' && req.url === '/healthz') {
-        const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-        return true;
-      }
-      return false;
-    });
-  }, { probot, webhooksPath: WEBHOOK_PATH });
+  const github = await gitHubApp(cfg, log, { firstDelivery: (id) => queue.firstDelivery(id), handle: (event) => handleEvent(queue, event) });
+  forges.register('github', github.forges);
+  const healthz = async (res: ServerResponse) => {
+    const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
   const maxBody = cfg.maxBodyBytes ?? parseMaxBodyBytes(undefined);
   const httpLog = log.child({ name: 'http' });
   // Our own HTTP server rather than Probot's: the body cap has to run before Probot's
@@ -167,7 +143,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
         // @octokit/webhooks takes a body already read from `req.body` instead of the stream.
         (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
       }
-      if (!(await handle(req, res))) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      if (req.method === 'GET' && req.url === '/healthz') await healthz(res);
+      else if (!(await github.handle(req, res))) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     })().catch((err: Error) => {
       log.error({ err: err.message }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end();
@@ -195,7 +172,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
 /** The webhook path as @octokit/webhooks matches it: query and trailing slashes do not count. */
 function isWebhookPath(url: string | undefined): boolean {
   try {
-    return new URL(url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') === WEBHOOK_PATH;
+    return new URL(url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') === GITHUB_WEBHOOK_PATH;
   } catch {
     return false;
   }

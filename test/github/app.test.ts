@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
+import { serverLogger } from '../../src/util/log.js';
 import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { deliver, example, GitHubMock, openApiRoute } from '../helpers/github.js';
@@ -441,6 +442,34 @@ describe('GitHub App: plan on pull requests', () => {
     const line = logLines.find((l) => l.msg === 'could not write the plan comment' && l.sha === head);
     expect(line).toMatchObject({ level: 40, pr: 1, status: 403 });
     expect(JSON.stringify(logLines)).not.toContain(TOKEN);
+  });
+
+  it('a job that fails is logged (redacted) and counted on /healthz; the server keeps serving', async () => {
+    const mock = mockGitHub(world);
+    // The PR the comment is on is gone by the time the job reads it.
+    mock.route('GET', `/repos/${OWNER}/${REPO}/pulls/2`, () => [404, { message: 'Not Found' }]);
+    const before = ((await (await fetch(`${server.url}/healthz`)).json()) as { failures: Record<string, number> }).failures.command ?? 0;
+    const payload = commentPayload('/plan');
+    payload.issue.number = 2;
+    await deliver(server.url, SECRET, 'issue_comment', payload);
+    await idle();
+    const line = logLines.find((l) => l.msg === 'job failed' && l.kind === 'command');
+    expect(line).toMatchObject({ level: 40, name: 'ferry', component: 'jobs', status: 404 });
+    expect(String(line!.job)).toContain('#2:comment:');
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { failures: Record<string, number> };
+    expect(health.failures.command).toBe(before + 1);
+    expect(JSON.stringify(logLines)).not.toContain(TOKEN);
+  });
+
+  it('log lines carry one "name" key, and a component for where they come from', () => {
+    const raw: string[] = [];
+    const sink = new Writable({ write(chunk: Buffer, _e, done) { raw.push(...chunk.toString('utf8').split('\n').filter(Boolean)); done(); } });
+    const log = serverLogger({ level: 'info' }, sink);
+    log.child({ name: 'probot' }).child({ name: 'github' }).child({ id: 7 }).info('hello');
+    log.info('root');
+    expect(raw.map((l) => (l.match(/"name":/g) ?? []).length)).toEqual([1, 1]);
+    expect(raw.map((l) => (l.match(/"component":/g) ?? []).length)).toEqual([1, 0]);
+    expect(JSON.parse(raw[0]!)).toMatchObject({ name: 'ferry', component: 'probot/github', id: 7, msg: 'hello' });
   });
 
   it('a plan that shrank deletes every leftover part of the longer one, past a gap, and nobody else\'s', async () => {

@@ -11,7 +11,8 @@ import { code } from '../../report/markdown.js';
 export async function commandRefusal(forge: Forge, pr: PullRequest, user: string, verb: string, perm: CommandPermission | null): Promise<string | null> {
   if (perm) {
     if (perm.users.some((u) => u.toLowerCase() === user.toLowerCase())) return null;
-    for (const team of perm.teams) if (await forge.inTeam(pr, team, user)) return null;
+    // A forge that cannot tell team membership grants nothing through teams.
+    if (forge.capabilities.teams) for (const team of perm.teams) if (await forge.inTeam(pr, team, user)) return null;
     // Names in code spans: GitHub does not turn `@name` into a mention there, so a refusal
     // (which anyone can provoke) never pings the people allowed to run the command.
     const who = [...perm.teams.map((t) => `team ${code(t)}`), ...perm.users.map((u) => code(`@${u}`))].join(', ') || 'nobody';

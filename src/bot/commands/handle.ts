@@ -44,7 +44,9 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
   const ours = ferryCommands(ctx.body);
   if (ours.length === 0) return 'none';
   const { forge, pr } = ctx;
-  await forge.react(pr, ctx.commentId, 'eyes');
+  // Reactions are an acknowledgement only: a forge without them still gets the reply.
+  const react = (r: 'eyes' | 'rocket' | 'confused') => (forge.capabilities.reactions ? forge.react(pr, ctx.commentId, r) : Promise.resolve());
+  await react('eyes');
   const taken = ours.slice(0, MAX_COMMANDS_PER_COMMENT);
   const seen = new Set<string>();
   const answers: Answered[] = [];
@@ -67,7 +69,7 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
   }
   const ignored = ours.length - taken.length;
   if (answers.length || ignored) await forge.reply(pr, combineReplies(answers, ignored, forge.limits.comment));
-  await forge.react(pr, ctx.commentId, refused ? 'confused' : 'rocket');
+  await react(refused ? 'confused' : 'rocket');
   return refused ? 'refused' : 'done';
 
   /** Runs one command; ok is false when it was refused or not understood. */

@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+/** Every source file with the modules it imports (relative ones resolved to src paths). */
+function imports(): Array<{ file: string; from: string[] }> {
+  const out: Array<{ file: string; from: string[] }> = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const text = readFileSync(p, 'utf8');
+        const from = [...text.matchAll(/^(?:import|export)[^'"]*?from '([^']+)'/gm)].map((m) => {
+          const spec = m[1]!;
+          return spec.startsWith('.') ? path.relative(src, path.resolve(path.dirname(p), spec)).replace(/\.js$/, '') : spec;
+        });
+        out.push({ file: path.relative(src, p), from });
+      }
+    }
+  };
+  walk(src);
+  return out;
+}
+
+const ENGINE = /^(engine|types|config|workspace|render|plan|validate|promote|report)(\/|\.ts$)/;
+
+describe('layers (docs/architecture.md)', () => {
+  const all = imports();
+
+  it('only the GitHub adapter imports probot or Octokit', () => {
+    const offenders = all.filter((f) => !f.file.startsWith('forge/github/') && f.from.some((m) => m === 'probot' || m.startsWith('@octokit/')));
+    expect(offenders.map((f) => f.file)).toEqual([]);
+  });
+
+  it('the engine and the report import nothing from forge/, bot/, runtime/ or the server', () => {
+    const offenders = all.filter((f) => ENGINE.test(f.file) && f.from.some((m) => /^(forge|bot|runtime)\//.test(m) || m === 'server'));
+    expect(offenders.map((f) => `${f.file}: ${f.from.filter((m) => /^(forge|bot|runtime)\//.test(m)).join(', ')}`)).toEqual([]);
+  });
+
+  it('the bot core and the runtime import no forge adapter', () => {
+    const offenders = all.filter((f) => /^(bot|runtime)\//.test(f.file) && f.from.some((m) => /^forge\/(github|gitlab)\//.test(m)));
+    expect(offenders.map((f) => f.file)).toEqual([]);
+  });
+
+  it('the scan sees the code (a check over nothing would pass anyway)', () => {
+    expect(all.find((f) => f.file === 'forge/github/app.ts')?.from).toContain('probot');
+    expect(all.find((f) => f.file === 'bot/jobs/run.ts')?.from).toContain('bot/jobs/plan');
+  });
+});
