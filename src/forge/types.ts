@@ -10,6 +10,8 @@ export type ForgeKind = 'github' | 'gitlab';
 export interface RepoRef {
   forge: ForgeKind;
   path: string;
+  /** The forge's own id for the repository where it has one (GitLab's project id): API calls use it, text uses `path`. */
+  id?: number;
 }
 
 /**
