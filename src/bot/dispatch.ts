@@ -19,13 +19,13 @@ const isOwnCheck = (name: string) => name.startsWith('ferry/');
 export function dispatch(event: BotEvent): Action[] {
   switch (event.type) {
     case 'pr.changed':
-      return event.pr.state === 'open' ? [{ do: 'enqueue', job: planJob(event.forge, event.pr) }] : [];
+      return event.pr.state === 'open' ? [{ do: 'enqueue', job: planJob(event.forge, event.pr, event.snapshot) }] : [];
     case 'pr.closed': {
       const { pr } = event;
       const out: Action[] = [{ do: 'cancel', key: pullKey(pr) }];
       // A fork's merged change is never promoted automatically, nor offered a next step.
       if (pr.merged && !pr.fromFork) {
-        out.push({ do: 'enqueue', job: nextStepJob(event.forge, pr) }, { do: 'enqueue', job: autoPromoteJob(event.forge, pr, true) });
+        out.push({ do: 'enqueue', job: nextStepJob(event.forge, pr, event.snapshot) }, { do: 'enqueue', job: autoPromoteJob(event.forge, pr, true, event.snapshot) });
       }
       return out;
     }

@@ -11,6 +11,20 @@ export type BotEvent =
   | CommitSucceeded
   | RerunRequested;
 
+/** What the rules need to know of a PR, which every forge's payload carries. */
+export interface PullSummary extends PullRef {
+  headSha: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** The head branch lives in another repository. */
+  fromFork: boolean;
+}
+
+/** The summary of a full PR. */
+export function summaryOf(pr: PullRequest): PullSummary {
+  return { repo: pr.repo, number: pr.number, headSha: pr.headSha, state: pr.state, merged: pr.merged, fromFork: pr.fromFork };
+}
+
 interface Common {
   /** The forge account the event came through (a GitHub installation, a GitLab host). */
   forge: ForgeRef;
@@ -20,13 +34,16 @@ interface Common {
 export interface PullChanged extends Common {
   type: 'pr.changed';
   reason: 'opened' | 'pushed' | 'reopened' | 'ready' | 'base-changed';
-  pr: PullRequest;
+  pr: PullSummary;
+  /** The whole PR, when the payload carries all of it (GitHub); jobs read it from the forge otherwise. */
+  snapshot?: PullRequest;
 }
 
 /** A PR closed, merged or not (`pr.merged`). */
 export interface PullClosed extends Common {
   type: 'pr.closed';
-  pr: PullRequest;
+  pr: PullSummary;
+  snapshot?: PullRequest;
 }
 
 /** A new comment on a PR (edits are not events). */

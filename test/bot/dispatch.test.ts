@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dispatch } from '../../src/bot/dispatch.js';
-import type { BotEvent } from '../../src/bot/events.js';
+import { summaryOf, type BotEvent } from '../../src/bot/events.js';
 import type { ForgeRef, PullRequest, RepoRef } from '../../src/forge/types.js';
 
 const forge: ForgeRef = { kind: 'github', installationId: 42 };
@@ -19,30 +19,34 @@ const kinds = (e: BotEvent) => dispatch(e).map((a) => (a.do === 'cancel' ? `canc
 describe('dispatch: which jobs run for which event', () => {
   it('a changed open PR is planned at its head; the key is per PR, case-insensitive, the version its head', () => {
     for (const reason of ['opened', 'pushed', 'reopened', 'ready', 'base-changed'] as const) {
-      expect(kinds({ type: 'pr.changed', forge, reason, pr: pr() })).toEqual([`plan github:acme/gitops#7 @${'a'.repeat(40)}`]);
+      expect(kinds({ type: 'pr.changed', forge, reason, pr: summaryOf(pr()) })).toEqual([`plan github:acme/gitops#7 @${'a'.repeat(40)}`]);
     }
-    const [action] = dispatch({ type: 'pr.changed', forge, reason: 'pushed', pr: pr({ draft: true }) });
+    const draft = pr({ draft: true });
+    const [action] = dispatch({ type: 'pr.changed', forge, reason: 'pushed', pr: summaryOf(draft), snapshot: draft });
     // Drafts are planned too (the comment says it is a draft); the job carries the PR and the forge, no token.
-    expect(action).toEqual({ do: 'enqueue', job: { kind: 'plan', key: 'github:acme/gitops#7', version: 'a'.repeat(40), forge, pr: pr({ draft: true }) } });
+    expect(action).toEqual({ do: 'enqueue', job: { kind: 'plan', key: 'github:acme/gitops#7', version: 'a'.repeat(40), forge, pr: { repo, number: 7 }, headSha: 'a'.repeat(40), snapshot: draft } });
+    // Without a snapshot (GitLab's payloads lack the base commit), the job reads the PR itself.
+    const [bare] = dispatch({ type: 'pr.changed', forge, reason: 'pushed', pr: summaryOf(draft) });
+    expect(bare).toEqual({ do: 'enqueue', job: { kind: 'plan', key: 'github:acme/gitops#7', version: 'a'.repeat(40), forge, pr: { repo, number: 7 }, headSha: 'a'.repeat(40) } });
   });
 
   it('a change to a PR that is no longer open plans nothing', () => {
-    expect(kinds({ type: 'pr.changed', forge, reason: 'pushed', pr: pr({ state: 'closed' }) })).toEqual([]);
+    expect(kinds({ type: 'pr.changed', forge, reason: 'pushed', pr: summaryOf(pr({ state: 'closed' })) })).toEqual([]);
   });
 
   it('closing a PR cancels its work; merging also offers the next step and runs auto-promotion', () => {
-    expect(kinds({ type: 'pr.closed', forge, pr: pr({ state: 'closed' }) })).toEqual(['cancel github:acme/gitops#7']);
-    expect(kinds({ type: 'pr.closed', forge, pr: pr({ state: 'closed', merged: true, mergeCommitSha: 'm'.repeat(40) }) })).toEqual([
+    expect(kinds({ type: 'pr.closed', forge, pr: summaryOf(pr({ state: 'closed' })) })).toEqual(['cancel github:acme/gitops#7']);
+    expect(kinds({ type: 'pr.closed', forge, pr: summaryOf(pr({ state: 'closed', merged: true, mergeCommitSha: 'm'.repeat(40) })) })).toEqual([
       'cancel github:acme/gitops#7',
       `next-step github:acme/gitops#7:merged @${'a'.repeat(40)}`,
       'auto-promote github:acme/gitops#7:auto @auto',
     ]);
-    const auto = dispatch({ type: 'pr.closed', forge, pr: pr({ state: 'closed', merged: true }) })[2]!;
+    const auto = dispatch({ type: 'pr.closed', forge, pr: summaryOf(pr({ state: 'closed', merged: true })) })[2]!;
     expect(auto.do === 'enqueue' && auto.job.kind === 'auto-promote' && auto.job.announce).toBe(true);
   });
 
   it('a merged PR from a fork is never promoted', () => {
-    expect(kinds({ type: 'pr.closed', forge, pr: pr({ state: 'closed', merged: true, fromFork: true }) })).toEqual(['cancel github:acme/gitops#7']);
+    expect(kinds({ type: 'pr.closed', forge, pr: summaryOf(pr({ state: 'closed', merged: true, fromFork: true })) })).toEqual(['cancel github:acme/gitops#7']);
   });
 
   it('a comment with a command for Ferry is a command job; bots, plain text and foreign slash commands are not', () => {
@@ -70,8 +74,8 @@ describe('dispatch: which jobs run for which event', () => {
 
   it('every job is plain data: it survives JSON unchanged', () => {
     const events: BotEvent[] = [
-      { type: 'pr.changed', forge, reason: 'opened', pr: pr() },
-      { type: 'pr.closed', forge, pr: pr({ state: 'closed', merged: true }) },
+      { type: 'pr.changed', forge, reason: 'opened', pr: summaryOf(pr()), snapshot: pr() },
+      { type: 'pr.closed', forge, pr: summaryOf(pr({ state: 'closed', merged: true })), snapshot: pr({ state: 'closed', merged: true }) },
       { type: 'comment.created', forge, pr: { repo, number: 7 }, comment: { id: 1, author: 'a', byBot: false, body: '/plan' } },
       { type: 'commit.succeeded', forge, repo, sha: 'c'.repeat(40), check: 'ci' },
       { type: 'rerun.requested', forge, repo, check: 'ferry/plan', pulls: [7] },

@@ -52,7 +52,7 @@ describe('jobs on a fake forge', () => {
   it('a plan job shows both checks running, then writes the comment and completes them; after JSON it does the same', async () => {
     const w = world();
     repos.push(w.repo);
-    const spec = planJob(ref, w.pr);
+    const spec = planJob(ref, w.pr, w.pr);
     const outcomes: string[] = [];
     await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
     expect(outcomes).toEqual(['planned']);
@@ -71,16 +71,28 @@ describe('jobs on a fake forge', () => {
     expect(again.state.checks.map((c) => [c.name, c.result?.conclusion, c.result?.title])).toEqual(w.fake.state.checks.map((c) => [c.name, c.result?.conclusion, c.result?.title]));
   });
 
-  it('a plan whose PR moved to another head meanwhile writes no result', async () => {
+  for (const snapshot of [false, true]) {
+    it(`a plan whose PR moved to another head writes no result (${snapshot ? 'the event carried the PR' : 'the job reads the PR'})`, async () => {
+      const w = world();
+      repos.push(w.repo);
+      const outcomes: string[] = [];
+      const spec = planJob(ref, w.pr, snapshot ? w.pr : undefined);
+      w.fake.putPull({ number: 7, headSha: 'f'.repeat(40) });
+      await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
+      expect(outcomes).toEqual(['stale']);
+      expect(w.fake.commentsOf(7)).toEqual([]);
+      expect(w.fake.state.checks.filter((c) => c.status === 'completed')).toEqual([]);
+    });
+  }
+
+  it('without a snapshot, a plan job reads the PR from the forge (base commit included) and plans it', async () => {
     const w = world();
     repos.push(w.repo);
     const outcomes: string[] = [];
-    const spec = planJob(ref, w.pr);
-    w.fake.putPull({ number: 7, headSha: 'f'.repeat(40) });
-    await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
-    expect(outcomes).toEqual(['stale']);
-    expect(w.fake.commentsOf(7)).toEqual([]);
-    expect(w.fake.state.checks.filter((c) => c.status === 'completed')).toEqual([]);
+    await run(planJob(ref, { repo: w.pr.repo, number: 7, headSha: w.head }), deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
+    expect(outcomes).toEqual(['planned']);
+    expect(w.fake.state.calls[0]).toBe('getPull 7');
+    expect(w.fake.commentsOf(7)[0]!.body).toContain('| staging | web | `+0 ~1 -0` |');
   });
 
   it('a plan stopped by shutdown completes its running checks as neutral instead of leaving them running', async () => {
@@ -95,7 +107,7 @@ describe('jobs on a fake forge', () => {
         throw Object.assign(new Error('aborted'), { name: 'AbortedError', aborted: signal?.aborted });
       },
     }).deps;
-    await runJob(planJob(ref, w.pr), controller.signal, d);
+    await runJob(planJob(ref, w.pr, w.pr), controller.signal, d);
     expect(w.fake.state.checks.map((c) => [c.name, c.status, c.result?.conclusion, c.result?.title])).toEqual([
       ['ferry/plan', 'completed', 'neutral', 'Interrupted'],
       ['ferry/validate', 'completed', 'neutral', 'Interrupted'],

@@ -11,14 +11,14 @@ const SOAK_RECHECK_MAX_MS = 6 * 3_600_000;
  * check succeeding anywhere in the repository makes it look again; one waiting for soak
  * time is also queued again, delayed until the soak ends (no event marks that moment).
  */
-export async function runAutoPromote(forge: Forge, job: AutoPromoteJob, signal: AbortSignal, deps: JobDeps): Promise<void> {
-  const r = await autoPromote(forge, job.pr, { ...promoteOptions(deps, signal), announce: job.announce });
-  if (r.waiting) await deps.waiting.add(job.pr);
-  else await deps.waiting.remove(job.pr);
+export async function runAutoPromote(forge: Forge, pr: PullRequest, job: AutoPromoteJob, signal: AbortSignal, deps: JobDeps): Promise<void> {
+  const r = await autoPromote(forge, pr, { ...promoteOptions(deps, signal), announce: job.announce });
+  if (r.waiting) await deps.waiting.add(pr);
+  else await deps.waiting.remove(pr);
   if (r.soakMs.length) {
     // The soonest soak first: that run computes what is left of the others.
     const ms = Math.min(Math.min(...r.soakMs) + 1_000, SOAK_RECHECK_MAX_MS);
-    await deps.queue.enqueue(autoPromoteJob(job.forge, job.pr, false), { delayMs: ms });
+    await deps.queue.enqueue(autoPromoteJob(job.forge, pr, false, pr), { delayMs: ms });
   }
 }
 
@@ -33,6 +33,6 @@ export async function runRecheck(forge: Forge, job: RecheckJob, deps: JobDeps): 
   try {
     for (const pr of await forge.pullsForCommit(job.repo, job.sha)) if (pr.merged && !pr.fromFork) prs.set(pr.number, pr);
   } finally {
-    for (const pr of prs.values()) await deps.queue.enqueue(autoPromoteJob(job.forge, pr, false));
+    for (const pr of prs.values()) await deps.queue.enqueue(autoPromoteJob(job.forge, pr, false, pr));
   }
 }

@@ -16,7 +16,7 @@ export async function runCommand(forge: Forge, job: CommandJob, signal: AbortSig
     user,
     body: job.comment.body,
     plan: async () => {
-      if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr));
+      if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr, pr));
     },
     mayPlan: async () => {
       const config = await configForPullRequest(forge, pr, { cacheDir: deps.cacheDir });

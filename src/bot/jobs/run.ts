@@ -1,5 +1,5 @@
 import type { PlanHooks, PlanRequest } from '../../engine.js';
-import type { ForgeRegistry } from '../../forge/types.js';
+import type { ForgeRegistry, PullRef, PullRequest } from '../../forge/types.js';
 import type { JobQueue } from '../../runtime/queue.js';
 import type { Plan } from '../../types.js';
 import type { Identity } from '../../workspace/workspace.js';
@@ -35,24 +35,28 @@ export interface JobDeps {
 export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): Promise<void> {
   const forge = await deps.forges.forge(job.forge);
   const log = deps.log;
+  // The PR as the event described it, or as the forge has it now.
+  const pull = (j: { pr: PullRef; snapshot?: PullRequest }) => (j.snapshot ? Promise.resolve(j.snapshot) : forge.getPull(j.pr.repo, j.pr.number));
   switch (job.kind) {
     case 'plan': {
-      const outcome = await planPullRequest(forge, job.pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log });
+      const pr = await pull(job);
+      // The forge already has another head: the event for that one plans it.
+      const outcome = pr.headSha !== job.headSha || pr.state !== 'open' ? 'stale' : await planPullRequest(forge, pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log });
       deps.onPlanOutcome?.(outcome);
-      log.info({ job: job.key, sha: job.pr.headSha.slice(0, 12), outcome }, 'plan job finished');
+      log.info({ job: job.key, sha: job.headSha.slice(0, 12), outcome }, 'plan job finished');
       return;
     }
     case 'rerun': {
       const pr = await forge.getPull(job.pr.repo, job.pr.number);
-      if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr));
+      if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr, pr));
       return;
     }
     case 'command':
       return runCommand(forge, job, signal, deps);
     case 'next-step':
-      return offerNextStep(forge, job.pr, promoteOptions(deps, signal));
+      return offerNextStep(forge, await pull(job), promoteOptions(deps, signal));
     case 'auto-promote':
-      return runAutoPromote(forge, job, signal, deps);
+      return runAutoPromote(forge, await pull(job), job, signal, deps);
     case 'recheck':
       return runRecheck(forge, job, deps);
   }

@@ -14,10 +14,16 @@ interface Common {
   forge: ForgeRef;
 }
 
-/** Plan a PR head and report it (comment, checks). */
+/**
+ * Plan a PR head and report it (comment, checks). `snapshot` is the PR as the event
+ * described it, when the event carried all of it; otherwise the job reads the PR from the
+ * forge, and a head other than `headSha` means a newer event will plan it.
+ */
 export interface PlanJob extends Common {
   kind: 'plan';
-  pr: PullRequest;
+  pr: PullRef;
+  headSha: string;
+  snapshot?: PullRequest;
 }
 
 /** Plan a PR again at its current head (a check's "re-run"). */
@@ -36,14 +42,16 @@ export interface CommandJob extends Common {
 /** A promotion PR merged: offer the next step of the chain. */
 export interface NextStepJob extends Common {
   kind: 'next-step';
-  pr: PullRequest;
+  pr: PullRef;
+  snapshot?: PullRequest;
 }
 
 /** A merged PR's automatic promotions; `announce` replies when gates hold them back. */
 export interface AutoPromoteJob extends Common {
   kind: 'auto-promote';
-  pr: PullRequest;
+  pr: PullRef;
   announce: boolean;
+  snapshot?: PullRequest;
 }
 
 /** A commit's check succeeded: waiting auto-promotions of the repository look again. */
@@ -53,22 +61,29 @@ export interface RecheckJob extends Common {
   sha: string;
 }
 
-export const planJob = (forge: ForgeRef, pr: PullRequest): PlanJob => ({ kind: 'plan', key: pullKey(pr), version: pr.headSha, forge, pr });
+const ref = (pr: PullRef): PullRef => ({ repo: pr.repo, number: pr.number });
+const withSnapshot = (snapshot?: PullRequest) => (snapshot ? { snapshot } : {});
 
-export const rerunJob = (forge: ForgeRef, pr: PullRef): RerunJob => ({ kind: 'rerun', key: `${pullKey(pr)}:rerun`, version: 'rerun', forge, pr: { repo: pr.repo, number: pr.number } });
-
-export const commandJob = (forge: ForgeRef, pr: PullRef, comment: CommandJob['comment']): CommandJob => ({
-  kind: 'command', key: `${pullKey(pr)}:comment:${comment.id}`, version: String(comment.id), forge, pr: { repo: pr.repo, number: pr.number }, comment,
+export const planJob = (forge: ForgeRef, pr: PullRef & { headSha: string }, snapshot?: PullRequest): PlanJob => ({
+  kind: 'plan', key: pullKey(pr), version: pr.headSha, forge, pr: ref(pr), headSha: pr.headSha, ...withSnapshot(snapshot),
 });
 
-export const nextStepJob = (forge: ForgeRef, pr: PullRequest): NextStepJob => ({ kind: 'next-step', key: `${pullKey(pr)}:merged`, version: pr.headSha, forge, pr });
+export const rerunJob = (forge: ForgeRef, pr: PullRef): RerunJob => ({ kind: 'rerun', key: `${pullKey(pr)}:rerun`, version: 'rerun', forge, pr: ref(pr) });
+
+export const commandJob = (forge: ForgeRef, pr: PullRef, comment: CommandJob['comment']): CommandJob => ({
+  kind: 'command', key: `${pullKey(pr)}:comment:${comment.id}`, version: String(comment.id), forge, pr: ref(pr), comment,
+});
+
+export const nextStepJob = (forge: ForgeRef, pr: PullRef & { headSha: string }, snapshot?: PullRequest): NextStepJob => ({
+  kind: 'next-step', key: `${pullKey(pr)}:merged`, version: pr.headSha, forge, pr: ref(pr), ...withSnapshot(snapshot),
+});
 
 /**
  * One version for every run of a PR's auto-promotion: a re-check that arrives while one
  * runs waits for it instead of aborting a promotion half-way.
  */
-export const autoPromoteJob = (forge: ForgeRef, pr: PullRequest, announce: boolean): AutoPromoteJob => ({
-  kind: 'auto-promote', key: `${pullKey(pr)}:auto`, version: 'auto', forge, pr, announce,
+export const autoPromoteJob = (forge: ForgeRef, pr: PullRef, announce: boolean, snapshot?: PullRequest): AutoPromoteJob => ({
+  kind: 'auto-promote', key: `${pullKey(pr)}:auto`, version: 'auto', forge, pr: ref(pr), announce, ...withSnapshot(snapshot),
 });
 
 export const recheckJob = (forge: ForgeRef, repo: RepoRef, sha: string): RecheckJob => ({ kind: 'recheck', key: `${repoKey(repo)}@${sha}:recheck`, version: sha, forge, repo, sha });

@@ -1,5 +1,5 @@
 import type { Context, Probot } from 'probot';
-import type { BotEvent } from '../../bot/events.js';
+import { summaryOf, type BotEvent } from '../../bot/events.js';
 import type { ForgeRef, RepoRef } from '../types.js';
 import { pullRequestFrom } from './forge.js';
 
@@ -39,12 +39,13 @@ export function gitHubIngress(sink: EventSink) {
 
     app.on('pull_request', (context) => accept(context, (forge) => {
       const { payload } = context;
-      const pr = pullRequestFrom(payload.pull_request as never);
-      if (payload.action === 'closed') return { type: 'pr.closed', forge, pr };
+      const snapshot = pullRequestFrom(payload.pull_request as never);
+      const pr = summaryOf(snapshot);
+      if (payload.action === 'closed') return { type: 'pr.closed', forge, pr, snapshot };
       const reason = CHANGED[payload.action];
-      if (reason) return { type: 'pr.changed', forge, reason, pr };
+      if (reason) return { type: 'pr.changed', forge, reason, pr, snapshot };
       // An edit is a change only when it moved the PR to another base branch.
-      if (payload.action === 'edited' && (payload as { changes?: { base?: unknown } }).changes?.base) return { type: 'pr.changed', forge, reason: 'base-changed', pr };
+      if (payload.action === 'edited' && (payload as { changes?: { base?: unknown } }).changes?.base) return { type: 'pr.changed', forge, reason: 'base-changed', pr, snapshot };
       return null;
     }));
 
