@@ -1,0 +1,150 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { BotEvent, PullSummary } from '../../bot/events.js';
+import type { ForgeRef, RepoRef } from '../types.js';
+
+export const GITLAB_WEBHOOK_PATH = '/api/gitlab/webhooks';
+
+/** Where translated events go; the ingress knows nothing else of the bot. */
+export interface GitLabSink {
+  /** True the first time a delivery id is seen. */
+  firstDelivery(id: string): Promise<boolean>;
+  handle(event: BotEvent): Promise<void>;
+  /** The bot user's username: its own notes are never commands. */
+  self(): Promise<string>;
+}
+
+/** What a delivery came to: the HTTP status to answer, and why (for the log and the body). */
+export interface Outcome {
+  status: number;
+  result: 'handled' | 'ignored' | 'duplicate' | 'unauthorized';
+  reason?: string;
+  event?: BotEvent['type'];
+}
+
+/**
+ * `X-Gitlab-Token` against the secret in constant time: both sides are hashed first, so
+ * neither the comparison's time nor an early length check tells anything of the secret.
+ */
+export function tokenMatches(given: string | string[] | undefined, secret: string): boolean {
+  if (typeof given !== 'string' || given.length === 0) return false;
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(secret));
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * GitLab's ingress: verifies the token, de-duplicates by `Idempotency-Key` (or
+ * `X-Gitlab-Event-UUID`), and turns the payload into a BotEvent. Every authenticated
+ * delivery gets a 2xx, ignored ones too: GitLab disables a hook that keeps failing, and
+ * a disabled hook is silent breakage. `host` is the configured instance, never read from
+ * a payload.
+ */
+export async function receiveGitLab(
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer,
+  opts: { secret: string; host: string; sink: GitLabSink },
+): Promise<Outcome> {
+  if (!tokenMatches(headers['x-gitlab-token'], opts.secret)) return { status: 401, result: 'unauthorized' };
+  const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  let payload: Json;
+  try {
+    payload = JSON.parse(body.toString('utf8')) as Json;
+    if (!payload || typeof payload !== 'object') throw new Error('not an object');
+  } catch {
+    return { status: 202, result: 'ignored', reason: 'the body is not a JSON object' };
+  }
+  const id = header('idempotency-key') ?? header('x-gitlab-event-uuid');
+  if (id && !(await opts.sink.firstDelivery(`gitlab:${id}`))) return { status: 200, result: 'duplicate' };
+  const forge: ForgeRef = { kind: 'gitlab', host: opts.host };
+  let event: BotEvent | string;
+  try {
+    event = await translate(header('x-gitlab-event') ?? '', payload, forge, opts.sink);
+  } catch (err) {
+    // A payload missing what its event type promises is GitLab's to fix, not a reason to be disabled.
+    return { status: 202, result: 'ignored', reason: `malformed payload: ${(err as Error).message}` };
+  }
+  if (typeof event === 'string') return { status: 202, result: 'ignored', reason: event };
+  await opts.sink.handle(event);
+  return { status: 202, result: 'handled', event: event.type };
+}
+
+function repoOf(project: Json): RepoRef {
+  if (typeof project?.path_with_namespace !== 'string' || typeof project?.id !== 'number') throw new Error('no project');
+  return { forge: 'gitlab', path: project.path_with_namespace, id: project.id };
+}
+
+/** The event a payload means, or why it is ignored. */
+async function translate(kind: string, p: Json, forge: ForgeRef, sink: GitLabSink): Promise<BotEvent | string> {
+  switch (kind) {
+    case 'Merge Request Hook': {
+      const oa = p.object_attributes as Json;
+      const repo = repoOf(p.project);
+      const pr: PullSummary = {
+        repo,
+        number: num(oa.iid),
+        headSha: str(oa.last_commit?.id),
+        state: oa.state === 'opened' ? 'open' : 'closed',
+        merged: oa.state === 'merged' || oa.action === 'merge',
+        fromFork: oa.source_project_id !== oa.target_project_id,
+      };
+      switch (oa.action) {
+        case 'open':
+          return { type: 'pr.changed', forge, reason: 'opened', pr };
+        case 'reopen':
+          return { type: 'pr.changed', forge, reason: 'reopened', pr };
+        case 'merge':
+        case 'close':
+          return { type: 'pr.closed', forge, pr };
+        case 'update': {
+          const changes = (p.changes ?? {}) as Json;
+          // `oldrev` is only there when commits were pushed.
+          if (oa.oldrev) return { type: 'pr.changed', forge, reason: 'pushed', pr };
+          if (changes.draft && changes.draft.previous === true && changes.draft.current === false) return { type: 'pr.changed', forge, reason: 'ready', pr };
+          if (changes.target_branch) return { type: 'pr.changed', forge, reason: 'base-changed', pr };
+          return 'an update that changed neither commits, draft state nor target branch';
+        }
+        default:
+          return `merge request action ${JSON.stringify(String(oa.action))}`;
+      }
+    }
+    case 'Note Hook': {
+      const oa = p.object_attributes as Json;
+      if (oa.noteable_type !== 'MergeRequest') return 'a note on something other than a merge request';
+      // Edits arrive as `update`; only new notes carry commands.
+      if (oa.action !== undefined && oa.action !== 'create') return `note action ${JSON.stringify(String(oa.action))}`;
+      const author = str(p.user?.username);
+      let self: string;
+      try {
+        self = await sink.self();
+      } catch {
+        // Better to miss one command than to risk answering Ferry's own notes.
+        return 'the bot user could not be looked up, so the note might be its own';
+      }
+      const byBot = oa.system === true || author.toLowerCase() === self.toLowerCase();
+      return {
+        type: 'comment.created',
+        forge,
+        pr: { repo: repoOf(p.project), number: num(p.merge_request?.iid) },
+        comment: { id: num(oa.id), author, byBot, body: typeof oa.note === 'string' ? oa.note : '' },
+      };
+    }
+    case 'Pipeline Hook': {
+      const oa = p.object_attributes as Json;
+      if (oa.status !== 'success') return `pipeline ${JSON.stringify(String(oa.status))}`;
+      return { type: 'commit.succeeded', forge, repo: repoOf(p.project), sha: str(oa.sha), check: 'pipeline' };
+    }
+    default:
+      return `event ${JSON.stringify(kind)}`;
+  }
+}
+
+function num(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Error('a number is missing');
+  return v;
+}
+
+function str(v: unknown): string {
+  if (typeof v !== 'string' || !v) throw new Error('a field is missing');
+  return v;
+}
