@@ -69,14 +69,16 @@ async function main() {
   api.patch(/\/repos\/bench\/monorepo\/check-runs\/\d+/).reply(200, { id: 2 });
 
   const server = await startServer({
-    appId: '1',
-    privateKey: generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey,
-    webhookSecret: SECRET,
+    github: {
+      appId: '1',
+      privateKey: generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }).privateKey,
+      webhookSecret: SECRET,
+      octokit: { throttle: { enabled: false } },
+    },
     port: await freePort(),
     host: '127.0.0.1',
     cacheDir: path.join(work, 'cache'),
     logLevel: 'fatal',
-    octokit: { throttle: { enabled: false } },
   });
 
   const send = async (id: string, sha: string) => {

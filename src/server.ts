@@ -3,11 +3,12 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { handleEvent } from './bot/core.js';
+import type { BotEvent } from './bot/events.js';
 import type { PlanJobOutcome } from './bot/jobs/plan.js';
 import { runJob, type JobDeps } from './bot/jobs/run.js';
 import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
 import { MemoryWaiting } from './bot/waiting.js';
-import { gitHubApp, GITHUB_WEBHOOK_PATH } from './forge/github/app.js';
+import { gitHubApp, GITHUB_WEBHOOK_PATH, type GitHubAppConfig } from './forge/github/app.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import { detectSandbox } from './render/sandbox.js';
@@ -20,14 +21,22 @@ import type { Identity } from './workspace/workspace.js';
 
 export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
 
-export interface ServerConfig {
-  appId: string;
-  privateKey: string;
+/** A GitLab instance served through a webhook and an access token. */
+export interface GitLabConfig {
+  /** The instance, e.g. https://gitlab.com (the API is at URL/api/v4). */
+  url: string;
+  /** A project, group or bot-user access token with `api` scope. */
+  token: string;
   webhookSecret: string;
+}
+
+export interface ServerConfig {
+  /** Serve GitHub as an App (absent: GitHub webhooks get 404). */
+  github?: GitHubAppConfig;
+  /** Serve GitLab through a webhook (absent: GitLab webhooks get 404). */
+  gitlab?: GitLabConfig;
   port: number;
   host: string;
-  /** GitHub Enterprise Server API root, e.g. https://ghe.example.com/api/v3. */
-  baseUrl?: string;
   cacheDir?: string;
   concurrency?: number;
   /** Jobs and plans one repository may run at once (default: half of `concurrency`, rounded up). */
@@ -35,8 +44,6 @@ export interface ServerConfig {
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
   /** Author and committer of promotion commits. */
   identity?: Identity;
-  /** Octokit plugin options merged into Probot's (tests shorten retries, turn off throttling). */
-  octokit?: { retry?: object; throttle?: object };
   /** Largest webhook body accepted (default 25 MiB, GitHub's own cap); larger ones get 413 unread. */
   maxBodyBytes?: number;
   /** Where JSON log lines go (default stdout). */
@@ -44,21 +51,51 @@ export interface ServerConfig {
 }
 
 
-/** Reads the documented environment variables; throws a message naming what is missing. */
+const GITHUB_VARS = ['APP_ID', 'WEBHOOK_SECRET', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'GHE_HOST'];
+const GITLAB_VARS = ['GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_URL'];
+
+/**
+ * Reads the documented environment variables; throws a message naming what is missing.
+ * A forge is served when any of its variables is set (then all it needs must be); at
+ * least one forge must be.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const missing = ['APP_ID', 'WEBHOOK_SECRET'].filter((k) => !env[k]);
-  if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
+  const wantsGitHub = GITHUB_VARS.some((k) => env[k]);
+  const wantsGitLab = GITLAB_VARS.some((k) => env[k]);
+  if (!wantsGitHub && !wantsGitLab) {
+    throw new Error('nothing to serve: set APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH and WEBHOOK_SECRET (GitHub App), or GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET (GitLab), or both');
+  }
+  const missing: string[] = [];
+  if (wantsGitHub) {
+    missing.push(...['APP_ID', 'WEBHOOK_SECRET'].filter((k) => !env[k]));
+    if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) missing.push('PRIVATE_KEY or PRIVATE_KEY_PATH');
+  }
+  if (wantsGitLab) missing.push(...['GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET'].filter((k) => !env[k]));
   if (missing.length) throw new Error(`missing environment: ${missing.join(', ')}`);
-  const privateKey = env.PRIVATE_KEY ? env.PRIVATE_KEY.replace(/\\n/g, '\n') : readFileSync(env.PRIVATE_KEY_PATH!, 'utf8');
   const protocol = env.GHE_PROTOCOL ?? 'https';
+  let gitlabUrl: string | undefined;
+  if (wantsGitLab) {
+    try {
+      const u = new URL(env.GITLAB_URL || 'https://gitlab.com');
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+      gitlabUrl = u.href.replace(/\/+$/, '');
+    } catch {
+      throw new Error(`GITLAB_URL is not an http(s) URL: ${JSON.stringify(env.GITLAB_URL)}`);
+    }
+  }
   return {
-    appId: env.APP_ID!,
-    privateKey,
-    webhookSecret: env.WEBHOOK_SECRET!,
+    github: wantsGitHub
+      ? {
+          appId: env.APP_ID!,
+          privateKey: env.PRIVATE_KEY ? env.PRIVATE_KEY.replace(/\\n/g, '\n') : readFileSync(env.PRIVATE_KEY_PATH!, 'utf8'),
+          webhookSecret: env.WEBHOOK_SECRET!,
+          baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : undefined,
+        }
+      : undefined,
+    gitlab: wantsGitLab ? { url: gitlabUrl!, token: env.GITLAB_TOKEN!, webhookSecret: env.GITLAB_WEBHOOK_SECRET! } : undefined,
     port: Number(env.PORT ?? 3000),
     // Probot binds localhost by default; a container must listen on all interfaces.
     host: env.HOST ?? '0.0.0.0',
-    baseUrl: env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : undefined,
     cacheDir: env.FERRY_CACHE_DIR,
     concurrency: env.FERRY_CONCURRENCY ? Number(env.FERRY_CONCURRENCY) : undefined,
     concurrencyPerRepo: env.FERRY_CONCURRENCY_PER_REPO ? Number(env.FERRY_CONCURRENCY_PER_REPO) : undefined,
@@ -120,8 +157,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     },
     groups: { groupOf: repositoryOfJob, perGroup: perRepo },
   });
-  const github = await gitHubApp(cfg, log, { firstDelivery: (id) => queue.firstDelivery(id), handle: (event) => handleEvent(queue, event) });
-  forges.register('github', github.forges);
+  const handle = (event: BotEvent) => handleEvent(queue, event);
+  const github = cfg.github ? await gitHubApp(cfg.github, log, { firstDelivery: (id) => queue.firstDelivery(id), handle }) : null;
+  if (github) forges.register('github', github.forges);
   const healthz = async (res: ServerResponse) => {
     const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -134,7 +172,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const started = performance.now();
     res.on('finish', () => httpLog.info({ delivery: req.headers['x-github-delivery'] }, `${req.method} ${req.url} ${res.statusCode} - ${Math.round(performance.now() - started)}ms`));
     void (async () => {
-      if (req.method === 'POST' && isWebhookPath(req.url)) {
+      const path = pathOf(req.url);
+      if (req.method === 'GET' && path === '/healthz') return healthz(res);
+      if (req.method === 'POST' && path === GITHUB_WEBHOOK_PATH && github) {
         const body = await readBodyCapped(req, res, maxBody);
         if (body === null) {
           httpLog.warn({ delivery: req.headers['x-github-delivery'], maxBody }, 'webhook body over the size cap refused');
@@ -142,9 +182,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
         }
         // @octokit/webhooks takes a body already read from `req.body` instead of the stream.
         (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
+        if (await github.handle(req, res)) return;
       }
-      if (req.method === 'GET' && req.url === '/healthz') await healthz(res);
-      else if (!(await github.handle(req, res))) res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     })().catch((err: Error) => {
       log.error({ err: err.message }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end();
@@ -169,12 +209,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   };
 }
 
-/** The webhook path as @octokit/webhooks matches it: query and trailing slashes do not count. */
-function isWebhookPath(url: string | undefined): boolean {
+/** A request's path as the webhook routers match it: query and trailing slashes do not count. */
+function pathOf(url: string | undefined): string {
   try {
-    return new URL(url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') === GITHUB_WEBHOOK_PATH;
+    return new URL(url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/';
   } catch {
-    return false;
+    return '';
   }
 }
 

@@ -506,7 +506,7 @@ describe('GitHub App on GitHub Enterprise Server (GHE_HOST)', () => {
   let dotCom: RunningServer;
   beforeAll(async () => {
     dotCom = server;
-    server = await startTestServer(tempDir('ferry-cache-'), { baseUrl: GHE_ROOT, logLevel: 'warn', logDestination: logSink });
+    server = await startTestServer(tempDir('ferry-cache-'), { github: { baseUrl: GHE_ROOT }, logLevel: 'warn', logDestination: logSink });
     apiRoot = GHE_ROOT;
   });
   afterAll(async () => {

@@ -5,20 +5,24 @@ import { freePort, testPrivateKey } from './github.js';
 export const SECRET = 'webhook-secret-for-tests';
 
 /** The real server on a free loopback port; api.github.com is left to nock. */
-export async function startTestServer(cacheDir: string, extra: Partial<ServerConfig> = {}): Promise<RunningServer> {
+export async function startTestServer(cacheDir: string, extra: Partial<Omit<ServerConfig, 'github'>> & { github?: Partial<NonNullable<ServerConfig['github']>> } = {}): Promise<RunningServer> {
   nock.disableNetConnect();
   nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  const { github, ...rest } = extra;
   return startServer({
-    appId: '1',
-    privateKey: testPrivateKey(),
-    webhookSecret: SECRET,
+    github: {
+      appId: '1',
+      privateKey: testPrivateKey(),
+      webhookSecret: SECRET,
+      // Retries after 10 ms, not seconds: the test exercises the retry, not the wait.
+      octokit: { retry: { retryAfterBaseValue: 10 }, throttle: { enabled: false } },
+      ...github,
+    },
     port: await freePort(),
     host: '127.0.0.1',
     cacheDir,
     logLevel: 'fatal',
-    // Retries after 10 ms, not seconds: the test exercises the retry, not the wait.
-    octokit: { retry: { retryAfterBaseValue: 10 }, throttle: { enabled: false } },
-    ...extra,
+    ...rest,
   });
 }
 
