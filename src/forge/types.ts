@@ -101,6 +101,11 @@ export interface Forge {
   readonly capabilities: ForgeCapabilities;
   /** How the forge writes a reference to a pull request in text: `#7` (GitHub), `!7` (GitLab). */
   pullRef(number: number): string;
+  /**
+   * Where a file's line can be read at the PR's head, for forges without line annotations
+   * (GitLab); null where annotations show findings on the lines (GitHub).
+   */
+  fileLink(pr: PullRequest, file: string, line: number | null): string | null;
   /** The bot's own login: its comments are Ferry's, and commands in them are ignored. */
   self(): Promise<string>;
   /** How git authenticates to the clone URL (a header, never a URL credential). */

@@ -1,5 +1,5 @@
 import type { Plan } from '../types.js';
-import { PLAN_MARKER, renderMarkdown } from './plan.js';
+import { PLAN_MARKER, renderMarkdown, type FileLink } from './plan.js';
 import { splitMarkdown } from './split.js';
 import { template } from './templates.js';
 
@@ -13,6 +13,8 @@ export interface FitOptions {
   limit: number;
   draft?: boolean;
   maxParts?: number;
+  /** Links findings to their lines (forges without annotations). */
+  fileLink?: FileLink;
 }
 
 function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
@@ -35,7 +37,7 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
  * per-resource listings go, and then the last apps, with a note saying what is missing.
  */
 export function fitPlanComment(plan: Plan, opts: FitOptions): string[] {
-  const render = (p: Plan, listChanges = true) => renderMarkdown(p, { draft: opts.draft, listChanges });
+  const render = (p: Plan, listChanges = true) => renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink });
   const full = render(plan);
   if (full.length <= opts.limit) return [full];
 

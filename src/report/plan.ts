@@ -1,4 +1,4 @@
-import type { AppPlan, Plan } from '../types.js';
+import type { AppPlan, Finding, Plan } from '../types.js';
 import { template } from './templates.js';
 
 export const PLAN_MARKER = '<!-- ferry:plan -->';
@@ -8,11 +8,28 @@ function quiet(a: AppPlan): boolean {
   return a.status === 'rendered' && a.changes.length === 0 && a.findings.length === 0;
 }
 
+/** Where a finding's line can be seen on the forge (GitLab has no annotations), or null. */
+export type FileLink = (file: string, line: number | null) => string | null;
+
+/**
+ * Only URLs made of these characters reach the Markdown: a file name is PR content, and a
+ * `)`, space or `<` in a link target would end it and let the rest become Markdown.
+ */
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9\-._~%/:#@+=,]+$/;
+
+function linked<F extends Finding>(findings: F[], link?: FileLink): Array<F & { url?: string }> {
+  if (!link) return findings;
+  return findings.map((f) => {
+    const url = f.file ? link(f.file, f.line ?? null) : null;
+    return url && SAFE_URL.test(url) ? { ...f, url } : f;
+  });
+}
+
 /** The plan as the templates read it: per environment, the apps worth a section, and the names of the quiet ones. */
-function view(plan: Plan) {
+function view(plan: Plan, link?: FileLink) {
   const environments = plan.environments.map((e) => ({
     name: e.name,
-    apps: e.apps.filter((a) => !quiet(a)),
+    apps: e.apps.filter((a) => !quiet(a)).map((a) => ({ ...a, findings: linked(a.findings, link) })),
     unchanged: e.apps.filter(quiet).map((a) => a.name),
   }));
   const rows = environments.flatMap((e) =>
@@ -28,12 +45,12 @@ function view(plan: Plan) {
     })),
   );
   const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));
-  return { ...plan, environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
+  return { ...plan, findings: linked(plan.findings, link), environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
 }
 
-/** The PR comment body: summary table first, then per-app folded diffs and findings. */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean } = {}): string {
-  const v = { ...view(plan), draft: !!opts.draft, listChanges: opts.listChanges ?? true };
+/** The PR comment body: summary table first, then per-app folded diffs and findings (linked to their lines with `fileLink`). */
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink } = {}): string {
+  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 

@@ -84,6 +84,10 @@ export class FakeForge implements Forge {
     return `#${number}`;
   }
 
+  fileLink(): null {
+    return null;
+  }
+
   async self(): Promise<string> {
     return this.state.self;
   }

@@ -74,3 +74,29 @@ describe('pairing notes', () => {
     expect(Object.keys((JSON.parse(renderJson(p)) as Plan).environments[0]!.apps[2]!.changes[0]!)).toEqual(['action', 'apiVersion', 'kind', 'namespace', 'name', 'diff']);
   });
 });
+
+describe('findings linked to their lines (forges without annotations)', () => {
+  function withFinding(file: string): Plan {
+    const p = planOf();
+    p.environments[0]!.apps[2]!.findings = [{ severity: 'error', rule: 'schema', message: 'bad port', file, line: 12, resource: null }];
+    p.findings = [{ severity: 'warning', rule: 'unowned-change', message: 'nobody reads it', file: 'stray.yaml', line: null, resource: null }];
+    return p;
+  }
+  const link = (file: string, line: number | null) => `https://gitlab.example.test/acme/gitops/-/blob/${'b'.repeat(40)}/${file.split('/').map(encodeURIComponent).join('/')}${line ? `#L${line}` : ''}`;
+
+  it('each finding with a file links to it, at its line when known', () => {
+    const md = renderMarkdown(withFinding('envs/staging/web/svc.yaml'), { fileLink: link });
+    expect(md).toContain(`**schema** [\`envs/staging/web/svc.yaml:12\`](https://gitlab.example.test/acme/gitops/-/blob/${'b'.repeat(40)}/envs/staging/web/svc.yaml#L12): bad port`);
+    expect(md).toContain(`**unowned-change** [\`stray.yaml\`](https://gitlab.example.test/acme/gitops/-/blob/${'b'.repeat(40)}/stray.yaml): nobody reads it`);
+    // Without a link function (GitHub: annotations), no links.
+    expect(renderMarkdown(withFinding('envs/staging/web/svc.yaml'))).toContain('**schema** `envs/staging/web/svc.yaml:12`: bad port');
+  });
+
+  it('a URL that could end the link target (a hostile file name left unencoded) is not used', () => {
+    const hostile = 'x) [click](https://evil.example) (y.yaml';
+    const md = renderMarkdown(withFinding(hostile), { fileLink: (file, line) => `https://gitlab.example.test/blob/${file}#L${line}` });
+    const line = md.split('\n').find((l) => l.includes('bad port'))!;
+    expect(line).not.toContain('](https://gitlab.example.test');
+    expect(line).toContain('**schema** `x) [click](https://evil.example) (y.yaml:12`: bad port');
+  });
+});

@@ -62,7 +62,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   }
   await started;
   if (await isStale(forge, pr, signal)) return 'stale';
-  const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft });
+  const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
   try {
     await forge.ensureComments(pr, marker, bodies);
   } catch (err) {

@@ -89,6 +89,11 @@ export class GitHubForge implements Forge {
     return `#${number}`;
   }
 
+  /** Check-run annotations put findings on their lines: the comment needs no links. */
+  fileLink(): null {
+    return null;
+  }
+
   async gitAuth(): Promise<GitAuth> {
     const token = await this.installationToken();
     // Basic with x-access-token is what GitHub documents for installation tokens over git.
