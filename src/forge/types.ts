@@ -92,6 +92,16 @@ export interface ForgeCapabilities {
 
 export type Reaction = 'eyes' | 'rocket' | 'confused';
 
+/** How the forge's users name things, for replies. */
+export interface ForgeWords {
+  /** `pull request`, `merge request`. */
+  pull: string;
+  /** What `/plan` and `/promote` need by default: `write access to this repository`. */
+  write: string;
+  /** How a command is written: `/` on GitHub, `/ferry ` on GitLab (`/promote` is a quick action there). */
+  command: string;
+}
+
 /**
  * What a job needs from a forge. Verbs are idempotent: running a job twice edits what
  * the first run wrote instead of adding to it.
@@ -99,6 +109,7 @@ export type Reaction = 'eyes' | 'rocket' | 'confused';
 export interface Forge {
   readonly limits: ForgeLimits;
   readonly capabilities: ForgeCapabilities;
+  readonly words: ForgeWords;
   /** How the forge writes a reference to a pull request in text: `#7` (GitHub), `!7` (GitLab). */
   pullRef(number: number): string;
   /**

@@ -41,6 +41,7 @@ let nextComment = 1;
 export class FakeForge implements Forge {
   readonly limits: ForgeLimits;
   readonly capabilities: ForgeCapabilities = { checkRuns: true, reactions: true, teams: true };
+  readonly words = { pull: 'pull request', write: 'write access to this repository', command: '/' };
   readonly state: FakeState = {
     self: 'ferry[bot]',
     pulls: new Map(),

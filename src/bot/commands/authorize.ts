@@ -18,6 +18,6 @@ export async function commandRefusal(forge: Forge, pr: PullRequest, user: string
     const who = [...perm.teams.map((t) => `team ${code(t)}`), ...perm.users.map((u) => code(`@${u}`))].join(', ') || 'nobody';
     return `\`/${verb}\` is limited to ${who} (\`commands.${verb}\` in ferry.yml)`;
   }
-  return (await forge.canWrite(pr, user)) ? null : `\`/${verb}\` needs write access to this repository`;
+  return (await forge.canWrite(pr, user)) ? null : `\`${forge.words.command}${verb}\` needs ${forge.words.write}`;
 }
 

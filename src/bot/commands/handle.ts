@@ -74,7 +74,7 @@ export async function handleComment(ctx: CommandContext): Promise<'none' | 'done
 
   /** Runs one command; ok is false when it was refused or not understood. */
   async function runOne(c: ReturnType<typeof ferryCommands>[number]): Promise<{ ok: boolean; reply: string | null }> {
-    if (c.verb === 'help') return { ok: true, reply: template('help.md.hbs')({}) };
+    if (c.verb === 'help') return { ok: true, reply: template('help.md.hbs')(forge.words) };
     if (c.verb === 'unknown' || c.verb === 'invalid') return { ok: false, reply: template('command-error.md.hbs')(c) };
     if (c.verb === 'plan') {
       const refusal = await ctx.mayPlan();

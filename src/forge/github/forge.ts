@@ -72,6 +72,7 @@ const opened = (p: { number: number; html_url: string; title: string; body?: str
 export class GitHubForge implements Forge {
   readonly limits = GITHUB_LIMITS;
   readonly capabilities = CAPABILITIES;
+  readonly words = { pull: 'pull request', write: 'write access to this repository', command: '/' };
   /** Check runs this forge started, by head SHA and name, so completing one edits it. */
   private readonly started = new Map<string, number>();
 
