@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gitLabClient } from '../../src/forge/gitlab/client.js';
 import { GITLAB_LIMITS, GitLabForge } from '../../src/forge/gitlab/forge.js';
-import { GitLabApiError, type RetryOptions } from '../../src/forge/gitlab/http.js';
+import { GitLabApiError, retryAfterMs, type RetryOptions } from '../../src/forge/gitlab/http.js';
 import { gitLabSelf } from '../../src/forge/gitlab/self.js';
 import type { PullRequest, RepoRef } from '../../src/forge/types.js';
 import { FakeGitLab, type Project } from '../helpers/fake-gitlab.js';
@@ -14,8 +14,6 @@ const PATH = 'acme/platform/gitops';
 /** Retries without sleeping: the waits asked for are kept instead. */
 const fast = (waits: number[] = []): RetryOptions => ({ retries: 4, minDelayMs: 10, maxDelayMs: 5_000, sleep: async (ms) => void waits.push(ms) });
 
-/** Route templates requested over the whole file: every row of the table must be one Ferry calls. */
-const seen = new Set<string>();
 const fakes: FakeGitLab[] = [];
 
 function fakeGitLab(url = 'https://gitlab.example.test', maxPerPage = 2): FakeGitLab {
@@ -34,15 +32,11 @@ beforeAll(() => {
   nock.disableNetConnect();
 });
 afterEach(() => {
-  for (const gl of fakes.splice(0)) {
-    for (const r of gl.requests) if (r.route) seen.add(r.route);
-    gl.close();
-  }
+  for (const gl of fakes.splice(0)) gl.close();
 });
 afterAll(() => {
   nock.cleanAll();
   nock.enableNetConnect();
-  expect(GITLAB_ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !seen.has(k))).toEqual([]);
 });
 
 const CONCLUSION: Record<string, string> = { success: 'success', failed: 'failure', canceled: 'neutral' };
@@ -163,6 +157,25 @@ describe('GitLabForge on GitLab', () => {
 
     gl.failNext('GET /projects/:id/merge_requests/:merge_request_iid', ...Array.from({ length: 5 }, () => [503, { message: 'down' }] as [number, unknown]));
     await expect(forge.getPull(repo, 7)).rejects.toMatchObject({ status: 503 });
+  });
+
+  it('reads Retry-After as seconds or as a date', () => {
+    expect(retryAfterMs('3')).toBe(3_000);
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:02 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(2_000);
+    expect([retryAfterMs(null), retryAfterMs('soon')]).toEqual([null, null]);
+  });
+
+  it('a read with no answer is sent again; a write is not (it may have landed)', async () => {
+    const host = 'https://flaky.example.test';
+    const scope = nock(host)
+      .get('/api/v4/user').replyWithError('socket hang up')
+      .get('/api/v4/user').reply(200, { id: 1, username: 'ferry-bot' })
+      .post('/api/v4/projects/1/merge_requests/7/notes').replyWithError('socket hang up');
+    const api = gitLabClient({ url: host, token: TOKEN, retry: fast() });
+    expect(await gitLabSelf(api)()).toBe('ferry-bot');
+    const err = await api.notes.create(1, 7, 'hi').then(() => null, (e: unknown) => e as GitLabApiError);
+    expect([err instanceof GitLabApiError, err?.status, err?.message.includes(TOKEN)]).toEqual([true, undefined, false]);
+    expect(scope.isDone()).toBe(true);
   });
 
   it('a 401 is an error with status 401 and without the token', async () => {
@@ -304,6 +317,28 @@ describe('GitLabForge on GitLab', () => {
     expect(await self()).toBe('ferry-bot');
     expect(await self()).toBe('ferry-bot');
     expect(gl.count('GET /user')).toBe(2);
+  });
+
+  it('every route of the table is one GitLabForge calls', async () => {
+    const forge = setup();
+    const pr = await forge.getPull(repo, 7);
+    const part = (i: number) => `<!-- p${i} -->`;
+    await forge.ensureComments(pr, part, [part(0), part(1)]);
+    await forge.ensureComments(pr, part, [`${part(0)} edited`]);
+    await forge.startCheck(pr, 'ferry/plan', 'Rendering');
+    await forge.setCheck(pr, { name: 'ferry/plan', conclusion: 'success', title: 'ok', summary: 'ok', annotations: [] });
+    await forge.react(pr, gl.note(project, 7, 'alice', '/ferry plan').id, 'eyes');
+    await forge.canWrite(pr, 'alice');
+    await forge.inTeam(pr, 'sre', 'alice');
+    await forge.commitChecks(pr, pr.headSha);
+    const opened = await forge.openPull(pr, { head: 'ferry/promote/x', base: 'production', title: 't', body: 'b' });
+    await forge.updatePull(pr, opened.number, { head: 'ferry/promote/x', base: 'production', title: 't2', body: 'b2' });
+    await forge.addLabels(pr, opened.number, ['promotion']);
+    await forge.findOpenPulls(pr, 'ferry/');
+    await forge.pullsForCommit(repo, pr.headSha);
+    await forge.self();
+    const called = new Set(gl.requests.map((r) => r.route));
+    expect(GITLAB_ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !called.has(k))).toEqual([]);
   });
 
   it('the fake serves only routes of the table, only with documented parameters, only with the token', async () => {

@@ -208,7 +208,7 @@ export class GitLabForge implements Forge {
    */
   private async status(pr: PullRequest, name: string, state: 'running' | 'success' | 'failed' | 'canceled', title: string): Promise<void> {
     try {
-      await this.api.commits.editStatus(projectId(pr.repo), pr.headSha, state as 'running', {
+      await this.api.commits.editStatus(projectId(pr.repo), pr.headSha, state, {
         name,
         // The source branch: without it GitLab picks any branch holding the commit.
         ref: pr.headRef,
