@@ -1,0 +1,351 @@
+import type { CheckResult, CommitCheck } from '../../types.js';
+import type { GitAuth } from '../../workspace/git.js';
+import type { Forge, ForgeCapabilities, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
+import { gitLabClient, type GitLabClient, type GitLabClientOptions } from './client.js';
+import { GitLabApiError } from './http.js';
+
+/**
+ * Notes API, "Create new merge request note": `body` is "Limited to 1,000,000 characters."
+ * https://docs.gitlab.com/api/notes/#create-new-merge-request-note
+ */
+export const GITLAB_NOTE_LIMIT = 1_000_000;
+/**
+ * Merge requests API, "Create MR" / "Update MR": `description` is "Limited to 1,048,576
+ * characters." https://docs.gitlab.com/api/merge_requests/#create-mr
+ */
+export const GITLAB_DESCRIPTION_LIMIT = 1_048_576;
+/**
+ * Commits API, "Set the pipeline status of a commit": `description`, `target_url` and `ref`
+ * "Must be 255 characters or fewer." A status description is all GitLab shows of a check.
+ * https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
+ */
+export const GITLAB_STATUS_TEXT_LIMIT = 255;
+
+export const GITLAB_LIMITS: ForgeLimits = { comment: GITLAB_NOTE_LIMIT, body: GITLAB_DESCRIPTION_LIMIT, checkText: GITLAB_STATUS_TEXT_LIMIT };
+const CAPABILITIES: ForgeCapabilities = { checkRuns: false, reactions: true, teams: true };
+
+/** GitLab's Developer role: the least that may push to unprotected branches. */
+export const DEVELOPER_ACCESS = 30;
+
+/** Part numbers looked for when clearing old plan parts (the GitHub adapter's reasoning). */
+const PART_SCAN = 64;
+
+/**
+ * The commit status Ferry writes for a check's outcome. `neutral` (interrupted, or not
+ * validated because the plan failed) becomes `canceled`: a running status cannot be
+ * `skipped` (GitLab's state machine skips only created or pending jobs), and `success` or
+ * `failed` would claim a verdict Ferry did not reach.
+ */
+const STATE: Record<CheckResult['conclusion'], 'success' | 'failed' | 'canceled'> = { success: 'success', failure: 'failed', neutral: 'canceled' };
+
+/** The state a status event moves to, to read GitLab's "Cannot transition status via :run from :running". */
+const EVENT_TARGET: Record<string, string> = { run: 'running', enqueue: 'pending', success: 'success', drop: 'failed', cancel: 'canceled', skip: 'skipped' };
+
+interface MergeRequestPayload {
+  iid: number;
+  title: string;
+  description: string | null;
+  state: string;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  squash_commit_sha?: string | null;
+  sha?: string | null;
+  /** Only in a single merge request, not in lists. */
+  diff_refs?: { base_sha: string | null; head_sha: string | null; start_sha: string | null } | null;
+  source_branch: string;
+  target_branch: string;
+  source_project_id: number | null;
+  target_project_id: number;
+  draft?: boolean;
+  work_in_progress?: boolean;
+  web_url: string;
+  author?: { username: string } | null;
+}
+
+interface ProjectPayload {
+  id: number;
+  path_with_namespace: string;
+  http_url_to_repo: string;
+}
+
+interface NotePayload {
+  id: number;
+  body: string;
+  system: boolean;
+  author?: { username: string } | null;
+}
+
+interface MemberPayload {
+  access_level: number;
+  /** The user's state (`active`, `blocked`, …). */
+  state?: string;
+  /** `awaiting` while a seat is pending approval, where GitLab reports it. */
+  membership_state?: string;
+}
+
+/** What API calls name a project by: its numeric id where known (stable across renames), else its full path. */
+function projectId(repo: RepoRef): string | number {
+  return repo.id ?? repo.path;
+}
+
+/** Cuts text to `n` characters as GitLab counts them (code points). */
+function cut(text: string, n: number): string {
+  const chars = [...text];
+  return chars.length <= n ? text : `${chars.slice(0, n - 1).join('')}…`;
+}
+
+/** Translates a GitLab merge request (and its target project) into Ferry's shape. */
+export function pullRequestFrom(mr: MergeRequestPayload, project: ProjectPayload): PullRequest {
+  const merged = mr.state === 'merged';
+  const headSha = mr.sha ?? mr.diff_refs?.head_sha ?? '';
+  return {
+    repo: { forge: 'gitlab', path: project.path_with_namespace, id: project.id },
+    number: mr.iid,
+    headSha,
+    // start_sha is the target branch's tip the diff was taken against; base_sha is the merge base.
+    baseSha: mr.diff_refs?.start_sha ?? mr.diff_refs?.base_sha ?? '',
+    baseRef: mr.target_branch,
+    // `locked` is an open merge request while GitLab merges it.
+    state: mr.state === 'opened' || mr.state === 'locked' ? 'open' : 'closed',
+    draft: mr.draft ?? mr.work_in_progress ?? false,
+    cloneUrl: project.http_url_to_repo,
+    headRefspec: `refs/merge-requests/${mr.iid}/head`,
+    headRef: mr.source_branch,
+    fromFork: mr.source_project_id !== mr.target_project_id,
+    merged,
+    mergedAt: mr.merged_at ?? null,
+    // A fast-forward merge makes no commit of its own: the head itself lands on the target.
+    mergeCommitSha: mr.merge_commit_sha ?? mr.squash_commit_sha ?? (merged && headSha ? headSha : null),
+    title: mr.title,
+    body: mr.description ?? '',
+    url: mr.web_url,
+    author: mr.author?.username ?? '',
+  };
+}
+
+const opened = (mr: MergeRequestPayload): OpenedPullRequest => ({
+  number: mr.iid, url: mr.web_url, head: mr.source_branch, title: mr.title, body: mr.description ?? '',
+});
+
+const statusOf = (err: unknown) => (err instanceof GitLabApiError ? err.status : undefined);
+
+/** success is success; failed and canceled fail a gate; anything else (running, manual, skipped, …) waits. */
+function fold(state: string): CommitCheck['state'] {
+  return state === 'success' ? 'success' : state === 'failed' || state === 'canceled' ? 'failure' : 'pending';
+}
+
+/** Ferry on GitLab: merge requests, notes, commit statuses and award emoji through @gitbeaker/rest. */
+export class GitLabForge implements Forge {
+  readonly limits = GITLAB_LIMITS;
+  readonly capabilities = CAPABILITIES;
+  readonly self: () => Promise<string>;
+  private readonly api: GitLabClient;
+  private readonly token: string;
+  /** Projects by id or lower-cased path, for this forge's life (one job). */
+  private readonly projects = new Map<string, Promise<ProjectPayload>>();
+  private readonly userIds = new Map<string, Promise<number | null>>();
+
+  /** `self` is the bot's username (`gitLabSelf`): only its notes are Ferry's. */
+  constructor(opts: GitLabClientOptions & { self: () => Promise<string>; client?: GitLabClient }) {
+    this.api = opts.client ?? gitLabClient(opts);
+    this.token = opts.token;
+    this.self = opts.self;
+  }
+
+  pullRef(number: number): string {
+    return `!${number}`;
+  }
+
+  async gitAuth(): Promise<GitAuth> {
+    // GitLab takes any user name with a token as the password; `oauth2` is the documented one.
+    return { extraHeader: `Authorization: Basic ${Buffer.from(`oauth2:${this.token}`).toString('base64')}` };
+  }
+
+  async getPull(repo: RepoRef, number: number): Promise<PullRequest> {
+    const [mr, project] = await Promise.all([
+      this.api.mergeRequests.show(projectId(repo), number) as Promise<unknown>,
+      this.project(repo),
+    ]);
+    return pullRequestFrom(mr as MergeRequestPayload, project);
+  }
+
+  async ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void> {
+    const id = projectId(pr.repo);
+    const notes = (await this.api.notes.all(id, pr.number, { sort: 'asc', orderBy: 'created_at', perPage: 100 })) as unknown as NotePayload[];
+    // Only Ferry's own notes count: anyone can write the marker, and system notes
+    // ("added 1 commit") are GitLab's, whoever caused them.
+    const me = (await this.self()).toLowerCase();
+    const own = notes.filter((n) => !n.system && n.author?.username.toLowerCase() === me);
+    const ours = (part: number) => own.find((n) => n.body.startsWith(marker(part)));
+    const kept = new Set<number>();
+    for (let i = 0; i < bodies.length; i++) {
+      const existing = ours(i);
+      if (existing) {
+        kept.add(existing.id);
+        if (existing.body !== bodies[i]) await this.api.notes.edit(id, pr.number, existing.id, { body: bodies[i]! });
+      } else {
+        await this.api.notes.create(id, pr.number, bodies[i]!);
+      }
+    }
+    const markers = Array.from({ length: PART_SCAN }, (_, i) => marker(i));
+    for (const n of own) {
+      if (!kept.has(n.id) && markers.some((m) => n.body.startsWith(m))) await this.api.notes.remove(id, pr.number, n.id);
+    }
+  }
+
+  async startCheck(pr: PullRequest, name: string, title: string): Promise<void> {
+    await this.status(pr, name, 'running', title);
+  }
+
+  async setCheck(pr: PullRequest, check: CheckResult): Promise<void> {
+    await this.status(pr, check.name, STATE[check.conclusion], check.title);
+  }
+
+  /**
+   * A commit status on the head. GitLab keeps one running or pending status per name and
+   * ref, moves it on, and refuses to move it to the state it is in ("Cannot transition
+   * status via :run from :running"): that state is what was asked for, so it is success.
+   */
+  private async status(pr: PullRequest, name: string, state: 'running' | 'success' | 'failed' | 'canceled', title: string): Promise<void> {
+    try {
+      await this.api.commits.editStatus(projectId(pr.repo), pr.headSha, state, {
+        name,
+        // The source branch: without it GitLab picks any branch holding the commit.
+        ref: pr.headRef,
+        description: cut(title, GITLAB_STATUS_TEXT_LIMIT),
+        ...(pr.url && pr.url.length <= GITLAB_STATUS_TEXT_LIMIT ? { targetUrl: pr.url } : {}),
+      });
+    } catch (err) {
+      const from = statusOf(err) === 400 && /Cannot transition status via :(\w+) from :(\w+)/.exec((err as GitLabApiError).description);
+      if (from && EVENT_TARGET[from[1]!] === state && from[2] === state) return;
+      throw err;
+    }
+  }
+
+  async react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void> {
+    try {
+      await this.api.noteEmojis.award(projectId(pr.repo), pr.number, commentId, reaction);
+    } catch (err) {
+      // GitLab answers an emoji the bot already awarded with 404 "Award Emoji Name has already been taken".
+      if (statusOf(err) === 404 && /has already been taken/i.test((err as GitLabApiError).description)) return;
+      throw err;
+    }
+  }
+
+  async reply(pr: PullRequest, body: string): Promise<void> {
+    await this.api.notes.create(projectId(pr.repo), pr.number, body);
+  }
+
+  async canWrite(pr: PullRequest, user: string): Promise<boolean> {
+    const id = await this.userId(user);
+    if (id === null) return false;
+    const member = await this.member(() => this.api.projectMembers.show(projectId(pr.repo), id, { includeInherited: true }));
+    return !!member && member.access_level >= DEVELOPER_ACCESS;
+  }
+
+  async inTeam(pr: PullRequest, team: string, user: string): Promise<boolean> {
+    // A bare name is a group under the project's top-level namespace, as a team slug is in the owner's org.
+    const group = team.includes('/') ? team : `${pr.repo.path.split('/')[0]}/${team}`;
+    const id = await this.userId(user);
+    if (id === null) return false;
+    return !!(await this.member(() => this.api.groupMembers.show(group, id, { includeInherited: true })));
+  }
+
+  /**
+   * The commit's statuses (CI jobs and external statuses alike), the latest per name by
+   * id (a name can recur across pipelines and retries), and the commit's latest pipeline
+   * under the name `pipeline`.
+   */
+  async commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]> {
+    const id = projectId(pr.repo);
+    const [statuses, pipelines] = await Promise.all([
+      this.api.commits.allStatuses(id, sha, { perPage: 100 } as object) as Promise<unknown>,
+      this.api.pipelines.all(id, { sha, orderBy: 'id', sort: 'desc', perPage: 1, maxPages: 1 }) as Promise<unknown>,
+    ]);
+    const latest = new Map<string, { id: number; status: string }>();
+    for (const s of statuses as Array<{ id: number; name: string; status: string }>) {
+      const seen = latest.get(s.name);
+      if (!seen || s.id > seen.id) latest.set(s.name, s);
+    }
+    const out: CommitCheck[] = [...latest].map(([name, s]) => ({ name, state: fold(s.status) }));
+    const pipeline = (pipelines as Array<{ status: string }>)[0];
+    if (pipeline) out.push({ name: 'pipeline', state: fold(pipeline.status) });
+    return out;
+  }
+
+  async findOpenPulls(pr: PullRequest, prefix: string): Promise<OpenedPullRequest[]> {
+    const [mrs, own] = await Promise.all([
+      this.api.mergeRequests.all({ projectId: projectId(pr.repo), state: 'opened', orderBy: 'created_at', sort: 'asc', perPage: 100 }) as Promise<unknown>,
+      pr.repo.id ?? this.project(pr.repo).then((p) => p.id),
+    ]);
+    return (mrs as MergeRequestPayload[]).filter((m) => m.source_branch.startsWith(prefix) && m.source_project_id === own).map(opened);
+  }
+
+  async openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest> {
+    const mr = await this.api.mergeRequests.create(projectId(pr.repo), draft.head, draft.base, draft.title, { description: draft.body });
+    return opened(mr as unknown as MergeRequestPayload);
+  }
+
+  async updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest> {
+    const mr = await this.api.mergeRequests.edit(projectId(pr.repo), number, { title: draft.title, description: draft.body });
+    return opened(mr as unknown as MergeRequestPayload);
+  }
+
+  async addLabels(pr: PullRequest, number: number, labels: string[]): Promise<void> {
+    // add_labels keeps the labels the merge request has; GitLab creates a label that does not exist yet.
+    if (labels.length) await this.api.mergeRequests.edit(projectId(pr.repo), number, { addLabels: labels.join(',') });
+  }
+
+  /**
+   * Merge requests of the commit (its merge, squash or head commit). The list leaves out
+   * `diff_refs`, which a promotion needs for the base, so each one is read in full.
+   */
+  async pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]> {
+    const [list, project] = await Promise.all([
+      this.api.commits.allMergeRequests(projectId(repo), sha, { perPage: 100 }) as Promise<unknown>,
+      this.project(repo),
+    ]);
+    const full: RepoRef = { forge: 'gitlab', path: project.path_with_namespace, id: project.id };
+    return Promise.all((list as MergeRequestPayload[]).map((mr) => (mr.diff_refs ? pullRequestFrom(mr, project) : this.getPull(full, mr.iid))));
+  }
+
+  /** The project (its full path, id and clone URL), asked once per forge. */
+  private project(repo: RepoRef): Promise<ProjectPayload> {
+    const key = repo.id !== undefined ? `#${repo.id}` : repo.path.toLowerCase();
+    let p = this.projects.get(key);
+    if (!p) {
+      p = this.api.projects.show(projectId(repo)) as Promise<unknown> as Promise<ProjectPayload>;
+      this.projects.set(key, p);
+      p.catch(() => this.projects.delete(key));
+    }
+    return p;
+  }
+
+  /** A user's id by username; null when GitLab has no such user. */
+  private userId(username: string): Promise<number | null> {
+    const key = username.toLowerCase();
+    let p = this.userIds.get(key);
+    if (!p) {
+      p = (async () => {
+        const users = (await this.api.users.all({ username })) as unknown as Array<{ id: number; username: string }>;
+        return users.find((u) => u.username.toLowerCase() === key)?.id ?? null;
+      })();
+      this.userIds.set(key, p);
+      p.catch(() => this.userIds.delete(key));
+    }
+    return p;
+  }
+
+  /** An active membership (inherited ones included), or null when the user is no member. */
+  private async member(read: () => Promise<unknown>): Promise<MemberPayload | null> {
+    try {
+      const m = (await read()) as MemberPayload;
+      if (m.state !== undefined && m.state !== 'active') return null;
+      if (m.membership_state !== undefined && m.membership_state !== 'active') return null;
+      return m;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+}
