@@ -36,6 +36,11 @@ describe('layers (docs/architecture.md)', () => {
     expect(offenders.map((f) => f.file)).toEqual([]);
   });
 
+  it('only the GitLab adapter imports gitbeaker', () => {
+    const offenders = all.filter((f) => !f.file.startsWith('forge/gitlab/') && f.from.some((m) => m.startsWith('@gitbeaker/')));
+    expect(offenders.map((f) => f.file)).toEqual([]);
+  });
+
   it('the engine and the report import nothing from forge/, bot/, runtime/ or the server', () => {
     const offenders = all.filter((f) => ENGINE.test(f.file) && f.from.some((m) => /^(forge|bot|runtime)\//.test(m) || m === 'server'));
     expect(offenders.map((f) => `${f.file}: ${f.from.filter((m) => /^(forge|bot|runtime)\//.test(m)).join(', ')}`)).toEqual([]);

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gitLabClient } from '../../src/forge/gitlab/client.js';
-import { GITLAB_LIMITS, GitLabForge } from '../../src/forge/gitlab/forge.js';
+import { GITLAB_LIMITS, GitLabForge, withoutQuickActions } from '../../src/forge/gitlab/forge.js';
 import { GitLabApiError, retryAfterMs, type RetryOptions } from '../../src/forge/gitlab/http.js';
 import { gitLabSelf } from '../../src/forge/gitlab/self.js';
 import type { PullRequest, RepoRef } from '../../src/forge/types.js';
@@ -351,5 +351,37 @@ describe('GitLabForge on GitLab', () => {
     expect((await get('/projects/1/issues')).status).toBe(404);
     expect(() => gl.close()).toThrow(/GET \/projects\/1\/issues/);
     fakes.splice(fakes.indexOf(gl), 1);
+  });
+});
+
+describe('what Ferry writes on GitLab', () => {
+  it('no line of a note or description can run a quick action; fenced code is left as it is', () => {
+    const text = ['<!-- ferry:plan -->', '/merge', '  /close', '- ❌ **yaml-error**: bad', '```diff', '/not-a-command-in-code', '```', 'a /label ~x in the middle'].join('\n');
+    expect(withoutQuickActions(text).split('\n')).toEqual(['<!-- ferry:plan -->', '&#47;merge', '  &#47;close', '- ❌ **yaml-error**: bad', '```diff', '/not-a-command-in-code', '```', 'a /label ~x in the middle']);
+  });
+
+  it('replies, plan notes and promotion descriptions go out without quick actions', async () => {
+    const gl = fakeGitLab();
+    const project = gl.addProject(PATH);
+    gl.addMergeRequest(project, { iid: 7, sha: 'a'.repeat(40), source_branch: 'feature', target_branch: 'main' });
+    const forge = forgeFor(gl);
+    const pr = await forge.getPull({ forge: 'gitlab', path: PATH }, 7);
+    await forge.reply(pr, 'File name:\n/merge');
+    await forge.ensureComments(pr, (i) => `<!-- ferry:plan ${i} -->`, ['<!-- ferry:plan 0 -->\n/approve']);
+    const mr = await forge.openPull(pr, { head: 'ferry/promote/a-to-b/web', base: 'main', title: 'Promote web', body: 'x\n/merge' });
+    const bodies = gl.notesOf(project, 7).filter((n) => !n.system).map((n) => n.body);
+    expect(bodies).toEqual(['File name:\n&#47;merge', '<!-- ferry:plan 0 -->\n&#47;approve']);
+    expect((await forge.getPull(pr.repo, mr.number)).body).toBe('x\n&#47;merge');
+    // The same plan again edits nothing: the stored note is compared as it was written.
+    await forge.ensureComments(pr, (i) => `<!-- ferry:plan ${i} -->`, ['<!-- ferry:plan 0 -->\n/approve']);
+    expect(gl.requests.filter((r) => r.method === 'PUT')).toHaveLength(0);
+  });
+
+  it('links a finding to its line at the head commit, every path segment encoded', () => {
+    const gl = fakeGitLab();
+    const forge = forgeFor(gl);
+    const pr = { repo: { forge: 'gitlab', path: 'acme/platform/gitops', id: 5 }, headSha: 'b'.repeat(40) } as PullRequest;
+    expect(forge.fileLink(pr, 'envs/staging/web (old)/svc.yaml', 12)).toBe(`https://gitlab.example.test/acme/platform/gitops/-/blob/${'b'.repeat(40)}/envs/staging/web%20%28old%29/svc.yaml#L12`);
+    expect(forge.fileLink(pr, 'a.yaml', null)).toBe(`https://gitlab.example.test/acme/platform/gitops/-/blob/${'b'.repeat(40)}/a.yaml`);
   });
 });

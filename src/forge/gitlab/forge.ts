@@ -134,10 +134,35 @@ function fold(state: string): CommitCheck['state'] {
   return state === 'success' ? 'success' : state === 'failed' || state === 'canceled' ? 'failure' : 'pending';
 }
 
+/**
+ * GitLab runs quick actions (`/merge`, `/close`, `/approve`…) written at the start of a
+ * line of any note or description, with the rights of its author: Ferry's bot user. Text
+ * Ferry writes can carry PR content (file names, YAML errors, app folders), so every line
+ * outside a fenced code block (where GitLab does not look for them) that would start with
+ * `/` starts with `&#47;` instead, which Markdown shows as the same slash.
+ */
+export function withoutQuickActions(text: string): string {
+  let fence: string | null = null;
+  return text.split('\n').map((line) => {
+    const f = /^\s*(`{3,}|~{3,})/.exec(line);
+    if (f) {
+      if (fence === null) fence = f[1]!;
+      else if (f[1]![0] === fence[0] && f[1]!.length >= fence.length) fence = null;
+      return line;
+    }
+    return fence === null ? line.replace(/^(\s*)\//, '$1&#47;') : line;
+  }).join('\n');
+}
+
+/** A path segment in a URL, with the characters that could end a Markdown link target encoded too. */
+const segment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 /** Ferry on GitLab: merge requests, notes, commit statuses and award emoji through @gitbeaker/rest. */
 export class GitLabForge implements Forge {
   readonly limits = GITLAB_LIMITS;
   readonly capabilities = CAPABILITIES;
+  readonly words = { pull: 'merge request', write: 'the Developer role (or higher) in this project', command: '/ferry ' };
+  private readonly url: string;
   readonly self: () => Promise<string>;
   private readonly api: GitLabClient;
   private readonly token: string;
@@ -150,10 +175,17 @@ export class GitLabForge implements Forge {
     this.api = opts.client ?? gitLabClient(opts);
     this.token = opts.token;
     this.self = opts.self;
+    this.url = opts.url.replace(/\/+$/, '');
   }
 
   pullRef(number: number): string {
     return `!${number}`;
+  }
+
+  /** GitLab has no line annotations: the note links each finding to its line at the head commit. */
+  fileLink(pr: PullRequest, file: string, line: number | null): string {
+    const path = (p: string) => p.split('/').map(segment).join('/');
+    return `${this.url}/${path(pr.repo.path)}/-/blob/${segment(pr.headSha)}/${path(file)}${line ? `#L${line}` : ''}`;
   }
 
   async gitAuth(): Promise<GitAuth> {
@@ -178,13 +210,14 @@ export class GitLabForge implements Forge {
     const own = notes.filter((n) => !n.system && n.author?.username.toLowerCase() === me);
     const ours = (part: number) => own.find((n) => n.body.startsWith(marker(part)));
     const kept = new Set<number>();
-    for (let i = 0; i < bodies.length; i++) {
+    const safe = bodies.map(withoutQuickActions);
+    for (let i = 0; i < safe.length; i++) {
       const existing = ours(i);
       if (existing) {
         kept.add(existing.id);
-        if (existing.body !== bodies[i]) await this.api.notes.edit(id, pr.number, existing.id, { body: bodies[i]! });
+        if (existing.body !== safe[i]) await this.api.notes.edit(id, pr.number, existing.id, { body: safe[i]! });
       } else {
-        await this.api.notes.create(id, pr.number, bodies[i]!);
+        await this.api.notes.create(id, pr.number, safe[i]!);
       }
     }
     const markers = Array.from({ length: PART_SCAN }, (_, i) => marker(i));
@@ -233,7 +266,7 @@ export class GitLabForge implements Forge {
   }
 
   async reply(pr: PullRequest, body: string): Promise<void> {
-    await this.api.notes.create(projectId(pr.repo), pr.number, body);
+    await this.api.notes.create(projectId(pr.repo), pr.number, withoutQuickActions(body));
   }
 
   async canWrite(pr: PullRequest, user: string): Promise<boolean> {
@@ -282,12 +315,12 @@ export class GitLabForge implements Forge {
   }
 
   async openPull(pr: PullRequest, draft: PullRequestDraft): Promise<OpenedPullRequest> {
-    const mr = await this.api.mergeRequests.create(projectId(pr.repo), draft.head, draft.base, draft.title, { description: draft.body });
+    const mr = await this.api.mergeRequests.create(projectId(pr.repo), draft.head, draft.base, draft.title, { description: withoutQuickActions(draft.body) });
     return opened(mr as unknown as MergeRequestPayload);
   }
 
   async updatePull(pr: PullRequest, number: number, draft: PullRequestDraft): Promise<OpenedPullRequest> {
-    const mr = await this.api.mergeRequests.edit(projectId(pr.repo), number, { title: draft.title, description: draft.body });
+    const mr = await this.api.mergeRequests.edit(projectId(pr.repo), number, { title: draft.title, description: withoutQuickActions(draft.body) });
     return opened(mr as unknown as MergeRequestPayload);
   }
 
