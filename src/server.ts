@@ -9,6 +9,11 @@ import { runJob, type JobDeps } from './bot/jobs/run.js';
 import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
 import { MemoryWaiting } from './bot/waiting.js';
 import { gitHubApp, GITHUB_WEBHOOK_PATH, type GitHubAppConfig } from './forge/github/app.js';
+import { gitLabClient } from './forge/gitlab/client.js';
+import { GitLabForge } from './forge/gitlab/forge.js';
+import { GITLAB_WEBHOOK_PATH, receiveGitLab, tokenMatches } from './forge/gitlab/ingress.js';
+import { gitLabSelf } from './forge/gitlab/self.js';
+import type { ForgeRef } from './forge/types.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import { detectSandbox } from './render/sandbox.js';
@@ -116,12 +121,12 @@ export interface RunningServer {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-/** One HTTP server: GitHub webhooks at /api/github/webhooks, GET /healthz. */
+/** One HTTP server: GitHub webhooks at /api/github/webhooks, GitLab's at /api/gitlab/webhooks, GET /healthz. */
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
   const log = serverLogger({
     level: cfg.logLevel ?? 'info',
-    redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-hub-signature-256"]', 'req.headers["x-gitlab-token"]', '*.token', '*.privateKey', '*.extraHeader'], censor: '***' },
   }, cfg.logDestination ?? process.stdout);
   // Said once at start: an operator must know whether renders of PR content are isolated.
   const sandbox = await detectSandbox();
@@ -160,6 +165,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const handle = (event: BotEvent) => handleEvent(queue, event);
   const github = cfg.github ? await gitHubApp(cfg.github, log, { firstDelivery: (id) => queue.firstDelivery(id), handle }) : null;
   if (github) forges.register('github', github.forges);
+  const gitlab = cfg.gitlab ? gitLabSide(cfg.gitlab) : null;
+  if (gitlab) forges.register('gitlab', gitlab.forge);
+  const gitlabLog = log.child({ name: 'gitlab' });
   const healthz = async (res: ServerResponse) => {
     const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -184,6 +192,24 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
         (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
         if (await github.handle(req, res)) return;
       }
+      if (req.method === 'POST' && path === GITLAB_WEBHOOK_PATH && gitlab && cfg.gitlab) {
+        const delivery = req.headers['idempotency-key'] ?? req.headers['x-gitlab-event-uuid'];
+        // The token is checked before the body is read: a stranger's body is not worth reading.
+        if (!tokenMatches(req.headers['x-gitlab-token'], cfg.gitlab.webhookSecret)) {
+          gitlabLog.warn({ delivery }, 'webhook with a wrong or missing X-Gitlab-Token refused');
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid X-Gitlab-Token"}');
+          return;
+        }
+        const body = await readBodyCapped(req, res, maxBody);
+        if (body === null) {
+          gitlabLog.warn({ delivery, maxBody }, 'webhook body over the size cap refused');
+          return;
+        }
+        const out = await receiveGitLab(req.headers, body, { secret: cfg.gitlab.webhookSecret, host: cfg.gitlab.url, sink: { firstDelivery: (id) => queue.firstDelivery(id), handle, self: gitlab.self } });
+        gitlabLog.info({ delivery, event: req.headers['x-gitlab-event'], result: out.result, reason: out.reason }, 'delivery');
+        res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify({ result: out.result, ...(out.reason ? { reason: out.reason } : {}) }));
+        return;
+      }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     })().catch((err: Error) => {
       log.error({ err: err.message }, 'request failed');
@@ -205,6 +231,23 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);
       await engine.close();
+    },
+  };
+}
+
+/**
+ * The GitLab side: one API client and one bot-user lookup per process, a Forge per job.
+ * A job naming another instance than the configured one is refused: the token is this
+ * instance's.
+ */
+function gitLabSide(cfg: GitLabConfig) {
+  const client = gitLabClient({ url: cfg.url, token: cfg.token });
+  const self = gitLabSelf(client);
+  return {
+    self,
+    forge: async (ref: Extract<ForgeRef, { kind: 'gitlab' }>) => {
+      if (ref.host !== cfg.url) throw new Error(`this server serves GitLab at ${cfg.url}, not ${ref.host}`);
+      return new GitLabForge({ url: cfg.url, token: cfg.token, self, client });
     },
   };
 }

@@ -12,6 +12,8 @@ export interface Project {
   id: number;
   /** `group/sub/project`. */
   path: string;
+  /** What `http_url_to_repo` says: a real bare repository in end-to-end tests. */
+  cloneUrl?: string;
 }
 
 export interface MergeRequest {
@@ -163,8 +165,8 @@ export class FakeGitLab {
     return u;
   }
 
-  addProject(path: string): Project {
-    const p: Project = { id: this.nextId++, path };
+  addProject(path: string, cloneUrl?: string): Project {
+    const p: Project = { id: this.nextId++, path, ...(cloneUrl ? { cloneUrl } : {}) };
     this.projects.set(p.id, p);
     return p;
   }
@@ -323,7 +325,7 @@ export class FakeGitLab {
   private projectView(p: Project) {
     return {
       id: p.id, path_with_namespace: p.path, path: p.path.split('/').at(-1), namespace: { full_path: p.path.split('/').slice(0, -1).join('/') },
-      http_url_to_repo: `${this.url}/${p.path}.git`, web_url: `${this.url}/${p.path}`, default_branch: 'main',
+      http_url_to_repo: p.cloneUrl ?? `${this.url}/${p.path}.git`, web_url: `${this.url}/${p.path}`, default_branch: 'main',
     };
   }
 
