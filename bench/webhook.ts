@@ -1,6 +1,6 @@
 /**
- * Webhook acknowledgement latency and delivery-to-comment time for the GitHub App,
- * against GitHub mocked with nock (loopback only). Run by bench/run.ts or alone:
+ * Webhook acknowledgement latency and delivery-to-comment time for the GitHub App and
+ * for a GitLab webhook, against the forges mocked with nock (loopback only). Run by bench/run.ts or alone:
  * `node --import tsx bench/webhook.ts`.
  */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
 import { startServer } from '../src/server.js';
+import { FakeGitLab } from '../test/helpers/fake-gitlab.js';
 import { generateMonorepo } from './monorepo.js';
 
 const SECRET = 'bench-secret';
@@ -120,9 +121,64 @@ async function main() {
     console.log(`  acknowledgement over 1,000 deliveries: p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms, max ${acks[acks.length - 1]!.toFixed(1)} ms`);
     console.log(`  delivery → plan comment request, 10-app PR (cold cache): ${e2e.toFixed(0)} ms`);
     await server.stop(60_000);
+    nock.cleanAll();
+    await gitlab(bare, mono.base, head, path.join(work, 'cache-gitlab'));
   } finally {
     nock.cleanAll();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same measures for a GitLab webhook: merge request updates with the token header,
+ * against a stateful fake GitLab on nock (loopback HTTP to Ferry).
+ */
+async function gitlab(bare: string, base: string, head: string, cacheDir: string) {
+  const URL_ = 'https://gitlab.bench.test';
+  const TOKEN = 'glpat-bench';
+  execFileSync('git', ['--git-dir', bare, 'update-ref', 'refs/merge-requests/1/head', head]);
+  const gl = new FakeGitLab(URL_, TOKEN, 'ferry-bot');
+  const project = gl.addProject('bench/platform/monorepo', bare);
+  gl.addMergeRequest(project, { iid: 1, sha: head, source_branch: 'pr', target_branch: 'main', base_sha: base, start_sha: base });
+  nock.enableNetConnect(/127\.0\.0\.1/);
+  const server = await startServer({
+    gitlab: { url: URL_, token: TOKEN, webhookSecret: SECRET },
+    port: await freePort(),
+    host: '127.0.0.1',
+    cacheDir,
+    logLevel: 'fatal',
+  });
+  const payload = (sha: string) => JSON.stringify({
+    object_kind: 'merge_request',
+    project: { id: project.id, path_with_namespace: project.path, git_http_url: bare },
+    object_attributes: { iid: 1, action: 'update', oldrev: base, state: 'opened', source_project_id: project.id, target_project_id: project.id, last_commit: { id: sha } },
+  });
+  const send = async (id: string, sha: string) => {
+    const t = performance.now();
+    const res = await fetch(`${server.url}/api/gitlab/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Merge Request Hook', 'x-gitlab-token': SECRET, 'idempotency-key': id },
+      body: payload(sha),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 202) throw new Error(`delivery answered ${res.status}`);
+    return performance.now() - t;
+  };
+  const noted = () => gl.notes.some((n) => n.author === 'ferry-bot' && n.body.startsWith('<!-- ferry:plan -->'));
+  try {
+    const t0 = performance.now();
+    await send('e2e', head);
+    while (!noted()) await new Promise((r) => setTimeout(r, 10));
+    const e2e = performance.now() - t0;
+    const acks: number[] = [];
+    for (let i = 0; i < 1000; i++) acks.push(await send(`ack-${i}`, head));
+    acks.sort((a, b) => a - b);
+    console.log('GitLab webhook (fake GitLab on nock, loopback HTTP, X-Gitlab-Token)');
+    console.log(`  acknowledgement over 1,000 deliveries: p50 ${percentile(acks, 50).toFixed(1)} ms, p99 ${percentile(acks, 99).toFixed(1)} ms, max ${acks[acks.length - 1]!.toFixed(1)} ms`);
+    console.log(`  delivery → plan note, 10-app MR (cold cache): ${e2e.toFixed(0)} ms`);
+  } finally {
+    await server.stop(60_000);
+    gl.close();
   }
 }
 
