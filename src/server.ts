@@ -83,9 +83,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     try {
       const u = new URL(env.GITLAB_URL || 'https://gitlab.com');
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+      // The URL is written into public notes (links to findings): no credential belongs in it.
+      if (u.username || u.password) throw new Error('credentials in the URL');
       gitlabUrl = u.href.replace(/\/+$/, '');
     } catch {
-      throw new Error(`GITLAB_URL is not an http(s) URL: ${JSON.stringify(env.GITLAB_URL)}`);
+      throw new Error('GITLAB_URL must be an http(s) URL without a user name or password (the token goes in GITLAB_TOKEN)');
     }
   }
   return {
@@ -205,7 +207,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
           gitlabLog.warn({ delivery, maxBody }, 'webhook body over the size cap refused');
           return;
         }
-        const out = await receiveGitLab(req.headers, body, { secret: cfg.gitlab.webhookSecret, host: cfg.gitlab.url, sink: { firstDelivery: (id) => queue.firstDelivery(id), handle, self: gitlab.self } });
+        const out = await receiveGitLab(req.headers, body, { secret: cfg.gitlab.webhookSecret, host: cfg.gitlab.url, sink: { firstDelivery: (id) => queue.firstDelivery(id), handle } });
         gitlabLog.info({ delivery, event: req.headers['x-gitlab-event'], result: out.result, reason: out.reason }, 'delivery');
         res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify({ result: out.result, ...(out.reason ? { reason: out.reason } : {}) }));
         return;

@@ -29,6 +29,9 @@ describe('configFromEnv: which forges a server serves', () => {
     expect(() => configFromEnv({ GITLAB_TOKEN: 't' })).toThrow('missing environment: GITLAB_WEBHOOK_SECRET');
     expect(() => configFromEnv({ APP_ID: '1' })).toThrow('missing environment: WEBHOOK_SECRET, PRIVATE_KEY or PRIVATE_KEY_PATH');
     expect(() => configFromEnv({ GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 'w', GITLAB_URL: 'ftp://x' })).toThrow(/GITLAB_URL/);
+    // A credential in the URL would be written into public notes' links.
+    expect(() => configFromEnv({ GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 'w', GITLAB_URL: 'https://user:pass@gitlab.example.test' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('user:pass') }));
+    expect(() => configFromEnv({ GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 'w', GITLAB_URL: 'https://user:pass@gitlab.example.test' })).toThrow(/without a user name or password/);
     // The token never appears in the message.
     expect(() => configFromEnv({ GITLAB_TOKEN: 'glpat-secret', GITLAB_WEBHOOK_SECRET: 'w', GITLAB_URL: 'nope' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('glpat-secret') }));
   });

@@ -55,6 +55,14 @@ export interface PullRequest {
   author: string;
 }
 
+/** A comment as the forge has it. */
+export interface ForgeComment {
+  author: string;
+  body: string;
+  /** Written by a bot account, or by the forge itself (a GitLab system note). */
+  bot: boolean;
+}
+
 /** What Ferry writes when it opens or updates a pull request. */
 export interface PullRequestDraft {
   head: string;
@@ -132,6 +140,12 @@ export interface Forge {
   startCheck(pr: PullRequest, name: string, title: string): Promise<void>;
   /** Completes the named check on the PR's head commit (the one `startCheck` began, if any). */
   setCheck(pr: PullRequest, check: CheckResult): Promise<void>;
+  /**
+   * A comment on the PR as the forge has it now, or null when the PR has no such comment.
+   * Commands are taken from here, not from the webhook: a GitLab webhook secret is set by
+   * people, and whoever knows it could otherwise send a note under someone else's name.
+   */
+  getComment(pr: PullRequest, id: number): Promise<ForgeComment | null>;
   /** Adds a reaction to a comment: 👀 received, 🚀 done, 😕 refused or failed. */
   react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void>;
   /** Posts a new comment on the PR. */

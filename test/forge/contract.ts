@@ -84,6 +84,19 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     ]);
   });
 
+  it('getComment reads a comment of this PR as the forge has it; another PR\'s or a missing one is null', async () => {
+    await setup();
+    const id = await h.commentAs(7, 'alice', 'hello\n/plan');
+    expect(await h.forge.getComment(h.pr, id)).toEqual({ author: 'alice', body: 'hello\n/plan', bot: false });
+    await h.forge.reply(h.pr, 'mine');
+    const mine = (await h.comments(7)).at(-1)!;
+    expect(await h.forge.getComment(h.pr, mine.id)).toMatchObject({ author: await h.forge.self(), bot: expect.any(Boolean) });
+    expect(await h.forge.getComment(h.pr, 987_654)).toBeNull();
+    const other = await h.forge.openPull(h.pr, { head: 'other-branch', base: 'main', title: 'other', body: '' });
+    const elsewhere = await h.commentAs(other.number, 'alice', 'on another PR');
+    expect(await h.forge.getComment(h.pr, elsewhere)).toBeNull();
+  });
+
   it('react adds a reaction to a comment', async () => {
     await setup();
     const id = await h.commentAs(7, 'alice', '/plan');

@@ -327,7 +327,9 @@ describe('GitLabForge on GitLab', () => {
     await forge.ensureComments(pr, part, [`${part(0)} edited`]);
     await forge.startCheck(pr, 'ferry/plan', 'Rendering');
     await forge.setCheck(pr, { name: 'ferry/plan', conclusion: 'success', title: 'ok', summary: 'ok', annotations: [] });
-    await forge.react(pr, gl.note(project, 7, 'alice', '/ferry plan').id, 'eyes');
+    const note = gl.note(project, 7, 'alice', '/ferry plan');
+    await forge.getComment(pr, note.id);
+    await forge.react(pr, note.id, 'eyes');
     await forge.canWrite(pr, 'alice');
     await forge.inTeam(pr, 'sre', 'alice');
     await forge.commitChecks(pr, pr.headSha);
@@ -355,9 +357,9 @@ describe('GitLabForge on GitLab', () => {
 });
 
 describe('what Ferry writes on GitLab', () => {
-  it('no line of a note or description can run a quick action; fenced code is left as it is', () => {
-    const text = ['<!-- ferry:plan -->', '/merge', '  /close', '- ❌ **yaml-error**: bad', '```diff', '/not-a-command-in-code', '```', 'a /label ~x in the middle'].join('\n');
-    expect(withoutQuickActions(text).split('\n')).toEqual(['<!-- ferry:plan -->', '&#47;merge', '  &#47;close', '- ❌ **yaml-error**: bad', '```diff', '/not-a-command-in-code', '```', 'a /label ~x in the middle']);
+  it('no line of a note or description can run a quick action, fenced or not', () => {
+    const text = ['<!-- ferry:plan -->', '/merge', '  /close', '\t/approve', '- ❌ **yaml-error**: bad', '```diff', '/in-a-fence', '+/added', '```', 'a /label ~x in the middle', '/crlf\r'].join('\n');
+    expect(withoutQuickActions(text).split('\n')).toEqual(['<!-- ferry:plan -->', '&#47;merge', '  &#47;close', '\t&#47;approve', '- ❌ **yaml-error**: bad', '```diff', '&#47;in-a-fence', '+/added', '```', 'a /label ~x in the middle', '&#47;crlf\r']);
   });
 
   it('replies, plan notes and promotion descriptions go out without quick actions', async () => {

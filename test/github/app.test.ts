@@ -126,14 +126,21 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: 
     return [200, c];
   });
   mock.route('GET', `/repos/${OWNER}/${REPO}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
+  mock.route('GET', `/repos/${OWNER}/${REPO}/issues/comments/${COMMENT_ID}`, () => (lastComment
+    ? [200, { id: COMMENT_ID, body: lastComment.body, user: { login: lastComment.login, type: lastComment.type }, issue_url: `https://api.github.com/repos/${OWNER}/${REPO}/issues/${lastComment.issue}` }]
+    : [404, { message: 'Not Found' }]));
   mock.route('POST', `/repos/${OWNER}/${REPO}/issues/comments/${COMMENT_ID}/reactions`, (body) => [201, { id: 1, content: (body as { content: string }).content }]);
   return mock;
 }
 
 const idle = () => idleServer(server);
 
+/** The comment last delivered, as GET /issues/comments/:id answers it (commands are read back from GitHub). */
+let lastComment: { issue: number; body: string; login: string; type: string } | null = null;
+
 function commentPayload(body: string) {
   const comment = example('issue_comment', (e) => e.action === 'created');
+  lastComment = { issue: 1, body, login: comment.comment.user.login, type: comment.comment.user.type };
   comment.installation = { id: 42, node_id: 'x' };
   comment.issue.number = 1;
   comment.issue.pull_request = { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/1` };

@@ -232,6 +232,9 @@ function mockGitHub(w: World): GitHubMock {
   mock.route('GET', `${API}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
   mock.route('GET', '/orgs/Codertocat/teams/platform/memberships/Codertocat', () =>
     (w.teams.platform ?? []).includes('Codertocat') ? [200, { state: 'active', role: 'member' }] : [404, { message: 'Not Found' }]);
+  mock.route('GET', `${API}/issues/comments/${COMMENT_ID}`, () => (lastComment
+    ? [200, { id: COMMENT_ID, body: lastComment.body, user: { login: lastComment.login, type: lastComment.type }, issue_url: `https://api.github.com${API}/issues/${lastComment.issue}` }]
+    : [404, { message: 'Not Found' }]));
   mock.route('POST', `${API}/issues/comments/${COMMENT_ID}/reactions`, (body) => {
     w.reactions.push((body as { content: string }).content);
     return [201, { id: 1, content: (body as { content: string }).content }];
@@ -260,8 +263,12 @@ async function deliverPull(action: 'opened' | 'closed', number: number) {
   await deliver(server.url, SECRET, 'pull_request', payload);
 }
 
+/** The comment last delivered, as GET /issues/comments/:id answers it (commands are read back from GitHub). */
+let lastComment: { issue: number; body: string; login: string; type: string } | null = null;
+
 function commentPayload(issue: number, body: string) {
   const c = example('issue_comment', (e) => e.action === 'created');
+  lastComment = { issue, body, login: c.comment.user.login, type: c.comment.user.type };
   c.installation = { id: 42, node_id: 'x' };
   c.issue.number = issue;
   c.issue.pull_request = { url: `https://api.github.com${API}/pulls/${issue}` };

@@ -309,3 +309,35 @@ describe('GitLab merge requests, end to end over HTTP (nested-group project)', (
     expect(planNotes(7)).toHaveLength(1);
   });
 });
+
+describe('a note payload is not proof of who wrote the note', () => {
+  it('a Guest\'s own note, delivered with a Developer named as its author, promotes nothing', async () => {
+    gl.grant(project, 'dora', 30);
+    gl.grant(project, 'gus', 10);
+    push(7, { 'envs/staging/web/secret.yaml': secret('second-value') });
+    merge(7);
+    // gus writes the note himself (anyone may comment); someone holding the shared webhook
+    // secret delivers it as dora's. Ferry reads the note back from GitLab: it is gus's.
+    const n = gl.note(project, 7, 'gus', '/ferry promote');
+    await deliver('Note Hook', notePayload(7, 'dora', '/ferry promote', n.id));
+    await until(() => n.awards.length === 2, 'the reactions');
+    await idle();
+    expect(n.awards.map((a) => a.name)).toEqual(['eyes', 'confused']);
+    expect(gl.mrs.filter((m) => m.source_branch.startsWith('ferry/promote/'))).toEqual([]);
+    expect(botNotes(7).at(-1)!.body).toContain('@gus');
+  });
+
+  it('a delivered note whose text differs from GitLab\'s runs GitLab\'s text; Ferry\'s own notes are never obeyed', async () => {
+    const head = push(7, { 'base/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    gl.grant(project, 'dora', 30);
+    const n = gl.note(project, 7, 'dora', 'just a remark');
+    await deliver('Note Hook', notePayload(7, 'dora', '/ferry plan', n.id));
+    const own = gl.note(project, 7, 'ferry-bot', '/ferry plan');
+    await deliver('Note Hook', notePayload(7, 'ferry-bot', '/ferry plan', own.id));
+    await idle();
+    expect(n.awards).toEqual([]);
+    expect(own.awards).toEqual([]);
+    expect(statusesOf(head)).toEqual([]);
+  });
+});
+

@@ -1,4 +1,4 @@
-import type { Forge, ForgeCapabilities, ForgeLimits, ForgeRef, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
+import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRef, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
 import type { CheckResult, CommitCheck } from '../../src/types.js';
 import type { GitAuth } from '../../src/workspace/git.js';
 
@@ -131,6 +131,11 @@ export class FakeForge implements Forge {
     const running = this.state.checks.find((c) => c.sha === pr.headSha && c.name === check.name && c.status === 'running');
     if (running) Object.assign(running, { status: 'completed', result: check });
     else this.state.checks.push({ name: check.name, sha: pr.headSha, status: 'completed', result: check });
+  }
+
+  async getComment(pr: PullRequest, id: number): Promise<ForgeComment | null> {
+    const c = this.commentsOf(pr.number).find((x) => x.id === id);
+    return c ? { author: c.author, body: c.body, bot: c.author.endsWith('[bot]') } : null;
   }
 
   async react(pr: PullRequest, commentId: number, reaction: Reaction): Promise<void> {

@@ -71,6 +71,12 @@ export class FakeGitHub {
       return [201, this.comment(Number(x[1]), botLogin, body)];
     });
     const find = (id: number) => [...this.comments.entries()].flatMap(([n, cs]) => cs.map((c) => ({ n, c }))).find((e) => e.c.id === id);
+    m.routeRe('GET', `${api}/issues/comments/1`, new RegExp(`^${A}/issues/comments/(\\d+)$`), (_b, x) => {
+      const e = find(Number(x[1]));
+      if (!e) return [404, { message: 'Not Found' }];
+      const { reactions: _r, ...c } = e.c;
+      return [200, { ...c, issue_url: `${apiRoot}${api}/issues/${e.n}` }];
+    });
     m.routeRe('PATCH', `${api}/issues/comments/1`, new RegExp(`^${A}/issues/comments/(\\d+)$`), (b, x) => {
       const e = find(Number(x[1]));
       if (!e) return [404, { message: 'Not Found' }];

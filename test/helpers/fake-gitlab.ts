@@ -461,6 +461,10 @@ export class FakeGitLab {
       if (!n) return NOT_FOUND('Note Not Found');
       return n.author === ctx.user.username ? h(n, ctx) : [403, { message: '403 Forbidden' }];
     });
+    this.on('GET /projects/:id/merge_requests/:merge_request_iid/notes/:note_id', withMr((m, p, ctx) => {
+      const n = this.notesOf(p, m.iid).find((x) => x.id === Number(ctx.params.note_id));
+      return n ? [200, this.noteView(n)] : NOT_FOUND('Note Not Found');
+    }));
     this.on('PUT /projects/:id/merge_requests/:merge_request_iid/notes/:note_id', ownNote((n, ctx) => {
       const body = str(ctx.input.body);
       if (!body) return [400, { error: 'body is missing' }];

@@ -63,6 +63,10 @@ export const GITLAB_ROUTES = [
     doc: 'https://docs.gitlab.com/api/notes/#create-new-merge-request-note — body "Limited to 1,000,000 characters"',
   },
   {
+    method: 'GET', path: '/projects/:id/merge_requests/:merge_request_iid/notes/:note_id', params: {},
+    doc: 'https://docs.gitlab.com/api/notes/#get-single-merge-request-note — 404 when the note is not on this merge request',
+  },
+  {
     method: 'PUT', path: '/projects/:id/merge_requests/:merge_request_iid/notes/:note_id', params: { body: null },
     doc: 'https://docs.gitlab.com/api/notes/#modify-existing-merge-request-note',
   },

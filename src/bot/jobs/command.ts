@@ -8,13 +8,21 @@ import { planJob, type CommandJob } from './spec.js';
 /** Answers the commands of one comment on the PR as the forge has it now. */
 export async function runCommand(forge: Forge, job: CommandJob, signal: AbortSignal, deps: JobDeps): Promise<void> {
   const pr = await forge.getPull(job.pr.repo, job.pr.number);
-  const user = job.comment.author;
+  // Who wrote what is read back from the forge, not taken from the delivery: a GitLab
+  // webhook secret is shared by people, and a forged delivery could name anyone.
+  const comment = await forge.getComment(pr, job.comment.id);
+  if (!comment) {
+    deps.log.warn({ job: job.key }, 'the comment is not on this pull request (any more): nothing done');
+    return;
+  }
+  if (comment.bot || comment.author.toLowerCase() === (await forge.self()).toLowerCase()) return;
+  const user = comment.author;
   await handleComment({
     forge,
     pr,
     commentId: job.comment.id,
     user,
-    body: job.comment.body,
+    body: comment.body,
     plan: async () => {
       if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr, pr));
     },

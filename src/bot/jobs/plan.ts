@@ -105,7 +105,7 @@ async function leaveNoRunningChecks(forge: Forge, pr: PullRequest, opts: PlanJob
     const now = await forge.getPull(pr.repo, pr.number);
     if (now.headSha !== pr.headSha || now.state !== 'open') return;
     for (const name of PLAN_CHECKS) {
-      await forge.setCheck(pr, { name, conclusion: 'neutral', title: 'Interrupted', summary: 'Ferry stopped before this plan was finished. Re-run this check, comment `/plan`, or push again.', annotations: [] });
+      await forge.setCheck(pr, { name, conclusion: 'neutral', title: 'Interrupted', summary: `Ferry stopped before this plan was finished. Re-run this check, comment \`${forge.words.command}plan\`, or push again.`, annotations: [] });
     }
   } catch (err) {
     opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'could not complete interrupted checks');

@@ -2,7 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { CHECK_TEXT_LIMIT } from '../../report/checks.js';
 import type { CheckResult, CommitCheck } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
-import type { Forge, ForgeCapabilities, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
+import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -134,6 +134,18 @@ export class GitHubForge implements Forge {
       if (!kept.has(c.id) && markers.some((m) => (c.body ?? '').startsWith(m))) {
         await this.octokit.rest.issues.deleteComment({ ...ownerRepo(pr.repo), comment_id: c.id });
       }
+    }
+  }
+
+  async getComment(pr: PullRequest, id: number): Promise<ForgeComment | null> {
+    try {
+      const { data } = await this.octokit.rest.issues.getComment({ ...ownerRepo(pr.repo), comment_id: id });
+      // Comment ids are per repository: the one asked for must be on this PR.
+      if (!data.issue_url.endsWith(`/issues/${pr.number}`)) return null;
+      return { author: data.user?.login ?? '', body: data.body ?? '', bot: data.user?.type === 'Bot' };
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
     }
   }
 

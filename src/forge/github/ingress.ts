@@ -62,7 +62,11 @@ export function gitHubIngress(sink: EventSink) {
 
     app.on('check_run.rerequested', (context) => accept(context, (forge) => {
       const run = context.payload.check_run;
-      return { type: 'rerun.requested', forge, repo: repoOf(context), check: run.name, pulls: run.pull_requests.map((p) => p.number) };
+      // The list can hold PRs of another repository whose head is a branch here (an
+      // upstream's PR from this fork): only this repository's own PRs are re-run.
+      const here = context.payload.repository.id;
+      const pulls = run.pull_requests.filter((p) => p.base.repo.id === here).map((p) => p.number);
+      return { type: 'rerun.requested', forge, repo: repoOf(context), check: run.name, pulls };
     }));
 
     app.on('status', (context) => accept(context, (forge) => {

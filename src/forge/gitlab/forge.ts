@@ -1,6 +1,6 @@
 import type { CheckResult, CommitCheck } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
-import type { Forge, ForgeCapabilities, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
+import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
 import { gitLabClient, type GitLabClient, type GitLabClientOptions } from './client.js';
 import { GitLabApiError } from './http.js';
 
@@ -138,20 +138,13 @@ function fold(state: string): CommitCheck['state'] {
  * GitLab runs quick actions (`/merge`, `/close`, `/approve`…) written at the start of a
  * line of any note or description, with the rights of its author: Ferry's bot user. Text
  * Ferry writes can carry PR content (file names, YAML errors, app folders), so every line
- * outside a fenced code block (where GitLab does not look for them) that would start with
- * `/` starts with `&#47;` instead, which Markdown shows as the same slash.
+ * that would start with `/` starts with `&#47;` instead, which Markdown shows as the same
+ * slash. Fenced blocks are not spared: GitLab's own idea of a code block (``` at column 0,
+ * closed) is narrower than Markdown's, and Ferry's fences hold diffs, whose lines start
+ * with `+`, `-` or a space.
  */
 export function withoutQuickActions(text: string): string {
-  let fence: string | null = null;
-  return text.split('\n').map((line) => {
-    const f = /^\s*(`{3,}|~{3,})/.exec(line);
-    if (f) {
-      if (fence === null) fence = f[1]!;
-      else if (f[1]![0] === fence[0] && f[1]!.length >= fence.length) fence = null;
-      return line;
-    }
-    return fence === null ? line.replace(/^(\s*)\//, '$1&#47;') : line;
-  }).join('\n');
+  return text.replace(/^([ \t\u00a0\u2000-\u200b\u3000\ufeff]*)\//gm, '$1&#47;');
 }
 
 /** A path segment in a URL, with the characters that could end a Markdown link target encoded too. */
@@ -243,8 +236,10 @@ export class GitLabForge implements Forge {
     try {
       await this.api.commits.editStatus(projectId(pr.repo), pr.headSha, state, {
         name,
-        // The source branch: without it GitLab picks any branch holding the commit.
-        ref: pr.headRef,
+        // The source branch: without it GitLab picks any branch holding the commit. Not for
+        // a fork: its branch name is another project's, and on this project it could name a
+        // protected branch (a fork's `main`) and start a pipeline there.
+        ...(pr.fromFork ? {} : { ref: pr.headRef }),
         description: cut(title, GITLAB_STATUS_TEXT_LIMIT),
         ...(pr.url && pr.url.length <= GITLAB_STATUS_TEXT_LIMIT ? { targetUrl: pr.url } : {}),
       });
@@ -261,6 +256,17 @@ export class GitLabForge implements Forge {
     } catch (err) {
       // GitLab answers an emoji the bot already awarded with 404 "Award Emoji Name has already been taken".
       if (statusOf(err) === 404 && /has already been taken/i.test((err as GitLabApiError).description)) return;
+      throw err;
+    }
+  }
+
+  async getComment(pr: PullRequest, id: number): Promise<ForgeComment | null> {
+    try {
+      // Scoped by the merge request: a note of another one is a 404.
+      const n = (await this.api.notes.show(projectId(pr.repo), pr.number, id)) as unknown as NotePayload;
+      return { author: n.author?.username ?? '', body: n.body, bot: n.system };
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
       throw err;
     }
   }

@@ -9,8 +9,6 @@ export interface GitLabSink {
   /** True the first time a delivery id is seen. */
   firstDelivery(id: string): Promise<boolean>;
   handle(event: BotEvent): Promise<void>;
-  /** The bot user's username: its own notes are never commands. */
-  self(): Promise<string>;
 }
 
 /** What a delivery came to: the HTTP status to answer, and why (for the log and the body). */
@@ -59,7 +57,7 @@ export async function receiveGitLab(
   const forge: ForgeRef = { kind: 'gitlab', host: opts.host };
   let event: BotEvent | string;
   try {
-    event = await translate(header('x-gitlab-event') ?? '', payload, forge, opts.sink);
+    event = translate(header('x-gitlab-event') ?? '', payload, forge);
   } catch (err) {
     // A payload missing what its event type promises is GitLab's to fix, not a reason to be disabled.
     return { status: 202, result: 'ignored', reason: `malformed payload: ${(err as Error).message}` };
@@ -75,7 +73,7 @@ function repoOf(project: Json): RepoRef {
 }
 
 /** The event a payload means, or why it is ignored. */
-async function translate(kind: string, p: Json, forge: ForgeRef, sink: GitLabSink): Promise<BotEvent | string> {
+function translate(kind: string, p: Json, forge: ForgeRef): BotEvent | string {
   switch (kind) {
     case 'Merge Request Hook': {
       const oa = p.object_attributes as Json;
@@ -113,20 +111,13 @@ async function translate(kind: string, p: Json, forge: ForgeRef, sink: GitLabSin
       if (oa.noteable_type !== 'MergeRequest') return 'a note on something other than a merge request';
       // Edits arrive as `update`; only new notes carry commands.
       if (oa.action !== undefined && oa.action !== 'create') return `note action ${JSON.stringify(String(oa.action))}`;
-      const author = str(p.user?.username);
-      let self: string;
-      try {
-        self = await sink.self();
-      } catch {
-        // Better to miss one command than to risk answering Ferry's own notes.
-        return 'the bot user could not be looked up, so the note might be its own';
-      }
-      const byBot = oa.system === true || author.toLowerCase() === self.toLowerCase();
+      // The command job reads the note back from GitLab (author, text, system) and drops
+      // Ferry's own: a delivery is answered without waiting on the API.
       return {
         type: 'comment.created',
         forge,
         pr: { repo: repoOf(p.project), number: num(p.merge_request?.iid) },
-        comment: { id: num(oa.id), author, byBot, body: typeof oa.note === 'string' ? oa.note : '' },
+        comment: { id: num(oa.id), author: str(p.user?.username), byBot: oa.system === true, body: typeof oa.note === 'string' ? oa.note : '' },
       };
     }
     case 'Pipeline Hook': {
