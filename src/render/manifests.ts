@@ -239,7 +239,7 @@ function guardedValue(text: string): unknown {
 export function parseSourceManifests(text: string, file: string, opts: ParseOptions = {}): ParsedManifests {
   const out: ParsedManifests = { resources: [], findings: [] };
   // Directives (%YAML, %TAG) apply across the marker that follows them: parse whole.
-  if (/^%/m.test(text)) {
+  if (hasDirective(text)) {
     parseGuarded({ text, lineOffset: 0 }, file, opts, out, null);
     return out;
   }
@@ -270,6 +270,11 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
     addDocument(value, chunk, contentLine(chunk), locate, file, opts, out);
   }
   return out;
+}
+
+/** Whether a line starts with `%` (what /^%/m says, without a regex pass over a large text). */
+function hasDirective(text: string): boolean {
+  return text.startsWith('%') || text.includes('\n%') || text.includes('\r%') || text.includes('\u2028%') || text.includes('\u2029%');
 }
 
 /** Adds the resources of one parsed document (or a finding saying why it is none). */
