@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
 import { crdSchemasFromObjects, type CrdSchemas, type CrdVersion } from '../validate/index.js';
 import type { Tree } from '../workspace/workspace.js';
+import type { Resource } from '../types.js';
+import { elideSchemas, markElided, withLazySchema } from './crd-skeleton.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Vendored and tooling folders hold no CRDs the repository deploys. */
@@ -44,10 +46,7 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
     await tree.scan(once, (p, data) => {
       const decoded = decodeManifest(data, p);
       if (!('text' in decoded)) return;
-      // An install.yaml is mostly other kinds: only its CRD documents are parsed here.
-      const objects = parseSourceManifests(decoded.text, p, { onlyContaining: 'CustomResourceDefinition' })
-        .resources.filter((r) => r.id.kind === 'CustomResourceDefinition')
-        .map((r) => r.object);
+      const objects = crdObjects(decoded.text, p);
       // The definition in the file listed last wins, whatever order the files are read in.
       const at = order.get(p)!;
       let i = 0;
@@ -63,12 +62,32 @@ export async function crdsInTree(tree: Tree): Promise<CrdSchemas> {
     const versions = new Map<string, CrdVersion>();
     // Listed in the order the files first define them (messages list versions in this order).
     const ordered = [...winners].sort(([, a], [, b]) => a.first[0] - b.first[0] || a.first[1] - b.first[1]);
-    for (const [k, w] of ordered) versions.set(k, JSON.parse(JSON.stringify(w.version)) as CrdVersion);
+    for (const [k, w] of ordered) versions.set(k, withLazySchema(w.version) ?? (JSON.parse(JSON.stringify(w.version)) as CrdVersion));
     schemas = { versions };
     if (compiled.size > 50) compiled.clear();
     compiled.set(key, schemas);
   }
   return schemas;
+}
+
+/**
+ * The CRD objects of a file, their schemas left as text (crd-skeleton.ts); the whole
+ * file is parsed when its skeleton does not parse cleanly. An install.yaml is mostly
+ * other kinds: only its CRD documents are parsed here.
+ */
+function crdObjects(text: string, file: string): Record<string, unknown>[] {
+  const only = { onlyContaining: 'CustomResourceDefinition' };
+  const crds = (r: { resources: Resource[] }) => r.resources.filter((x) => x.id.kind === 'CustomResourceDefinition').map((x) => x.object);
+  const skeleton = elideSchemas(text);
+  if (skeleton.blocks.length) {
+    const parsed = parseSourceManifests(skeleton.text, file, only);
+    if (!parsed.findings.some((f) => f.rule === 'yaml-error')) {
+      const objects = crds(parsed);
+      for (const o of objects) markElided(o, skeleton.blocks);
+      return objects;
+    }
+  }
+  return crds(parseSourceManifests(text, file, only));
 }
 
 /** Remembers whether a blob mentions CustomResourceDefinition (any reader of the blob may say). */
