@@ -1,4 +1,5 @@
-import { parseYamlValue } from '../render/manifests.js';
+import { parseDocument } from 'yaml';
+import { MAX_GUARDED_DOC_BYTES, parseYamlValue } from '../render/manifests.js';
 import type { CrdVersion } from '../validate/index.js';
 import { detach } from '../util/detach.js';
 
@@ -99,6 +100,25 @@ export function markElided(obj: Record<string, unknown>, blocks: string[]): void
   if (Array.isArray(spec.versions)) for (const v of spec.versions) if (isObject(v)) mark(v, 'schema');
 }
 
+/**
+ * A schema block as the whole document's parse would have it: a repeated key keeps its
+ * last value (as for source manifests); a block that does not parse has no schema.
+ */
+function parseBlock(block: string): unknown {
+  try {
+    return parseYamlValue(block);
+  } catch {
+    // Duplicate keys, and errors: the careful parser, within its bound, keeping the last value.
+    if (block.length > MAX_GUARDED_DOC_BYTES) return null;
+    try {
+      const doc = parseDocument(block, { uniqueKeys: false, logLevel: 'silent' });
+      return doc.errors.length ? null : doc.toJS({ maxAliasCount: 100 });
+    } catch {
+      return null;
+    }
+  }
+}
+
 /** The version with its schema parsed on first read, when it came from a skeleton; otherwise null. */
 export function withLazySchema(v: CrdVersion): CrdVersion | null {
   const marker = v.schema as Partial<Elided> | null;
@@ -112,13 +132,9 @@ export function withLazySchema(v: CrdVersion): CrdVersion | null {
     enumerable: true,
     get() {
       if (schema === undefined) {
-        try {
-          const parsed = parseYamlValue(block);
-          const holder = isObject(parsed) ? parsed[elided.key] : null;
-          schema = isObject(holder) && isObject(holder.openAPIV3Schema) ? holder.openAPIV3Schema : null;
-        } catch {
-          schema = null;
-        }
+        const parsed = parseBlock(block);
+        const holder = isObject(parsed) ? parsed[elided.key] : null;
+        schema = isObject(holder) && isObject(holder.openAPIV3Schema) ? holder.openAPIV3Schema : null;
       }
       return schema;
     },

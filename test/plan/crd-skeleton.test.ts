@@ -1,6 +1,7 @@
 import jsyaml from 'js-yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crdsInTree } from '../../src/plan/crds.js';
+import { parseSourceManifests } from '../../src/render/manifests.js';
 import { elideSchemas } from '../../src/plan/crd-skeleton.js';
 import { crdSchemasFromObjects } from '../../src/validate/index.js';
 import { Workspace } from '../../src/workspace/workspace.js';
@@ -100,14 +101,18 @@ describe('CRD skeletons', () => {
 
   it('crdsInTree gives what parsing every CRD whole gives, schemas included', async () => {
     const install = `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\n${V1}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: schema\ndata:\n  schema: |\n    x\n`;
-    const r = new TestRepo().write({ 'crds/install.yaml': install, 'crds/old.yaml': V1BETA1, 'crds/flow.yaml': FLOW });
+    // A key repeated inside a schema: the last value counts, as in the whole document's parse.
+    const dup = V1.replace('widgets', 'dups').replace('kind: Widget', 'kind: Dup').replace('        type: object\n        properties:\n          spec:', '        type: object\n        type: string\n        properties:\n          spec:');
+    const r = new TestRepo().write({ 'crds/install.yaml': install, 'crds/old.yaml': V1BETA1, 'crds/flow.yaml': FLOW, 'crds/dup.yaml': dup });
     repos.push(r);
     r.commit('crds');
     const ws = await Workspace.open(r.dir, { cacheDir: tempDir() });
     const tree = await ws.openTree(await ws.resolve('HEAD'));
     try {
       const got = await crdsInTree(tree);
-      const want = crdSchemasFromObjects([...jsyaml.loadAll(install), jsyaml.load(V1BETA1), jsyaml.load(FLOW)].filter(Boolean));
+      const whole = parseSourceManifests(dup, 'dup.yaml').resources.map((x) => x.object);
+      const want = crdSchemasFromObjects([...jsyaml.loadAll(install), jsyaml.load(V1BETA1), jsyaml.load(FLOW), ...whole].filter(Boolean));
+      expect(got.versions.get('example.com/v1 Dup')!.schema).toMatchObject({ type: 'string' });
       expect([...got.versions.keys()].sort()).toEqual([...want.versions.keys()].sort());
       for (const [k, v] of want.versions) expect(JSON.parse(JSON.stringify(got.versions.get(k))), k).toEqual(JSON.parse(JSON.stringify(v)));
       expect(got.versions.get('example.com/v1alpha1 Gadget')!.schema).toMatchObject({ properties: { spec: { required: ['color'] } } });
