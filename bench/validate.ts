@@ -6,11 +6,16 @@
  *
  * Sources: ../shared/corpus (podinfo, flux2-kustomize-helm-example). CRD-heavy real
  * repositories join when their git mirrors are present (FERRY_BENCH_MIRRORS, default
- * ../../.mirror): kube-prometheus manifests, Argo CD's install.yaml and CRDs, Gateway API
- * CRDs and examples, kubernetes/examples.
+ * ../.mirror): kube-prometheus manifests, Argo CD's install.yaml and CRDs, Gateway API
+ * CRDs and examples, kubernetes/examples. They are measured twice:
+ * - as they are, every copy with its own CRDs: 80% of the bytes are CRD definitions
+ *   (about 18 KB of YAML per resource), a worst case for parsing;
+ * - as a repository usually holds them: the same manifests in every copy, their CRDs
+ *   once (split out of install.yaml, in one `crds/` folder).
+ * Selected sets: FERRY_BENCH_SETS=crd-heavy,mix,kustomize (default all).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +67,41 @@ function writeSources(dir: string, which: 'corpus' | 'mirrors'): string[] {
   return used;
 }
 
+const CRD_DOC_RE = /^kind:[ \t]*CustomResourceDefinition[ \t]*$/m;
+
+/**
+ * Moves every CustomResourceDefinition document of `dir` into `crds` (same relative
+ * paths), and kustomizations left with no manifest beside them: what a repository that
+ * deploys these manifests many times holds once.
+ */
+function splitCrds(dir: string, crds: string, rel = ''): void {
+  const here = path.join(dir, rel);
+  for (const e of readdirSync(here, { withFileTypes: true })) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) {
+      splitCrds(dir, crds, r);
+      continue;
+    }
+    if (!/\.ya?ml$/i.test(e.name)) continue;
+    const text = readFileSync(path.join(dir, r), 'utf8');
+    if (!CRD_DOC_RE.test(text)) continue;
+    const docs = text.split(/^---[ \t]*$/m);
+    const moved = docs.filter((d) => CRD_DOC_RE.test(d));
+    const kept = docs.filter((d) => !CRD_DOC_RE.test(d) && d.trim() !== '');
+    mkdirSync(path.dirname(path.join(crds, r)), { recursive: true });
+    writeFileSync(path.join(crds, r), moved.join('---\n'));
+    if (kept.length) writeFileSync(path.join(dir, r), kept.join('---\n'));
+    else rmSync(path.join(dir, r));
+  }
+  const left = readdirSync(here);
+  const k = left.find((f) => /^kustomization\.ya?ml$|^Kustomization$/.test(f));
+  if (k && !left.some((f) => f !== k && /\.(ya?ml|json)$/i.test(f))) {
+    mkdirSync(path.join(crds, rel), { recursive: true });
+    cpSync(path.join(here, k), path.join(crds, rel, k));
+    rmSync(path.join(here, k));
+  }
+}
+
 /** Bytes of manifest text in a folder. */
 function bytesIn(d: string): number {
   let n = 0;
@@ -74,7 +114,7 @@ function bytesIn(d: string): number {
  * are distinct blobs, as in a real repository, so no cache (blobs, renders) serves one
  * copy from another.
  */
-function buildRepo(copies: number, one: string): string {
+function buildRepo(copies: number, one: string, shared: string | null = null): string {
   const repo = mkdtempSync(path.join(tmpdir(), 'ferry-bench-validate-'));
   const mark = (d: string, i: number) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
@@ -88,6 +128,7 @@ function buildRepo(copies: number, one: string): string {
     cpSync(one, dest, { recursive: true });
     mark(dest, i);
   }
+  if (shared) cpSync(shared, path.join(repo, 'crds'), { recursive: true });
   const git = (...a: string[]) => execFileSync('git', a, { cwd: repo, stdio: 'ignore' });
   git('init', '--quiet');
   git('add', '-A');
@@ -117,30 +158,47 @@ const rate = (r: number) => `${Math.round(r).toLocaleString('en-US')} resources/
 // ---- end to end, at several sizes ----
 const work = mkdtempSync(path.join(tmpdir(), 'ferry-bench-sources-'));
 try {
-  const sets: Array<{ which: 'corpus' | 'mirrors'; title: string; targets: number[] }> = [
-    { which: 'mirrors', title: 'plain manifests, CRD-heavy', targets: [10_000, 25_000, 50_000] },
-    { which: 'corpus', title: 'Kustomize apps (every app rendered by kubectl kustomize, sandboxed)', targets: [5_000, 10_000] },
+  const sets: Array<{ id: string; which: 'corpus' | 'mirrors'; title: string; targets: number[]; crdsOnce?: boolean }> = [
+    { id: 'crd-heavy', which: 'mirrors', title: 'plain manifests, CRD-heavy (every copy with its CRDs)', targets: [10_000, 25_000, 50_000] },
+    { id: 'mix', which: 'mirrors', title: 'the same manifests, CRDs once', targets: [10_000, 50_000], crdsOnce: true },
+    { id: 'kustomize', which: 'corpus', title: 'Kustomize apps (every app rendered by kubectl kustomize, sandboxed)', targets: [5_000, 10_000] },
   ];
-  for (const set of sets) {
-    const one = path.join(work, set.which);
+  const only = process.env.FERRY_BENCH_SETS?.split(',');
+  for (const set of sets.filter((s) => !only || only.includes(s.id))) {
+    const one = path.join(work, set.id);
     const used = writeSources(one, set.which);
     if (used.length === 0) {
       console.log(`ferry validate, ${set.title}: sources not found (${set.which === 'corpus' ? corpus : mirrors}); skipped`);
       continue;
     }
+    let shared: string | null = null;
+    if (set.crdsOnce) {
+      shared = path.join(work, `${set.id}-crds`);
+      splitCrds(one, shared);
+    }
     console.log(`ferry validate end to end (a fresh process, tsx), ${set.title}: ${used.join(', ')}`);
-    const probe = buildRepo(1, one);
-    const perCopy = validateRepo(probe).resources;
+    const probe = buildRepo(1, one, shared);
+    const perRepo = validateRepo(probe).resources;
     rmSync(probe, { recursive: true, force: true });
+    // What the shared CRDs add, counted once: a copy is the rest.
+    let sharedResources = 0;
+    if (shared) {
+      const crdsOnly = buildRepo(0, one, shared);
+      sharedResources = validateRepo(crdsOnly).resources;
+      rmSync(crdsOnly, { recursive: true, force: true });
+    }
+    const perCopy = perRepo - sharedResources;
     if (perCopy < 50) throw new Error(`one copy of the sources validated only ${perCopy} resources`);
     const mbPerCopy = bytesIn(one) / 2 ** 20;
+    const mbShared = shared ? bytesIn(shared) / 2 ** 20 : 0;
     for (const target of set.targets) {
-      const copies = Math.max(1, Math.round(target / perCopy));
-      const repo = buildRepo(copies, one);
+      const copies = Math.max(1, Math.round((target - sharedResources) / perCopy));
+      const repo = buildRepo(copies, one, shared);
       try {
         const r = validateRepo(repo);
+        const mb = copies * mbPerCopy + mbShared;
         console.log(
-          `  ${copies} copies: ${r.resources.toLocaleString('en-US')} resources in ${r.apps.toLocaleString('en-US')} apps, ${(copies * mbPerCopy).toFixed(0)} MB of YAML: ${r.seconds.toFixed(2)} s = ${rate(r.resources / r.seconds)}, ${((copies * mbPerCopy) / r.seconds).toFixed(1)} MB/s; peak RSS ${r.rssMb === null ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
+          `  ${copies} copies: ${r.resources.toLocaleString('en-US')} resources in ${r.apps.toLocaleString('en-US')} apps, ${mb.toFixed(0)} MB of YAML (${((mb * 2 ** 20) / r.resources / 1024).toFixed(1)} KB/resource): ${r.seconds.toFixed(2)} s = ${rate(r.resources / r.seconds)}, ${(mb / r.seconds).toFixed(1)} MB/s; peak RSS ${r.rssMb === null ? 'n/a' : `${r.rssMb.toFixed(0)} MB`}`,
         );
       } finally {
         rmSync(repo, { recursive: true, force: true });

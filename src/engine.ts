@@ -11,7 +11,10 @@ import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
 import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
-import { discoveryReads, sideOf, type Side } from './plan/side.js';
+import { scanForDiscovery, sideOf, type Side } from './plan/side.js';
+import { Prefetcher, type Reads } from './plan/prefetch.js';
+import { plainFiles } from './plan/inputs.js';
+import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
@@ -254,13 +257,14 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   const trees: Tree[] = [];
   try {
     // `validate` (and a plan of a commit against itself) reads one tree, not two copies.
-    // One blob cache for both sides, gone with this plan.
-    const blobs = new Map<string, Buffer>();
+    // One blob store for both sides, gone with this plan.
+    const blobs = new BlobStore();
     const headTree = await ws.openTree(headSha, { blobs });
     const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha, { blobs });
     trees.push(...new Set([baseTree, headTree]));
-    // One after the other: the second reads only the blobs the first did not (they share a cache).
-    for (const t of new Set([baseTree, headTree])) await t.preload(discoveryReads(t.index));
+    // One after the other: the second reads only the blobs the first did not (they share a
+    // store, and what is learnt of a blob is remembered by its id).
+    for (const t of new Set([baseTree, headTree])) await scanForDiscovery(t);
     const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
@@ -334,8 +338,17 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         }
       }
 
-      const apps = await pool(work, concurrency, async (c): Promise<AppPlan> => {
+      // What renders read from the commit is read ahead in batches, not held all at once.
+      const reads = (app: AppSpec, side: Side, inputs: AppInputs | null): Reads[] =>
+        !inputs ? [] : app.renderer === 'plain' ? [{ tree: side.tree, paths: plainFiles(app, side.view) }]
+        : app.renderer === 'kustomize' ? [{ tree: side.tree, paths: [...inputs.files].filter((f) => side.tree.index.has(f)) }] : [];
+      const ahead = await Prefetcher.plan(work, (c) => [
+        ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
+        ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
+      ]);
+      const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
         if (signal?.aborted) throw new AbortedError();
+        await ahead.ready(c.i);
         const [b, h] = await Promise.all([
           c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { AppSpec, ConfiguredApp, EnvironmentSpec, RendererKind } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, KUSTOMIZATION_FILES } from '../render/kustomization.js';
 import { looksLikeManifest } from '../render/manifests.js';
-import { deployRefs, matchDirGlob } from './gitops.js';
+import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
 
 export interface TreeView {
   /** Every file path in the tree. */
@@ -12,6 +12,10 @@ export interface TreeView {
   read(p: string): string;
   /** Like read, but a file over a read limit is null and not reported (files only scanned). */
   peek?(p: string): string | null;
+  /** looksLikeManifest of the file, when the view knows it without holding the text. */
+  isManifest?(p: string): boolean;
+  /** deployRefs of the file (null over a read limit), likewise. */
+  deployRefs?(p: string): DeployRefs | null;
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
   links?: readonly string[];
   resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
@@ -28,6 +32,18 @@ interface FolderInfo {
   kustomization: boolean;
   chart: boolean;
   yamlFiles: string[];
+}
+
+/** Whether a file holds a Kubernetes object. */
+export function isManifestIn(view: TreeView, file: string): boolean {
+  return view.isManifest ? view.isManifest(file) : looksLikeManifest(view.read(file));
+}
+
+function refsIn(view: TreeView, file: string): DeployRefs | null {
+  if (view.deployRefs) return view.deployRefs(file);
+  // Scanned, not rendered: a file over a read limit is simply not a GitOps manifest.
+  const text = view.peek ? view.peek(file) : view.read(file);
+  return text === null ? null : deployRefs(text);
 }
 
 function dirOf(file: string): string {
@@ -130,7 +146,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
       if (!referenced.has(dir)) apps.set(dir, 'kustomize');
     } else if (info.chart) {
       apps.set(dir, 'helm');
-    } else if (info.yamlFiles.some((f) => !readFiles.has(f) && looksLikeManifest(view.read(f)))) {
+    } else if (info.yamlFiles.some((f) => !readFiles.has(f) && isManifestIn(view, f))) {
       apps.set(dir, 'plain');
     }
   }
@@ -143,9 +159,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
     for (const f of info.yamlFiles) {
       // A chart's values and templates are not the controller's manifests.
       if (selfOrAncestorIn(charts, dirOf(f))) continue;
-      // Scanned, not rendered: a file over a read limit is simply not a GitOps manifest.
-      const text = view.peek ? view.peek(f) : view.read(f);
-      const refs = text === null ? null : deployRefs(text);
+      const refs = refsIn(view, f);
       if (!refs) continue;
       for (const p of refs.paths) deployed.add(p);
       for (const g of refs.dirGlobs) if (globs.length < MAX_DIR_GLOBS) globs.push(g);
@@ -162,7 +176,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
     if (!info || apps.has(dir) || inChart(dir)) continue;
     if (info.kustomization) apps.set(dir, 'kustomize');
     else if (info.chart) apps.set(dir, 'helm');
-    else if (info.yamlFiles.some((f) => looksLikeManifest(view.read(f)))) apps.set(dir, 'plain');
+    else if (info.yamlFiles.some((f) => isManifestIn(view, f))) apps.set(dir, 'plain');
   }
 
   return [...apps]

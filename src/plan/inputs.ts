@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { AppSpec } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
-import type { TreeView } from './discover.js';
-import { looksLikeManifest } from '../render/manifests.js';
+import { isManifestIn, type TreeView } from './discover.js';
 import { filesByFolder } from './folders.js';
 
 const YAML_RE = /\.ya?ml$/i;
@@ -73,7 +72,7 @@ function manifestFilesIn(view: TreeView, dir: string): string[] {
  */
 export function plainFiles(app: AppSpec, view: TreeView): string[] {
   return manifestFilesIn(view, app.path)
-    .filter((f) => YAML_RE.test(f) || looksLikeManifest(view.read(f)))
+    .filter((f) => YAML_RE.test(f) || isManifestIn(view, f))
     .sort();
 }
 

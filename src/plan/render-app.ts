@@ -117,6 +117,9 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     }
     ctx.outputBudget.left -= size;
   }
+  // Tracing reads the render's source files: read ahead with the rest, they may have been
+  // dropped from the blob store while the renderer ran.
+  if (app.renderer === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
   const r = resourcesFromRender(app, text, side.files);
   return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
 }

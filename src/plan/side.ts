@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { KUSTOMIZATION_FILES, treeReader } from '../render/kustomization.js';
-import { decodeManifest, parseSourceManifests } from '../render/manifests.js';
+import { decodeManifest, looksLikeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { TreeFiles } from '../render/render.js';
 import type { Finding, Resource } from '../types.js';
 import { ReadLimitError } from '../workspace/limits.js';
 import { escapeMessage, resolveInTree, SYMLINK_MODE } from '../workspace/links.js';
 import type { Tree } from '../workspace/workspace.js';
 import type { TreeView } from './discover.js';
+import { noteCrdMention } from './crds.js';
+import { deployRefs, type DeployRefs } from './gitops.js';
 
 /** One side of a plan (base or head): the commit's tree seen by discovery and by renderers. */
 export interface Side {
@@ -29,7 +31,7 @@ function limitFinding(err: ReadLimitError): Finding {
 }
 
 /** Source text kept parsed per side for tracing (least recently used goes first). */
-const SOURCE_CACHE_BYTES = 32 * 2 ** 20;
+const SOURCE_CACHE_BYTES = 8 * 2 ** 20;
 
 export function sideOf(tree: Tree): Side {
   const limited: Finding[] = [];
@@ -59,8 +61,20 @@ export function sideOf(tree: Tree): Side {
       return null;
     }
   };
+  const facts = (p: string) => {
+    const oid = tree.index.get(p)?.oid;
+    return oid === undefined ? undefined : factsByOid.get(oid);
+  };
   const view: TreeView = {
     links,
+    isManifest: (p) => facts(p)?.manifest ?? looksLikeManifest(text(p)),
+    deployRefs: (p) => {
+      const f = facts(p);
+      if (f) return f.refs;
+      // Scanned, not rendered: a file over a read limit is simply not a GitOps manifest.
+      const t = view.peek!(p);
+      return t === null ? null : deployRefs(t);
+    },
     resolveLink,
     // A fresh iterator per use: discovery and input collection each walk the listing.
     get files() {
@@ -119,6 +133,41 @@ export function sideOf(tree: Tree): Side {
   return { tree, view, files, limited };
 }
 
+
+/** What discovery needs to know of a manifest file, from one look at its content. */
+interface FileFacts {
+  manifest: boolean;
+  refs: DeployRefs | null;
+}
+
+/** Blob id → its facts; blobs never change, so a re-plan reads only blobs it has not seen. */
+const factsByOid = new Map<string, FileFacts>();
+const MAX_FACTS = 500_000;
+
+/**
+ * Reads what discovery needs from a tree without holding the commit: kustomizations
+ * and symlinks are kept (input collection reads them again and again), every other
+ * manifest file is read once, looked at (is it a manifest, does it name folders a
+ * GitOps controller deploys, does it define CRDs) and dropped.
+ */
+export async function scanForDiscovery(tree: Tree): Promise<void> {
+  const kept: string[] = [];
+  const scanned: string[] = [];
+  for (const p of discoveryReads(tree.index)) {
+    if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) kept.push(p);
+    else if (!factsByOid.has(tree.index.get(p)!.oid)) scanned.push(p);
+  }
+  for (const [p, e] of tree.index) if (e.mode === SYMLINK_MODE) kept.push(p);
+  await tree.preload(kept);
+  if (factsByOid.size + scanned.length > MAX_FACTS) factsByOid.clear();
+  await tree.scan(scanned, (p, data) => {
+    const oid = tree.index.get(p)!.oid;
+    if (factsByOid.has(oid)) return;
+    const text = data.toString('utf8');
+    factsByOid.set(oid, { manifest: looksLikeManifest(text), refs: deployRefs(text) });
+    noteCrdMention(oid, data);
+  });
+}
 
 /**
  * Blobs discovery and input collection read: kustomizations, and every YAML file outside

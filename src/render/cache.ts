@@ -10,8 +10,14 @@ import type { RawRender } from './render.js';
  */
 export class RenderCache {
   private readonly memory = new Map<string, string>();
+  private memoryChars = 0;
 
-  constructor(private readonly dir: string | null, private readonly maxEntries = 2000) {}
+  /**
+   * `maxChars` bounds the renders kept in memory (UTF-16 code units, about bytes for
+   * YAML): a plan over thousands of apps must not hold every output it rendered. The
+   * disk copy has no such bound.
+   */
+  constructor(private readonly dir: string | null, private readonly maxEntries = 2000, private readonly maxChars = 16 * 2 ** 20) {}
 
   static key(parts: string[]): string {
     const h = createHash('sha256');
@@ -21,7 +27,12 @@ export class RenderCache {
 
   async get(key: string): Promise<string | null> {
     const hit = this.memory.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      // Refresh its place: the least recently used goes first.
+      this.memory.delete(key);
+      this.memory.set(key, hit);
+      return hit;
+    }
     if (!this.dir) return null;
     try {
       const text = await readFile(this.file(key), 'utf8');
@@ -49,11 +60,20 @@ export class RenderCache {
   }
 
   private remember(key: string, text: string) {
-    if (this.memory.size >= this.maxEntries) {
-      const oldest = this.memory.keys().next().value;
-      if (oldest !== undefined) this.memory.delete(oldest);
+    const prev = this.memory.get(key);
+    if (prev !== undefined) {
+      this.memory.delete(key);
+      this.memoryChars -= prev.length;
     }
+    // One render larger than a quarter of the budget would push out many: disk only.
+    if (text.length > this.maxChars / 4) return;
     this.memory.set(key, text);
+    this.memoryChars += text.length;
+    for (const [k, v] of this.memory) {
+      if (this.memory.size <= this.maxEntries && this.memoryChars <= this.maxChars) break;
+      this.memory.delete(k);
+      this.memoryChars -= v.length;
+    }
   }
 
   private file(key: string) {

@@ -1,5 +1,6 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { locateFast, locateIn, positionTree, type Frame } from './locate.js';
 import { defaultReadLimits, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
@@ -76,39 +77,6 @@ function ignoredRulesIn(text: string): string[] | undefined {
     for (const r of (m[1] ?? '').split(/[,\s]+/)) if (r) rules.push(r);
   }
   return rules.length ? rules : undefined;
-}
-
-function pointerSegments(pointer: string): string[] {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-/** Line of the deepest node on the pointer's path that exists in the document. */
-function locateIn(doc: Document, lc: LineCounter, pointer: string): number | null {
-  let node: unknown = doc.contents;
-  let best: number | null = null;
-  const lineOf = (n: unknown) => {
-    const r = (n as Node | null)?.range;
-    return r ? lc.linePos(r[0]).line : null;
-  };
-  best = lineOf(node);
-  for (const seg of pointerSegments(pointer)) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === seg || String((p.key as { value?: unknown })?.value) === seg);
-      if (!pair) break;
-      // Point at the key: that is the line a person reads as "this field".
-      best = lineOf(pair.key) ?? best;
-      node = pair.value;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (item === undefined) break;
-      best = lineOf(item) ?? best;
-      node = item;
-    } else break;
-  }
-  return best;
 }
 
 export interface ParsedManifests {
@@ -239,7 +207,7 @@ function guardedValue(text: string): unknown {
 export function parseSourceManifests(text: string, file: string, opts: ParseOptions = {}): ParsedManifests {
   const out: ParsedManifests = { resources: [], findings: [] };
   // Directives (%YAML, %TAG) apply across the marker that follows them: parse whole.
-  if (/^%/m.test(text)) {
+  if (hasDirective(text)) {
     parseGuarded({ text, lineOffset: 0 }, file, opts, out, null);
     return out;
   }
@@ -259,7 +227,12 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
     }
     const value = loaded.docs[0];
     let doc: { doc: Document; lc: LineCounter } | null = null;
+    let tree: Frame | null | undefined;
     const locate = (pointer: string) => {
+      // The fast parser again, watched, answers most lookups; the careful parser the rest.
+      if (tree === undefined) tree = positionTree(chunk.text);
+      const fast = tree ? locateFast(tree, chunk.text, pointer) : undefined;
+      if (fast !== undefined) return fast + chunk.lineOffset;
       if (!doc) {
         const lc = new LineCounter();
         doc = { doc: parseDocument(chunk.text, { lineCounter: lc, uniqueKeys: false, logLevel: 'silent' }), lc };
@@ -270,6 +243,11 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
     addDocument(value, chunk, contentLine(chunk), locate, file, opts, out);
   }
   return out;
+}
+
+/** Whether a line starts with `%` (what /^%/m says, without a regex pass over a large text). */
+function hasDirective(text: string): boolean {
+  return text.startsWith('%') || text.includes('\n%') || text.includes('\r%') || text.includes('\u2028%') || text.includes('\u2029%');
 }
 
 /** Adds the resources of one parsed document (or a finding saying why it is none). */

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { minimalEnv } from '../util/exec.js';
-import { blobSizes, readBlobs } from './blobs.js';
+import { BlobStore, blobSizes, readBlobs, streamBlobs } from './blobs.js';
 import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
 import { escapeMessage, hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
@@ -41,8 +41,19 @@ export interface Tree {
   /** A private directory; only materialized paths exist in it. Removed by dispose(). */
   dir: string;
   index: TreeIndex;
-  /** Loads blobs into memory in one batch so later read() calls are cheap; skips what is over a limit. */
+  /**
+   * Loads blobs into memory in one batch so later read() calls are cheap, for the whole
+   * life of the tree; skips what is over a limit.
+   */
   preload(paths: Iterable<string>): Promise<void>;
+  /** Like preload, but into the store's bounded part: cheap reads soon, not held for good. */
+  prefetch(paths: Iterable<string>): Promise<void>;
+  /**
+   * Hands each file's content to `fn`, one at a time and keeping none of them: a pass
+   * over a whole commit without holding it. The buffer is valid only during the call.
+   * Files over a limit are skipped (read() reports them).
+   */
+  scan(paths: Iterable<string>, fn: (path: string, data: Buffer) => void): Promise<void>;
   /** Sizes of these files from object headers, without reading them. */
   sizes(paths: Iterable<string>): Promise<Map<string, number>>;
   /** A file's content (preloaded, or read from git on demand); throws ReadLimitError over a limit. */
@@ -288,7 +299,7 @@ export class Workspace {
    * `blobs` is shared with other trees of one plan (base and head hold mostly the same
    * blobs); by default a tree has its own, freed with it.
    */
-  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits; blobs?: Map<string, Buffer> } = {}): Promise<Tree> {
+  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits; blobs?: BlobStore } = {}): Promise<Tree> {
     const { index, sizes } = await this.listTreeSized(sha);
     const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
     return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, opts.blobs);
@@ -303,6 +314,8 @@ class LazyTree implements Tree {
   private readonly knownSizes: Map<string, number>;
   private readonly written = new Map<string, Promise<void>>();
   private bytesRead = 0;
+  /** Blobs counted in bytesRead: one dropped from the store and read again is not counted twice. */
+  private readonly counted = new Set<string>();
   private dirs: Set<string> | null = null;
 
   constructor(
@@ -312,8 +325,8 @@ class LazyTree implements Tree {
     readonly index: TreeIndex,
     private readonly limits: ReadLimits,
     sizes: Map<string, number> = new Map(),
-    /** Blob id → content; a blob another tree of the workspace read is not read (or counted) again. */
-    private readonly blobs: Map<string, Buffer> = new Map(),
+    /** Blob contents, shared with the other tree of a plan: a blob it read is not read (or counted) again. */
+    private readonly blobs: BlobStore = new BlobStore(),
   ) {
     this.knownSizes = sizes;
   }
@@ -333,38 +346,89 @@ class LazyTree implements Tree {
   }
 
   /** Why a blob may not be read now, or null. */
-  private refusal(p: string, size: number): ReadLimitError | null {
+  private refusal(oid: string, p: string, size: number): ReadLimitError | null {
     if (size > this.limits.maxBlobBytes) {
       return new ReadLimitError(p, 'file', `${p} is ${mib(size)}; Ferry reads files up to ${mib(this.limits.maxBlobBytes)} and did not read it`);
     }
-    if (this.bytesRead + size > this.limits.maxTreeBytes) {
+    if (!this.counted.has(oid) && this.bytesRead + size > this.limits.maxTreeBytes) {
       return new ReadLimitError(p, 'commit', `${p} not read: this plan already read ${mib(this.bytesRead)} of the commit, the limit is ${mib(this.limits.maxTreeBytes)}`);
     }
     return null;
   }
 
-  async preload(paths: Iterable<string>): Promise<void> {
+  /** The blobs of `paths` not in the store and within the limits (what is over one is left for read() to refuse). */
+  private async readable(paths: Iterable<string>): Promise<Map<string, string>> {
     const wanted = new Map<string, string>();
     for (const p of paths) {
       const e = this.index.get(p);
       if (e && !this.blobs.has(e.oid)) wanted.set(e.oid, p);
     }
     await this.knowSizes(wanted.keys());
-    const oids: string[] = [];
+    const out = new Map<string, string>();
     let planned = 0;
     for (const [oid, p] of wanted) {
       const size = this.knownSizes.get(oid) ?? 0;
-      // Over a limit: left for read() to refuse, with the file's name, when someone asks.
-      if (size > this.limits.maxBlobBytes || this.bytesRead + planned + size > this.limits.maxTreeBytes) continue;
-      planned += size;
-      oids.push(oid);
+      const fresh = !this.counted.has(oid);
+      if (size > this.limits.maxBlobBytes || (fresh && this.bytesRead + planned + size > this.limits.maxTreeBytes)) continue;
+      if (fresh) planned += size;
+      out.set(oid, p);
     }
-    for (const [oid, data] of await readBlobs(this.gitDir, oids)) this.keep(oid, data);
+    return out;
   }
 
-  private keep(oid: string, data: Buffer): void {
-    if (!this.blobs.has(oid)) this.bytesRead += data.length;
-    this.blobs.set(oid, data);
+  async preload(paths: Iterable<string>): Promise<void> {
+    const list = [...paths];
+    for (const p of list) {
+      // Already read, but droppable: held for good now.
+      const oid = this.index.get(p)?.oid;
+      const held = oid === undefined || this.blobs.pinned.has(oid) ? undefined : this.blobs.get(oid);
+      if (held) this.blobs.pin(oid!, held);
+    }
+    const oids = await this.readable(list);
+    for (const [oid, data] of await readBlobs(this.gitDir, [...oids.keys()])) this.keep(oid, data, true);
+  }
+
+  async prefetch(paths: Iterable<string>): Promise<void> {
+    const oids = await this.readable(paths);
+    await streamBlobs(this.gitDir, [...oids.keys()], (oid, data) => this.keep(oid, data, false));
+  }
+
+  async scan(paths: Iterable<string>, fn: (path: string, data: Buffer) => void): Promise<void> {
+    const list = [...paths];
+    const missing = await this.readable(list);
+    const byOid = new Map<string, string[]>();
+    for (const p of list) {
+      const e = this.index.get(p);
+      if (!e) continue;
+      const held = this.blobs.get(e.oid);
+      if (held) fn(p, held);
+      else if (missing.has(e.oid)) {
+        const ps = byOid.get(e.oid);
+        if (ps) ps.push(p);
+        else byOid.set(e.oid, [p]);
+      }
+    }
+    await streamBlobs(
+      this.gitDir,
+      [...byOid.keys()],
+      (oid, data) => {
+        this.count(oid, data.length);
+        for (const p of byOid.get(oid)!) fn(p, data);
+      },
+      true,
+    );
+  }
+
+  private count(oid: string, size: number): void {
+    if (this.counted.has(oid)) return;
+    this.counted.add(oid);
+    this.bytesRead += size;
+  }
+
+  private keep(oid: string, data: Buffer, pin: boolean): void {
+    this.count(oid, data.length);
+    if (pin) this.blobs.pin(oid, data);
+    else this.blobs.put(oid, data);
   }
 
   read(p: string): Buffer {
@@ -377,10 +441,10 @@ class LazyTree implements Tree {
         size = Number(execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', '-s', e.oid], { env: minimalEnv() }).toString().trim());
         this.knownSizes.set(e.oid, size);
       }
-      const refused = this.refusal(p, size);
+      const refused = this.refusal(e.oid, p, size);
       if (refused) throw refused;
       data = execFileSync('git', ['--git-dir', this.gitDir, 'cat-file', 'blob', e.oid], { env: minimalEnv(), maxBuffer: size + 1024 });
-      this.keep(e.oid, data);
+      this.keep(e.oid, data, false);
     }
     return data;
   }
@@ -489,7 +553,7 @@ class LazyTree implements Tree {
     const todo = plan.files.filter((f) => !this.written.has(f.path));
     const byOid = new Map<string, string>();
     for (const f of todo) if (!this.blobs.has(f.oid)) byOid.set(f.oid, f.path);
-    for (const [oid, data] of await readBlobs(this.gitDir, [...byOid.keys()])) this.keep(oid, data);
+    for (const [oid, data] of await readBlobs(this.gitDir, [...byOid.keys()])) this.keep(oid, data, false);
     // A bounded number of writes in flight: thousands at once exhaust file descriptors.
     let next = 0;
     const writer = async () => {
