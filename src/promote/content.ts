@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { PromotionStep } from '../config/types.js';
 import { discoverApps } from '../plan/discover.js';
-import { discoveryReads, sideOf } from '../plan/side.js';
+import { scanForDiscovery, sideOf } from '../plan/side.js';
 import type { AppSpec, EnvironmentSpec } from '../types.js';
 import { append } from '../util/append.js';
 import type { FileChange, TreeIndex, Workspace } from '../workspace/workspace.js';
@@ -43,7 +43,8 @@ export async function pullRequestChanges(
 async function appsAt(ws: Workspace, sha: string, env: EnvironmentSpec, changed: string[]): Promise<{ apps: AppSpec[]; index: TreeIndex }> {
   const tree = await ws.openTree(sha);
   try {
-    await tree.preload(discoveryReads(tree.index));
+    // Discovery's facts are taken file by file: the commit is not held in memory.
+    await scanForDiscovery(tree);
     return { apps: changedApps(discoverApps(env, sideOf(tree).view), changed), index: tree.index };
   } finally {
     await tree.dispose();
