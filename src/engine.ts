@@ -382,6 +382,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       environments: envPlans,
       findings: sortFindings(planFindings),
       summary: summarize(envPlans, planFindings),
+      changedFiles: changed,
+      ...(config.review.length ? { review: config.review } : {}),
     };
   } finally {
     await Promise.all(trees.map((t) => t.dispose()));
