@@ -10,7 +10,7 @@ function pr(over: Partial<PullRequest> = {}): PullRequest {
   return {
     repo, number: 7, headSha: 'a'.repeat(40), baseSha: 'b'.repeat(40), baseRef: 'main', state: 'open', draft: false,
     cloneUrl: 'https://github.com/Acme/GitOps.git', headRefspec: 'refs/pull/7/head', headRef: 'feature', fromFork: false,
-    merged: false, mergedAt: null, mergeCommitSha: null, title: 't', body: '', url: '', author: 'alice', ...over,
+    merged: false, mergedAt: null, mergeCommitSha: null, title: 't', body: '', url: '', author: 'alice', labels: [], ...over,
   };
 }
 
