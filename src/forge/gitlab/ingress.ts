@@ -109,7 +109,7 @@ async function translate(kind: string, p: Json, forge: ForgeRef, sink: GitLabSin
           if (oa.oldrev) return { type: 'pr.changed', forge, reason: 'pushed', pr };
           if (changes.draft && changes.draft.previous === true && changes.draft.current === false) return { type: 'pr.changed', forge, reason: 'ready', pr };
           if (changes.target_branch) return { type: 'pr.changed', forge, reason: 'base-changed', pr };
-          if (changes.labels && pr.state === 'open') return { type: 'review.changed', forge, reason: 'labels', pr: { repo, number: pr.number } };
+          if (labelsChanged(changes.labels) && pr.state === 'open') return { type: 'review.changed', forge, reason: 'labels', pr: { repo, number: pr.number } };
           return 'an update that changed neither commits, draft state, target branch nor labels';
         }
         default:
@@ -145,6 +145,13 @@ async function translate(kind: string, p: Json, forge: ForgeRef, sink: GitLabSin
     default:
       return `event ${JSON.stringify(kind)}`;
   }
+}
+
+/** `changes.labels` lists label objects before and after; review rules care only when the names differ. */
+function labelsChanged(change: Json | undefined): boolean {
+  if (!change) return false;
+  const names = (l: unknown) => (Array.isArray(l) ? l.map((x: Json) => String(x?.title ?? '')).sort().join('\0') : '');
+  return names(change.previous) !== names(change.current);
 }
 
 function num(v: unknown): number {
