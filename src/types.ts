@@ -137,6 +137,8 @@ export interface Plan {
   changedFiles?: string[];
   /** The base config's review rules, when it has any: the bot evaluates them on this plan. */
   review?: ReviewRule[];
+  /** The base commit's CODEOWNERS, when a review rule asks for code owners and the file exists. */
+  codeowners?: { file: string; text: string };
 }
 
 /** A review of a PR, as the review rules count it. */

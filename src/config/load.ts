@@ -284,8 +284,8 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
   (raw.review ?? []).forEach((rule: Raw, i: number) => {
     const teams = rule.teams ?? [];
     const users = rule.users ?? [];
-    // A rule needing approvals from nobody in particular counts anyone's; zero approvals is met by none.
-    if ((rule.approvals ?? 1) > 0 && teams.length === 0 && users.length === 0) return;
+    // A rule needing approvals from nobody in particular counts anyone's; code owners are not known here.
+    if (((rule.approvals ?? 1) > 0 && teams.length === 0 && users.length === 0) || rule.codeowners) return;
     if ((rule.approvals ?? 1) > users.length && teams.length === 0) {
       rep.add(['review', i, 'approvals'], `needs ${rule.approvals ?? 1} approvals but lists only ${users.length} user${users.length === 1 ? '' : 's'} and no team: it could never be met`);
     }
@@ -324,6 +324,7 @@ function toConfig(raw: Raw): FerryConfig {
     teams: r.teams ?? [],
     users: r.users ?? [],
     dismissStale: r.dismissStale ?? true,
+    codeowners: r.codeowners ?? false,
   }));
   const perm = (p: Raw | undefined) => (p ? { teams: p.teams ?? [], users: p.users ?? [] } : null);
   return {

@@ -89,6 +89,8 @@ export interface ReviewRule {
   users: string[];
   /** An approval given on another commit than the head does not count. */
   dismissStale: boolean;
+  /** Approvals from the CODEOWNERS (at the base) of the changed files count, and each owned file needs one. */
+  codeowners: boolean;
 }
 
 export interface CommandPermission {

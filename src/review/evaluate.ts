@@ -12,6 +12,8 @@ export interface ReviewInput {
   headSha: string;
   /** Oldest first, as the forge lists them. */
   reviews: Review[];
+  /** The CODEOWNERS owners of a file at the base (`user`, `org/team`), for rules with `codeowners`. */
+  ownersOf?: (file: string) => string[];
   /** Team membership, asked of the forge by the caller (this module does no I/O of its own). */
   inTeam: (team: string, user: string) => Promise<boolean>;
 }
@@ -155,10 +157,23 @@ function latestStances(reviews: Review[]): Map<string, Review> {
   return out;
 }
 
-async function eligible(rule: ReviewRule, user: string, memo: Membership): Promise<boolean> {
-  if (rule.teams.length === 0 && rule.users.length === 0) return true;
+async function isOwner(owners: string[], user: string, memo: Membership): Promise<boolean> {
+  for (const o of owners) if (o.includes('/') ? await memo.member(o, user) : same(o, user)) return true;
+  return false;
+}
+
+/** Changed files with owners, for a rule with `codeowners`; empty otherwise. */
+function ownedFiles(rule: ReviewRule, input: ReviewInput): Array<{ file: string; owners: string[] }> {
+  if (!rule.codeowners || !input.ownersOf) return [];
+  return input.changedFiles.map((file) => ({ file, owners: input.ownersOf!(file) })).filter((f) => f.owners.length > 0);
+}
+
+async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, user: string, memo: Membership): Promise<boolean> {
+  if (rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0) return true;
   if (rule.users.some((u) => same(u, user))) return true;
-  return (await memo.firstTeam(rule.teams, user)) !== null;
+  if ((await memo.firstTeam(rule.teams, user)) !== null) return true;
+  for (const f of owned) if (await isOwner(f.owners, user, memo)) return true;
+  return false;
 }
 
 /**
@@ -174,8 +189,9 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
     const outcome: RuleOutcome = { rule: rule.name, applies: on, why, required: rule.approvals, approvedBy: [], stale: [], changesRequestedBy: [], canSatisfy: [], met: true };
     rules.push(outcome);
     if (!on) continue;
+    const owned = ownedFiles(rule, input);
     for (const r of stances) {
-      if (!(await eligible(rule, r.user, memo))) continue;
+      if (!(await eligible(rule, owned, r.user, memo))) continue;
       if (r.state === 'changes_requested') outcome.changesRequestedBy.push(r.user);
       else if (r.state === 'approved') {
         // GitLab's approvals carry no commit: its own "reset approvals on push" decides there.
@@ -183,13 +199,22 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
         else outcome.approvedBy.push(r.user);
       }
     }
-    outcome.met = outcome.approvedBy.length >= rule.approvals && outcome.changesRequestedBy.length === 0;
+    // With `codeowners`, every changed file that has owners needs one of them among the approvals.
+    const uncovered: typeof owned = [];
+    for (const f of owned) {
+      let covered = false;
+      for (const u of outcome.approvedBy) if ((covered = await isOwner(f.owners, u, memo))) break;
+      if (!covered) uncovered.push(f);
+    }
+    if (owned.length) outcome.why.push(named(owned.length === 1 ? 'code owners of' : 'code owners of files', owned.map((f) => f.file)));
+    outcome.met = outcome.approvedBy.length >= rule.approvals && outcome.changesRequestedBy.length === 0 && uncovered.length === 0;
     if (!outcome.met) {
       const counted = new Set(outcome.approvedBy.map((u) => u.toLowerCase()));
       const people = rule.users.filter((u) => !counted.has(u.toLowerCase()) && !same(u, input.author));
-      outcome.canSatisfy = rule.teams.length === 0 && rule.users.length === 0
+      const owners = [...new Set(uncovered.flatMap((f) => f.owners))].filter((o) => !counted.has(o.toLowerCase()) && !same(o, input.author));
+      outcome.canSatisfy = rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0
         ? ['anyone but the author']
-        : [...people, ...rule.teams.map((t) => `members of ${t}`)];
+        : [...people, ...rule.teams.map((t) => `members of ${t}`), ...owners.map((o) => (o.includes('/') ? `members of ${o}` : o)).map((o) => `${o} (code owner)`)];
     }
   }
   const applying = rules.filter((r) => r.applies);

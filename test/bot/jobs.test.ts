@@ -268,6 +268,25 @@ describe('ferry/review on a fake forge', () => {
     expect(check.summary).toContain('0/1<br>not counted, given before the latest push: bob');
   });
 
+  it('codeowners: true reads CODEOWNERS at the base, not the PR\'s edit of it', async () => {
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += `review:
+  - name: owners
+    codeowners: true
+`;
+    files['.github/CODEOWNERS'] = '/base/ @bob\n';
+    const w = world(files, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }), '.github/CODEOWNERS': '/base/ @alice\n' });
+    repos.push(w.repo);
+    w.fake.review(7, { user: 'carol', state: 'approved', commitSha: w.head, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    const check = review(w).at(-1)!.result!;
+    expect(check.conclusion).toBe('failure');
+    expect(check.summary).toContain('| ⏳ owners | every change; code owners of base/web/deployment.yaml | 0/1 | bob (code owner) |');
+    w.fake.review(7, { user: 'bob', state: 'approved', commitSha: w.head, bot: false });
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+  });
+
   it('a repository without review rules gets no ferry/review, from a plan or a review job', async () => {
     const w = world();
     repos.push(w.repo);

@@ -73,7 +73,7 @@ describe('parseConfig', () => {
       render: { kustomize: 'kubectl', helm: '/usr/local/bin/helm', timeoutMs: 90_000, maxOutputBytes: 50_000_000 },
       promotion: [{ from: 'staging', to: 'production', strategy: 'directory', keep: ['**/env-patch.yaml'], gates: { statuses: ['argocd/staging'], soakMs: 1_800_000 }, auto: true }],
       validate: { kubernetesVersion: '1.30', strict: false, rules: { 'no-latest-tag': 'warning', 'resource-limits': 'off', 'helm-unavailable': 'error' } },
-      review: [{ name: 'production needs platform', when: { environments: ['production'], paths: ['envs/production/**'] }, approvals: 2, teams: ['platform'], users: [], dismissStale: true }],
+      review: [{ name: 'production needs platform', when: { environments: ['production'], paths: ['envs/production/**'] }, approvals: 2, teams: ['platform'], users: [], dismissStale: true, codeowners: false }],
       commands: { promote: { teams: ['platform'], users: ['alice'] }, plan: null },
     });
   });
@@ -180,6 +180,7 @@ review:
     approvals: 2
     teams: [platform]
     dismissStale: false
+    codeowners: true
   - name: anyone
 `, FILE);
     if (!ok.ok) throw new Error(JSON.stringify(ok.findings));
@@ -187,9 +188,9 @@ review:
       {
         name: 'rbac',
         when: { environments: ['production'], kinds: ['ClusterRole', 'Secret/db-*'], removals: true, errors: false, labels: ['sensitive'], author: { in: ['contractors'], notIn: ['platform'] } },
-        approvals: 2, teams: ['platform'], users: [], dismissStale: false,
+        approvals: 2, teams: ['platform'], users: [], dismissStale: false, codeowners: true,
       },
-      { name: 'anyone', when: {}, approvals: 1, teams: [], users: [], dismissStale: true },
+      { name: 'anyone', when: {}, approvals: 1, teams: [], users: [], dismissStale: true, codeowners: false },
     ]);
     const text = `environments: [{ name: production }]
 review:

@@ -30,7 +30,7 @@ function sharedBasePlan(extra: Partial<Plan> = {}): Plan {
   };
 }
 
-const rule = (r: Partial<ReviewRule> & { name: string }): ReviewRule => ({ when: {}, approvals: 1, teams: [], users: [], dismissStale: true, ...r });
+const rule = (r: Partial<ReviewRule> & { name: string }): ReviewRule => ({ when: {}, approvals: 1, teams: [], users: [], dismissStale: true, codeowners: false, ...r });
 const approved = (user: string, commitSha: string | null = HEAD, bot = false): Review => ({ user, state: 'approved', commitSha, bot });
 
 const TEAMS: Record<string, string[]> = { platform: ['pat', 'paula'], contractors: ['carl'] };

@@ -1,6 +1,7 @@
 import { AbortedError, NoConfigError, plan, type PlanRequest } from '../../engine.js';
 import type { Forge, PullRequest } from '../../forge/types.js';
 import { reviewCheck } from '../../review/check.js';
+import { parseCodeowners } from '../../review/codeowners.js';
 import { evaluateReview } from '../../review/evaluate.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
@@ -34,6 +35,7 @@ export async function writeReviewCheck(forge: Forge, pr: PullRequest, result: Pl
     author: pr.author,
     headSha: pr.headSha,
     reviews: await forge.reviews(pr),
+    ...(result.codeowners ? { ownersOf: parseCodeowners(result.codeowners.text, pr.repo.forge) } : {}),
     inTeam: (team, user) => forge.inTeam(pr, team, user),
   });
   await forge.setCheck(pr, reviewCheck(evaluation, forge.limits.checkText));
