@@ -25,6 +25,18 @@ import { SYMLINK_MODE } from './workspace/links.js';
 import type { AppInputs } from './render/kustomization.js';
 import { append } from './util/append.js';
 import { detachChange, detachFinding } from './util/detach.js';
+import { CODEOWNERS_FILES } from './review/codeowners.js';
+
+/** The first CODEOWNERS file at `side`, as the review rules read it; unreadable means none. */
+function codeownersAt(side: Side): { codeowners?: { file: string; text: string } } {
+  const file = CODEOWNERS_FILES.find((f) => side.view.has(f));
+  if (!file) return {};
+  try {
+    return { codeowners: { file, text: side.tree.read(file).toString('utf8') } };
+  } catch {
+    return {};
+  }
+}
 
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
@@ -395,6 +407,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       environments: envPlans,
       findings: sortFindings(planFindings),
       summary: summarize(envPlans, planFindings),
+      changedFiles: changed,
+      ...(config.review.length ? { review: config.review } : {}),
+      ...(config.review.some((r) => r.codeowners) ? codeownersAt(base) : {}),
     };
   } finally {
     await Promise.all(trees.map((t) => t.dispose()));

@@ -1,6 +1,8 @@
 // Data shared by the engine's modules. Everything here is plain data: no I/O handles,
 // no forge types, so a plan can be serialized, cached and compared.
 
+import type { ReviewRule } from './config/types.js';
+
 export type Severity = 'error' | 'warning' | 'info';
 /** A rule's configured level; `off` disables it. */
 export type RuleLevel = Severity | 'off';
@@ -131,6 +133,22 @@ export interface Plan {
   /** Findings that belong to no app: config errors, unreadable files. */
   findings: Finding[];
   summary: PlanSummary;
+  /** Files changed between base (or the merge base) and head; not part of `--format json`. */
+  changedFiles?: string[];
+  /** The base config's review rules, when it has any: the bot evaluates them on this plan. */
+  review?: ReviewRule[];
+  /** The base commit's CODEOWNERS, when a review rule asks for code owners and the file exists. */
+  codeowners?: { file: string; text: string };
+}
+
+/** A review of a PR, as the review rules count it. */
+export interface Review {
+  user: string;
+  state: 'approved' | 'changes_requested' | 'commented' | 'dismissed';
+  /** The commit the review was given on; null where the forge does not say (GitLab approvals). */
+  commitSha: string | null;
+  /** Given by a bot account. */
+  bot: boolean;
 }
 
 /** Stringified identity used in messages and findings. */

@@ -1,7 +1,7 @@
 import { pullKey } from '../forge/types.js';
 import { ferryCommands } from './commands/handle.js';
 import type { BotEvent } from './events.js';
-import { autoPromoteJob, commandJob, nextStepJob, planJob, recheckJob, rerunJob, type JobSpec } from './jobs/spec.js';
+import { autoPromoteJob, commandJob, nextStepJob, planJob, recheckJob, rerunJob, reviewJob, type JobSpec } from './jobs/spec.js';
 
 /** What the core does for an event: queue jobs, or drop a PR's queued and running work. */
 export type Action =
@@ -38,6 +38,8 @@ export function dispatch(event: BotEvent): Action[] {
     case 'commit.succeeded':
       // A gate may be met now: auto-promotions waiting on this commit look again.
       return isOwnCheck(event.check) ? [] : [{ do: 'enqueue', job: recheckJob(event.forge, event.repo, event.sha) }];
+    case 'review.changed':
+      return [{ do: 'enqueue', job: reviewJob(event.forge, event.pr) }];
     case 'rerun.requested':
       if (!isOwnCheck(event.check)) return [];
       return event.pulls.map((number) => ({ do: 'enqueue', job: rerunJob(event.forge, { repo: event.repo, number }) }) as const);

@@ -9,7 +9,8 @@ export type BotEvent =
   | PullClosed
   | CommentCreated
   | CommitSucceeded
-  | RerunRequested;
+  | RerunRequested
+  | ReviewChanged;
 
 /** What the rules need to know of a PR, which every forge's payload carries. */
 export interface PullSummary extends PullRef {
@@ -66,6 +67,16 @@ export interface CommitSucceeded extends Common {
   sha: string;
   /** The status context or check name. */
   check: string;
+}
+
+/**
+ * What `ferry/review` counts changed without a new head: a review submitted, edited or
+ * dismissed, an approval given or revoked, a label added or removed.
+ */
+export interface ReviewChanged extends Common {
+  type: 'review.changed';
+  reason: 'review' | 'approval' | 'labels';
+  pr: PullRef;
 }
 
 /** Someone asked the forge to run a check again. */

@@ -184,6 +184,7 @@ function reportSchemaError(e: ErrorObject, data: unknown, rep: Reporter): void {
         : last === 'maxOutput' ? 'a size like 50MB or 512KiB'
         : last === 'name' ? 'letters, digits, ".", "_" or "-"'
         : path[path.length - 2] === 'paths' ? 'a JSON pointer like /data/ca.crt'
+        : path[path.length - 2] === 'kinds' ? 'a resource kind like ClusterRole, or Kind/name-glob like Secret/db-*'
         : `text matching ${(e.params as { pattern: string }).pattern}`;
       rep.add(path, `expected ${what}, got ${describe(value)}`);
       return;
@@ -276,6 +277,19 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
   };
   (raw.promotion ?? []).forEach((step: Raw, i: number) => (step.keep ?? []).forEach((g: string, j: number) => glob(['promotion', i, 'keep', j], g)));
   (raw.review ?? []).forEach((rule: Raw, i: number) => (rule.when?.paths ?? []).forEach((g: string, j: number) => glob(['review', i, 'when', 'paths', j], g)));
+  (raw.review ?? []).forEach((rule: Raw, i: number) => (rule.when?.kinds ?? []).forEach((k: string, j: number) => {
+    const slash = k.indexOf('/');
+    if (slash >= 0) glob(['review', i, 'when', 'kinds', j], k.slice(slash + 1));
+  }));
+  (raw.review ?? []).forEach((rule: Raw, i: number) => {
+    const teams = rule.teams ?? [];
+    const users = rule.users ?? [];
+    // A rule needing approvals from nobody in particular counts anyone's; code owners are not known here.
+    if (((rule.approvals ?? 1) > 0 && teams.length === 0 && users.length === 0) || rule.codeowners) return;
+    if ((rule.approvals ?? 1) > users.length && teams.length === 0) {
+      rep.add(['review', i, 'approvals'], `needs ${rule.approvals ?? 1} approvals but lists only ${users.length} user${users.length === 1 ? '' : 's'} and no team: it could never be met`);
+    }
+  });
 }
 
 function toConfig(raw: Raw): FerryConfig {
@@ -305,10 +319,12 @@ function toConfig(raw: Raw): FerryConfig {
   }));
   const review: ReviewRule[] = ((raw.review ?? []) as Raw[]).map((r) => ({
     name: r.name,
-    when: { ...(r.when ?? {}) },
+    when: structuredClone(r.when ?? {}),
     approvals: r.approvals ?? 1,
     teams: r.teams ?? [],
     users: r.users ?? [],
+    dismissStale: r.dismissStale ?? true,
+    codeowners: r.codeowners ?? false,
   }));
   const perm = (p: Raw | undefined) => (p ? { teams: p.teams ?? [], users: p.users ?? [] } : null);
   return {

@@ -63,12 +63,34 @@ export interface PromotionStep {
   auto: boolean;
 }
 
+/** When a review rule applies: every key set must hold (AND); no key set means always. */
+export interface ReviewWhen {
+  /** Any of these environments has a change in the plan. */
+  environments?: string[];
+  /** Any changed file matches one of these globs. */
+  paths?: string[];
+  /** Any changed resource is of one of these kinds (`Secret`), or `Kind/name-glob`. */
+  kinds?: string[];
+  /** true: the plan removes a resource; false: it removes none. */
+  removals?: boolean;
+  /** true: the plan has error findings; false: it has none. */
+  errors?: boolean;
+  /** The PR carries any of these labels. */
+  labels?: string[];
+  /** The author is in any of `in` and in none of `notIn` (team slugs or `org/slug`). */
+  author?: { in?: string[]; notIn?: string[] };
+}
+
 export interface ReviewRule {
   name: string;
-  when: { environments?: string[]; paths?: string[] };
+  when: ReviewWhen;
   approvals: number;
   teams: string[];
   users: string[];
+  /** An approval given on another commit than the head does not count. */
+  dismissStale: boolean;
+  /** Approvals from the CODEOWNERS (at the base) of the changed files count, and each owned file needs one. */
+  codeowners: boolean;
 }
 
 export interface CommandPermission {

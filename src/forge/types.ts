@@ -1,4 +1,6 @@
-import type { CheckResult, CommitCheck } from '../types.js';
+import type { CheckResult, CommitCheck, Review } from '../types.js';
+
+export type { Review } from '../types.js';
 import type { GitAuth } from '../workspace/git.js';
 
 export type ForgeKind = 'github' | 'gitlab';
@@ -53,6 +55,8 @@ export interface PullRequest {
   body: string;
   url: string;
   author: string;
+  /** Label names on the PR. */
+  labels: string[];
 }
 
 /** A comment as the forge has it. */
@@ -154,6 +158,11 @@ export interface Forge {
   canWrite(pr: PullRequest, user: string): Promise<boolean>;
   /** Whether a user is an active member of a team (`org/team`, or a team slug in the repository owner's org). */
   inTeam(pr: PullRequest, team: string, user: string): Promise<boolean>;
+  /**
+   * The PR's reviews, oldest first: GitHub's submitted reviews (with the commit each was
+   * given on), GitLab's current approvals (no commit: GitLab does not say).
+   */
+  reviews(pr: PullRequest): Promise<Review[]>;
   /** Every status and check run on a commit, the latest per name. */
   commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]>;
   /** Open PRs whose head is a branch of this repository starting with `prefix`, oldest first. */

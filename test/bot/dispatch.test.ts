@@ -10,7 +10,7 @@ function pr(over: Partial<PullRequest> = {}): PullRequest {
   return {
     repo, number: 7, headSha: 'a'.repeat(40), baseSha: 'b'.repeat(40), baseRef: 'main', state: 'open', draft: false,
     cloneUrl: 'https://github.com/Acme/GitOps.git', headRefspec: 'refs/pull/7/head', headRef: 'feature', fromFork: false,
-    merged: false, mergedAt: null, mergeCommitSha: null, title: 't', body: '', url: '', author: 'alice', ...over,
+    merged: false, mergedAt: null, mergeCommitSha: null, title: 't', body: '', url: '', author: 'alice', labels: [], ...over,
   };
 }
 
@@ -72,6 +72,12 @@ describe('dispatch: which jobs run for which event', () => {
     expect(kinds({ type: 'rerun.requested', forge, repo, check: 'ci/build', pulls: [7] })).toEqual([]);
   });
 
+  it('a review, an approval or a label change re-evaluates ferry/review; events while one runs wait for it', () => {
+    for (const reason of ['review', 'approval', 'labels'] as const) {
+      expect(kinds({ type: 'review.changed', forge, reason, pr: { repo, number: 7 } })).toEqual(['review github:acme/gitops#7:review @review']);
+    }
+  });
+
   it('every job is plain data: it survives JSON unchanged', () => {
     const events: BotEvent[] = [
       { type: 'pr.changed', forge, reason: 'opened', pr: summaryOf(pr()), snapshot: pr() },
@@ -79,9 +85,10 @@ describe('dispatch: which jobs run for which event', () => {
       { type: 'comment.created', forge, pr: { repo, number: 7 }, comment: { id: 1, author: 'a', byBot: false, body: '/plan' } },
       { type: 'commit.succeeded', forge, repo, sha: 'c'.repeat(40), check: 'ci' },
       { type: 'rerun.requested', forge, repo, check: 'ferry/plan', pulls: [7] },
+      { type: 'review.changed', forge, reason: 'review', pr: { repo, number: 7 } },
     ];
     const jobs = events.flatMap(dispatch).flatMap((a) => (a.do === 'enqueue' ? [a.job] : []));
-    expect(jobs.map((j) => j.kind).sort()).toEqual(['auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun']);
+    expect(jobs.map((j) => j.kind).sort()).toEqual(['auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun', 'review']);
     for (const j of jobs) expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
-import { autoPromoteJob, commandJob, planJob, recheckJob, type JobSpec } from '../../src/bot/jobs/spec.js';
+import { autoPromoteJob, commandJob, planJob, recheckJob, reviewJob, type JobSpec } from '../../src/bot/jobs/spec.js';
 import { MemoryWaiting } from '../../src/bot/waiting.js';
 import type { ForgeRef } from '../../src/forge/types.js';
 import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
@@ -200,5 +200,99 @@ promotion:
     expect(again!.delayMs).toBeLessThanOrEqual(90 * 60_000 + 1_000);
     // Announced once, on the merge.
     expect(w.fake.commentsOf(7).map((c) => c.body).join('\n')).toMatch(/soak 2h/);
+  });
+});
+
+describe('ferry/review on a fake forge', () => {
+  const RULES = `review:
+  - name: production needs platform
+    when: { environments: [production] }
+    teams: [platform]
+  - name: prod files
+    when: { paths: ["envs/production/**"] }
+`;
+  /** A PR that edits only a base file both environments include; the base config has review rules. */
+  function reviewWorld() {
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += RULES;
+    const w = world(files);
+    repos.push(w.repo);
+    w.fake.state.teams.set('acme/platform', ['pat']);
+    return w;
+  }
+  const review = (w: ReturnType<typeof world>) => w.fake.state.checks.filter((c) => c.name === 'ferry/review');
+
+  it('a plan writes ferry/review: production\'s rule applies to a shared base change and waits for platform', async () => {
+    const w = reviewWorld();
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(w.fake.state.calls.filter((c) => c.startsWith('setCheck'))).toEqual(['setCheck ferry/plan success', 'setCheck ferry/validate success', 'setCheck ferry/review failure']);
+    const [check] = review(w);
+    expect(check).toMatchObject({ sha: w.head, status: 'completed' });
+    expect(check!.result!.title).toBe('Waiting for review: production needs platform');
+    expect(check!.result!.summary).toContain('| ⏳ production needs platform | environment production | 0/1 | members of platform |');
+    expect(check!.result!.summary).toContain('Not applying: prod files.');
+  });
+
+  it('a review job after an approval re-plans and writes only ferry/review; the author\'s and a bot\'s approvals do not count', async () => {
+    const w = reviewWorld();
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    w.fake.review(7, { user: 'alice', state: 'approved', commitSha: w.head, bot: false });
+    w.fake.review(7, { user: 'ferry[bot]', state: 'approved', commitSha: w.head, bot: true });
+    w.fake.state.calls.length = 0;
+    const spec = reviewJob(ref, w.pr);
+    await run(JSON.parse(JSON.stringify(spec)) as JobSpec, deps(w.fake).deps);
+    expect(w.fake.state.calls.filter((c) => c.startsWith('setCheck') || c.startsWith('startCheck') || c.startsWith('ensureComments'))).toEqual(['setCheck ferry/review failure']);
+
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: w.head, bot: false });
+    await run(spec, deps(w.fake).deps);
+    const last = review(w).at(-1)!.result!;
+    expect(last).toMatchObject({ conclusion: 'success', title: 'Review rules met' });
+    expect(last.summary).toContain('| ✅ production needs platform | environment production | 1/1: pat | — |');
+  });
+
+  it('an approval on an older commit is stale; a label makes a labels rule apply', async () => {
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += `review:
+  - name: sensitive
+    when: { labels: [sensitive] }
+`;
+    const w = world(files);
+    repos.push(w.repo);
+    w.fake.review(7, { user: 'bob', state: 'approved', commitSha: w.base, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result).toMatchObject({ conclusion: 'success', title: 'No review rule applies' });
+    await w.fake.addLabels(w.pr, 7, ['sensitive']);
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    const check = review(w).at(-1)!.result!;
+    expect(check).toMatchObject({ conclusion: 'failure', title: 'Waiting for review: sensitive' });
+    expect(check.summary).toContain('0/1<br>not counted, given before the latest push: bob');
+  });
+
+  it('codeowners: true reads CODEOWNERS at the base, not the PR\'s edit of it', async () => {
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += `review:
+  - name: owners
+    codeowners: true
+`;
+    files['.github/CODEOWNERS'] = '/base/ @bob\n';
+    const w = world(files, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }), '.github/CODEOWNERS': '/base/ @alice\n' });
+    repos.push(w.repo);
+    w.fake.review(7, { user: 'carol', state: 'approved', commitSha: w.head, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    const check = review(w).at(-1)!.result!;
+    expect(check.conclusion).toBe('failure');
+    expect(check.summary).toContain('| ⏳ owners | every change; code owners of base/web/deployment.yaml | 0/1 | bob (code owner) |');
+    w.fake.review(7, { user: 'bob', state: 'approved', commitSha: w.head, bot: false });
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+  });
+
+  it('a repository without review rules gets no ferry/review, from a plan or a review job', async () => {
+    const w = world();
+    repos.push(w.repo);
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    expect(review(w)).toEqual([]);
+    expect(w.fake.state.calls).not.toContain('reviews 7');
   });
 });

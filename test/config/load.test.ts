@@ -73,7 +73,7 @@ describe('parseConfig', () => {
       render: { kustomize: 'kubectl', helm: '/usr/local/bin/helm', timeoutMs: 90_000, maxOutputBytes: 50_000_000 },
       promotion: [{ from: 'staging', to: 'production', strategy: 'directory', keep: ['**/env-patch.yaml'], gates: { statuses: ['argocd/staging'], soakMs: 1_800_000 }, auto: true }],
       validate: { kubernetesVersion: '1.30', strict: false, rules: { 'no-latest-tag': 'warning', 'resource-limits': 'off', 'helm-unavailable': 'error' } },
-      review: [{ name: 'production needs platform', when: { environments: ['production'], paths: ['envs/production/**'] }, approvals: 2, teams: ['platform'], users: [] }],
+      review: [{ name: 'production needs platform', when: { environments: ['production'], paths: ['envs/production/**'] }, approvals: 2, teams: ['platform'], users: [], dismissStale: true, codeowners: false }],
       commands: { promote: { teams: ['platform'], users: ['alice'] }, plan: null },
     });
   });
@@ -163,6 +163,56 @@ review:
       '12: promotion[2].to: the directory strategy needs environment "prod" to set `path`',
       '13: promotion[3].from: the directory strategy needs environment "prod" to set `path`',
       '16: review[0].when.environments[0]: unknown environment "qa"; defined: staging, prod',
+    ]);
+  });
+
+  it('review rules: every `when` key, dismissStale, and line-accurate errors', () => {
+    const ok = parseConfig(`environments: [{ name: production, path: envs/production }]
+review:
+  - name: rbac
+    when:
+      environments: [production]
+      kinds: [ClusterRole, Secret/db-*]
+      removals: true
+      errors: false
+      labels: [sensitive]
+      author: { in: [contractors], notIn: [platform] }
+    approvals: 2
+    teams: [platform]
+    dismissStale: false
+    codeowners: true
+  - name: anyone
+`, FILE);
+    if (!ok.ok) throw new Error(JSON.stringify(ok.findings));
+    expect(ok.config.review).toEqual([
+      {
+        name: 'rbac',
+        when: { environments: ['production'], kinds: ['ClusterRole', 'Secret/db-*'], removals: true, errors: false, labels: ['sensitive'], author: { in: ['contractors'], notIn: ['platform'] } },
+        approvals: 2, teams: ['platform'], users: [], dismissStale: false, codeowners: true,
+      },
+      { name: 'anyone', when: {}, approvals: 1, teams: [], users: [], dismissStale: true, codeowners: false },
+    ]);
+    const text = `environments: [{ name: production }]
+review:
+  - name: a
+    when:
+      kinds: [cluster-role]
+      removal: true
+      author: { notin: [x] }
+  - name: b
+    when: { kinds: ["Secret/*a*a*a*b"] }
+  - name: c
+    approvals: 3
+    users: [alice, bob]
+`;
+    expect(errors(text).map((f) => f.message.replace(/^\.github\/ferry\.yml:/, ''))).toEqual([
+      '5: review[0].when.kinds[0]: expected a resource kind like ClusterRole, or Kind/name-glob like Secret/db-*, got "cluster-role"',
+      '6: review[0].when.removal: unknown key (did you mean "removals"?); expected one of: environments, paths, kinds, removals, errors, labels, author',
+      '7: review[0].when.author.notin: unknown key (did you mean "notIn"?); expected one of: in, notIn',
+    ]);
+    expect(errors(text.replace('kinds: [cluster-role]', 'kinds: [ClusterRole]').replace('removal:', 'removals:').replace('notin', 'notIn')).map((f) => f.message.replace(/^\.github\/ferry\.yml:/, ''))).toEqual([
+      expect.stringMatching(/^9: review\[1\]\.when\.kinds\[0\]: glob "\*a\*a\*a\*b" .*matching it could take minutes$/),
+      '11: review[2].approvals: needs 3 approvals but lists only 2 users and no team: it could never be met',
     ]);
   });
 

@@ -19,6 +19,8 @@ export interface ForgeHarness {
   /** Another system reports on a commit, as a status or a check run. */
   report(sha: string, name: string, state: 'success' | 'pending' | 'failure', via: 'status' | 'check'): void;
   labels(number: number): Promise<string[]>;
+  /** `user` approves PR `number` at its head commit (a review on GitHub, an approval on GitLab). */
+  approve(number: number, user: string): void;
   /** PR `number` merged, making commit `mergeSha`. */
   merged(number: number, mergeSha: string): void;
   close(): Promise<void>;
@@ -162,6 +164,22 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     // Only the new one: a forge that replaced the labels would lose `promotion`.
     await h.forge.addLabels(h.pr, 7, ['auto']);
     expect((await h.labels(7)).sort()).toEqual(['auto', 'promotion']);
+  });
+
+  it('reviews lists who approves the PR, by a person, with the head commit where the forge says', async () => {
+    await setup();
+    expect(await h.forge.reviews(h.pr)).toEqual([]);
+    h.approve(7, 'bob');
+    h.approve(7, 'carol');
+    const reviews = await h.forge.reviews(h.pr);
+    expect(reviews.map((r) => [r.user, r.state, r.bot])).toEqual([['bob', 'approved', false], ['carol', 'approved', false]]);
+    for (const r of reviews) expect([h.pr.headSha, null]).toContain(r.commitSha);
+  });
+
+  it('getPull reads the PR\'s labels', async () => {
+    await setup();
+    await h.forge.addLabels(h.pr, 7, ['sensitive']);
+    expect((await h.forge.getPull(h.pr.repo, 7)).labels).toEqual(['sensitive']);
   });
 
   it('pullsForCommit finds the merged PR whose merge made a commit', async () => {

@@ -20,6 +20,7 @@ describe('FakeForge keeps the Forge contract', () => {
         fake.state.commitChecks.set(sha, [...list, { name, state }]);
       },
       labels: async (n) => fake.state.labels.get(n) ?? [],
+      approve: (n, user) => fake.review(n, { user, state: 'approved', commitSha: fake.state.pulls.get(n)!.headSha, bot: false }),
       merged: (n, sha) => void fake.putPull({ number: n, state: 'closed', merged: true, mergeCommitSha: sha }),
       close: async () => undefined,
     };

@@ -63,6 +63,7 @@ for (const url of ['https://gitlab.example.test', 'https://example.test/gitlab']
         team: (team, members) => gl.group(team, Object.fromEntries(members.map((m) => [m, 30]))),
         report: (sha, name, state, via) => void gl.reportStatus(project, sha, name, { success: 'success', pending: 'pending', failure: 'failed' }[state], { author: via === 'check' ? 'ci-runner' : 'argocd' }),
         labels: async (n) => gl.mr(project, n)?.labels ?? [],
+        approve: (n, user) => void gl.mr(project, n)!.approvedBy.push(user),
         merged: (n, sha) => void Object.assign(gl.mr(project, n)!, { state: 'merged', merged_at: new Date().toISOString(), merge_commit_sha: sha }),
         close: async () => undefined,
       };
@@ -77,7 +78,7 @@ describe('GitLabForge on GitLab', () => {
   const setup = (opts: { retry?: RetryOptions } = {}) => {
     gl = fakeGitLab();
     project = gl.addProject(PATH);
-    gl.addMergeRequest(project, { iid: 7, sha: 'a'.repeat(40), base_sha: 'b'.repeat(40), start_sha: 'c'.repeat(40), source_branch: 'feature', target_branch: 'main', title: 'Scale web', description: 'why', author: 'alice' });
+    gl.addMergeRequest(project, { iid: 7, sha: 'a'.repeat(40), base_sha: 'b'.repeat(40), start_sha: 'c'.repeat(40), source_branch: 'feature', target_branch: 'main', title: 'Scale web', description: 'why', author: 'alice', labels: ['sensitive', 'prod'] });
     return forgeFor(gl, opts);
   };
 
@@ -87,6 +88,7 @@ describe('GitLabForge on GitLab', () => {
       repo: { forge: 'gitlab', path: PATH, id: project.id }, number: 7, headSha: 'a'.repeat(40), baseSha: 'c'.repeat(40), baseRef: 'main', state: 'open', draft: false,
       cloneUrl: `https://gitlab.example.test/${PATH}.git`, headRefspec: 'refs/merge-requests/7/head', headRef: 'feature', fromFork: false, merged: false, mergedAt: null,
       mergeCommitSha: null, title: 'Scale web', body: 'why', url: `https://gitlab.example.test/${PATH}/-/merge_requests/7`, author: 'alice',
+      labels: ['sensitive', 'prod'],
     });
     expect(forge.pullRef(7)).toBe('!7');
     expect(forge.limits).toEqual(GITLAB_LIMITS);
@@ -319,6 +321,17 @@ describe('GitLabForge on GitLab', () => {
     expect(gl.count('GET /user')).toBe(2);
   });
 
+  it('reviews: approvals by project or group access token bots are bots', async () => {
+    const forge = setup();
+    const pr = await forge.getPull(repo, 7);
+    gl.mr(project, 7)!.approvedBy.push('project_42_bot_3f9a', 'group_7_bot', 'bob');
+    expect(await forge.reviews(pr)).toEqual([
+      { user: 'project_42_bot_3f9a', state: 'approved', commitSha: null, bot: true },
+      { user: 'group_7_bot', state: 'approved', commitSha: null, bot: true },
+      { user: 'bob', state: 'approved', commitSha: null, bot: false },
+    ]);
+  });
+
   it('every route of the table is one GitLabForge calls', async () => {
     const forge = setup();
     const pr = await forge.getPull(repo, 7);
@@ -333,6 +346,7 @@ describe('GitLabForge on GitLab', () => {
     await forge.canWrite(pr, 'alice');
     await forge.inTeam(pr, 'sre', 'alice');
     await forge.commitChecks(pr, pr.headSha);
+    await forge.reviews(pr);
     const opened = await forge.openPull(pr, { head: 'ferry/promote/x', base: 'production', title: 't', body: 'b' });
     await forge.updatePull(pr, opened.number, { head: 'ferry/promote/x', base: 'production', title: 't2', body: 'b2' });
     await forge.addLabels(pr, opened.number, ['promotion']);

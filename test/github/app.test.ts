@@ -506,6 +506,44 @@ describe('GitHub App: plan on pull requests', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, filesystem: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
   });
+
+  it('ferry/review: a production change waits for a review; a submitted review (a real pull_request_review payload) turns it green', async () => {
+    world.repo.cleanup();
+    const files = envRepoFiles();
+    files['.github/ferry.yml'] += `review:
+  - name: production needs a reviewer
+    when: { environments: [production] }
+`;
+    world = setupWorld(files);
+    const mock = mockGitHub(world);
+    const reviews: Array<{ id: number; user: { login: string; type: string }; state: string; commit_id: string; body: string }> = [];
+    mock.route('GET', `/repos/${OWNER}/${REPO}/pulls/1/reviews?per_page=100`, () => [200, reviews]);
+    // A shared base file: no file under envs/production changes, production's rendered Deployment does.
+    const head = push(world, 1, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.1' }) });
+    await deliver(server.url, SECRET, 'pull_request', prPayload(world, 1, head));
+    await mock.until(() => checkRuns(mock).length === 3);
+    const waiting = checkRuns(mock)[2]!;
+    expect(waiting).toMatchObject({ name: 'ferry/review', head_sha: head, conclusion: 'failure' });
+    expect(waiting.output.title).toBe('Waiting for review: production needs a reviewer');
+    expect(waiting.output.summary).toContain('| ⏳ production needs a reviewer | environment production | 0/1 | anyone but the author |');
+
+    // The PR's author approving their own change counts for nothing; a reviewer's approval does.
+    reviews.push({ id: 1, user: { login: 'Codertocat', type: 'User' }, state: 'APPROVED', commit_id: head, body: '' });
+    reviews.push({ id: 2, user: { login: 'octo-reviewer', type: 'User' }, state: 'APPROVED', commit_id: head, body: '' });
+    const submitted = example('pull_request_review', (e) => e.action === 'submitted' && !!e.installation);
+    submitted.installation = { id: 42, node_id: 'x' };
+    submitted.pull_request.number = 1;
+    const res = await deliver(server.url, SECRET, 'pull_request_review', submitted);
+    expect(res.status).toBe(200);
+    await mock.until(() => checkRuns(mock).length === 4);
+    await idle();
+    const done = checkRuns(mock)[3]!;
+    expect(done).toMatchObject({ name: 'ferry/review', head_sha: head, conclusion: 'success' });
+    expect(done.output.summary).toContain('| ✅ production needs a reviewer | environment production | 1/1: octo-reviewer | — |');
+    // Only ferry/review was written again: one plan comment, no second ferry/plan.
+    expect(checkRuns(mock).map((r) => r.name)).toEqual(['ferry/plan', 'ferry/validate', 'ferry/review', 'ferry/review']);
+    expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
+  });
 });
 
 describe('GitHub App on GitHub Enterprise Server (GHE_HOST)', () => {

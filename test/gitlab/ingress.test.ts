@@ -53,6 +53,34 @@ describe('GitLab ingress: payload → event', () => {
     expect(events).toEqual([]);
   });
 
+  it('approval hooks (approved, unapproved, approval, unapproval) re-evaluate ferry/review; not on a closed merge request', async () => {
+    for (const action of ['approved', 'unapproved', 'approval', 'unapproval']) {
+      // GitLab sends these as Merge Request Hooks whose object_attributes.action names the approval event.
+      const p = example('merge_request.update');
+      delete p.object_attributes.oldrev;
+      p.object_attributes.action = action;
+      p.object_attributes.state = 'opened';
+      const { out, events } = await send('merge_request.update', p);
+      expect(out).toMatchObject({ status: 202, result: 'handled', event: 'review.changed' });
+      expect(events).toEqual([{
+        type: 'review.changed', forge: { kind: 'gitlab', host: HOST }, reason: 'approval',
+        pr: { repo: { forge: 'gitlab', path: p.project.path_with_namespace, id: p.project.id }, number: p.object_attributes.iid },
+      }]);
+    }
+    const closed = example('merge_request.update');
+    closed.object_attributes.action = 'approved';
+    closed.object_attributes.state = 'closed';
+    expect(await send('merge_request.update', closed)).toMatchObject({ out: { result: 'ignored' }, events: [] });
+  });
+
+  it('an update that changes the labels re-evaluates ferry/review', async () => {
+    const p = example('merge_request.update');
+    delete p.object_attributes.oldrev;
+    p.object_attributes.state = 'opened';
+    p.changes = { labels: { previous: [{ id: 1, title: 'bug' }], current: [{ id: 1, title: 'bug' }, { id: 2, title: 'sensitive' }] } };
+    expect((await send('merge_request.update', p)).events.map((e) => e.type === 'review.changed' && e.reason)).toEqual(['labels']);
+  });
+
   it('marking a draft ready and retargeting are changes too', async () => {
     const ready = example('merge_request.update');
     delete ready.object_attributes.oldrev;

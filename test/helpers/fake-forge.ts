@@ -1,5 +1,5 @@
 import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRef, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
-import type { CheckResult, CommitCheck } from '../../src/types.js';
+import type { CheckResult, CommitCheck, Review } from '../../src/types.js';
 import type { GitAuth } from '../../src/workspace/git.js';
 
 export interface FakeComment {
@@ -28,6 +28,8 @@ export interface FakeState {
   teams: Map<string, string[]>;
   commitChecks: Map<string, CommitCheck[]>;
   labels: Map<number, string[]>;
+  /** PR number → its reviews, oldest first. */
+  reviews: Map<number, Review[]>;
   /** Every verb called, in order, with its first arguments (for tests of what a job did). */
   calls: string[];
 }
@@ -51,6 +53,7 @@ export class FakeForge implements Forge {
     teams: new Map(),
     commitChecks: new Map(),
     labels: new Map(),
+    reviews: new Map(),
     calls: [],
   };
 
@@ -63,10 +66,11 @@ export class FakeForge implements Forge {
     const full: PullRequest = {
       repo: this.repo, headSha: 'h'.repeat(40), baseSha: 'b'.repeat(40), baseRef: 'main', state: 'open', draft: false,
       cloneUrl: 'https://forge.invalid/acme/gitops.git', headRefspec: `refs/pull/${pr.number}/head`, headRef: `branch-${pr.number}`,
-      fromFork: false, merged: false, mergedAt: null, mergeCommitSha: null, title: `PR ${pr.number}`, body: '', url: '', author: 'alice',
+      fromFork: false, merged: false, mergedAt: null, mergeCommitSha: null, title: `PR ${pr.number}`, body: '', url: '', author: 'alice', labels: [],
       ...this.state.pulls.get(pr.number), ...pr,
     };
     this.state.pulls.set(pr.number, full);
+    if (pr.labels) this.state.labels.set(pr.number, [...pr.labels]);
     return full;
   }
 
@@ -102,7 +106,17 @@ export class FakeForge implements Forge {
     this.state.calls.push(`getPull ${number}`);
     const pr = repo.path.toLowerCase() === this.repo.path.toLowerCase() ? this.state.pulls.get(number) : undefined;
     if (!pr) throw Object.assign(new Error(`no pull request ${number}`), { status: 404 });
-    return structuredClone(pr);
+    return { ...structuredClone(pr), labels: [...(this.state.labels.get(number) ?? pr.labels)] };
+  }
+
+  /** Someone reviews a PR. */
+  review(number: number, review: Review): void {
+    this.state.reviews.set(number, [...(this.state.reviews.get(number) ?? []), review]);
+  }
+
+  async reviews(pr: PullRequest): Promise<Review[]> {
+    this.state.calls.push(`reviews ${pr.number}`);
+    return structuredClone(this.state.reviews.get(pr.number) ?? []);
   }
 
   async ensureComments(pr: PullRequest, marker: (part: number) => string, bodies: string[]): Promise<void> {

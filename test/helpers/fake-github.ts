@@ -35,6 +35,8 @@ export class FakeGitHub {
   readonly teams = new Map<string, string[]>();
   readonly statuses = new Map<string, Array<{ context: string; state: string }>>();
   readonly reportedRuns = new Map<string, Array<{ name: string; status: string; conclusion: string | null }>>();
+  /** PR number → submitted reviews, oldest first, as the REST API lists them. */
+  readonly reviews = new Map<number, Array<{ login: string; state: string; commit_id: string }>>();
   private nextId = 100;
 
   constructor(readonly owner: string, readonly repo: string, apiRoot = 'https://api.github.com', readonly botLogin = 'ferry[bot]') {
@@ -54,6 +56,10 @@ export class FakeGitHub {
       Object.assign(p, b as object);
       return [200, this.view(p)];
     });
+    m.routeRe('GET', `${api}/pulls/1/reviews`, new RegExp(`^${A}/pulls/(\\d+)/reviews${Q}`), (_b, x) => [200, (this.reviews.get(Number(x[1])) ?? []).map((r, i) => ({
+      id: 500 + i, node_id: `R${i}`, user: { login: r.login, type: r.login.endsWith('[bot]') ? 'Bot' : 'User' }, body: '', state: r.state, commit_id: r.commit_id,
+      html_url: `https://github.example/${owner}/${repo}/pull/${x[1]}#pullrequestreview-${500 + i}`, author_association: 'MEMBER',
+    }))]);
     m.routeRe('GET', `${api}/pulls`, new RegExp(`^${A}/pulls${Q}`), (_b, _x, path) => {
       const state = new URL(path, 'https://x').searchParams.get('state') ?? 'open';
       return [200, [...this.pulls.values()].filter((p) => state === 'all' || p.state === state).sort((a, b) => a.number - b.number).map((p) => this.view(p))];

@@ -36,6 +36,8 @@ export interface MergeRequest {
   draft: boolean;
   labels: string[];
   author: string;
+  /** Usernames that approve the merge request now, in the order they approved. */
+  approvedBy: string[];
 }
 
 export interface Note {
@@ -175,7 +177,7 @@ export class FakeGitLab {
     const full: MergeRequest = {
       id: this.nextId++, projectId: project.id, sourceProjectId: project.id, title: `MR ${mr.iid}`, description: '', state: 'opened',
       source_branch: `branch-${mr.iid}`, target_branch: 'main', sha: 'a'.repeat(40), base_sha: 'b'.repeat(40), start_sha: 'b'.repeat(40),
-      merge_commit_sha: null, squash_commit_sha: null, merged_at: null, draft: false, labels: [], author: 'alice', ...mr,
+      merge_commit_sha: null, squash_commit_sha: null, merged_at: null, draft: false, labels: [], author: 'alice', approvedBy: [], ...mr,
     };
     this.mrs.push(full);
     return full;
@@ -434,6 +436,10 @@ export class FakeGitLab {
       return [201, this.mrView(m, true)];
     }));
     this.on('GET /projects/:id/merge_requests/:merge_request_iid', withMr((m) => [200, this.mrView(m, true)]));
+    this.on('GET /projects/:id/merge_requests/:merge_request_iid/approvals', withMr((m) => [200, {
+      id: m.id, iid: m.iid, project_id: m.projectId, title: m.title, state: m.state, approved: m.approvedBy.length > 0,
+      approvals_required: 0, approvals_left: 0, approved_by: m.approvedBy.map((u) => ({ user: this.userView(this.addUser(u)) })),
+    }]));
     this.on('PUT /projects/:id/merge_requests/:merge_request_iid', withMr((m, _p, ctx) => {
       const { title, description, add_labels, labels } = ctx.input;
       if (title !== undefined) m.title = String(title);

@@ -54,6 +54,10 @@ export const GITLAB_ROUTES = [
     doc: 'https://docs.gitlab.com/api/merge_requests/#update-mr — `add_labels`: "Comma-separated label names to add to a merge request"',
   },
   {
+    method: 'GET', path: '/projects/:id/merge_requests/:merge_request_iid/approvals', params: {},
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#merge-request-level-mr-approvals — "Get configuration for approvals on a specific merge request": `approved_by[].user` (`username`), no commit per approval',
+  },
+  {
     method: 'GET', path: '/projects/:id/merge_requests/:merge_request_iid/notes', paginated: true,
     params: { sort: SORT, order_by: ['created_at', 'updated_at'] },
     doc: 'https://docs.gitlab.com/api/notes/#list-all-merge-request-notes — sort defaults to desc; system notes included (`system: true`)',

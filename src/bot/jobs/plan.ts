@@ -5,6 +5,7 @@ import { fitPlanComment, PLAN_PART_MARKER } from '../../report/fit.js';
 import { PLAN_MARKER } from '../../report/plan.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
+import { pullPlanRequest, writeReviewCheck } from './review.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
@@ -19,7 +20,8 @@ const marker = (part: number) => (part === 0 ? PLAN_MARKER : PLAN_PART_MARKER(pa
 
 /**
  * Plans one PR head and reports it: one sticky comment (split if needed) and the
- * `ferry/plan` and `ferry/validate` checks, shown as running from the moment the
+ * `ferry/plan` and `ferry/validate` checks (and `ferry/review` when the base config has
+ * review rules), shown as running from the moment the
  * engine has read ferry.yml (a repository without one gets no checks at all). Nothing
  * is written when the work was superseded (aborted) or the PR moved to another head.
  */
@@ -33,16 +35,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   let result: Plan;
   try {
     const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal, h?: PlanHooks) => plan(req, false, sig, h));
-    result = await run({
-      repo: pr.cloneUrl,
-      base: pr.baseSha,
-      head: pr.headSha,
-      mergeBase: true,
-      requireConfig: true,
-      cacheDir: opts.cacheDir,
-      auth: await forge.gitAuth(),
-      fetchRefspecs: [`+${pr.headRefspec}:${pr.headRefspec}`],
-    }, signal, hooks);
+    result = await run(await pullPlanRequest(forge, pr, opts), signal, hooks);
   } catch (err) {
     await started;
     // Superseded or closed while planning: the renders were stopped and nothing is written.
@@ -74,6 +67,14 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   for (const check of planChecks(result, { draft: pr.draft, textLimit: forge.limits.checkText })) {
     if (signal.aborted) return 'stale';
     await forge.setCheck(pr, check);
+  }
+  if (signal.aborted) return 'stale';
+  try {
+    await writeReviewCheck(forge, pr, result);
+  } catch (err) {
+    // Reviews or team membership could not be read: the plan stands; the next review event tries again.
+    const e = err as Error & { status?: number };
+    opts.log?.warn({ pr: pr.number, sha: pr.headSha, status: e.status, err: redact(e.message) }, 'could not write ferry/review');
   }
   opts.log?.info({ pr: pr.number, sha: pr.headSha, summary: result.summary }, 'planned');
   return 'planned';

@@ -8,6 +8,7 @@ import { runAutoPromote, runRecheck } from './auto.js';
 import { runCommand } from './command.js';
 import { planPullRequest, type PlanJobOutcome } from './plan.js';
 import { offerNextStep } from './promote.js';
+import { reviewPullRequest } from './review.js';
 import { planJob, type JobSpec } from './spec.js';
 
 export interface Logger {
@@ -49,6 +50,13 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
     case 'rerun': {
       const pr = await forge.getPull(job.pr.repo, job.pr.number);
       if (pr.state === 'open') await deps.queue.enqueue(planJob(job.forge, pr, pr));
+      return;
+    }
+    case 'review': {
+      const pr = await forge.getPull(job.pr.repo, job.pr.number);
+      if (pr.state !== 'open') return;
+      const outcome = await reviewPullRequest(forge, pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log });
+      log.info({ job: job.key, sha: pr.headSha.slice(0, 12), outcome }, 'review job finished');
       return;
     }
     case 'command':

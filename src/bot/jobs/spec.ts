@@ -6,7 +6,7 @@ import { pullKey, repoKey, type ForgeRef, type PullRef, type PullRequest, type R
  * (never a token) and the PR; the worker turns them into a Forge and a fresh PR.
  * `key` is what runs one at a time; `version` is what supersedes (a PR's head SHA).
  */
-export type JobSpec = PlanJob | RerunJob | CommandJob | NextStepJob | AutoPromoteJob | RecheckJob;
+export type JobSpec = PlanJob | RerunJob | ReviewJob | CommandJob | NextStepJob | AutoPromoteJob | RecheckJob;
 
 interface Common {
   key: string;
@@ -29,6 +29,16 @@ export interface PlanJob extends Common {
 /** Plan a PR again at its current head (a check's "re-run"). */
 export interface RerunJob extends Common {
   kind: 'rerun';
+  pr: PullRef;
+}
+
+/**
+ * Evaluate the review rules again at the PR's current head and write `ferry/review`.
+ * One version for every run: a review arriving while one runs waits for it (then the
+ * job reads the reviews again) instead of aborting it.
+ */
+export interface ReviewJob extends Common {
+  kind: 'review';
   pr: PullRef;
 }
 
@@ -69,6 +79,8 @@ export const planJob = (forge: ForgeRef, pr: PullRef & { headSha: string }, snap
 });
 
 export const rerunJob = (forge: ForgeRef, pr: PullRef): RerunJob => ({ kind: 'rerun', key: `${pullKey(pr)}:rerun`, version: 'rerun', forge, pr: ref(pr) });
+
+export const reviewJob = (forge: ForgeRef, pr: PullRef): ReviewJob => ({ kind: 'review', key: `${pullKey(pr)}:review`, version: 'review', forge, pr: ref(pr) });
 
 export const commandJob = (forge: ForgeRef, pr: PullRef, comment: CommandJob['comment']): CommandJob => ({
   kind: 'command', key: `${pullKey(pr)}:comment:${comment.id}`, version: String(comment.id), forge, pr: ref(pr), comment,

@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import { CHECK_TEXT_LIMIT } from '../../report/checks.js';
-import type { CheckResult, CommitCheck } from '../../types.js';
+import type { CheckResult, CommitCheck, Review } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
 import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
 
@@ -37,6 +37,7 @@ interface PullPayload {
   body?: string | null;
   html_url?: string;
   user?: { login: string } | null;
+  labels?: Array<{ name?: string } | string> | null;
   head: { sha: string; ref: string; repo?: { full_name: string } | null };
   base: { sha: string; ref: string; repo: { name: string; full_name?: string; owner: { login: string }; clone_url: string } };
 }
@@ -62,8 +63,12 @@ export function pullRequestFrom(p: PullPayload): PullRequest {
     body: p.body ?? '',
     url: p.html_url ?? '',
     author: p.user?.login ?? '',
+    labels: (p.labels ?? []).map((l) => (typeof l === 'string' ? l : l.name ?? '')).filter(Boolean),
   };
 }
+
+/** GitHub's review states; PENDING (a review not submitted yet) is no stance and is left out. */
+const REVIEW_STATE: Record<string, Review['state']> = { APPROVED: 'approved', CHANGES_REQUESTED: 'changes_requested', COMMENTED: 'commented', DISMISSED: 'dismissed' };
 
 const opened = (p: { number: number; html_url: string; title: string; body?: string | null; head: { ref: string } }): OpenedPullRequest => ({
   number: p.number, url: p.html_url, head: p.head.ref, title: p.title, body: p.body ?? '',
@@ -177,6 +182,16 @@ export class GitHubForge implements Forge {
       if ((err as { status?: number }).status === 404) return false;
       throw err;
     }
+  }
+
+  async reviews(pr: PullRequest): Promise<Review[]> {
+    const all = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, { ...ownerRepo(pr.repo), pull_number: pr.number, per_page: 100 });
+    return all.flatMap((r) => {
+      const state = REVIEW_STATE[r.state];
+      // A review by a deleted account has no user: nobody to count.
+      if (!state || !r.user) return [];
+      return [{ user: r.user.login, state, commitSha: r.commit_id ?? null, bot: r.user.type === 'Bot' }];
+    });
   }
 
   async commitChecks(pr: PullRequest, sha: string): Promise<CommitCheck[]> {

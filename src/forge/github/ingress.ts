@@ -46,7 +46,15 @@ export function gitHubIngress(sink: EventSink) {
       if (reason) return { type: 'pr.changed', forge, reason, pr, snapshot };
       // An edit is a change only when it moved the PR to another base branch.
       if (payload.action === 'edited' && (payload as { changes?: { base?: unknown } }).changes?.base) return { type: 'pr.changed', forge, reason: 'base-changed', pr, snapshot };
+      // Review rules may match labels.
+      if ((payload.action === 'labeled' || payload.action === 'unlabeled') && pr.state === 'open') return { type: 'review.changed', forge, reason: 'labels', pr: { repo: pr.repo, number: pr.number } };
       return null;
+    }));
+
+    app.on(['pull_request_review.submitted', 'pull_request_review.edited', 'pull_request_review.dismissed'], (context) => accept(context, (forge) => {
+      const pr = context.payload.pull_request;
+      if (pr.state !== 'open') return null;
+      return { type: 'review.changed', forge, reason: 'review', pr: { repo: repoOf(context), number: pr.number } };
     }));
 
     app.on('issue_comment.created', (context) => accept(context, (forge) => {

@@ -1,5 +1,5 @@
 import {
-  Commits, GroupMembers, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects, Users,
+  Commits, GroupMembers, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects, Users,
 } from '@gitbeaker/rest';
 import { gitLabRequester, type RetryOptions } from './http.js';
 
@@ -32,6 +32,7 @@ export function gitLabClient(opts: GitLabClientOptions) {
     projectMembers: new ProjectMembers(config),
     groupMembers: new GroupMembers(config),
     mergeRequests: new MergeRequests(config),
+    approvals: new MergeRequestApprovals(config),
     notes: new MergeRequestNotes(config),
     noteEmojis: new MergeRequestNoteAwardEmojis(config),
     commits: new Commits(config),

@@ -1,4 +1,4 @@
-import type { CheckResult, CommitCheck } from '../../types.js';
+import type { CheckResult, CommitCheck, Review } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
 import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
 import { gitLabClient, type GitLabClient, type GitLabClientOptions } from './client.js';
@@ -60,7 +60,19 @@ interface MergeRequestPayload {
   work_in_progress?: boolean;
   web_url: string;
   author?: { username: string } | null;
+  /** Names in the REST API; objects with a `title` in webhook payloads. */
+  labels?: Array<string | { title?: string }> | null;
 }
+
+interface ApprovalsPayload {
+  approved_by?: Array<{ user?: { username: string; bot?: boolean } | null }> | null;
+}
+
+/**
+ * Project and group access tokens act as bot users named `project_<id>_bot_<suffix>` and
+ * `group_<id>_bot_<suffix>`; the approvals API marks no user as a bot.
+ */
+const TOKEN_BOT = /^(project|group)_\d+_bot(_|$)/;
 
 interface ProjectPayload {
   id: number;
@@ -120,6 +132,7 @@ export function pullRequestFrom(mr: MergeRequestPayload, project: ProjectPayload
     body: mr.description ?? '',
     url: mr.web_url,
     author: mr.author?.username ?? '',
+    labels: (mr.labels ?? []).map((l) => (typeof l === 'string' ? l : l.title ?? '')).filter(Boolean),
   };
 }
 
@@ -217,6 +230,16 @@ export class GitLabForge implements Forge {
     for (const n of own) {
       if (!kept.has(n.id) && markers.some((m) => n.body.startsWith(m))) await this.api.notes.remove(id, pr.number, n.id);
     }
+  }
+
+  /**
+   * The approvals API lists who approves the merge request now; GitLab removes an
+   * approval when it is revoked (and on a push, where the project resets approvals), and
+   * does not say on which commit one was given.
+   */
+  async reviews(pr: PullRequest): Promise<Review[]> {
+    const data = (await this.api.approvals.showConfiguration(projectId(pr.repo), { mergerequestIId: pr.number })) as unknown as ApprovalsPayload;
+    return (data.approved_by ?? []).flatMap((a) => (a.user ? [{ user: a.user.username, state: 'approved' as const, commitSha: null, bot: a.user.bot === true || TOKEN_BOT.test(a.user.username) }] : []));
   }
 
   async startCheck(pr: PullRequest, name: string, title: string): Promise<void> {

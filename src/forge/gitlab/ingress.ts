@@ -94,13 +94,21 @@ function translate(kind: string, p: Json, forge: ForgeRef): BotEvent | string {
         case 'merge':
         case 'close':
           return { type: 'pr.closed', forge, pr };
+        // `approved`/`unapproved`: the merge request became (or stopped being) approved as
+        // its rules require; `approval`/`unapproval`: one user approved or revoked.
+        case 'approved':
+        case 'unapproved':
+        case 'approval':
+        case 'unapproval':
+          return pr.state === 'open' ? { type: 'review.changed', forge, reason: 'approval', pr: { repo, number: pr.number } } : `${oa.action} on a closed merge request`;
         case 'update': {
           const changes = (p.changes ?? {}) as Json;
           // `oldrev` is only there when commits were pushed.
           if (oa.oldrev) return { type: 'pr.changed', forge, reason: 'pushed', pr };
           if (changes.draft && changes.draft.previous === true && changes.draft.current === false) return { type: 'pr.changed', forge, reason: 'ready', pr };
           if (changes.target_branch) return { type: 'pr.changed', forge, reason: 'base-changed', pr };
-          return 'an update that changed neither commits, draft state nor target branch';
+          if (labelsChanged(changes.labels) && pr.state === 'open') return { type: 'review.changed', forge, reason: 'labels', pr: { repo, number: pr.number } };
+          return 'an update that changed neither commits, draft state, target branch nor labels';
         }
         default:
           return `merge request action ${JSON.stringify(String(oa.action))}`;
@@ -128,6 +136,13 @@ function translate(kind: string, p: Json, forge: ForgeRef): BotEvent | string {
     default:
       return `event ${JSON.stringify(kind)}`;
   }
+}
+
+/** `changes.labels` lists label objects before and after; review rules care only when the names differ. */
+function labelsChanged(change: Json | undefined): boolean {
+  if (!change) return false;
+  const names = (l: unknown) => (Array.isArray(l) ? l.map((x: Json) => String(x?.title ?? '')).sort().join('\0') : '');
+  return names(change.previous) !== names(change.current);
 }
 
 function num(v: unknown): number {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { ReviewRule } from '../../src/config/types.js';
+import { parseCodeowners } from '../../src/review/codeowners.js';
+import { evaluateReview } from '../../src/review/evaluate.js';
+import type { Review } from '../../src/types.js';
+
+describe('parseCodeowners', () => {
+  it('GitHub syntax: the last matching line wins; anchors, folders, `docs/*`, no owners, comments, e-mails', () => {
+    const owners = parseCodeowners(`# comment
+*                 @everyone
+*.yaml            @yaml-team-lead
+/envs/production/ @acme/platform @pat  # inline comment
+apps/             @apps-owner
+docs/*            @docs
+envs/production/legacy.yaml
+scripts/run.sh    ops@example.com
+`, 'github');
+    expect(owners('README.md')).toEqual(['everyone']);
+    expect(owners('base/web/deployment.yaml')).toEqual(['yaml-team-lead']);
+    expect(owners('envs/production/web/kustomization.yaml')).toEqual(['acme/platform', 'pat']);
+    expect(owners('nested/apps/x/y.txt')).toEqual(['apps-owner']);
+    expect(owners('docs/a.md')).toEqual(['docs']);
+    expect(owners('docs/deep/a.md')).toEqual(['everyone']);
+    // A later line without owners leaves the file unowned.
+    expect(owners('envs/production/legacy.yaml')).toEqual([]);
+    expect(owners('scripts/run.sh')).toEqual([]);
+    // Anchored: a production folder elsewhere is not the root one.
+    expect(owners('x/envs/production/a.txt')).toEqual(['everyone']);
+  });
+
+  it('GitLab sections: each section\'s last match, all sections together, default owners after the header', () => {
+    const text = `*.yaml @yaml
+[Production][2] @acme/platform
+/envs/production/
+/envs/production/secrets/ @security
+^[Docs]
+docs/ @docs
+`;
+    const owners = parseCodeowners(text, 'gitlab');
+    expect(owners('envs/production/web.yaml')).toEqual(['yaml', 'acme/platform']);
+    expect(owners('envs/production/secrets/db.yaml')).toEqual(['yaml', 'security']);
+    expect(owners('docs/a.md')).toEqual(['docs']);
+    // On GitHub a `[Section]` line is no section.
+    expect(parseCodeowners(text, 'github')('envs/production/web.yaml')).toEqual([]);
+  });
+});
+
+describe('a rule with codeowners: true', () => {
+  const HEAD = 'h'.repeat(40);
+  const rule: ReviewRule = { name: 'owners', when: {}, approvals: 1, teams: [], users: [], dismissStale: true, codeowners: true };
+  const plan = { environments: [], summary: { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 } };
+  const ownersOf = parseCodeowners('/envs/production/ @acme/platform\n/base/ @bob\n', 'github');
+  const approved = (user: string): Review => ({ user, state: 'approved', commitSha: HEAD, bot: false });
+  const evaluate = (changedFiles: string[], reviews: Review[]) => evaluateReview({
+    rules: [rule], plan, changedFiles, labels: [], author: 'alice', headSha: HEAD, reviews, ownersOf,
+    inTeam: async (team, user) => team === 'acme/platform' && user === 'pat',
+  });
+
+  it('needs an owner of every owned changed file; someone else\'s approval does not count', async () => {
+    const files = ['envs/production/web/a.yaml', 'base/web/b.yaml', 'README.md'];
+    const none = await evaluate(files, [approved('mallory')]);
+    expect(none.rules[0]).toMatchObject({ met: false, approvedBy: [], why: ['every change', 'code owners of files envs/production/web/a.yaml, base/web/b.yaml'], canSatisfy: ['members of acme/platform (code owner)', 'bob (code owner)'] });
+    const half = await evaluate(files, [approved('pat')]);
+    expect(half.rules[0]).toMatchObject({ met: false, approvedBy: ['pat'], canSatisfy: ['bob (code owner)'] });
+    const both = await evaluate(files, [approved('pat'), approved('bob')]);
+    expect(both.rules[0]).toMatchObject({ met: true, approvedBy: ['pat', 'bob'] });
+  });
+
+  it('without owned files it counts like a rule without codeowners', async () => {
+    const ev = await evaluate(['README.md'], [approved('mallory')]);
+    expect(ev.rules[0]).toMatchObject({ met: true, approvedBy: ['mallory'] });
+  });
+});
