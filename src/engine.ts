@@ -38,6 +38,38 @@ function codeownersAt(side: Side): { codeowners?: { file: string; text: string }
   }
 }
 
+/**
+ * Review rules and CODEOWNERS as the base branch has them now, not as the merge base had
+ * them: a PR branched from a commit before the rules were added or tightened must still
+ * meet today's. (The diff itself stays against the merge base.) An invalid ferry.yml at
+ * the tip falls back to the merge base's rules, and says so.
+ */
+async function reviewSource(
+  req: PlanRequest, ws: Workspace, baseTip: string, baseSha: string, config: FerryConfig, base: Side, blobs: BlobStore, trees: Tree[], findings: Finding[],
+): Promise<Pick<Plan, 'review' | 'codeowners'>> {
+  const fromConfig = (c: FerryConfig, side: Side) => ({
+    ...(c.review.length ? { review: c.review } : {}),
+    ...(c.review.some((r) => r.codeowners) ? codeownersAt(side) : {}),
+  });
+  if (baseTip === baseSha || req.config || req.configFile) return fromConfig(config, base);
+  const tree = await ws.openTree(baseTip, { blobs });
+  trees.push(tree);
+  const tip = sideOf(tree);
+  const file = findConfigFile((p) => tip.view.has(p));
+  if (!file) return {};
+  let parsed: ReturnType<typeof parseConfigBuffer>;
+  try {
+    parsed = parseConfigBuffer(tree.read(file), file);
+  } catch {
+    parsed = { ok: false, findings: [] } as unknown as ReturnType<typeof parseConfigBuffer>;
+  }
+  if (!parsed.ok) {
+    findings.push({ severity: 'warning', rule: 'config', message: `${file} on the base branch's tip is invalid: review rules are read from the merge base instead`, file, line: null, resource: null });
+    return fromConfig(config, base);
+  }
+  return fromConfig(parsed.config, tip);
+}
+
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
   constructor(message: string, readonly findings: Finding[] = []) {
@@ -259,9 +291,11 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   }
   let baseSha: string;
   let headSha: string;
+  /** The base as asked for (a branch's tip), before the merge base replaces it for the diff. */
+  let baseTip: string;
   try {
-    [baseSha, headSha] = await Promise.all([ws.resolve(req.base), ws.resolve(req.head)]);
-    if (req.mergeBase) baseSha = await ws.mergeBase(baseSha, headSha);
+    [baseTip, headSha] = await Promise.all([ws.resolve(req.base), ws.resolve(req.head)]);
+    baseSha = req.mergeBase ? await ws.mergeBase(baseTip, headSha) : baseTip;
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -408,8 +442,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       findings: sortFindings(planFindings),
       summary: summarize(envPlans, planFindings),
       changedFiles: changed,
-      ...(config.review.length ? { review: config.review } : {}),
-      ...(config.review.some((r) => r.codeowners) ? codeownersAt(base) : {}),
+      ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
   } finally {
     await Promise.all(trees.map((t) => t.dispose()));

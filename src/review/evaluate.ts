@@ -53,9 +53,12 @@ function named(what: string, items: string[]): string {
   return `${what} ${shown}${items.length > WHY_LIMIT ? ` and ${items.length - WHY_LIMIT} more` : ''}`;
 }
 
-/** Environments whose plan changes something; an app that failed to render may change anything. */
+/** Apps Ferry could not render (an error, or skipped: no helm): they may change anything. */
+const unrendered = (a: { status: string }) => a.status !== 'rendered';
+
+/** Environments whose plan changes something; an app that did not render may change anything. */
 function changedEnvironments(plan: ReviewInput['plan']): string[] {
-  return plan.environments.filter((e) => e.apps.some((a) => a.changes.length > 0 || a.status === 'error')).map((e) => e.name);
+  return plan.environments.filter((e) => e.apps.some((a) => a.changes.length > 0 || unrendered(a))).map((e) => e.name);
 }
 
 /** `Kind` matches every resource of the kind; `Kind/glob` the ones whose name matches. */
@@ -89,11 +92,16 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
     const match = kindMatcher(w.kinds);
     const hit = new Set<string>();
     for (const e of input.plan.environments) for (const a of e.apps) for (const c of a.changes) if (match(c.kind, c.name)) hit.add(`${c.kind}/${c.name}`);
+    // What an app that did not render would change is unknown: the rule applies (fail closed).
+    for (const e of input.plan.environments) for (const a of e.apps) if (unrendered(a)) hit.add(`anything in ${e.name}/${a.name} (not rendered)`);
     if (!hit.size) return { applies: false, why: [] };
     why.push(named(hit.size === 1 ? 'resource' : 'resources', [...hit].sort()));
   }
   if (w.removals !== undefined) {
-    const removed = input.plan.environments.flatMap((e) => e.apps.flatMap((a) => a.changes.filter((c) => c.action === 'removed').map((c) => `${c.kind}/${c.name}`)));
+    const removed = input.plan.environments.flatMap((e) => e.apps.flatMap((a) => [
+      ...a.changes.filter((c) => c.action === 'removed').map((c) => `${c.kind}/${c.name}`),
+      ...(unrendered(a) ? [`anything in ${e.name}/${a.name} (not rendered)`] : []),
+    ]));
     if (w.removals !== removed.length > 0) return { applies: false, why: [] };
     why.push(w.removals ? named('removes', removed) : 'removes nothing');
   }

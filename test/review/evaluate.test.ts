@@ -189,3 +189,29 @@ describe('reviewCheck', () => {
     expect(reviewCheck(ev, 65_535)).toMatchObject({ conclusion: 'success', title: 'Review rules met' });
   });
 });
+
+describe('apps Ferry could not render fail closed', () => {
+  const unrenderedPlan = (status: AppPlan['status']): Plan => sharedBasePlan({
+    environments: [
+      { name: 'staging', apps: [app('web')] },
+      { name: 'production', apps: [{ ...app('chart'), renderer: 'helm', status }] },
+    ],
+  });
+
+  for (const status of ['skipped', 'error'] as const) {
+    it(`an app ${status} in production: environment, kind and removal rules all apply`, async () => {
+      const ev = await evaluateReview(input({
+        plan: unrenderedPlan(status),
+        changedFiles: ['envs/production/chart/Chart.yaml'],
+        rules: [
+          rule({ name: 'prod', when: { environments: ['production'] } }),
+          rule({ name: 'rbac', when: { kinds: ['ClusterRoleBinding'] } }),
+          rule({ name: 'deletions', when: { removals: true } }),
+        ],
+      }));
+      expect(ev.rules.map((r) => [r.rule, r.applies])).toEqual([['prod', true], ['rbac', true], ['deletions', true]]);
+      expect(ev.state).toBe('pending');
+      expect(ev.rules[1]!.why.join(' ')).toContain('not rendered');
+    });
+  }
+});

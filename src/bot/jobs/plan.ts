@@ -54,7 +54,8 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
     return 'failed';
   }
   await started;
-  if (await isStale(forge, pr, signal)) return 'stale';
+  const now = await current(forge, pr, signal);
+  if (!now) return 'stale';
   const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
   try {
     await forge.ensureComments(pr, marker, bodies);
@@ -70,11 +71,16 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   }
   if (signal.aborted) return 'stale';
   try {
-    await writeReviewCheck(forge, pr, result);
+    // Labels as the forge has them after the plan, not as the event that queued it saw them.
+    await writeReviewCheck(forge, now, result);
   } catch (err) {
-    // Reviews or team membership could not be read: the plan stands; the next review event tries again.
+    // Reviews or team membership could not be read: the plan stands, and ferry/review
+    // says it was not evaluated instead of keeping an older verdict.
     const e = err as Error & { status?: number };
     opts.log?.warn({ pr: pr.number, sha: pr.headSha, status: e.status, err: redact(e.message) }, 'could not write ferry/review');
+    if (result.review?.length) {
+      await forge.setCheck(pr, { name: 'ferry/review', conclusion: 'failure', title: 'Review rules not evaluated', summary: 'Ferry could not read the reviews or team memberships; the next review event, `/plan` or push evaluates them again.', annotations: [] }).catch(() => undefined);
+    }
   }
   opts.log?.info({ pr: pr.number, sha: pr.headSha, summary: result.summary }, 'planned');
   return 'planned';
@@ -115,7 +121,12 @@ async function leaveNoRunningChecks(forge: Forge, pr: PullRequest, opts: PlanJob
 
 /** Superseded in this process (aborted) or on the forge (the PR has another head now). */
 async function isStale(forge: Forge, pr: PullRequest, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return true;
+  return (await current(forge, pr, signal)) === null;
+}
+
+/** The PR as the forge has it now, or null when the work was superseded (aborted, another head, closed). */
+async function current(forge: Forge, pr: PullRequest, signal: AbortSignal): Promise<PullRequest | null> {
+  if (signal.aborted) return null;
   const now = await forge.getPull(pr.repo, pr.number);
-  return now.headSha !== pr.headSha || now.state !== 'open' || signal.aborted;
+  return now.headSha !== pr.headSha || now.state !== 'open' || signal.aborted ? null : now;
 }
