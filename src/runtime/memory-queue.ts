@@ -158,8 +158,3 @@ export class MemoryQueue<T extends QueuedJob> implements JobQueue<T> {
     if (i >= 0) this.waiting.splice(i, 1)[0]!.go();
   }
 }
-
-/** The default factory (no REDIS_URL). */
-export function memoryQueue<T extends QueuedJob>(runner: JobRunner<T>, opts: QueueOptions): JobQueue<T> {
-  return new MemoryQueue(runner, opts);
-}

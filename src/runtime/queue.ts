@@ -53,5 +53,3 @@ export interface GroupLimit {
   /** Jobs of one group running at once, at most. */
   perGroup: number;
 }
-
-export type QueueFactory = <T extends QueuedJob>(runner: JobRunner<T>, opts: QueueOptions) => JobQueue<T>;

@@ -7,7 +7,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { FakeGitLab, type Project } from '../helpers/fake-gitlab.js';
-import { deployment, kustomization } from '../helpers/fixtures.js';
+import { deployment, kustomization, twoEnvConfig } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { freePort } from '../helpers/github.js';
 
@@ -19,15 +19,7 @@ const PATH = 'acme/platform/gitops';
 const SECRET_VALUE = 'hunter2-do-not-print-7d41';
 const examples = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'gitlab', 'webhooks');
 
-const CONFIG = `environments:
-  - name: staging
-    path: envs/staging
-  - name: production
-    path: envs/production
-promotion:
-  - from: staging
-    to: production
-`;
+const CONFIG = twoEnvConfig('promotion:\n  - from: staging\n    to: production\n');
 
 function secret(value: string) {
   return `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\nstringData:\n  password: ${value}\n`;

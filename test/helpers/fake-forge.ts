@@ -1,4 +1,4 @@
-import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRef, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
+import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
 import type { CheckResult, CommitCheck, Review } from '../../src/types.js';
 import type { GitAuth } from '../../src/workspace/git.js';
 
@@ -207,12 +207,10 @@ function opened(p: PullRequest): OpenedPullRequest {
   return { number: p.number, url: p.url, head: p.headRef, title: p.title, body: p.body };
 }
 
-/** A registry serving one fake forge for every reference, recording the references asked for. */
+/** A registry serving one fake forge for every reference. */
 export class FakeForges implements ForgeRegistry {
-  readonly asked: ForgeRef[] = [];
   constructor(readonly fake: FakeForge) {}
-  async forge(ref: ForgeRef): Promise<Forge> {
-    this.asked.push(ref);
+  async forge(): Promise<Forge> {
     return this.fake;
   }
 }

@@ -42,6 +42,11 @@ export function configMap(name: string): string {
   return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  k: v\n`;
 }
 
+/** A ferry.yml with `staging` and `production` under envs/, then `rest` (promotion, review…). */
+export function twoEnvConfig(rest = ''): string {
+  return `environments:\n  - name: staging\n    path: envs/staging\n  - name: production\n    path: envs/production\n${rest}`;
+}
+
 export function kustomization(lines: string): string {
   return `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${lines}`;
 }

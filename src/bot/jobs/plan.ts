@@ -1,16 +1,17 @@
-import { AbortedError, NoConfigError, plan, UsageError, type PlanHooks, type PlanRequest } from '../../engine.js';
+import { AbortedError, NoConfigError, UsageError, type PlanHooks } from '../../engine.js';
 import type { Forge, PullRequest } from '../../forge/types.js';
 import { failedPlanCheck, planChecks, PLAN_CHECKS } from '../../report/checks.js';
 import { fitPlanComment, PLAN_PART_MARKER } from '../../report/fit.js';
 import { PLAN_MARKER } from '../../report/plan.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
-import { pullPlanRequest, writeReviewCheck } from './review.js';
+import { currentPull, engineOf, pullPlanRequest, type RunPlan } from './pull.js';
+import { writeReviewCheck } from './review.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
   /** Runs the engine; the server passes a worker pool, tests may run it in-process. `signal` stops it. */
-  runPlan?: (req: PlanRequest, signal?: AbortSignal, hooks?: PlanHooks) => Promise<Plan>;
+  runPlan?: RunPlan;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
 }
 
@@ -34,8 +35,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   };
   let result: Plan;
   try {
-    const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal, h?: PlanHooks) => plan(req, false, sig, h));
-    result = await run(await pullPlanRequest(forge, pr, opts), signal, hooks);
+    result = await engineOf(opts.runPlan)(await pullPlanRequest(forge, pr, opts), signal, hooks);
   } catch (err) {
     await started;
     // Superseded or closed while planning: the renders were stopped and nothing is written.
@@ -44,7 +44,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
       return 'stale';
     }
     if (err instanceof NoConfigError) return 'no-config';
-    if (await isStale(forge, pr, signal)) return 'stale';
+    if (!(await currentPull(forge, pr, signal))) return 'stale';
     const findings = err instanceof UsageError ? err.findings : [];
     const reason = err instanceof UsageError ? err.message : `Internal error while planning: ${redact((err as Error).message)}`;
     opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'plan failed');
@@ -54,7 +54,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
     return 'failed';
   }
   await started;
-  const now = await current(forge, pr, signal);
+  const now = await currentPull(forge, pr, signal);
   if (!now) return 'stale';
   const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
   try {
@@ -117,16 +117,4 @@ async function leaveNoRunningChecks(forge: Forge, pr: PullRequest, opts: PlanJob
   } catch (err) {
     opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'could not complete interrupted checks');
   }
-}
-
-/** Superseded in this process (aborted) or on the forge (the PR has another head now). */
-async function isStale(forge: Forge, pr: PullRequest, signal: AbortSignal): Promise<boolean> {
-  return (await current(forge, pr, signal)) === null;
-}
-
-/** The PR as the forge has it now, or null when the work was superseded (aborted, another head, closed). */
-async function current(forge: Forge, pr: PullRequest, signal: AbortSignal): Promise<PullRequest | null> {
-  if (signal.aborted) return null;
-  const now = await forge.getPull(pr.repo, pr.number);
-  return now.headSha !== pr.headSha || now.state !== 'open' || signal.aborted ? null : now;
 }

@@ -1,7 +1,7 @@
 import { commandRefusal } from '../commands/authorize.js';
 import { CONFIG_FILES, parseConfigBuffer } from '../../config/index.js';
 import type { FerryConfig } from '../../config/types.js';
-import { AbortedError, defaultCacheDir, plan as runEngine, type PlanRequest } from '../../engine.js';
+import { AbortedError, defaultCacheDir } from '../../engine.js';
 import type { Forge, OpenedPullRequest, PullRequest } from '../../forge/types.js';
 import { promotionBody } from '../../promote/body.js';
 import { branchContent, directoryContent, landingTime, pullRequestChanges } from '../../promote/content.js';
@@ -15,11 +15,12 @@ import { template } from '../../report/templates.js';
 import type { Plan } from '../../types.js';
 import { redact, type GitAuth } from '../../workspace/git.js';
 import { Workspace, type Identity } from '../../workspace/workspace.js';
+import { engineOf, type RunPlan } from './pull.js';
 
 export interface PromoteJobOptions {
   cacheDir?: string;
   /** Runs the engine for the target plan; the server passes its worker pool. `signal` stops it. */
-  runPlan?: (req: PlanRequest, signal?: AbortSignal) => Promise<Plan>;
+  runPlan?: RunPlan;
   /** The job's signal: a closed queue stops the target plan's renders. */
   signal?: AbortSignal;
   /** Author and committer of promotion commits. */
@@ -207,8 +208,7 @@ async function sameCommitContent(ws: Workspace, a: string, b: string): Promise<b
 /** The target environment's plan of the promotion commit; a failure is shown, never fatal (an abort ends the job). */
 async function targetPlan(opts: PromoteJobOptions, pr: PullRequest, auth: GitAuth, base: string, head: string, env: string): Promise<Plan | { error: string }> {
   try {
-    const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal) => runEngine(req, false, sig));
-    return await run({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth }, opts.signal);
+    return await engineOf(opts.runPlan)({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth }, opts.signal);
   } catch (err) {
     // An aborted job writes nothing: the error must not become a plan shown in a PR body.
     if (err instanceof AbortedError) throw err;

@@ -1,4 +1,4 @@
-import { AbortedError, NoConfigError, plan, type PlanRequest } from '../../engine.js';
+import { AbortedError, NoConfigError } from '../../engine.js';
 import type { Forge, PullRequest } from '../../forge/types.js';
 import { reviewCheck } from '../../review/check.js';
 import { parseCodeowners } from '../../review/codeowners.js';
@@ -6,20 +6,7 @@ import { evaluateReview } from '../../review/evaluate.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
 import type { PlanJobOptions } from './plan.js';
-
-/** The engine request that plans a PR head as a PR's "files changed" shows it. */
-export async function pullPlanRequest(forge: Forge, pr: PullRequest, opts: Pick<PlanJobOptions, 'cacheDir'>): Promise<PlanRequest> {
-  return {
-    repo: pr.cloneUrl,
-    base: pr.baseSha,
-    head: pr.headSha,
-    mergeBase: true,
-    requireConfig: true,
-    cacheDir: opts.cacheDir,
-    auth: await forge.gitAuth(),
-    fetchRefspecs: [`+${pr.headRefspec}:${pr.headRefspec}`],
-  };
-}
+import { currentPull, engineOf, pullPlanRequest } from './pull.js';
 
 /**
  * Writes `ferry/review` for a plan of the PR's head, when the base config has review
@@ -52,17 +39,15 @@ export type ReviewJobOutcome = 'written' | 'no-rules' | 'no-config' | 'stale' | 
 export async function reviewPullRequest(forge: Forge, pr: PullRequest, signal: AbortSignal, opts: PlanJobOptions): Promise<ReviewJobOutcome> {
   let result: Plan;
   try {
-    const run = opts.runPlan ?? ((req: PlanRequest, sig?: AbortSignal) => plan(req, false, sig));
-    result = await run(await pullPlanRequest(forge, pr, opts), signal);
+    result = await engineOf(opts.runPlan)(await pullPlanRequest(forge, pr, opts), signal);
   } catch (err) {
     if (err instanceof AbortedError || signal.aborted) return 'stale';
     if (err instanceof NoConfigError) return 'no-config';
     opts.log?.warn({ pr: pr.number, sha: pr.headSha, err: redact((err as Error).message) }, 'review re-evaluation: the plan failed');
     return 'failed';
   }
-  if (signal.aborted) return 'stale';
-  const now = await forge.getPull(pr.repo, pr.number);
-  if (now.headSha !== pr.headSha || now.state !== 'open') return 'stale';
+  const now = await currentPull(forge, pr, signal);
+  if (!now) return 'stale';
   // Labels and reviews as they are now, not as the event that queued this job saw them.
   return (await writeReviewCheck(forge, now, result)) ? 'written' : 'no-rules';
 }

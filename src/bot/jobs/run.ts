@@ -1,12 +1,11 @@
-import type { PlanHooks, PlanRequest } from '../../engine.js';
 import type { ForgeRegistry, PullRef, PullRequest } from '../../forge/types.js';
 import type { JobQueue } from '../../runtime/queue.js';
-import type { Plan } from '../../types.js';
 import type { Identity } from '../../workspace/workspace.js';
 import type { WaitingPromotions } from '../waiting.js';
 import { runAutoPromote, runRecheck } from './auto.js';
 import { runCommand } from './command.js';
 import { planPullRequest, type PlanJobOutcome } from './plan.js';
+import type { RunPlan } from './pull.js';
 import { offerNextStep } from './promote.js';
 import { reviewPullRequest } from './review.js';
 import { planJob, type JobSpec } from './spec.js';
@@ -23,7 +22,7 @@ export interface JobDeps {
   waiting: WaitingPromotions;
   cacheDir?: string;
   /** Runs the engine (a worker pool in the server; in-process when absent). `signal` stops it. */
-  runPlan?: (req: PlanRequest, signal?: AbortSignal, hooks?: PlanHooks) => Promise<Plan>;
+  runPlan?: RunPlan;
   /** Author and committer of promotion commits. */
   identity: Identity;
   log: Logger;
