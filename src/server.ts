@@ -9,11 +9,8 @@ import { runJob, type JobDeps } from './bot/jobs/run.js';
 import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
 import { MemoryWaiting } from './bot/waiting.js';
 import { gitHubApp, GITHUB_WEBHOOK_PATH, type GitHubAppConfig } from './forge/github/app.js';
-import { gitLabClient } from './forge/gitlab/client.js';
-import { GitLabForge } from './forge/gitlab/forge.js';
 import { GITLAB_WEBHOOK_PATH, receiveGitLab, tokenMatches } from './forge/gitlab/ingress.js';
-import { gitLabSelf } from './forge/gitlab/self.js';
-import type { ForgeRef } from './forge/types.js';
+import { gitLabForges } from './forge/gitlab/registry.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import { detectSandbox } from './render/sandbox.js';
@@ -167,8 +164,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const handle = (event: BotEvent) => handleEvent(queue, event);
   const github = cfg.github ? await gitHubApp(cfg.github, log, { firstDelivery: (id) => queue.firstDelivery(id), handle }) : null;
   if (github) forges.register('github', github.forges);
-  const gitlab = cfg.gitlab ? gitLabSide(cfg.gitlab) : null;
-  if (gitlab) forges.register('gitlab', gitlab.forge);
+  if (cfg.gitlab) forges.register('gitlab', gitLabForges(cfg.gitlab));
   const gitlabLog = log.child({ name: 'gitlab' });
   const healthz = async (res: ServerResponse) => {
     const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
@@ -194,7 +190,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
         (req as IncomingMessage & { body?: string }).body = body.toString('utf8');
         if (await github.handle(req, res)) return;
       }
-      if (req.method === 'POST' && path === GITLAB_WEBHOOK_PATH && gitlab && cfg.gitlab) {
+      if (req.method === 'POST' && path === GITLAB_WEBHOOK_PATH && cfg.gitlab) {
         const delivery = req.headers['idempotency-key'] ?? req.headers['x-gitlab-event-uuid'];
         // The token is checked before the body is read: a stranger's body is not worth reading.
         if (!tokenMatches(req.headers['x-gitlab-token'], cfg.gitlab.webhookSecret)) {
@@ -233,23 +229,6 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);
       await engine.close();
-    },
-  };
-}
-
-/**
- * The GitLab side: one API client and one bot-user lookup per process, a Forge per job.
- * A job naming another instance than the configured one is refused: the token is this
- * instance's.
- */
-function gitLabSide(cfg: GitLabConfig) {
-  const client = gitLabClient({ url: cfg.url, token: cfg.token });
-  const self = gitLabSelf(client);
-  return {
-    self,
-    forge: async (ref: Extract<ForgeRef, { kind: 'gitlab' }>) => {
-      if (ref.host !== cfg.url) throw new Error(`this server serves GitLab at ${cfg.url}, not ${ref.host}`);
-      return new GitLabForge({ url: cfg.url, token: cfg.token, self, client });
     },
   };
 }

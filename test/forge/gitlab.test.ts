@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gitLabClient } from '../../src/forge/gitlab/client.js';
 import { GITLAB_LIMITS, GitLabForge, withoutQuickActions } from '../../src/forge/gitlab/forge.js';
 import { GitLabApiError, retryAfterMs, type RetryOptions } from '../../src/forge/gitlab/http.js';
+import { gitLabForges } from '../../src/forge/gitlab/registry.js';
 import { gitLabSelf } from '../../src/forge/gitlab/self.js';
 import type { PullRequest, RepoRef } from '../../src/forge/types.js';
 import { FakeGitLab, type Project } from '../helpers/fake-gitlab.js';
@@ -399,5 +400,13 @@ describe('what Ferry writes on GitLab', () => {
     const pr = { repo: { forge: 'gitlab', path: 'acme/platform/gitops', id: 5 }, headSha: 'b'.repeat(40) } as PullRequest;
     expect(forge.fileLink(pr, 'envs/staging/web (old)/svc.yaml', 12)).toBe(`https://gitlab.example.test/acme/platform/gitops/-/blob/${'b'.repeat(40)}/envs/staging/web%20%28old%29/svc.yaml#L12`);
     expect(forge.fileLink(pr, 'a.yaml', null)).toBe(`https://gitlab.example.test/acme/platform/gitops/-/blob/${'b'.repeat(40)}/a.yaml`);
+  });
+});
+
+describe('gitLabForges', () => {
+  it('makes forges for the configured instance only: a job naming another host is refused, no request sent', async () => {
+    const make = gitLabForges({ url: 'https://gitlab.example.test', token: TOKEN });
+    expect((await make({ kind: 'gitlab', host: 'https://gitlab.example.test' })).pullRef(3)).toBe('!3');
+    await expect(make({ kind: 'gitlab', host: 'https://evil.example' })).rejects.toThrow('serves GitLab at https://gitlab.example.test, not https://evil.example');
   });
 });
