@@ -57,13 +57,13 @@ async function reviewSource(
   const tip = sideOf(tree);
   const file = findConfigFile((p) => tip.view.has(p));
   if (!file) return {};
-  let parsed: ReturnType<typeof parseConfigBuffer>;
+  let parsed: ReturnType<typeof parseConfigBuffer> | null = null;
   try {
     parsed = parseConfigBuffer(tree.read(file), file);
   } catch {
-    parsed = { ok: false, findings: [] } as unknown as ReturnType<typeof parseConfigBuffer>;
+    // Unreadable (over a read limit): as good as invalid.
   }
-  if (!parsed.ok) {
+  if (!parsed?.ok) {
     findings.push({ severity: 'warning', rule: 'config', message: `${file} on the base branch's tip is invalid: review rules are read from the merge base instead`, file, line: null, resource: null });
     return fromConfig(config, base);
   }

@@ -39,4 +39,10 @@ describe('review rules come from the base branch as it is now', () => {
     const result = await planBranchedWhen(twoEnvConfig(RULE), { '.github/ferry.yml': twoEnvConfig() });
     expect(result.review).toBeUndefined();
   });
+
+  it('an invalid ferry.yml at the tip falls back to the merge base\'s rules, and says so', async () => {
+    const result = await planBranchedWhen(twoEnvConfig(RULE), { '.github/ferry.yml': 'environments: [\n' });
+    expect(result.review?.map((r) => r.name)).toEqual(['production needs sre']);
+    expect(result.findings.map((f) => f.message)).toContainEqual(expect.stringContaining("on the base branch's tip is invalid"));
+  });
 });
