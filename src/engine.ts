@@ -12,6 +12,7 @@ import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.j
 import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { scanForDiscovery, sideOf, type Side } from './plan/side.js';
+import { ReachIndex } from './plan/reach.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
 import { BlobStore } from './workspace/blobs.js';
@@ -22,7 +23,7 @@ import { schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
-import type { AppInputs } from './render/kustomization.js';
+import { emptyInputs, type AppInputs } from './render/kustomization.js';
 import { append } from './util/append.js';
 import { detachChange, detachFinding } from './util/detach.js';
 import { CODEOWNERS_FILES } from './review/codeowners.js';
@@ -342,12 +343,14 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // Changed manifests no app reads, in any environment planned: reported, never dropped.
     const unownedCandidates = ownershipCandidates(changed, configFile);
     const ownership = new Ownership();
+    type Candidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean };
+    const perEnv: Candidate[][] = [];
     for (const env of environments) {
       const headApps = discoverApps(env, head.view);
       const baseApps = validateOnly ? [] : discoverApps(env, base.view);
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
-      const byPath = new Map<string, { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>();
+      const byPath = new Map<string, Candidate>();
       for (const a of baseApps) byPath.set(a.path, { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(a.path);
@@ -361,16 +364,34 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           message: `environment "${env.name}": app "${a.name}" has no folder ${a.path || '.'} at ${validateOnly ? 'head' : 'base or head'}; fix its path or remove it from ferry.yml`,
         });
       }
-      const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
-      const work = [];
-      for (const [i, c] of candidates.entries()) {
+      perEnv.push([...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name)));
+    }
+
+    // Which Kustomize apps the changed files reach, from an index of what each
+    // kustomization reads, instead of a walk of every app: the walks of a 5,000-app
+    // monorepo were most of a small PR's fixed cost. (Symlinks: every app walks.)
+    let reached: Set<string> | null = null;
+    if (!validateOnly && !head.view.links?.length) {
+      const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').map((c) => c.app.path)));
+      reached = index.reached(changed);
+      // What a skipped app reads is no changed file (else it was reached), but a changed
+      // file its folder holds still belongs to it.
+      if (unownedCandidates.length) ownership.add({ ...emptyInputs(), files: new Set(index.owned(unownedCandidates)) });
+    }
+
+    const work: (Candidate & { env: number; baseInputs: AppInputs | null; headInputs: AppInputs | null })[] = [];
+    let seen = 0;
+    for (const [e, candidates] of perEnv.entries()) {
+      for (const c of candidates) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
-        if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+        if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
+        const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize';
+        if (reached && bothKustomize && !reached.has(c.app.path)) continue;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base
         // walk, most of a large monorepo's fixed cost, is skipped.
-        if (!validateOnly && headInputs && c.atBase && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !touches(headInputs, changed) && !readsThroughLinks(headInputs, head)) {
+        if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, changed) && !readsThroughLinks(headInputs, head)) {
           if (unownedCandidates.length) ownership.add(headInputs);
           continue;
         }
@@ -380,50 +401,52 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           ownership.add(headInputs);
         }
         if (validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed)) {
-          work.push({ ...c, baseInputs, headInputs });
+          work.push({ ...c, env: e, baseInputs, headInputs });
         }
       }
-
-      // What renders read from the commit is read ahead in batches, not held all at once.
-      const reads = (app: AppSpec, side: Side, inputs: AppInputs | null): Reads[] =>
-        !inputs ? [] : app.renderer === 'plain' ? [{ tree: side.tree, paths: plainFiles(app, side.view) }]
-        : app.renderer === 'kustomize' ? [{ tree: side.tree, paths: [...inputs.files].filter((f) => side.tree.index.has(f)) }] : [];
-      const ahead = await Prefetcher.plan(work, (c) => [
-        ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
-        ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
-      ]);
-      const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
-        if (signal?.aborted) throw new AbortedError();
-        await ahead.ready(c.i);
-        const [b, h] = await Promise.all([
-          c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
-          c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
-        ]);
-        const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
-        if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
-        // A base stopped by a limit did render before: its resources are unknown, not absent.
-        // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
-        const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
-        const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
-        if (baseLimited) append(findings, b!.findings.filter(isLimit));
-        const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
-        const changes: ResourceChange[] = [];
-        if (!validateOnly && !baseLimited) {
-          const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head, c.app.path) : undefined;
-          const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
-          append(changes, d.changes);
-          append(findings, applyEngineLevels(d.findings, config.validate.rules));
-        }
-        maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
-        // Kept for the whole plan: detached from the parsed documents they quote.
-        return {
-          name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
-          changes: changes.map(detachChange), findings: sortFindings(findings.map(detachFinding)),
-        };
-      });
-      if (signal?.aborted) throw new AbortedError();
-      envPlans.push({ name: env.name, apps });
     }
+
+    // What renders read from the commit is read ahead in batches, not held all at once.
+    const reads = (app: AppSpec, side: Side, inputs: AppInputs | null): Reads[] =>
+      !inputs ? [] : app.renderer === 'plain' ? [{ tree: side.tree, paths: plainFiles(app, side.view) }]
+      : app.renderer === 'kustomize' ? [{ tree: side.tree, paths: [...inputs.files].filter((f) => side.tree.index.has(f)) }] : [];
+    const ahead = await Prefetcher.plan(work, (c) => [
+      ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
+      ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
+    ]);
+    const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
+      if (signal?.aborted) throw new AbortedError();
+      await ahead.ready(c.i);
+      const [b, h] = await Promise.all([
+        c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
+        c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
+      ]);
+      const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
+      if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
+      // A base stopped by a limit did render before: its resources are unknown, not absent.
+      // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
+      const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
+      const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
+      if (baseLimited) append(findings, b!.findings.filter(isLimit));
+      const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
+      const changes: ResourceChange[] = [];
+      if (!validateOnly && !baseLimited) {
+        const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head, c.app.path) : undefined;
+        const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
+        append(changes, d.changes);
+        append(findings, applyEngineLevels(d.findings, config.validate.rules));
+      }
+      maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
+      // Kept for the whole plan: detached from the parsed documents they quote.
+      return {
+        name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
+        changes: changes.map(detachChange), findings: sortFindings(findings.map(detachFinding)),
+      };
+    });
+    if (signal?.aborted) throw new AbortedError();
+    // Rendered together (one pool, so a second environment's renders fill the first's
+    // idle slots), reported per environment in their order.
+    environments.forEach((env, e) => envPlans.push({ name: env.name, apps: apps.filter((_, i) => work[i]!.env === e) }));
 
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
     if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));

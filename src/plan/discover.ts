@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { AppSpec, ConfiguredApp, EnvironmentSpec, RendererKind } from '../types.js';
-import { collectKustomizeInputs, emptyInputs, KUSTOMIZATION_FILES } from '../render/kustomization.js';
+import { KUSTOMIZATION_FILES } from '../render/kustomization.js';
 import { looksLikeManifest } from '../render/manifests.js';
 import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
+import { shallowInputs } from './reach.js';
 
 export interface TreeView {
   /** Every file path in the tree. */
@@ -51,8 +52,14 @@ function dirOf(file: string): string {
   return i < 0 ? '' : file.slice(0, i);
 }
 
+/** Per view: every environment's discovery reads the same listing. */
+const foldersMemo = new WeakMap<TreeView, Map<string, FolderInfo>>();
+
 function foldersOf(view: TreeView): Map<string, FolderInfo> {
+  const known = foldersMemo.get(view);
+  if (known) return known;
   const folders = new Map<string, FolderInfo>();
+  foldersMemo.set(view, folders);
   const get = (d: string) => {
     let f = folders.get(d);
     if (!f) folders.set(d, (f = { kustomization: false, chart: false, yamlFiles: [] }));
@@ -119,7 +126,7 @@ function explicitApps(apps: ConfiguredApp[], view: TreeView): AppSpec[] {
 export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   if (env.apps?.length) return explicitApps(env.apps, view);
   const root = env.path ?? '';
-  const folders = new Map([...foldersOf(view)].filter(([d]) => within(d, root)));
+  const folders = root === '' ? foldersOf(view) : new Map([...foldersOf(view)].filter(([d]) => within(d, root)));
   const charts = new Set<string>();
   for (const [dir, info] of folders) if (info.chart && !info.kustomization) charts.add(dir);
   /** Inside a chart (templates/, charts/): part of it. */
@@ -132,7 +139,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   const chartHomes = new Set<string>();
   for (const [dir, info] of folders) {
     if (!info.kustomization || inChart(dir)) continue;
-    const inputs = collectKustomizeInputs(dir, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink, true);
+    const inputs = shallowInputs(view, dir);
     for (const k of inputs.kustomizations) if (k !== dir) referenced.add(k);
     for (const f of inputs.files) readFiles.add(f);
     for (const d of inputs.dirs) chartHomes.add(d);
