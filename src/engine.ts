@@ -11,7 +11,7 @@ import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
 import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
-import { scanForDiscovery, sideOf, type Side } from './plan/side.js';
+import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { ReachIndex } from './plan/reach.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
@@ -347,7 +347,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
       const headApps = discoverApps(env, head.view);
-      const baseApps = validateOnly ? [] : discoverApps(env, base.view);
+      // An edit that cannot change discovery (the usual PR) finds the same apps at base.
+      const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view);
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();

@@ -5,6 +5,7 @@ import type { TreeView } from './discover.js';
 const DOC_RE = /^(README|LICENSE|OWNERS|CODEOWNERS|CHANGELOG)([.-].*)?$|\.(md|markdown|adoc|rst)$/i;
 
 const shallowMemo = new WeakMap<TreeView, Map<string, AppInputs>>();
+const readsMemo = new WeakMap<TreeView, Set<string>>();
 
 /**
  * What one kustomization folder reads itself (the folders it references are recorded,
@@ -15,8 +16,18 @@ export function shallowInputs(view: TreeView, dir: string): AppInputs {
   let memo = shallowMemo.get(view);
   if (!memo) shallowMemo.set(view, (memo = new Map()));
   let inputs = memo.get(dir);
-  if (!inputs) memo.set(dir, (inputs = collectKustomizeInputs(dir, view.has, view.isDir, view.read, emptyInputs(), view.resolveLink, true)));
+  if (!inputs) {
+    let reads = readsMemo.get(view);
+    if (!reads) readsMemo.set(view, (reads = new Set()));
+    const read = (p: string) => (reads!.add(p), view.read(p));
+    memo.set(dir, (inputs = collectKustomizeInputs(dir, view.has, view.isDir, read, emptyInputs(), view.resolveLink, true)));
+  }
   return inputs;
+}
+
+/** Every file the shallow walks of this view have read so far (kustomizations, and the configurations they name). */
+export function shallowReads(view: TreeView): ReadonlySet<string> {
+  return readsMemo.get(view) ?? new Set();
 }
 
 function dirOf(file: string): string {

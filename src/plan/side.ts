@@ -9,6 +9,7 @@ import type { Tree } from '../workspace/workspace.js';
 import type { TreeView } from './discover.js';
 import { noteCrdMention } from './crds.js';
 import { deployRefs, type DeployRefs } from './gitops.js';
+import { shallowReads } from './reach.js';
 
 /** One side of a plan (base or head): the commit's tree seen by discovery and by renderers. */
 export interface Side {
@@ -138,6 +139,41 @@ export function sideOf(tree: Tree): Side {
 interface FileFacts {
   manifest: boolean;
   refs: DeployRefs | null;
+}
+
+/**
+ * Whether discovery learnt the same of a file at two commits (both scanned): is it a
+ * manifest, what does it deploy.
+ */
+export function sameDiscoveryFacts(a: Tree, b: Tree, p: string): boolean {
+  const ea = a.index.get(p);
+  const eb = b.index.get(p);
+  if (!ea || !eb) return false;
+  const fa = factsByOid.get(ea.oid);
+  const fb = factsByOid.get(eb.oid);
+  return !!fa && !!fb && fa.manifest === fb.manifest && JSON.stringify(fa.refs) === JSON.stringify(fb.refs);
+}
+
+/**
+ * Whether discovery at base would find what it found at head, so base need not run it:
+ * every changed file is an edit (same path, same mode, on both sides: the listing is the
+ * same), none is a kustomization or Chart.yaml, none was read by head's discovery (a
+ * transformer configuration a kustomization names), and each YAML file among them is
+ * the same to discovery (a manifest or not, deploying the same folders). Symlinks on
+ * either side: no.
+ */
+export function sameDiscovery(base: Side, head: Side, changed: readonly string[]): boolean {
+  if (base.view.links?.length || head.view.links?.length) return false;
+  const read = shallowReads(head.view);
+  for (const p of changed) {
+    const a = base.tree.index.get(p);
+    const b = head.tree.index.get(p);
+    if (!a || !b || a.mode !== b.mode || a.mode === SYMLINK_MODE) return false;
+    const name = path.posix.basename(p);
+    if (KUSTOMIZATION_FILES.includes(name) || name === 'Chart.yaml' || read.has(p)) return false;
+    if (/\.(ya?ml|json)$/i.test(name) && !sameDiscoveryFacts(base.tree, head.tree, p)) return false;
+  }
+  return true;
 }
 
 /** Blob id → its facts; blobs never change, so a re-plan reads only blobs it has not seen. */
