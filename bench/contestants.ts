@@ -6,9 +6,9 @@ import path from 'node:path';
 
 export const PARALLEL = Math.max(2, cpus().length * 2); // the same concurrency Ferry uses
 
-export function run(cmd: string, args: string[], cwd?: string): Promise<{ code: number; out: Buffer }> {
+export function run(cmd: string, args: string[], cwd?: string, env?: Record<string, string>): Promise<{ code: number; out: Buffer }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], ...(env ? { env: { ...process.env, ...env } } : {}) });
     const chunks: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => chunks.push(c));
     p.on('error', reject);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AppSpec, ConfiguredApp, EnvironmentSpec, RendererKind } from '../types.js';
-import { KUSTOMIZATION_FILES } from '../render/kustomization.js';
+import { KUSTOMIZATION_FILES, type KustomizationRefs } from '../render/kustomization.js';
 import { looksLikeManifest } from '../render/manifests.js';
 import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
 import { shallowInputs } from './reach.js';
@@ -20,6 +20,8 @@ export interface TreeView {
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
   links?: readonly string[];
   resolveLink?(p: string): { kind: 'file' | 'dir'; path: string } | null;
+  /** A kustomization file's references (or its parse error), known by blob id without reading it again. */
+  kustomizationRefs?(p: string): KustomizationRefs | string;
 }
 
 /** Files that may hold manifests: YAML, and JSON (which is YAML). */

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { KUSTOMIZATION_FILES, treeReader } from '../render/kustomization.js';
+import { KUSTOMIZATION_FILES, parsedRefs, treeReader, type KustomizationRefs } from '../render/kustomization.js';
 import { decodeManifest, looksLikeManifest, parseSourceManifests } from '../render/manifests.js';
 import type { TreeFiles } from '../render/render.js';
 import type { Finding, Resource } from '../types.js';
@@ -77,6 +77,19 @@ export function sideOf(tree: Tree): Side {
       return t === null ? null : deployRefs(t);
     },
     resolveLink,
+    kustomizationRefs: (p) => {
+      const oid = tree.index.get(p)?.oid;
+      const known = oid === undefined ? undefined : refsByOid.get(oid);
+      if (known !== undefined) return known;
+      const before = limited.length;
+      const refs = parsedRefs(text(p));
+      // Over a read limit it read as empty: said on this plan, not remembered.
+      if (oid !== undefined && limited.length === before) {
+        if (refsByOid.size >= MAX_REFS) refsByOid.clear();
+        refsByOid.set(oid, refs);
+      }
+      return refs;
+    },
     // A fresh iterator per use: discovery and input collection each walk the listing.
     get files() {
       return tree.index.keys();
@@ -176,6 +189,13 @@ export function sameDiscovery(base: Side, head: Side, changed: readonly string[]
   return true;
 }
 
+/**
+ * Kustomization blob id → its references: a re-plan reads no kustomization it has seen
+ * (most of a monorepo's are the same at base, head and the next push).
+ */
+const refsByOid = new Map<string, KustomizationRefs | string>();
+const MAX_REFS = 200_000;
+
 /** Blob id → its facts; blobs never change, so a re-plan reads only blobs it has not seen. */
 const factsByOid = new Map<string, FileFacts>();
 const MAX_FACTS = 500_000;
@@ -190,8 +210,11 @@ export async function scanForDiscovery(tree: Tree): Promise<void> {
   const kept: string[] = [];
   const scanned: string[] = [];
   for (const p of discoveryReads(tree.index)) {
-    if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) kept.push(p);
-    else if (!factsByOid.has(tree.index.get(p)!.oid)) scanned.push(p);
+    const oid = tree.index.get(p)!.oid;
+    // Kustomizations are kept for the walks, unless their references are known by blob id.
+    if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) {
+      if (!refsByOid.has(oid)) kept.push(p);
+    } else if (!factsByOid.has(oid)) scanned.push(p);
   }
   for (const [p, e] of tree.index) if (e.mode === SYMLINK_MODE) kept.push(p);
   await tree.preload(kept);

@@ -169,7 +169,7 @@ const refsMemo = new Map<string, Refs | string>();
  * A monorepo's overlays share a few bases; each kustomization text is parsed once per
  * process, not once per app that reaches it. Returns the error message on bad YAML.
  */
-function parsedRefs(text: string): Refs | string {
+export function parsedRefs(text: string): Refs | string {
   let r = refsMemo.get(text);
   if (r === undefined) {
     try {
@@ -199,6 +199,8 @@ export function collectKustomizeInputs(
   into: AppInputs = emptyInputs(),
   resolveLink?: (p: string) => { kind: 'file' | 'dir'; path: string } | null,
   shallow = false,
+  /** A kustomization file's references, when the caller knows them without reading it (by blob id). */
+  refsOf: (kfile: string) => KustomizationRefs | string = (kfile) => parsedRefs(read(kfile)),
 ): AppInputs {
   const visit = (dir: string, from: string) => {
     if (into.kustomizations.has(dir)) return;
@@ -218,7 +220,7 @@ export function collectKustomizeInputs(
     }
     into.kustomizations.add(dir);
     into.files.add(kfile);
-    const refs = parsedRefs(read(kfile));
+    const refs = refsOf(kfile);
     if (typeof refs === 'string') {
       into.findings.push({ severity: 'error', rule: 'yaml-error', file: kfile, line: null, resource: null, message: `cannot parse kustomization: ${refs}` });
       return;

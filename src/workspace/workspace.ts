@@ -96,6 +96,10 @@ export interface WorkspaceOptions {
 
 const fetchLocks = new Map<string, Promise<unknown>>();
 
+/** Recent commit listings (least recently used first), by git directory and commit. */
+const listings = new Map<string, Promise<{ index: TreeIndex; sizes: Map<string, number> }>>();
+const MAX_LISTINGS = 4;
+
 /** Serializes work on one git directory inside this process; git's own ref locks cover other processes. */
 async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const prev = fetchLocks.get(key) ?? Promise.resolve();
@@ -197,7 +201,24 @@ export class Workspace {
    * The listing with every blob's size (`ls-tree -l`): sizes come with the listing, so
    * a render's size checks cost no extra git process.
    */
-  private async listTreeSized(sha: string): Promise<{ index: TreeIndex; sizes: Map<string, number> }> {
+  private listTreeSized(sha: string): Promise<{ index: TreeIndex; sizes: Map<string, number> }> {
+    // A commit's listing never changes: re-plans of a PR list its base once. (Shared:
+    // nobody changes an index; sizes only gain blob sizes, which are facts too.)
+    if (!/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(sha)) return this.listTreeUncached(sha); // a ref moves
+    const key = `${this.gitDir}\0${sha}`;
+    let hit = listings.get(key);
+    if (hit) {
+      listings.delete(key);
+    } else {
+      hit = this.listTreeUncached(sha);
+      hit.catch(() => listings.delete(key));
+      if (listings.size >= MAX_LISTINGS) listings.delete(listings.keys().next().value!);
+    }
+    listings.set(key, hit);
+    return hit;
+  }
+
+  private async listTreeUncached(sha: string): Promise<{ index: TreeIndex; sizes: Map<string, number> }> {
     const out = await gitText(this.gitDir, ['ls-tree', '-r', '-l', '-z', '--full-tree', sha]);
     const index: TreeIndex = new Map();
     const sizes = new Map<string, number>();
