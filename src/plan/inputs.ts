@@ -41,7 +41,7 @@ function withLinkTargets(inputs: AppInputs, view: TreeView): AppInputs {
 }
 
 function baseInputs(app: AppSpec, view: TreeView): AppInputs {
-  if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read, undefined, view.resolveLink, false, view.kustomizationRefs);
+  if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read, undefined, view.links?.length ? view.resolveLink : undefined, false, view.kustomizationRefs);
   const inputs = emptyInputs();
   if (app.renderer === 'helm') {
     inputs.dirs.add(app.path);

@@ -20,7 +20,7 @@ export function shallowInputs(view: TreeView, dir: string): AppInputs {
     let reads = readsMemo.get(view);
     if (!reads) readsMemo.set(view, (reads = new Set()));
     const read = (p: string) => (reads!.add(p), view.read(p));
-    memo.set(dir, (inputs = collectKustomizeInputs(dir, view.has, view.isDir, read, emptyInputs(), view.resolveLink, true, view.kustomizationRefs)));
+    memo.set(dir, (inputs = collectKustomizeInputs(dir, view.has, view.isDir, read, emptyInputs(), view.links?.length ? view.resolveLink : undefined, true, view.kustomizationRefs)));
   }
   return inputs;
 }

@@ -202,13 +202,34 @@ export function collectKustomizeInputs(
   /** A kustomization file's references, when the caller knows them without reading it (by blob id). */
   refsOf: (kfile: string) => KustomizationRefs | string = (kfile) => parsedRefs(read(kfile)),
 ): AppInputs {
-  const visit = (dir: string, from: string) => {
+  new InputWalk(appDir, has, isDir, read, into, resolveLink, shallow, refsOf).visit(appDir, appDir);
+  return into;
+}
+
+/**
+ * One walk of collectKustomizeInputs. Methods, not closures made per folder: discovery
+ * walks every kustomization of a monorepo, and the closures were a good part of the cost.
+ */
+class InputWalk {
+  constructor(
+    private readonly appDir: string,
+    private readonly has: (p: string) => boolean,
+    private readonly isDir: (p: string) => boolean,
+    private readonly read: (p: string) => string,
+    private readonly into: AppInputs,
+    private readonly resolveLink: ((p: string) => { kind: 'file' | 'dir'; path: string } | null) | undefined,
+    private readonly shallow: boolean,
+    private readonly refsOf: (kfile: string) => KustomizationRefs | string,
+  ) {}
+
+  visit(dir: string, from: string): void {
+    const into = this.into;
     if (into.kustomizations.has(dir)) return;
-    if (shallow && dir !== appDir) {
+    if (this.shallow && dir !== this.appDir) {
       into.kustomizations.add(dir);
       return;
     }
-    const kfile = kustomizationFileIn(dir, has);
+    const kfile = kustomizationFileIn(dir, this.has);
     if (!kfile) {
       // Looked for and missing is an input too: a kustomization added here changes the render.
       into.kustomizations.add(dir);
@@ -220,107 +241,116 @@ export function collectKustomizeInputs(
     }
     into.kustomizations.add(dir);
     into.files.add(kfile);
-    const refs = refsOf(kfile);
+    const refs = this.refsOf(kfile);
     if (typeof refs === 'string') {
       into.findings.push({ severity: 'error', rule: 'yaml-error', file: kfile, line: null, resource: null, message: `cannot parse kustomization: ${refs}` });
       return;
     }
-    const escape = (ref: string) =>
-      into.findings.push({
-        severity: 'error', rule: 'path-escape', file: kfile, line: null, resource: null,
-        message: `"${ref}" points outside the repository; Ferry does not read it`,
-      });
-    const remote = (what: string) =>
-      into.findings.push({
-        severity: 'error', rule: 'remote-reference', file: kfile, line: null, resource: null,
-        message: `${what} is fetched from the network; Ferry renders without network access and does not fetch it (vendor it into the repository)`,
-      });
-    /**
-     * A local reference: a folder is a kustomization, a file an input. What is neither
-     * kustomize would take for a remote reference and try to fetch: refused here,
-     * before any renderer runs.
-     */
-    const follow = (ref: string, onFile: (p: string) => void) => {
-      if (isRemoteRef(ref)) return remote(`"${ref}"`);
-      const p = resolveRepoPath(dir, ref);
-      if (p === null) return escape(ref);
-      if (isDir(p)) {
-        // A file on the other side (deleted or replaced by this folder) is a change to this app.
-        into.files.add(p);
-        return visit(p, kfile);
-      }
-      // A symlink, or a path through a symlinked folder: the link is copied for the
-      // render, and what it resolves to is an input (a base is checked like any other).
-      const link = has(p) ? p : linkPrefix(p, has);
-      const real = link && resolveLink ? resolveLink(p) : null;
-      if (link && real) {
-        into.files.add(link);
-        if (real.kind === 'dir') return visit(real.path, kfile);
-        return onFile(real.path);
-      }
-      if (has(p)) return onFile(p);
-      if (link) into.files.add(link);
-      else {
-        // Missing now, maybe present on the other side: a change there (the file, a
-        // folder's kustomization, or a symlinked folder on its path) is a change to this app.
-        for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) into.files.add(p.slice(0, i));
-        into.files.add(p);
-        into.kustomizations.add(p);
-        into.findings.push({
-          severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
-          message: `"${ref}" (${p || '.'}) does not exist in the repository`,
-        });
-      }
-    };
-    for (const ref of refs.paths) follow(ref, (p) => into.files.add(p));
-    for (const chart of refs.remoteCharts) remote(`Helm chart ${chart}`);
-    const refuse = (file: string, message: string) =>
-      into.findings.push({ severity: 'error', rule: 'render-refused', file, line: null, resource: null, message });
-    for (const m of refs.refused) refuse(kfile, m);
+    for (const ref of refs.paths) this.follow(dir, kfile, ref, false);
+    for (const chart of refs.remoteCharts) this.remote(kfile, `Helm chart ${chart}`);
+    for (const m of refs.refused) this.refuse(kfile, m);
     // Generator and transformer configurations: their own references are inputs too, so a
     // change to a patch that only a PatchTransformer names still plans the app.
-    const useConfig = (text: string, from: string) => {
-      let docs: unknown[];
-      try {
-        docs = parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
-      } catch {
-        return; // kustomize reports a broken configuration itself
-      }
-      for (const d of docs) {
-        if (!d || typeof d !== 'object' || Array.isArray(d)) continue;
-        const c = configRefs(d as Record<string, unknown>);
-        for (const m of c.refused) refuse(from, m);
-        for (const ref of c.files) {
-          if (isRemoteRef(ref)) {
-            remote(`"${ref}"`);
-            continue;
-          }
-          const p = resolveRepoPath(dir, ref);
-          if (p === null) escape(ref);
-          else into.files.add(p);
-        }
-      }
-    };
-    for (const ref of refs.configFiles) {
-      follow(ref, (p) => {
-        into.files.add(p);
-        useConfig(read(p), p);
-      });
-    }
-    for (const inline of refs.inlineConfigs) useConfig(inline, kfile);
+    for (const ref of refs.configFiles) this.follow(dir, kfile, ref, true);
+    for (const inline of refs.inlineConfigs) this.useConfig(dir, kfile, inline, kfile);
     for (const ref of refs.files) {
       const p = resolveRepoPath(dir, ref);
-      if (p === null) escape(ref);
+      if (p === null) this.escape(kfile, ref);
       else into.files.add(p);
     }
     if (refs.chartHome !== null) {
       const p = resolveRepoPath(dir, refs.chartHome);
-      if (p === null) escape(refs.chartHome);
+      if (p === null) this.escape(kfile, refs.chartHome);
       else into.dirs.add(p);
     }
-  };
-  visit(appDir, appDir);
-  return into;
+  }
+
+  private escape(kfile: string, ref: string): void {
+    this.into.findings.push({
+      severity: 'error', rule: 'path-escape', file: kfile, line: null, resource: null,
+      message: `"${ref}" points outside the repository; Ferry does not read it`,
+    });
+  }
+
+  private remote(kfile: string, what: string): void {
+    this.into.findings.push({
+      severity: 'error', rule: 'remote-reference', file: kfile, line: null, resource: null,
+      message: `${what} is fetched from the network; Ferry renders without network access and does not fetch it (vendor it into the repository)`,
+    });
+  }
+
+  private refuse(file: string, message: string): void {
+    this.into.findings.push({ severity: 'error', rule: 'render-refused', file, line: null, resource: null, message });
+  }
+
+  /** A file reached: an input, and with `config` a generator or transformer configuration whose own references are read. */
+  private onFile(dir: string, kfile: string, p: string, config: boolean): void {
+    this.into.files.add(p);
+    if (config) this.useConfig(dir, kfile, this.read(p), p);
+  }
+
+  /**
+   * A local reference: a folder is a kustomization, a file an input. What is neither
+   * kustomize would take for a remote reference and try to fetch: refused here,
+   * before any renderer runs.
+   */
+  private follow(dir: string, kfile: string, ref: string, config: boolean): void {
+    const into = this.into;
+    const has = this.has;
+    if (isRemoteRef(ref)) return this.remote(kfile, `"${ref}"`);
+    const p = resolveRepoPath(dir, ref);
+    if (p === null) return this.escape(kfile, ref);
+    if (this.isDir(p)) {
+      // A file on the other side (deleted or replaced by this folder) is a change to this app.
+      into.files.add(p);
+      return this.visit(p, kfile);
+    }
+    // A symlink, or a path through a symlinked folder: the link is copied for the
+    // render, and what it resolves to is an input (a base is checked like any other).
+    const link = has(p) ? p : linkPrefix(p, has);
+    const real = link && this.resolveLink ? this.resolveLink(p) : null;
+    if (link && real) {
+      into.files.add(link);
+      if (real.kind === 'dir') return this.visit(real.path, kfile);
+      return this.onFile(dir, kfile, real.path, config);
+    }
+    if (has(p)) return this.onFile(dir, kfile, p, config);
+    if (link) into.files.add(link);
+    else {
+      // Missing now, maybe present on the other side: a change there (the file, a
+      // folder's kustomization, or a symlinked folder on its path) is a change to this app.
+      for (let i = p.indexOf('/'); i > 0; i = p.indexOf('/', i + 1)) into.files.add(p.slice(0, i));
+      into.files.add(p);
+      into.kustomizations.add(p);
+      into.findings.push({
+        severity: 'error', rule: 'render-error', file: kfile, line: null, resource: null,
+        message: `"${ref}" (${p || '.'}) does not exist in the repository`,
+      });
+    }
+  }
+
+  private useConfig(dir: string, kfile: string, text: string, from: string): void {
+    let docs: unknown[];
+    try {
+      docs = parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+    } catch {
+      return; // kustomize reports a broken configuration itself
+    }
+    for (const d of docs) {
+      if (!d || typeof d !== 'object' || Array.isArray(d)) continue;
+      const c = configRefs(d as Record<string, unknown>);
+      for (const m of c.refused) this.refuse(from, m);
+      for (const ref of c.files) {
+        if (isRemoteRef(ref)) {
+          this.remote(kfile, `"${ref}"`);
+          continue;
+        }
+        const p = resolveRepoPath(dir, ref);
+        if (p === null) this.escape(kfile, ref);
+        else this.into.files.add(p);
+      }
+    }
+  }
 }
 
 /** The first ancestor of `p` that is a file in the listing (a symlinked folder), or null. */
