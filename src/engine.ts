@@ -70,6 +70,18 @@ async function reviewSource(
   return fromConfig(parsed.config, tip);
 }
 
+async function sideAt(ws: Workspace, ref: string, blobs: BlobStore, trees: Tree[]): Promise<Side> {
+  let sha: string;
+  try {
+    sha = await ws.resolve(ref);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const tree = await ws.openTree(sha, { blobs });
+  trees.push(tree);
+  return sideOf(tree);
+}
+
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
   constructor(message: string, readonly findings: Finding[] = []) {
@@ -99,6 +111,12 @@ export interface PlanRequest {
   requireConfig?: boolean;
   /** Plan against the merge base of base and head, as a PR's "files changed" does. */
   mergeBase?: boolean;
+  /**
+   * Read ferry.yml at this commit instead of at the diff's base. The bot plans the pushes
+   * since an approval (base = the approved commit) with the PR's trusted config, never
+   * with a config the PR itself wrote.
+   */
+  configAt?: string;
 }
 
 /** The base commit has no ferry.yml and the caller asked for one. */
@@ -315,7 +333,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
 
-    const { config, file: configFile } = await loadConfig(req, base);
+    const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, blobs, trees) : base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
