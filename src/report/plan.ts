@@ -48,9 +48,13 @@ function view(plan: Plan, link?: FileLink) {
   return { ...plan, findings: linked(plan.findings, link), environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
 }
 
-/** The PR comment body: summary table first, then per-app folded diffs and findings (linked to their lines with `fileLink`). */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink } = {}): string {
-  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true };
+/**
+ * The PR comment body: summary table first, then per-app folded diffs and findings (linked
+ * to their lines with `fileLink`). `reproducible: false` leaves out the "Reproduce locally"
+ * line: its commits are not on the forge (a dry run's promotion commit), so it would fail.
+ */
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean } = {}): string {
+  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 
