@@ -58,8 +58,19 @@ export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 
-export function renderText(plan: Plan): string {
-  return template('plan.txt.hbs')(view(plan)).replace(/\n{3,}/g, '\n\n');
+/** `validate`'s last line: what was checked, what was found, how long it took. */
+export function validateSummary(plan: Plan, seconds: number): string {
+  const apps = plan.environments.reduce((n, e) => n + e.apps.length, 0);
+  const resources = plan.environments.reduce((n, e) => n + e.apps.reduce((m, a) => m + (a.resources ?? 0), 0), 0);
+  const envs = plan.environments.length;
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  return `Validated ${n(resources, 'resource')} in ${n(apps, 'app')} (${n(envs, 'environment')}): ${n(plan.summary.errors, 'error')}, ${n(plan.summary.warnings, 'warning')} in ${seconds.toFixed(1)} s`;
+}
+
+/** Plain text for a terminal; with `validate`, its own header and the summary line last. */
+export function renderText(plan: Plan, opts: { validate?: { seconds: number } } = {}): string {
+  const validate = opts.validate ? { summary: validateSummary(plan, opts.validate.seconds) } : null;
+  return template('plan.txt.hbs')({ ...view(plan), validate }).replace(/\n{3,}/g, '\n\n');
 }
 
 /**
