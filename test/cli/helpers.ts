@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { main, type CliIO } from '../../src/cli.js';
 import { REPO_ROOT } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 export const CLI_SOURCE = path.join(REPO_ROOT, 'src', 'cli.ts');
+/** tsx's loader by path: the child may run in a repository far from node_modules. */
+const TSX = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 
 export interface Run { code: number; out: string; err: string }
 
@@ -29,7 +32,7 @@ export function ferryChild(args: string[], opts: { cwd?: string; env?: Record<st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CLI_SOURCE, ...args],
+      ['--import', TSX, CLI_SOURCE, ...args],
       { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, FERRY_CACHE_DIR: tempDir('ferry-cli-cache-'), ...opts.env }, maxBuffer: 64 * 2 ** 20 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
