@@ -464,6 +464,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       summary: summarize(envPlans, planFindings),
       changedFiles: changed,
       ...(Object.keys(unrendered).length ? { unrendered } : {}),
+      ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
   } finally {

@@ -2,7 +2,7 @@ import { ENGINE_RULES } from '../plan/levels.js';
 import type { Finding, Plan, Severity } from '../types.js';
 import { RULES } from '../validate/rules.js';
 
-/** SARIF 2.1.0 for code scanning: one result per finding, on its file and line when known. */
+/** SARIF 2.1.0 for code scanning: one result per finding, on its file (and line when known). */
 
 const DESCRIPTIONS = new Map<string, { text: string; level: string }>(
   [...RULES, ...ENGINE_RULES].map((r) => [r.id, { text: r.description, level: r.defaultLevel }]),
@@ -37,23 +37,27 @@ export function toSarif(plan: Plan, tool: { version: string }): unknown {
       ...(d && d.level !== 'off' ? { defaultConfiguration: { level: LEVEL[d.level as Severity] ?? 'warning' } } : {}),
     };
   });
-  const results = found.map(({ finding: f, env, app }) => {
+  // Code scanning refuses a result without a location: a finding of no file is put on
+  // ferry.yml when there is one, else reported as a notification of the run.
+  const located = found.map((x) => (x.finding.file || !plan.configFile ? x : { ...x, finding: { ...x.finding, file: plan.configFile, line: null } }));
+  const notifications = located.filter((x) => !x.finding.file).map(({ finding: f }) => ({
+    level: LEVEL[f.severity],
+    message: { text: f.message },
+    descriptor: { id: f.rule },
+  }));
+  const results = located.filter((x) => x.finding.file).map(({ finding: f, env, app }) => {
     const where = [env && app ? `${env}/${app}` : null, f.resource].filter(Boolean).join(', ');
     return {
       ruleId: f.rule,
       ruleIndex: ruleIndex.get(f.rule)!,
       level: LEVEL[f.severity],
       message: { text: where ? `${f.message} (${where})` : f.message },
-      ...(f.file
-        ? {
-            locations: [{
-              physicalLocation: {
-                artifactLocation: { uri: fileUri(f.file), uriBaseId: '%SRCROOT%' },
-                ...(f.line && f.line > 0 ? { region: { startLine: f.line } } : {}),
-              },
-            }],
-          }
-        : {}),
+      locations: [{
+        physicalLocation: {
+          artifactLocation: { uri: fileUri(f.file!), uriBaseId: '%SRCROOT%' },
+          ...(f.line && f.line > 0 ? { region: { startLine: f.line } } : {}),
+        },
+      }],
       ...(env ? { properties: { environment: env, app } } : {}),
     };
   });
@@ -63,7 +67,7 @@ export function toSarif(plan: Plan, tool: { version: string }): unknown {
     runs: [{
       tool: { driver: { name: 'Ferry', semanticVersion: tool.version, version: tool.version, informationUri: 'https://www.npmjs.com/package/ferry-gitops', rules } },
       originalUriBaseIds: { '%SRCROOT%': { description: { text: 'The repository root' } } },
-      versionControlProvenance: [],
+      invocations: [{ executionSuccessful: true, ...(notifications.length ? { toolExecutionNotifications: notifications } : {}) }],
       results,
     }],
   };

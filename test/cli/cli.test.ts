@@ -7,6 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/bin.js';
 import { tempDir, type TestRepo } from '../helpers/gitrepo.js';
 import { cm, ferry, smallRepo } from './helpers.js';
+import { toSarif } from '../../src/report/sarif.js';
+import { renderJunit } from '../../src/report/junit.js';
+import type { Plan } from '../../src/types.js';
 
 const repos: TestRepo[] = [];
 afterAll(() => repos.forEach((r) => r.cleanup()));
@@ -218,6 +221,19 @@ describe('--format sarif', () => {
     expect(run.tool.driver.rules[result.ruleIndex]).toMatchObject({ id: 'privileged', shortDescription: { text: expect.stringContaining('privileged') } });
   });
 
+  it('every result has a location (code scanning refuses one without): a finding of no file goes on ferry.yml, else to the run\'s notifications', () => {
+    const finding = { severity: 'error' as const, rule: 'config', message: 'something about the whole plan', file: null, line: null, resource: null };
+    const plan: Plan = { base: 'a'.repeat(40), head: 'b'.repeat(40), environments: [], findings: [finding], summary: { added: 0, changed: 0, removed: 0, errors: 1, warnings: 0 } };
+    const validate = sarifValidator();
+    const withConfig = toSarif({ ...plan, configFile: '.github/ferry.yml' }, { version: '1.0.0' }) as any;
+    expect(validate(withConfig), JSON.stringify(validate.errors)).toBe(true);
+    expect(withConfig.runs[0].results).toEqual([expect.objectContaining({ ruleId: 'config', locations: [{ physicalLocation: { artifactLocation: { uri: '.github/ferry.yml', uriBaseId: '%SRCROOT%' } } }] })]);
+    const without = toSarif(plan, { version: '1.0.0' }) as any;
+    expect(validate(without), JSON.stringify(validate.errors)).toBe(true);
+    expect(without.runs[0].results).toEqual([]);
+    expect(without.runs[0].invocations[0].toolExecutionNotifications).toEqual([{ level: 'error', message: { text: 'something about the whole plan' }, descriptor: { id: 'config' } }]);
+  });
+
   it('the validator rejects a log without its required parts (it checks something)', () => {
     const validate = sarifValidator();
     expect(validate({ version: '2.1.0', runs: [{ results: [] }] })).toBe(false);
@@ -236,5 +252,19 @@ describe('--format junit', () => {
     expect(res.out).toContain('<testsuite name="prod" tests="3" failures="1" errors="0" skipped="0">');
     expect(res.out).toContain('<testcase classname="ferry.prod" name="app-1" file="apps/app-1"/>');
     expect(res.out).toMatch(/<testcase classname="ferry.prod" name="app-2" file="apps\/app-2">\n {6}<failure message="1 error\(s\): [^"]*privileged[^"]*" type="privileged">error \[privileged\] apps\/app-2\/pod.yaml:11 /);
+  });
+
+  it('repository text is escaped, and characters XML cannot carry are dropped', () => {
+    const finding = { severity: 'error' as const, rule: 'x"y', message: 'a <b> & "c" \u0007 \'d\'', file: 'apps/a&b', line: 3, resource: null };
+    const plan: Plan = {
+      base: 'a'.repeat(40), head: 'b'.repeat(40), findings: [],
+      environments: [{ name: 'p<r>d', apps: [{ name: 'a&b', path: 'apps/a&b', renderer: 'plain', status: 'rendered', changes: [], findings: [finding] }] }],
+      summary: { added: 0, changed: 0, removed: 0, errors: 1, warnings: 0 },
+    };
+    const out = renderJunit(plan);
+    expect(out).toContain('<testsuite name="p&lt;r&gt;d" tests="1" failures="1"');
+    expect(out).toContain('<testcase classname="ferry.p&lt;r&gt;d" name="a&amp;b" file="apps/a&amp;b">');
+    expect(out).toContain('type="x&quot;y">error [x&quot;y] apps/a&amp;b:3: a &lt;b&gt; &amp; &quot;c&quot;  &apos;d&apos;</failure>');
+    expect(out).not.toContain('\u0007');
   });
 });
