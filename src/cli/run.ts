@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { plan, UsageError } from '../engine.js';
 import { renderJunit } from '../report/junit.js';
-import { renderJson, renderMarkdown, renderText } from '../report/plan.js';
+import { renderJson, renderMarkdown, renderText, validateSummary } from '../report/plan.js';
 import { renderSarif } from '../report/sarif.js';
 import type { Plan } from '../types.js';
 import type { CliIO } from '../cli.js';
@@ -126,7 +126,6 @@ export async function run(command: Command, args: string[], io: CliIO): Promise<
   }
   // Text on stdout ends with the summary already; other formats say it on stderr.
   if (validate && !quiet && (fmt !== 'text' || values.output)) {
-    const { validateSummary } = await import('../report/plan.js');
     io.err(`${validateSummary(result, seconds)}\n`);
   }
   if (result.unrendered) {
