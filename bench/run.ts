@@ -64,6 +64,9 @@ async function main() {
   console.log();
   const w = await run(process.execPath, ['--import', 'tsx', path.join(here, 'webhook.ts')]);
   process.stdout.write(w.out);
+  console.log();
+  const s = await run(process.execPath, ['--import', 'tsx', path.join(here, 'startup.ts')]);
+  process.stdout.write(s.out);
 }
 
 await main();

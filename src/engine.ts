@@ -247,6 +247,9 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
   };
 }
 
+/** Apps in natural order: app-2 before app-10. */
+const APP_ORDER = new Intl.Collator('en', { numeric: true });
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -296,6 +299,8 @@ export class AbortedError extends Error {
 export interface PlanHooks {
   /** ferry.yml was read (or implied): this plan will produce a result, not NoConfigError. */
   configured?: () => void;
+  /** An app of `env` was rendered: `done` of `total` (the CLI's progress on a terminal). */
+  progress?: (p: { env: string; done: number; total: number }) => void;
 }
 
 export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
@@ -357,6 +362,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
+    const unrendered: NonNullable<Plan['unrendered']> = {};
     // Changed manifests no app reads, in any environment planned: reported, never dropped.
     const unownedCandidates = ownershipCandidates(changed, configFile);
     const ownership = new Ownership();
@@ -371,6 +377,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(a.path);
         byPath.set(a.path, { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
+      // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
+      if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
+        planFindings.push({
+          severity: 'error', rule: 'config', file: configFile, line: null, resource: null,
+          message: `environment "${env.name}": path ${env.path || '.'} matches no app at ${validateOnly ? 'head' : 'base or head'}; fix the path in ferry.yml`,
+        });
+      }
       // Discovery leaves out listed apps whose folder is missing: at base only, they plan as removed.
       for (const a of env.apps ?? []) {
         if (byPath.has(a.path)) continue;
@@ -379,7 +392,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           message: `environment "${env.name}": app "${a.name}" has no folder ${a.path || '.'} at ${validateOnly ? 'head' : 'base or head'}; fix its path or remove it from ferry.yml`,
         });
       }
-      const candidates = [...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name));
+      const candidates = [...byPath.values()].sort((x, y) => APP_ORDER.compare(x.app.name, y.app.name));
       const work = [];
       for (const [i, c] of candidates.entries()) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
@@ -410,6 +423,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
         ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
       ]);
+      let done = 0;
       const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
         if (signal?.aborted) throw new AbortedError();
         await ahead.ready(c.i);
@@ -433,6 +447,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }
         maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
+        hooks.progress?.({ env: env.name, done: ++done, total: work.length });
         // Kept for the whole plan: detached from the parsed documents they quote.
         return {
           name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
@@ -440,6 +455,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         };
       });
       if (signal?.aborted) throw new AbortedError();
+      for (const c of work) {
+        for (const r of new Set([c.atHead ? c.app.renderer : null, c.atBase && !validateOnly ? c.baseApp!.renderer : null])) {
+          const tool = r === 'helm' && !tools.helm ? 'helm' : r === 'kustomize' && !tools.kustomize ? 'kustomize' : null;
+          if (tool) (unrendered[tool] ??= []).push(`${env.name}/${c.app.name}`);
+        }
+      }
       envPlans.push({ name: env.name, apps });
     }
 
@@ -460,6 +481,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       findings: sortFindings(planFindings),
       summary: summarize(envPlans, planFindings),
       changedFiles: changed,
+      ...(Object.keys(unrendered).length ? { unrendered } : {}),
+      ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
   } finally {
