@@ -1,14 +1,15 @@
-# Ferry GitHub App: Node 20, Ferry, kubectl (for `kubectl kustomize`) and helm.
+# Ferry GitHub App: Node 22, Ferry, kubectl (for `kubectl kustomize`) and helm.
 # Build: docker build -t ferry .   Run: docker run -p 3000:3000 -e APP_ID=… -e WEBHOOK_SECRET=… -e PRIVATE_KEY_PATH=/key.pem -v $PWD/key.pem:/key.pem ferry
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: `prepare` builds, and the sources are copied in only below.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 
-FROM node:20-bookworm-slim AS tools
+FROM node:22-bookworm-slim AS tools
 # kubectl v1.32.4 (bundles kustomize v5.5.0) and helm v3.17.2, from their official release
 # downloads, checked against the published SHA-256 sums.
 ARG KUBECTL_VERSION=v1.32.4
@@ -21,7 +22,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
  && tar -xzf /tmp/helm.tgz -C /tmp && mv /tmp/linux-amd64/helm /usr/local/bin/helm \
  && chmod +x /usr/local/bin/kubectl /usr/local/bin/helm
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates tar && rm -rf /var/lib/apt/lists/*
 COPY --from=tools /usr/local/bin/kubectl /usr/local/bin/helm /usr/local/bin/
 WORKDIR /app

@@ -1,104 +1,69 @@
 #!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { plan, UsageError } from './engine.js';
-import { renderJson, renderMarkdown, renderText } from './report/plan.js';
-import type { Plan } from './types.js';
-
-const USAGE = `Usage:
-  ferry plan --base REF --head REF [--repo DIR] [--env NAME] [--config FILE] [--format text|markdown|json]
-  ferry validate [--ref REF] [--repo DIR] [--env NAME] [--config FILE] [--format text|markdown|json]
-
-Exit status: 0 no error findings, 1 error findings, 2 usage, config or git error.
-Config: .github/ferry.yml or .gitlab/ferry.yml at the base commit, or --config FILE.`;
+import { COMMANDS, commandHelp, EXIT, USAGE, type Command } from './cli/usage.js';
 
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Colour is used on a terminal only. */
+  outIsTTY?: boolean;
+  /** Progress is shown on a terminal only. */
+  errIsTTY?: boolean;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** How often progress is redrawn (default 2 s); tests set 0. */
+  progressEveryMs?: number;
 }
 
-const FORMATS = ['text', 'markdown', 'json'] as const;
-type Format = (typeof FORMATS)[number];
+/** The installed package's version: package.json sits one folder up from src/ and dist/ alike. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-function format(plan: Plan, fmt: Format): string {
-  if (fmt === 'json') return renderJson(plan);
-  if (fmt === 'markdown') return renderMarkdown(plan);
-  return renderText(plan);
+function processIO(): CliIO {
+  return {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    outIsTTY: process.stdout.isTTY === true,
+    errIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
 /** Runs the CLI and returns its exit code; never throws for user errors. */
-export async function main(argv: string[], io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE + '\n');
-    return command ? 0 : 2;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    io.out(`${version()}\n`);
+    return EXIT.ok;
   }
-  if (command !== 'plan' && command !== 'validate') {
-    io.err(`ferry: unknown command "${command}"\n${USAGE}\n`);
-    return 2;
+  if (!command) {
+    io.err(USAGE);
+    return EXIT.usage;
   }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        base: { type: 'string' },
-        head: { type: 'string' },
-        ref: { type: 'string' },
-        repo: { type: 'string', default: '.' },
-        env: { type: 'string' },
-        config: { type: 'string' },
-        format: { type: 'string', default: 'text' },
-        'cache-dir': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    io.err(`ferry: ${(err as Error).message}\n${USAGE}\n`);
-    return 2;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const sub = rest[0];
+    io.out(sub && COMMANDS.includes(sub as Command) ? commandHelp(sub as Command) : USAGE);
+    return EXIT.ok;
   }
-  const fmt = values.format as string;
-  if (!FORMATS.includes(fmt as Format)) {
-    io.err(`ferry: --format must be one of ${FORMATS.join(', ')}, got "${fmt}"\n`);
-    return 2;
+  if (!COMMANDS.includes(command as Command)) {
+    io.err(`ferry: unknown command "${command}"\n\n${USAGE}`);
+    return EXIT.usage;
   }
-  let base: string;
-  let head: string;
-  if (command === 'plan') {
-    if (!values.base || !values.head) {
-      io.err(`ferry plan: --base and --head are required\n${USAGE}\n`);
-      return 2;
-    }
-    base = values.base as string;
-    head = values.head as string;
-  } else {
-    base = head = (values.ref as string | undefined) ?? 'HEAD';
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(commandHelp(command as Command));
+    return EXIT.ok;
   }
-  try {
-    const result = await plan(
-      {
-        repo: path.resolve(values.repo as string),
-        base,
-        head,
-        env: values.env as string | undefined,
-        configFile: values.config ? path.resolve(values.config as string) : undefined,
-        cacheDir: values['cache-dir'] as string | undefined,
-      },
-      command === 'validate',
-    );
-    io.out(format(result, fmt as Format));
-    return result.summary.errors > 0 ? 1 : 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`ferry: ${err.message}\n`);
-      return 2;
-    }
-    io.err(`ferry: internal error: ${(err as Error).message}\n`);
-    return 2;
-  }
+  // The engine (and its dependencies) load only for real work: help stays fast.
+  const { run } = await import('./cli/run.js');
+  return run(command as Command, rest, { ...processDefaults(), ...io });
+}
+
+function processDefaults(): Partial<CliIO> {
+  return { env: process.env, cwd: process.cwd() };
 }
 
 function isEntryPoint(): boolean {

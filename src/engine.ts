@@ -71,6 +71,18 @@ async function reviewSource(
   return fromConfig(parsed.config, tip);
 }
 
+async function sideAt(ws: Workspace, ref: string, blobs: BlobStore, trees: Tree[]): Promise<Side> {
+  let sha: string;
+  try {
+    sha = await ws.resolve(ref);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const tree = await ws.openTree(sha, { blobs });
+  trees.push(tree);
+  return sideOf(tree);
+}
+
 /** A problem with the request itself (config, refs): the CLI exits 2 on it. */
 export class UsageError extends Error {
   constructor(message: string, readonly findings: Finding[] = []) {
@@ -100,6 +112,12 @@ export interface PlanRequest {
   requireConfig?: boolean;
   /** Plan against the merge base of base and head, as a PR's "files changed" does. */
   mergeBase?: boolean;
+  /**
+   * Read ferry.yml at this commit instead of at the diff's base. The bot plans the pushes
+   * since an approval (base = the approved commit) with the PR's trusted config, never
+   * with a config the PR itself wrote.
+   */
+  configAt?: string;
 }
 
 /** The base commit has no ferry.yml and the caller asked for one. */
@@ -230,6 +248,9 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
   };
 }
 
+/** Apps in natural order: app-2 before app-10. */
+const APP_ORDER = new Intl.Collator('en', { numeric: true });
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -279,6 +300,8 @@ export class AbortedError extends Error {
 export interface PlanHooks {
   /** ferry.yml was read (or implied): this plan will produce a result, not NoConfigError. */
   configured?: () => void;
+  /** An app of `env` was rendered: `done` of `total` (the CLI's progress on a terminal). */
+  progress?: (p: { env: string; done: number; total: number }) => void;
 }
 
 export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
@@ -316,7 +339,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
 
-    const { config, file: configFile } = await loadConfig(req, base);
+    const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, blobs, trees) : base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
@@ -340,6 +363,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
+    const unrendered: NonNullable<Plan['unrendered']> = {};
     // Changed manifests no app reads, in any environment planned: reported, never dropped.
     const unownedCandidates = ownershipCandidates(changed, configFile);
     const ownership = new Ownership();
@@ -357,6 +381,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(a.path);
         byPath.set(a.path, { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
+      // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
+      if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
+        planFindings.push({
+          severity: 'error', rule: 'config', file: configFile, line: null, resource: null,
+          message: `environment "${env.name}": path ${env.path || '.'} matches no app at ${validateOnly ? 'head' : 'base or head'}; fix the path in ferry.yml`,
+        });
+      }
       // Discovery leaves out listed apps whose folder is missing: at base only, they plan as removed.
       for (const a of env.apps ?? []) {
         if (byPath.has(a.path)) continue;
@@ -365,7 +396,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           message: `environment "${env.name}": app "${a.name}" has no folder ${a.path || '.'} at ${validateOnly ? 'head' : 'base or head'}; fix its path or remove it from ferry.yml`,
         });
       }
-      perEnv.push([...byPath.values()].sort((x, y) => x.app.name.localeCompare(y.app.name)));
+      perEnv.push([...byPath.values()].sort((x, y) => APP_ORDER.compare(x.app.name, y.app.name)));
     }
 
     // Which Kustomize apps the changed files reach, from an index of what each
@@ -415,6 +446,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
       ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
     ]);
+    const done = environments.map(() => 0);
+    const totals = environments.map((_, e) => work.filter((c) => c.env === e).length);
     const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
       if (signal?.aborted) throw new AbortedError();
       await ahead.ready(c.i);
@@ -438,6 +471,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         append(findings, applyEngineLevels(d.findings, config.validate.rules));
       }
       maskSecretNames(changes, findings, hashedSecretNames(b?.resources ?? [], h?.resources ?? []));
+      hooks.progress?.({ env: environments[c.env]!.name, done: ++done[c.env]!, total: totals[c.env]! });
       // Kept for the whole plan: detached from the parsed documents they quote.
       return {
         name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
@@ -448,6 +482,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // Rendered together (one pool, so a second environment's renders fill the first's
     // idle slots), reported per environment in their order.
     environments.forEach((env, e) => envPlans.push({ name: env.name, apps: apps.filter((_, i) => work[i]!.env === e) }));
+    for (const c of work) {
+      for (const r of new Set([c.atHead ? c.app.renderer : null, c.atBase && !validateOnly ? c.baseApp!.renderer : null])) {
+        const tool = r === 'helm' && !tools.helm ? 'helm' : r === 'kustomize' && !tools.kustomize ? 'kustomize' : null;
+        if (tool) (unrendered[tool] ??= []).push(`${environments[c.env]!.name}/${c.app.name}`);
+      }
+    }
 
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
     if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));
@@ -466,6 +506,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       findings: sortFindings(planFindings),
       summary: summarize(envPlans, planFindings),
       changedFiles: changed,
+      ...(Object.keys(unrendered).length ? { unrendered } : {}),
+      ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
   } finally {

@@ -135,6 +135,10 @@ export interface Plan {
   summary: PlanSummary;
   /** Files changed between base (or the merge base) and head; not part of `--format json`. */
   changedFiles?: string[];
+  /** ferry.yml's path in the repository when it was read from the base commit; not part of `--format json`. */
+  configFile?: string;
+  /** Apps (`env/app`) not rendered because their tool is not installed, per tool; not part of `--format json`. */
+  unrendered?: { helm?: string[]; kustomize?: string[] };
   /** The base config's review rules, when it has any: the bot evaluates them on this plan. */
   review?: ReviewRule[];
   /** The base commit's CODEOWNERS, when a review rule asks for code owners and the file exists. */

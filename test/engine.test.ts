@@ -357,13 +357,15 @@ render:
     expect(app.changes[0]!.diff).toMatch(/-\s+replicas: 4\n\+\s+replicas: 6/);
   });
 
-  it('without a helm binary, the app is skipped with a clear warning', async () => {
+  it('without a helm binary, the app is skipped with a clear warning, and the CLI exits 3 naming it', async () => {
     const r = repo({ ...chart, '.github/ferry.yml': config('/nonexistent/helm') });
     const base = r.commit('chart');
     r.write({ 'charts/web/values-prod.yaml': 'replicas: 6\n' });
     const head = r.commit('scale');
-    const { code, plan } = await planJson(r, base, head);
-    expect(code).toBe(0);
+    const { code, plan, err } = await planJson(r, base, head);
+    // Never a silent pass: the exit status says a tool is missing, stderr which apps went unrendered.
+    expect(code).toBe(3);
+    expect(err).toMatch(/^ferry: helm is not installed or not on PATH; not rendered: \S+\/web$/m);
     const app = plan.environments[0]!.apps[0]!;
     expect(app.status).toBe('skipped');
     expect(app.findings[0]).toMatchObject({ rule: 'helm-unavailable', severity: 'warning' });

@@ -25,6 +25,8 @@ export interface BodyInput {
   plan: Plan | { error: string };
   /** Largest body the forge accepts. */
   limit: number;
+  /** False when the plan's head commit is not on the forge (a dry run's): no reproduce line. */
+  reproducible?: boolean;
 }
 
 /**
@@ -59,7 +61,7 @@ export function promotionBody(b: BodyInput): string {
   const render = () => template('promotion-pr.md.hbs')(view).replace(/\n{3,}/g, '\n\n');
   if ('error' in b.plan) return render();
   const room = Math.max(4_000, b.limit - render().length - 500);
-  const parts = fitPlanComment(b.plan, { limit: room });
+  const parts = fitPlanComment(b.plan, { limit: room, reproducible: b.reproducible });
   view.plan = parts[0]!.replace(PLAN_MARKER, '').trim();
   view.planTruncated = parts.length > 1;
   return render();

@@ -15,6 +15,8 @@ export interface FitOptions {
   maxParts?: number;
   /** Links findings to their lines (forges without annotations). */
   fileLink?: FileLink;
+  /** False when base or head is not on the forge: no "Reproduce locally" line. */
+  reproducible?: boolean;
 }
 
 function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
@@ -37,7 +39,7 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
  * per-resource listings go, and then the last apps, with a note saying what is missing.
  */
 export function fitPlanComment(plan: Plan, opts: FitOptions): string[] {
-  const render = (p: Plan, listChanges = true) => renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink });
+  const render = (p: Plan, listChanges = true) => renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink, reproducible: opts.reproducible });
   const full = render(plan);
   if (full.length <= opts.limit) return [full];
 

@@ -48,14 +48,29 @@ function view(plan: Plan, link?: FileLink) {
   return { ...plan, findings: linked(plan.findings, link), environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
 }
 
-/** The PR comment body: summary table first, then per-app folded diffs and findings (linked to their lines with `fileLink`). */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink } = {}): string {
-  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true };
+/**
+ * The PR comment body: summary table first, then per-app folded diffs and findings (linked
+ * to their lines with `fileLink`). `reproducible: false` leaves out the "Reproduce locally"
+ * line: its commits are not on the forge (a dry run's promotion commit), so it would fail.
+ */
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean } = {}): string {
+  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 
-export function renderText(plan: Plan): string {
-  return template('plan.txt.hbs')(view(plan)).replace(/\n{3,}/g, '\n\n');
+/** `validate`'s last line: what was checked, what was found, how long it took. */
+export function validateSummary(plan: Plan, seconds: number): string {
+  const apps = plan.environments.reduce((n, e) => n + e.apps.length, 0);
+  const resources = plan.environments.reduce((n, e) => n + e.apps.reduce((m, a) => m + (a.resources ?? 0), 0), 0);
+  const envs = plan.environments.length;
+  const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  return `Validated ${n(resources, 'resource')} in ${n(apps, 'app')} (${n(envs, 'environment')}): ${n(plan.summary.errors, 'error')}, ${n(plan.summary.warnings, 'warning')} in ${seconds.toFixed(1)} s`;
+}
+
+/** Plain text for a terminal; with `validate`, its own header and the summary line last. */
+export function renderText(plan: Plan, opts: { validate?: { seconds: number } } = {}): string {
+  const validate = opts.validate ? { summary: validateSummary(plan, opts.validate.seconds) } : null;
+  return template('plan.txt.hbs')({ ...view(plan), validate }).replace(/\n{3,}/g, '\n\n');
 }
 
 /**

@@ -10,7 +10,7 @@ const TITLE_RULES = 3;
 
 function approvals(r: RuleOutcome): string {
   const parts = [`${r.approvedBy.length}/${r.required}${r.approvedBy.length ? `: ${r.approvedBy.map(inline).join(', ')}` : ''}`];
-  if (r.stale.length) parts.push(`not counted, given before the latest push: ${r.stale.map(inline).join(', ')}`);
+  if (r.stale.length) parts.push(`not counted, given before a push that changed what this rule covers: ${r.stale.map(inline).join(', ')}`);
   if (r.changesRequestedBy.length) parts.push(`**changes requested** by ${r.changesRequestedBy.map(inline).join(', ')}`);
   return parts.join('<br>');
 }

@@ -8,7 +8,7 @@ export interface ReviewInput {
   changedFiles: string[];
   labels: string[];
   author: string;
-  /** The PR's head: approvals on another commit are stale for rules with `dismissStale`. */
+  /** The PR's head: approvals on another commit may be stale for rules with `dismissStale`. */
   headSha: string;
   /** Oldest first, as the forge lists them. */
   reviews: Review[];
@@ -16,6 +16,18 @@ export interface ReviewInput {
   ownersOf?: (file: string) => string[];
   /** Team membership, asked of the forge by the caller (this module does no I/O of its own). */
   inTeam: (team: string, user: string) => Promise<boolean>;
+  /**
+   * What the pushes since `commitSha` changed: the plan from that commit to the head, with
+   * the PR's config; null when it cannot be known (the commit is gone). Without it, every
+   * approval on another commit than the head is stale.
+   */
+  pushedSince?: (commitSha: string) => Promise<PushedChange | null>;
+}
+
+/** The change from an approved commit to the head. */
+export interface PushedChange {
+  plan: Pick<Plan, 'environments'>;
+  changedFiles: string[];
 }
 
 export interface RuleOutcome {
@@ -26,7 +38,7 @@ export interface RuleOutcome {
   required: number;
   /** Users whose approval counts, in the order they approved. */
   approvedBy: string[];
-  /** Approvals that would count but were given on an older commit. */
+  /** Approvals that would count but were given before a push that changed the rule's scope. */
   stale: string[];
   /** Users who could satisfy the rule and whose latest review requests changes. */
   changesRequestedBy: string[];
@@ -57,7 +69,7 @@ function named(what: string, items: string[]): string {
 const unrendered = (a: { status: string }) => a.status !== 'rendered';
 
 /** Environments whose plan changes something; an app that did not render may change anything. */
-function changedEnvironments(plan: ReviewInput['plan']): string[] {
+function changedEnvironments(plan: Pick<Plan, 'environments'>): string[] {
   return plan.environments.filter((e) => e.apps.some((a) => a.changes.length > 0 || unrendered(a))).map((e) => e.name);
 }
 
@@ -131,6 +143,46 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
   return { applies: true, why };
 }
 
+/**
+ * Whether the pushes after an approval changed what the rule is about: an environment,
+ * file or kind it names, a removal it asks about, or a file with code owners. Any of them
+ * (not all: a push that reaches production through a base file changes what was
+ * approved). A rule about none of these (labels, author, errors, or nothing) is about
+ * every change. An app that did not render may have changed anything.
+ */
+function pushTouchesScope(rule: ReviewRule, pushed: PushedChange, ownersOf: ReviewInput['ownersOf']): boolean {
+  const w = rule.when;
+  const apps = pushed.plan.environments.flatMap((e) => e.apps.map((a) => ({ env: e.name, app: a })));
+  const scoped = w.environments || w.paths || w.kinds || w.removals === true || rule.codeowners;
+  if (!scoped) return pushed.changedFiles.length > 0 || apps.some(({ app }) => app.changes.length > 0 || unrendered(app));
+  if (w.environments && changedEnvironments(pushed.plan).some((e) => w.environments!.includes(e))) return true;
+  if (w.paths) {
+    const match = picomatch(w.paths, { dot: true });
+    if (pushed.changedFiles.some((f) => match(f))) return true;
+  }
+  if (w.kinds || w.removals === true) {
+    const kind = w.kinds ? kindMatcher(w.kinds) : null;
+    for (const { app } of apps) {
+      if (unrendered(app)) return true;
+      for (const c of app.changes) if ((kind && kind(c.kind, c.name)) || (w.removals === true && c.action === 'removed')) return true;
+    }
+  }
+  if (rule.codeowners && ownersOf && pushed.changedFiles.some((f) => ownersOf(f).length > 0)) return true;
+  return false;
+}
+
+/** Plans the pushes since each approved commit once per evaluation, however many rules ask. */
+class Pushes {
+  private readonly asked = new Map<string, Promise<PushedChange | null>>();
+  constructor(private readonly since: ReviewInput['pushedSince']) {}
+
+  of(sha: string): Promise<PushedChange | null> {
+    let p = this.asked.get(sha);
+    if (!p) this.asked.set(sha, (p = this.since ? this.since(sha).catch(() => null) : Promise.resolve(null)));
+    return p;
+  }
+}
+
 /** Asks each (team, user) once per evaluation, however many rules name the team. */
 class Membership {
   private readonly asked = new Map<string, Promise<boolean>>();
@@ -190,6 +242,12 @@ async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, us
  */
 export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluation> {
   const memo = new Membership(input.inTeam);
+  const pushes = new Pushes(input.pushedSince);
+  // Unknown (no way to plan the pushes, or the commit is gone) is stale: fail closed.
+  const stale = async (rule: ReviewRule, sha: string) => {
+    const pushed = await pushes.of(sha);
+    return !pushed || pushTouchesScope(rule, pushed, input.ownersOf);
+  };
   const stances = [...latestStances(input.reviews).values()].filter((r) => !isBot(r) && !same(r.user, input.author));
   const rules: RuleOutcome[] = [];
   for (const rule of input.rules) {
@@ -203,7 +261,7 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
       if (r.state === 'changes_requested') outcome.changesRequestedBy.push(r.user);
       else if (r.state === 'approved') {
         // GitLab's approvals carry no commit: its own "reset approvals on push" decides there.
-        if (rule.dismissStale && r.commitSha !== null && r.commitSha !== input.headSha) outcome.stale.push(r.user);
+        if (rule.dismissStale && r.commitSha !== null && r.commitSha !== input.headSha && (await stale(rule, r.commitSha))) outcome.stale.push(r.user);
         else outcome.approvedBy.push(r.user);
       }
     }

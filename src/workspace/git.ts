@@ -35,7 +35,11 @@ function authEnv(auth?: GitAuth): Record<string, string> {
 export function redact(text: string): string {
   return text
     .replace(/(https?:\/\/)[^/@\s]+@/g, '$1***@')
-    .replace(/(authorization:\s*)(\S+\s+)?\S+/gi, '$1***');
+    // `Authorization: Bearer x` as a header, and `"authorization": "token x"` in a dumped request.
+    .replace(/(authorization"?\s*:\s*"?)(?:(?:token|bearer|basic)\s+)?[^\s",}]+/gi, '$1***')
+    .replace(/(private-token"?\s*:\s*"?)[^\s",}]+/gi, '$1***')
+    // Tokens by their documented prefixes, wherever they appear.
+    .replace(/\b(?:gh[pousr]_|github_pat_|glpat-|gldt-|glrt-)[A-Za-z0-9_-]{6,}/g, '***');
 }
 
 export async function git(

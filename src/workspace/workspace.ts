@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { minimalEnv } from '../util/exec.js';
+import { exec, minimalEnv } from '../util/exec.js';
 import { BlobStore, blobSizes, readBlobs, streamBlobs } from './blobs.js';
 import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
 import { escapeMessage, hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
@@ -117,6 +117,37 @@ function isRemote(source: string): boolean {
  * mirror of a remote fetched incrementally. Commits are materialized into private
  * temporary folders, so concurrent plans never share a working tree.
  */
+/** Edit distance counting a swap of two neighbours as one edit ("mian" is one from "main"). */
+function distance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** Up to three names within a third of the asked name's length in edits (at least 1, at most 3). */
+export function nearestNames(asked: string, names: string[]): string[] {
+  const max = Math.min(3, Math.max(1, Math.floor(asked.length / 3)));
+  return names
+    .map((n) => ({ n, d: distance(asked.toLowerCase(), n.toLowerCase(), max) }))
+    .filter((x) => x.d <= max)
+    .sort((x, y) => x.d - y.d || x.n.localeCompare(y.n))
+    .slice(0, 3)
+    .map((x) => x.n);
+}
+
+async function execText(cmd: string, args: string[]): Promise<string> {
+  return (await exec(cmd, args, { timeoutMs: 30_000 })).stdout.toString('utf8');
+}
+
 export class Workspace {
   private constructor(
     readonly gitDir: string,
@@ -147,6 +178,9 @@ export class Workspace {
     try {
       gitDir = (await gitText(path.join(source, '.git'), ['rev-parse', '--absolute-git-dir']).catch(() =>
         gitText(source, ['rev-parse', '--absolute-git-dir']),
+      ).catch(() =>
+        // A folder inside a checkout: git finds the repository upwards, as it does for a user.
+        execText('git', ['-C', source, 'rev-parse', '--absolute-git-dir']),
       )).trim();
     } catch {
       throw new GitError(`${source} is not a git repository`);
@@ -175,8 +209,24 @@ export class Workspace {
     try {
       return (await gitText(this.gitDir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim();
     } catch {
-      throw new GitError(`ref "${ref}" does not exist in the repository`);
+      throw new GitError(`ref "${ref}" does not exist in the repository${await this.missingRefHint(ref)}`);
     }
+  }
+
+  /** What a user can do about a missing ref: the nearest names, and how to fetch it. */
+  private async missingRefHint(ref: string): Promise<string> {
+    const [refs, shallow] = await Promise.all([
+      gitText(this.gitDir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads', 'refs/remotes', 'refs/tags']).catch(() => ''),
+      gitText(this.gitDir, ['rev-parse', '--is-shallow-repository']).catch(() => 'false'),
+    ]);
+    const near = nearestNames(ref, refs.split('\n').filter((r) => r && !r.endsWith('/HEAD')));
+    let hint = near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : '';
+    if (shallow.trim() === 'true') {
+      hint += `\nThis is a shallow clone: fetch the history (git fetch --unshallow) or the ref itself (git fetch origin ${ref.replace(/^origin\//, '')}).`;
+    } else if (!near.length && !this.remote) {
+      hint += `\nIf it is a branch on the remote, fetch it first (git fetch origin ${ref.replace(/^origin\//, '')}).`;
+    }
+    return hint;
   }
 
   /** The best common ancestor; the base itself when histories are unrelated. */

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeReviewCheck } from '../../src/bot/jobs/review.js';
 import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
+import { plan } from '../../src/engine.js';
 import { autoPromoteJob, commandJob, planJob, recheckJob, reviewJob, type JobSpec } from '../../src/bot/jobs/spec.js';
 import { MemoryWaiting } from '../../src/bot/waiting.js';
 import type { ForgeRef } from '../../src/forge/types.js';
@@ -253,7 +255,108 @@ describe('ferry/review on a fake forge', () => {
     await run(reviewJob(ref, w.pr), deps(w.fake).deps);
     const check = review(w).at(-1)!.result!;
     expect(check).toMatchObject({ conclusion: 'failure', title: 'Waiting for review: sensitive' });
-    expect(check.summary).toContain('0/1<br>not counted, given before the latest push: bob');
+    expect(check.summary).toContain('0/1<br>not counted, given before a push that changed what this rule covers: bob');
+  });
+
+  /** Pushes `files` as the PR's next head and tells the forge. */
+  function push(w: ReturnType<typeof world>, files: Record<string, string>, message: string): string {
+    w.repo.write(files);
+    const sha = w.repo.commit(message);
+    w.repo.git('push', '--quiet', '--force', 'origin', 'HEAD:refs/pull/7/head');
+    w.fake.putPull({ number: 7, headSha: sha });
+    return sha;
+  }
+  const replicas = (n: number) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: ${n}\n`;
+
+  it('an approval on an older commit counts until a push changes what the rule covers', async () => {
+    const w = reviewWorld();
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: w.head, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+
+    // Staging only: production's rule is untouched, pat's approval still counts.
+    const staging = push(w, { 'envs/staging/web/replicas.yaml': replicas(3) }, 'staging replicas');
+    await run(planJob(ref, { ...w.pr, headSha: staging }), deps(w.fake).deps);
+    expect(review(w).at(-1)).toMatchObject({ sha: staging, result: { conclusion: 'success', title: 'Review rules met' } });
+
+    // Production changes: the approval was given before it, and no longer counts.
+    const production = push(w, { 'envs/production/web/replicas.yaml': replicas(7) }, 'production replicas');
+    await run(planJob(ref, { ...w.pr, headSha: production }), deps(w.fake).deps);
+    const check = review(w).at(-1)!;
+    expect(check).toMatchObject({ sha: production, result: { conclusion: 'failure', title: 'Waiting for review: production needs platform, prod files' } });
+    expect(check.result!.summary).toContain('0/1<br>not counted, given before a push that changed what this rule covers: pat');
+  });
+
+  it('the pushes since an approval are judged by the base config, not one the PR wrote at the approved commit', async () => {
+    const w = reviewWorld();
+    // The approved commit also points "production" at a folder that does not exist.
+    const hostile = push(w, { '.github/ferry.yml': (envRepoFiles()['.github/ferry.yml'] + RULES).replace('path: envs/production', 'path: elsewhere') }, 'move production');
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: hostile, bot: false });
+    const production = push(w, { 'envs/production/web/replicas.yaml': replicas(7) }, 'production replicas');
+    await run(planJob(ref, { ...w.pr, headSha: production }), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.summary).toContain('| ⏳ production needs platform | environment production | 0/1<br>not counted, given before a push that changed what this rule covers: pat | members of platform |');
+  });
+
+  it('a plan and a review job writing ferry/review at once: the verdict written last is from the reviews read last', async () => {
+    const w = reviewWorld();
+    const result = await plan({ repo: w.repo.dir, base: w.base, head: w.head, mergeBase: true, requireConfig: true, cacheDir });
+    // The first reader (the plan job) is slow to get its answer: it read before pat approved.
+    const read = w.fake.reviews.bind(w.fake);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let first = true;
+    w.fake.reviews = async (pr) => {
+      const got = await read(pr);
+      if (first) {
+        first = false;
+        await held;
+      }
+      return got;
+    };
+    const opts = { cacheDir };
+    const signal = new AbortController().signal;
+    const slow = writeReviewCheck(w.fake, w.pr, result, opts, signal);
+    await new Promise((r) => setTimeout(r, 50));
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: w.head, bot: false });
+    const fresh = writeReviewCheck(w.fake, w.pr, result, opts, signal);
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await Promise.all([slow, fresh]);
+    expect(review(w).map((c) => c.result!.conclusion)).toEqual(['failure', 'success']);
+  });
+
+  it('a plan that fails withdraws an earlier verdict for its head; a head without one gets none', async () => {
+    const w = reviewWorld();
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: w.head, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+    const broken = deps(w.fake, { runPlan: async () => { throw new Error('the renderer crashed'); } }).deps;
+    await run(planJob(ref, w.pr, w.pr), broken);
+    expect(review(w).at(-1)!.result).toMatchObject({ conclusion: 'failure', title: 'Review rules not evaluated' });
+    expect(review(w).at(-1)!.result!.summary).toContain('The plan of this commit failed');
+    // A review job whose re-plan fails says the same.
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+    await run(reviewJob(ref, w.pr), broken);
+    expect(review(w).at(-1)!.result!.title).toBe('Review rules not evaluated');
+
+    const fresh = reviewWorld();
+    await run(planJob(ref, fresh.pr, fresh.pr), deps(fresh.fake, { runPlan: async () => { throw new Error('the renderer crashed'); } }).deps);
+    expect(fresh.fake.state.checks.map((c) => c.name)).toEqual(['ferry/plan']);
+  });
+
+  it('reviews that cannot be read: ferry/review says it was not evaluated, from a plan and from a review job', async () => {
+    const w = reviewWorld();
+    w.fake.review(7, { user: 'pat', state: 'approved', commitSha: w.head, bot: false });
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.conclusion).toBe('success');
+    w.fake.reviews = async () => { throw Object.assign(new Error('Server Error'), { status: 502 }); };
+    await run(reviewJob(ref, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result).toMatchObject({ conclusion: 'failure', title: 'Review rules not evaluated' });
+    expect(review(w).at(-1)!.result!.summary).toContain('could not read the reviews');
+    await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
+    expect(review(w).at(-1)!.result!.title).toBe('Review rules not evaluated');
+    expect(w.fake.state.checks.find((c) => c.name === 'ferry/plan')!.result!.conclusion).toBe('success');
   });
 
   it('codeowners: true reads CODEOWNERS at the base, not the PR\'s edit of it', async () => {

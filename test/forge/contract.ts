@@ -147,6 +147,15 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     expect(checks.filter((c) => c.name === 'e2e')).toEqual([{ name: 'e2e', state: 'failure' }]);
   });
 
+  it('commitChecks includes the checks Ferry wrote itself on the commit', async () => {
+    await setup();
+    await h.forge.startCheck(h.pr, 'ferry/plan', 'Rendering…');
+    await h.forge.setCheck(h.pr, { name: 'ferry/review', conclusion: 'success', title: 'Review rules met', summary: 's', annotations: [] });
+    const checks = await h.forge.commitChecks(h.pr, h.pr.headSha);
+    expect(checks.find((c) => c.name === 'ferry/review')).toEqual({ name: 'ferry/review', state: 'success' });
+    expect(checks.find((c) => c.name === 'ferry/plan')).toEqual({ name: 'ferry/plan', state: 'pending' });
+  });
+
   it('openPull, findOpenPulls by branch prefix, updatePull', async () => {
     await setup();
     const opened = await h.forge.openPull(h.pr, { head: 'ferry/promote/staging-to-production/web', base: 'production', title: 'Promote web', body: 'b1' });

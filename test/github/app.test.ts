@@ -125,6 +125,13 @@ function mockGitHub(w: World, opts: { failFirstCheck?: boolean; commentStatus?: 
     c.body = (body as { body: string }).body;
     return [200, c];
   });
+  // What is on a commit: no other app's statuses, and the check runs Ferry created.
+  const commit = (what: string) => new RegExp(`^/repos/${OWNER}/${REPO}/commits/([0-9a-f]{40})/${what}(?:\\?|$)`);
+  mock.routeRe('GET', `/repos/${OWNER}/${REPO}/commits/s/statuses`, commit('statuses'), () => [200, []]);
+  mock.routeRe('GET', `/repos/${OWNER}/${REPO}/commits/s/check-runs`, commit('check-runs'), (_b, x) => {
+    const runs = [...mock.runs.values()].filter((r) => r.head_sha === x[1]).map((r) => ({ id: r.id, name: r.name, head_sha: r.head_sha, status: r.status, conclusion: r.conclusion ?? null }));
+    return [200, { total_count: runs.length, check_runs: runs }];
+  });
   mock.route('GET', `/repos/${OWNER}/${REPO}/collaborators/Codertocat/permission`, () => [200, { permission: w.permission, user: { login: 'Codertocat' } }]);
   mock.route('GET', `/repos/${OWNER}/${REPO}/issues/comments/${COMMENT_ID}`, () => (lastComment
     ? [200, { id: COMMENT_ID, body: lastComment.body, user: { login: lastComment.login, type: lastComment.type }, issue_url: `https://api.github.com/repos/${OWNER}/${REPO}/issues/${lastComment.issue}` }]

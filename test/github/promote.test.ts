@@ -426,6 +426,18 @@ describe('/promote with the directory strategy', () => {
     expect(reply).toContain(`branch \`${BRANCH}\` into \`main\``);
     expect(reply).toContain('title: Promote web to production');
     expect(reply).toMatch(/<code>\+ ConfigMap\/extra<\/code>/);
+    // The promotion commit exists only in Ferry's cache: no reproduce line may name it.
+    expect(reply).not.toContain('Reproduce locally');
+  });
+
+  it('an opened promotion PR\'s reproduce line names commits that are on the forge', async () => {
+    const mock = mockGitHub(world);
+    mergePR(world, 7, PR7_CHANGE);
+    await comment(mock, 7, '/promote');
+    const body = world.pulls[0]!.body;
+    const shas = [...body.matchAll(/npx ferry-gitops (?:plan --base (\w+) --head (\w+)|validate --ref (\w+))/g)].flatMap((m) => m.slice(1).filter(Boolean));
+    expect(shas.length).toBe(3);
+    for (const sha of shas) expect(git(world, 'cat-file', '-t', sha).trim()).toBe('commit');
   });
 
   it('a PR that is still open is refused with the reason, and nothing is written', async () => {

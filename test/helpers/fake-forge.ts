@@ -175,8 +175,13 @@ export class FakeForge implements Forge {
     return (this.state.teams.get(full) ?? []).includes(user);
   }
 
+  /** What others reported on the commit (`state.commitChecks`), then Ferry's own checks, the latest per name. */
   async commitChecks(_pr: PullRequest, sha: string): Promise<CommitCheck[]> {
-    return this.state.commitChecks.get(sha) ?? [];
+    const out = new Map((this.state.commitChecks.get(sha) ?? []).map((c) => [c.name, c]));
+    for (const c of this.state.checks.filter((x) => x.sha === sha)) {
+      out.set(c.name, { name: c.name, state: c.status !== 'completed' ? 'pending' : c.result!.conclusion === 'success' ? 'success' : 'failure' });
+    }
+    return [...out.values()];
   }
 
   async findOpenPulls(_pr: PullRequest, prefix: string): Promise<OpenedPullRequest[]> {

@@ -117,7 +117,9 @@ export class FakeGitHub {
     });
     m.routeRe('GET', `${api}/commits/s/statuses`, new RegExp(`^${A}/commits/([^/]+)/statuses${Q}`), (_b, x) => [200, [...(this.statuses.get(x[1]!) ?? [])].reverse()]);
     m.routeRe('GET', `${api}/commits/s/check-runs`, new RegExp(`^${A}/commits/([^/]+)/check-runs${Q}`), (_b, x) => {
-      const runs = (this.reportedRuns.get(x[1]!) ?? []).map((r, i) => ({ id: i + 1, head_sha: x[1], ...r }));
+      // What other apps reported, then the runs Ferry created through the API.
+      const own = [...m.runs.values()].filter((r) => r.repoPath === api && r.head_sha === x[1]).map((r) => ({ id: r.id, head_sha: r.head_sha, name: r.name, status: r.status ?? 'queued', conclusion: r.conclusion ?? null }));
+      const runs = [...(this.reportedRuns.get(x[1]!) ?? []).map((r, i) => ({ id: i + 1, head_sha: x[1], ...r })), ...own];
       return [200, { total_count: runs.length, check_runs: runs }];
     });
     m.routeRe('GET', `${api}/commits/s/pulls`, new RegExp(`^${A}/commits/([^/]+)/pulls${Q}`), (_b, x) => [200, [...this.pulls.values()].filter((p) => p.merge_commit_sha === x[1] || p.head.sha === x[1]).map((p) => this.view(p))]);

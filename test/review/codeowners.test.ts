@@ -28,6 +28,23 @@ scripts/run.sh    ops@example.com
     expect(owners('x/envs/production/a.txt')).toEqual(['everyone']);
   });
 
+  it('skips what GitHub does not support (negation, ranges, braces, extglobs) instead of reading it as picomatch would', () => {
+    const owners = parseCodeowners(`*            @everyone
+!docs/a.md   @negated
+envs/[ab]/   @range
+{x,y}.yaml   @brace
++(p|q).yaml  @extglob
+`, 'github');
+    // `!docs/a.md` read as a picomatch negation would own every file but docs/a.md.
+    expect(owners('envs/production/app.yaml')).toEqual(['everyone']);
+    expect(owners('docs/a.md')).toEqual(['everyone']);
+    expect(owners('envs/a/app.yaml')).toEqual(['everyone']);
+    expect(owners('x.yaml')).toEqual(['everyone']);
+    expect(owners('p.yaml')).toEqual(['everyone']);
+    // Literal names with those characters still match literally.
+    expect(parseCodeowners('{x,y}.yaml @brace\n', 'gitlab')('{x,y}.yaml')).toEqual(['brace']);
+  });
+
   it('GitLab sections: each section\'s last match, all sections together, default owners after the header', () => {
     const text = `*.yaml @yaml
 [Production][2] @acme/platform
@@ -40,6 +57,17 @@ docs/ @docs
     expect(owners('envs/production/web.yaml')).toEqual(['yaml', 'acme/platform']);
     expect(owners('envs/production/secrets/db.yaml')).toEqual(['yaml', 'security']);
     expect(owners('docs/a.md')).toEqual(['docs']);
+    // GitLab 17.10's exclusions: a section's `!pattern` frees a file of that section's owners, wherever the line is.
+    const excluded = parseCodeowners(`* @all
+!*.lock
+[Ruby] @ruby
+*.rb
+!/config/*
+/config/x.rb @cfg
+`, 'gitlab');
+    expect(excluded('Gemfile.lock')).toEqual([]);
+    expect(excluded('app/a.rb')).toEqual(['all', 'ruby']);
+    expect(excluded('config/x.rb')).toEqual(['all']);
     // On GitHub a `[Section]` line is no section.
     expect(parseCodeowners(text, 'github')('envs/production/web.yaml')).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ReviewRule } from '../../src/config/types.js';
 import { reviewCheck } from '../../src/review/check.js';
-import { evaluateReview, type ReviewInput } from '../../src/review/evaluate.js';
+import { evaluateReview, type PushedChange, type ReviewInput } from '../../src/review/evaluate.js';
 import type { AppPlan, Plan, ResourceChange, Review } from '../../src/types.js';
 
 const HEAD = 'h'.repeat(40);
@@ -179,8 +179,8 @@ describe('reviewCheck', () => {
     expect(check.conclusion).toBe('failure');
     expect(check.title).toBe('Waiting for review: production needs platform');
     expect(check.summary).toContain('| rule | why it applies | approvals counted | who can still satisfy it |');
-    expect(check.summary).toContain('| ⏳ production needs platform | environment production | 1/2: pat<br>not counted, given before the latest push: paula | members of platform |');
-    expect(check.summary).toContain('| ✅ anyone | every change | 2/1: pat, bob<br>not counted, given before the latest push: paula | — |');
+    expect(check.summary).toContain('| ⏳ production needs platform | environment production | 1/2: pat<br>not counted, given before a push that changed what this rule covers: paula | members of platform |');
+    expect(check.summary).toContain('| ✅ anyone | every change | 2/1: pat, bob<br>not counted, given before a push that changed what this rule covers: paula | — |');
     expect(check.summary).toContain('it is not a problem with the change');
   });
 
@@ -214,4 +214,91 @@ describe('apps Ferry could not render fail closed', () => {
       expect(ev.rules[1]!.why.join(' ')).toContain('not rendered');
     });
   }
+});
+
+describe('dismissStale per rule: only a push that changed the rule\'s scope makes an approval stale', () => {
+  const OLD2 = 'p'.repeat(40);
+  /** What the pushes since each approved commit changed. */
+  const since = (by: Record<string, PushedChange | null>) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      pushedSince: async (sha: string) => {
+        asked.push(sha);
+        if (!(sha in by)) throw new Error(`no commit ${sha}`);
+        return by[sha]!;
+      },
+    };
+  };
+  const pushed = (envs: Record<string, ResourceChange[]>, changedFiles: string[]): PushedChange => ({
+    plan: { environments: Object.entries(envs).map(([name, changes]) => ({ name, apps: [app('web', changes)] })) },
+    changedFiles,
+  });
+  const stagingOnly = pushed({ staging: [change('Deployment', 'web')], production: [] }, ['envs/staging/web/patch.yaml']);
+  const reachesProduction = pushed({ staging: [], production: [change('Deployment', 'web')] }, ['base/deployment.yaml']);
+
+  it.each([
+    { what: 'a push that changed only staging keeps production\'s approvals', push: stagingOnly, approvedBy: ['pat', 'paula'], stale: [] },
+    { what: 'a push that reached production through a base file makes them stale', push: reachesProduction, approvedBy: [], stale: ['pat', 'paula'] },
+    { what: 'a commit that cannot be planned (gone after a force-push) makes them stale', push: null, approvedBy: [], stale: ['pat', 'paula'] },
+  ])('$what', async ({ push, approvedBy, stale }) => {
+    const s = since({ [OLD]: push });
+    const ev = await evaluateReview(input({ rules: [production], reviews: [approved('pat', OLD), approved('paula', OLD)], pushedSince: s.pushedSince }));
+    expect(ev.rules[0]).toMatchObject({ approvedBy, stale, met: stale.length === 0 });
+    // Planned once for both approvals on the same commit.
+    expect(s.asked).toEqual([OLD]);
+  });
+
+  it('a planning error is stale too (fail closed)', async () => {
+    const ev = await evaluateReview(input({ rules: [production], reviews: [approved('pat', 'x'.repeat(40)), approved('paula', 'x'.repeat(40))], pushedSince: since({}).pushedSince }));
+    expect(ev.rules[0]).toMatchObject({ approvedBy: [], stale: ['pat', 'paula'] });
+  });
+
+  it('each approval is judged by the pushes since its own commit', async () => {
+    const s = since({ [OLD]: reachesProduction, [OLD2]: stagingOnly });
+    const ev = await evaluateReview(input({ rules: [production], reviews: [approved('pat', OLD), approved('paula', OLD2)], pushedSince: s.pushedSince }));
+    expect(ev.rules[0]).toMatchObject({ approvedBy: ['paula'], stale: ['pat'], met: false });
+  });
+
+  it('paths, kinds, removals and codeowners rules look at what they name; the scope keys are ORed', async () => {
+    const readmeOnly = pushed({ staging: [], production: [] }, ['README.md']);
+    const rbac = pushed({ staging: [change('ClusterRole', 'admin')] }, ['base/rbac.yaml']);
+    const removal = pushed({ staging: [change('ConfigMap', 'old', 'removed')] }, ['base/cm.yaml']);
+    const rules = [
+      rule({ name: 'paths', when: { paths: ['envs/production/**'] } }),
+      rule({ name: 'kinds', when: { kinds: ['ClusterRole'] } }),
+      rule({ name: 'removals', when: { removals: true } }),
+      rule({ name: 'owners', codeowners: true }),
+      rule({ name: 'env or path', when: { environments: ['production'], paths: ['envs/staging/**'] } }),
+    ];
+    const judge = async (push: PushedChange) => {
+      // Every rule applies to the PR as a whole (the plan at head removes a ClusterRole in production).
+      const plan = sharedBasePlan({ environments: [{ name: 'production', apps: [app('web', [change('ClusterRole', 'admin', 'removed')])] }] });
+      const ev = await evaluateReview(input({
+        plan, changedFiles: ['envs/production/web/a.yaml', 'envs/staging/web/b.yaml'], rules, reviews: [approved('bob', OLD)],
+        ownersOf: (f) => (f.startsWith('base/') ? ['carol'] : []),
+        pushedSince: since({ [OLD]: push }).pushedSince,
+      }));
+      return Object.fromEntries(ev.rules.map((r) => [r.rule, r.stale.length > 0 ? 'stale' : r.approvedBy.length ? 'counts' : r.applies ? 'none' : 'n/a']));
+    };
+    expect(await judge(readmeOnly)).toEqual({ paths: 'counts', kinds: 'counts', removals: 'counts', owners: 'counts', 'env or path': 'counts' });
+    expect(await judge(rbac)).toEqual({ paths: 'counts', kinds: 'stale', removals: 'counts', owners: 'stale', 'env or path': 'counts' });
+    expect(await judge(removal)).toEqual({ paths: 'counts', kinds: 'counts', removals: 'stale', owners: 'stale', 'env or path': 'counts' });
+    expect(await judge(stagingOnly)).toEqual({ paths: 'counts', kinds: 'counts', removals: 'counts', owners: 'counts', 'env or path': 'stale' });
+  });
+
+  it('a rule about no scope (every change) is stale after any push that changed a file; not after an empty one', async () => {
+    const every = rule({ name: 'every change' });
+    const judge = async (push: PushedChange) => (await evaluateReview(input({ rules: [every], reviews: [approved('bob', OLD)], pushedSince: since({ [OLD]: push }).pushedSince }))).rules[0]!;
+    expect(await judge(pushed({ staging: [] }, ['README.md']))).toMatchObject({ stale: ['bob'], met: false });
+    // A rebase onto the same content, or an empty commit.
+    expect(await judge(pushed({ staging: [] }, []))).toMatchObject({ approvedBy: ['bob'], met: true });
+  });
+
+  it('an app that did not render in the pushes may have changed anything in its environment', async () => {
+    const unrenderedIn = (env: string): PushedChange => ({ plan: { environments: [{ name: env, apps: [{ ...app('chart'), renderer: 'helm', status: 'error' }] }] }, changedFiles: ['charts/x/values.yaml'] });
+    const judge = async (env: string) => (await evaluateReview(input({ rules: [production], reviews: [approved('pat', OLD)], pushedSince: since({ [OLD]: unrenderedIn(env) }).pushedSince }))).rules[0]!;
+    expect(await judge('production')).toMatchObject({ stale: ['pat'] });
+    expect(await judge('staging')).toMatchObject({ stale: [], approvedBy: ['pat'] });
+  });
 });

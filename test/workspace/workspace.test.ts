@@ -122,6 +122,10 @@ describe('Workspace', () => {
       'fatal: unable to access https://***@github.com/o/r.git',
     );
     expect(redact('Authorization: Bearer ghs_abc')).toBe('Authorization: ***');
+    // A request dumped as JSON into an error (nock, some HTTP clients do this).
+    expect(redact('{"authorization": "token secret-1", "private-token": "secret-2"}')).toBe('{"authorization": "***", "private-token": "***"}');
+    // Known token shapes anywhere.
+    expect(redact('token ghs_installationtoken1234567890 and glpat-abcdefghijklmnop')).toBe('token *** and ***');
   });
 });
 

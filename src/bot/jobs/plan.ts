@@ -6,7 +6,7 @@ import { PLAN_MARKER } from '../../report/plan.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
 import { currentPull, engineOf, pullPlanRequest, type RunPlan } from './pull.js';
-import { writeReviewCheck } from './review.js';
+import { withdrawReviewVerdict, writeReviewCheck } from './review.js';
 
 export interface PlanJobOptions {
   cacheDir?: string;
@@ -51,6 +51,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
     await forge.setCheck(pr, failedPlanCheck(reason, findings, forge.limits.checkText));
     // A started ferry/validate must not stay "running" forever.
     if (started) await forge.setCheck(pr, { name: 'ferry/validate', conclusion: 'neutral', title: 'Not validated: the plan failed', summary: 'See `ferry/plan`.', annotations: [] });
+    await withdrawReviewVerdict(forge, pr, opts.log);
     return 'failed';
   }
   await started;
@@ -70,18 +71,8 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
     await forge.setCheck(pr, check);
   }
   if (signal.aborted) return 'stale';
-  try {
-    // Labels as the forge has them after the plan, not as the event that queued it saw them.
-    await writeReviewCheck(forge, now, result);
-  } catch (err) {
-    // Reviews or team membership could not be read: the plan stands, and ferry/review
-    // says it was not evaluated instead of keeping an older verdict.
-    const e = err as Error & { status?: number };
-    opts.log?.warn({ pr: pr.number, sha: pr.headSha, status: e.status, err: redact(e.message) }, 'could not write ferry/review');
-    if (result.review?.length) {
-      await forge.setCheck(pr, { name: 'ferry/review', conclusion: 'failure', title: 'Review rules not evaluated', summary: 'Ferry could not read the reviews or team memberships; the next review event, `/plan` or push evaluates them again.', annotations: [] }).catch(() => undefined);
-    }
-  }
+  // Labels as the forge has them after the plan, not as the event that queued it saw them.
+  await writeReviewCheck(forge, now, result, opts, signal);
   opts.log?.info({ pr: pr.number, sha: pr.headSha, summary: result.summary }, 'planned');
   return 'planned';
 }

@@ -151,7 +151,10 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
 
   if (req.dryRun) {
     // The reply wraps the body: leave it room under the comment limit.
-    const body = promotionBody({ ...bodyInput, limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
+    // A directory promotion's commit is made here and never pushed by a dry run: a
+    // reproduce line naming it would fail for anyone who tried it.
+    const reproducible = step.strategy === 'branch' || commit === existingBranch;
+    const body = promotionBody({ ...bodyInput, reproducible, limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
     const reply = template('promotion-dry-run.md.hbs')({
       env: req.env, existing: existingPull ? forge.pullRef(existingPull.number) : null, branch, targetBranch, title, body, refusal: gateRefusal,
     });
