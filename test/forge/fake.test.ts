@@ -23,6 +23,11 @@ describe('FakeForge keeps the Forge contract', () => {
       approve: (n, user) => fake.review(n, { user, state: 'approved', commitSha: fake.state.pulls.get(n)!.headSha, bot: false }),
       merged: (n, sha) => void fake.putPull({ number: n, state: 'closed', merged: true, mergeCommitSha: sha }),
       close: async () => undefined,
+      branch: (name) => void fake.state.branches.add(name),
+      protect: (branch, settings) => (settings ? fake.state.protection.set(branch, { protection: settings, rulesets: [] }) : fake.state.protection.delete(branch), undefined),
+      administration: (level) => void (fake.state.administration = level),
+      issues: async () => fake.state.issues.map((i) => ({ ...i })),
+      issueAs: async (author, title, body) => void fake.state.issues.push({ number: 900 + fake.state.issues.length, author, title, body, state: 'open' }),
     };
   });
 });
