@@ -78,6 +78,14 @@ describe('dispatch: which jobs run for which event', () => {
     }
   });
 
+  it('installation audits each repository; a push to the default branch audits when it changed ferry.yml, or when its files are not known', () => {
+    const other: RepoRef = { forge: 'github', path: 'Acme/Other' };
+    expect(kinds({ type: 'repos.installed', forge, repos: [repo, other] })).toEqual(['audit github:acme/gitops@audit @audit', 'audit github:acme/other@audit @audit']);
+    expect(kinds({ type: 'default-branch.pushed', forge, repo, changedFiles: ['envs/a.yaml', '.github/ferry.yml'] })).toEqual(['audit github:acme/gitops@audit @audit']);
+    expect(kinds({ type: 'default-branch.pushed', forge, repo, changedFiles: ['envs/a.yaml'] })).toEqual([]);
+    expect(kinds({ type: 'default-branch.pushed', forge, repo, changedFiles: null })).toEqual(['audit github:acme/gitops@audit @audit']);
+  });
+
   it('every job is plain data: it survives JSON unchanged', () => {
     const events: BotEvent[] = [
       { type: 'pr.changed', forge, reason: 'opened', pr: summaryOf(pr()), snapshot: pr() },
@@ -86,9 +94,10 @@ describe('dispatch: which jobs run for which event', () => {
       { type: 'commit.succeeded', forge, repo, sha: 'c'.repeat(40), check: 'ci' },
       { type: 'rerun.requested', forge, repo, check: 'ferry/plan', pulls: [7] },
       { type: 'review.changed', forge, reason: 'review', pr: { repo, number: 7 } },
+      { type: 'repos.installed', forge, repos: [repo] },
     ];
     const jobs = events.flatMap(dispatch).flatMap((a) => (a.do === 'enqueue' ? [a.job] : []));
-    expect(jobs.map((j) => j.kind).sort()).toEqual(['auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun', 'review']);
+    expect(jobs.map((j) => j.kind).sort()).toEqual(['audit', 'auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun', 'review']);
     for (const j of jobs) expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 });

@@ -61,7 +61,7 @@ export function openApiBodyErrors(method: string, path: string, body: unknown): 
   if (!bodyValidators.has(key)) {
     const schema = openApi().paths[template]?.[method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
     try {
-      bodyValidators.set(key, schema ? bodyAjv.compile(jsonSchema({ ...schema, components: openApi().components })) : null);
+      bodyValidators.set(key, schema ? bodyAjv.compile(jsonSchema({ ...schema, components: openApi().components }) as object) : null);
     } catch (err) {
       return [`${key}: its OpenAPI schema does not compile: ${(err as Error).message}`];
     }
