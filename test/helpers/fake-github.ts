@@ -88,6 +88,8 @@ export class FakeGitHub {
   readonly rules = new Map<string, unknown[]>();
   /** The app's Administration permission. */
   administration: 'none' | 'read' | 'write' = 'write';
+  /** Where git fetches the repository (a local bare repository in job tests). */
+  cloneUrl: string;
   private nextId = 100;
 
   constructor(readonly owner: string, readonly repo: string, apiRoot = 'https://api.github.com', readonly botLogin = 'ferry[bot]') {
@@ -172,7 +174,8 @@ export class FakeGitHub {
       const runs = (this.reportedRuns.get(x[1]!) ?? []).map((r, i) => ({ id: i + 1, head_sha: x[1], ...r }));
       return [200, { total_count: runs.length, check_runs: runs }];
     });
-    m.route('GET', api, () => [200, { name: repo, full_name: `${owner}/${repo}`, default_branch: 'main', clone_url: `https://github.example/${owner}/${repo}.git` }]);
+    this.cloneUrl = `https://github.example/${owner}/${repo}.git`;
+    m.route('GET', api, () => [200, { name: repo, full_name: `${owner}/${repo}`, default_branch: 'main', clone_url: this.cloneUrl }]);
     const NO_ACCESS: [number, unknown] = [403, { message: 'Resource not accessible by integration' }];
     m.routeRe('GET', `${api}/branches/main/protection`, new RegExp(`^${A}/branches/([^/]+)/protection$`), (_b, x) => {
       const branch = decodeURIComponent(x[1]!);
