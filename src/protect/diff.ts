@@ -1,5 +1,5 @@
 import type { ProtectionSettings } from '../config/types.js';
-import type { Drift, LiveProtection } from './types.js';
+import { EVERY_CHECK, type Drift, type LiveProtection } from './types.js';
 
 /** A branch nothing protects. */
 export const UNPROTECTED: ProtectionSettings = { checks: [], approvals: 0, dismissStale: false, allowForcePushes: true, allowDeletions: true, includeAdmins: false };
@@ -28,7 +28,7 @@ export function effective(live: LiveProtection): ProtectionSettings {
 export function protectionDrifts(branch: string, wanted: ProtectionSettings, live: LiveProtection): Drift[] {
   const found = effective(live);
   const weaker: Record<keyof ProtectionSettings, boolean> = {
-    checks: wanted.checks.some((c) => !found.checks.includes(c)),
+    checks: !found.checks.includes(EVERY_CHECK) && wanted.checks.some((c) => !found.checks.includes(c)),
     approvals: found.approvals < wanted.approvals,
     dismissStale: wanted.dismissStale && !found.dismissStale,
     allowForcePushes: !wanted.allowForcePushes && found.allowForcePushes,

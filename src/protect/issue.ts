@@ -1,6 +1,6 @@
 import { code, inline } from '../report/markdown.js';
 import type { ProtectionSettings } from '../config/types.js';
-import type { BranchAudit, Drift } from './types.js';
+import { EVERY_CHECK, type BranchAudit, type Drift } from './types.js';
 
 /** Marks Ferry's own issue: found again by it (and its author), never by title. */
 export const PROTECT_ISSUE_MARKER = '<!-- ferry:protect -->';
@@ -24,7 +24,7 @@ const LABELS: Record<keyof ProtectionSettings, string> = {
 
 /** A setting's value; check names come from the repository and are code spans. */
 function value(v: Drift['wanted']): string {
-  if (Array.isArray(v)) return v.length ? v.map((c) => code(c, { table: true })).join(', ') : 'none';
+  if (Array.isArray(v)) return v.length ? v.map((c) => (c === EVERY_CHECK ? 'every status (pipelines must succeed)' : code(c, { table: true }))).join(', ') : 'none';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
   return String(v);
 }

@@ -46,3 +46,9 @@ export interface BranchAudit {
   /** Drifts Ferry fixed (enforce: true). */
   applied: Drift[];
 }
+
+/**
+ * A required check that stands for every status on the commit (GitLab's "Pipelines must
+ * succeed"): it satisfies any check ferry.yml asks for.
+ */
+export const EVERY_CHECK = '*';

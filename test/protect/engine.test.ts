@@ -51,6 +51,10 @@ describe('protectionDrifts', () => {
     expect(protectionDrifts('main', { ...WANTED, allowForcePushes: true, dismissStale: false }, live(WANTED))).toEqual([]);
   });
 
+  it('"every status" (GitLab\'s pipelines must succeed) satisfies any check asked for', () => {
+    expect(protectionDrifts('main', WANTED, live({ ...WANTED, checks: ['*'] }))).toEqual([]);
+  });
+
   it('one missing check, one approval short', () => {
     expect(protectionDrifts('main', WANTED, live({ ...WANTED, checks: ['ferry/plan'], approvals: 0 })).map((d) => d.setting)).toEqual(['checks', 'approvals']);
   });
