@@ -12,7 +12,7 @@ export type BotEvent =
   | RerunRequested
   | ReviewChanged
   | ReposInstalled
-  | DefaultBranchPushed;
+  | BranchPushed;
 
 /** What the rules need to know of a PR, which every forge's payload carries. */
 export interface PullSummary extends PullRef {
@@ -96,10 +96,16 @@ export interface ReposInstalled extends Common {
   repos: RepoRef[];
 }
 
-/** A push to the repository's default branch (a PR merged, or someone pushed). */
-export interface DefaultBranchPushed extends Common {
-  type: 'default-branch.pushed';
+/** A push to a branch of the repository (a PR merged, or someone pushed). */
+export interface BranchPushed extends Common {
+  type: 'branch.pushed';
   repo: RepoRef;
+  branch: string;
+  /** The repository's default branch. */
+  isDefault: boolean;
+  /** The branch's commit before the push (all zeros: the push created it) and after. */
+  before: string;
+  after: string;
   /** Files the push added, changed or removed; null when the forge did not list them all. */
   changedFiles: string[] | null;
 }

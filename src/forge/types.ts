@@ -198,6 +198,8 @@ export interface Forge {
   pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
   /** The repository's default branch and clone URL. */
   getRepo(repo: RepoRef): Promise<RepoInfo>;
+  /** A completed check on a commit of a branch that no PR carries (a direct push). */
+  setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void>;
   /**
    * A branch's protection, normalized; a branch nothing protects reads as `protection:
    * null`. Missing permission, or a branch that does not exist, is a problem to report

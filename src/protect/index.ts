@@ -4,3 +4,4 @@ export { effective, protectionDrifts, strengthened, UNPROTECTED } from './diff.j
 export { PROTECT_ISSUE_MARKER, PROTECT_ISSUE_TITLE, protectIssue, type ProtectIssue } from './issue.js';
 export { EVERY_CHECK } from './types.js';
 export type { BranchAudit, Drift, LiveProtection, ProtectionRead, ProtectionSettings, RulesetProtection } from './types.js';
+export { directPushCheck, PUSH_CHECK } from './push.js';

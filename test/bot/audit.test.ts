@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_INTERVAL_MS } from '../../src/bot/jobs/audit.js';
 import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
-import { auditJob, type JobSpec } from '../../src/bot/jobs/spec.js';
+import { auditJob, pushCheckJob, type JobSpec } from '../../src/bot/jobs/spec.js';
 import { MemoryWaiting } from '../../src/bot/waiting.js';
 import type { ProtectionSettings } from '../../src/config/types.js';
 import type { ForgeRef } from '../../src/forge/types.js';
@@ -48,7 +48,8 @@ function world(config: string | null = CONFIG) {
     repo.write(files).commit('change');
     repo.git('push', '--quiet', 'origin', 'main');
   };
-  return { fake, queued, audit, push };
+  const head = () => repo.git('rev-parse', 'HEAD').trim();
+  return { fake, queued, audit, push, head, deps };
 }
 
 describe('audit job', () => {
@@ -134,5 +135,36 @@ describe('audit job', () => {
     expect(w.fake.state.issues[0]!.state).toBe('closed');
     expect(w.fake.state.issues[0]!.body).toContain('no longer has `protect:`');
     expect(w.queued).toHaveLength(1);
+  });
+});
+
+describe('push-check job: a direct push to an environment branch', () => {
+  const pushJob = (w: ReturnType<typeof world>, before: string, after: string, branch = 'main') =>
+    runJob(pushCheckJob(ref, w.fake.repo, branch, before, after), new AbortController().signal, w.deps);
+
+  it('not from a merged PR: its plan goes on the commit as ferry/push', async () => {
+    const w = world();
+    const before = w.head();
+    w.push({ 'envs/staging/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\ndata: { a: b }\n' });
+    const after = w.head();
+    await pushJob(w, before, after);
+    const checks = w.fake.state.checks.filter((c) => c.sha === after);
+    expect(checks.map((c) => [c.name, c.result?.conclusion])).toEqual([['ferry/push', 'neutral']]);
+    expect(checks[0]!.result!.title).toBe('Direct push to main, not from a merged pull request: 0 to add, 1 to change, 0 to remove in 1 app; All rendered resources are valid');
+    expect(checks[0]!.result!.summary).toContain('This commit reached `main` (`staging`, `production`) by a direct push');
+    expect(checks[0]!.result!.summary).toContain('| staging | web |');
+  });
+
+  it('the merge commit of a merged PR, a branch no environment uses, or a repository without protect: get nothing', async () => {
+    const w = world();
+    const before = w.head();
+    w.push({ 'envs/staging/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\ndata: { a: c }\n' });
+    const after = w.head();
+    w.fake.putPull({ number: 3, state: 'closed', merged: true, mergeCommitSha: after, headSha: 'e'.repeat(40) });
+    await pushJob(w, before, after);
+    await pushJob(w, before, after, 'feature');
+    const plain = world('environments: [{ name: staging, path: envs/staging }]\n');
+    await pushJob(plain, before, after);
+    expect([...w.fake.state.checks, ...plain.fake.state.checks]).toEqual([]);
   });
 });

@@ -259,4 +259,11 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     // Closed is closed: a new drift opens a new issue.
     expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T', body: `${M}\nagain`, open: true })).toMatchObject({ action: 'created' });
   });
+
+  it('setCommitCheck completes a check on a commit no PR carries', async () => {
+    await setup();
+    const sha = 'f'.repeat(40);
+    await h.forge.setCommitCheck(h.pr.repo, sha, 'main', { name: 'ferry/push', conclusion: 'neutral', title: 'Direct push', summary: 'plan', annotations: [] });
+    expect((await h.checks()).filter((c) => c.sha === sha)).toEqual([{ name: 'ferry/push', sha, status: 'completed', conclusion: 'neutral' }]);
+  });
 }

@@ -28,13 +28,16 @@ describe('GitHub ingress: what audits branch protection', () => {
     expect(await receive('installation', example('installation', (e) => e.action === 'deleted'))).toEqual([]);
   });
 
-  it('a push to the default branch carries its changed files; a tag or another branch is no event', async () => {
+  it('a push to a branch carries its commits and changed files, and says whether it is the default branch; a tag is no event', async () => {
     const push = example('push', (e) => e.ref === 'refs/heads/master' && !!e.installation);
     push.commits[0].modified = ['.github/ferry.yml'];
     const [event] = await receive('push', push);
-    expect(event).toEqual({ type: 'default-branch.pushed', forge: { kind: 'github', installationId: push.installation.id }, repo: { forge: 'github', path: push.repository.full_name }, changedFiles: expect.arrayContaining(['.github/ferry.yml']) });
-    push.ref = 'refs/heads/feature';
-    expect(await receive('push', push)).toEqual([]);
+    expect(event).toEqual({
+      type: 'branch.pushed', forge: { kind: 'github', installationId: push.installation.id }, repo: { forge: 'github', path: push.repository.full_name },
+      branch: 'master', isDefault: true, before: push.before, after: push.after, changedFiles: expect.arrayContaining(['.github/ferry.yml']),
+    });
+    push.ref = 'refs/heads/production';
+    expect(await receive('push', push)).toEqual([expect.objectContaining({ type: 'branch.pushed', branch: 'production', isDefault: false })]);
     expect(await receive('push', example('push', (e) => e.ref === 'refs/tags/simple-tag' && !!e.installation))).toEqual([]);
   });
 });

@@ -44,15 +44,17 @@ async function send(name: string, payload: object, s = sink(), headers: Record<s
 }
 
 describe('GitLab ingress: payload → event', () => {
-  it('a push to the default branch carries its changed files (null past the 20 the hook lists); another branch is ignored', async () => {
+  it('a push to a branch carries its commits and changed files (null past the 20 the hook lists) and whether it is the default branch; a tag is ignored', async () => {
     const repo = { forge: 'gitlab', path: 'mike/diaspora', id: 15 };
+    const common = { type: 'branch.pushed', forge: { kind: 'gitlab', host: HOST }, repo, before: '95790bf891e76fee5e1747ab589903a6a1f80f22', after: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' };
     expect((await send('push', pushHook('refs/heads/master', { modified: ['.gitlab/ferry.yml'] }))).events).toEqual([
-      { type: 'default-branch.pushed', forge: { kind: 'gitlab', host: HOST }, repo, changedFiles: ['.gitlab/ferry.yml'] },
+      { ...common, branch: 'master', isDefault: true, changedFiles: ['.gitlab/ferry.yml'] },
     ]);
-    expect((await send('push', pushHook('refs/heads/master', {}, 40))).events).toEqual([{ type: 'default-branch.pushed', forge: { kind: 'gitlab', host: HOST }, repo, changedFiles: null }]);
-    const other = await send('push', pushHook('refs/heads/feature', { modified: ['.gitlab/ferry.yml'] }));
-    expect(other.out).toMatchObject({ status: 202, result: 'ignored' });
-    expect(other.events).toEqual([]);
+    expect((await send('push', pushHook('refs/heads/master', {}, 40))).events).toEqual([{ ...common, branch: 'master', isDefault: true, changedFiles: null }]);
+    expect((await send('push', pushHook('refs/heads/production', {}))).events).toEqual([{ ...common, branch: 'production', isDefault: false, changedFiles: [] }]);
+    const tag = await send('push', pushHook('refs/tags/v1', {}));
+    expect(tag.out).toMatchObject({ status: 202, result: 'ignored' });
+    expect(tag.events).toEqual([]);
   });
 
   it('an opened merge request is a change to plan, with the project id and full path', async () => {

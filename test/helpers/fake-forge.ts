@@ -229,6 +229,11 @@ export class FakeForge implements Forge {
     return { ...this.state.repoInfo };
   }
 
+  async setCommitCheck(_repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {
+    this.state.calls.push(`setCommitCheck ${check.name} ${check.conclusion}`);
+    this.state.checks.push({ name: check.name, sha, status: 'completed', result: check });
+  }
+
   async readProtection(_repo: RepoRef, branch: string): Promise<ProtectionRead> {
     this.state.calls.push(`readProtection ${branch}`);
     if (this.state.administration === 'none') return { ok: false, problem: 'Ferry cannot read branch protection: grant Administration: read' };

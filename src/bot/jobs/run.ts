@@ -3,6 +3,7 @@ import type { JobQueue } from '../../runtime/queue.js';
 import type { Identity } from '../../workspace/workspace.js';
 import type { WaitingPromotions } from '../waiting.js';
 import { runAudit } from './audit.js';
+import { runPushCheck } from './push.js';
 import { runAutoPromote, runRecheck } from './auto.js';
 import { runCommand } from './command.js';
 import { planPullRequest, type PlanJobOutcome } from './plan.js';
@@ -69,6 +70,9 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
       return runRecheck(forge, job, deps);
     case 'audit':
       await runAudit(forge, job, deps);
+      return;
+    case 'push-check':
+      await runPushCheck(forge, job, signal, deps);
       return;
   }
 }

@@ -290,6 +290,13 @@ export class GitHubForge implements Forge {
     return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
   }
 
+  async setCommitCheck(repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {
+    await this.octokit.rest.checks.create({
+      ...ownerRepo(repo), name: check.name, head_sha: sha, status: 'completed', conclusion: check.conclusion,
+      output: { title: check.title, summary: check.summary, ...(check.text ? { text: check.text } : {}) },
+    });
+  }
+
   async readProtection(repo: RepoRef, branch: string): Promise<ProtectionRead> {
     let raw: RawProtection | null;
     try {

@@ -94,13 +94,15 @@ export function gitHubIngress(sink: EventSink) {
       return repos.length ? { type: 'repos.installed', forge, repos } : null;
     }));
 
-    // …and when a change to ferry.yml lands on the default branch (the dispatcher looks at the files).
+    // …and when a change to ferry.yml lands on the default branch; a direct push to an
+    // environment branch is reported (the dispatcher and the job decide which pushes matter).
     app.on('push', (context) => accept(context, (forge) => {
       const p = context.payload;
-      if (p.deleted || p.ref !== `refs/heads/${p.repository.default_branch}`) return null;
+      if (p.deleted || !p.ref.startsWith('refs/heads/')) return null;
+      const branch = p.ref.slice('refs/heads/'.length);
       // GitHub lists at most 20 commits of a push: past that, the files are not known.
       const changedFiles = p.commits.length >= 20 ? null : [...new Set(p.commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]))];
-      return { type: 'default-branch.pushed', forge, repo: repoOf(context), changedFiles };
+      return { type: 'branch.pushed', forge, repo: repoOf(context), branch, isDefault: branch === p.repository.default_branch, before: p.before, after: p.after, changedFiles };
     }));
   };
 }

@@ -453,6 +453,10 @@ export class GitLabForge implements Forge {
    * reset" (reset_approvals_on_push) for stale approvals. A protected branch cannot be
    * deleted by a push, and binds administrators too when nobody may push to it.
    */
+  async setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void> {
+    await this.api.commits.editStatus(projectId(repo), sha, STATE[check.conclusion], { name: check.name, ref: branch, description: cut(check.title, GITLAB_STATUS_TEXT_LIMIT) });
+  }
+
   async readProtection(repo: RepoRef, branch: string): Promise<ProtectionRead> {
     const id = projectId(repo);
     const denied = (err: unknown): ProtectionRead | null => {
