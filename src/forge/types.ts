@@ -198,6 +198,11 @@ export interface Forge {
   pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
   /** The repository's default branch and clone URL. */
   getRepo(repo: RepoRef): Promise<RepoInfo>;
+  /**
+   * A file at a branch or commit, through the API (no clone): how a job finds out whether
+   * a repository has ferry.yml before fetching it. Null when there is no such file.
+   */
+  readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null>;
   /** A completed check on a commit of a branch that no PR carries (a direct push). */
   setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void>;
   /**

@@ -34,11 +34,11 @@ function value(v: Drift['wanted']): string {
  * could not be read (a missing permission is said, never skipped); closed, saying so,
  * once nothing is left. Every name from the repository is escaped.
  */
-export function protectIssue(audits: BranchAudit[], opts: { configFile: string; enforce: boolean; sha: string }): ProtectIssue {
+export function protectIssue(audits: BranchAudit[], opts: { configFile: string; enforce: boolean; ref: string }): ProtectIssue {
   const left = audits.filter((a) => a.problem || a.drifts.length);
   const applied = audits.filter((a) => a.applied.length);
   const lines: string[] = [PROTECT_ISSUE_MARKER, ''];
-  lines.push(`Ferry compares each environment branch's protection with \`protect:\` in ${code(opts.configFile)} (at ${code(opts.sha.slice(0, 12))}). It updates this issue on every audit — on installation, when ferry.yml changes on the default branch, and daily — and closes it once nothing is left.`, '');
+  lines.push(`Ferry compares each environment branch's protection with \`protect:\` in ${code(opts.configFile)} on ${code(opts.ref)}. It updates this issue on every audit — on installation, when ferry.yml changes on the default branch, and daily — and closes it once nothing is left.`, '');
   if (!left.length) lines.push(`✅ Every environment branch (${audits.map((a) => code(a.branch)).join(', ') || 'none'}) is protected at least as ferry.yml asks.`, '');
   for (const a of left) {
     lines.push(`### Branch ${code(a.branch)} (${a.environments.map((e) => code(e)).join(', ')})`, '');

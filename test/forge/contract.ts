@@ -36,6 +36,8 @@ export interface ForgeHarness {
   issues(): Promise<Array<{ number: number; author: string; title: string; body: string; state: 'open' | 'closed' }>>;
   /** Someone else opens an issue. */
   issueAs(author: string, title: string, body: string): Promise<void>;
+  /** The repository has this file at the tip of `main`. */
+  file(path: string, content: string): void;
 }
 
 const STRICT: ProtectionSettings = { checks: ['ferry/plan', 'ferry/validate'], approvals: 2, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true };
@@ -265,5 +267,12 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     const sha = 'f'.repeat(40);
     await h.forge.setCommitCheck(h.pr.repo, sha, 'main', { name: 'ferry/push', conclusion: 'neutral', title: 'Direct push', summary: 'plan', annotations: [] });
     expect((await h.checks()).filter((c) => c.sha === sha)).toEqual([{ name: 'ferry/push', sha, status: 'completed', conclusion: 'neutral' }]);
+  });
+
+  it('readFile reads a file at a branch through the API; a missing one is null', async () => {
+    await setup();
+    h.file('.github/ferry.yml', 'environments: []\n');
+    expect((await h.forge.readFile(h.pr.repo, 'main', '.github/ferry.yml'))?.toString('utf8')).toBe('environments: []\n');
+    expect(await h.forge.readFile(h.pr.repo, 'main', '.gitlab/ferry.yml')).toBeNull();
   });
 }

@@ -57,6 +57,7 @@ for (const apiRoot of ['https://api.github.com', 'https://ghe.example.test/api/v
         protect: (branch, settings) => void (settings ? gh.protection.set(branch, protectionView(protectionPut(settings))) : gh.protection.delete(branch)),
         administration: (level) => void (gh.administration = level),
         issues: async () => gh.issues.map((i) => ({ number: i.number, author: i.user.login, title: i.title, body: i.body, state: i.state })),
+        file: (path, content) => void gh.files.set(`main:${path}`, content),
         issueAs: async (author, title, body) => void gh.issues.push({ number: 900 + gh.issues.length, title, body, state: 'open', user: { login: author, type: 'User' } }),
       };
     });

@@ -78,6 +78,7 @@ for (const url of ['https://gitlab.example.test', 'https://example.test/gitlab']
           project.pipelineMustSucceed = settings.checks.length > 0;
         },
         administration: (level) => void (gl.protectionAccess = level),
+        file: (path, content) => void project.files.set(`main:${path}`, content),
         issues: async () => project.issues.map((i) => ({ number: i.iid, author: i.author, title: i.title, body: i.description, state: i.state === 'opened' ? 'open' as const : 'closed' as const })),
         issueAs: async (author, title, body) => {
           gl.addUser(author);
@@ -371,6 +372,7 @@ describe('GitLabForge on GitLab', () => {
     await forge.pullsForCommit(repo, pr.headSha);
     await forge.self();
     await forge.getRepo(repo);
+    await forge.readFile(repo, 'main', '.gitlab/ferry.yml');
     await forge.readProtection(repo, 'nope');
     await forge.applyProtection(repo, 'main', { checks: ['ferry/plan'], approvals: 1, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true });
     await forge.applyProtection(repo, 'main', { checks: ['ferry/plan'], approvals: 2, dismissStale: true, allowForcePushes: true, allowDeletions: false, includeAdmins: true });

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -7,16 +6,14 @@ import { auditJob, type JobSpec } from '../../src/bot/jobs/spec.js';
 import { MemoryWaiting } from '../../src/bot/waiting.js';
 import { GitHubForge } from '../../src/forge/github/forge.js';
 import { FakeGitHub, protectionView } from '../helpers/fake-github.js';
-import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { tempDir } from '../helpers/gitrepo.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterAll(() => {
   nock.cleanAll();
   nock.enableNetConnect();
 });
-const repos: TestRepo[] = [];
 afterEach(() => {
-  for (const r of repos.splice(0)) r.cleanup();
   nock.cleanAll();
 });
 const cacheDir = tempDir('ferry-cache-');
@@ -30,15 +27,10 @@ protect:
     production: { approvals: 2 }
 `;
 
-/** GitHub (nock, OpenAPI-checked routes and bodies) in front of a real bare repository. */
+/** GitHub (nock, OpenAPI-checked routes and bodies) with ferry.yml on the default branch: the audit reads it through the API, no clone. */
 function world(config: string) {
-  const repo = new TestRepo().write({ '.github/ferry.yml': config, 'README.md': 'x\n' });
-  repos.push(repo);
-  repo.commit('initial');
-  const bare = path.join(tempDir('ferry-remote-'), 'gitops.git');
-  repo.git('clone', '--quiet', '--bare', repo.dir, bare);
   const gh = new FakeGitHub('Acme', 'GitOps');
-  gh.cloneUrl = bare;
+  gh.files.set('main:.github/ferry.yml', config);
   for (const b of ['staging', 'production']) gh.branches.add(b);
   const octokit = new ProbotOctokit({ auth: { token: 'ghs_audit' }, retry: { enabled: false }, throttle: { enabled: false } });
   const forge = new GitHubForge(octokit, async () => 'ferry[bot]', async () => 'ghs_audit');

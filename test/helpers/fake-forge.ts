@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { ProtectionSettings } from '../../src/config/types.js';
 import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRegistry, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../../src/forge/types.js';
 import type { LiveProtection } from '../../src/protect/types.js';
@@ -227,6 +228,16 @@ export class FakeForge implements Forge {
 
   async getRepo(): Promise<RepoInfo> {
     return { ...this.state.repoInfo };
+  }
+
+  /** Read from the repository behind `repoInfo.cloneUrl` (a local bare repository in job tests). */
+  async readFile(_repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    this.state.calls.push(`readFile ${path}`);
+    try {
+      return execFileSync('git', ['--git-dir', this.state.repoInfo.cloneUrl, 'show', `${ref}:${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
   }
 
   async setCommitCheck(_repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {

@@ -90,6 +90,8 @@ export class FakeGitHub {
   administration: 'none' | 'read' | 'write' = 'write';
   /** Where git fetches the repository (a local bare repository in job tests). */
   cloneUrl: string;
+  /** `ref:path` → file content, as GET /contents serves it. */
+  readonly files = new Map<string, string>();
   private nextId = 100;
 
   constructor(readonly owner: string, readonly repo: string, apiRoot = 'https://api.github.com', readonly botLogin = 'ferry[bot]') {
@@ -177,6 +179,12 @@ export class FakeGitHub {
     this.cloneUrl = `https://github.example/${owner}/${repo}.git`;
     m.route('GET', api, () => [200, { name: repo, full_name: `${owner}/${repo}`, default_branch: 'main', clone_url: this.cloneUrl }]);
     const NO_ACCESS: [number, unknown] = [403, { message: 'Resource not accessible by integration' }];
+    m.routeRe('GET', `${api}/contents/README.md`, new RegExp(`^${A}/contents/(.+?)${Q}`), (_b, x, path) => {
+      const ref = new URL(path, 'https://x').searchParams.get('ref') ?? 'main';
+      const file = decodeURIComponent(x[1]!);
+      const content = this.files.get(`${ref}:${file}`);
+      return content === undefined ? [404, { message: 'Not Found' }] : [200, { type: 'file', name: file.split('/').at(-1), path: file, encoding: 'base64', content: Buffer.from(content).toString('base64'), size: content.length }];
+    });
     m.routeRe('GET', `${api}/branches/main/protection`, new RegExp(`^${A}/branches/([^/]+)/protection$`), (_b, x) => {
       const branch = decodeURIComponent(x[1]!);
       if (this.administration === 'none') return NO_ACCESS;

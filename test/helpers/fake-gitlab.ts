@@ -22,6 +22,8 @@ export interface Project {
   resetApprovalsOnPush: boolean;
   pipelineMustSucceed: boolean;
   issues: Array<{ iid: number; title: string; description: string; state: 'opened' | 'closed'; author: string }>;
+  /** `ref:path` → file content. */
+  files: Map<string, string>;
 }
 
 export interface MergeRequest {
@@ -180,7 +182,7 @@ export class FakeGitLab {
   addProject(path: string, cloneUrl?: string): Project {
     const p: Project = {
       id: this.nextId++, path, ...(cloneUrl ? { cloneUrl } : {}),
-      branches: new Set(['main']), protected: new Map(), approvalRules: [], resetApprovalsOnPush: false, pipelineMustSucceed: false, issues: [],
+      branches: new Set(['main']), protected: new Map(), approvalRules: [], resetApprovalsOnPush: false, pipelineMustSucceed: false, issues: [], files: new Map(),
     };
     this.projects.set(p.id, p);
     return p;
@@ -408,6 +410,10 @@ export class FakeGitLab {
       push_access_levels: [{ id: b.id * 10, access_level: b.push_access_level, access_level_description: String(b.push_access_level) }],
       merge_access_levels: [{ id: b.id * 10 + 1, access_level: b.merge_access_level, access_level_description: String(b.merge_access_level) }],
     });
+    this.on('GET /projects/:id/repository/files/:file_path', withProject((p, ctx) => {
+      const content = p.files.get(`${String(ctx.input.ref)}:${ctx.params.file_path}`);
+      return content === undefined ? NOT_FOUND('File Not Found') : [200, { file_name: ctx.params.file_path!.split('/').at(-1), file_path: ctx.params.file_path, encoding: 'base64', content: Buffer.from(content).toString('base64'), ref: ctx.input.ref }];
+    }));
     this.on('PUT /projects/:id', writing((p, ctx) => {
       if (ctx.input.only_allow_merge_if_pipeline_succeeds !== undefined) p.pipelineMustSucceed = String(ctx.input.only_allow_merge_if_pipeline_succeeds) === 'true';
       return [200, this.projectView(p)];

@@ -102,6 +102,10 @@ export const GITLAB_ROUTES = [
     doc: 'https://docs.gitlab.com/api/commits/#list-merge-requests-associated-with-a-commit — by head, merge or squash commit; no `diff_refs`',
   },
   {
+    method: 'GET', path: '/projects/:id/repository/files/:file_path', params: { ref: null },
+    doc: 'https://docs.gitlab.com/api/repository_files/#get-file-from-repository — `content` in `encoding` (base64); 404 when there is no such file',
+  },
+  {
     method: 'PUT', path: '/projects/:id', params: { only_allow_merge_if_pipeline_succeeds: ['true', 'false'] },
     doc: 'https://docs.gitlab.com/api/projects/#edit-a-project — `only_allow_merge_if_pipeline_succeeds` ("Pipelines must succeed")',
   },

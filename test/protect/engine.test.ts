@@ -106,7 +106,7 @@ describe('auditBranches', () => {
 
 describe('protectIssue', () => {
   const audit = (over: Partial<Parameters<typeof protectIssue>[0][number]> = {}) => ({ branch: 'main', environments: ['staging'], wanted: WANTED, problem: null, drifts: [], applied: [], ...over });
-  const opts = { configFile: '.github/ferry.yml', enforce: false, sha: 'a'.repeat(40) };
+  const opts = { configFile: '.github/ferry.yml', enforce: false, ref: 'main' };
 
   it('lists each drift in a table and stays open', () => {
     const issue = protectIssue([audit({ drifts: protectionDrifts('main', WANTED, live({ ...WANTED, approvals: 0, checks: ['ferry/plan'] })) })], opts);

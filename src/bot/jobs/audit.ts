@@ -1,13 +1,24 @@
 import { CONFIG_FILES, parseConfigBuffer } from '../../config/index.js';
-import { defaultCacheDir } from '../../engine.js';
-import type { Forge } from '../../forge/types.js';
+import type { Forge, RepoInfo, RepoRef } from '../../forge/types.js';
 import { auditBranches, desiredProtection, PROTECT_ISSUE_MARKER, PROTECT_ISSUE_TITLE, protectIssue } from '../../protect/index.js';
-import { Workspace } from '../../workspace/workspace.js';
 import { auditJob, type AuditJob } from './spec.js';
 import type { JobDeps } from './run.js';
 
 /** How often a repository with `protect:` is audited when nothing else asks. */
 export const AUDIT_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * ferry.yml on the default branch, read through the API: a repository without one costs a
+ * few requests, never a clone (Ferry may be installed on every repository of an org).
+ */
+export async function defaultBranchConfig(forge: Forge, repo: RepoRef): Promise<{ info: RepoInfo; file: { path: string; data: Buffer } | null }> {
+  const info = await forge.getRepo(repo);
+  for (const path of CONFIG_FILES) {
+    const data = await forge.readFile(repo, info.defaultBranch, path);
+    if (data) return { info, file: { path, data } };
+  }
+  return { info, file: null };
+}
 
 export type AuditOutcome = 'no-config' | 'invalid-config' | 'no-protect' | 'open' | 'closed' | 'clean';
 
@@ -17,13 +28,9 @@ export type AuditOutcome = 'no-config' | 'invalid-config' | 'no-protect' | 'open
  * when nothing is left), and with `enforce: true` applies the difference first. A
  * repository with `protect:` is audited again a day later.
  */
-export async function runAudit(forge: Forge, job: AuditJob, deps: Pick<JobDeps, 'cacheDir' | 'queue' | 'log'>): Promise<AuditOutcome> {
-  const info = await forge.getRepo(job.repo);
-  const ws = await Workspace.open(info.cloneUrl, { cacheDir: deps.cacheDir ?? defaultCacheDir(), auth: await forge.gitAuth() });
-  await ws.fetch();
-  const tip = await ws.branchSha(info.defaultBranch);
-  const file = tip ? await ws.firstFile(tip, CONFIG_FILES) : null;
-  if (!tip || !file) {
+export async function runAudit(forge: Forge, job: AuditJob, deps: Pick<JobDeps, 'queue' | 'log'>): Promise<AuditOutcome> {
+  const { info, file } = await defaultBranchConfig(forge, job.repo);
+  if (!file) {
     // ferry.yml was removed: Ferry's issue about it would stay open for ever.
     if (job.reason === 'config-changed') await forge.ensureIssue(job.repo, PROTECT_ISSUE_MARKER, { title: PROTECT_ISSUE_TITLE, body: `${PROTECT_ISSUE_MARKER}\n\nThe default branch has no ferry.yml any more, so Ferry no longer audits branch protection.\n`, open: false });
     return 'no-config';
@@ -49,7 +56,7 @@ export async function runAudit(forge: Forge, job: AuditJob, deps: Pick<JobDeps, 
     read: (branch) => forge.readProtection(job.repo, branch),
     ...(enforce ? { apply: (branch: string, settings: Parameters<Forge['applyProtection']>[2]) => forge.applyProtection(job.repo, branch, settings) } : {}),
   });
-  const issue = protectIssue(audits, { configFile: file.path, enforce, sha: tip });
+  const issue = protectIssue(audits, { configFile: file.path, enforce, ref: info.defaultBranch });
   const applied = audits.some((a) => a.applied.length);
   // What Ferry changed is said in the issue even when that fixed everything: opened, then closed.
   if (!issue.open && applied) await forge.ensureIssue(job.repo, PROTECT_ISSUE_MARKER, { ...issue, open: true });

@@ -1,10 +1,10 @@
-import { CONFIG_FILES, parseConfigBuffer } from '../../config/index.js';
-import { AbortedError, defaultCacheDir } from '../../engine.js';
+import { parseConfigBuffer } from '../../config/index.js';
+import { AbortedError } from '../../engine.js';
 import type { Forge } from '../../forge/types.js';
 import { desiredProtection, directPushCheck } from '../../protect/index.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
-import { Workspace } from '../../workspace/workspace.js';
+import { defaultBranchConfig } from './audit.js';
 import { engineOf } from './pull.js';
 import type { JobDeps } from './run.js';
 import type { PushCheckJob } from './spec.js';
@@ -17,12 +17,9 @@ export type PushCheckOutcome = 'not-audited' | 'not-an-environment' | 'from-pull
  * break-glass change is visible.
  */
 export async function runPushCheck(forge: Forge, job: PushCheckJob, signal: AbortSignal, deps: Pick<JobDeps, 'cacheDir' | 'runPlan' | 'log'>): Promise<PushCheckOutcome> {
-  const info = await forge.getRepo(job.repo);
-  const auth = await forge.gitAuth();
-  const ws = await Workspace.open(info.cloneUrl, { cacheDir: deps.cacheDir ?? defaultCacheDir(), auth });
-  await ws.fetch();
-  const tip = await ws.branchSha(info.defaultBranch);
-  const file = tip ? await ws.firstFile(tip, CONFIG_FILES) : null;
+  // Read through the API: most pushes are to branches no environment uses, in repositories
+  // that may have no ferry.yml at all, and cost no clone.
+  const { info, file } = await defaultBranchConfig(forge, job.repo);
   const parsed = file ? parseConfigBuffer(file.data, file.path) : null;
   if (!parsed?.ok || !parsed.config.protect) return 'not-audited';
   const covered = desiredProtection(parsed.config, info.defaultBranch).find((b) => b.branch === job.branch);
@@ -32,7 +29,7 @@ export async function runPushCheck(forge: Forge, job: PushCheckJob, signal: Abor
   if (pulls.some((p) => p.merged && p.mergeCommitSha === job.after)) return 'from-pull-request';
   let plan: Plan | { error: string };
   try {
-    plan = await engineOf(deps.runPlan)({ repo: info.cloneUrl, base: job.before, head: job.after, cacheDir: deps.cacheDir, auth }, signal);
+    plan = await engineOf(deps.runPlan)({ repo: info.cloneUrl, base: job.before, head: job.after, cacheDir: deps.cacheDir, auth: await forge.gitAuth() }, signal);
   } catch (err) {
     if (err instanceof AbortedError || signal.aborted) throw err;
     plan = { error: redact((err as Error).message).split('\n')[0]! };

@@ -290,6 +290,18 @@ export class GitHubForge implements Forge {
     return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
   }
 
+  async readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...ownerRepo(repo), path, ref });
+      // A folder is a list; a file over 1 MB comes without its content: neither is a config file.
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data) || typeof data.content !== 'string') return null;
+      return Buffer.from(data.content, 'base64');
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }
+
   async setCommitCheck(repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {
     await this.octokit.rest.checks.create({
       ...ownerRepo(repo), name: check.name, head_sha: sha, status: 'completed', conclusion: check.conclusion,

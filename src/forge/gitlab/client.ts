@@ -1,6 +1,6 @@
 import {
   Branches, Commits, GroupMembers, Issues, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects,
-  ProtectedBranches, Users,
+  ProtectedBranches, RepositoryFiles, Users,
 } from '@gitbeaker/rest';
 import { gitLabRequester, type RetryOptions } from './http.js';
 
@@ -41,6 +41,7 @@ export function gitLabClient(opts: GitLabClientOptions) {
     branches: new Branches(config),
     protectedBranches: new ProtectedBranches(config),
     issues: new Issues(config),
+    files: new RepositoryFiles(config),
   };
 }
 

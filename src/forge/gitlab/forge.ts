@@ -453,6 +453,17 @@ export class GitLabForge implements Forge {
    * reset" (reset_approvals_on_push) for stale approvals. A protected branch cannot be
    * deleted by a push, and binds administrators too when nobody may push to it.
    */
+  async readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    try {
+      const file = (await this.api.files.show(projectId(repo), path, ref)) as unknown as { content?: string; encoding?: string };
+      if (typeof file.content !== 'string') return null;
+      return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
   async setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void> {
     await this.api.commits.editStatus(projectId(repo), sha, STATE[check.conclusion], { name: check.name, ref: branch, description: cut(check.title, GITLAB_STATUS_TEXT_LIMIT) });
   }
