@@ -26,7 +26,8 @@ const WANTED: ProtectionSettings = { checks: ['ferry/plan', 'ferry/validate'], a
 
 /** A repository whose default branch has `config` as ferry.yml, behind a bare "forge" remote. */
 function world(config: string | null = CONFIG) {
-  const repo = new TestRepo().write({ 'envs/staging/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\n', ...(config ? { '.github/ferry.yml': config } : {}) });
+  const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\n';
+  const repo = new TestRepo().write({ 'envs/staging/web/cm.yaml': cm, 'envs/production/web/cm.yaml': cm, ...(config ? { '.github/ferry.yml': config } : {}) });
   repos.push(repo);
   repo.commit('initial');
   const bare = path.join(tempDir('ferry-remote-'), 'gitops.git');
