@@ -26,7 +26,7 @@ function imports(): Array<{ file: string; from: string[] }> {
   return out;
 }
 
-const ENGINE = /^(engine|types|config|workspace|render|plan|validate|promote|report|review)(\/|\.ts$)/;
+const ENGINE = /^(engine|types|config|workspace|render|plan|validate|promote|report|review|protect)(\/|\.ts$)/;
 
 describe('layers (docs/architecture.md)', () => {
   const all = imports();

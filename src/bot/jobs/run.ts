@@ -2,6 +2,8 @@ import type { ForgeRegistry, PullRef, PullRequest } from '../../forge/types.js';
 import type { JobQueue } from '../../runtime/queue.js';
 import type { Identity } from '../../workspace/workspace.js';
 import type { WaitingPromotions } from '../waiting.js';
+import { runAudit } from './audit.js';
+import { runPushCheck } from './push.js';
 import { runAutoPromote, runRecheck } from './auto.js';
 import { runCommand } from './command.js';
 import { planPullRequest, type PlanJobOutcome } from './plan.js';
@@ -66,6 +68,12 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
       return runAutoPromote(forge, await pull(job), job, signal, deps);
     case 'recheck':
       return runRecheck(forge, job, deps);
+    case 'audit':
+      await runAudit(forge, job, deps);
+      return;
+    case 'push-check':
+      await runPushCheck(forge, job, signal, deps);
+      return;
   }
 }
 

@@ -1,5 +1,6 @@
 import {
-  Commits, GroupMembers, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects, Users,
+  Branches, Commits, GroupMembers, Issues, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects,
+  ProtectedBranches, RepositoryFiles, Users,
 } from '@gitbeaker/rest';
 import { gitLabRequester, type RetryOptions } from './http.js';
 
@@ -37,6 +38,10 @@ export function gitLabClient(opts: GitLabClientOptions) {
     noteEmojis: new MergeRequestNoteAwardEmojis(config),
     commits: new Commits(config),
     pipelines: new Pipelines(config),
+    branches: new Branches(config),
+    protectedBranches: new ProtectedBranches(config),
+    issues: new Issues(config),
+    files: new RepositoryFiles(config),
   };
 }
 
