@@ -51,6 +51,8 @@ export interface RedisQueueOptions extends QueueOptions {
   sweepMs?: number;
   /** Wait before a wake-up whose group is at its share is tried again. */
   groupRetryMs?: number;
+  /** Redis went away (ioredis reconnects by itself; /readyz says so meanwhile). */
+  onConnectionError?: (err: Error) => void;
 }
 
 interface Entry<T> {
@@ -86,8 +88,9 @@ interface Running {
 const ENQUEUE = `
 local g = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], 604800)
+local at = redis.call('HGET', KEYS[2], 'at') or ARGV[5]
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[2], 'job', ARGV[2], 'gen', g, 'attempt', 0, 'at', ARGV[5])
+redis.call('HSET', KEYS[2], 'job', ARGV[2], 'gen', g, 'attempt', 0, 'at', at)
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('PUBLISH', ARGV[3], cjson.encode({key = ARGV[1], gen = g, version = ARGV[4]}))
 return g`;
@@ -152,6 +155,7 @@ export async function openRedisQueue<T extends QueuedJob>(url: string, runner: J
   const [{ Queue, Worker }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
   // BullMQ's workers block on Redis: their connection must retry forever, not fail a command.
   const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
+  conn.on('error', (err: Error) => opts.onConnectionError?.(err));
   try {
     await conn.connect();
   } catch (err) {
@@ -194,6 +198,7 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
   /** @internal Called once by openRedisQueue. */
   async start(QueueClass: typeof Queue, WorkerClass: typeof Worker): Promise<void> {
     this.sub = this.redis.duplicate();
+    this.sub.on('error', () => undefined);
     this.sub.on('message', (_channel: string, raw: string) => this.onAbortMessage(raw));
     await this.sub.subscribe(this.channel);
     const bull = { connection: this.redis, prefix: `${this.p}:bull` };

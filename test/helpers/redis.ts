@@ -29,6 +29,7 @@ export async function testRedis(): Promise<TestRedis> {
   }
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => undefined);
   let up = false;
   for (let i = 0; i < 200 && !up; i++) {
     try {
