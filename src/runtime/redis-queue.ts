@@ -51,6 +51,8 @@ export interface RedisQueueOptions extends QueueOptions {
   sweepMs?: number;
   /** Wait before a wake-up whose group is at its share is tried again. */
   groupRetryMs?: number;
+  /** False: only queue jobs, run none (a replica that only takes webhooks). Default true. */
+  consume?: boolean;
   /** Redis went away (ioredis reconnects by itself; /readyz says so meanwhile). */
   onConnectionError?: (err: Error) => void;
 }
@@ -180,8 +182,8 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
   private sub!: Redis;
   private work!: Queue;
   private timers!: Queue;
-  private workWorker!: Worker;
-  private timerWorker!: Worker;
+  private workWorker: Worker | null = null;
+  private timerWorker: Worker | null = null;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
@@ -204,6 +206,7 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
     const bull = { connection: this.redis, prefix: `${this.p}:bull` };
     this.work = new QueueClass('work', bull);
     this.timers = new QueueClass('timers', bull);
+    if (this.opts.consume === false) return;
     this.workWorker = new WorkerClass('work', (job, token) => this.wake(job as BullJob<WakeData<T>>, token), {
       ...bull,
       concurrency: this.opts.concurrency,
@@ -285,7 +288,7 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
     this.closed = true;
     clearInterval(this.sweeper);
     // Stop taking work; closing a BullMQ worker waits for the jobs it runs.
-    const drained = Promise.all([this.workWorker.close(), this.timerWorker.close()]);
+    const drained = Promise.all([this.workWorker?.close(), this.timerWorker?.close()]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs).unref()));
     if ((await Promise.race([drained, timeout])) === 'timeout') {
