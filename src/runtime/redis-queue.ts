@@ -273,13 +273,15 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
     return Math.max(0, Date.now() - oldest);
   }
 
-  /** Answers PING: for /readyz. */
-  async ping(): Promise<boolean> {
+  /** Redis answers PING within `timeoutMs`: for /readyz, which must answer even when Redis does not. */
+  async ping(timeoutMs = 1_000): Promise<boolean> {
     if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs).unref()));
     try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
+      return await Promise.race([this.redis.ping().then((p) => p === 'PONG', () => false), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
