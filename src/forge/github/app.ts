@@ -34,7 +34,7 @@ export async function gitHubApp(cfg: GitHubAppConfig, log: Logger, sink: EventSi
     ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
   })).plugin((octokit) => {
     if (!observe) return {};
-    // Each HTTP answer, retries included (the retry plugin wraps outside this hook).
+    // Every request's answer by status, and the rate-limit budget when GitHub sent it.
     const left = (headers: Record<string, unknown> | undefined) => {
       const n = Number(headers?.['x-ratelimit-remaining'] ?? NaN);
       return Number.isFinite(n) ? n : null;
