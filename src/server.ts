@@ -14,6 +14,7 @@ import { GITLAB_WEBHOOK_PATH, receiveGitLab, tokenMatches } from './forge/gitlab
 import { gitLabForges } from './forge/gitlab/registry.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
+import { defaultCacheDir } from './engine.js';
 import { detectSandbox } from './render/sandbox.js';
 import { defaultPerRepository, EnginePool } from './runtime/engine-pool.js';
 import { MemoryQueue } from './runtime/memory-queue.js';
@@ -22,6 +23,7 @@ import type { JobQueue, JobRunner } from './runtime/queue.js';
 import { graceFromEnv, stopOnSignals } from './runtime/shutdown.js';
 import { serverLogger } from './util/log.js';
 import { redact } from './workspace/git.js';
+import { maintainCache } from './workspace/maintain.js';
 import type { Identity } from './workspace/workspace.js';
 
 export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
@@ -57,7 +59,14 @@ export interface ServerConfig {
   redisUrl?: string;
   /** Namespaces Ferry's Redis keys (default `ferry`): installations sharing a Redis need their own. */
   redisPrefix?: string;
+  /** Render cache cap on disk in MiB (default 10240); least recently used renders go first. */
+  cacheMaxMb?: number;
+  /** A git mirror not fetched for this many days is removed (default 14). */
+  mirrorMaxAgeDays?: number;
 }
+
+/** How often the cache folder is brought back under its bounds. */
+const MAINTAIN_EVERY_MS = 15 * 60_000;
 
 
 const GITHUB_VARS = ['APP_ID', 'WEBHOOK_SECRET', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'GHE_HOST'];
@@ -114,10 +123,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     maxBodyBytes: parseMaxBodyBytes(env.FERRY_MAX_BODY_BYTES),
     redisUrl: redisUrlFrom(env.REDIS_URL),
     redisPrefix: env.FERRY_REDIS_PREFIX || undefined,
+    cacheMaxMb: positive(env.FERRY_CACHE_MAX_MB, 'FERRY_CACHE_MAX_MB'),
+    mirrorMaxAgeDays: positive(env.FERRY_MIRROR_MAX_AGE_DAYS, 'FERRY_MIRROR_MAX_AGE_DAYS'),
     identity: env.FERRY_GIT_NAME || env.FERRY_GIT_EMAIL
       ? { name: env.FERRY_GIT_NAME || DEFAULT_IDENTITY.name, email: env.FERRY_GIT_EMAIL || DEFAULT_IDENTITY.email }
       : undefined,
   };
+}
+
+function positive(raw: string | undefined, name: string): number | undefined {
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
+  return n;
 }
 
 /** REDIS_URL, checked for its scheme; the message never repeats it (it may hold a password). */
@@ -237,6 +255,22 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     queue = new MemoryQueue<JobSpec>(runner, queueOptions);
   }
   metrics.watchQueue(queue);
+  // The cache folder of a long-running server stays bounded (render cache LRU, git gc).
+  const cacheDir = cfg.cacheDir ?? defaultCacheDir();
+  let maintaining = false;
+  const maintain = async () => {
+    if (maintaining) return;
+    maintaining = true;
+    try {
+      const r = await maintainCache(cacheDir, { renderCacheMaxBytes: (cfg.cacheMaxMb ?? 10_240) * 2 ** 20, mirrorMaxAgeMs: (cfg.mirrorMaxAgeDays ?? 14) * 86_400_000 });
+      if (r.renderFilesRemoved || r.mirrorsRemoved) log.info({ cache: r }, 'cache pruned');
+    } catch (err) {
+      log.warn({ err: redact((err as Error).message) }, 'cache maintenance failed');
+    } finally {
+      maintaining = false;
+    }
+  };
+  const maintainTimer = setInterval(() => void maintain(), MAINTAIN_EVERY_MS).unref();
   // Deliveries are counted when the response is sent; the sink says what became of each.
   const delivery = new AsyncLocalStorage<{ outcome?: string }>();
   const sink = {
@@ -353,6 +387,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     metrics,
     async stop(timeoutMs = 30_000) {
       stopping = true;
+      clearInterval(maintainTimer);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);
       await engine.close();

@@ -79,6 +79,8 @@ describe('the server with REDIS_URL', () => {
     expect(configFromEnv({ ...base, REDIS_URL: 'redis://:pw@redis:6379/0', FERRY_REDIS_PREFIX: 'ferry-a' })).toMatchObject({ redisUrl: 'redis://:pw@redis:6379/0', redisPrefix: 'ferry-a' });
     expect(() => configFromEnv({ ...base, REDIS_URL: 'http://user:secretpw@redis' })).toThrow(expect.objectContaining({ message: expect.not.stringContaining('secretpw') }));
     expect(() => configFromEnv({ ...base, REDIS_URL: 'http://redis' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
+    expect(configFromEnv({ ...base, FERRY_CACHE_MAX_MB: '512', FERRY_MIRROR_MAX_AGE_DAYS: '3' })).toMatchObject({ cacheMaxMb: 512, mirrorMaxAgeDays: 3 });
+    expect(() => configFromEnv({ ...base, FERRY_CACHE_MAX_MB: 'lots' })).toThrow('FERRY_CACHE_MAX_MB must be a positive number');
   });
 
   it('queues on Redis, and /readyz says whether Redis answers', async () => {
