@@ -213,7 +213,8 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
       removeOnComplete: { count: 0 },
       removeOnFail: { count: 1000 },
     });
-    this.timerWorker = new WorkerClass('timers', async (job) => this.enqueue((job.data as { job: T }).job), {
+    // Not `enqueue`: a timer that fires while this replica closes must still queue its job.
+    this.timerWorker = new WorkerClass('timers', async (job) => this.queueNow((job.data as { job: T }).job), {
       ...bull,
       concurrency: 1,
       removeOnComplete: { count: 0 },
@@ -245,6 +246,11 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
       await this.timers.add('timer', { job }, { jobId, delay: opts.delayMs });
       return;
     }
+    await this.queueNow(job);
+  }
+
+  /** Puts the job in its key's slot and wakes the key. */
+  private async queueNow(job: T): Promise<void> {
     await this.redis.eval(ENQUEUE, 3, this.k('gen', job.key), this.k('pending', job.key), `${this.p}:pendingkeys`,
       job.key, JSON.stringify(job), this.channel, job.version, String(Date.now()));
     await this.work.add('wake', { key: job.key });
