@@ -200,6 +200,29 @@ describe('RedisQueue across replicas', () => {
     await b.close();
   });
 
+  it('a delayed job that comes due while its replica closes runs on the next replica', async () => {
+    const ran: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = await replicas(1, async (_w, j) => {
+      ran.push(`a:${j.name}`);
+      if (j.name === 'long') await gate;
+    });
+    await a.qs[0]!.enqueue(job('pr#1', 'a', 'long'));
+    await until(() => ran.length === 1);
+    await a.qs[0]!.enqueue(job('pr#2:auto', 'x', 'due'), { delayMs: 100 });
+    // Closing waits for 'long'; meanwhile the timer comes due (a closing replica takes no
+    // new timer, so it waits in Redis; one it had already taken is queued all the same).
+    const closing = a.qs[0]!.close(10_000);
+    await sleep(300);
+    release();
+    await closing;
+    const b = await openRedisQueue<TestJob>(redis.url, async (j) => void ran.push(`b:${j.name}`), { prefix: a.prefix, concurrency: 1 });
+    await until(() => ran.length === 2);
+    expect(ran).toEqual(['a:long', 'b:due']);
+    await b.close();
+  });
+
   it('gives back a job whose replica died while running it (its lock expired)', async () => {
     const prefix = testPrefix('crash');
     prefixes.push(prefix);
