@@ -301,10 +301,25 @@ export interface PlanHooks {
   configured?: () => void;
   /** An app of `env` was rendered: `done` of `total` (the CLI's progress on a terminal). */
   progress?: (p: { env: string; done: number; total: number }) => void;
+  /** Once, when a plan has a result: where its time went and how the render cache did. */
+  measured?: (m: PlanMeasures) => void;
 }
+
+/**
+ * Seconds per phase: `fetch` is the repository fetch; `render`, `diff` and `validate` are
+ * summed over apps (they run side by side, so the sum can pass the wall time).
+ */
+export interface PlanMeasures {
+  seconds: { fetch: number; render: number; diff: number; validate: number };
+  cache: { hits: number; misses: number };
+}
+
+const since = (t: number) => (performance.now() - t) / 1000;
 
 export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
   const cacheDir = req.cacheDir ?? defaultCacheDir();
+  const measures: PlanMeasures = { seconds: { fetch: 0, render: 0, diff: 0, validate: 0 }, cache: { hits: 0, misses: 0 } };
+  const fetchStarted = performance.now();
   let ws: Workspace;
   try {
     ws = await Workspace.open(req.repo, { cacheDir, auth: req.auth });
@@ -322,6 +337,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  measures.seconds.fetch = since(fetchStarted);
 
   const trees: Tree[] = [];
   try {
@@ -356,7 +372,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal } };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
     const validateOpts = { ...config.validate, crds };
     const concurrency = Math.max(2, cpus().length * 2);
@@ -427,12 +443,16 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
         if (signal?.aborted) throw new AbortedError();
         await ahead.ready(c.i);
+        const renderStarted = performance.now();
         const [b, h] = await Promise.all([
           c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
+        measures.seconds.render += since(renderStarted);
+        const validateStarted = performance.now();
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
         if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
+        measures.seconds.validate += since(validateStarted);
         // A base stopped by a limit did render before: its resources are unknown, not absent.
         // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
         const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
@@ -442,7 +462,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
           const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head, c.app.path) : undefined;
+          const diffStarted = performance.now();
           const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
+          measures.seconds.diff += since(diffStarted);
           append(changes, d.changes);
           append(findings, applyEngineLevels(d.findings, config.validate.rules));
         }
@@ -474,7 +496,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (!saidByApps.has(f.file) && !planFindings.some((g) => g.file === f.file)) planFindings.push(f);
       }
     }
-    return {
+    const result: Plan = {
       base: baseSha,
       head: headSha,
       environments: envPlans,
@@ -485,6 +507,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
+    hooks.measured?.(measures);
+    return result;
   } finally {
     await Promise.all(trees.map((t) => t.dispose()));
   }

@@ -10,6 +10,12 @@ import type { GitAuth } from '../workspace/git.js';
 export type ForgeKind = 'github' | 'gitlab';
 
 /**
+ * Told of every forge API answer (status 0: none came) and the rate-limit budget it
+ * reported, when it did; the server counts these for /metrics.
+ */
+export type ApiObserver = (status: number, rateLimitRemaining: number | null) => void;
+
+/**
  * A repository on a forge. `path` is the full path as the forge writes it: `owner/name` on
  * GitHub, `group/subgroup/project` on GitLab.
  */
