@@ -18,7 +18,7 @@ import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { schemaVersionFindings, validateResources } from './validate/index.js';
+import { loadBundledSchemas, schemaVersionFindings, validateResources } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -400,7 +400,11 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
         ]);
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
-        if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
+        if (h && usable(h)) {
+          // Bundled custom-resource schemas load on first use of their kind (ESM: asynchronously).
+          await loadBundledSchemas(h.resources.map((r) => r.id));
+          append(findings, validateResources(h.resources, validateOpts));
+        }
         // A base stopped by a limit did render before: its resources are unknown, not absent.
         // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
         const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';

@@ -14,6 +14,7 @@
  */
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
+import { bundledKind, hasBundledValidator, validateBundled } from './bundled.js';
 import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
 import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
 import { apiStatus, minorOf } from './deprecations.js';
@@ -26,6 +27,7 @@ import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
 export { crdSchemasFromObjects, crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
+export { BUNDLED_PACKAGES, loadBundledSchemas } from './bundled.js';
 
 export interface ValidateOptions {
   /** Target Kubernetes minor version, e.g. "1.31". */
@@ -140,7 +142,17 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
           });
         }
       } else {
-        checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
+        // A CRD in the repository that defines other versions of the kind is what the
+        // cluster has: a bundled schema of the missing version would say otherwise.
+        const bundled = crds && otherVersions(crds, apiVersion, kind).length > 0 ? null : bundledKind(apiVersion, kind);
+        if (bundled && hasBundledValidator(bundled)) {
+          if (on('schema') || strict) {
+            validateBundled(obj, bundled, strict, out);
+            checkMetadata(obj, strict, out);
+          }
+        } else {
+          checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
+        }
       }
     }
   }
