@@ -6,6 +6,7 @@ import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
+import { schemaFolders } from './plan/schema-folders.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
@@ -335,7 +336,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const outputTotal = planOutputLimit();
     const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal } };
     const crds = await crdsInTree(head.tree);
-    const validateOpts = { ...config.validate, crds };
+    const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
+    const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
@@ -429,6 +431,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       envPlans.push({ name: env.name, apps });
     }
 
+    // After validation: a schema file is read, and found broken, when a resource uses it.
+    append(planFindings, folders.findings);
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
     if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));
 

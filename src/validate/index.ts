@@ -38,6 +38,13 @@ export interface ValidateOptions {
   rules: Record<string, RuleLevel>;
   /** Custom-resource schemas found in the repository. */
   crds?: CrdSchemas;
+  /** Schemas from the `validate.schemas` folders; after the repository's CRDs, before the bundled ones. */
+  schemaFiles?: SchemaFiles;
+}
+
+/** JSON Schemas of custom resources by apiVersion and kind (kind matched in any case). */
+export interface SchemaFiles {
+  get(apiVersion: string, kind: string): CrdVersion | null;
 }
 
 export const IGNORE_ANNOTATION = 'ferry.dev/ignore';
@@ -143,9 +150,13 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
         }
       } else {
         // A CRD in the repository that defines other versions of the kind is what the
-        // cluster has: a bundled schema of the missing version would say otherwise.
-        const bundled = crds && otherVersions(crds, apiVersion, kind).length > 0 ? null : bundledKind(apiVersion, kind);
-        if (bundled && hasBundledValidator(bundled)) {
+        // cluster has: another schema of the missing version would say otherwise.
+        const repoOwnsKind = !!crds && otherVersions(crds, apiVersion, kind).length > 0;
+        const file = repoOwnsKind ? null : opts.schemaFiles?.get(apiVersion, kind);
+        const bundled = repoOwnsKind || file?.schema ? null : bundledKind(apiVersion, kind);
+        if (file?.schema) {
+          if (on('schema') || strict) validateCustomResource(obj, file, strict, out);
+        } else if (bundled && hasBundledValidator(bundled)) {
           if (on('schema') || strict) {
             validateBundled(obj, bundled, strict, out);
             checkMetadata(obj, strict, out);
