@@ -7,10 +7,11 @@ import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
 import { schemaFolders } from './plan/schema-folders.js';
+import { oncePerFile } from './plan/once.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
-import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
+import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
@@ -19,7 +20,7 @@ import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { loadBundledSchemas, schemaVersionFindings, validateResources } from './validate/index.js';
+import { loadBundledSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -230,6 +231,26 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
   };
 }
 
+const findingKey = (f: Finding) => `${f.rule}\0${f.file}\0${f.line}\0${f.resource}\0${f.message}`;
+
+/**
+ * Marks the head findings the base render has too, on files the change does not touch.
+ * Both conditions: an untouched file can still carry the change's own finding (an overlay
+ * that sets `:latest` through `images:` is reported at the base's line), and a touched
+ * file's old finding is the change's to fix or keep.
+ */
+async function markInBase(findings: Finding[], b: RenderedApp, changed: ReadonlySet<string>, config: FerryConfig, opts: ValidateOptions): Promise<void> {
+  const candidates = findings.filter((f) => f.file !== null && !changed.has(f.file));
+  if (candidates.length === 0) return;
+  const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
+  if (usable(b)) {
+    await loadBundledSchemas(b.resources.map((r) => r.id));
+    append(atBase, validateResources(b.resources, opts));
+  }
+  const keys = new Set(atBase.map(findingKey));
+  for (const f of candidates) if (keys.has(findingKey(f))) f.inBase = true;
+}
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -319,6 +340,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const { config, file: configFile } = await loadConfig(req, base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
+    const changedSet = new Set(changed);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
       const next = parseConfigBuffer(head.tree.read(configFile), configFile);
@@ -412,6 +434,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
         const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
         if (baseLimited) append(findings, b!.findings.filter(isLimit));
+        if (b && !validateOnly) await markInBase(findings, b, changedSet, config, validateOpts);
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
@@ -431,6 +454,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       envPlans.push({ name: env.name, apps });
     }
 
+    oncePerFile(envPlans);
     // After validation: a schema file is read, and found broken, when a resource uses it.
     append(planFindings, folders.findings);
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);

@@ -29,7 +29,12 @@ function linked<F extends Finding>(findings: F[], link?: FileLink): Array<F & { 
 function view(plan: Plan, link?: FileLink) {
   const environments = plan.environments.map((e) => ({
     name: e.name,
-    apps: e.apps.filter((a) => !quiet(a)).map((a) => ({ ...a, findings: linked(a.findings, link) })),
+    // Findings the base already had, on files the change does not touch, come after the change's own.
+    apps: e.apps.filter((a) => !quiet(a)).map((a) => ({
+      ...a,
+      findings: linked(a.findings.filter((f) => !f.inBase), link),
+      baseFindings: linked(a.findings.filter((f) => f.inBase), link),
+    })),
     unchanged: e.apps.filter(quiet).map((a) => a.name),
   }));
   const rows = environments.flatMap((e) =>
@@ -64,7 +69,7 @@ export function renderText(plan: Plan): string {
  */
 export function toJson(plan: Plan): unknown {
   const finding = (f: Plan['findings'][number]) => ({
-    severity: f.severity, rule: f.rule, message: f.message, file: f.file, line: f.line, resource: f.resource,
+    severity: f.severity, rule: f.rule, message: f.message, file: f.file, line: f.line, resource: f.resource, inBase: !!f.inBase,
   });
   return {
     base: plan.base,

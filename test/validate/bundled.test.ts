@@ -37,7 +37,7 @@ const CASES: Array<{ obj: Obj; at: string[]; wrong: string; meant: string }> = [
   {
     obj: {
       apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: meta('guestbook', 'argocd'),
-      spec: { project: 'default', source: { repoURL: 'https://example.com/repo.git', path: 'guestbook', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' } },
+      spec: { project: 'default', source: { repoURL: 'https://example.com/repo.git', path: 'guestbook', targetRevision: 'HEAD', helm: { valuesObject: { any: { thing: [1] } } } }, destination: { server: 'https://kubernetes.default.svc', namespace: 'guestbook' } },
     },
     at: ['spec', 'source'], wrong: 'targetRevison', meant: 'targetRevision',
   },
