@@ -69,8 +69,10 @@ export function renderText(plan: Plan): string {
  */
 export function toJson(plan: Plan): unknown {
   const finding = (f: Plan['findings'][number]) => ({
-    severity: f.severity, rule: f.rule, message: f.message, file: f.file, line: f.line, resource: f.resource, inBase: !!f.inBase,
+    severity: f.severity, rule: f.rule, message: f.message, file: f.file, line: f.line, resource: f.resource,
   });
+  // Only an app's findings can be compared with its base render.
+  const appFinding = (f: Plan['findings'][number]) => ({ ...finding(f), inBase: !!f.inBase });
   return {
     base: plan.base,
     head: plan.head,
@@ -86,7 +88,7 @@ export function toJson(plan: Plan): unknown {
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
           ...(c.note ? { note: c.note } : {}),
         })),
-        findings: a.findings.map(finding),
+        findings: a.findings.map(appFinding),
       })),
     })),
     findings: plan.findings.map(finding),
