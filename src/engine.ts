@@ -240,15 +240,19 @@ const findingKey = (f: Finding) => `${f.rule}\0${f.file}\0${f.line}\0${f.resourc
  * file's old finding is the change's to fix or keep.
  */
 async function markInBase(findings: Finding[], b: RenderedApp, changed: ReadonlySet<string>, config: FerryConfig, opts: ValidateOptions): Promise<void> {
-  const candidates = findings.filter((f) => f.file !== null && !changed.has(f.file));
-  if (candidates.length === 0) return;
+  const candidate = (f: Finding) => f.file !== null && !changed.has(f.file);
+  if (!findings.some(candidate)) return;
   const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
   if (usable(b)) {
     await loadBundledSchemas(b.resources.map((r) => r.id));
     append(atBase, validateResources(b.resources, opts));
   }
   const keys = new Set(atBase.map(findingKey));
-  for (const f of candidates) if (keys.has(findingKey(f))) f.inBase = true;
+  // Replaced, not changed: a render's findings may be shared with the render cache.
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    if (candidate(f) && keys.has(findingKey(f))) findings[i] = { ...f, inBase: true };
+  }
 }
 
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
