@@ -47,6 +47,7 @@ function view(plan: Plan, link?: FileLink) {
       removed: a.changes.filter((c) => c.action === 'removed').length,
       errors: a.findings.filter((f) => f.severity === 'error').length,
       warnings: a.findings.filter((f) => f.severity === 'warning').length,
+      inBase: a.baseFindings.filter((f) => f.severity !== 'info').length,
     })),
   );
   const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));

@@ -66,6 +66,8 @@ describe('findings the base already had', () => {
     ]);
 
     const md = renderMarkdown(p);
+    expect(md).toMatch(/\| staging \| web \| `[^`]*` \| ❌ 1 error \(\+2 in base\) \|/);
+    expect(md).toMatch(/\| production \| web \| `[^`]*` \| ❌ 1 error \(\+1 in base\) \|/);
     const stagingSection = md.slice(md.indexOf('#### staging / web'), md.indexOf('#### production / web'));
     const folded = stagingSection.slice(stagingSection.indexOf('<details><summary>Already in base'));
     expect(folded).toMatch(/^<details><summary>Already in base: 2 finding\(s\) on files this change does not touch<\/summary>/);
