@@ -6,10 +6,12 @@ import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
+import { schemaFolders } from './plan/schema-folders.js';
+import { oncePerFile } from './plan/once.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
-import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
+import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
@@ -18,7 +20,7 @@ import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { schemaVersionFindings, validateResources } from './validate/index.js';
+import { loadBundledSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -250,6 +252,30 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
 /** Apps in natural order: app-2 before app-10. */
 const APP_ORDER = new Intl.Collator('en', { numeric: true });
 
+const findingKey = (f: Finding) => `${f.rule}\0${f.file}\0${f.line}\0${f.resource}\0${f.message}`;
+
+/**
+ * Marks the head findings the base render has too, on files the change does not touch.
+ * Both conditions: an untouched file can still carry the change's own finding (an overlay
+ * that sets `:latest` through `images:` is reported at the base's line), and a touched
+ * file's old finding is the change's to fix or keep.
+ */
+async function markInBase(findings: Finding[], b: RenderedApp, changed: ReadonlySet<string>, config: FerryConfig, opts: ValidateOptions): Promise<void> {
+  const candidate = (f: Finding) => f.file !== null && !changed.has(f.file);
+  if (!findings.some(candidate)) return;
+  const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
+  if (usable(b)) {
+    await loadBundledSchemas(b.resources.map((r) => r.id));
+    append(atBase, validateResources(b.resources, opts));
+  }
+  const keys = new Set(atBase.map(findingKey));
+  // Replaced, not changed: a render's findings may be shared with the render cache.
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    if (candidate(f) && keys.has(findingKey(f))) findings[i] = { ...f, inBase: true };
+  }
+}
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -357,6 +383,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, blobs, trees) : base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
+    const changedSet = new Set(changed);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
       const next = parseConfigBuffer(head.tree.read(configFile), configFile);
@@ -374,7 +401,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const outputTotal = planOutputLimit();
     const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
-    const validateOpts = { ...config.validate, crds };
+    const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
+    const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
@@ -451,13 +479,18 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         measures.seconds.render += since(renderStarted);
         const validateStarted = performance.now();
         const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
-        if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
+        if (h && usable(h)) {
+          // Bundled custom-resource schemas load on first use of their kind (ESM: asynchronously).
+          await loadBundledSchemas(h.resources.map((r) => r.id));
+          append(findings, validateResources(h.resources, validateOpts));
+        }
         measures.seconds.validate += since(validateStarted);
         // A base stopped by a limit did render before: its resources are unknown, not absent.
         // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
         const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
         const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
         if (baseLimited) append(findings, b!.findings.filter(isLimit));
+        if (b && !validateOnly) await markInBase(findings, b, changedSet, config, validateOpts);
         const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
         const changes: ResourceChange[] = [];
         if (!validateOnly && !baseLimited) {
@@ -486,6 +519,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       envPlans.push({ name: env.name, apps });
     }
 
+    oncePerFile(envPlans);
+    // After validation: a schema file is read, and found broken, when a resource uses it.
+    append(planFindings, folders.findings);
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
     if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));
 

@@ -227,6 +227,9 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
       });
     });
   });
+  (raw.validate?.schemas ?? []).forEach((f: unknown, i: number) => {
+    if (typeof f === 'string' && !isRepoRelative(f)) rep.add(['validate', 'schemas', i], `must be a path inside the repository, got "${f}"`);
+  });
   const known = [...names.keys()];
   const envRef = (path: Segment[], name: unknown) => {
     if (typeof name === 'string' && !names.has(name)) {
@@ -351,6 +354,7 @@ function toConfig(raw: Raw): FerryConfig {
       kubernetesVersion: raw.validate?.kubernetesVersion ?? base.validate.kubernetesVersion,
       strict: raw.validate?.strict ?? true,
       rules: { ...((raw.validate?.rules ?? {}) as Record<string, RuleLevel>) },
+      ...(raw.validate?.schemas ? { schemas: (raw.validate.schemas as string[]).map(normalizePath) } : {}),
     },
     ...(raw.diff ? { diff: { ignore: ((raw.diff.ignore ?? []) as Raw[]).map((r) => ({ ...r, paths: [...r.paths] }) as DiffIgnoreRule) } } : {}),
     promotion,

@@ -34,6 +34,8 @@ export interface ValidateConfig {
   strict: boolean;
   /** Rule id → level. Unlisted rules use their default level. */
   rules: Record<string, RuleLevel>;
+  /** Repository folders of JSON Schemas in the kubeconform layout (`{group}/{kind}_{version}.json`). */
+  schemas?: string[];
 }
 
 export interface DiffConfig {
