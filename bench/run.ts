@@ -60,6 +60,9 @@ async function main() {
   const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
   process.stdout.write(v.out);
   console.log();
+  const b = await run(process.execPath, ['--import', 'tsx', path.join(here, 'bundled.ts')]);
+  process.stdout.write(b.out);
+  console.log();
   const w = await run(process.execPath, ['--import', 'tsx', path.join(here, 'webhook.ts')]);
   process.stdout.write(w.out);
   console.log();

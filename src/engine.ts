@@ -6,10 +6,12 @@ import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
 import { crdsInTree } from './plan/crds.js';
+import { schemaFolders } from './plan/schema-folders.js';
+import { oncePerFile } from './plan/once.js';
 import { appInputs, touches } from './plan/inputs.js';
 import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
-import { pathsUnder, renderApp, type RenderContext } from './plan/render-app.js';
+import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { ReachIndex } from './plan/reach.js';
@@ -19,7 +21,7 @@ import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { schemaVersionFindings, validateResources } from './validate/index.js';
+import { loadBundledSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -251,6 +253,30 @@ function randomNameTemplates(base: Side, head: Side, chart: string): (file: stri
 /** Apps in natural order: app-2 before app-10. */
 const APP_ORDER = new Intl.Collator('en', { numeric: true });
 
+const findingKey = (f: Finding) => `${f.rule}\0${f.file}\0${f.line}\0${f.resource}\0${f.message}`;
+
+/**
+ * Marks the head findings the base render has too, on files the change does not touch.
+ * Both conditions: an untouched file can still carry the change's own finding (an overlay
+ * that sets `:latest` through `images:` is reported at the base's line), and a touched
+ * file's old finding is the change's to fix or keep.
+ */
+async function markInBase(findings: Finding[], b: RenderedApp, changed: ReadonlySet<string>, config: FerryConfig, opts: ValidateOptions): Promise<void> {
+  const candidate = (f: Finding) => f.file !== null && !changed.has(f.file);
+  if (!findings.some(candidate)) return;
+  const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
+  if (usable(b)) {
+    await loadBundledSchemas(b.resources.map((r) => r.id));
+    append(atBase, validateResources(b.resources, opts));
+  }
+  const keys = new Set(atBase.map(findingKey));
+  // Replaced, not changed: a render's findings may be shared with the render cache.
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    if (candidate(f) && keys.has(findingKey(f))) findings[i] = { ...f, inBase: true };
+  }
+}
+
 function summarize(envs: EnvironmentPlan[], planFindings: Finding[]): Plan['summary'] {
   const s = { added: 0, changed: 0, removed: 0, errors: 0, warnings: 0 };
   const count = (f: Finding) => {
@@ -302,10 +328,25 @@ export interface PlanHooks {
   configured?: () => void;
   /** An app of `env` was rendered: `done` of `total` (the CLI's progress on a terminal). */
   progress?: (p: { env: string; done: number; total: number }) => void;
+  /** Once, when a plan has a result: where its time went and how the render cache did. */
+  measured?: (m: PlanMeasures) => void;
 }
+
+/**
+ * Seconds per phase: `fetch` is the repository fetch; `render`, `diff` and `validate` are
+ * summed over apps (they run side by side, so the sum can pass the wall time).
+ */
+export interface PlanMeasures {
+  seconds: { fetch: number; render: number; diff: number; validate: number };
+  cache: { hits: number; misses: number };
+}
+
+const since = (t: number) => (performance.now() - t) / 1000;
 
 export async function plan(req: PlanRequest, validateOnly = false, signal?: AbortSignal, hooks: PlanHooks = {}): Promise<Plan> {
   const cacheDir = req.cacheDir ?? defaultCacheDir();
+  const measures: PlanMeasures = { seconds: { fetch: 0, render: 0, diff: 0, validate: 0 }, cache: { hits: 0, misses: 0 } };
+  const fetchStarted = performance.now();
   let ws: Workspace;
   try {
     ws = await Workspace.open(req.repo, { cacheDir, auth: req.auth });
@@ -323,6 +364,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  measures.seconds.fetch = since(fetchStarted);
 
   const trees: Tree[] = [];
   try {
@@ -342,6 +384,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, blobs, trees) : base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
+    const changedSet = new Set(changed);
     if (configFile && changed.includes(configFile) && head.view.has(configFile)) {
       // The PR is judged by the base config, but its own edit to the config is checked now.
       const next = parseConfigBuffer(head.tree.read(configFile), configFile);
@@ -357,9 +400,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal } };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
-    const validateOpts = { ...config.validate, crds };
+    const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
+    const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
     const concurrency = Math.max(2, cpus().length * 2);
 
     const envPlans: EnvironmentPlan[] = [];
@@ -451,22 +495,33 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
       if (signal?.aborted) throw new AbortedError();
       await ahead.ready(c.i);
+      const renderStarted = performance.now();
       const [b, h] = await Promise.all([
         c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
         c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
       ]);
+      measures.seconds.render += since(renderStarted);
+      const validateStarted = performance.now();
       const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
-      if (h && usable(h)) append(findings, validateResources(h.resources, validateOpts));
+      if (h && usable(h)) {
+        // Bundled custom-resource schemas load on first use of their kind (ESM: asynchronously).
+        await loadBundledSchemas(h.resources.map((r) => r.id));
+        append(findings, validateResources(h.resources, validateOpts));
+      }
+      measures.seconds.validate += since(validateStarted);
       // A base stopped by a limit did render before: its resources are unknown, not absent.
       // (A plain app's file over a limit is one broken file: the diff leaves out only it.)
       const isLimit = (f: Finding) => f.rule === 'render-limit' || f.rule === 'file-too-large';
       const baseLimited = !!b && b.status === 'error' && !b.brokenFiles && b.findings.some(isLimit);
       if (baseLimited) append(findings, b!.findings.filter(isLimit));
+      if (b && !validateOnly) await markInBase(findings, b, changedSet, config, validateOpts);
       const status = baseLimited ? 'error' : h ? h.status : b ? b.status : 'rendered';
       const changes: ResourceChange[] = [];
       if (!validateOnly && !baseLimited) {
         const generatedNames = c.app.renderer === 'helm' || c.baseApp?.renderer === 'helm' ? randomNameTemplates(base, head, c.app.path) : undefined;
+        const diffStarted = performance.now();
         const d = diffApp(b, h, { generatedNames, ignore: config.diff?.ignore });
+        measures.seconds.diff += since(diffStarted);
         append(changes, d.changes);
         append(findings, applyEngineLevels(d.findings, config.validate.rules));
       }
@@ -489,6 +544,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       }
     }
 
+    oncePerFile(envPlans);
+    // After validation: a schema file is read, and found broken, when a resource uses it.
+    append(planFindings, folders.findings);
     const unowned = unownedFinding(unownedCandidates, ownership, base.view, head.view);
     if (unowned) append(planFindings, applyEngineLevels([unowned], config.validate.rules));
 
@@ -499,7 +557,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (!saidByApps.has(f.file) && !planFindings.some((g) => g.file === f.file)) planFindings.push(f);
       }
     }
-    return {
+    const result: Plan = {
       base: baseSha,
       head: headSha,
       environments: envPlans,
@@ -510,6 +568,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
+    hooks.measured?.(measures);
+    return result;
   } finally {
     await Promise.all(trees.map((t) => t.dispose()));
   }

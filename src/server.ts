@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +14,16 @@ import { GITLAB_WEBHOOK_PATH, receiveGitLab, tokenMatches } from './forge/gitlab
 import { gitLabForges } from './forge/gitlab/registry.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
+import { defaultCacheDir } from './engine.js';
 import { detectSandbox } from './render/sandbox.js';
 import { defaultPerRepository, EnginePool } from './runtime/engine-pool.js';
 import { MemoryQueue } from './runtime/memory-queue.js';
-import type { JobQueue } from './runtime/queue.js';
+import { Metrics } from './runtime/metrics.js';
+import type { JobQueue, JobRunner } from './runtime/queue.js';
+import { graceFromEnv, stopOnSignals } from './runtime/shutdown.js';
 import { serverLogger } from './util/log.js';
 import { redact } from './workspace/git.js';
+import { maintainCache } from './workspace/maintain.js';
 import type { Identity } from './workspace/workspace.js';
 
 export const DEFAULT_IDENTITY: Identity = { name: 'Ferry', email: 'ferry@users.noreply.github.com' };
@@ -50,7 +55,18 @@ export interface ServerConfig {
   maxBodyBytes?: number;
   /** Where JSON log lines go (default stdout). */
   logDestination?: NodeJS.WritableStream;
+  /** Jobs go through BullMQ on this Redis (several replicas); absent: the in-process queue. */
+  redisUrl?: string;
+  /** Namespaces Ferry's Redis keys (default `ferry`): installations sharing a Redis need their own. */
+  redisPrefix?: string;
+  /** Render cache cap on disk in MiB (default 10240); least recently used renders go first. */
+  cacheMaxMb?: number;
+  /** A git mirror not fetched for this many days is removed (default 14). */
+  mirrorMaxAgeDays?: number;
 }
+
+/** How often the cache folder is brought back under its bounds. */
+const MAINTAIN_EVERY_MS = 15 * 60_000;
 
 
 const GITHUB_VARS = ['APP_ID', 'WEBHOOK_SECRET', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'GHE_HOST'];
@@ -105,10 +121,34 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     concurrencyPerRepo: env.FERRY_CONCURRENCY_PER_REPO ? Number(env.FERRY_CONCURRENCY_PER_REPO) : undefined,
     logLevel: (env.LOG_LEVEL as ServerConfig['logLevel']) ?? 'info',
     maxBodyBytes: parseMaxBodyBytes(env.FERRY_MAX_BODY_BYTES),
+    redisUrl: redisUrlFrom(env.REDIS_URL),
+    redisPrefix: env.FERRY_REDIS_PREFIX || undefined,
+    cacheMaxMb: positive(env.FERRY_CACHE_MAX_MB, 'FERRY_CACHE_MAX_MB'),
+    mirrorMaxAgeDays: positive(env.FERRY_MIRROR_MAX_AGE_DAYS, 'FERRY_MIRROR_MAX_AGE_DAYS'),
     identity: env.FERRY_GIT_NAME || env.FERRY_GIT_EMAIL
       ? { name: env.FERRY_GIT_NAME || DEFAULT_IDENTITY.name, email: env.FERRY_GIT_EMAIL || DEFAULT_IDENTITY.email }
       : undefined,
   };
+}
+
+function positive(raw: string | undefined, name: string): number | undefined {
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number`);
+  return n;
+}
+
+/** REDIS_URL, checked for its scheme; the message never repeats it (it may hold a password). */
+function redisUrlFrom(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('REDIS_URL must be a redis:// or rediss:// URL');
+  return raw;
 }
 
 export interface RunningServer {
@@ -117,6 +157,7 @@ export interface RunningServer {
   outcomes: Map<PlanJobOutcome, number>;
   /** Jobs that threw, by kind, since start (served on /healthz). */
   failures: Map<string, number>;
+  metrics: Metrics;
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -138,6 +179,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const perRepo = cfg.concurrencyPerRepo ?? defaultPerRepository(concurrency);
   const outcomes = new Map<PlanJobOutcome, number>();
   const failures = new Map<string, number>();
+  const metrics = new Metrics();
   const engine = new EnginePool(concurrency, perRepo);
   const forges = new Forges();
   const jobLog = log.child({ name: 'jobs' });
@@ -149,37 +191,154 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     runPlan: (req, signal, hooks) => engine.run(req, false, signal, hooks),
     identity: cfg.identity ?? DEFAULT_IDENTITY,
     log: jobLog,
-    onPlanOutcome: (o) => outcomes.set(o, (outcomes.get(o) ?? 0) + 1),
+    onPlanOutcome: (o) => {
+      outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+      metrics.plans.inc({ outcome: o });
+    },
+    observe: {
+      planMeasured: (m) => {
+        for (const [phase, s] of Object.entries(m.seconds)) metrics.planPhase.observe({ phase }, s);
+        if (m.cache.hits) metrics.renderCache.inc({ result: 'hit' }, m.cache.hits);
+        if (m.cache.misses) metrics.renderCache.inc({ result: 'miss' }, m.cache.misses);
+      },
+      reported: (s) => metrics.planPhase.observe({ phase: 'report' }, s),
+      planned: (plan) => {
+        const all = [...plan.findings, ...plan.environments.flatMap((e) => e.apps.flatMap((a) => a.findings))];
+        for (const f of all) metrics.findings.inc({ rule: f.rule, severity: f.severity });
+      },
+      promotion: (outcome) => metrics.promotions.inc({ outcome }),
+    },
   };
-  const queue: JobQueue<JobSpec> = new MemoryQueue<JobSpec>((job, signal) => runJob(job, signal, deps), {
+  const runner: JobRunner<JobSpec> = async (job, signal) => {
+    const end = metrics.jobDuration.startTimer({ kind: job.kind });
+    let outcome = 'ok';
+    try {
+      await runJob(job, signal, deps);
+    } catch (err) {
+      outcome = 'failed';
+      throw err;
+    } finally {
+      end({ outcome: signal.aborted ? 'aborted' : outcome });
+    }
+  };
+  const queueOptions = {
     concurrency,
     // A job that throws is otherwise gone without a trace: logged (redacted) and counted.
-    onError: (err, job) => {
+    onError: (err: unknown, job: { kind: string; key: string }) => {
       const e = err as Error & { status?: number };
       failures.set(job.kind, (failures.get(job.kind) ?? 0) + 1);
+      metrics.jobFailures.inc({ kind: job.kind });
       jobLog.warn({ job: job.key, kind: job.kind, status: e.status, err: redact(String(e?.message ?? e)) }, 'job failed');
     },
     groups: { groupOf: repositoryOfJob, perGroup: perRepo },
-  });
-  const handle = (event: BotEvent) => handleEvent(queue, event);
-  const github = cfg.github ? await gitHubApp(cfg.github, log, { firstDelivery: (id) => queue.firstDelivery(id), handle }) : null;
-  if (github) forges.register('github', github.forges);
-  if (cfg.gitlab) forges.register('gitlab', gitLabForges(cfg.gitlab));
-  const gitlabLog = log.child({ name: 'gitlab' });
-  const healthz = async (res: ServerResponse) => {
-    const body = { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
+  let redisQueue: { ping(): Promise<boolean> } | null = null;
+  let queue: JobQueue<JobSpec>;
+  if (cfg.redisUrl) {
+    // Loaded only here: a server without REDIS_URL never loads bullmq or ioredis.
+    const { openRedisQueue } = await import('./runtime/redis-queue.js');
+    const rq = await openRedisQueue<JobSpec>(cfg.redisUrl, runner, {
+      ...queueOptions,
+      prefix: cfg.redisPrefix,
+      redact,
+      onConnectionError: (err) => log.warn({ err: redact(err.message) }, 'Redis connection error'),
+      onRetry: (err, job, attempt, delayMs) => {
+        const e = err as Error & { status?: number };
+        metrics.jobRetries.inc({ kind: job.kind });
+        jobLog.warn({ job: job.key, kind: job.kind, status: e.status, attempt, delayMs }, 'job will be retried');
+      },
+    });
+    redisQueue = rq;
+    queue = rq;
+    log.info({ prefix: cfg.redisPrefix ?? 'ferry' }, 'job queue: BullMQ on Redis');
+  } else {
+    queue = new MemoryQueue<JobSpec>(runner, queueOptions);
+  }
+  metrics.watchQueue(queue);
+  // The cache folder of a long-running server stays bounded (render cache LRU, git gc).
+  const cacheDir = cfg.cacheDir ?? defaultCacheDir();
+  let maintaining = false;
+  const maintain = async () => {
+    if (maintaining) return;
+    maintaining = true;
+    try {
+      const r = await maintainCache(cacheDir, { renderCacheMaxBytes: (cfg.cacheMaxMb ?? 10_240) * 2 ** 20, mirrorMaxAgeMs: (cfg.mirrorMaxAgeDays ?? 14) * 86_400_000 });
+      if (r.renderFilesRemoved || r.mirrorsRemoved) log.info({ cache: r }, 'cache pruned');
+    } catch (err) {
+      log.warn({ err: redact((err as Error).message) }, 'cache maintenance failed');
+    } finally {
+      maintaining = false;
+    }
+  };
+  const maintainTimer = setInterval(() => void maintain(), MAINTAIN_EVERY_MS).unref();
+  // Deliveries are counted when the response is sent; the sink says what became of each.
+  const delivery = new AsyncLocalStorage<{ outcome?: string }>();
+  const sink = {
+    firstDelivery: async (id: string | undefined) => {
+      const first = await queue.firstDelivery(id);
+      const d = delivery.getStore();
+      if (d && !first) d.outcome = 'duplicate';
+      return first;
+    },
+    handle: async (event: BotEvent) => {
+      const d = delivery.getStore();
+      if (d) d.outcome = 'queued';
+      await handleEvent(queue, event);
+    },
+  };
+  const github = cfg.github ? await gitHubApp(cfg.github, log, sink, (status, left) => {
+    metrics.forgeCalls.inc({ forge: 'github', status: String(status) });
+    if (left !== null) metrics.rateLimitRemaining.set({ forge: 'github' }, left);
+  }) : null;
+  if (github) forges.register('github', github.forges);
+  if (cfg.gitlab) {
+    forges.register('gitlab', gitLabForges(cfg.gitlab, (status, left) => {
+      metrics.forgeCalls.inc({ forge: 'gitlab', status: String(status) });
+      if (left !== null) metrics.rateLimitRemaining.set({ forge: 'gitlab' }, left);
+    }));
+  }
+  const gitlabLog = log.child({ name: 'gitlab' });
+  let stopping = false;
+  const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const healthz = async (res: ServerResponse) => {
+    json(res, 200, { status: 'ok', jobs: await queue.size(), outcomes: Object.fromEntries(outcomes), failures: Object.fromEntries(failures), sandbox: sandboxState });
+  };
+  // Ready: this replica should get webhooks. Not while it shuts down, without its
+  // workers, or without the Redis its queue lives in.
+  const readyz = async (res: ServerResponse) => {
+    const checks: Record<string, boolean> = { accepting: !stopping, engine: engine.up };
+    if (redisQueue) checks.redis = await redisQueue.ping();
+    const ready = Object.values(checks).every(Boolean);
+    json(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+  };
+  const metricsText = async (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': metrics.contentType() }).end(await metrics.text());
+  };
+  const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
   const maxBody = cfg.maxBodyBytes ?? parseMaxBodyBytes(undefined);
   const httpLog = log.child({ name: 'http' });
   // Our own HTTP server rather than Probot's: the body cap has to run before Probot's
   // webhook middleware, which reads the whole body before it checks the signature.
   const http = createServer((req, res) => {
     const started = performance.now();
-    res.on('finish', () => httpLog.info({ delivery: req.headers['x-github-delivery'] }, `${req.method} ${req.url} ${res.statusCode} - ${Math.round(performance.now() - started)}ms`));
-    void (async () => {
-      const path = pathOf(req.url);
+    const path = pathOf(req.url);
+    const d: { outcome?: string } = {};
+    res.on('finish', () => {
+      const line = `${req.method} ${req.url} ${res.statusCode} - ${Math.round(performance.now() - started)}ms`;
+      // Probes come every few seconds from every kubelet and scraper: not worth an info line each.
+      if (req.method === 'GET' && PROBES.has(path)) httpLog.debug(line);
+      else httpLog.info({ delivery: req.headers['x-github-delivery'] }, line);
+      if (req.method !== 'POST') return;
+      const forge = path === GITHUB_WEBHOOK_PATH ? 'github' : path === GITLAB_WEBHOOK_PATH ? 'gitlab' : null;
+      if (!forge) return;
+      const event = String((forge === 'github' ? req.headers['x-github-event'] : req.headers['x-gitlab-event']) ?? 'unknown');
+      const outcome = d.outcome ?? (res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'refused' : 'ignored');
+      metrics.deliveries.inc({ forge, event, outcome });
+    });
+    void delivery.run(d, async () => {
       if (req.method === 'GET' && path === '/healthz') return healthz(res);
+      if (req.method === 'GET' && path === '/readyz') return readyz(res);
+      if (req.method === 'GET' && path === '/metrics') return metricsText(res);
       if (req.method === 'POST' && path === GITHUB_WEBHOOK_PATH && github) {
         const body = await readBodyCapped(req, res, maxBody);
         if (body === null) {
@@ -203,13 +362,13 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
           gitlabLog.warn({ delivery, maxBody }, 'webhook body over the size cap refused');
           return;
         }
-        const out = await receiveGitLab(req.headers, body, { secret: cfg.gitlab.webhookSecret, host: cfg.gitlab.url, sink: { firstDelivery: (id) => queue.firstDelivery(id), handle } });
+        const out = await receiveGitLab(req.headers, body, { secret: cfg.gitlab.webhookSecret, host: cfg.gitlab.url, sink });
         gitlabLog.info({ delivery, event: req.headers['x-gitlab-event'], result: out.result, reason: out.reason }, 'delivery');
         res.writeHead(out.status, { 'content-type': 'application/json' }).end(JSON.stringify({ result: out.result, ...(out.reason ? { reason: out.reason } : {}) }));
         return;
       }
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
-    })().catch((err: Error) => {
+    }).catch((err: Error) => {
       log.error({ err: err.message }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end();
     });
@@ -225,7 +384,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     queue,
     outcomes,
     failures,
+    metrics,
     async stop(timeoutMs = 30_000) {
+      stopping = true;
+      clearInterval(maintainTimer);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await queue.close(timeoutMs);
       await engine.close();
@@ -260,11 +422,5 @@ if (isEntryPoint()) {
   }
   const running = await startServer(cfg);
   process.stderr.write(`ferry: listening on ${running.url}\n`);
-  const shutdown = async (signal: string) => {
-    process.stderr.write(`ferry: ${signal}: finishing in-flight plans (30 s at most)\n`);
-    await running.stop(30_000);
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  stopOnSignals((graceMs) => running.stop(graceMs), { graceMs: graceFromEnv() });
 }

@@ -52,6 +52,12 @@ export interface Finding {
   line: number | null;
   /** `Kind/namespace/name` or `Kind/name`; null for findings about files or apps. */
   resource: string | null;
+  /**
+   * In a plan: the same finding is at the base commit too, on a file the change does not
+   * touch. Reports group these apart, so a base that was already wrong does not bury the
+   * change's own findings.
+   */
+  inBase?: boolean;
 }
 
 export type RendererKind = 'kustomize' | 'helm' | 'plain';

@@ -26,7 +26,7 @@ function imports(): Array<{ file: string; from: string[] }> {
   return out;
 }
 
-const ENGINE = /^(engine|types|config|workspace|render|plan|validate|promote|report|review)(\/|\.ts$)/;
+const ENGINE = /^(engine|types|config|workspace|render|plan|validate|promote|report|review|protect)(\/|\.ts$)/;
 
 describe('layers (docs/architecture.md)', () => {
   const all = imports();
@@ -49,6 +49,24 @@ describe('layers (docs/architecture.md)', () => {
   it('the bot core and the runtime import no forge adapter', () => {
     const offenders = all.filter((f) => /^(bot|runtime)\//.test(f.file) && f.from.some((m) => /^forge\/(github|gitlab)\//.test(m)));
     expect(offenders.map((f) => f.file)).toEqual([]);
+  });
+
+  it('only runtime/redis-queue.ts names bullmq or ioredis, and only as types: they are loaded with import() when REDIS_URL is set', () => {
+    const offenders = all.filter((f) => f.file !== 'runtime/redis-queue.ts' && f.from.some((m) => m === 'bullmq' || m === 'ioredis'));
+    expect(offenders.map((f) => f.file)).toEqual([]);
+    const text = readFileSync(path.join(src, 'runtime', 'redis-queue.ts'), 'utf8');
+    expect(text).toMatch(/^import type \{[^}]*\} from 'bullmq';$/m);
+    expect(text.match(/^import (?!type )[^;]*from '(bullmq|ioredis)'/gm)).toBeNull();
+    // The server loads the module itself lazily too.
+    const server = readFileSync(path.join(src, 'server.ts'), 'utf8');
+    expect(server).toContain("await import('./runtime/redis-queue.js')");
+    expect(all.find((f) => f.file === 'server.ts')?.from).not.toContain('runtime/redis-queue');
+  });
+
+  it('only runtime/metrics.ts imports prom-client: the rest is given callbacks', () => {
+    const offenders = all.filter((f) => f.file !== 'runtime/metrics.ts' && f.from.includes('prom-client'));
+    expect(offenders.map((f) => f.file)).toEqual([]);
+    expect(all.find((f) => f.file === 'runtime/metrics.ts')?.from).toContain('prom-client');
   });
 
   it('the scan sees the code (a check over nothing would pass anyway)', () => {

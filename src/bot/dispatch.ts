@@ -1,7 +1,8 @@
+import { CONFIG_FILES } from '../config/index.js';
 import { pullKey } from '../forge/types.js';
 import { ferryCommands } from './commands/handle.js';
 import type { BotEvent } from './events.js';
-import { autoPromoteJob, commandJob, nextStepJob, planJob, recheckJob, rerunJob, reviewJob, type JobSpec } from './jobs/spec.js';
+import { auditJob, autoPromoteJob, pushCheckJob, commandJob, nextStepJob, planJob, recheckJob, rerunJob, reviewJob, type JobSpec } from './jobs/spec.js';
 
 /** What the core does for an event: queue jobs, or drop a PR's queued and running work. */
 export type Action =
@@ -40,6 +41,20 @@ export function dispatch(event: BotEvent): Action[] {
       return isOwnCheck(event.check) ? [] : [{ do: 'enqueue', job: recheckJob(event.forge, event.repo, event.sha) }];
     case 'review.changed':
       return [{ do: 'enqueue', job: reviewJob(event.forge, event.pr) }];
+    case 'repos.installed':
+      return event.repos.map((repo) => ({ do: 'enqueue', job: auditJob(event.forge, repo, 'installed') }) as const);
+    case 'branch.pushed': {
+      const out: Action[] = [];
+      // A change to ferry.yml may change `protect:`; a push the forge did not list in full may have.
+      if (event.isDefault && (!event.changedFiles || event.changedFiles.some((f) => CONFIG_FILES.includes(f)))) {
+        out.push({ do: 'enqueue', job: auditJob(event.forge, event.repo, 'config-changed') });
+      }
+      // A push that created the branch has nothing to compare with; Ferry's own branches are promotions.
+      if (!/^0+$/.test(event.before) && !event.branch.startsWith('ferry/')) {
+        out.push({ do: 'enqueue', job: pushCheckJob(event.forge, event.repo, event.branch, event.before, event.after) });
+      }
+      return out;
+    }
     case 'rerun.requested':
       if (!isOwnCheck(event.check)) return [];
       return event.pulls.map((number) => ({ do: 'enqueue', job: rerunJob(event.forge, { repo: event.repo, number }) }) as const);

@@ -10,7 +10,9 @@ export type BotEvent =
   | CommentCreated
   | CommitSucceeded
   | RerunRequested
-  | ReviewChanged;
+  | ReviewChanged
+  | ReposInstalled
+  | BranchPushed;
 
 /** What the rules need to know of a PR, which every forge's payload carries. */
 export interface PullSummary extends PullRef {
@@ -86,4 +88,24 @@ export interface RerunRequested extends Common {
   check: string;
   /** The PRs the check belongs to. */
   pulls: number[];
+}
+
+/** Ferry was installed on repositories (or they were added to its installation). */
+export interface ReposInstalled extends Common {
+  type: 'repos.installed';
+  repos: RepoRef[];
+}
+
+/** A push to a branch of the repository (a PR merged, or someone pushed). */
+export interface BranchPushed extends Common {
+  type: 'branch.pushed';
+  repo: RepoRef;
+  branch: string;
+  /** The repository's default branch. */
+  isDefault: boolean;
+  /** The branch's commit before the push (all zeros: the push created it) and after. */
+  before: string;
+  after: string;
+  /** Files the push added, changed or removed; null when the forge did not list them all. */
+  changedFiles: string[] | null;
 }

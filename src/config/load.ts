@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { ConfiguredApp, EnvironmentSpec, Finding, RuleLevel } from '../types.js';
 import schema from './schema.json' with { type: 'json' };
-import type { DiffIgnoreRule, FerryConfig, PromotionStep, ReviewRule } from './types.js';
+import type { DiffIgnoreRule, FerryConfig, PromotionStep, ProtectConfig, ProtectionSettings, ReviewRule } from './types.js';
 import { globProblem } from './glob-limits.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -227,6 +227,9 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
       });
     });
   });
+  (raw.validate?.schemas ?? []).forEach((f: unknown, i: number) => {
+    if (typeof f === 'string' && !isRepoRelative(f)) rep.add(['validate', 'schemas', i], `must be a path inside the repository, got "${f}"`);
+  });
   const known = [...names.keys()];
   const envRef = (path: Segment[], name: unknown) => {
     if (typeof name === 'string' && !names.has(name)) {
@@ -271,6 +274,16 @@ function semanticChecks(raw: Raw, rep: Reporter): void {
   (raw.review ?? []).forEach((rule: Raw, i: number) => {
     (rule.when?.environments ?? []).forEach((e: string, j: number) => envRef(['review', i, 'when', 'environments', j], e));
   });
+  // A branch override must name a branch Ferry audits: an environment's branch, or the
+  // default branch (unknown here) when some environment is a folder.
+  const envBranches = envs.map((e) => e.branch).filter((b): b is string => typeof b === 'string');
+  if (raw.protect?.branches && envBranches.length === envs.length) {
+    for (const name of Object.keys(raw.protect.branches as Raw)) {
+      if (envBranches.includes(name)) continue;
+      const hint = nearest(name, envBranches);
+      rep.add(['protect', 'branches', name], `"${name}" is no environment's branch${hint ? ` (did you mean "${hint}"?)` : ''}; environment branches: ${[...new Set(envBranches)].join(', ')}`, rep.line(['protect', 'branches', name], true));
+    }
+  }
   const glob = (path: Segment[], g: string) => {
     const problem = globProblem(g);
     if (problem) rep.add(path, `glob ${g.length > 60 ? `${JSON.stringify(g.slice(0, 57))}…` : JSON.stringify(g)} ${problem}; matching it could take minutes`);
@@ -326,6 +339,7 @@ function toConfig(raw: Raw): FerryConfig {
     dismissStale: r.dismissStale ?? true,
     codeowners: r.codeowners ?? false,
   }));
+  const protect = raw.protect ? protectConfig(raw.protect as Raw, review.length > 0) : null;
   const perm = (p: Raw | undefined) => (p ? { teams: p.teams ?? [], users: p.users ?? [] } : null);
   return {
     environments,
@@ -340,12 +354,33 @@ function toConfig(raw: Raw): FerryConfig {
       kubernetesVersion: raw.validate?.kubernetesVersion ?? base.validate.kubernetesVersion,
       strict: raw.validate?.strict ?? true,
       rules: { ...((raw.validate?.rules ?? {}) as Record<string, RuleLevel>) },
+      ...(raw.validate?.schemas ? { schemas: (raw.validate.schemas as string[]).map(normalizePath) } : {}),
     },
     ...(raw.diff ? { diff: { ignore: ((raw.diff.ignore ?? []) as Raw[]).map((r) => ({ ...r, paths: [...r.paths] }) as DiffIgnoreRule) } } : {}),
     promotion,
     review,
     commands: { promote: perm(raw.commands?.promote), plan: perm(raw.commands?.plan) },
+    ...(protect ? { protect } : {}),
   };
+}
+
+const SETTING_KEYS = ['checks', 'approvals', 'dismissStale', 'allowForcePushes', 'allowDeletions', 'includeAdmins'] as const;
+
+function protectConfig(raw: Raw, hasReviewRules: boolean): ProtectConfig {
+  // ferry/review is written only when there are review rules: requiring it otherwise
+  // would block every merge on a check that never comes.
+  const defaults: ProtectionSettings = {
+    checks: ['ferry/plan', 'ferry/validate', ...(hasReviewRules ? ['ferry/review'] : [])],
+    approvals: 1, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true,
+  };
+  const pick = (r: Raw): Partial<ProtectionSettings> => {
+    const out: Partial<ProtectionSettings> = {};
+    for (const k of SETTING_KEYS) if (r[k] !== undefined) (out as Raw)[k] = k === 'checks' ? [...new Set(r[k] as string[])] : r[k];
+    return out;
+  };
+  const branches: Record<string, Partial<ProtectionSettings>> = {};
+  for (const [name, r] of Object.entries((raw.branches ?? {}) as Record<string, Raw>)) branches[name] = pick(r);
+  return { enforce: raw.enforce ?? false, settings: { ...defaults, ...pick(raw) }, branches };
 }
 
 /** Parses and validates ferry.yml text. Never throws: every problem is a finding naming file, line and key. */

@@ -12,6 +12,8 @@ export interface FerryConfig {
   promotion: PromotionStep[];
   review: ReviewRule[];
   commands: CommandsConfig;
+  /** Set only when ferry.yml has a `protect` section: Ferry audits nothing otherwise. */
+  protect?: ProtectConfig;
 }
 
 export interface RenderConfig {
@@ -32,6 +34,8 @@ export interface ValidateConfig {
   strict: boolean;
   /** Rule id → level. Unlisted rules use their default level. */
   rules: Record<string, RuleLevel>;
+  /** Repository folders of JSON Schemas in the kubeconform layout (`{group}/{kind}_{version}.json`). */
+  schemas?: string[];
 }
 
 export interface DiffConfig {
@@ -101,4 +105,25 @@ export interface CommandPermission {
 export interface CommandsConfig {
   promote: CommandPermission | null;
   plan: CommandPermission | null;
+}
+
+/** Branch protection as Ferry compares it, whatever the forge calls each setting. */
+export interface ProtectionSettings {
+  /** Status checks that must pass before a merge. */
+  checks: string[];
+  /** Approving reviews required (0: none). */
+  approvals: number;
+  dismissStale: boolean;
+  allowForcePushes: boolean;
+  allowDeletions: boolean;
+  includeAdmins: boolean;
+}
+
+export interface ProtectConfig {
+  /** Apply the difference, not only report it. */
+  enforce: boolean;
+  /** The settings every environment branch gets (defaults filled in). */
+  settings: ProtectionSettings;
+  /** Branch name → the settings that differ for that branch. */
+  branches: Record<string, Partial<ProtectionSettings>>;
 }

@@ -1,9 +1,19 @@
+import type { ProtectionSettings } from '../config/types.js';
+import type { ProtectionRead } from '../protect/types.js';
 import type { CheckResult, CommitCheck, Review } from '../types.js';
+
+export type { ProtectionRead } from '../protect/types.js';
 
 export type { Review } from '../types.js';
 import type { GitAuth } from '../workspace/git.js';
 
 export type ForgeKind = 'github' | 'gitlab';
+
+/**
+ * Told of every forge API answer (status 0: none came) and the rate-limit budget it
+ * reported, when it did; the server counts these for /metrics.
+ */
+export type ApiObserver = (status: number, rateLimitRemaining: number | null) => void;
 
 /**
  * A repository on a forge. `path` is the full path as the forge writes it: `owner/name` on
@@ -82,6 +92,24 @@ export interface OpenedPullRequest {
   head: string;
   title: string;
   body: string;
+}
+
+/** A repository as the audit needs it. */
+export interface RepoInfo {
+  defaultBranch: string;
+  cloneUrl: string;
+}
+
+/** The issue Ferry keeps in a repository (one per marker): open while `open`, closed once not. */
+export interface IssueDraft {
+  title: string;
+  body: string;
+  open: boolean;
+}
+
+export interface EnsuredIssue {
+  number: number;
+  action: 'created' | 'updated' | 'unchanged' | 'closed';
 }
 
 /** Largest texts the forge accepts, in characters. */
@@ -174,6 +202,32 @@ export interface Forge {
   addLabels(pr: PullRequest, number: number, labels: string[]): Promise<void>;
   /** Merged PRs whose merge produced this commit (for re-checking gates when a status arrives). */
   pullsForCommit(repo: RepoRef, sha: string): Promise<PullRequest[]>;
+  /** The repository's default branch and clone URL. */
+  getRepo(repo: RepoRef): Promise<RepoInfo>;
+  /**
+   * A file at a branch or commit, through the API (no clone): how a job finds out whether
+   * a repository has ferry.yml before fetching it. Null when there is no such file.
+   */
+  readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null>;
+  /** A completed check on a commit of a branch that no PR carries (a direct push). */
+  setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void>;
+  /**
+   * A branch's protection, normalized; a branch nothing protects reads as `protection:
+   * null`. Missing permission, or a branch that does not exist, is a problem to report
+   * (naming the permission to grant), never an exception and never "unprotected".
+   */
+  readProtection(repo: RepoRef, branch: string): Promise<ProtectionRead>;
+  /**
+   * Writes a branch's protection to these settings, keeping whatever else the forge has
+   * on it. Throws an Error whose message says what to grant when the forge refuses.
+   */
+  applyProtection(repo: RepoRef, branch: string, settings: ProtectionSettings): Promise<void>;
+  /**
+   * Makes Ferry's own issue carrying `marker` (at the start of its body) match `issue`:
+   * creates or edits the open one; with `open: false`, edits and closes it, or does
+   * nothing (null) when none is open. Issues by anyone else are never touched.
+   */
+  ensureIssue(repo: RepoRef, marker: string, issue: IssueDraft): Promise<EnsuredIssue | null>;
 }
 
 /** Turns a job's forge reference into a Forge; the credential is minted here, per job. */

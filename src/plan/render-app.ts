@@ -15,6 +15,8 @@ export interface RenderContext {
   signal?: AbortSignal;
   /** Rendered bytes this plan may still parse: many apps each under the output limit add up. */
   outputBudget?: { left: number; total: number };
+  /** Counts render-cache lookups (for the server's metrics). */
+  cacheStats?: { hits: number; misses: number };
 }
 
 export interface RenderedApp {
@@ -95,6 +97,7 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
     ...files.files.map((f) => `${f.path}:${f.oid}`),
   ]);
   let text = await ctx.cache.get(key);
+  if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
     await side.tree.materialize(files);
     const raw = await renderRaw(app, side.files, ctx.tools, ctx.signal);

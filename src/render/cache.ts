@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RawRender } from './render.js';
 
@@ -35,8 +35,12 @@ export class RenderCache {
     }
     if (!this.dir) return null;
     try {
-      const text = await readFile(this.file(key), 'utf8');
+      const file = this.file(key);
+      const text = await readFile(file, 'utf8');
       this.remember(key, text);
+      // Its mtime is its last use: the server's cache pruning removes the least recently used.
+      const now = new Date();
+      void utimes(file, now, now).catch(() => undefined);
       return text;
     } catch {
       return null;

@@ -59,12 +59,18 @@ export function planChecks(plan: Plan, opts: { draft?: boolean; textLimit?: numb
   const limit = opts.textLimit ?? CHECK_TEXT_LIMIT;
   const findings = allFindings(plan);
   const renderProblems = findings.filter((f) => RENDER_RULES.has(f.rule) && f.severity === 'error');
-  const validateFindings = findings.filter((f) => !RENDER_RULES.has(f.rule));
+  // The change's own findings first: annotations are capped, and a base that was already
+  // wrong must not crowd them out.
+  const validateAll = findings.filter((f) => !RENDER_RULES.has(f.rule));
+  const validateFindings = validateAll.filter((f) => !f.inBase);
+  const baseFindings = validateAll.filter((f) => f.inBase);
   const s = plan.summary;
   const apps = plan.environments.reduce((n, e) => n + e.apps.length, 0);
-  const errors = validateFindings.filter((f) => f.severity === 'error').length;
-  const warnings = validateFindings.filter((f) => f.severity === 'warning').length;
-  const view = { ...plan, draft: !!opts.draft, renderProblems, validateFindings, apps };
+  const errors = validateAll.filter((f) => f.severity === 'error').length;
+  const warnings = validateAll.filter((f) => f.severity === 'warning').length;
+  const baseErrors = baseFindings.filter((f) => f.severity === 'error').length;
+  const inBase = baseErrors ? ` (${baseErrors} already in base)` : '';
+  const view = { ...plan, draft: !!opts.draft, renderProblems, validateFindings, baseFindings, apps };
   return [
     {
       name: 'ferry/plan',
@@ -81,12 +87,12 @@ export function planChecks(plan: Plan, opts: { draft?: boolean; textLimit?: numb
       name: 'ferry/validate',
       conclusion: errors ? 'failure' : 'success',
       title: errors
-        ? `${errors} error${errors === 1 ? '' : 's'}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}`
+        ? `${errors} error${errors === 1 ? '' : 's'}${inBase}${warnings ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}`
         : warnings
           ? `Passed with ${warnings} warning${warnings === 1 ? '' : 's'}`
           : 'All rendered resources are valid',
-      summary: clip(annotationNote(validateFindings) + template('check-validate.md.hbs')(view), limit),
-      annotations: annotations(validateFindings),
+      summary: clip(annotationNote(validateAll) + template('check-validate.md.hbs')(view), limit),
+      annotations: annotations([...validateFindings, ...baseFindings]),
     },
   ];
 }

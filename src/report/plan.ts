@@ -29,7 +29,12 @@ function linked<F extends Finding>(findings: F[], link?: FileLink): Array<F & { 
 function view(plan: Plan, link?: FileLink) {
   const environments = plan.environments.map((e) => ({
     name: e.name,
-    apps: e.apps.filter((a) => !quiet(a)).map((a) => ({ ...a, findings: linked(a.findings, link) })),
+    // Findings the base already had, on files the change does not touch, come after the change's own.
+    apps: e.apps.filter((a) => !quiet(a)).map((a) => ({
+      ...a,
+      findings: linked(a.findings.filter((f) => !f.inBase), link),
+      baseFindings: linked(a.findings.filter((f) => f.inBase), link),
+    })),
     unchanged: e.apps.filter(quiet).map((a) => a.name),
   }));
   const rows = environments.flatMap((e) =>
@@ -42,6 +47,7 @@ function view(plan: Plan, link?: FileLink) {
       removed: a.changes.filter((c) => c.action === 'removed').length,
       errors: a.findings.filter((f) => f.severity === 'error').length,
       warnings: a.findings.filter((f) => f.severity === 'warning').length,
+      inBase: a.baseFindings.filter((f) => f.severity !== 'info').length,
     })),
   );
   const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));
@@ -81,6 +87,8 @@ export function toJson(plan: Plan): unknown {
   const finding = (f: Plan['findings'][number]) => ({
     severity: f.severity, rule: f.rule, message: f.message, file: f.file, line: f.line, resource: f.resource,
   });
+  // Only an app's findings can be compared with its base render.
+  const appFinding = (f: Plan['findings'][number]) => ({ ...finding(f), inBase: !!f.inBase });
   return {
     base: plan.base,
     head: plan.head,
@@ -96,7 +104,7 @@ export function toJson(plan: Plan): unknown {
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
           ...(c.note ? { note: c.note } : {}),
         })),
-        findings: a.findings.map(finding),
+        findings: a.findings.map(appFinding),
       })),
     })),
     findings: plan.findings.map(finding),

@@ -36,12 +36,15 @@ function createEnv(): typeof Handlebars {
   hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
   hb.registerHelper('errorsLabel', (n: number) => (n === 1 ? '1 error' : `${n} errors`));
   hb.registerHelper('warningsLabel', (n: number) => (n === 1 ? '1 warning' : `${n} warnings`));
-  hb.registerHelper('statusIcon', (status: string, errors: number, warnings: number) => {
+  // `errors` and `warnings` are the change's own; `inBase` counts what the base already had.
+  hb.registerHelper('statusIcon', (status: string, errors: number, warnings: number, inBase: unknown) => {
     if (status === 'error') return '❌ render failed';
     if (status === 'skipped') return '⏭️ skipped';
-    if (errors) return `❌ ${errors} error${errors === 1 ? '' : 's'}`;
-    if (warnings) return `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}`;
-    return '✅';
+    const base = typeof inBase === 'number' && inBase > 0 ? inBase : 0;
+    const also = base ? ` (+${base} in base)` : '';
+    if (errors) return `❌ ${errors} error${errors === 1 ? '' : 's'}${also}`;
+    if (warnings) return `⚠️ ${warnings} warning${warnings === 1 ? '' : 's'}${also}`;
+    return base ? `✅ nothing new (${base} in base)` : '✅';
   });
   return hb;
 }

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { AbortedError, NoConfigError, UsageError, type PlanHooks, type PlanRequest } from '../engine.js';
+import { AbortedError, NoConfigError, UsageError, type PlanHooks, type PlanMeasures, type PlanRequest } from '../engine.js';
 import type { Finding, Plan } from '../types.js';
 
 interface Pending {
@@ -76,8 +76,12 @@ export class EnginePool {
       ? new Worker(boot, { eval: true, resourceLimits })
       : new Worker(new URL('./plan-worker.js', import.meta.url), { resourceLimits });
     worker.unref();
-    worker.on('message', (m: { id: number; progress?: 'configured'; ok: boolean; result?: Plan; error?: { name: string; message: string; findings: Finding[] } }) => {
+    worker.on('message', (m: { id: number; progress?: 'configured' | 'measured'; measures?: PlanMeasures; ok: boolean; result?: Plan; error?: { name: string; message: string; findings: Finding[] } }) => {
       const p = this.pending.get(m.id);
+      if (m.progress === 'measured') {
+        p?.hooks.measured?.(m.measures!);
+        return;
+      }
       if (m.progress) {
         p?.hooks.configured?.();
         return;
@@ -124,6 +128,11 @@ export class EnginePool {
       slot.job = null;
       this.release(slot);
     }
+  }
+
+  /** Workers are there to take plans (for /readyz). */
+  get up(): boolean {
+    return !this.closed && this.slots.length > 0;
   }
 
   async close(): Promise<void> {

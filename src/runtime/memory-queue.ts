@@ -8,6 +8,8 @@ interface KeyState<T> {
   busy: boolean;
   running: { version: string; controller: AbortController; done: Promise<void> } | null;
   pending: T | null;
+  /** Since when the key has had work queued (a replacing job keeps the time). */
+  pendingSince: number;
 }
 
 /**
@@ -52,8 +54,9 @@ export class MemoryQueue<T extends QueuedJob> implements JobQueue<T> {
       }, ms).unref());
       return;
     }
-    const state = this.keys.get(job.key) ?? { busy: false, running: null, pending: null };
+    const state = this.keys.get(job.key) ?? { busy: false, running: null, pending: null, pendingSince: 0 };
     this.keys.set(job.key, state);
+    if (!state.pending) state.pendingSince = Date.now();
     state.pending = job;
     if (state.running && state.running.version !== job.version) state.running.controller.abort();
     if (!state.busy) {
@@ -75,6 +78,12 @@ export class MemoryQueue<T extends QueuedJob> implements JobQueue<T> {
     let queued = 0;
     for (const s of this.keys.values()) if (s.pending) queued++;
     return { running: this.active, queued, delayed: this.delayed.size };
+  }
+
+  async oldestQueuedMs(): Promise<number> {
+    let oldest = Infinity;
+    for (const s of this.keys.values()) if (s.pending) oldest = Math.min(oldest, s.pendingSince);
+    return oldest === Infinity ? 0 : Date.now() - oldest;
   }
 
   async close(timeoutMs = 30_000): Promise<void> {

@@ -24,6 +24,7 @@ parentPort!.on('message', async (m: Message) => {
   try {
     parentPort!.postMessage({ id: m.id, ok: true, result: await plan(m.req, m.validateOnly, controller.signal, {
       configured: () => parentPort!.postMessage({ id: m.id, progress: 'configured' }),
+      measured: (measures) => parentPort!.postMessage({ id: m.id, progress: 'measured', measures }),
     }) });
   } catch (err) {
     const e = err as Error & { findings?: unknown };

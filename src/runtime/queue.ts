@@ -32,6 +32,8 @@ export interface JobQueue<T extends QueuedJob = QueuedJob> {
   cancel(key: string): Promise<void>;
   firstDelivery(id: string | undefined): Promise<boolean>;
   size(): Promise<QueueSize>;
+  /** How long the longest-waiting queued (not delayed) work has waited, in ms; 0 when none. */
+  oldestQueuedMs?(): Promise<number>;
   close(timeoutMs?: number): Promise<void>;
 }
 

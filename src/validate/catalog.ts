@@ -11,6 +11,7 @@ import { deprecationOf, minorOf } from './deprecations.js';
 import type { Problem } from './errors.js';
 import { NEWER_APIS } from './newer-apis.js';
 import { suggest } from './paths.js';
+import { BUILTIN_MODELS } from './schemas.js';
 
 const require = createRequire(import.meta.url);
 
@@ -43,7 +44,7 @@ function modelKinds(): Array<{ apiVersion: string; kind: string }> {
   let dir: string;
   let exports: Record<string, unknown>;
   try {
-    dir = path.dirname(require.resolve('kubernetes-models'));
+    dir = path.dirname(require.resolve(BUILTIN_MODELS));
     exports = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {};
   } catch {
     return out;

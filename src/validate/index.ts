@@ -14,6 +14,7 @@
  */
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
+import { bundledKind, hasBundledValidator, validateBundled } from './bundled.js';
 import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
 import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
 import { apiStatus, minorOf } from './deprecations.js';
@@ -26,6 +27,7 @@ import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
 export { crdSchemasFromObjects, crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
+export { BUNDLED_PACKAGES, loadBundledSchemas } from './bundled.js';
 
 export interface ValidateOptions {
   /** Target Kubernetes minor version, e.g. "1.31". */
@@ -36,6 +38,13 @@ export interface ValidateOptions {
   rules: Record<string, RuleLevel>;
   /** Custom-resource schemas found in the repository. */
   crds?: CrdSchemas;
+  /** Schemas from the `validate.schemas` folders; after the repository's CRDs, before the bundled ones. */
+  schemaFiles?: SchemaFiles;
+}
+
+/** JSON Schemas of custom resources by apiVersion and kind (kind matched in any case). */
+export interface SchemaFiles {
+  get(apiVersion: string, kind: string): CrdVersion | null;
 }
 
 export const IGNORE_ANNOTATION = 'ferry.dev/ignore';
@@ -140,7 +149,21 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
           });
         }
       } else {
-        checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
+        // A CRD in the repository that defines other versions of the kind is what the
+        // cluster has: another schema of the missing version would say otherwise.
+        const repoOwnsKind = !!crds && otherVersions(crds, apiVersion, kind).length > 0;
+        const file = repoOwnsKind ? null : opts.schemaFiles?.get(apiVersion, kind);
+        const bundled = repoOwnsKind || file?.schema ? null : bundledKind(apiVersion, kind);
+        if (file?.schema) {
+          if (on('schema') || strict) validateCustomResource(obj, file, strict, out);
+        } else if (bundled && hasBundledValidator(bundled)) {
+          if (on('schema') || strict) {
+            validateBundled(obj, bundled, strict, out);
+            checkMetadata(obj, strict, out);
+          }
+        } else {
+          checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
+        }
       }
     }
   }

@@ -5,6 +5,10 @@
 // would dominate a cold run. Each model's path in the package *is* its apiVersion and kind
 // (`kubernetes-models/apps/v1/Deployment`, core is `kubernetes-models/v1/Pod`), which gives
 // the lookup for free without a hand-written list of kinds.
+//
+// It is installed as `kubernetes-models-4` (an npm alias of kubernetes-models 4.5): the
+// custom-resource packages (bundled.ts) need kubernetes-models 5 under its own name, and
+// 5 is ESM-only, which `require` on Node 20.18 cannot load.
 import { createRequire } from 'node:module';
 import type { SchemaError } from './errors.js';
 import { isBase64 } from './formats.js';
@@ -12,7 +16,10 @@ import { valueAt } from './paths.js';
 
 const require = createRequire(import.meta.url);
 
-interface ModelClass {
+/** The package built-in kinds are validated with (see above). */
+export const BUILTIN_MODELS = 'kubernetes-models-4';
+
+export interface ModelClass {
   apiVersion?: unknown;
   kind?: unknown;
   prototype: { validate?: (this: unknown) => void };
@@ -43,7 +50,8 @@ function isModel(v: unknown, apiVersion: string, kind?: string): v is ModelClass
   );
 }
 
-function toValidator(model: ModelClass): BuiltinValidator {
+/** A kubernetes-models model's validator as a function of a plain object. */
+export function toValidator(model: ModelClass): BuiltinValidator {
   // The model's validate() reads `this`, so it runs on the plain object without copying it
   // into a model instance first.
   const validate = model.prototype.validate!;
@@ -76,7 +84,7 @@ export function builtinValidator(apiVersion: string, kind: string): BuiltinValid
   if (cached !== undefined) return cached;
   let found: BuiltinValidator | null = null;
   if (API_VERSION.test(apiVersion) && KIND.test(kind)) {
-    const mod = loadModule(`kubernetes-models/${apiVersion}/${kind}`);
+    const mod = loadModule(`${BUILTIN_MODELS}/${apiVersion}/${kind}`);
     const model = mod?.[kind];
     if (isModel(model, apiVersion, kind)) found = toValidator(model);
   }

@@ -78,6 +78,23 @@ describe('dispatch: which jobs run for which event', () => {
     }
   });
 
+  it('installation audits each repository; a push to the default branch audits when it changed ferry.yml, or when its files are not known', () => {
+    const other: RepoRef = { forge: 'github', path: 'Acme/Other' };
+    expect(kinds({ type: 'repos.installed', forge, repos: [repo, other] })).toEqual(['audit github:acme/gitops@audit @audit', 'audit github:acme/other@audit @audit']);
+    const push = { type: 'branch.pushed', forge, repo, branch: 'main', isDefault: true, before: '1'.repeat(40), after: '2'.repeat(40) } as const;
+    const check = `push-check github:acme/gitops@push:${'2'.repeat(40)} @${'2'.repeat(40)}`;
+    expect(kinds({ ...push, changedFiles: ['envs/a.yaml', '.github/ferry.yml'] })).toEqual(['audit github:acme/gitops@audit @audit', check]);
+    expect(kinds({ ...push, changedFiles: ['envs/a.yaml'] })).toEqual([check]);
+    expect(kinds({ ...push, changedFiles: null })).toEqual(['audit github:acme/gitops@audit @audit', check]);
+  });
+
+  it('a push to any branch may be a direct push to an environment branch; not one that created the branch, nor Ferry\'s own branches', () => {
+    const push = { type: 'branch.pushed', forge, repo, branch: 'production', isDefault: false, before: '1'.repeat(40), after: '2'.repeat(40), changedFiles: ['.github/ferry.yml'] as string[] } as const;
+    expect(kinds(push)).toEqual([`push-check github:acme/gitops@push:${'2'.repeat(40)} @${'2'.repeat(40)}`]);
+    expect(kinds({ ...push, before: '0'.repeat(40) })).toEqual([]);
+    expect(kinds({ ...push, branch: 'ferry/promote/staging-to-production/web' })).toEqual([]);
+  });
+
   it('every job is plain data: it survives JSON unchanged', () => {
     const events: BotEvent[] = [
       { type: 'pr.changed', forge, reason: 'opened', pr: summaryOf(pr()), snapshot: pr() },
@@ -86,9 +103,10 @@ describe('dispatch: which jobs run for which event', () => {
       { type: 'commit.succeeded', forge, repo, sha: 'c'.repeat(40), check: 'ci' },
       { type: 'rerun.requested', forge, repo, check: 'ferry/plan', pulls: [7] },
       { type: 'review.changed', forge, reason: 'review', pr: { repo, number: 7 } },
+      { type: 'repos.installed', forge, repos: [repo] },
     ];
     const jobs = events.flatMap(dispatch).flatMap((a) => (a.do === 'enqueue' ? [a.job] : []));
-    expect(jobs.map((j) => j.kind).sort()).toEqual(['auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun', 'review']);
+    expect(jobs.map((j) => j.kind).sort()).toEqual(['audit', 'auto-promote', 'command', 'next-step', 'plan', 'recheck', 'rerun', 'review']);
     for (const j of jobs) expect(JSON.parse(JSON.stringify(j))).toEqual(j);
   });
 });

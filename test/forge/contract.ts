@@ -1,5 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
+import type { ProtectionSettings } from '../../src/config/types.js';
 import type { Forge, PullRequest } from '../../src/forge/types.js';
+import { protectionDrifts, UNPROTECTED } from '../../src/protect/index.js';
 
 /** What the contract needs to set up a forge's state and read back what a verb wrote. */
 export interface ForgeHarness {
@@ -24,7 +26,21 @@ export interface ForgeHarness {
   /** PR `number` merged, making commit `mergeSha`. */
   merged(number: number, mergeSha: string): void;
   close(): Promise<void>;
+  /** The default branch (`main`) exists; this adds another branch. */
+  branch(name: string): void;
+  /** The branch's protection as someone set it (null: unprotected). */
+  protect(branch: string, settings: ProtectionSettings | null): void;
+  /** What Ferry's credential may do with branch protection. */
+  administration(level: 'none' | 'read' | 'write'): void;
+  /** Issues of the repository, oldest first. */
+  issues(): Promise<Array<{ number: number; author: string; title: string; body: string; state: 'open' | 'closed' }>>;
+  /** Someone else opens an issue. */
+  issueAs(author: string, title: string, body: string): Promise<void>;
+  /** The repository has this file at the tip of `main`. */
+  file(path: string, content: string): void;
 }
+
+const STRICT: ProtectionSettings = { checks: ['ferry/plan', 'ferry/validate'], approvals: 2, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true };
 
 const PLAN = '<!-- ferry:plan -->';
 const PART = (i: number) => (i === 0 ? PLAN : `<!-- ferry:plan part ${i + 1} -->`);
@@ -196,5 +212,76 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     h.merged(7, 'd'.repeat(40));
     const prs = await h.forge.pullsForCommit(h.pr.repo, 'd'.repeat(40));
     expect(prs.map((p) => [p.number, p.merged, p.mergeCommitSha])).toEqual([[7, true, 'd'.repeat(40)]]);
+  });
+
+  it('getRepo gives the default branch and the clone URL', async () => {
+    await setup();
+    const info = await h.forge.getRepo(h.pr.repo);
+    expect(info.defaultBranch).toBe('main');
+    expect(info.cloneUrl).toMatch(/^https:\/\/.+\.git$/);
+  });
+
+  it('readProtection: an unprotected branch reads as null; a protected one as no weaker than it was set', async () => {
+    await setup();
+    expect(await h.forge.readProtection(h.pr.repo, 'main')).toEqual({ ok: true, live: { protection: null, rulesets: [] } });
+    h.branch('production');
+    h.protect('production', STRICT);
+    const read = await h.forge.readProtection(h.pr.repo, 'production');
+    if (!read.ok) throw new Error(read.problem);
+    expect(protectionDrifts('production', STRICT, read.live)).toEqual([]);
+    // And not stronger than set where the forge can tell: force pushes were off, approvals 2.
+    expect(read.live.protection).toMatchObject({ approvals: 2, allowForcePushes: false });
+  });
+
+  it('readProtection: a missing branch or a missing permission is a problem that says what to do, never "unprotected"', async () => {
+    await setup();
+    const missing = await h.forge.readProtection(h.pr.repo, 'nope');
+    expect(missing).toMatchObject({ ok: false, missingBranch: true });
+    h.administration('none');
+    const denied = await h.forge.readProtection(h.pr.repo, 'main');
+    expect(denied.ok).toBe(false);
+    if (!denied.ok) expect(denied.problem).toMatch(/grant/i);
+  });
+
+  it('applyProtection writes settings that then read back without drift; refused, it throws saying what to grant', async () => {
+    await setup();
+    await h.forge.applyProtection(h.pr.repo, 'main', STRICT);
+    const read = await h.forge.readProtection(h.pr.repo, 'main');
+    if (!read.ok) throw new Error(read.problem);
+    expect(protectionDrifts('main', STRICT, read.live)).toEqual([]);
+    h.administration('read');
+    await expect(h.forge.applyProtection(h.pr.repo, 'main', { ...UNPROTECTED, approvals: 1 })).rejects.toThrow(/grant/i);
+  });
+
+  it('ensureIssue creates, leaves alone, edits and closes Ferry\'s own issue, and never touches anyone else\'s', async () => {
+    await setup();
+    const M = '<!-- ferry:protect -->';
+    await h.issueAs('mallory', 'fake', `${M}\nnot Ferry's`);
+    expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T', body: `${M}\nclosed already`, open: false })).toBeNull();
+    const created = await h.forge.ensureIssue(h.pr.repo, M, { title: 'T', body: `${M}\none`, open: true });
+    expect(created).toMatchObject({ action: 'created' });
+    expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T', body: `${M}\none`, open: true })).toEqual({ number: created!.number, action: 'unchanged' });
+    expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T2', body: `${M}\ntwo`, open: true })).toEqual({ number: created!.number, action: 'updated' });
+    expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T2', body: `${M}\nfixed`, open: false })).toEqual({ number: created!.number, action: 'closed' });
+    const issues = await h.issues();
+    const self = await h.forge.self();
+    expect(issues.filter((i) => i.author === self)).toEqual([{ number: created!.number, author: self, title: 'T2', body: `${M}\nfixed`, state: 'closed' }]);
+    expect(issues.filter((i) => i.author === 'mallory')).toEqual([expect.objectContaining({ body: `${M}\nnot Ferry's`, state: 'open' })]);
+    // Closed is closed: a new drift opens a new issue.
+    expect(await h.forge.ensureIssue(h.pr.repo, M, { title: 'T', body: `${M}\nagain`, open: true })).toMatchObject({ action: 'created' });
+  });
+
+  it('setCommitCheck completes a check on a commit no PR carries', async () => {
+    await setup();
+    const sha = 'f'.repeat(40);
+    await h.forge.setCommitCheck(h.pr.repo, sha, 'main', { name: 'ferry/push', conclusion: 'neutral', title: 'Direct push', summary: 'plan', annotations: [] });
+    expect((await h.checks()).filter((c) => c.sha === sha)).toEqual([{ name: 'ferry/push', sha, status: 'completed', conclusion: 'neutral' }]);
+  });
+
+  it('readFile reads a file at a branch through the API; a missing one is null', async () => {
+    await setup();
+    h.file('.github/ferry.yml', 'environments: []\n');
+    expect((await h.forge.readFile(h.pr.repo, 'main', '.github/ferry.yml'))?.toString('utf8')).toBe('environments: []\n');
+    expect(await h.forge.readFile(h.pr.repo, 'main', '.gitlab/ferry.yml')).toBeNull();
   });
 }

@@ -1,5 +1,7 @@
 import { describe } from 'vitest';
+import path2 from 'node:path';
 import { FakeForge } from '../helpers/fake-forge.js';
+import { TestRepo } from '../helpers/gitrepo.js';
 import { forgeContract } from './contract.js';
 
 describe('FakeForge keeps the Forge contract', () => {
@@ -23,6 +25,16 @@ describe('FakeForge keeps the Forge contract', () => {
       approve: (n, user) => fake.review(n, { user, state: 'approved', commitSha: fake.state.pulls.get(n)!.headSha, bot: false }),
       merged: (n, sha) => void fake.putPull({ number: n, state: 'closed', merged: true, mergeCommitSha: sha }),
       close: async () => undefined,
+      branch: (name) => void fake.state.branches.add(name),
+      protect: (branch, settings) => (settings ? fake.state.protection.set(branch, { protection: settings, rulesets: [] }) : fake.state.protection.delete(branch), undefined),
+      administration: (level) => void (fake.state.administration = level),
+      file: (path, content) => {
+        const repo = new TestRepo().write({ [path]: content });
+        repo.commit('file');
+        fake.state.repoInfo = { ...fake.state.repoInfo, cloneUrl: path2.join(repo.dir, '.git') };
+      },
+      issues: async () => fake.state.issues.map((i) => ({ ...i })),
+      issueAs: async (author, title, body) => void fake.state.issues.push({ number: 900 + fake.state.issues.length, author, title, body, state: 'open' }),
     };
   });
 });

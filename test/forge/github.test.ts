@@ -2,8 +2,20 @@ import nock from 'nock';
 import { ProbotOctokit } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../src/forge/github/forge.js';
-import { FakeGitHub } from '../helpers/fake-github.js';
+import type { ProtectionSettings } from '../../src/config/types.js';
+import { FakeGitHub, protectionView } from '../helpers/fake-github.js';
+import { openApiBodyErrors } from '../helpers/github.js';
 import { forgeContract } from './contract.js';
+
+/** What an admin would set in the settings page for these settings. */
+const protectionPut = (s: ProtectionSettings) => ({
+  required_status_checks: s.checks.length ? { strict: false, contexts: s.checks } : null,
+  enforce_admins: s.includeAdmins,
+  required_pull_request_reviews: s.approvals ? { required_approving_review_count: s.approvals, dismiss_stale_reviews: s.dismissStale } : null,
+  restrictions: null,
+  allow_force_pushes: s.allowForcePushes,
+  allow_deletions: s.allowDeletions,
+});
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -37,7 +49,16 @@ for (const apiRoot of ['https://api.github.com', 'https://ghe.example.test/api/v
         labels: async (n) => gh.pulls.get(n)?.labels ?? [],
         approve: (n, user) => gh.reviews.set(n, [...(gh.reviews.get(n) ?? []), { login: user, state: 'APPROVED', commit_id: gh.pulls.get(n)!.head.sha }]),
         merged: (n, sha) => Object.assign(gh.pulls.get(n)!, { state: 'closed', merged_at: new Date().toISOString(), merge_commit_sha: sha }),
-        close: async () => gh.mock.done(),
+        close: async () => {
+          expect(gh.mock.bodyErrors).toEqual([]);
+          gh.mock.done();
+        },
+        branch: (name) => void gh.branches.add(name),
+        protect: (branch, settings) => void (settings ? gh.protection.set(branch, protectionView(protectionPut(settings))) : gh.protection.delete(branch)),
+        administration: (level) => void (gh.administration = level),
+        issues: async () => gh.issues.map((i) => ({ number: i.number, author: i.user.login, title: i.title, body: i.body, state: i.state })),
+        file: (path, content) => void gh.files.set(`main:${path}`, content),
+        issueAs: async (author, title, body) => void gh.issues.push({ number: 900 + gh.issues.length, title, body, state: 'open', user: { login: author, type: 'User' } }),
       };
     });
   });
@@ -63,6 +84,60 @@ describe('GitHubForge.reviews', () => {
       { user: 'dave', state: 'commented', commitSha: 'a'.repeat(40), bot: false },
       { user: 'bob', state: 'dismissed', commitSha: 'c'.repeat(40), bot: false },
     ]);
+    gh.mock.done();
+  });
+});
+
+describe('request bodies are checked against the OpenAPI description', () => {
+  it('a body GitHub would refuse is caught; a conforming one passes', () => {
+    const path = '/repos/Acme/GitOps/branches/main/protection';
+    expect(openApiBodyErrors('PUT', path, { enforce_admins: 'yes' }).join('\n')).toMatch(/required_status_checks[\s\S]*enforce_admins|enforce_admins[\s\S]*required/);
+    expect(openApiBodyErrors('PUT', path, { required_status_checks: null, enforce_admins: true, required_pull_request_reviews: null, restrictions: null })).toEqual([]);
+    expect(openApiBodyErrors('PATCH', '/repos/Acme/GitOps/issues/3', { state: 'shut' })).not.toEqual([]);
+  });
+});
+
+describe('GitHubForge branch protection', () => {
+  const make = () => {
+    const gh = new FakeGitHub('Acme', 'GitOps');
+    const octokit = new ProbotOctokit({ auth: { token: 'ghs_x' }, retry: { enabled: false }, throttle: { enabled: false } });
+    return { gh, forge: new GitHubForge(octokit, async () => 'ferry[bot]', async () => 'ghs_x'), repo: { forge: 'github' as const, path: 'Acme/GitOps' } };
+  };
+
+  it('reads the rulesets that apply to the branch, grouped by ruleset', async () => {
+    const { gh, forge, repo } = make();
+    gh.rules.set('main', [
+      { type: 'required_status_checks', ruleset_id: 7, ruleset_source_type: 'Organization', ruleset_source: 'Acme', parameters: { strict_required_status_checks_policy: false, required_status_checks: [{ context: 'ferry/plan' }] } },
+      { type: 'pull_request', ruleset_id: 7, ruleset_source_type: 'Organization', ruleset_source: 'Acme', parameters: { required_approving_review_count: 2, dismiss_stale_reviews_on_push: true, require_code_owner_review: false, require_last_push_approval: false, required_review_thread_resolution: false } },
+      { type: 'non_fast_forward', ruleset_id: 8, ruleset_source_type: 'Repository', ruleset_source: 'Acme/GitOps' },
+    ]);
+    expect(await forge.readProtection(repo, 'main')).toEqual({
+      ok: true,
+      live: {
+        protection: null,
+        rulesets: [
+          { name: 'ruleset 7 of Acme', settings: { checks: ['ferry/plan'], approvals: 2, dismissStale: true } },
+          { name: 'ruleset 8 of Acme/GitOps', settings: { allowForcePushes: false } },
+        ],
+      },
+    });
+    gh.mock.done();
+  });
+
+  it('a write keeps what Ferry does not manage (push restrictions, linear history, code owner reviews), in a body GitHub accepts', async () => {
+    const { gh, forge, repo } = make();
+    gh.protection.set('main', protectionView({
+      required_status_checks: { strict: true, contexts: ['ci'] }, enforce_admins: false, restrictions: { users: ['ops'], teams: ['platform'], apps: [] },
+      required_pull_request_reviews: { required_approving_review_count: 1, require_code_owner_reviews: true }, required_linear_history: true,
+    }));
+    await forge.applyProtection(repo, 'main', { checks: ['ci', 'ferry/plan'], approvals: 2, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true });
+    const put = gh.mock.requests.find((r) => r.method === 'PUT')!.body as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(put).toMatchObject({
+      required_status_checks: { strict: true, contexts: ['ci', 'ferry/plan'] }, enforce_admins: true, restrictions: { users: ['ops'], teams: ['platform'], apps: [] },
+      required_pull_request_reviews: { required_approving_review_count: 2, dismiss_stale_reviews: true, require_code_owner_reviews: true }, required_linear_history: true,
+      allow_force_pushes: false, allow_deletions: false,
+    });
+    expect(gh.mock.bodyErrors).toEqual([]);
     gh.mock.done();
   });
 });

@@ -67,6 +67,23 @@ for (const url of ['https://gitlab.example.test', 'https://example.test/gitlab']
         approve: (n, user) => void gl.mr(project, n)!.approvedBy.push(user),
         merged: (n, sha) => void Object.assign(gl.mr(project, n)!, { state: 'merged', merged_at: new Date().toISOString(), merge_commit_sha: sha }),
         close: async () => undefined,
+        branch: (name) => void project.branches.add(name),
+        protect: (branch, settings) => {
+          // What a Maintainer sets on the project's pages for these settings.
+          if (!settings) return void project.protected.delete(branch);
+          const id = 5000 + project.protected.size;
+          project.protected.set(branch, { id, allow_force_push: settings.allowForcePushes, push_access_level: settings.includeAdmins ? 0 : 40, merge_access_level: 40 });
+          if (settings.approvals) project.approvalRules.push({ id: id + 1, name: `rule for ${branch}`, approvals_required: settings.approvals, protected_branch_ids: [id] });
+          project.resetApprovalsOnPush = settings.dismissStale;
+          project.pipelineMustSucceed = settings.checks.length > 0;
+        },
+        administration: (level) => void (gl.protectionAccess = level),
+        file: (path, content) => void project.files.set(`main:${path}`, content),
+        issues: async () => project.issues.map((i) => ({ number: i.iid, author: i.author, title: i.title, body: i.description, state: i.state === 'opened' ? 'open' as const : 'closed' as const })),
+        issueAs: async (author, title, body) => {
+          gl.addUser(author);
+          project.issues.push({ iid: 900 + project.issues.length, title, description: body, state: 'opened', author });
+        },
       };
     });
   });
@@ -354,19 +371,27 @@ describe('GitLabForge on GitLab', () => {
     await forge.findOpenPulls(pr, 'ferry/');
     await forge.pullsForCommit(repo, pr.headSha);
     await forge.self();
+    await forge.getRepo(repo);
+    await forge.readFile(repo, 'main', '.gitlab/ferry.yml');
+    await forge.readProtection(repo, 'nope');
+    await forge.applyProtection(repo, 'main', { checks: ['ferry/plan'], approvals: 1, dismissStale: true, allowForcePushes: false, allowDeletions: false, includeAdmins: true });
+    await forge.applyProtection(repo, 'main', { checks: ['ferry/plan'], approvals: 2, dismissStale: true, allowForcePushes: true, allowDeletions: false, includeAdmins: true });
+    await forge.readProtection(repo, 'main');
+    await forge.ensureIssue(repo, '<!-- m -->', { title: 't', body: '<!-- m -->', open: true });
+    await forge.ensureIssue(repo, '<!-- m -->', { title: 't', body: '<!-- m -->', open: false });
     const called = new Set(gl.requests.map((r) => r.route));
     expect(GITLAB_ROUTES.map((r) => `${r.method} ${r.path}`).filter((k) => !called.has(k))).toEqual([]);
   });
 
   it('the fake serves only routes of the table, only with documented parameters, only with the token', async () => {
     gl = fakeGitLab();
-    expect(() => (gl as unknown as { on: (k: string, h: unknown) => void }).on('GET /projects/:id/issues', () => [200, []])).toThrow(/not in GITLAB_ROUTES/);
+    expect(() => (gl as unknown as { on: (k: string, h: unknown) => void }).on('GET /projects/:id/labels', () => [200, []])).toThrow(/not in GITLAB_ROUTES/);
     const get = (path: string, token = TOKEN) => fetch(`${gl.url}/api/v4${path}`, { headers: { 'PRIVATE-TOKEN': token } });
     expect((await get('/user', 'nope')).status).toBe(401);
     expect((await get('/users?username=ferry-bot&perPage=5')).status).toBe(400);
     expect((await get('/users?username=ferry-bot&per_page=5')).status).toBe(200);
-    expect((await get('/projects/1/issues')).status).toBe(404);
-    expect(() => gl.close()).toThrow(/GET \/projects\/1\/issues/);
+    expect((await get('/projects/1/labels')).status).toBe(404);
+    expect(() => gl.close()).toThrow(/GET \/projects\/1\/labels/);
     fakes.splice(fakes.indexOf(gl), 1);
   });
 });

@@ -473,6 +473,13 @@ describe('GitHub App: plan on pull requests', () => {
     const health = (await (await fetch(`${server.url}/healthz`)).json()) as { failures: Record<string, number> };
     expect(health.failures.command).toBe(before + 1);
     expect(JSON.stringify(logLines)).not.toContain(TOKEN);
+    // /metrics counts it, the delivery and the GitHub API answers (the 404 included).
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^ferry_job_failures_total\{kind="command"\} [1-9]/m);
+    expect(metrics).toMatch(/^ferry_job_duration_seconds_count\{kind="command",outcome="failed"\} [1-9]/m);
+    expect(metrics).toMatch(/^ferry_deliveries_total\{forge="github",event="issue_comment",outcome="queued"\} [1-9]/m);
+    expect(metrics).toMatch(/^ferry_forge_api_calls_total\{forge="github",status="404"\} [1-9]/m);
+    expect(metrics).toMatch(/^ferry_forge_api_calls_total\{forge="github",status="201"\} [1-9]/m);
   });
 
   it('log lines carry one "name" key, and a component for where they come from', () => {

@@ -14,7 +14,18 @@ function example(name: string): Record<string, any> { // eslint-disable-line @ty
   return JSON.parse(readFileSync(path.join(examples, `${name}.json`), 'utf8'));
 }
 
-const KIND: Record<string, string> = { merge_request: 'Merge Request Hook', note: 'Note Hook', pipeline: 'Pipeline Hook' };
+const KIND: Record<string, string> = { merge_request: 'Merge Request Hook', note: 'Note Hook', pipeline: 'Pipeline Hook', push: 'Push Hook' };
+
+/** A push hook in the documented shape (https://docs.gitlab.com/user/project/integrations/webhook_events/#push-events). */
+function pushHook(ref: string, files: { added?: string[]; modified?: string[]; removed?: string[] }, total = 1) {
+  return {
+    object_kind: 'push', event_name: 'push', before: '95790bf891e76fee5e1747ab589903a6a1f80f22', after: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', ref,
+    checkout_sha: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', user_username: 'jsmith', project_id: 15,
+    project: { id: 15, name: 'Diaspora', path_with_namespace: 'mike/diaspora', default_branch: 'master', git_http_url: 'http://example.com/mike/diaspora.git' },
+    commits: [{ id: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7', message: 'fix', added: [], modified: [], removed: [], ...files }],
+    total_commits_count: total,
+  };
+}
 
 function sink(self = 'ferry-bot') {
   const events: BotEvent[] = [];
@@ -33,6 +44,19 @@ async function send(name: string, payload: object, s = sink(), headers: Record<s
 }
 
 describe('GitLab ingress: payload → event', () => {
+  it('a push to a branch carries its commits and changed files (null past the 20 the hook lists) and whether it is the default branch; a tag is ignored', async () => {
+    const repo = { forge: 'gitlab', path: 'mike/diaspora', id: 15 };
+    const common = { type: 'branch.pushed', forge: { kind: 'gitlab', host: HOST }, repo, before: '95790bf891e76fee5e1747ab589903a6a1f80f22', after: 'da1560886d4f094c3e6c9ef40349f7d38b5d27d7' };
+    expect((await send('push', pushHook('refs/heads/master', { modified: ['.gitlab/ferry.yml'] }))).events).toEqual([
+      { ...common, branch: 'master', isDefault: true, changedFiles: ['.gitlab/ferry.yml'] },
+    ]);
+    expect((await send('push', pushHook('refs/heads/master', {}, 40))).events).toEqual([{ ...common, branch: 'master', isDefault: true, changedFiles: null }]);
+    expect((await send('push', pushHook('refs/heads/production', {}))).events).toEqual([{ ...common, branch: 'production', isDefault: false, changedFiles: [] }]);
+    const tag = await send('push', pushHook('refs/tags/v1', {}));
+    expect(tag.out).toMatchObject({ status: 202, result: 'ignored' });
+    expect(tag.events).toEqual([]);
+  });
+
   it('an opened merge request is a change to plan, with the project id and full path', async () => {
     const p = example('merge_request.open');
     const { out, events } = await send('merge_request.open', p);

@@ -333,3 +333,63 @@ describe('a note payload is not proof of who wrote the note', () => {
   });
 });
 
+
+/** One series' value in Prometheus text, or null when the series is absent. */
+function series(text: string, name: string, labels: Record<string, string>): number | null {
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = (m[2] ?? '').split(',').filter(Boolean);
+    if (want.every((w) => have.includes(w))) return Number(m[3]);
+  }
+  return null;
+}
+
+describe('observability over HTTP: /metrics, /readyz, quiet probes', () => {
+  it('counts deliveries, plan phases, renders, forge calls, findings and promotions; /readyz is ready; probes are not logged at info', async () => {
+    const head = push(7, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:latest' }) });
+    const payload = mrPayload('open', 7, head);
+    expect((await deliver('Merge Request Hook', payload, { key: 'metrics-key' })).status).toBe(202);
+    expect((await deliver('Merge Request Hook', payload, { key: 'metrics-key' })).status).toBe(200);
+    expect((await deliver('Merge Request Hook', payload, { token: 'wrong' })).status).toBe(401);
+    await until(() => final(head, 'ferry/validate') === 'failed', 'the validate status');
+    await idle();
+    push(7, { 'envs/staging/web/secret.yaml': secret('third-value') });
+    merge(7);
+    gl.grant(project, 'gus', 10);
+    const n = await comment(7, 'gus', '/ferry promote');
+    await until(() => n.awards.length === 2, 'the reactions');
+    await idle();
+
+    const logged = logLines.length;
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { accepting: true, engine: true } });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+
+    const mr = { forge: 'gitlab', event: 'Merge Request Hook' };
+    expect(series(text, 'ferry_deliveries_total', { ...mr, outcome: 'queued' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_deliveries_total', { ...mr, outcome: 'duplicate' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_deliveries_total', { ...mr, outcome: 'refused' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_deliveries_total', { forge: 'gitlab', event: 'Note Hook', outcome: 'queued' })).toBeGreaterThanOrEqual(1);
+    for (const phase of ['fetch', 'render', 'diff', 'validate', 'report']) {
+      expect(series(text, 'ferry_plan_phase_seconds_count', { phase }), phase).toBeGreaterThanOrEqual(1);
+    }
+    expect(series(text, 'ferry_render_cache_total', { result: 'miss' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_job_duration_seconds_count', { kind: 'plan', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_plans_total', { outcome: 'planned' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_findings_total', { rule: 'no-latest-tag', severity: 'error' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_forge_api_calls_total', { forge: 'gitlab', status: '200' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_promotions_total', { outcome: 'refused' })).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'ferry_queue_jobs', { state: 'queued' })).toBe(0);
+    expect(series(text, 'ferry_queue_oldest_job_age_seconds', {})).toBe(0);
+    // Probes come every few seconds: not an info line each. Webhooks still are.
+    expect(logLines.slice(logged).filter((l) => /GET \/(healthz|readyz|metrics)/.test(l))).toEqual([]);
+    expect(logLines.some((l) => l.includes('POST /api/gitlab/webhooks 202'))).toBe(true);
+  });
+});

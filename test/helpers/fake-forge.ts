@@ -1,4 +1,7 @@
-import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRegistry, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../../src/forge/types.js';
+import { execFileSync } from 'node:child_process';
+import type { ProtectionSettings } from '../../src/config/types.js';
+import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, ForgeRegistry, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../../src/forge/types.js';
+import type { LiveProtection } from '../../src/protect/types.js';
 import type { CheckResult, CommitCheck, Review } from '../../src/types.js';
 import type { GitAuth } from '../../src/workspace/git.js';
 
@@ -30,8 +33,24 @@ export interface FakeState {
   labels: Map<number, string[]>;
   /** PR number → its reviews, oldest first. */
   reviews: Map<number, Review[]>;
+  repoInfo: RepoInfo;
+  /** Branch → its protection (absent: the branch is unprotected). */
+  protection: Map<string, LiveProtection>;
+  /** Branches that exist (protection of another one cannot be read). */
+  branches: Set<string>;
+  /** What Ferry may do with branch protection: nothing, read it, or read and write it. */
+  administration: 'none' | 'read' | 'write';
+  issues: FakeIssue[];
   /** Every verb called, in order, with its first arguments (for tests of what a job did). */
   calls: string[];
+}
+
+export interface FakeIssue {
+  number: number;
+  author: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
 }
 
 let nextComment = 1;
@@ -54,6 +73,11 @@ export class FakeForge implements Forge {
     commitChecks: new Map(),
     labels: new Map(),
     reviews: new Map(),
+    repoInfo: { defaultBranch: 'main', cloneUrl: 'https://forge.invalid/acme/gitops.git' },
+    protection: new Map(),
+    branches: new Set(['main']),
+    administration: 'write',
+    issues: [],
     calls: [],
   };
 
@@ -205,6 +229,58 @@ export class FakeForge implements Forge {
 
   async pullsForCommit(_repo: RepoRef, sha: string): Promise<PullRequest[]> {
     return [...this.state.pulls.values()].filter((p) => p.mergeCommitSha === sha || p.headSha === sha).map((p) => structuredClone(p));
+  }
+
+  async getRepo(): Promise<RepoInfo> {
+    return { ...this.state.repoInfo };
+  }
+
+  /** Read from the repository behind `repoInfo.cloneUrl` (a local bare repository in job tests). */
+  async readFile(_repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    this.state.calls.push(`readFile ${path}`);
+    try {
+      return execFileSync('git', ['--git-dir', this.state.repoInfo.cloneUrl, 'show', `${ref}:${path}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      return null;
+    }
+  }
+
+  async setCommitCheck(_repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {
+    this.state.calls.push(`setCommitCheck ${check.name} ${check.conclusion}`);
+    this.state.checks.push({ name: check.name, sha, status: 'completed', result: check });
+  }
+
+  async readProtection(_repo: RepoRef, branch: string): Promise<ProtectionRead> {
+    this.state.calls.push(`readProtection ${branch}`);
+    if (this.state.administration === 'none') return { ok: false, problem: 'Ferry cannot read branch protection: grant Administration: read' };
+    if (!this.state.branches.has(branch)) return { ok: false, problem: `the branch ${branch} does not exist`, missingBranch: true };
+    const live = this.state.protection.get(branch);
+    return { ok: true, live: live ? structuredClone(live) : { protection: null, rulesets: [] } };
+  }
+
+  async applyProtection(_repo: RepoRef, branch: string, settings: ProtectionSettings): Promise<void> {
+    this.state.calls.push(`applyProtection ${branch}`);
+    if (this.state.administration !== 'write') throw new Error(`Ferry cannot change the protection of ${branch}: grant Administration: write`);
+    const rulesets = this.state.protection.get(branch)?.rulesets ?? [];
+    this.state.protection.set(branch, { protection: structuredClone(settings), rulesets });
+  }
+
+  async ensureIssue(_repo: RepoRef, marker: string, issue: IssueDraft): Promise<EnsuredIssue | null> {
+    this.state.calls.push(`ensureIssue ${issue.open ? 'open' : 'closed'}`);
+    const own = this.state.issues.find((i) => i.state === 'open' && i.author === this.state.self && i.body.startsWith(marker));
+    if (!issue.open) {
+      if (!own) return null;
+      Object.assign(own, { title: issue.title, body: issue.body, state: 'closed' });
+      return { number: own.number, action: 'closed' };
+    }
+    if (own) {
+      if (own.title === issue.title && own.body === issue.body) return { number: own.number, action: 'unchanged' };
+      Object.assign(own, { title: issue.title, body: issue.body });
+      return { number: own.number, action: 'updated' };
+    }
+    const number = Math.max(0, ...this.state.issues.map((i) => i.number), ...this.state.pulls.keys()) + 1;
+    this.state.issues.push({ number, author: this.state.self, title: issue.title, body: issue.body, state: 'open' });
+    return { number, action: 'created' };
   }
 }
 

@@ -14,6 +14,16 @@ export interface Project {
   path: string;
   /** What `http_url_to_repo` says: a real bare repository in end-to-end tests. */
   cloneUrl?: string;
+  /** Branches that exist (`main` always does). */
+  branches: Set<string>;
+  /** Protected branches by name. */
+  protected: Map<string, { id: number; allow_force_push: boolean; push_access_level: number; merge_access_level: number }>;
+  approvalRules: Array<{ id: number; name: string; approvals_required: number; protected_branch_ids: number[] }>;
+  resetApprovalsOnPush: boolean;
+  pipelineMustSucceed: boolean;
+  issues: Array<{ iid: number; title: string; description: string; state: 'opened' | 'closed'; author: string }>;
+  /** `ref:path` → file content. */
+  files: Map<string, string>;
 }
 
 export interface MergeRequest {
@@ -126,6 +136,8 @@ export class FakeGitLab {
   /** Requests no route of the table matched: a test fails on them in `close()`. */
   readonly unrouted: string[] = [];
   readonly bot: User;
+  /** What Ferry's user may do with protected branches and approval settings (the Maintainer role writes them). */
+  protectionAccess: 'none' | 'read' | 'write' = 'write';
   private readonly handlers = new Map<string, Handler>();
   private readonly failures = new Map<string, Reply[]>();
   private nextId = 100;
@@ -150,7 +162,7 @@ export class FakeGitLab {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const fake = this;
     const under = new RegExp(`^${this.api.replace(/[.*+?^$()|[\]\\/]/g, '\\$&')}/`);
-    for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
+    for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const) {
       this.scope.intercept(under, method).reply(function (this: { req: { headers: Record<string, string | string[]> } }, uri, body) {
         return fake.handle(method, uri, body, this.req.headers);
       });
@@ -168,7 +180,10 @@ export class FakeGitLab {
   }
 
   addProject(path: string, cloneUrl?: string): Project {
-    const p: Project = { id: this.nextId++, path, ...(cloneUrl ? { cloneUrl } : {}) };
+    const p: Project = {
+      id: this.nextId++, path, ...(cloneUrl ? { cloneUrl } : {}),
+      branches: new Set(['main']), protected: new Map(), approvalRules: [], resetApprovalsOnPush: false, pipelineMustSucceed: false, issues: [], files: new Map(),
+    };
     this.projects.set(p.id, p);
     return p;
   }
@@ -328,6 +343,7 @@ export class FakeGitLab {
     return {
       id: p.id, path_with_namespace: p.path, path: p.path.split('/').at(-1), namespace: { full_path: p.path.split('/').slice(0, -1).join('/') },
       http_url_to_repo: p.cloneUrl ?? `${this.url}/${p.path}.git`, web_url: `${this.url}/${p.path}`, default_branch: 'main',
+      only_allow_merge_if_pipeline_succeeds: p.pipelineMustSucceed,
     };
   }
 
@@ -386,6 +402,83 @@ export class FakeGitLab {
       const p = this.project(ctx.params.id!);
       return p ? h(p, ctx) : NOT_FOUND('Project Not Found');
     };
+    const FORBIDDEN: Reply = [403, { message: '403 Forbidden' }];
+    const reading = (h: (p: Project, ctx: Ctx) => Reply) => withProject((p, ctx) => (this.protectionAccess === 'none' ? FORBIDDEN : h(p, ctx)));
+    const writing = (h: (p: Project, ctx: Ctx) => Reply) => withProject((p, ctx) => (this.protectionAccess !== 'write' ? FORBIDDEN : h(p, ctx)));
+    const pbView = (name: string, b: Project['protected'] extends Map<string, infer V> ? V : never) => ({
+      id: b.id, name, allow_force_push: b.allow_force_push, code_owner_approval_required: false,
+      push_access_levels: [{ id: b.id * 10, access_level: b.push_access_level, access_level_description: String(b.push_access_level) }],
+      merge_access_levels: [{ id: b.id * 10 + 1, access_level: b.merge_access_level, access_level_description: String(b.merge_access_level) }],
+    });
+    this.on('GET /projects/:id/repository/files/:file_path', withProject((p, ctx) => {
+      const content = p.files.get(`${String(ctx.input.ref)}:${ctx.params.file_path}`);
+      return content === undefined ? NOT_FOUND('File Not Found') : [200, { file_name: ctx.params.file_path!.split('/').at(-1), file_path: ctx.params.file_path, encoding: 'base64', content: Buffer.from(content).toString('base64'), ref: ctx.input.ref }];
+    }));
+    this.on('PUT /projects/:id', writing((p, ctx) => {
+      if (ctx.input.only_allow_merge_if_pipeline_succeeds !== undefined) p.pipelineMustSucceed = String(ctx.input.only_allow_merge_if_pipeline_succeeds) === 'true';
+      return [200, this.projectView(p)];
+    }));
+    this.on('GET /projects/:id/repository/branches/:branch', withProject((p, ctx) => (p.branches.has(ctx.params.branch!) ? [200, { name: ctx.params.branch, protected: p.protected.has(ctx.params.branch!) }] : NOT_FOUND('Branch Not Found'))));
+    this.on('GET /projects/:id/protected_branches/:name', reading((p, ctx) => {
+      const b = p.protected.get(ctx.params.name!);
+      return b ? [200, pbView(ctx.params.name!, b)] : NOT_FOUND('Not found');
+    }));
+    this.on('POST /projects/:id/protected_branches', writing((p, ctx) => {
+      const name = String(ctx.input.name);
+      if (p.protected.has(name)) return [409, { message: 'Protected branch \'' + name + '\' already exists' }];
+      const b = { id: this.nextId++, allow_force_push: String(ctx.input.allow_force_push) === 'true', push_access_level: Number(ctx.input.push_access_level ?? 40), merge_access_level: Number(ctx.input.merge_access_level ?? 40) };
+      p.protected.set(name, b);
+      return [201, pbView(name, b)];
+    }));
+    this.on('PATCH /projects/:id/protected_branches/:name', writing((p, ctx) => {
+      const b = p.protected.get(ctx.params.name!);
+      if (!b) return NOT_FOUND('Not found');
+      if (ctx.input.allow_force_push !== undefined) b.allow_force_push = String(ctx.input.allow_force_push) === 'true';
+      return [200, pbView(ctx.params.name!, b)];
+    }));
+    this.on('GET /projects/:id/approvals', reading((p) => [200, { approvals_before_merge: 0, reset_approvals_on_push: p.resetApprovalsOnPush, disable_overriding_approvers_per_merge_request: false }]));
+    this.on('POST /projects/:id/approvals', writing((p, ctx) => {
+      if (ctx.input.reset_approvals_on_push !== undefined) p.resetApprovalsOnPush = String(ctx.input.reset_approvals_on_push) === 'true';
+      return [201, { reset_approvals_on_push: p.resetApprovalsOnPush }];
+    }));
+    const ruleView = (p: Project, r: Project['approvalRules'][number]) => ({
+      id: r.id, name: r.name, rule_type: 'regular', approvals_required: r.approvals_required, applies_to_all_protected_branches: false,
+      protected_branches: r.protected_branch_ids.flatMap((id) => [...p.protected].filter(([, b]) => b.id === id).map(([name]) => ({ id, name }))),
+    });
+    this.on('GET /projects/:id/approval_rules', reading((p, ctx) => this.page(p.approvalRules, ctx, (r) => ruleView(p, r))));
+    this.on('POST /projects/:id/approval_rules', writing((p, ctx) => {
+      const r = { id: this.nextId++, name: String(ctx.input.name), approvals_required: Number(ctx.input.approvals_required), protected_branch_ids: (ctx.input.protected_branch_ids as number[] | undefined ?? []).map(Number) };
+      p.approvalRules.push(r);
+      return [201, ruleView(p, r)];
+    }));
+    this.on('PUT /projects/:id/approval_rules/:approval_rule_id', writing((p, ctx) => {
+      const r = p.approvalRules.find((x) => x.id === Number(ctx.params.approval_rule_id));
+      if (!r) return NOT_FOUND('Not found');
+      if (ctx.input.approvals_required !== undefined) r.approvals_required = Number(ctx.input.approvals_required);
+      if (ctx.input.protected_branch_ids !== undefined) r.protected_branch_ids = (ctx.input.protected_branch_ids as number[]).map(Number);
+      return [200, ruleView(p, r)];
+    }));
+    const issueView = (p: Project, i: Project['issues'][number]) => ({
+      id: i.iid * 1000, iid: i.iid, project_id: p.id, title: i.title, description: i.description, state: i.state, author: this.userView(this.userByName(i.author)!),
+    });
+    this.on('GET /projects/:id/issues', withProject((p, ctx) => {
+      const state = String(ctx.input.state ?? 'all');
+      const author = ctx.input.author_username === undefined ? null : String(ctx.input.author_username).toLowerCase();
+      return this.page(p.issues.filter((i) => (state === 'all' || i.state === state) && (author === null || i.author.toLowerCase() === author)), ctx, (i) => issueView(p, i));
+    }));
+    this.on('POST /projects/:id/issues', withProject((p, ctx) => {
+      const i = { iid: Math.max(0, ...p.issues.map((x) => x.iid)) + 1, title: String(ctx.input.title), description: String(ctx.input.description ?? ''), state: 'opened' as const, author: ctx.user.username };
+      p.issues.push(i);
+      return [201, issueView(p, i)];
+    }));
+    this.on('PUT /projects/:id/issues/:issue_iid', withProject((p, ctx) => {
+      const i = p.issues.find((x) => x.iid === Number(ctx.params.issue_iid));
+      if (!i) return NOT_FOUND('Not found');
+      if (ctx.input.title !== undefined) i.title = String(ctx.input.title);
+      if (ctx.input.description !== undefined) i.description = String(ctx.input.description);
+      if (ctx.input.state_event === 'close') i.state = 'closed';
+      return [200, issueView(p, i)];
+    }));
     const withMr = (h: (m: MergeRequest, p: Project, ctx: Ctx) => Reply): Handler => withProject((p, ctx) => {
       const m = this.mr(p, Number(ctx.params.merge_request_iid));
       return m ? h(m, p, ctx) : NOT_FOUND('Not found');

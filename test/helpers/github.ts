@@ -2,22 +2,26 @@ import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
+import { Ajv, type ValidateFunction } from 'ajv';
 import nock from 'nock';
 
 const require = createRequire(import.meta.url);
 
 interface OpenApi {
-  paths: Record<string, Record<string, unknown>>;
+  paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: object }> } }>>;
+  components: object;
 }
+
+let doc: OpenApi | null = null;
+const openApi = () => (doc ??= JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8')) as OpenApi);
 
 let spec: Array<{ method: string; template: string; re: RegExp }> | null = null;
 
 /** Every (method, path template) in GitHub's REST OpenAPI description. */
 function routes() {
   if (!spec) {
-    const doc = JSON.parse(readFileSync(require.resolve('@octokit/openapi/generated/api.github.com.json'), 'utf8')) as OpenApi;
     spec = [];
-    for (const [template, ops] of Object.entries(doc.paths)) {
+    for (const [template, ops] of Object.entries(openApi().paths)) {
       const re = new RegExp('^' + template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+').replace(/\{[^}]+\}/g, '[^/]+') + '$');
       for (const method of Object.keys(ops)) spec.push({ method: method.toUpperCase(), template, re });
     }
@@ -29,6 +33,42 @@ function routes() {
 export function openApiRoute(method: string, path: string): string | null {
   const p = path.split('?')[0]!;
   return routes().find((r) => r.method === method.toUpperCase() && r.re.test(p))?.template ?? null;
+}
+
+// OpenAPI 3.0 schemas: `nullable` is Ajv's own keyword; `example` and the like are ignored.
+const bodyAjv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+const bodyValidators = new Map<string, ValidateFunction | null>();
+
+/** OpenAPI 3.0's `nullable: true` as JSON Schema: null is one more allowed type. */
+function jsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(jsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Record<string, unknown>;
+  const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, jsonSchema(v)]));
+  if (nullable !== true) return out;
+  if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
+  return { anyOf: [out, { type: 'null' }] };
+}
+
+/**
+ * Problems of a request body against the operation's OpenAPI requestBody schema (empty
+ * when it conforms, or when the operation takes no JSON body).
+ */
+export function openApiBodyErrors(method: string, path: string, body: unknown): string[] {
+  const template = openApiRoute(method, path);
+  if (!template) return [`${method} ${path} is not a GitHub REST API route`];
+  const key = `${method.toUpperCase()} ${template}`;
+  if (!bodyValidators.has(key)) {
+    const schema = openApi().paths[template]?.[method.toLowerCase()]?.requestBody?.content?.['application/json']?.schema;
+    try {
+      bodyValidators.set(key, schema ? bodyAjv.compile(jsonSchema({ ...schema, components: openApi().components }) as object) : null);
+    } catch (err) {
+      return [`${key}: its OpenAPI schema does not compile: ${(err as Error).message}`];
+    }
+  }
+  const validate = bodyValidators.get(key);
+  if (!validate || validate(body ?? {})) return [];
+  return (validate.errors ?? []).map((e) => `${key}: body${e.instancePath} ${e.message}`);
 }
 
 /** A check run as the mock keeps it: the create request's fields, updated by PATCHes. */
@@ -56,6 +96,10 @@ export interface Recorded {
  */
 export class GitHubMock {
   readonly requests: Recorded[] = [];
+  /** Request bodies that did not conform to the OpenAPI description (answered 422). */
+  readonly bodyErrors: string[] = [];
+  /** Check POST, PUT and PATCH bodies against the OpenAPI description. */
+  checkBodies = false;
   private readonly scope: nock.Scope;
   /** The API root's path on its host: empty for api.github.com, `/api/v3` on GitHub Enterprise Server. */
   private readonly prefix: string;
@@ -80,6 +124,8 @@ export class GitHubMock {
     interceptor.reply((uri, body) => {
       const parsed = typeof body === 'string' && body ? (JSON.parse(body) as unknown) : body;
       this.requests.push({ method, path: uri.slice(this.prefix.length), body: parsed, at: Math.round(performance.now()) });
+      const invalid = this.invalidBody(method, uri.slice(this.prefix.length), parsed);
+      if (invalid) return invalid;
       const r = reply(parsed, n++);
       queueMicrotask(() => this.check());
       return r;
@@ -101,9 +147,18 @@ export class GitHubMock {
       const path = uri.slice(prefix.length);
       this.requests.push({ method, path, body: parsed, at: Math.round(performance.now()) });
       queueMicrotask(() => this.check());
-      return reply(parsed, re.exec(path.split('?')[0]!)!, path);
+      return this.invalidBody(method, path, parsed) ?? reply(parsed, re.exec(path.split('?')[0]!)!, path);
     });
     return this;
+  }
+
+  /** A 422 for a body GitHub's description does not allow, as GitHub would answer; null when it conforms. */
+  private invalidBody(method: string, path: string, body: unknown): [number, unknown] | null {
+    if (!this.checkBodies || method === 'GET' || method === 'DELETE') return null;
+    const errors = openApiBodyErrors(method, path, body);
+    if (!errors.length) return null;
+    this.bodyErrors.push(...errors);
+    return [422, { message: 'Invalid request', errors }];
   }
 
   /** Check runs by id, as GitHub keeps them, and the order they completed in. */

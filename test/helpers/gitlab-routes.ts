@@ -8,7 +8,7 @@
  * its route, so a new call has to be checked against the docs and added to this table.
  */
 export interface GitLabRoute {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Under /api/v4, with the docs' parameter names. */
   path: string;
   params: Record<string, readonly string[] | null>;
@@ -100,6 +100,62 @@ export const GITLAB_ROUTES = [
   {
     method: 'GET', path: '/projects/:id/repository/commits/:sha/merge_requests', paginated: true, params: {},
     doc: 'https://docs.gitlab.com/api/commits/#list-merge-requests-associated-with-a-commit — by head, merge or squash commit; no `diff_refs`',
+  },
+  {
+    method: 'GET', path: '/projects/:id/repository/files/:file_path', params: { ref: null },
+    doc: 'https://docs.gitlab.com/api/repository_files/#get-file-from-repository — `content` in `encoding` (base64); 404 when there is no such file',
+  },
+  {
+    method: 'PUT', path: '/projects/:id', params: { only_allow_merge_if_pipeline_succeeds: ['true', 'false'] },
+    doc: 'https://docs.gitlab.com/api/projects/#edit-a-project — `only_allow_merge_if_pipeline_succeeds` ("Pipelines must succeed")',
+  },
+  {
+    method: 'GET', path: '/projects/:id/repository/branches/:branch', params: {},
+    doc: 'https://docs.gitlab.com/api/branches/#get-single-repository-branch — 404 when the branch does not exist',
+  },
+  {
+    method: 'GET', path: '/projects/:id/protected_branches/:name', params: {},
+    doc: 'https://docs.gitlab.com/api/protected_branches/#get-a-single-protected-branch-or-wildcard-protected-branch — 404 when not protected; `allow_force_push`, `push_access_levels[].access_level`',
+  },
+  {
+    method: 'POST', path: '/projects/:id/protected_branches', params: { name: null, push_access_level: ['0', '30', '40', '60'], merge_access_level: ['0', '30', '40', '60'], allow_force_push: ['true', 'false'] },
+    doc: 'https://docs.gitlab.com/api/protected_branches/#protect-repository-branches — access levels 0 (no access), 30 (Developer), 40 (Maintainer), 60 (Admin)',
+  },
+  {
+    method: 'PATCH', path: '/projects/:id/protected_branches/:name', params: { allow_force_push: ['true', 'false'] },
+    doc: 'https://docs.gitlab.com/api/protected_branches/#update-a-protected-branch',
+  },
+  {
+    method: 'GET', path: '/projects/:id/approvals', params: {},
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#get-approval-configuration-for-a-project — `reset_approvals_on_push`',
+  },
+  {
+    method: 'POST', path: '/projects/:id/approvals', params: { reset_approvals_on_push: ['true', 'false'] },
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#change-approval-configuration-for-a-project',
+  },
+  {
+    method: 'GET', path: '/projects/:id/approval_rules', params: {}, paginated: true,
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#list-all-approval-rules-for-a-project — `approvals_required`, `protected_branches`, `applies_to_all_protected_branches` (GitLab Premium)',
+  },
+  {
+    method: 'POST', path: '/projects/:id/approval_rules', params: { name: null, approvals_required: null, protected_branch_ids: null },
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#create-an-approval-rule-for-a-project',
+  },
+  {
+    method: 'PUT', path: '/projects/:id/approval_rules/:approval_rule_id', params: { name: null, approvals_required: null, protected_branch_ids: null },
+    doc: 'https://docs.gitlab.com/api/merge_request_approvals/#update-an-approval-rule-for-a-project',
+  },
+  {
+    method: 'GET', path: '/projects/:id/issues', paginated: true, params: { state: ['opened', 'closed', 'all'], author_username: null },
+    doc: 'https://docs.gitlab.com/api/issues/#list-project-issues — `author_username`; `description` is the body',
+  },
+  {
+    method: 'POST', path: '/projects/:id/issues', params: { title: null, description: null },
+    doc: 'https://docs.gitlab.com/api/issues/#new-issue — description "Limited to 1,048,576 characters"',
+  },
+  {
+    method: 'PUT', path: '/projects/:id/issues/:issue_iid', params: { title: null, description: null, state_event: ['close', 'reopen'] },
+    doc: 'https://docs.gitlab.com/api/issues/#edit-an-issue — `state_event: close`',
   },
 ] as const satisfies readonly GitLabRoute[];
 

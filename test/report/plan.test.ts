@@ -100,3 +100,17 @@ describe('findings linked to their lines (forges without annotations)', () => {
     expect(line).toContain('**schema** `x) [click](https://evil.example) (y.yaml:12`: bad port');
   });
 });
+
+describe('findings already in base', () => {
+  const finding = (severity: 'error' | 'warning', file: string, inBase: boolean) => ({ severity, rule: 'no-latest-tag', message: 'm', file, line: 3, resource: 'Deployment/web', inBase });
+
+  it('the summary row counts the change\'s own findings and says how many the base already had', () => {
+    const p = planOf();
+    const web = p.environments[0]!.apps[2]!;
+    web.findings = [finding('error', 'base/a.yaml', true), finding('warning', 'base/b.yaml', true)];
+    expect(renderMarkdown(p)).toContain('| staging | web | `+0 ~1 -0` | ✅ nothing new (2 in base) |');
+    web.findings.push(finding('warning', 'envs/web/c.yaml', false));
+    expect(renderMarkdown(p)).toContain('| staging | web | `+0 ~1 -0` | ⚠️ 1 warning (+2 in base) |');
+    expect(renderJson(p)).toContain('"inBase": true');
+  });
+});

@@ -78,11 +78,18 @@ export function queueContract(make: MakeQueue): void {
   it('a newer version aborts running work and replaces queued work of an older one', async () => {
     const { q, behaviours, ran, idle } = setup();
     let abortedA = false;
-    behaviours.set('a', (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => ((abortedA = true), resolve()))));
+    // 'a' ends once both newer jobs are queued, so 'b' is still queued when 'c' comes
+    // (a queue whose abort travels through Redis could otherwise start 'b' in between).
+    const queuedBoth = deferred();
+    behaviours.set('a', (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => {
+      abortedA = true;
+      void queuedBoth.promise.then(resolve);
+    })));
     await q.enqueue(job('pr#1', 'a', 'a'));
     await until(() => ran.includes('a'));
     await q.enqueue(job('pr#1', 'b', 'b'));
     await q.enqueue(job('pr#1', 'c', 'c'));
+    queuedBoth.resolve();
     await idle();
     expect(abortedA).toBe(true);
     expect(ran).toEqual(['a', 'c']);

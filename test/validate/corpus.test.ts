@@ -1,38 +1,58 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Resource } from '../../src/types.js';
-import { crdSchemasFromResources, validateResources } from '../../src/validate/index.js';
+import { crdSchemasFromResources, loadBundledSchemas, validateResources } from '../../src/validate/index.js';
 import { CORPUS, OPTS, only, res } from './helpers.js';
 
 const FLUX = path.join(CORPUS, 'flux2-kustomize-helm-example');
 const PODINFO = path.join(CORPUS, 'podinfo');
 
 function render(dir: string): Resource[] {
-  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  return parseAllDocuments(out)
+  return parse(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+}
+
+function parse(text: string): Resource[] {
+  return parseAllDocuments(text)
     .map((d) => d.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null)
     .filter((o): o is Record<string, unknown> => !!o && typeof o.kind === 'string')
     .map((o) => res(o));
 }
 
 describe.skipIf(!existsSync(FLUX))('real-world corpus: flux2-kustomize-helm-example', () => {
-  it('validates the production apps: Flux kinds are unknown-kind warnings, nothing else', async () => {
+  it('validates the production apps with the bundled Flux schemas: nothing to report', async () => {
     // The example installs Flux and cert-manager from charts; it ships no CRD files itself.
     const crds = crdSchemasFromResources([]);
     const resources = render(path.join(FLUX, 'apps', 'production'));
-    const kinds = resources.map((r) => r.id.kind);
-    expect(kinds).toContain('HelmRelease');
-    const findings = validateResources(resources, { ...OPTS, crds });
-    expect(findings.length).toBeGreaterThan(0);
-    expect(findings.every((f) => f.rule === 'unknown-kind' && f.severity === 'warning')).toBe(true);
-    const release = resources.find((r) => r.id.kind === 'HelmRelease')!;
-    expect(findings.map((f) => f.resource)).toContain(`HelmRelease/${release.id.namespace}/${release.id.name}`);
-    expect(findings.find((f) => f.resource?.startsWith('HelmRelease/'))!.message).toMatch(/^helm\.toolkit\.fluxcd\.io\/v2\w* HelmRelease: no schema known/);
-    // The Namespace is built in, so it is validated and clean.
-    expect(findings.some((f) => f.resource?.startsWith('Namespace/'))).toBe(false);
+    expect(resources.map((r) => r.id.kind).sort()).toEqual(['HelmRelease', 'HelmRepository', 'Namespace']);
+    await loadBundledSchemas(resources.map((r) => r.id));
+    expect(validateResources(resources, { ...OPTS, crds })).toEqual([]);
+  });
+
+  it('validates the infrastructure configs (cert-manager ClusterIssuer, Gateway API) and the cluster Kustomizations', async () => {
+    const resources = [...render(path.join(FLUX, 'infrastructure', 'configs')), ...render(path.join(FLUX, 'infrastructure', 'controllers'))];
+    for (const f of ['apps.yaml', 'infrastructure.yaml']) resources.push(...parse(readFileSync(path.join(FLUX, 'clusters', 'production', f), 'utf8')));
+    const kinds = new Set(resources.map((r) => r.id.kind));
+    for (const k of ['ClusterIssuer', 'GatewayClass', 'Gateway', 'HelmRelease', 'OCIRepository', 'Kustomization']) expect(kinds).toContain(k);
+    await loadBundledSchemas(resources.map((r) => r.id));
+    expect(validateResources(resources, OPTS)).toEqual([]);
+  });
+
+  it('a wrong field in the corpus HelmRelease is an error, and a wrong value too', async () => {
+    const resources = render(path.join(FLUX, 'apps', 'production'));
+    await loadBundledSchemas(resources.map((r) => r.id));
+    const hr = resources.find((r) => r.id.kind === 'HelmRelease')!;
+    const spec = hr.object.spec as Record<string, unknown>;
+    spec.releaseNme = spec.releaseName;
+    delete spec.releaseName;
+    (spec.install as Record<string, unknown>).remediation = { retries: 'three' };
+    const f = validateResources([hr], OPTS);
+    expect(f.map((x) => [x.severity, x.rule, x.message])).toEqual([
+      ['error', 'schema', 'spec.install.remediation.retries: expected integer, got string'],
+      ['error', 'unknown-field', 'spec.releaseNme: unknown field (did you mean "releaseName"?)'],
+    ]);
   });
 
   it('flags a typo injected into a rendered corpus object', () => {

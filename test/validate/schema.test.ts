@@ -123,15 +123,15 @@ describe('unknown-field (strict)', () => {
 
 describe('unknown-kind', () => {
   it('warns once for a kind with no schema and no CRD', () => {
-    const f = validateResources([res({ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: { name: 'r', namespace: 'flux' }, spec: { anything: 1 } })], OPTS);
+    const f = validateResources([res({ apiVersion: 'widgets.example.com/v1', kind: 'Widget', metadata: { name: 'r', namespace: 'flux' }, spec: { anything: 1 } })], OPTS);
     expect(f).toEqual([
       {
         severity: 'warning',
         rule: 'unknown-kind',
-        message: 'helm.toolkit.fluxcd.io/v2 HelmRelease: no schema known (not built into Kubernetes, and no CRD in the repository defines it)',
+        message: 'widgets.example.com/v1 Widget: no schema known (not built into Kubernetes, and no CRD in the repository defines it)',
         file: null,
         line: null,
-        resource: 'HelmRelease/flux/r',
+        resource: 'Widget/flux/r',
       },
     ]);
   });

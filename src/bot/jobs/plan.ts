@@ -6,6 +6,7 @@ import { PLAN_MARKER } from '../../report/plan.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
 import { currentPull, engineOf, pullPlanRequest, type RunPlan } from './pull.js';
+import type { JobObserver } from './run.js';
 import { withdrawReviewVerdict, writeReviewCheck } from './review.js';
 
 export interface PlanJobOptions {
@@ -13,6 +14,7 @@ export interface PlanJobOptions {
   /** Runs the engine; the server passes a worker pool, tests may run it in-process. `signal` stops it. */
   runPlan?: RunPlan;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
+  observe?: Pick<JobObserver, 'planMeasured' | 'reported' | 'planned'>;
 }
 
 export type PlanJobOutcome = 'planned' | 'no-config' | 'stale' | 'failed';
@@ -32,6 +34,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
     configured: () => {
       started ??= startChecks(forge, pr, signal, opts);
     },
+    measured: opts.observe?.planMeasured,
   };
   let result: Plan;
   try {
@@ -57,6 +60,8 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   await started;
   const now = await currentPull(forge, pr, signal);
   if (!now) return 'stale';
+  opts.observe?.planned?.(result);
+  const reportStarted = performance.now();
   const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
   try {
     await forge.ensureComments(pr, marker, bodies);
@@ -73,6 +78,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   if (signal.aborted) return 'stale';
   // Labels as the forge has them after the plan, not as the event that queued it saw them.
   await writeReviewCheck(forge, now, result, opts, signal);
+  opts.observe?.reported?.((performance.now() - reportStarted) / 1000);
   opts.log?.info({ pr: pr.number, sha: pr.headSha, summary: result.summary }, 'planned');
   return 'planned';
 }

@@ -27,6 +27,8 @@ export interface PromoteJobOptions {
   identity: Identity;
   now?: () => Date;
   log?: { info: (o: object, msg: string) => void; warn: (o: object, msg: string) => void };
+  /** Told how each promotion attempt ended: a PromoteResult kind, or `error`. */
+  onPromotion?: (outcome: PromoteResult['kind'] | 'error') => void;
 }
 
 export interface PromoteRequest {
@@ -52,13 +54,19 @@ export type PromoteResult =
  */
 export async function promotePullRequest(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions, opened?: OpenedRepo): Promise<PromoteResult> {
   const command = `/promote${req.env ? ` ${req.env}` : ''}${req.dryRun ? ' --dry-run' : ''}`;
+  let result: PromoteResult;
   try {
-    return await promote(forge, req, opts, opened);
+    result = await promote(forge, req, opts, opened);
   } catch (err) {
-    if (!(err instanceof Refusal)) throw err;
+    if (!(err instanceof Refusal)) {
+      opts.onPromotion?.('error');
+      throw err;
+    }
     const reply = template('promotion-refused.md.hbs')({ user: req.user, command, reason: err.message.trim(), gates: err.gates });
-    return { kind: 'refused', reply, gates: err.gates };
+    result = { kind: 'refused', reply, gates: err.gates };
   }
+  opts.onPromotion?.(result.kind);
+  return result;
 }
 
 async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOptions, opened?: OpenedRepo): Promise<PromoteResult> {

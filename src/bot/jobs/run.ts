@@ -1,12 +1,16 @@
+import type { PlanMeasures } from '../../engine.js';
 import type { ForgeRegistry, PullRef, PullRequest } from '../../forge/types.js';
+import type { Plan } from '../../types.js';
 import type { JobQueue } from '../../runtime/queue.js';
 import type { Identity } from '../../workspace/workspace.js';
 import type { WaitingPromotions } from '../waiting.js';
+import { runAudit } from './audit.js';
+import { runPushCheck } from './push.js';
 import { runAutoPromote, runRecheck } from './auto.js';
 import { runCommand } from './command.js';
 import { planPullRequest, type PlanJobOutcome } from './plan.js';
 import type { RunPlan } from './pull.js';
-import { offerNextStep } from './promote.js';
+import { offerNextStep, type PromoteResult } from './promote.js';
 import { reviewPullRequest } from './review.js';
 import { planJob, type JobSpec } from './spec.js';
 
@@ -28,7 +32,20 @@ export interface JobDeps {
   log: Logger;
   /** Told each plan job's outcome (counted on /healthz). */
   onPlanOutcome?: (outcome: PlanJobOutcome) => void;
+  /** Told what jobs measure (the server counts it for /metrics). */
+  observe?: JobObserver;
   now?: () => Date;
+}
+
+/** Callbacks for what jobs measure; plain functions, so the bot knows nothing of metrics libraries. */
+export interface JobObserver {
+  /** A plan's phases and render-cache lookups, from the engine. */
+  planMeasured?: (m: PlanMeasures) => void;
+  /** Seconds a plan job spent writing its comment and checks. */
+  reported?: (seconds: number) => void;
+  /** A plan job's finished plan (its findings are counted by rule). */
+  planned?: (plan: Plan) => void;
+  promotion?: (outcome: PromoteResult['kind'] | 'error') => void;
 }
 
 /** Runs one job: the forge is made (its token minted) here, when the job starts. */
@@ -41,7 +58,7 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
     case 'plan': {
       const pr = await pull(job);
       // The forge already has another head: the event for that one plans it.
-      const outcome = pr.headSha !== job.headSha || pr.state !== 'open' ? 'stale' : await planPullRequest(forge, pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log });
+      const outcome = pr.headSha !== job.headSha || pr.state !== 'open' ? 'stale' : await planPullRequest(forge, pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log, observe: deps.observe });
       deps.onPlanOutcome?.(outcome);
       log.info({ job: job.key, sha: job.headSha.slice(0, 12), outcome }, 'plan job finished');
       return;
@@ -66,9 +83,15 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
       return runAutoPromote(forge, await pull(job), job, signal, deps);
     case 'recheck':
       return runRecheck(forge, job, deps);
+    case 'audit':
+      await runAudit(forge, job, deps);
+      return;
+    case 'push-check':
+      await runPushCheck(forge, job, signal, deps);
+      return;
   }
 }
 
 export function promoteOptions(deps: JobDeps, signal: AbortSignal) {
-  return { cacheDir: deps.cacheDir, runPlan: deps.runPlan, identity: deps.identity, log: deps.log, signal, now: deps.now };
+  return { cacheDir: deps.cacheDir, runPlan: deps.runPlan, identity: deps.identity, log: deps.log, signal, now: deps.now, onPromotion: deps.observe?.promotion };
 }

@@ -6,7 +6,7 @@ import { pullKey, repoKey, type ForgeRef, type PullRef, type PullRequest, type R
  * (never a token) and the PR; the worker turns them into a Forge and a fresh PR.
  * `key` is what runs one at a time; `version` is what supersedes (a PR's head SHA).
  */
-export type JobSpec = PlanJob | RerunJob | ReviewJob | CommandJob | NextStepJob | AutoPromoteJob | RecheckJob;
+export type JobSpec = PlanJob | RerunJob | ReviewJob | CommandJob | NextStepJob | AutoPromoteJob | RecheckJob | AuditJob | PushCheckJob;
 
 interface Common {
   key: string;
@@ -71,6 +71,29 @@ export interface RecheckJob extends Common {
   sha: string;
 }
 
+/**
+ * Audit a repository's branch protection against `protect:` on its default branch. One
+ * key and version per repository: an audit asked for while one runs waits for it, and
+ * the daily one is a delayed job of that key, so any queue keeps it.
+ */
+export interface AuditJob extends Common {
+  kind: 'audit';
+  repo: RepoRef;
+  reason: 'installed' | 'config-changed' | 'daily';
+}
+
+/**
+ * A push to a branch: when it is an environment branch that `protect:` covers and the push
+ * did not come from a merged PR (a break-glass change), its plan is put on the commit.
+ */
+export interface PushCheckJob extends Common {
+  kind: 'push-check';
+  repo: RepoRef;
+  branch: string;
+  before: string;
+  after: string;
+}
+
 const ref = (pr: PullRef): PullRef => ({ repo: pr.repo, number: pr.number });
 const withSnapshot = (snapshot?: PullRequest) => (snapshot ? { snapshot } : {});
 
@@ -99,6 +122,14 @@ export const autoPromoteJob = (forge: ForgeRef, pr: PullRef, announce: boolean, 
 });
 
 export const recheckJob = (forge: ForgeRef, repo: RepoRef, sha: string): RecheckJob => ({ kind: 'recheck', key: `${repoKey(repo)}@${sha}:recheck`, version: sha, forge, repo, sha });
+
+export const auditJob = (forge: ForgeRef, repo: RepoRef, reason: AuditJob['reason']): AuditJob => ({
+  kind: 'audit', key: `${repoKey(repo)}@audit`, version: 'audit', forge, repo, reason,
+});
+
+export const pushCheckJob = (forge: ForgeRef, repo: RepoRef, branch: string, before: string, after: string): PushCheckJob => ({
+  kind: 'push-check', key: `${repoKey(repo)}@push:${after}`, version: after, forge, repo, branch, before, after,
+});
 
 /** The repository a job key belongs to: every key starts with `forge:path` and then `#` or `@`. */
 export function repositoryOfJob(jobKey: string): string {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createNodeMiddleware, Probot, ProbotOctokit } from 'probot';
-import type { Forge, ForgeRef } from '../types.js';
+import type { ApiObserver, Forge, ForgeRef } from '../types.js';
 import { gitHubIngress, type EventSink } from './ingress.js';
 import { gitHubForges } from './registry.js';
 
@@ -25,14 +25,33 @@ export interface GitHubApp {
 }
 
 /** The GitHub side of the server: Probot for webhooks and Octokit, and nothing of the bot's rules. */
-export async function gitHubApp(cfg: GitHubAppConfig, log: Logger, sink: EventSink): Promise<GitHubApp> {
+export async function gitHubApp(cfg: GitHubAppConfig, log: Logger, sink: EventSink, observe?: ApiObserver): Promise<GitHubApp> {
   // Function-form defaults: Probot passes its own throttle options per instance, and an
   // object default would be replaced by them instead of merged.
   const Octokit = ProbotOctokit.defaults((instance: Record<string, any>) => ({ // eslint-disable-line @typescript-eslint/no-explicit-any
     ...instance,
     ...(cfg.baseUrl ? { baseUrl: cfg.baseUrl } : {}),
     ...Object.fromEntries(Object.entries(cfg.octokit ?? {}).map(([k, v]) => [k, { ...(instance[k] ?? {}), ...(v as object) }])),
-  }));
+  })).plugin((octokit) => {
+    if (!observe) return {};
+    // Every request's answer by status, and the rate-limit budget when GitHub sent it.
+    const left = (headers: Record<string, unknown> | undefined) => {
+      const n = Number(headers?.['x-ratelimit-remaining'] ?? NaN);
+      return Number.isFinite(n) ? n : null;
+    };
+    octokit.hook.wrap('request', async (request, options) => {
+      try {
+        const res = await request(options);
+        observe(res.status, left(res.headers as Record<string, unknown>));
+        return res;
+      } catch (err) {
+        const e = err as { status?: number; response?: { headers?: Record<string, unknown> } };
+        observe(typeof e.status === 'number' ? e.status : 0, left(e.response?.headers));
+        throw err;
+      }
+    });
+    return {};
+  });
   const probot = new Probot({
     appId: cfg.appId,
     privateKey: cfg.privateKey,

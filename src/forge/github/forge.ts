@@ -1,8 +1,10 @@
 import type { ProbotOctokit } from 'probot';
+import type { ProtectionSettings } from '../../config/types.js';
+import type { RulesetProtection } from '../../protect/types.js';
 import { CHECK_TEXT_LIMIT } from '../../report/checks.js';
 import type { CheckResult, CommitCheck, Review } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
-import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
+import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../types.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -282,4 +284,206 @@ export class GitHubForge implements Forge {
     });
     this.started.set(`${pr.headSha}\0${name}`, data.id);
   }
+
+  async getRepo(repo: RepoRef): Promise<RepoInfo> {
+    const { data } = await this.octokit.rest.repos.get(ownerRepo(repo));
+    return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
+  }
+
+  async readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...ownerRepo(repo), path, ref });
+      // A folder is a list; a file over 1 MB comes without its content: neither is a config file.
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data) || typeof data.content !== 'string') return null;
+      return Buffer.from(data.content, 'base64');
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }
+
+  async setCommitCheck(repo: RepoRef, sha: string, _branch: string, check: CheckResult): Promise<void> {
+    await this.octokit.rest.checks.create({
+      ...ownerRepo(repo), name: check.name, head_sha: sha, status: 'completed', conclusion: check.conclusion,
+      output: { title: check.title, summary: check.summary, ...(check.text ? { text: check.text } : {}) },
+    });
+  }
+
+  async readProtection(repo: RepoRef, branch: string): Promise<ProtectionRead> {
+    let raw: RawProtection | null;
+    try {
+      raw = await this.rawProtection(repo, branch);
+    } catch (err) {
+      const e = err as { status?: number; message?: string };
+      if (e.status === 404 && /branch not found/i.test(githubMessage(err))) return { ok: false, problem: `the branch ${branch} does not exist`, missingBranch: true };
+      if (e.status === 403 || e.status === 404) {
+        return { ok: false, problem: `Ferry cannot read the branch protection of ${branch}: grant the app the Administration: read permission (GitHub said: ${githubMessage(err)})` };
+      }
+      throw err;
+    }
+    let rulesets: RulesetProtection[];
+    try {
+      const rules = await this.octokit.paginate(this.octokit.rest.repos.getBranchRules, { ...ownerRepo(repo), branch, per_page: 100 });
+      rulesets = rulesetsFrom(rules as unknown as RawRule[]);
+    } catch (err) {
+      const e = err as { status?: number };
+      if (e.status === 403 || e.status === 404) return { ok: false, problem: `Ferry cannot read the rulesets that apply to ${branch} (GitHub said: ${githubMessage(err)})` };
+      throw err;
+    }
+    return { ok: true, live: { protection: raw ? settingsFrom(raw) : null, rulesets } };
+  }
+
+  async applyProtection(repo: RepoRef, branch: string, settings: ProtectionSettings): Promise<void> {
+    const refused = (err: unknown): never => {
+      const e = err as { status?: number };
+      if (e.status === 403 || e.status === 404) {
+        throw new Error(`Ferry cannot change the branch protection of ${branch}: grant the app the Administration: write permission (GitHub said: ${githubMessage(err)})`);
+      }
+      throw err;
+    };
+    // A PUT replaces the whole protection: what Ferry does not manage is sent back as it is.
+    const raw = await this.rawProtection(repo, branch).catch(refused);
+    await this.octokit.rest.repos.updateBranchProtection({ ...ownerRepo(repo), branch, ...protectionBody(settings, raw) }).catch(refused);
+  }
+
+  async ensureIssue(repo: RepoRef, marker: string, issue: IssueDraft): Promise<EnsuredIssue | null> {
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...ownerRepo(repo), state: 'open', per_page: 100 });
+    // Ferry's own by its account, not by the marker alone: anyone can write the marker.
+    const me = (await this.self()).toLowerCase();
+    const own = open.find((i) => !i.pull_request && i.user?.type === 'Bot' && i.user.login.toLowerCase() === me && (i.body ?? '').startsWith(marker));
+    if (!issue.open) {
+      if (!own) return null;
+      await this.octokit.rest.issues.update({ ...ownerRepo(repo), issue_number: own.number, title: issue.title, body: issue.body, state: 'closed', state_reason: 'completed' });
+      return { number: own.number, action: 'closed' };
+    }
+    if (own) {
+      if (own.title === issue.title && own.body === issue.body) return { number: own.number, action: 'unchanged' };
+      await this.octokit.rest.issues.update({ ...ownerRepo(repo), issue_number: own.number, title: issue.title, body: issue.body });
+      return { number: own.number, action: 'updated' };
+    }
+    const { data } = await this.octokit.rest.issues.create({ ...ownerRepo(repo), title: issue.title, body: issue.body });
+    return { number: data.number, action: 'created' };
+  }
+
+  /** The branch's protection as GitHub returns it, or null when the branch is not protected. */
+  private async rawProtection(repo: RepoRef, branch: string): Promise<RawProtection | null> {
+    try {
+      const { data } = await this.octokit.rest.repos.getBranchProtection({ ...ownerRepo(repo), branch });
+      return data as unknown as RawProtection;
+    } catch (err) {
+      if ((err as { status?: number }).status === 404 && /not protected/i.test(githubMessage(err))) return null;
+      throw err;
+    }
+  }
+}
+
+/** GitHub's own words for an error, for a message a person reads (never a token: it is the response's text). */
+function githubMessage(err: unknown): string {
+  const e = err as { response?: { data?: { message?: unknown } }; message?: string };
+  const m = e.response?.data?.message;
+  return typeof m === 'string' ? m : (e.message ?? 'no message');
+}
+
+interface Enabled {
+  enabled?: boolean;
+}
+
+/** The parts of GET /branches/{branch}/protection Ferry reads or sends back. */
+interface RawProtection {
+  required_status_checks?: { strict?: boolean; contexts?: string[]; checks?: Array<{ context: string }> };
+  enforce_admins?: Enabled;
+  required_pull_request_reviews?: {
+    dismiss_stale_reviews?: boolean;
+    require_code_owner_reviews?: boolean;
+    required_approving_review_count?: number;
+    require_last_push_approval?: boolean;
+    dismissal_restrictions?: { users?: Array<{ login: string }>; teams?: Array<{ slug: string }>; apps?: Array<{ slug?: string } | null> };
+    bypass_pull_request_allowances?: { users?: Array<{ login: string }>; teams?: Array<{ slug: string }>; apps?: Array<{ slug?: string } | null> };
+  };
+  restrictions?: { users?: Array<{ login: string }>; teams?: Array<{ slug: string }>; apps?: Array<{ slug?: string } | null> };
+  required_linear_history?: Enabled;
+  allow_force_pushes?: Enabled;
+  allow_deletions?: Enabled;
+  block_creations?: Enabled;
+  required_conversation_resolution?: Enabled;
+  lock_branch?: Enabled;
+  allow_fork_syncing?: Enabled;
+}
+
+function settingsFrom(raw: RawProtection): ProtectionSettings {
+  const checks = raw.required_status_checks;
+  const reviews = raw.required_pull_request_reviews;
+  return {
+    checks: [...new Set([...(checks?.contexts ?? []), ...(checks?.checks ?? []).map((c) => c.context)])],
+    approvals: reviews ? (reviews.required_approving_review_count ?? 0) : 0,
+    dismissStale: !!reviews?.dismiss_stale_reviews,
+    allowForcePushes: !!raw.allow_force_pushes?.enabled,
+    allowDeletions: !!raw.allow_deletions?.enabled,
+    includeAdmins: !!raw.enforce_admins?.enabled,
+  };
+}
+
+type Actors = RawProtection['restrictions'];
+const actors = (a: Actors) => ({
+  users: (a?.users ?? []).map((u) => u.login),
+  teams: (a?.teams ?? []).map((t) => t.slug),
+  apps: (a?.apps ?? []).flatMap((x) => (x?.slug ? [x.slug] : [])),
+});
+
+/** The PUT body: Ferry's settings, and everything else as the branch has it now. */
+function protectionBody(s: ProtectionSettings, raw: RawProtection | null) {
+  const reviews = raw?.required_pull_request_reviews;
+  return {
+    required_status_checks: s.checks.length ? { strict: raw?.required_status_checks?.strict ?? false, contexts: s.checks } : null,
+    enforce_admins: s.includeAdmins,
+    required_pull_request_reviews: s.approvals > 0 || s.dismissStale || reviews
+      ? {
+        dismiss_stale_reviews: s.dismissStale,
+        required_approving_review_count: s.approvals,
+        require_code_owner_reviews: reviews?.require_code_owner_reviews ?? false,
+        require_last_push_approval: reviews?.require_last_push_approval ?? false,
+        ...(reviews?.dismissal_restrictions ? { dismissal_restrictions: actors(reviews.dismissal_restrictions) } : {}),
+        ...(reviews?.bypass_pull_request_allowances ? { bypass_pull_request_allowances: actors(reviews.bypass_pull_request_allowances) } : {}),
+      }
+      : null,
+    restrictions: raw?.restrictions ? actors(raw.restrictions) : null,
+    required_linear_history: raw?.required_linear_history?.enabled ?? false,
+    allow_force_pushes: s.allowForcePushes,
+    allow_deletions: s.allowDeletions,
+    block_creations: raw?.block_creations?.enabled ?? false,
+    required_conversation_resolution: raw?.required_conversation_resolution?.enabled ?? false,
+    lock_branch: raw?.lock_branch?.enabled ?? false,
+    allow_fork_syncing: raw?.allow_fork_syncing?.enabled ?? false,
+  };
+}
+
+/** One active rule that applies to the branch (GET /rules/branches/{branch}). */
+interface RawRule {
+  type: string;
+  ruleset_id?: number;
+  ruleset_source?: string;
+  parameters?: {
+    required_status_checks?: Array<{ context: string }>;
+    required_approving_review_count?: number;
+    dismiss_stale_reviews_on_push?: boolean;
+  };
+}
+
+/** Rules grouped by their ruleset, as the settings each asks for (read-only to Ferry). */
+function rulesetsFrom(rules: RawRule[]): RulesetProtection[] {
+  const byId = new Map<string, RulesetProtection>();
+  for (const r of rules) {
+    const name = `ruleset ${r.ruleset_id ?? '?'}${r.ruleset_source ? ` of ${r.ruleset_source}` : ''}`;
+    const set = byId.get(name) ?? { name, settings: {} };
+    byId.set(name, set);
+    const p = r.parameters ?? {};
+    if (r.type === 'required_status_checks') set.settings.checks = [...(set.settings.checks ?? []), ...(p.required_status_checks ?? []).map((c) => c.context)];
+    if (r.type === 'pull_request') {
+      set.settings.approvals = Math.max(set.settings.approvals ?? 0, p.required_approving_review_count ?? 0);
+      set.settings.dismissStale = !!set.settings.dismissStale || !!p.dismiss_stale_reviews_on_push;
+    }
+    if (r.type === 'non_fast_forward') set.settings.allowForcePushes = false;
+    if (r.type === 'deletion') set.settings.allowDeletions = false;
+  }
+  return [...byId.values()];
 }

@@ -86,5 +86,23 @@ export function gitHubIngress(sink: EventSink) {
       const run = context.payload.check_run;
       return run.conclusion === 'success' ? { type: 'commit.succeeded', forge, repo: repoOf(context), sha: run.head_sha, check: run.name } : null;
     }));
+
+    // Branch protection is audited on installation…
+    app.on(['installation.created', 'installation_repositories.added'], (context) => accept(context, (forge) => {
+      const p = context.payload as { repositories?: Array<{ full_name: string }>; repositories_added?: Array<{ full_name: string }> };
+      const repos = (p.repositories_added ?? p.repositories ?? []).map((r): RepoRef => ({ forge: 'github', path: r.full_name }));
+      return repos.length ? { type: 'repos.installed', forge, repos } : null;
+    }));
+
+    // …and when a change to ferry.yml lands on the default branch; a direct push to an
+    // environment branch is reported (the dispatcher and the job decide which pushes matter).
+    app.on('push', (context) => accept(context, (forge) => {
+      const p = context.payload;
+      if (p.deleted || !p.ref.startsWith('refs/heads/')) return null;
+      const branch = p.ref.slice('refs/heads/'.length);
+      // GitHub lists at most 20 commits of a push: past that, the files are not known.
+      const changedFiles = p.commits.length >= 20 ? null : [...new Set(p.commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]))];
+      return { type: 'branch.pushed', forge, repo: repoOf(context), branch, isDefault: branch === p.repository.default_branch, before: p.before, after: p.after, changedFiles };
+    }));
   };
 }

@@ -1,6 +1,8 @@
 import {
-  Commits, GroupMembers, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects, Users,
+  Branches, Commits, GroupMembers, Issues, MergeRequestApprovals, MergeRequestNoteAwardEmojis, MergeRequestNotes, MergeRequests, Pipelines, ProjectMembers, Projects,
+  ProtectedBranches, RepositoryFiles, Users,
 } from '@gitbeaker/rest';
+import type { ApiObserver } from '../types.js';
 import { gitLabRequester, type RetryOptions } from './http.js';
 
 export interface GitLabClientOptions {
@@ -9,6 +11,8 @@ export interface GitLabClientOptions {
   /** A project, group or bot-user access token with the `api` scope. */
   token: string;
   retry?: RetryOptions;
+  /** Told of every API answer (for metrics). */
+  observe?: ApiObserver;
   /** One call (retries included) gives up after this long. */
   timeoutMs?: number;
 }
@@ -21,7 +25,7 @@ export function gitLabClient(opts: GitLabClientOptions) {
   const config = {
     host: opts.url.replace(/\/+$/, ''),
     token: opts.token,
-    requesterFn: gitLabRequester(opts.token, opts.retry),
+    requesterFn: gitLabRequester(opts.token, opts.retry, opts.observe),
     queryTimeout: opts.timeoutMs ?? 60_000,
     // GitLab's 429 and Retry-After pace Ferry; gitbeaker's client-side limiter would only add queues.
     rateLimits: {},
@@ -37,6 +41,10 @@ export function gitLabClient(opts: GitLabClientOptions) {
     noteEmojis: new MergeRequestNoteAwardEmojis(config),
     commits: new Commits(config),
     pipelines: new Pipelines(config),
+    branches: new Branches(config),
+    protectedBranches: new ProtectedBranches(config),
+    issues: new Issues(config),
+    files: new RepositoryFiles(config),
   };
 }
 

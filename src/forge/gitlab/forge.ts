@@ -1,6 +1,10 @@
 import type { CheckResult, CommitCheck, Review } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
-import type { Forge, ForgeCapabilities, ForgeComment, ForgeLimits, OpenedPullRequest, PullRequest, PullRequestDraft, Reaction, RepoRef } from '../types.js';
+import type { ProtectionSettings } from '../../config/types.js';
+// GitLab cannot require checks one by one: "Pipelines must succeed" requires every status
+// on the commit (external ones, Ferry's included, join its pipeline).
+import { EVERY_CHECK } from '../../protect/types.js';
+import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../types.js';
 import { gitLabClient, type GitLabClient, type GitLabClientOptions } from './client.js';
 import { GitLabApiError } from './http.js';
 
@@ -78,7 +82,34 @@ interface ProjectPayload {
   id: number;
   path_with_namespace: string;
   http_url_to_repo: string;
+  default_branch?: string | null;
+  only_allow_merge_if_pipeline_succeeds?: boolean;
 }
+
+interface ProtectedBranchPayload {
+  id: number;
+  name: string;
+  allow_force_push?: boolean;
+  push_access_levels?: Array<{ access_level: number | null }>;
+}
+
+interface ApprovalRulePayload {
+  id: number;
+  name: string;
+  rule_type?: string;
+  approvals_required: number;
+  applies_to_all_protected_branches?: boolean;
+  protected_branches?: Array<{ id: number; name: string }>;
+}
+
+/** Ferry's own project approval rule, the one it writes with `enforce: true`. */
+const FERRY_RULE = 'Ferry';
+
+/** "Allowed to push and merge: No one". */
+const NO_ACCESS = 0;
+const MAINTAINER_ACCESS = 40;
+
+
 
 interface NotePayload {
   id: number;
@@ -409,5 +440,139 @@ export class GitLabForge implements Forge {
       if (statusOf(err) === 404) return null;
       throw err;
     }
+  }
+
+  async getRepo(repo: RepoRef): Promise<RepoInfo> {
+    const p = await this.project(repo);
+    return { defaultBranch: p.default_branch ?? 'main', cloneUrl: p.http_url_to_repo };
+  }
+
+  /**
+   * The protected branch, the project's approval rules that apply to it and its merge
+   * settings: "Pipelines must succeed" stands for every status check, "Prevent approval
+   * reset" (reset_approvals_on_push) for stale approvals. A protected branch cannot be
+   * deleted by a push, and binds administrators too when nobody may push to it.
+   */
+  async readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {
+    try {
+      const file = (await this.api.files.show(projectId(repo), path, ref)) as unknown as { content?: string; encoding?: string };
+      if (typeof file.content !== 'string') return null;
+      return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async setCommitCheck(repo: RepoRef, sha: string, branch: string, check: CheckResult): Promise<void> {
+    await this.api.commits.editStatus(projectId(repo), sha, STATE[check.conclusion], { name: check.name, ref: branch, description: cut(check.title, GITLAB_STATUS_TEXT_LIMIT) });
+  }
+
+  async readProtection(repo: RepoRef, branch: string): Promise<ProtectionRead> {
+    const id = projectId(repo);
+    const denied = (err: unknown): ProtectionRead | null => {
+      const status = statusOf(err);
+      return status === 401 || status === 403
+        ? { ok: false, problem: `Ferry cannot read the protection of ${branch}: grant Ferry's user the Maintainer role in this project (GitLab answered ${status})` }
+        : null;
+    };
+    let pb: ProtectedBranchPayload;
+    try {
+      pb = (await this.api.protectedBranches.show(id, branch)) as unknown as ProtectedBranchPayload;
+    } catch (err) {
+      const refused = denied(err);
+      if (refused) return refused;
+      if (statusOf(err) !== 404) throw err;
+      try {
+        await this.api.branches.show(id, branch);
+      } catch (e) {
+        if (statusOf(e) === 404) return { ok: false, problem: `the branch ${branch} does not exist`, missingBranch: true };
+        return denied(e) ?? Promise.reject(e);
+      }
+      return { ok: true, live: { protection: null, rulesets: [] } };
+    }
+    let rules: ApprovalRulePayload[];
+    let resetOnPush: boolean;
+    try {
+      rules = (await this.api.approvals.allApprovalRules(id)) as unknown as ApprovalRulePayload[];
+      resetOnPush = !!((await this.api.approvals.showConfiguration(id)) as unknown as { reset_approvals_on_push?: boolean }).reset_approvals_on_push;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 401 || status === 403 || status === 404) {
+        return { ok: false, problem: `Ferry cannot read the approval rules of this project: they need GitLab Premium and the Maintainer role (GitLab answered ${status})` };
+      }
+      throw err;
+    }
+    const project = await this.freshProject(repo);
+    const applies = (r: ApprovalRulePayload) => r.applies_to_all_protected_branches || !r.protected_branches?.length || r.protected_branches.some((b) => b.name === branch || b.id === pb.id);
+    const levels = pb.push_access_levels ?? [];
+    return {
+      ok: true,
+      live: {
+        protection: {
+          checks: project.only_allow_merge_if_pipeline_succeeds ? [EVERY_CHECK] : [],
+          approvals: Math.max(0, ...rules.filter(applies).map((r) => r.approvals_required)),
+          dismissStale: resetOnPush,
+          allowForcePushes: !!pb.allow_force_push,
+          allowDeletions: false,
+          includeAdmins: levels.length > 0 && levels.every((l) => l.access_level === NO_ACCESS),
+        },
+        rulesets: [],
+      },
+    };
+  }
+
+  async applyProtection(repo: RepoRef, branch: string, s: ProtectionSettings): Promise<void> {
+    const id = projectId(repo);
+    try {
+      let pb: ProtectedBranchPayload;
+      try {
+        pb = (await this.api.protectedBranches.show(id, branch)) as unknown as ProtectedBranchPayload;
+        if (!!pb.allow_force_push !== s.allowForcePushes) pb = (await this.api.protectedBranches.edit(id, branch, { allowForcePush: s.allowForcePushes })) as unknown as ProtectedBranchPayload;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+        pb = (await this.api.protectedBranches.protect(id, branch, {
+          pushAccessLevel: s.includeAdmins ? NO_ACCESS : MAINTAINER_ACCESS, mergeAccessLevel: MAINTAINER_ACCESS, allowForcePush: s.allowForcePushes,
+        } as never)) as unknown as ProtectedBranchPayload;
+      }
+      await this.api.approvals.editConfiguration(id, { resetApprovalsOnPush: s.dismissStale } as never);
+      if (s.approvals > 0) {
+        const rules = (await this.api.approvals.allApprovalRules(id)) as unknown as ApprovalRulePayload[];
+        const own = rules.find((r) => r.name === FERRY_RULE);
+        if (own) await this.api.approvals.editApprovalRule(id, own.id, FERRY_RULE, s.approvals, { protectedBranchIds: [pb.id] } as never);
+        else await this.api.approvals.createApprovalRule(id, FERRY_RULE, s.approvals, { protectedBranchIds: [pb.id] } as never);
+      }
+      if (s.checks.length) await this.api.projects.edit(id, { onlyAllowMergeIfPipelineSucceeds: true } as never);
+    } catch (err) {
+      const status = statusOf(err);
+      if (status === 401 || status === 403) throw new Error(`Ferry cannot change the protection of ${branch}: grant Ferry's user the Maintainer role in this project (GitLab answered ${status})`);
+      throw err;
+    }
+  }
+
+  async ensureIssue(repo: RepoRef, marker: string, issue: IssueDraft): Promise<EnsuredIssue | null> {
+    const id = projectId(repo);
+    const me = await this.self();
+    const open = (await this.api.issues.all({ projectId: id, state: 'opened', authorUsername: me, perPage: 100 } as never)) as unknown as Array<{ iid: number; title: string; description: string | null; author?: { username: string } }>;
+    // By its author too: the author filter is GitLab's, and anyone can write the marker.
+    const own = open.find((i) => i.author?.username.toLowerCase() === me.toLowerCase() && (i.description ?? '').startsWith(marker));
+    const description = withoutQuickActions(issue.body);
+    if (!issue.open) {
+      if (!own) return null;
+      await this.api.issues.edit(id, own.iid, { title: issue.title, description, stateEvent: 'close' } as never);
+      return { number: own.iid, action: 'closed' };
+    }
+    if (own) {
+      if (own.title === issue.title && own.description === description) return { number: own.iid, action: 'unchanged' };
+      await this.api.issues.edit(id, own.iid, { title: issue.title, description } as never);
+      return { number: own.iid, action: 'updated' };
+    }
+    const created = (await this.api.issues.create(id, issue.title, { description } as never)) as unknown as { iid: number };
+    return { number: created.iid, action: 'created' };
+  }
+
+  /** The project as it is now (its merge settings may have just changed), not the one cached for the job. */
+  private async freshProject(repo: RepoRef): Promise<ProjectPayload> {
+    return (await this.api.projects.show(projectId(repo))) as unknown as ProjectPayload;
   }
 }

@@ -1,4 +1,5 @@
 import { createRequesterFn, type RequesterType, type ResourceOptions } from '@gitbeaker/requester-utils';
+import type { ApiObserver } from '../types.js';
 
 /**
  * How failed requests are tried again. gitbeaker's own handler (in @gitbeaker/rest)
@@ -73,7 +74,7 @@ async function describe(response: Response): Promise<string> {
  * sends them, tries 429 and 5xx again (Retry-After honoured), and turns a failure into a
  * GitLabApiError whose text never holds the token.
  */
-export function gitLabRequester(token: string, retry: RetryOptions = {}): (options: ResourceOptions) => RequesterType {
+export function gitLabRequester(token: string, retry: RetryOptions = {}, observe?: ApiObserver): (options: ResourceOptions) => RequesterType {
   const { retries, minDelayMs, maxDelayMs } = { ...DEFAULTS, ...retry };
   const sleep = retry.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const scrub = (s: string) => (token ? s.split(token).join('***') : s);
@@ -95,8 +96,13 @@ export function gitLabRequester(token: string, retry: RetryOptions = {}): (optio
           await sleep(Math.min(maxDelayMs, minDelayMs * 2 ** attempt));
           continue;
         }
+        observe?.(0, null);
         const reason = scrub(String((err as Error)?.cause ?? (err as Error)?.message ?? err));
         throw new GitLabApiError(`GitLab ${where} failed: ${reason}`, undefined, method, url.pathname, reason);
+      }
+      if (observe) {
+        const left = Number(response.headers.get('ratelimit-remaining') ?? NaN);
+        observe(response.status, Number.isFinite(left) ? left : null);
       }
       if (response.ok) {
         return { body: (await bodyOf(response)) as never, headers: Object.fromEntries(response.headers.entries()), status: response.status };

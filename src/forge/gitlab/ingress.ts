@@ -133,6 +133,17 @@ function translate(kind: string, p: Json, forge: ForgeRef): BotEvent | string {
       if (oa.status !== 'success') return `pipeline ${JSON.stringify(String(oa.status))}`;
       return { type: 'commit.succeeded', forge, repo: repoOf(p.project), sha: str(oa.sha), check: 'pipeline' };
     }
+    case 'Push Hook': {
+      // https://docs.gitlab.com/user/project/integrations/webhook_events/#push-events
+      const branch = typeof p.ref === 'string' && p.ref.startsWith('refs/heads/') ? p.ref.slice('refs/heads/'.length) : null;
+      if (!branch) return 'a push that is not to a branch';
+      if (/^0+$/.test(str(p.after))) return 'a branch deletion';
+      const commits = Array.isArray(p.commits) ? (p.commits as Json[]) : [];
+      // The hook lists at most 20 commits (total_commits_count says how many there were).
+      const complete = typeof p.total_commits_count === 'number' && p.total_commits_count <= commits.length;
+      const changedFiles = complete ? [...new Set(commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])].map(String)))] : null;
+      return { type: 'branch.pushed', forge, repo: repoOf(p.project), branch, isDefault: branch === p.project?.default_branch, before: str(p.before), after: str(p.after), changedFiles };
+    }
     default:
       return `event ${JSON.stringify(kind)}`;
   }

@@ -1,4 +1,4 @@
-import type { Forge, ForgeRef } from '../types.js';
+import type { ApiObserver, Forge, ForgeRef } from '../types.js';
 import { gitLabClient } from './client.js';
 import { GitLabForge } from './forge.js';
 import { gitLabSelf } from './self.js';
@@ -8,8 +8,8 @@ import { gitLabSelf } from './self.js';
  * job. A job naming another instance than the configured one is refused: the token is
  * this instance's.
  */
-export function gitLabForges(cfg: { url: string; token: string }): (ref: Extract<ForgeRef, { kind: 'gitlab' }>) => Promise<Forge> {
-  const client = gitLabClient({ url: cfg.url, token: cfg.token });
+export function gitLabForges(cfg: { url: string; token: string }, observe?: ApiObserver): (ref: Extract<ForgeRef, { kind: 'gitlab' }>) => Promise<Forge> {
+  const client = gitLabClient({ url: cfg.url, token: cfg.token, observe });
   const self = gitLabSelf(client);
   return async (ref) => {
     if (ref.host !== cfg.url) throw new Error(`this server serves GitLab at ${cfg.url}, not ${ref.host}`);
