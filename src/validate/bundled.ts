@@ -88,6 +88,7 @@ function packageDir(pkg: string): string {
 }
 
 const kinds = new Map<string, BundledKind | null>();
+const KINDS_REMEMBERED = 10_000;
 
 /** A kind's own module names its apiVersion and kind; a nested type's (`HelmReleaseSpec`) does not. */
 function isTopLevel(file: string, apiVersion: string, kind: string): boolean {
@@ -115,6 +116,8 @@ export function bundledKind(apiVersion: string, kind: string): BundledKind | nul
       }
     }
   }
+  // Kinds come from PR content: a long-running server must not remember every made-up one.
+  if (kinds.size >= KINDS_REMEMBERED) kinds.clear();
   kinds.set(key, found);
   return found;
 }
