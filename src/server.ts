@@ -8,7 +8,7 @@ import type { BotEvent } from './bot/events.js';
 import type { PlanJobOutcome } from './bot/jobs/plan.js';
 import { runJob, type JobDeps } from './bot/jobs/run.js';
 import { repositoryOfJob, type JobSpec } from './bot/jobs/spec.js';
-import { MemoryWaiting } from './bot/waiting.js';
+import { MemoryWaiting, SharedWaiting, WAITING_PER_REPOSITORY } from './bot/waiting.js';
 import { gitHubApp, GITHUB_WEBHOOK_PATH, type GitHubAppConfig } from './forge/github/app.js';
 import { GITLAB_WEBHOOK_PATH, receiveGitLab, tokenMatches } from './forge/gitlab/ingress.js';
 import { gitLabForges } from './forge/gitlab/registry.js';
@@ -250,6 +250,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     });
     redisQueue = rq;
     queue = rq;
+    // Every replica sees the promotions waiting for gates, and a restart keeps them.
+    deps.waiting = new SharedWaiting(rq.sharedSet('waiting', WAITING_PER_REPOSITORY));
     log.info({ prefix: cfg.redisPrefix ?? 'ferry' }, 'job queue: BullMQ on Redis');
   } else {
     queue = new MemoryQueue<JobSpec>(runner, queueOptions);

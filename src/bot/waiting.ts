@@ -37,3 +37,32 @@ export class MemoryWaiting implements WaitingPromotions {
     return [...(this.byRepo.get(repoKey(repo))?.values() ?? [])];
   }
 }
+
+/**
+ * JSON values by group and id, kept in insertion order, shared by every replica (the
+ * Redis queue provides one). The oldest of a group give way past `max`.
+ */
+export interface SharedSet {
+  put(group: string, id: string, json: string): Promise<void>;
+  delete(group: string, id: string): Promise<void>;
+  values(group: string): Promise<string[]>;
+}
+
+/** Waiting promotions every replica sees, and that outlive a restart. */
+export class SharedWaiting implements WaitingPromotions {
+  constructor(private readonly set: SharedSet) {}
+
+  add(pr: PullRequest): Promise<void> {
+    return this.set.put(repoKey(pr.repo), String(pr.number), JSON.stringify(pr));
+  }
+
+  remove(pr: PullRequest): Promise<void> {
+    return this.set.delete(repoKey(pr.repo), String(pr.number));
+  }
+
+  async list(repo: RepoRef): Promise<PullRequest[]> {
+    return (await this.set.values(repoKey(repo))).map((v) => JSON.parse(v) as PullRequest);
+  }
+}
+
+export const WAITING_PER_REPOSITORY = MAX_WAITING;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Job as BullJob, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobQueue, JobRunner, QueuedJob, QueueOptions, QueueSize } from './queue.js';
@@ -289,6 +289,41 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A set of JSON values by group and id on this queue's Redis, in insertion order, the
+   * oldest of a group dropped past `max`: state jobs share across replicas (waiting
+   * promotions). Groups are hashed into the key, so PR-controlled text never shapes one.
+   */
+  sharedSet(name: string, max: number): { put(group: string, id: string, json: string): Promise<void>; delete(group: string, id: string): Promise<void>; values(group: string): Promise<string[]> } {
+    const keys = (group: string) => {
+      const h = createHash('sha256').update(group).digest('hex').slice(0, 32);
+      return { order: `${this.p}:${name}:${h}:order`, values: `${this.p}:${name}:${h}:values` };
+    };
+    return {
+      put: async (group, id, json) => {
+        const k = keys(group);
+        // A counter, not the clock: two adds in one millisecond keep their order.
+        const seq = await this.redis.incr(`${this.p}:${name}:seq`);
+        await this.redis.multi().zadd(k.order, seq, id).hset(k.values, id, json).exec();
+        const over = (await this.redis.zcard(k.order)) - max;
+        if (over > 0) {
+          const gone = (await this.redis.zpopmin(k.order, String(over))).filter((_, i) => i % 2 === 0);
+          if (gone.length) await this.redis.hdel(k.values, ...gone);
+        }
+      },
+      delete: async (group, id) => {
+        const k = keys(group);
+        await this.redis.multi().zrem(k.order, id).hdel(k.values, id).exec();
+      },
+      values: async (group) => {
+        const k = keys(group);
+        const ids = await this.redis.zrange(k.order, '0', '-1');
+        if (!ids.length) return [];
+        return (await this.redis.hmget(k.values, ...ids)).filter((v): v is string => v !== null);
+      },
+    };
   }
 
   async close(timeoutMs = 30_000): Promise<void> {
