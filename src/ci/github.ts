@@ -48,11 +48,12 @@ export async function githubAction(env: Env, err: (s: string) => void): Promise<
     login: env.FERRY_BOT_LOGIN || 'github-actions[bot]',
   });
   const sarifFile = env.FERRY_SARIF_FILE === undefined ? 'ferry.sarif' : env.FERRY_SARIF_FILE;
+  const dir = env.GITHUB_WORKSPACE || process.cwd();
   const outcome = await runCi({
     forge,
     repo: { forge: 'github', path: pull.base.repo.full_name },
     number: pull.number,
-    dir: env.GITHUB_WORKSPACE || process.cwd(),
+    dir,
     base: pull.base.sha,
     head: pull.head.sha,
     env: env.FERRY_ENVIRONMENT,
@@ -64,7 +65,9 @@ export async function githubAction(env: Env, err: (s: string) => void): Promise<
     log,
   });
   if (env.GITHUB_OUTPUT) {
-    const lines = [`errors=${outcome.errors}`, `warnings=${outcome.warnings}`, `comment=${outcome.comment}`, `sarif-file=${sarifFile}`];
+    // No path when no report was written (a config error): the upload step is skipped then.
+    const sarif = outcome.reports.includes(sarifFile) ? sarifFile : '';
+    const lines = [`errors=${outcome.errors}`, `warnings=${outcome.warnings}`, `comment=${outcome.comment}`, `sarif-file=${sarif}`];
     await appendFile(env.GITHUB_OUTPUT, lines.join('\n') + '\n');
   }
   return outcome.code;

@@ -44,6 +44,8 @@ export interface CiOutcome {
   warnings: number;
   /** What happened to the comment. */
   comment: 'written' | 'skipped' | 'stale' | 'failed';
+  /** The report files written, as given. */
+  reports: string[];
 }
 
 /** The exit status for a plan's findings at a fail-on level. */
@@ -74,22 +76,29 @@ export async function runCi(req: CiRequest): Promise<CiOutcome> {
     });
   } catch (err) {
     req.log(err instanceof UsageError ? `ferry: ${err.message}` : `ferry: internal error: ${redact((err as Error).message)}`);
-    return { code: CI_EXIT.usage, errors: 0, warnings: 0, comment: 'skipped' };
+    return { code: CI_EXIT.usage, errors: 0, warnings: 0, comment: 'skipped', reports: [] };
   }
   const { errors, warnings } = result.summary;
+  const reports: string[] = [];
   try {
-    if (req.sarifFile) await writeFile(path.resolve(req.dir, req.sarifFile), renderSarif(result, { version: version() }));
-    if (req.junitFile) await writeFile(path.resolve(req.dir, req.junitFile), renderJunit(result, { validate: false }));
+    if (req.sarifFile) {
+      await writeFile(path.resolve(req.dir, req.sarifFile), renderSarif(result, { version: version() }));
+      reports.push(req.sarifFile);
+    }
+    if (req.junitFile) {
+      await writeFile(path.resolve(req.dir, req.junitFile), renderJunit(result, { validate: false }));
+      reports.push(req.junitFile);
+    }
   } catch (err) {
     req.log(`ferry: cannot write a report: ${(err as NodeJS.ErrnoException).code ?? redact((err as Error).message)}`);
-    return { code: CI_EXIT.usage, errors, warnings, comment: 'skipped' };
+    return { code: CI_EXIT.usage, errors, warnings, comment: 'skipped', reports };
   }
   const comment = req.comment ? await writeComment(req, result) : 'skipped';
   if (result.unrendered) {
     for (const [tool, apps] of Object.entries(result.unrendered)) req.log(`ferry: ${tool} is not installed or not on PATH; not rendered: ${apps.join(', ')}`);
   }
   req.log(`ferry: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} (fail-on: ${req.failOn})`);
-  return { code: exitFor(result, req.failOn), errors, warnings, comment };
+  return { code: exitFor(result, req.failOn), errors, warnings, comment, reports };
 }
 
 /**
