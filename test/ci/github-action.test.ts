@@ -129,8 +129,11 @@ describe('the GitHub Action entry against GitHub on loopback', () => {
     writeFileSync(cfg, 'environments:\n  - name: prod\n    path: apps\nvalidate:\n  rules: { privileged: off }\n');
     const res = await ferryCi('github', actionEnv(pr, { FERRY_CONFIG: 'ci-ferry.yml', FERRY_ENVIRONMENT: 'prod' }).env, pr.r.dir);
     expect(res.code, res.err).toBe(0);
-    const unknown = await ferryCi('github', actionEnv(pr, { FERRY_ENVIRONMENT: 'staging' }).env, pr.r.dir);
+    // An environment the config does not have is the CLI's usage error; no report, so no upload.
+    const bad = actionEnv(pr, { FERRY_ENVIRONMENT: 'staging' });
+    const unknown = await ferryCi('github', bad.env, pr.r.dir);
     expect(unknown.code).toBe(2);
+    expect(readFileSync(bad.out, 'utf8')).toContain('sarif-file=\n');
   });
 
   it('a refused comment (a fork\'s read-only token) is logged without the token, and the findings still decide the status', async () => {

@@ -22,7 +22,11 @@ export class LoopbackGitHub {
   readonly pulls = new Map<number, Record<string, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly requests: Array<{ method: string; path: string; status: number }> = [];
   readonly unrouted: string[] = [];
-  /** The next writes to comments answer this status instead (a fork's read-only token: 403). */
+  /**
+   * Writes to comments answer this status instead (a fork's read-only token: 403), with
+   * the request's credentials echoed in the message, as a careless proxy might: what the
+   * entry logs of an error must still not show them.
+   */
   refuseWrites: number | null = null;
   private nextId = 1000;
   private server!: http.Server;
@@ -75,7 +79,7 @@ export class LoopbackGitHub {
       return [200, this.commentsOn(Number(x[1])).map(({ issue: _i, ...c }) => c)];
     }
     if (method === 'POST' && (x = m('/issues/(\\d+)/comments'))) {
-      if (this.refuseWrites) return [this.refuseWrites, { message: 'Resource not accessible by integration' }];
+      if (this.refuseWrites) return [this.refuseWrites, { message: `Resource not accessible by integration (${auth})` }];
       const text = (body as { body: string }).body;
       if (text.length > 65_536) return [422, { message: 'Validation Failed' }];
       const c: LoopbackComment = { id: this.nextId++, issue: Number(x[1]), body: text, user: { login: this.login, type: this.login.endsWith('[bot]') ? 'Bot' : 'User' } };
@@ -83,7 +87,7 @@ export class LoopbackGitHub {
       return [201, { id: c.id, body: c.body, user: c.user }];
     }
     if ((method === 'PATCH' || method === 'DELETE') && (x = m('/issues/comments/(\\d+)'))) {
-      if (this.refuseWrites) return [this.refuseWrites, { message: 'Resource not accessible by integration' }];
+      if (this.refuseWrites) return [this.refuseWrites, { message: `Resource not accessible by integration (${auth})` }];
       const c = this.comments.find((k) => k.id === Number(x![1]));
       if (!c) return [404, { message: 'Not Found' }];
       if (method === 'DELETE') {
