@@ -9,6 +9,9 @@ export const MAX_PARTS = 5;
 /** Hidden marker of comment part N (N ≥ 2); part 1 carries PLAN_MARKER. */
 export const PLAN_PART_MARKER = (n: number) => `<!-- ferry:plan:part ${n} -->`;
 
+/** The marker of the i-th comment body (from 0) that fitPlanComment returns: what `ensureComments` finds it by. */
+export const planCommentMarker = (i: number) => (i === 0 ? PLAN_MARKER : PLAN_PART_MARKER(i + 1));
+
 export interface FitOptions {
   limit: number;
   draft?: boolean;

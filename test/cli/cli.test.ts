@@ -1,11 +1,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Ajv } from 'ajv';
-import addFormatsImport from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/bin.js';
 import { tempDir, type TestRepo } from '../helpers/gitrepo.js';
+import { SARIF_SCHEMA_FILE, sarifValidator } from '../helpers/sarif.js';
 import { cm, ferry, smallRepo } from './helpers.js';
 import { toSarif } from '../../src/report/sarif.js';
 import { renderJunit } from '../../src/report/junit.js';
@@ -16,7 +15,6 @@ afterAll(() => repos.forEach((r) => r.cleanup()));
 const track = <T extends { r: TestRepo }>(x: T): T => (repos.push(x.r), x);
 
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-const addFormats = addFormatsImport as unknown as (ajv: Ajv) => void;
 
 const ESC = '\x1b[';
 const appNames = (json: string) => (JSON.parse(json) as { environments: Array<{ apps: Array<{ name: string }> }> }).environments.flatMap((e) => e.apps.map((a) => a.name));
@@ -188,17 +186,7 @@ describe('terminal behaviour', () => {
 const PRIVILEGED = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: prod\nspec:\n  containers:\n    - name: sh\n      image: busybox:1.36\n      securityContext:\n        privileged: true\n';
 
 describe('--format sarif', () => {
-  const schemaFile = path.join(REPO_ROOT, 'node_modules', '@microsoft', 'jest-sarif', 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json');
-
-  /** The OASIS schema (draft-04) read by Ajv 8: only `id`/`$schema` differ for what it uses. */
-  function sarifValidator() {
-    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
-    delete schema.$schema;
-    delete schema.id;
-    const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
-    addFormats(ajv);
-    return ajv.compile(schema);
-  }
+  const schemaFile = SARIF_SCHEMA_FILE;
 
   it('is valid SARIF 2.1.0 with the finding on its file and line, and the rule described', async () => {
     expect(existsSync(schemaFile)).toBe(true);

@@ -49,5 +49,13 @@ describe('npm package', () => {
     // The templates ship too: the Markdown report renders from the installed package.
     const md = await run(ferry, ['plan', '--base', 'main', '--head', 'feature', '--format', 'markdown', '--cache-dir', path.join(work, 'cache')], { cwd: r.dir });
     expect(md.stdout).toContain('npx ferry-gitops plan --base');
+
+    // The CI templates run `ferry-ci` from the package: it is installed and answers.
+    const ci = await run(path.join(prefix, 'bin', 'ferry-ci'), ['gitlab'], { cwd: r.dir, env: { PATH: process.env.PATH ?? '' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(ci.code).toBe(2);
+    expect(ci.stderr).toContain('not a merge request pipeline');
   }, 240_000);
 });

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { GITLAB_ROUTES, matchGitLabRoute, type GitLabRoute, type GitLabRouteKey } from './gitlab-routes.js';
 
@@ -142,7 +144,7 @@ export class FakeGitLab {
   private readonly failures = new Map<string, Reply[]>();
   private nextId = 100;
   private clock = 0;
-  private readonly scope: nock.Scope;
+  private readonly scope: nock.Scope | null;
   /** The API's path on the host: `/api/v4`, or `/gitlab/api/v4` under a relative URL. */
   private readonly api: string;
 
@@ -152,18 +154,21 @@ export class FakeGitLab {
     botUsername = 'ferry-bot',
     /** Largest page GitLab serves here (100 on GitLab), small in tests so every list spans pages. */
     readonly maxPerPage = 100,
+    /** False: no nock; requests arrive through `serve()` (a real HTTP server). */
+    intercept = true,
   ) {
     this.bot = this.addUser(botUsername);
     this.routes();
     // An instance can live under a relative URL (https://host/gitlab): its API is then at /gitlab/api/v4.
     const u = new URL(url);
     this.api = `${u.pathname.replace(/\/+$/, '')}/api/v4`;
-    this.scope = nock(u.origin).persist();
+    this.scope = intercept ? nock(u.origin).persist() : null;
+    if (!this.scope) return;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const fake = this;
     const under = new RegExp(`^${this.api.replace(/[.*+?^$()|[\]\\/]/g, '\\$&')}/`);
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const) {
-      this.scope.intercept(under, method).reply(function (this: { req: { headers: Record<string, string | string[]> } }, uri, body) {
+      this.scope!.intercept(under, method).reply(function (this: { req: { headers: Record<string, string | string[]> } }, uri, body) {
         return fake.handle(method, uri, body, this.req.headers);
       });
     }
@@ -253,10 +258,43 @@ export class FakeGitLab {
     return this.requests.filter((r) => r.route === key).length;
   }
 
+  /**
+   * The same fake as a real HTTP server on 127.0.0.1, for code in another process (a CI
+   * job's entry), where nock cannot reach: `url` is the server's. Close it with `stop()`.
+   */
+  static async serve(token?: string, botUsername?: string): Promise<FakeGitLab & { stop: () => Promise<void> }> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const fake = new FakeGitLab(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, token, botUsername, 100, false);
+    const under = `${fake.api}/`;
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const method = req.method ?? 'GET';
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const [status, body, headers] = (req.url ?? '').startsWith(under) && ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)
+          ? fake.handle(method, req.url!, raw, req.headers as Record<string, string | string[]>)
+          : [404, { error: '404 Not Found' }, { 'content-type': 'application/json' }] as Reply;
+        res.writeHead(status, headers);
+        res.end(status === 204 ? undefined : JSON.stringify(body));
+      });
+    });
+    return Object.assign(fake, {
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        fake.close();
+      },
+    });
+  }
+
   /** Stops intercepting; throws when a request matched no route of the table. */
   close(): void {
-    this.scope.persist(false);
-    nock.cleanAll();
+    if (this.scope) {
+      this.scope.persist(false);
+      nock.cleanAll();
+    }
     if (this.unrouted.length) throw new Error(`requests outside GITLAB_ROUTES:\n${this.unrouted.join('\n')}`);
   }
 

@@ -1,8 +1,7 @@
 import { AbortedError, NoConfigError, UsageError, type PlanHooks } from '../../engine.js';
 import type { Forge, PullRequest } from '../../forge/types.js';
 import { failedPlanCheck, planChecks, PLAN_CHECKS } from '../../report/checks.js';
-import { fitPlanComment, PLAN_PART_MARKER } from '../../report/fit.js';
-import { PLAN_MARKER } from '../../report/plan.js';
+import { fitPlanComment, planCommentMarker } from '../../report/fit.js';
 import type { Plan } from '../../types.js';
 import { redact } from '../../workspace/git.js';
 import { currentPull, engineOf, pullPlanRequest, type RunPlan } from './pull.js';
@@ -18,8 +17,6 @@ export interface PlanJobOptions {
 }
 
 export type PlanJobOutcome = 'planned' | 'no-config' | 'stale' | 'failed';
-
-const marker = (part: number) => (part === 0 ? PLAN_MARKER : PLAN_PART_MARKER(part + 1));
 
 /**
  * Plans one PR head and reports it: one sticky comment (split if needed) and the
@@ -64,7 +61,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   const reportStarted = performance.now();
   const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
   try {
-    await forge.ensureComments(pr, marker, bodies);
+    await forge.ensureComments(pr, planCommentMarker, bodies);
   } catch (err) {
     // The checks gate the merge and do not depend on the comment: a refused comment
     // write (a 403, a locked conversation) must not take them down with it.

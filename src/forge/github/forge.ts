@@ -22,6 +22,9 @@ export const GITHUB_COMMENT_LIMIT = 65_536;
 export const GITHUB_LIMITS: ForgeLimits = { comment: GITHUB_COMMENT_LIMIT, body: GITHUB_COMMENT_LIMIT, checkText: CHECK_TEXT_LIMIT };
 const CAPABILITIES: ForgeCapabilities = { checkRuns: true, reactions: true, teams: true };
 
+/** A path segment in a URL, with the characters that could end a Markdown link target encoded too. */
+const segment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
 /** `owner/name` as the REST API's two parameters. */
 function ownerRepo(repo: RepoRef): { owner: string; repo: string } {
   const i = repo.path.indexOf('/');
@@ -91,15 +94,22 @@ export class GitHubForge implements Forge {
     private readonly octokit: Octokit,
     readonly self: () => Promise<string>,
     private readonly installationToken: () => Promise<string>,
+    /**
+     * The web host (`https://github.com`) when no check runs carry the findings (a
+     * workflow's run): the comment then links each finding to its line instead.
+     */
+    private readonly webUrl?: string,
   ) {}
 
   pullRef(number: number): string {
     return `#${number}`;
   }
 
-  /** Check-run annotations put findings on their lines: the comment needs no links. */
-  fileLink(): null {
-    return null;
+  /** Check-run annotations put findings on their lines: the comment needs no links, unless there are none. */
+  fileLink(pr: PullRequest, file: string, line: number | null): string | null {
+    if (!this.webUrl) return null;
+    const path = (p: string) => p.split('/').map(segment).join('/');
+    return `${this.webUrl.replace(/\/+$/, '')}/${path(pr.repo.path)}/blob/${segment(pr.headSha)}/${path(file)}${line ? `#L${line}` : ''}`;
   }
 
   async gitAuth(): Promise<GitAuth> {
