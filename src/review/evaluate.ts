@@ -1,5 +1,7 @@
 import picomatch from 'picomatch';
+import { CONFIG_FILES } from '../config/load.js';
 import type { ReviewRule } from '../config/types.js';
+import { CODEOWNERS_FILES } from './codeowners.js';
 import type { Plan, Review } from '../types.js';
 
 export interface ReviewInput {
@@ -143,6 +145,8 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
   return { applies: true, why };
 }
 
+const GOVERNING_FILES = new Set([...CONFIG_FILES, ...CODEOWNERS_FILES]);
+
 /**
  * Whether the pushes after an approval changed what the rule is about: an environment,
  * file or kind it names, a removal it asks about, or a file with code owners. Any of them
@@ -151,6 +155,9 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
  * every change. An app that did not render may have changed anything.
  */
 function pushTouchesScope(rule: ReviewRule, pushed: PushedChange, ownersOf: ReviewInput['ownersOf']): boolean {
+  // The pushes are planned with the base config, so an edit of ferry.yml or CODEOWNERS
+  // changes no environment there; merged, it sets the rules of every later PR.
+  if (pushed.changedFiles.some((f) => GOVERNING_FILES.has(f))) return true;
   const w = rule.when;
   const apps = pushed.plan.environments.flatMap((e) => e.apps.map((a) => ({ env: e.name, app: a })));
   const scoped = w.environments || w.paths || w.kinds || w.removals === true || rule.codeowners;

@@ -295,6 +295,16 @@ describe('dismissStale per rule: only a push that changed the rule\'s scope make
     expect(await judge(pushed({ staging: [] }, []))).toMatchObject({ approvedBy: ['bob'], met: true });
   });
 
+  it('a push that edits ferry.yml or CODEOWNERS makes every approval stale: the rules of later PRs come from them', async () => {
+    const paths = rule({ name: 'prod files', when: { paths: ['envs/production/**'] } });
+    for (const file of ['.github/ferry.yml', '.gitlab/ferry.yaml', '.github/CODEOWNERS', 'CODEOWNERS']) {
+      // Planned with the base config, the edit changes no environment and no scoped path.
+      const push = pushed({ staging: [], production: [] }, [file]);
+      const ev = await evaluateReview(input({ rules: [production, paths], changedFiles: ['envs/production/web/a.yaml'], reviews: [approved('pat', OLD), approved('paula', OLD)], pushedSince: since({ [OLD]: push }).pushedSince }));
+      expect(ev.rules.map((r) => r.stale), file).toEqual([['pat', 'paula'], ['pat', 'paula']]);
+    }
+  });
+
   it('an app that did not render in the pushes may have changed anything in its environment', async () => {
     const unrenderedIn = (env: string): PushedChange => ({ plan: { environments: [{ name: env, apps: [{ ...app('chart'), renderer: 'helm', status: 'error' }] }] }, changedFiles: ['charts/x/values.yaml'] });
     const judge = async (env: string) => (await evaluateReview(input({ rules: [production], reviews: [approved('pat', OLD)], pushedSince: since({ [OLD]: unrenderedIn(env) }).pushedSince }))).rules[0]!;
