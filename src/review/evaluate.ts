@@ -19,6 +19,11 @@ export interface ReviewInput {
   /** Team membership, asked of the forge by the caller (this module does no I/O of its own). */
   inTeam: (team: string, user: string) => Promise<boolean>;
   /**
+   * Whether the user may write to the repository. A rule that names nobody counts only
+   * their approvals: on a public repository anyone can approve, a second account included.
+   */
+  canWrite: (user: string) => Promise<boolean>;
+  /**
    * What the pushes since `commitSha` changed: the plan from that commit to the head, with
    * the PR's config; null when it cannot be known (the commit is gone). Without it, every
    * approval on another commit than the head is stale.
@@ -235,8 +240,8 @@ function ownedFiles(rule: ReviewRule, input: ReviewInput): Array<{ file: string;
   return input.changedFiles.map((file) => ({ file, owners: input.ownersOf!(file) })).filter((f) => f.owners.length > 0);
 }
 
-async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, user: string, memo: Membership): Promise<boolean> {
-  if (rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0) return true;
+async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, user: string, memo: Membership, canWrite: ReviewInput['canWrite']): Promise<boolean> {
+  if (rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0) return canWrite(user);
   if (rule.users.some((u) => same(u, user))) return true;
   if ((await memo.firstTeam(rule.teams, user)) !== null) return true;
   for (const f of owned) if (await isOwner(f.owners, user, memo)) return true;
@@ -250,6 +255,14 @@ async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, us
 export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluation> {
   const memo = new Membership(input.inTeam);
   const pushes = new Pushes(input.pushedSince);
+  // Asked once per user however many rules name nobody.
+  const asked = new Map<string, Promise<boolean>>();
+  const writers = (user: string) => {
+    const key = user.toLowerCase();
+    let p = asked.get(key);
+    if (!p) asked.set(key, (p = input.canWrite(user)));
+    return p;
+  };
   // Unknown (no way to plan the pushes, or the commit is gone) is stale: fail closed.
   const stale = async (rule: ReviewRule, sha: string) => {
     const pushed = await pushes.of(sha);
@@ -264,7 +277,7 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
     if (!on) continue;
     const owned = ownedFiles(rule, input);
     for (const r of stances) {
-      if (!(await eligible(rule, owned, r.user, memo))) continue;
+      if (!(await eligible(rule, owned, r.user, memo, writers))) continue;
       if (r.state === 'changes_requested') outcome.changesRequestedBy.push(r.user);
       else if (r.state === 'approved') {
         // GitLab's approvals carry no commit: its own "reset approvals on push" decides there.
@@ -286,7 +299,7 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
       const people = rule.users.filter((u) => !counted.has(u.toLowerCase()) && !same(u, input.author));
       const owners = [...new Set(uncovered.flatMap((f) => f.owners))].filter((o) => !counted.has(o.toLowerCase()) && !same(o, input.author));
       outcome.canSatisfy = rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0
-        ? ['anyone but the author']
+        ? ['anyone with write access but the author']
         : [...people, ...rule.teams.map((t) => `members of ${t}`), ...owners.map((o) => (o.includes('/') ? `members of ${o}` : o)).map((o) => `${o} (code owner)`)];
     }
   }
