@@ -162,6 +162,21 @@ export interface RunningServer {
 }
 
 /** One HTTP server: GitHub webhooks at /api/github/webhooks, GitLab's at /api/gitlab/webhooks, GET /healthz. */
+/**
+ * The events Ferry subscribes to, by forge. The event header of a delivery is counted as a
+ * label only when it is one of them: anyone can POST to the webhook path, and every new
+ * label value is a series /metrics keeps for ever.
+ */
+const DELIVERY_EVENTS: Record<'github' | 'gitlab', ReadonlySet<string>> = {
+  github: new Set(['pull_request', 'pull_request_review', 'issue_comment', 'check_run', 'status', 'push', 'installation', 'installation_repositories', 'ping']),
+  gitlab: new Set(['Merge Request Hook', 'Note Hook', 'Pipeline Hook', 'Push Hook']),
+};
+
+function deliveryEvent(forge: 'github' | 'gitlab', header: string | string[] | undefined): string {
+  if (header === undefined) return 'unknown';
+  return typeof header === 'string' && DELIVERY_EVENTS[forge].has(header) ? header : 'other';
+}
+
 export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   // JSON logs (one object per line) with credentials redacted wherever they might appear.
   const log = serverLogger({
@@ -333,7 +348,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       if (req.method !== 'POST') return;
       const forge = path === GITHUB_WEBHOOK_PATH ? 'github' : path === GITLAB_WEBHOOK_PATH ? 'gitlab' : null;
       if (!forge) return;
-      const event = String((forge === 'github' ? req.headers['x-github-event'] : req.headers['x-gitlab-event']) ?? 'unknown');
+      const event = deliveryEvent(forge, (forge === 'github' ? req.headers['x-github-event'] : req.headers['x-gitlab-event']));
       const outcome = d.outcome ?? (res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'refused' : 'ignored');
       metrics.deliveries.inc({ forge, event, outcome });
     });

@@ -1,5 +1,7 @@
 import picomatch from 'picomatch';
+import { CONFIG_FILES } from '../config/load.js';
 import type { ReviewRule } from '../config/types.js';
+import { CODEOWNERS_FILES } from './codeowners.js';
 import type { Plan, Review } from '../types.js';
 
 export interface ReviewInput {
@@ -16,6 +18,11 @@ export interface ReviewInput {
   ownersOf?: (file: string) => string[];
   /** Team membership, asked of the forge by the caller (this module does no I/O of its own). */
   inTeam: (team: string, user: string) => Promise<boolean>;
+  /**
+   * Whether the user may write to the repository. A rule that names nobody counts only
+   * their approvals: on a public repository anyone can approve, a second account included.
+   */
+  canWrite: (user: string) => Promise<boolean>;
   /**
    * What the pushes since `commitSha` changed: the plan from that commit to the head, with
    * the PR's config; null when it cannot be known (the commit is gone). Without it, every
@@ -143,6 +150,8 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
   return { applies: true, why };
 }
 
+const GOVERNING_FILES = new Set([...CONFIG_FILES, ...CODEOWNERS_FILES]);
+
 /**
  * Whether the pushes after an approval changed what the rule is about: an environment,
  * file or kind it names, a removal it asks about, or a file with code owners. Any of them
@@ -151,6 +160,9 @@ async function applies(rule: ReviewRule, input: ReviewInput, memo: Membership): 
  * every change. An app that did not render may have changed anything.
  */
 function pushTouchesScope(rule: ReviewRule, pushed: PushedChange, ownersOf: ReviewInput['ownersOf']): boolean {
+  // The pushes are planned with the base config, so an edit of ferry.yml or CODEOWNERS
+  // changes no environment there; merged, it sets the rules of every later PR.
+  if (pushed.changedFiles.some((f) => GOVERNING_FILES.has(f))) return true;
   const w = rule.when;
   const apps = pushed.plan.environments.flatMap((e) => e.apps.map((a) => ({ env: e.name, app: a })));
   const scoped = w.environments || w.paths || w.kinds || w.removals === true || rule.codeowners;
@@ -228,8 +240,8 @@ function ownedFiles(rule: ReviewRule, input: ReviewInput): Array<{ file: string;
   return input.changedFiles.map((file) => ({ file, owners: input.ownersOf!(file) })).filter((f) => f.owners.length > 0);
 }
 
-async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, user: string, memo: Membership): Promise<boolean> {
-  if (rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0) return true;
+async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, user: string, memo: Membership, canWrite: ReviewInput['canWrite']): Promise<boolean> {
+  if (rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0) return canWrite(user);
   if (rule.users.some((u) => same(u, user))) return true;
   if ((await memo.firstTeam(rule.teams, user)) !== null) return true;
   for (const f of owned) if (await isOwner(f.owners, user, memo)) return true;
@@ -243,6 +255,14 @@ async function eligible(rule: ReviewRule, owned: Array<{ owners: string[] }>, us
 export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluation> {
   const memo = new Membership(input.inTeam);
   const pushes = new Pushes(input.pushedSince);
+  // Asked once per user however many rules name nobody.
+  const asked = new Map<string, Promise<boolean>>();
+  const writers = (user: string) => {
+    const key = user.toLowerCase();
+    let p = asked.get(key);
+    if (!p) asked.set(key, (p = input.canWrite(user)));
+    return p;
+  };
   // Unknown (no way to plan the pushes, or the commit is gone) is stale: fail closed.
   const stale = async (rule: ReviewRule, sha: string) => {
     const pushed = await pushes.of(sha);
@@ -257,7 +277,7 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
     if (!on) continue;
     const owned = ownedFiles(rule, input);
     for (const r of stances) {
-      if (!(await eligible(rule, owned, r.user, memo))) continue;
+      if (!(await eligible(rule, owned, r.user, memo, writers))) continue;
       if (r.state === 'changes_requested') outcome.changesRequestedBy.push(r.user);
       else if (r.state === 'approved') {
         // GitLab's approvals carry no commit: its own "reset approvals on push" decides there.
@@ -279,7 +299,7 @@ export async function evaluateReview(input: ReviewInput): Promise<ReviewEvaluati
       const people = rule.users.filter((u) => !counted.has(u.toLowerCase()) && !same(u, input.author));
       const owners = [...new Set(uncovered.flatMap((f) => f.owners))].filter((o) => !counted.has(o.toLowerCase()) && !same(o, input.author));
       outcome.canSatisfy = rule.teams.length === 0 && rule.users.length === 0 && owned.length === 0
-        ? ['anyone but the author']
+        ? ['anyone with write access but the author']
         : [...people, ...rule.teams.map((t) => `members of ${t}`), ...owners.map((o) => (o.includes('/') ? `members of ${o}` : o)).map((o) => `${o} (code owner)`)];
     }
   }

@@ -5,6 +5,8 @@
 // unknown fields pruned by the API server. Under `strict`, those objects are compiled as
 // closed so such fields surface as `unknown-field` instead of silently disappearing.
 import { Ajv, type ValidateFunction } from 'ajv';
+import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { RE2 } from 're2-wasm';
 import * as ajvFormats from 'ajv-formats';
 import type { FormatsPlugin } from 'ajv-formats';
 import type { Resource } from '../types.js';
@@ -170,9 +172,16 @@ const MAX_COMPILED = 500;
 const compiled = new Map<string, { fn: ValidateFunction | null; schema: Json | null }>();
 const byEntry = new WeakMap<CrdVersion, { strict: ValidateFunction | null | undefined; lax: ValidateFunction | null | undefined }>();
 
+/**
+ * Patterns are the repository's and so are the values they test: on a backtracking engine
+ * `^(a+)+$` against "aaaa…!" never ends, and no abort reaches a synchronous match. RE2
+ * runs in linear time, and its syntax is the one the API server (Go) reads patterns in.
+ */
+const re2: RegExpEngine = Object.assign((pattern: string, u: string) => new RE2(pattern, u.includes('u') ? u : `${u}u`), { code: 'new RE2' });
+
 function getAjv(): Ajv {
   if (!ajv) {
-    ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false });
+    ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false, code: { regExp: re2 } });
     addFormats(ajv);
     // JSON Schema's readings of these formats are not the API server's.
     ajv.addFormat('duration', { type: 'string', validate: isDuration });
@@ -198,7 +207,7 @@ function compile(schema: Json, closed: boolean): ValidateFunction | null {
   try {
     fn = a.compile(prepared);
   } catch {
-    // Go's RE2 accepts patterns JavaScript does not; validate the rest without patterns.
+    // A pattern RE2 refuses (a JavaScript-only lookaround): validate the rest without patterns.
     try {
       prepared = stripPatterns(prepared) as Json;
       fn = a.compile(prepared);

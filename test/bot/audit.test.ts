@@ -168,4 +168,15 @@ describe('push-check job: a direct push to an environment branch', () => {
     await pushJob(plain, before, after);
     expect([...w.fake.state.checks, ...plain.fake.state.checks]).toEqual([]);
   });
+
+  it('the merge commit of a PR merged into another branch, pushed straight to an environment branch, is a direct push', async () => {
+    const w = world();
+    const before = w.head();
+    w.push({ 'envs/production/web/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: web }\ndata: { a: unreviewed }\n' });
+    const after = w.head();
+    // Reviewed for a scratch branch, then pushed to main by hand: main's reviewers never saw it.
+    w.fake.putPull({ number: 4, state: 'closed', merged: true, baseRef: 'scratch', mergeCommitSha: after, headSha: 'e'.repeat(40) });
+    await pushJob(w, before, after);
+    expect(w.fake.state.checks.filter((c) => c.sha === after).map((c) => c.name)).toEqual(['ferry/push']);
+  });
 });

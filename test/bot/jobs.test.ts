@@ -248,6 +248,7 @@ describe('ferry/review on a fake forge', () => {
 `;
     const w = world(files);
     repos.push(w.repo);
+    w.fake.state.permissions.set('bob', 'write');
     w.fake.review(7, { user: 'bob', state: 'approved', commitSha: w.base, bot: false });
     await run(planJob(ref, w.pr, w.pr), deps(w.fake).deps);
     expect(review(w).at(-1)!.result).toMatchObject({ conclusion: 'success', title: 'No review rule applies' });

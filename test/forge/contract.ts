@@ -253,6 +253,19 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     await expect(h.forge.applyProtection(h.pr.repo, 'main', { ...UNPROTECTED, approvals: 1 })).rejects.toThrow(/grant/i);
   });
 
+  it('applyProtection on one branch leaves what it wrote on another branch in place', async () => {
+    await setup();
+    h.branch('production');
+    await h.forge.applyProtection(h.pr.repo, 'production', STRICT);
+    await h.forge.applyProtection(h.pr.repo, 'main', { ...STRICT, approvals: 1 });
+    const prod = await h.forge.readProtection(h.pr.repo, 'production');
+    const main = await h.forge.readProtection(h.pr.repo, 'main');
+    if (!prod.ok) throw new Error(prod.problem);
+    if (!main.ok) throw new Error(main.problem);
+    expect(protectionDrifts('production', STRICT, prod.live)).toEqual([]);
+    expect(protectionDrifts('main', { ...STRICT, approvals: 1 }, main.live)).toEqual([]);
+  });
+
   it('ensureIssue creates, leaves alone, edits and closes Ferry\'s own issue, and never touches anyone else\'s', async () => {
     await setup();
     const M = '<!-- ferry:protect -->';

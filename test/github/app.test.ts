@@ -539,11 +539,12 @@ describe('GitHub App: plan on pull requests', () => {
     const waiting = checkRuns(mock)[2]!;
     expect(waiting).toMatchObject({ name: 'ferry/review', head_sha: head, conclusion: 'failure' });
     expect(waiting.output.title).toBe('Waiting for review: production needs a reviewer');
-    expect(waiting.output.summary).toContain('| ⏳ production needs a reviewer | environment production | 0/1 | anyone but the author |');
+    expect(waiting.output.summary).toContain('| ⏳ production needs a reviewer | environment production | 0/1 | anyone with write access but the author |');
 
     // The PR's author approving their own change counts for nothing; a reviewer's approval does.
     reviews.push({ id: 1, user: { login: 'Codertocat', type: 'User' }, state: 'APPROVED', commit_id: head, body: '' });
     reviews.push({ id: 2, user: { login: 'octo-reviewer', type: 'User' }, state: 'APPROVED', commit_id: head, body: '' });
+    mock.route('GET', `/repos/${OWNER}/${REPO}/collaborators/octo-reviewer/permission`, () => [200, { permission: 'write', user: { login: 'octo-reviewer' } }]);
     const submitted = example('pull_request_review', (e) => e.action === 'submitted' && !!e.installation);
     submitted.installation = { id: 42, node_id: 'x' };
     submitted.pull_request.number = 1;

@@ -347,6 +347,19 @@ function series(text: string, name: string, labels: Record<string, string>): num
 }
 
 describe('observability over HTTP: /metrics, /readyz, quiet probes', () => {
+  it('event names a stranger sends are not metric labels: refused deliveries add no series per name', async () => {
+    const before = (await (await fetch(`${server.url}/metrics`)).text()).split('\n').filter((l) => l.startsWith('ferry_deliveries_total')).length;
+    for (let i = 0; i < 20; i++) {
+      expect((await deliver(`Junk Hook ${i}`, {}, { token: 'wrong' })).status).toBe(401);
+      expect((await fetch(`${server.url}/api/github/webhooks`, { method: 'POST', headers: { 'x-github-event': `junk_${i}` }, body: '{}' })).status).toBeGreaterThanOrEqual(400);
+    }
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).not.toContain('Junk Hook');
+    expect(text).not.toContain('junk_');
+    expect(series(text, 'ferry_deliveries_total', { forge: 'gitlab', event: 'other', outcome: 'refused' })).toBeGreaterThanOrEqual(20);
+    expect(text.split('\n').filter((l) => l.startsWith('ferry_deliveries_total')).length).toBeLessThanOrEqual(before + 2);
+  });
+
   it('counts deliveries, plan phases, renders, forge calls, findings and promotions; /readyz is ready; probes are not logged at info', async () => {
     const head = push(7, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:latest' }) });
     const payload = mrPayload('open', 7, head);

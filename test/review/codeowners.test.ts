@@ -82,6 +82,7 @@ describe('a rule with codeowners: true', () => {
   const evaluate = (changedFiles: string[], reviews: Review[]) => evaluateReview({
     rules: [rule], plan, changedFiles, labels: [], author: 'alice', headSha: HEAD, reviews, ownersOf,
     inTeam: async (team, user) => team === 'acme/platform' && user === 'pat',
+    canWrite: async () => true,
   });
 
   it('needs an owner of every owned changed file; someone else\'s approval does not count', async () => {

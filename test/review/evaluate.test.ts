@@ -39,6 +39,7 @@ function input(over: Partial<ReviewInput>): ReviewInput & { asked: string[] } {
   const asked: string[] = [];
   return {
     rules: [], plan: sharedBasePlan(), changedFiles: ['base/deployment.yaml'], labels: [], author: 'alice', headSha: HEAD, reviews: [],
+    canWrite: async () => true,
     inTeam: async (team, user) => {
       asked.push(`${team}:${user}`);
       return (TEAMS[team] ?? []).includes(user);
@@ -92,7 +93,19 @@ describe('evaluateReview: the policy matrix', () => {
 
   it('a bot\'s approval never counts, by flag or by a [bot] login', async () => {
     const ev = await evaluateReview(input({ rules: [rule({ name: 'anyone', approvals: 2 })], reviews: [approved('renovate[bot]'), approved('helper', HEAD, true), approved('bob')] }));
-    expect(ev.rules[0]).toMatchObject({ approvedBy: ['bob'], met: false, canSatisfy: ['anyone but the author'] });
+    expect(ev.rules[0]).toMatchObject({ approvedBy: ['bob'], met: false, canSatisfy: ['anyone with write access but the author'] });
+  });
+
+  it('a rule naming nobody counts approvals from people who may write to the repository only: anyone may review a public PR', async () => {
+    const writers = new Set(['bob']);
+    const ev = await evaluateReview(input({
+      rules: [rule({ name: 'anyone', approvals: 1 })],
+      reviews: [approved('sockpuppet')],
+      canWrite: async (user) => writers.has(user),
+    }));
+    expect(ev.rules[0]).toMatchObject({ approvedBy: [], met: false, canSatisfy: ['anyone with write access but the author'] });
+    const ok = await evaluateReview(input({ rules: [rule({ name: 'anyone', approvals: 1 })], reviews: [approved('sockpuppet'), approved('bob')], canWrite: async (user) => writers.has(user) }));
+    expect(ok.rules[0]).toMatchObject({ approvedBy: ['bob'], met: true });
   });
 
   it('outstanding changes requested by someone who could satisfy the rule block it; a later approval lifts it', async () => {
@@ -293,6 +306,16 @@ describe('dismissStale per rule: only a push that changed the rule\'s scope make
     expect(await judge(pushed({ staging: [] }, ['README.md']))).toMatchObject({ stale: ['bob'], met: false });
     // A rebase onto the same content, or an empty commit.
     expect(await judge(pushed({ staging: [] }, []))).toMatchObject({ approvedBy: ['bob'], met: true });
+  });
+
+  it('a push that edits ferry.yml or CODEOWNERS makes every approval stale: the rules of later PRs come from them', async () => {
+    const paths = rule({ name: 'prod files', when: { paths: ['envs/production/**'] } });
+    for (const file of ['.github/ferry.yml', '.gitlab/ferry.yaml', '.github/CODEOWNERS', 'CODEOWNERS']) {
+      // Planned with the base config, the edit changes no environment and no scoped path.
+      const push = pushed({ staging: [], production: [] }, [file]);
+      const ev = await evaluateReview(input({ rules: [production, paths], changedFiles: ['envs/production/web/a.yaml'], reviews: [approved('pat', OLD), approved('paula', OLD)], pushedSince: since({ [OLD]: push }).pushedSince }));
+      expect(ev.rules.map((r) => r.stale), file).toEqual([['pat', 'paula'], ['pat', 'paula']]);
+    }
   });
 
   it('an app that did not render in the pushes may have changed anything in its environment', async () => {

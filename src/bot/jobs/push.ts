@@ -24,9 +24,10 @@ export async function runPushCheck(forge: Forge, job: PushCheckJob, signal: Abor
   if (!parsed?.ok || !parsed.config.protect) return 'not-audited';
   const covered = desiredProtection(parsed.config, info.defaultBranch).find((b) => b.branch === job.branch);
   if (!covered) return 'not-an-environment';
-  // A merge, squash or rebase of a PR makes the branch's new tip the PR's merge commit.
+  // A merge, squash or rebase of a PR makes the branch's new tip the PR's merge commit;
+  // only a PR into this branch counts: one merged elsewhere was not reviewed for it.
   const pulls = await forge.pullsForCommit(job.repo, job.after);
-  if (pulls.some((p) => p.merged && p.mergeCommitSha === job.after)) return 'from-pull-request';
+  if (pulls.some((p) => p.merged && p.mergeCommitSha === job.after && p.baseRef === job.branch)) return 'from-pull-request';
   let plan: Plan | { error: string };
   try {
     plan = await engineOf(deps.runPlan)({ repo: info.cloneUrl, base: job.before, head: job.after, cacheDir: deps.cacheDir, auth: await forge.gitAuth() }, signal);

@@ -45,6 +45,7 @@ export async function writeReviewCheck(forge: Forge, pr: PullRequest, result: Pl
         reviews: await forge.reviews(pr),
         ...(result.codeowners ? { ownersOf: parseCodeowners(result.codeowners.text, pr.repo.forge) } : {}),
         inTeam: (team, user) => forge.inTeam(pr, team, user),
+        canWrite: (user) => forge.canWrite(pr, user),
         pushedSince,
       });
     } catch (err) {

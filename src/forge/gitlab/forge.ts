@@ -102,8 +102,12 @@ interface ApprovalRulePayload {
   protected_branches?: Array<{ id: number; name: string }>;
 }
 
-/** Ferry's own project approval rule, the one it writes with `enforce: true`. */
-const FERRY_RULE = 'Ferry';
+/**
+ * Ferry's own project approval rule for a branch, the one it writes with `enforce: true`.
+ * One per branch: a rule's protected branches are replaced on every edit, so one shared
+ * rule moved off every branch but the last one enforced.
+ */
+const ferryRule = (branch: string) => `Ferry: ${branch}`;
 
 /** "Allowed to push and merge: No one". */
 const NO_ACCESS = 0;
@@ -538,9 +542,10 @@ export class GitLabForge implements Forge {
       await this.api.approvals.editConfiguration(id, { resetApprovalsOnPush: s.dismissStale } as never);
       if (s.approvals > 0) {
         const rules = (await this.api.approvals.allApprovalRules(id)) as unknown as ApprovalRulePayload[];
-        const own = rules.find((r) => r.name === FERRY_RULE);
-        if (own) await this.api.approvals.editApprovalRule(id, own.id, FERRY_RULE, s.approvals, { protectedBranchIds: [pb.id] } as never);
-        else await this.api.approvals.createApprovalRule(id, FERRY_RULE, s.approvals, { protectedBranchIds: [pb.id] } as never);
+        const name = ferryRule(branch);
+        const own = rules.find((r) => r.name === name);
+        if (own) await this.api.approvals.editApprovalRule(id, own.id, name, s.approvals, { protectedBranchIds: [pb.id] } as never);
+        else await this.api.approvals.createApprovalRule(id, name, s.approvals, { protectedBranchIds: [pb.id] } as never);
       }
       if (s.checks.length) await this.api.projects.edit(id, { onlyAllowMergeIfPipelineSucceeds: true } as never);
     } catch (err) {
