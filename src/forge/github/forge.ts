@@ -97,9 +97,16 @@ export class GitHubForge implements Forge {
     return `#${number}`;
   }
 
-  /** Check-run annotations put findings on their lines: the comment needs no links. */
-  fileLink(): null {
-    return null;
+  /**
+   * The file at the PR's head commit on github.com (or the Enterprise host the PR is on):
+   * annotations show only on the diff, a link reaches a finding on any file.
+   */
+  fileLink(pr: PullRequest, file: string, line: number | null): string | null {
+    const web = /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+$/.exec(pr.url)?.[1];
+    if (!web) return null;
+    // `(`, `)` and `'` encoded too: a link target must not end inside a file name.
+    const segment = (x: string) => encodeURIComponent(x).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    return `${web}/blob/${segment(pr.headSha)}/${file.split('/').map(segment).join('/')}${line ? `#L${line}` : ''}`;
   }
 
   async gitAuth(): Promise<GitAuth> {
