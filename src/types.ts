@@ -196,4 +196,6 @@ export interface CheckResult {
 export interface CommitCheck {
   name: string;
   state: 'success' | 'pending' | 'failure';
+  /** A commit status (GitHub's statuses API, GitLab's commit statuses) or a check run (or GitLab pipeline), when the forge says. */
+  via?: 'status' | 'check';
 }

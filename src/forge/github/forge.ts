@@ -215,10 +215,10 @@ export class GitHubForge implements Forge {
     for (const s of statuses) {
       if (seen.has(s.context)) continue;
       seen.add(s.context);
-      out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure' });
+      out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure', via: 'status' });
     }
     for (const r of runs) {
-      out.push({ name: r.name, state: r.status !== 'completed' ? 'pending' : r.conclusion === 'success' ? 'success' : 'failure' });
+      out.push({ name: r.name, state: r.status !== 'completed' ? 'pending' : r.conclusion === 'success' ? 'success' : 'failure', via: 'check' });
     }
     return out;
   }
