@@ -19,6 +19,8 @@ export interface FitOptions {
   reproducible?: boolean;
   /** The forge's command prefix (`/`, `/ferry `): the footer names the commands a reader can comment. */
   command?: string;
+  /** False under a heading of the caller's (a promotion body): no "Ferry plan" heading. */
+  heading?: boolean;
 }
 
 function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
@@ -42,7 +44,7 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
  */
 export function fitPlanComment(plan: Plan, opts: FitOptions): string[] {
   const render = (p: Plan, listChanges = true, overview = false) =>
-    renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink, reproducible: opts.reproducible, command: opts.command, overview });
+    renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink, reproducible: opts.reproducible, command: opts.command, overview, heading: opts.heading });
   const full = render(plan);
   if (full.length <= opts.limit) return [full];
 

@@ -131,12 +131,13 @@ function commands(plan: Plan, command: string | undefined) {
  * to their lines with `fileLink`). `reproducible: false` leaves out the "Reproduce locally"
  * line: its commits are not on the forge (a dry run's promotion commit), so it would fail.
  * `command` (the forge's command prefix) adds a footer naming the commands that apply;
- * `overview` a table of every app first, for a comment split in parts.
+ * `overview` a table of every app first, for a comment split in parts. `heading: false`
+ * leaves out "Ferry plan" where the plan sits under a heading of its own (a promotion body).
  */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean; command?: string; overview?: boolean } = {}): string {
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean; command?: string; overview?: boolean; heading?: boolean } = {}): string {
   const v = {
     ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true,
-    commands: commands(plan, opts.command), overview: !!opts.overview,
+    commands: commands(plan, opts.command), overview: !!opts.overview, heading: opts.heading ?? true,
   };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }

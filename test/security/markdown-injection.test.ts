@@ -145,8 +145,11 @@ describe('PR-controlled text in the promotion PR body', () => {
     expect(md.split('\n').filter((l) => MENTION.test(l))).toEqual(['Opened by Ferry for @alice. Merging it makes <code/> equal what is in <code/> at <code/> for the apps above; nothing else in <code/> changes.']);
     expect(headings(md)).toEqual(['## Promote <code/> to <code/>', '### Plan for <code/>']);
     expect(md).not.toMatch(/(?<!\\)\](?:\(|\[)/); // an unescaped `](` or `][` would be a link
-    // The lineage table keeps two cells per row.
-    for (const row of body.split('\n').filter((l) => l.startsWith('| '))) expect(row.match(/(?<!\\)\|/g)).toHaveLength(3);
+    // The gates table keeps two cells per row; the lineage is a list, the branch one code span in it.
+    const rows = body.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.match(/(?<!\\)\|/g)).toHaveLength(3);
+    expect(body).toContain(`- source commit: \`${'a'.repeat(40)}\` on \`main|@admins\`\n`);
   });
 });
 

@@ -156,19 +156,21 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   const plan = await targetPlan(opts, pr, auth, targetTip, commit, to.name);
   const title = promotionTitle(step, content.apps.length ? content.apps : plannedApps(plan));
   const bodyInput = { meta, pullRef: (n: number) => forge.pullRef(n), strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan };
+  // Findings in the body link to their lines at the promotion commit (once it is pushed).
+  const fileLink = (file: string, line: number | null) => forge.fileLink({ ...pr, headSha: commit }, file, line);
 
   if (req.dryRun) {
     // The reply wraps the body: leave it room under the comment limit.
     // A directory promotion's commit is made here and never pushed by a dry run: a
     // reproduce line naming it would fail for anyone who tried it.
     const reproducible = step.strategy === 'branch' || commit === existingBranch;
-    const body = promotionBody({ ...bodyInput, reproducible, limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
+    const body = promotionBody({ ...bodyInput, reproducible, ...(reproducible ? { fileLink } : {}), limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
     const reply = template('promotion-dry-run.md.hbs')({
       env: req.env, existing: existingPull ? forge.pullRef(existingPull.number) : null, branch, targetBranch, title, body, refusal: gateRefusal,
     });
     return { kind: 'dry-run', reply };
   }
-  const body = promotionBody({ ...bodyInput, limit: forge.limits.body });
+  const body = promotionBody({ ...bodyInput, fileLink, limit: forge.limits.body });
   const draft = { head: branch, base: targetBranch, title, body };
 
   const pushed = commit !== existingBranch;
