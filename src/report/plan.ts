@@ -43,16 +43,28 @@ function diffBody(diff: string | null): string | null {
 }
 
 /**
- * Apps whose changes are the same resources with the same diff (the same image bump in
- * 60 apps) share one section. Only clean, rendered apps: a finding belongs to one app's
- * file and line, and a failed render has no diff to share.
+ * Apps whose changes are the same resources with the same diff (the same sidecar bump in
+ * 60 apps) share one section. Names count by their shape: the app's own name in a
+ * resource name or a diff (`web-config` in app `web`, `api-config` in app `api`) is the
+ * same change. Only clean, rendered apps: a finding belongs to one app's file and line,
+ * and a failed render has no diff to share.
  */
-function sameChangeKey(a: AppPlan): string | null {
-  if (a.status !== 'rendered' || a.changes.length === 0 || a.findings.length > 0) return null;
-  return JSON.stringify(a.changes.map((c) => [c.action, c.apiVersion, c.kind, c.name, c.note ?? null, !!(c as { omitted?: boolean }).omitted, diffBody(c.diff)]));
+function sameChangeKeys(a: AppPlan): string[] {
+  if (a.status !== 'rendered' || a.changes.length === 0 || a.findings.length > 0) return [];
+  const key = (shape: (text: string) => string) =>
+    JSON.stringify(a.changes.map((c) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, !!(c as { omitted?: boolean }).omitted, shape(diffBody(c.diff) ?? '\0none')]));
+  // A short name ("a", "db") would also match inside unrelated words: only longer ones are generalised.
+  return a.name.length >= 3 ? [key((t) => t), `shape:${key((t) => t.split(a.name).join('\0'))}`] : [key((t) => t)];
 }
 
-interface Member { env: string; app: string; path: string; namespaces: Array<string | null> }
+interface Member {
+  env: string;
+  app: string;
+  path: string;
+  namespaces: Array<string | null>;
+  /** Joined a group by the shape of its names: its resources carry its own app's name. */
+  renamed?: boolean;
+}
 
 /**
  * One collapsible section per app (or per group of apps with the same change): a
@@ -65,23 +77,26 @@ function sections(environments: Array<{ name: string; apps: Array<AppPlan & { ba
   for (const e of environments) {
     for (const a of e.apps) {
       const member: Member = { env: e.name, app: a.name, path: a.path, namespaces: a.changes.map((c) => c.namespace) };
-      const key = sameChangeKey(a);
-      const same = key === null ? undefined : byKey.get(key);
-      if (same) {
-        same.members.push(member);
+      // The very same change first, else the same up to the app's name.
+      const keys = sameChangeKeys(a);
+      const hit = keys.findIndex((k) => byKey.has(k));
+      if (hit >= 0) {
+        byKey.get(keys[hit]!)!.members.push({ ...member, renamed: hit > 0 });
         continue;
       }
       const s = section(a, member);
       out.push(s);
-      if (key !== null) byKey.set(key, s);
+      for (const k of keys) byKey.set(k, s);
     }
   }
   return out.map((s) => {
-    if (s.members.length === 1) return { ...s, first: s.members[0]!, more: 0 };
+    if (s.members.length === 1) return { ...s, first: s.members[0]!, more: 0, renamed: false };
     // A namespace shown only when every app of the group has it; the diff's file lines name none then.
     const changes = s.changes.map((c, i) =>
       s.members.every((m) => m.namespaces[i] === c.namespace) ? c : { ...c, namespace: null, diff: relabel(c.diff, `${c.kind}/${c.name}`) });
-    return { ...s, changes, first: s.members[0]!, more: s.members.length - 1 };
+    // Shown for the first app; the others' resources carry their own app's name.
+    const renamed = s.members.some((m) => m.renamed);
+    return { ...s, changes, first: s.members[0]!, more: s.members.length - 1, renamed };
   });
 }
 

@@ -57,6 +57,22 @@ describe('one collapsible section per app', () => {
     expect(md).toContain('**`~ Deployment/staging/web`**');
   });
 
+  it('the same change up to the app\'s own name (a shared sidecar bump) is shown once, for the first app', () => {
+    const sidecar = (name: string, ns: string): ResourceChange => ({
+      action: 'changed', apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: `${name}-server`,
+      diff: `--- a/Deployment/${ns}/${name}-server\n+++ b/Deployment/${ns}/${name}-server\n@@ -9,2 +9,2 @@\n       - name: ${name}\n-        image: envoy:1.30\n+        image: envoy:1.31\n`,
+    });
+    const md = renderMarkdown(planOf([{ name: 'staging', apps: [app('billing', [sidecar('billing', 'pay')]), app('search', [sidecar('search', 'pay')]), app('db', [sidecar('db', 'pay')])] }]));
+    // `db` is too short a name to generalise: it keeps its own section.
+    expect(sections(md)).toEqual([
+      '<details><summary><b>staging / billing</b> <code>+0 ~1 -0</code> ✅ · same change in 1 more app</summary>',
+      '<details><summary><b>staging / db</b> <code>+0 ~1 -0</code> ✅</summary>',
+    ]);
+    expect(md).toContain('Same change in 2 apps (shown for staging / billing; in the others, the resources carry their own app\'s name): staging / billing, staging / search');
+    expect(md).toContain('**`~ Deployment/pay/billing-server`**');
+    expect(md).not.toContain('search-server');
+  });
+
   it('a namespace every app of the group has stays; apps with findings never share a section', () => {
     const warn: Finding = { severity: 'warning', rule: 'no-latest-tag', message: 'm', file: 'envs/y/d.yaml', line: 1, resource: null };
     const md = renderMarkdown(planOf([{ name: 'staging', apps: [app('x', [bump('shared')]), app('y', [bump('shared')], [warn]), app('z', [bump('shared')])] }]));
