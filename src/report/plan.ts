@@ -113,6 +113,12 @@ function section(a: AppPlan & { baseFindings: Finding[] }, member: Member) {
   return { ...a, ...t, renderer: a.renderer, members: [member], open: a.status === 'error' || t.errors > 0 };
 }
 
+/**
+ * Sections shown one line each; past this many (a plan over hundreds of apps), each
+ * environment's are folded under one line, so the collapsed comment stays a screen.
+ */
+export const FOLD_SECTIONS = 20;
+
 /** The plan as the templates read it: per environment, the apps worth a section, and the names of the quiet ones. */
 function view(plan: Plan, link?: FileLink) {
   const environments = plan.environments.map((e) => ({
@@ -127,9 +133,24 @@ function view(plan: Plan, link?: FileLink) {
   }));
   const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));
   const shown = sections(environments);
+  // Past FOLD_SECTIONS, an environment's closed sections fold under one line of their own;
+  // open ones (errors, failed renders) come first, outside any fold.
+  const fold = shown.length > FOLD_SECTIONS;
+  const envGroups = fold
+    ? environments.map((e) => {
+      // A section shared across environments folds under its first app's environment.
+      const inside = shown.filter((s) => !s.open && s.first.env === e.name);
+      const sum = (k: 'added' | 'changed' | 'removed' | 'warnings' | 'inBase') => inside.reduce((n, s) => n + s[k] * s.members.length, 0);
+      const members = inside.flatMap((s) => s.members);
+      return {
+        env: e.name, sections: inside, apps: members.filter((m) => m.env === e.name).length, elsewhere: members.filter((m) => m.env !== e.name).length,
+        added: sum('added'), changed: sum('changed'), removed: sum('removed'), warnings: sum('warnings'), inBase: sum('inBase'),
+      };
+    }).filter((g) => g.sections.length > 0)
+    : [];
   // One row per app for a comment split in parts: the first part shows every app.
   const rows = environments.flatMap((e) => e.apps.map((a) => ({ env: e.name, app: a.name, status: a.status, ...tally(a) })));
-  return { ...plan, findings: linked(plan.findings, link), environments, sections: shown, rows, unchanged, noApps: shown.length === 0 && unchanged.length === 0 };
+  return { ...plan, findings: linked(plan.findings, link), environments, openSections: fold ? shown.filter((s) => s.open) : shown, envGroups, rows, unchanged, noApps: shown.length === 0 && unchanged.length === 0 };
 }
 
 /**

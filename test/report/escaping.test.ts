@@ -16,7 +16,7 @@ const SAFE_HELPERS = new Set(['md', 'cell', 'code', 'html', 'login', 'short', 'f
 /** Bare `{{x}}`: numbers, enums and the forge's own words; never a name, path or message. */
 const BARE = new Set([
   'summary.added', 'summary.changed', 'summary.removed', 'added', 'changed', 'removed', 'more', 'members.length', 'changes.length',
-  'baseFindings.length', 'files.written', 'files.deleted', 'files.more', 'kept.length', 'ignored', 'max', 'maxParts', 'apps', 'findings',
+  'baseFindings.length', 'inBase', 'warnings', 'elsewhere', 'files.written', 'files.deleted', 'files.more', 'kept.length', 'ignored', 'max', 'maxParts', 'apps', 'findings',
   'renderer', 'status', 'pull', 'write', 'command',
   // Made by Ferry or git: a forge's PR reference (`#7`), a duration, a commit id.
   'ref', 'soakLeft', 'sourceCommit',

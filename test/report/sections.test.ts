@@ -1,7 +1,7 @@
 // Issue 15: the comment as a person reads it — one collapsible section per app, the same change once.
 import { describe, expect, it } from 'vitest';
 import { fitPlanComment } from '../../src/report/fit.js';
-import { renderMarkdown } from '../../src/report/plan.js';
+import { FOLD_SECTIONS, renderMarkdown } from '../../src/report/plan.js';
 import type { AppPlan, Finding, Plan, ResourceChange } from '../../src/types.js';
 
 const bump = (ns: string, image = 'web:1.2'): ResourceChange => ({
@@ -96,6 +96,32 @@ describe('one collapsible section per app', () => {
     }
     // A section cut between parts reopens expanded, as it was.
     expect(parts.slice(1).some((p) => /<details open><summary>.*\(continued\)<\/summary>/.test(p))).toBe(true);
+  });
+});
+
+describe('past FOLD_SECTIONS sections', () => {
+  it('each environment\'s closed sections fold under one line; sections with an error stay outside, first', () => {
+    const err: Finding = { severity: 'error', rule: 'schema', message: 'bad', file: 'envs/x/d.yaml', line: 1, resource: null };
+    const warn: Finding = { ...err, severity: 'warning', rule: 'resource-limits' };
+    const many = (env: string, n: number) => Array.from({ length: n }, (_, i) => app(`${env}-${i}`, [bump(env, `web:${env.length}.${i}`)], i === 3 ? [warn] : []));
+    const broken = app('broken', [bump('staging', 'web:x')], [err]);
+    const md = renderMarkdown(planOf([{ name: 'staging', apps: [...many('staging', FOLD_SECTIONS), broken] }, { name: 'production', apps: many('production', 5) }]), { overview: true });
+    const top = md.split('\n').filter((l) => l.startsWith('<details'));
+    expect(top.slice(0, 2)).toEqual([
+      '<details open><summary><b>staging / broken</b> <code>+0 ~1 -0</code> ❌ 1 error</summary>',
+      `<details><summary><b>staging</b>: ${FOLD_SECTIONS} changed apps <code>+0 ~${FOLD_SECTIONS} -0</code> ⚠️ 1 warning</summary>`,
+    ]);
+    expect(top).toContain('<details><summary><b>production</b>: 5 changed apps <code>+0 ~5 -0</code> ⚠️ 1 warning</summary>');
+    // A change shared across environments folds under the first one, which says so.
+    const shared = renderMarkdown(planOf([{ name: 'staging', apps: many('staging', FOLD_SECTIONS + 1) }, { name: 'production', apps: [app('production-0', [bump('production', 'web:7.0')])] }]));
+    expect(shared).toContain(`<details><summary><b>staging</b>: ${FOLD_SECTIONS + 1} changed apps and 1 elsewhere with the same change <code>+0 ~${FOLD_SECTIONS + 2} -0</code> ⚠️ 1 warning</summary>`);
+    expect(shared).not.toContain('<b>production</b>:');
+    // The fold replaces the table of apps.
+    expect(md).not.toContain('| Environment |');
+    // At the threshold, nothing folds.
+    const few = renderMarkdown(planOf([{ name: 'staging', apps: many('staging', FOLD_SECTIONS) }]));
+    expect(few).not.toContain('<b>staging</b>:');
+    expect(sections(few)).toHaveLength(FOLD_SECTIONS);
   });
 });
 
