@@ -30,7 +30,8 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
       ...e,
       apps: e.apps.map((a) => ({
         ...a,
-        changes: a.changes.map((c) => (omit.has(c) ? { ...c, diff: null, omitted: true } : c)),
+        // `left` keeps the diff for comparison only: apps with the same change still share a section.
+        changes: a.changes.map((c) => (omit.has(c) ? { ...c, diff: null, omitted: true, left: c.diff } : c)),
       })),
     })),
   };

@@ -51,8 +51,11 @@ function diffBody(diff: string | null): string | null {
  */
 function sameChangeKeys(a: AppPlan): string[] {
   if (a.status !== 'rendered' || a.changes.length === 0 || a.findings.length > 0) return [];
+  // A diff left out to fit the comment still tells changes apart; one too large to compute cannot.
+  const texts = a.changes.map((c) => diffBody(c.diff ?? (c as { left?: string | null }).left ?? null));
+  if (texts.some((t) => t === null)) return [];
   const key = (shape: (text: string) => string) =>
-    JSON.stringify(a.changes.map((c) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, !!(c as { omitted?: boolean }).omitted, shape(diffBody(c.diff) ?? '\0none')]));
+    JSON.stringify(a.changes.map((c, i) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, shape(texts[i]!)]));
   // A short name ("a", "db") would also match inside unrelated words: only longer ones are generalised.
   return a.name.length >= 3 ? [key((t) => t), `shape:${key((t) => t.split(a.name).join('\0'))}`] : [key((t) => t)];
 }

@@ -99,6 +99,19 @@ describe('one collapsible section per app', () => {
   });
 });
 
+describe('diffs left out to fit', () => {
+  it('still tell apps apart: different changes never share a section for lack of a diff', () => {
+    const big = (i: number): ResourceChange => ({ ...bump('ns', `web:${i}`), diff: `${bump('ns', `web:${i}`).diff}${'+ filler\n'.repeat(400)}` });
+    const apps = Array.from({ length: 10 }, (_, i) => app(`svc-${i}`, [big(i)]));
+    apps.push(app('svc-copy', [big(0)]));
+    const [body, ...rest] = fitPlanComment(planOf([{ name: 'staging', apps }]), { limit: 8_000 });
+    expect(rest).toEqual([]);
+    expect(body).toContain('_Diff left out to fit the comment');
+    expect(sections(body!)).toHaveLength(10);
+    expect(sections(body!)[0]).toContain('same change in 1 more app');
+  });
+});
+
 describe('past FOLD_SECTIONS sections', () => {
   it('each environment\'s closed sections fold under one line; sections with an error stay outside, first', () => {
     const err: Finding = { severity: 'error', rule: 'schema', message: 'bad', file: 'envs/x/d.yaml', line: 1, resource: null };
