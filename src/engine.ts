@@ -557,6 +557,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (!saidByApps.has(f.file) && !planFindings.some((g) => g.file === f.file)) planFindings.push(f);
       }
     }
+    const changedEnvs = new Set(envPlans.filter((e) => e.apps.some((a) => a.changes.length > 0)).map((e) => e.name));
+    const promotesTo = [...new Set(config.promotion.filter((s) => changedEnvs.has(s.from)).map((s) => s.to))];
     const result: Plan = {
       base: baseSha,
       head: headSha,
@@ -565,6 +567,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       summary: summarize(envPlans, planFindings),
       changedFiles: changed,
       ...(Object.keys(unrendered).length ? { unrendered } : {}),
+      ...(promotesTo.length ? { promotesTo } : {}),
       ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };

@@ -145,6 +145,8 @@ export interface Plan {
   configFile?: string;
   /** Apps (`env/app`) not rendered because their tool is not installed, per tool; not part of `--format json`. */
   unrendered?: { helm?: string[]; kustomize?: string[] };
+  /** Environments a `/promote` could carry this change to (promotion steps from a changed environment); not part of `--format json`. */
+  promotesTo?: string[];
   /** The base config's review rules, when it has any: the bot evaluates them on this plan. */
   review?: ReviewRule[];
   /** The base commit's CODEOWNERS, when a review rule asks for code owners and the file exists. */
@@ -194,4 +196,6 @@ export interface CheckResult {
 export interface CommitCheck {
   name: string;
   state: 'success' | 'pending' | 'failure';
+  /** A commit status (GitHub's statuses API, GitLab's commit statuses) or a check run (or GitLab pipeline), when the forge says. */
+  via?: 'status' | 'check';
 }

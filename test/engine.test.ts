@@ -316,11 +316,11 @@ describe('outputs', () => {
     expect(Object.keys(plan.summary)).toEqual(['added', 'changed', 'removed', 'errors', 'warnings']);
   });
 
-  it('markdown is the PR comment body: marker, summary table, folded diffs', async () => {
+  it('markdown is the PR comment body: marker, a folded section per app with its diffs', async () => {
     const res = await cli(['plan', '--repo', r.dir, '--base', base, '--head', head, '--format', 'markdown']);
     expect(res.out.startsWith('<!-- ferry:plan -->')).toBe(true);
-    expect(res.out).toContain('| staging | secrets | `+0 ~1 -0` | ✅ |');
-    expect(res.out).toContain('<details><summary><code>~ Secret/staging/db</code></summary>');
+    expect(res.out).toContain('<details><summary><b>staging / secrets</b> <code>+0 ~1 -0</code> ✅</summary>');
+    expect(res.out).toContain('**`~ Secret/staging/db`**\n\n```diff\n');
     expect(res.out.match(/```/g)!.length % 2).toBe(0);
   });
 });

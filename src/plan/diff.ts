@@ -35,8 +35,14 @@ function label(id: ResourceId): string {
   return id.namespace ? `${id.kind}/${id.namespace}/${id.name}` : `${id.kind}/${id.name}`;
 }
 
-export function unifiedDiff(beforeId: ResourceId, afterId: ResourceId, before: string, after: string): string | null {
-  const patch = createTwoFilesPatch(`a/${label(beforeId)}`, `b/${label(afterId)}`, before, after, '', '', {
+/**
+ * An added resource's diff comes from /dev/null and a removed one's goes to it, as `git
+ * diff` writes a new or deleted file: a reader (and `patch`) sees at once which it is.
+ */
+export function unifiedDiff(beforeId: ResourceId | null, afterId: ResourceId | null, before: string, after: string): string | null {
+  const from = beforeId ? `a/${label(beforeId)}` : '/dev/null';
+  const to = afterId ? `b/${label(afterId)}` : '/dev/null';
+  const patch = createTwoFilesPatch(from, to, before, after, '', '', {
     context: 3,
     maxEditLength: MAX_EDIT_LENGTH,
     timeout: DIFF_TIMEOUT_MS,
@@ -57,7 +63,7 @@ function change(
   const b = mb ? toYaml(mb) : '';
   const a = ma ? toYaml(ma) : '';
   if (action === 'changed' && a === b) return null;
-  const diff = unifiedDiff(beforeId, id, b, a);
+  const diff = unifiedDiff(action === 'added' ? null : beforeId, action === 'removed' ? null : id, b, a);
   const out: ResourceChange = {
     action,
     apiVersion: id.apiVersion,

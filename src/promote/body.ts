@@ -1,6 +1,6 @@
 import type { PromotionStep } from '../config/types.js';
 import { fitPlanComment } from '../report/fit.js';
-import { PLAN_MARKER } from '../report/plan.js';
+import { PLAN_MARKER, type FileLink } from '../report/plan.js';
 import { template } from '../report/templates.js';
 import type { Plan } from '../types.js';
 import type { PromotionContent } from './content.js';
@@ -27,6 +27,8 @@ export interface BodyInput {
   limit: number;
   /** False when the plan's head commit is not on the forge (a dry run's): no reproduce line. */
   reproducible?: boolean;
+  /** Links a finding to its line at the promotion commit; absent when that commit is not on the forge. */
+  fileLink?: FileLink;
 }
 
 /**
@@ -61,7 +63,8 @@ export function promotionBody(b: BodyInput): string {
   const render = () => template('promotion-pr.md.hbs')(view).replace(/\n{3,}/g, '\n\n');
   if ('error' in b.plan) return render();
   const room = Math.max(4_000, b.limit - render().length - 500);
-  const parts = fitPlanComment(b.plan, { limit: room, reproducible: b.reproducible });
+  // Under "Plan for `production`": no second heading.
+  const parts = fitPlanComment(b.plan, { limit: room, reproducible: b.reproducible, fileLink: b.fileLink, heading: false });
   view.plan = parts[0]!.replace(PLAN_MARKER, '').trim();
   view.planTruncated = parts.length > 1;
   return render();

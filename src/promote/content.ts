@@ -7,6 +7,7 @@ import { append } from '../util/append.js';
 import type { FileChange, TreeIndex, Workspace } from '../workspace/workspace.js';
 import { changedApps, planDirectoryPromotion } from './directory.js';
 import { Refusal } from './refusal.js';
+import { code } from '../report/markdown.js';
 
 /** What one promotion writes. */
 export interface PromotionContent {
@@ -72,7 +73,7 @@ export async function directoryContent(
   const covered = (f: string) => apps.some((a) => f.startsWith(a.path + '/'));
   if (inFrom.some((f) => !covered(f))) append(apps, (await appsAt(ws, c.before, c.from, inFrom.filter((f) => !covered(f)))).apps);
   const names = [...new Set([...apps.map((a) => path.posix.relative(fromPath, a.path)), ...(c.alsoApps ?? [])])].filter((n) => n && !n.startsWith('..'));
-  if (names.length === 0) throw new Refusal(`${c.prRef} changed no app under \`${fromPath}\`; only app folders are promoted`);
+  if (names.length === 0) throw new Refusal(`${c.prRef} changed no app under ${code(fromPath)}; only app folders are promoted`);
 
   let index = sourceIndex;
   if (c.targetTip !== c.sourceTip) {

@@ -4,6 +4,7 @@ import type { AppSpec } from '../types.js';
 import { hasControlChars, isUnsafePath } from '../workspace/links.js';
 import type { FileChange, TreeIndex } from '../workspace/workspace.js';
 import { Refusal } from './refusal.js';
+import { code } from '../report/markdown.js';
 
 export interface DirectoryPromotion {
   /** App folder names (relative to the environment folders) being promoted. */
@@ -46,7 +47,7 @@ export function planDirectoryPromotion(opts: {
     const dst = path.posix.join(toPath, app);
     for (const p of index.keys()) {
       if ((under(p, src) || under(p, dst)) && hasControlChars(p)) {
-        throw new Refusal(`\`${app}\` holds a file whose name has control characters (${JSON.stringify(p)}); Ferry does not promote it`);
+        throw new Refusal(`${code(app)} holds a file whose name has control characters (${code(JSON.stringify(p))}); Ferry does not promote it`);
       }
     }
     const wanted = new Map<string, { oid: string; mode: string }>();
@@ -83,7 +84,7 @@ export function assertWithinApps(changes: FileChange[], toPath: string, apps: st
     const p = c.path;
     const clean = !hasControlChars(p) && path.posix.normalize(p) === p && !p.startsWith('/') && !p.startsWith('../');
     if (!clean || !roots.some((r) => r && p.startsWith(r + '/'))) {
-      throw new Refusal(`the promotion would write ${JSON.stringify(p)}, outside the promoted apps; nothing was written`);
+      throw new Refusal(`the promotion would write ${code(JSON.stringify(p))}, outside the promoted apps; nothing was written`);
     }
   }
 }
@@ -94,5 +95,5 @@ export function assertWithinApps(changes: FileChange[], toPath: string, apps: st
  * reach another environment.
  */
 function assertAppName(app: string): void {
-  if (!app || isUnsafePath(app)) throw new Refusal(`${JSON.stringify(app)} is not an app folder name; nothing was written`);
+  if (!app || isUnsafePath(app)) throw new Refusal(`${code(JSON.stringify(app))} is not an app folder name; nothing was written`);
 }

@@ -3,7 +3,7 @@ import type { CommitCheck } from '../types.js';
 import { code } from '../report/markdown.js';
 
 export interface GateResult {
-  /** `status argocd/staging`, `soak 30m`. */
+  /** `` status `argocd/staging` ``, `` check `e2e` ``, `soak 30m`. */
   gate: string;
   ok: boolean;
   /** What the gate sees now, for the reply. */
@@ -36,7 +36,9 @@ export function evaluateGates(gates: PromotionGates, checks: CommitCheck[], land
   for (const name of gates.statuses) {
     const seen = checks.filter((c) => c.name === name);
     const state = seen.length === 0 ? 'not reported' : seen.some((c) => c.state === 'failure') ? 'failure' : seen.some((c) => c.state === 'pending') ? 'pending' : 'success';
-    out.push({ gate: `status ${code(name)}`, ok: state === 'success', state });
+    // Named as the forge shows it: a commit status, or a check run (also what nothing reported yet is).
+    const what = seen.length > 0 && seen.every((c) => c.via === 'status') ? 'status' : 'check';
+    out.push({ gate: `${what} ${code(name)}`, ok: state === 'success', state });
   }
   if (gates.soakMs !== null) {
     const need = formatDuration(gates.soakMs);

@@ -1,5 +1,6 @@
 import type { FerryConfig, PromotionStep } from '../config/types.js';
 import type { EnvironmentSpec } from '../types.js';
+import { code } from '../report/markdown.js';
 
 export type StepChoice =
   | { ok: true; step: PromotionStep; from: EnvironmentSpec; to: EnvironmentSpec }
@@ -27,7 +28,6 @@ export function changedEnvironments(config: FerryConfig, baseRef: string, change
     .map((e) => e.name);
 }
 
-const code = (s: string) => `\`${s}\``;
 
 /**
  * The promotion step a `/promote [ENV]` on a merged PR means: a step whose source the PR
@@ -46,11 +46,11 @@ export function chooseStep(config: FerryConfig, baseRef: string, changed: string
     return { ok: true, step, from: env(step.from), to: env(step.to) };
   }
   const touched = changedEnvironments(config, baseRef, changed);
-  const steps = config.promotion.map((s) => `${s.from} → ${s.to}`).join(', ');
+  const steps = config.promotion.map((s) => `${code(s.from)} → ${code(s.to)}`).join(', ');
   if (matching.length > 1) {
     return { ok: false, reason: `this pull request can be promoted to ${matching.map((s) => code(s.to)).join(' or ')}; name one, e.g. ${code(`/promote ${matching[0]!.to}`)}` };
   }
-  const what = touched.length ? `changed ${touched.map(code).join(', ')}` : `changed no environment Ferry promotes from (merged into ${code(baseRef)})`;
+  const what = touched.length ? `changed ${touched.map((t) => code(t)).join(', ')}` : `changed no environment Ferry promotes from (merged into ${code(baseRef)})`;
   return {
     ok: false,
     reason: requested === null

@@ -20,6 +20,10 @@ export interface FitOptions {
   fileLink?: FileLink;
   /** False when base or head is not on the forge: no "Reproduce locally" line. */
   reproducible?: boolean;
+  /** The forge's command prefix (`/`, `/ferry `): the footer names the commands a reader can comment. */
+  command?: string;
+  /** False under a heading of the caller's (a promotion body): no "Ferry plan" heading. */
+  heading?: boolean;
 }
 
 function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
@@ -29,7 +33,8 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
       ...e,
       apps: e.apps.map((a) => ({
         ...a,
-        changes: a.changes.map((c) => (omit.has(c) ? { ...c, diff: null, omitted: true } : c)),
+        // `left` keeps the diff for comparison only: apps with the same change still share a section.
+        changes: a.changes.map((c) => (omit.has(c) ? { ...c, diff: null, omitted: true, left: c.diff } : c)),
       })),
     })),
   };
@@ -42,7 +47,8 @@ function withDiffsOmitted(plan: Plan, omit: Set<object>): Plan {
  * per-resource listings go, and then the last apps, with a note saying what is missing.
  */
 export function fitPlanComment(plan: Plan, opts: FitOptions): string[] {
-  const render = (p: Plan, listChanges = true) => renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink, reproducible: opts.reproducible });
+  const render = (p: Plan, listChanges = true, overview = false) =>
+    renderMarkdown(p, { draft: opts.draft, listChanges, fileLink: opts.fileLink, reproducible: opts.reproducible, command: opts.command, overview, heading: opts.heading });
   const full = render(plan);
   if (full.length <= opts.limit) return [full];
 
@@ -69,12 +75,13 @@ export function fitPlanComment(plan: Plan, opts: FitOptions): string[] {
   const maxParts = opts.maxParts ?? MAX_PARTS;
   const header = (n: number) => `${PLAN_PART_MARKER(n)}\n_Ferry plan, continued (part ${n})._\n\n`;
   const split = (text: string) => splitMarkdown(text, opts.limit - 200, header);
-  const parts = split(condensed);
+  // Split in parts, the first one opens with a row per app: the reader sees every app there.
+  const parts = split(render(withDiffsOmitted(plan, new Set(changes)), true, true));
   if (parts.length <= maxParts) return parts;
   // Past the cap, per-resource listings go; the summary and every finding stay.
-  const unlisted = split(render(plan, false));
+  const unlisted = split(render(plan, false, true));
   if (unlisted.length <= maxParts) return unlisted;
-  return firstApps(plan, maxParts, (p) => split(render(p, false) + leftOutNote(plan, p, maxParts)));
+  return firstApps(plan, maxParts, (p) => split(render(p, false, true) + leftOutNote(plan, p, maxParts)));
 }
 
 /**

@@ -93,3 +93,12 @@ export function code(value: unknown, opts: { table?: boolean } = {}): string {
 export function inHtml(value: unknown): string {
   return unlink(html(oneLine(String(value ?? ''))).replace(/\[/g, '&#91;').replace(/\]/g, '&#93;'));
 }
+
+/**
+ * A login written after `@` to mention its owner on purpose (who asked for a promotion).
+ * Logins are letters, digits, `-`, `.`, `_` and a bot's `[bot]`: anything else is dropped,
+ * and the characters with a Markdown meaning are backslash-escaped.
+ */
+export function login(value: unknown): string {
+  return String(value ?? '').replace(/[^A-Za-z0-9._\-[\]]/g, '').slice(0, 255).replace(/[_[\]]/g, '\\$&');
+}

@@ -25,6 +25,103 @@ function linked<F extends Finding>(findings: F[], link?: FileLink): Array<F & { 
   });
 }
 
+/** Counts shown in an app's summary line. */
+function tally(a: AppPlan & { baseFindings: Finding[] }) {
+  return {
+    added: a.changes.filter((c) => c.action === 'added').length,
+    changed: a.changes.filter((c) => c.action === 'changed').length,
+    removed: a.changes.filter((c) => c.action === 'removed').length,
+    errors: a.findings.filter((f) => !f.inBase && f.severity === 'error').length,
+    warnings: a.findings.filter((f) => !f.inBase && f.severity === 'warning').length,
+    inBase: a.baseFindings.filter((f) => f.severity !== 'info').length,
+  };
+}
+
+/** A diff without its `---`/`+++` lines: those name the namespace, which differs per environment. */
+function diffBody(diff: string | null): string | null {
+  return diff === null ? null : diff.replace(/^--- .*\n\+\+\+ .*\n/, '');
+}
+
+/**
+ * Apps whose changes are the same resources with the same diff (the same sidecar bump in
+ * 60 apps) share one section. Names count by their shape: the app's own name in a
+ * resource name or a diff (`web-config` in app `web`, `api-config` in app `api`) is the
+ * same change. Only clean, rendered apps: a finding belongs to one app's file and line,
+ * and a failed render has no diff to share.
+ */
+function sameChangeKeys(a: AppPlan): string[] {
+  if (a.status !== 'rendered' || a.changes.length === 0 || a.findings.length > 0) return [];
+  // A diff left out to fit the comment still tells changes apart; one too large to compute cannot.
+  const texts = a.changes.map((c) => diffBody(c.diff ?? (c as { left?: string | null }).left ?? null));
+  if (texts.some((t) => t === null)) return [];
+  const key = (shape: (text: string) => string) =>
+    JSON.stringify(a.changes.map((c, i) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, shape(texts[i]!)]));
+  // A short name ("a", "db") would also match inside unrelated words: only longer ones are generalised.
+  return a.name.length >= 3 ? [key((t) => t), `shape:${key((t) => t.split(a.name).join('\0'))}`] : [key((t) => t)];
+}
+
+interface Member {
+  env: string;
+  app: string;
+  path: string;
+  namespaces: Array<string | null>;
+  /** Joined a group by the shape of its names: its resources carry its own app's name. */
+  renamed?: boolean;
+}
+
+/**
+ * One collapsible section per app (or per group of apps with the same change): a
+ * collapsed comment is one line per section. A section with an error, or whose app did
+ * not render, is open: that is what the reader has to see.
+ */
+function sections(environments: Array<{ name: string; apps: Array<AppPlan & { baseFindings: Finding[] }> }>) {
+  const out: Array<ReturnType<typeof section>> = [];
+  const byKey = new Map<string, ReturnType<typeof section>>();
+  for (const e of environments) {
+    for (const a of e.apps) {
+      const member: Member = { env: e.name, app: a.name, path: a.path, namespaces: a.changes.map((c) => c.namespace) };
+      // The very same change first, else the same up to the app's name.
+      const keys = sameChangeKeys(a);
+      const hit = keys.findIndex((k) => byKey.has(k));
+      if (hit >= 0) {
+        byKey.get(keys[hit]!)!.members.push({ ...member, renamed: hit > 0 });
+        continue;
+      }
+      const s = section(a, member);
+      out.push(s);
+      for (const k of keys) byKey.set(k, s);
+    }
+  }
+  return out.map((s) => {
+    if (s.members.length === 1) return { ...s, first: s.members[0]!, more: 0, renamed: false };
+    // A namespace shown only when every app of the group has it; the diff's file lines name none then.
+    const changes = s.changes.map((c, i) =>
+      s.members.every((m) => m.namespaces[i] === c.namespace) ? c : { ...c, namespace: null, diff: relabel(c.diff, `${c.kind}/${c.name}`) });
+    // Shown for the first app; the others' resources carry their own app's name.
+    const renamed = s.members.some((m) => m.renamed);
+    return { ...s, changes, first: s.members[0]!, more: s.members.length - 1, renamed };
+  });
+}
+
+/** The diff with its `--- a/…` and `+++ b/…` lines naming `label` (no namespace); /dev/null stays. */
+function relabel(diff: string | null, label: string): string | null {
+  if (diff === null) return null;
+  const lines = diff.split('\n');
+  for (const i of [0, 1]) lines[i] = (lines[i] ?? '').replace(/^(--- a|\+\+\+ b)\/.*$/, `$1/${label}`);
+  return lines.join('\n');
+}
+
+function section(a: AppPlan & { baseFindings: Finding[] }, member: Member) {
+  const t = tally(a);
+  return { ...a, ...t, renderer: a.renderer, members: [member], open: a.status === 'error' || t.errors > 0 };
+}
+
+/**
+ * Sections shown one line each; past this many (a plan over hundreds of apps), each
+ * environment's are folded under one line, so the collapsed comment stays a screen.
+ */
+export const FOLD_SECTIONS = 20;
+
 /** The plan as the templates read it: per environment, the apps worth a section, and the names of the quiet ones. */
 function view(plan: Plan, link?: FileLink) {
   const environments = plan.environments.map((e) => ({
@@ -37,30 +134,50 @@ function view(plan: Plan, link?: FileLink) {
     })),
     unchanged: e.apps.filter(quiet).map((a) => a.name),
   }));
-  const rows = environments.flatMap((e) =>
-    e.apps.map((a) => ({
-      env: e.name,
-      app: a.name,
-      status: a.status,
-      added: a.changes.filter((c) => c.action === 'added').length,
-      changed: a.changes.filter((c) => c.action === 'changed').length,
-      removed: a.changes.filter((c) => c.action === 'removed').length,
-      errors: a.findings.filter((f) => f.severity === 'error').length,
-      warnings: a.findings.filter((f) => f.severity === 'warning').length,
-      inBase: a.baseFindings.filter((f) => f.severity !== 'info').length,
-    })),
-  );
   const unchanged = environments.filter((e) => e.unchanged.length > 0).map((e) => ({ env: e.name, apps: e.unchanged }));
-  return { ...plan, findings: linked(plan.findings, link), environments, rows, unchanged, noApps: rows.length === 0 && unchanged.length === 0 };
+  const shown = sections(environments);
+  // Past FOLD_SECTIONS, an environment's closed sections fold under one line of their own;
+  // open ones (errors, failed renders) come first, outside any fold.
+  const fold = shown.length > FOLD_SECTIONS;
+  const envGroups = fold
+    ? environments.map((e) => {
+      // A section shared across environments folds under its first app's environment.
+      const inside = shown.filter((s) => !s.open && s.first.env === e.name);
+      const sum = (k: 'added' | 'changed' | 'removed' | 'warnings' | 'inBase') => inside.reduce((n, s) => n + s[k] * s.members.length, 0);
+      const members = inside.flatMap((s) => s.members);
+      return {
+        env: e.name, sections: inside, apps: members.filter((m) => m.env === e.name).length, elsewhere: members.filter((m) => m.env !== e.name).length,
+        added: sum('added'), changed: sum('changed'), removed: sum('removed'), warnings: sum('warnings'), inBase: sum('inBase'),
+      };
+    }).filter((g) => g.sections.length > 0)
+    : [];
+  // One row per app for a comment split in parts: the first part shows every app.
+  const rows = environments.flatMap((e) => e.apps.map((a) => ({ env: e.name, app: a.name, status: a.status, ...tally(a) })));
+  return { ...plan, findings: linked(plan.findings, link), environments, openSections: fold ? shown.filter((s) => s.open) : shown, envGroups, rows, unchanged, noApps: shown.length === 0 && unchanged.length === 0 };
+}
+
+/**
+ * The commands a reader can comment, written the forge's way (`command` is `/` on GitHub,
+ * `/ferry ` on GitLab); none where there is no forge to answer (the CLI).
+ */
+function commands(plan: Plan, command: string | undefined) {
+  if (command === undefined) return null;
+  return { plan: `${command}plan`, promote: (plan.promotesTo ?? []).map((env) => `${command}promote ${env}`), help: `${command}help` };
 }
 
 /**
  * The PR comment body: summary table first, then per-app folded diffs and findings (linked
  * to their lines with `fileLink`). `reproducible: false` leaves out the "Reproduce locally"
  * line: its commits are not on the forge (a dry run's promotion commit), so it would fail.
+ * `command` (the forge's command prefix) adds a footer naming the commands that apply;
+ * `overview` a table of every app first, for a comment split in parts. `heading: false`
+ * leaves out "Ferry plan" where the plan sits under a heading of its own (a promotion body).
  */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean } = {}): string {
-  const v = { ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true };
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean; command?: string; overview?: boolean; heading?: boolean } = {}): string {
+  const v = {
+    ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true,
+    commands: commands(plan, opts.command), overview: !!opts.overview, heading: opts.heading ?? true,
+  };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }
 

@@ -5,8 +5,8 @@
  */
 interface Open {
   fence: string | null;
-  /** Summary lines of the open <details> blocks, outermost first. */
-  details: string[];
+  /** The open <details> blocks, outermost first: whether opened expanded, and their summary. */
+  details: Array<{ open: boolean; summary: string }>;
 }
 
 const FENCE_RE = /^ {0,3}(`{3,}|~{3,})(.*)$/;
@@ -20,7 +20,7 @@ function closers(state: Open): string {
 
 function openers(state: Open): string {
   let out = '';
-  for (const summary of state.details) out += `<details><summary>${summary} (continued)</summary>\n\n`;
+  for (const d of state.details) out += `<details${d.open ? ' open' : ''}><summary>${d.summary} (continued)</summary>\n\n`;
   if (state.fence) out += `${state.fence}\n`;
   return out;
 }
@@ -36,8 +36,8 @@ function step(state: Open, line: string): void {
     state.fence = `${f[1]}${f[2]}`;
     return;
   }
-  const opened = /<details>\s*(?:<summary>(.*?)<\/summary>)?/.exec(line);
-  if (opened) state.details.push(opened[1] ?? '');
+  const opened = /<details( open)?>\s*(?:<summary>(.*?)<\/summary>)?/.exec(line);
+  if (opened) state.details.push({ open: !!opened[1], summary: opened[2] ?? '' });
   if (/<\/details>/.test(line)) state.details.pop();
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { code, inHtml, inline } from './markdown.js';
+import { code, inHtml, inline, login } from './markdown.js';
 
 /** templates/ sits at the package root, beside both src/ and dist/. */
 export const TEMPLATE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
@@ -32,8 +32,12 @@ function createEnv(): typeof Handlebars {
   hb.registerHelper('cell', (s: unknown) => new hb.SafeString(inline(s)));
   hb.registerHelper('code', (s: unknown, opts: { hash?: { table?: boolean } }) => new hb.SafeString(code(s, { table: !!opts?.hash?.table })));
   hb.registerHelper('html', (s: unknown) => new hb.SafeString(inHtml(s)));
+  hb.registerHelper('login', (s: unknown) => new hb.SafeString(login(s)));
   // Handlebars passes its options object last.
   hb.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
+  hb.registerHelper('plural', (n: number, word: string) => (n === 1 ? word : `${word}s`));
+  hb.registerHelper('resourceLabel', (action: string, kind: string, namespace: string | null, name: string) =>
+    `${SIGNS[action] ?? '?'} ${kind}/${namespace ? `${namespace}/` : ''}${name}`);
   hb.registerHelper('errorsLabel', (n: number) => (n === 1 ? '1 error' : `${n} errors`));
   hb.registerHelper('warningsLabel', (n: number) => (n === 1 ? '1 warning' : `${n} warnings`));
   // `errors` and `warnings` are the change's own; `inBase` counts what the base already had.
@@ -57,10 +61,12 @@ export function template(name: string): Handlebars.TemplateDelegate {
   let t = cache.get(name);
   if (t) return t;
   env ??= createEnv();
-  const text = name.endsWith('.txt.hbs');
-  // Plain-text output is not HTML: escaping would show `&quot;` to a terminal user.
-  const opts = { noEscape: text, strict: false };
-  env.registerPartial('finding', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.md.hbs'), 'utf8')));
+  // No HTML escaping anywhere: `{{x}}` would turn `team=platform` into `team&#x3D;platform`
+  // inside a code span. Text a PR controls goes through the helper for where it lands
+  // (`md`, `code`, `html`, `login`); test/report/escaping.test.ts holds every other `{{x}}`
+  // to numbers and Ferry's own words.
+  const opts = { noEscape: true, strict: false };
+  env.registerPartial('finding', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.md.hbs'), 'utf8'), opts));
   env.registerPartial('findingText', env.compile(readFileSync(path.join(TEMPLATE_DIR, 'finding.txt.hbs'), 'utf8'), { noEscape: true }));
   t = env.compile(readFileSync(path.join(TEMPLATE_DIR, name), 'utf8'), opts);
   cache.set(name, t);

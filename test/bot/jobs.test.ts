@@ -62,7 +62,7 @@ describe('jobs on a fake forge', () => {
       'startCheck ferry/plan', 'startCheck ferry/validate', 'ensureComments 7', 'setCheck ferry/plan success', 'setCheck ferry/validate success',
     ]);
     const [comment] = w.fake.commentsOf(7);
-    expect(comment!.body).toContain('| staging | web | `+0 ~1 -0` |');
+    expect(comment!.body).toContain('<b>staging / web</b> <code>+0 ~1 -0</code>');
     expect(w.fake.state.checks.map((c) => [c.name, c.sha, c.status])).toEqual([['ferry/plan', w.head, 'completed'], ['ferry/validate', w.head, 'completed']]);
 
     // The same spec through JSON, on a fresh forge: the same writes.
@@ -94,7 +94,7 @@ describe('jobs on a fake forge', () => {
     await run(planJob(ref, { repo: w.pr.repo, number: 7, headSha: w.head }), deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
     expect(outcomes).toEqual(['planned']);
     expect(w.fake.state.calls[0]).toBe('getPull 7');
-    expect(w.fake.commentsOf(7)[0]!.body).toContain('| staging | web | `+0 ~1 -0` |');
+    expect(w.fake.commentsOf(7)[0]!.body).toContain('<b>staging / web</b> <code>+0 ~1 -0</code>');
   });
 
   it('a plan stopped by shutdown completes its running checks as neutral instead of leaving them running', async () => {

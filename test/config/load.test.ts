@@ -304,6 +304,20 @@ describe('JSON Schema', () => {
     expect(published).toBe(used);
   });
 
+  it('is published at one stable URL: its $id, and the modelines in the README and docs/config.md', () => {
+    const schema = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs', 'ferry.schema.json'), 'utf8')) as { $id: string };
+    expect(schema.$id).toMatch(/^https:\/\/cdn\.jsdelivr\.net\/npm\/ferry-gitops\/docs\/ferry\.schema\.json$/);
+    // The package really ships the file at that path.
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; files: string[] };
+    expect(schema.$id).toContain(`/npm/${pkg.name}/docs/`);
+    expect(pkg.files).toContain('docs/');
+    for (const doc of ['README.md', 'docs/config.md']) {
+      const modelines = readFileSync(path.join(REPO_ROOT, doc), 'utf8').match(/# yaml-language-server: \$schema=\S+/g) ?? [];
+      expect(modelines.length, doc).toBeGreaterThan(0);
+      for (const m of modelines) expect(m, doc).toBe(`# yaml-language-server: $schema=${schema.$id}`);
+    }
+  });
+
   it('lists exactly the rules the engine and the validator know', () => {
     const engine = [...RULES.map((r) => r.id), ...ENGINE_RULES.map((r) => r.id)].sort();
     expect([...KNOWN_RULE_IDS].sort()).toEqual(engine);

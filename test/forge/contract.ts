@@ -1,6 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import type { ProtectionSettings } from '../../src/config/types.js';
 import type { Forge, PullRequest } from '../../src/forge/types.js';
+import type { CommitCheck } from '../../src/types.js';
 import { protectionDrifts, UNPROTECTED } from '../../src/protect/index.js';
 
 /** What the contract needs to set up a forge's state and read back what a verb wrote. */
@@ -159,8 +160,10 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     h.report(sha, 'argocd/staging', 'success', 'status');
     h.report(sha, 'e2e', 'failure', 'check');
     const checks = await h.forge.commitChecks(h.pr, sha);
-    expect(checks.filter((c) => c.name === 'argocd/staging')).toEqual([{ name: 'argocd/staging', state: 'success' }]);
-    expect(checks.filter((c) => c.name === 'e2e')).toEqual([{ name: 'e2e', state: 'failure' }]);
+    const plain = (c: CommitCheck) => ({ name: c.name, state: c.state });
+    // A commit status says so: a promotion gate is named as the forge shows it.
+    expect(checks.filter((c) => c.name === 'argocd/staging')).toEqual([{ name: 'argocd/staging', state: 'success', via: 'status' }]);
+    expect(checks.filter((c) => c.name === 'e2e').map(plain)).toEqual([{ name: 'e2e', state: 'failure' }]);
   });
 
   it('commitChecks includes the checks Ferry wrote itself on the commit', async () => {
@@ -168,8 +171,9 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     await h.forge.startCheck(h.pr, 'ferry/plan', 'Rendering…');
     await h.forge.setCheck(h.pr, { name: 'ferry/review', conclusion: 'success', title: 'Review rules met', summary: 's', annotations: [] });
     const checks = await h.forge.commitChecks(h.pr, h.pr.headSha);
-    expect(checks.find((c) => c.name === 'ferry/review')).toEqual({ name: 'ferry/review', state: 'success' });
-    expect(checks.find((c) => c.name === 'ferry/plan')).toEqual({ name: 'ferry/plan', state: 'pending' });
+    const plain = (c: CommitCheck | undefined) => c && { name: c.name, state: c.state };
+    expect(plain(checks.find((c) => c.name === 'ferry/review'))).toEqual({ name: 'ferry/review', state: 'success' });
+    expect(plain(checks.find((c) => c.name === 'ferry/plan'))).toEqual({ name: 'ferry/plan', state: 'pending' });
   });
 
   it('openPull, findOpenPulls by branch prefix, updatePull', async () => {

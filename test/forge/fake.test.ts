@@ -17,9 +17,9 @@ describe('FakeForge keeps the Forge contract', () => {
       checks: async () => fake.state.checks.map((c) => ({ name: c.name, sha: c.sha, status: c.status, ...(c.result ? { conclusion: c.result.conclusion } : {}) })),
       grant: (user, level) => fake.state.permissions.set(user, level),
       team: (team, members) => fake.state.teams.set(team, members),
-      report: (sha, name, state) => {
+      report: (sha, name, state, via) => {
         const list = (fake.state.commitChecks.get(sha) ?? []).filter((c) => c.name !== name);
-        fake.state.commitChecks.set(sha, [...list, { name, state }]);
+        fake.state.commitChecks.set(sha, [...list, { name, state, via }]);
       },
       labels: async (n) => fake.state.labels.get(n) ?? [],
       approve: (n, user) => fake.review(n, { user, state: 'approved', commitSha: fake.state.pulls.get(n)!.headSha, bot: false }),

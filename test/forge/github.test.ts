@@ -64,6 +64,16 @@ for (const apiRoot of ['https://api.github.com', 'https://ghe.example.test/api/v
   });
 }
 
+describe('GitHubForge.fileLink', () => {
+  it('links a finding to its line at the head commit on the PR\'s host, every path segment encoded', () => {
+    const forge = new GitHubForge(new ProbotOctokit({ auth: { token: 'x' } }), async () => 'ferry[bot]', async () => 'x');
+    const pr = { url: 'https://ghe.example.test/acme/gitops/pull/7', headSha: 'b'.repeat(40) } as Parameters<GitHubForge['fileLink']>[0];
+    expect(forge.fileLink(pr, 'envs/team=platform/web (old)/svc.yaml', 12)).toBe(`https://ghe.example.test/acme/gitops/blob/${'b'.repeat(40)}/envs/team%3Dplatform/web%20%28old%29/svc.yaml#L12`);
+    expect(forge.fileLink(pr, 'a.yaml', null)).toBe(`https://ghe.example.test/acme/gitops/blob/${'b'.repeat(40)}/a.yaml`);
+    expect(forge.fileLink({ ...pr, url: '' }, 'a.yaml', 1)).toBeNull();
+  });
+});
+
 describe('GitHubForge.reviews', () => {
   it('maps review states, leaves out a pending (unsubmitted) review, marks bots, keeps the commit', async () => {
     const gh = new FakeGitHub('Acme', 'GitOps');

@@ -288,11 +288,11 @@ describe('GitLabForge on GitLab', () => {
     gl.reportStatus(project, 'e'.repeat(40), 'other', 'failed');
     const checks = await forge.commitChecks(pr, sha);
     expect(checks.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
-      { name: 'deploy', state: 'success' },
-      { name: 'e2e', state: 'pending' },
-      { name: 'lint', state: 'failure' },
-      { name: 'manual-gate', state: 'pending' },
-      { name: 'pipeline', state: 'success' },
+      { name: 'deploy', state: 'success', via: 'status' },
+      { name: 'e2e', state: 'pending', via: 'status' },
+      { name: 'lint', state: 'failure', via: 'status' },
+      { name: 'manual-gate', state: 'pending', via: 'status' },
+      { name: 'pipeline', state: 'success', via: 'check' },
     ]);
     expect(await forge.commitChecks(pr, '0'.repeat(40))).toEqual([]);
   });

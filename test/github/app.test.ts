@@ -180,7 +180,7 @@ describe('GitHub App: plan on pull requests', () => {
     expect(mock.count('POST', `/repos/${OWNER}/${REPO}/issues/1/comments`)).toBe(1);
     const body = world.comments[0]!.body;
     expect(body.startsWith('<!-- ferry:plan -->')).toBe(true);
-    expect(body).toContain('| staging | tools | `+0 ~1 -0` | ❌ 1 error |');
+    expect(body).toContain('<details open><summary><b>staging / tools</b> <code>+0 ~1 -0</code> ❌ 1 error</summary>');
     const [plan, validate] = checkRuns(mock);
     expect(plan).toMatchObject({ name: 'ferry/plan', head_sha: head, conclusion: 'success' });
     expect(validate).toMatchObject({ name: 'ferry/validate', head_sha: head, conclusion: 'failure' });
@@ -601,7 +601,7 @@ describe('GitHub App on GitHub Enterprise Server (GHE_HOST)', () => {
     await idle();
     expect(checkRuns(mock).map((c) => [c.name, c.conclusion])).toEqual([['ferry/plan', 'success'], ['ferry/validate', 'success']]);
     expect(mock.count('POST', '/app/installations/42/access_tokens')).toBeGreaterThanOrEqual(1);
-    expect(world.comments[0]!.body).toContain('| staging | web | `+0 ~1 -0` |');
+    expect(world.comments[0]!.body).toContain('<b>staging / web</b> <code>+0 ~1 -0</code>');
     // afterEach: no request went to api.github.com or anywhere else unmocked.
   });
 

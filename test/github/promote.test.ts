@@ -335,8 +335,8 @@ describe('/promote with the directory strategy', () => {
     });
     // The body carries the production plan rendered by the engine.
     expect(pull.body).toContain('### Plan for `production`');
-    expect(pull.body).toMatch(/<code>\+ ConfigMap\/extra<\/code>/);
-    expect(pull.body).toMatch(/<code>- ConfigMap\/old<\/code>/);
+    expect(pull.body).toContain('**`+ ConfigMap/extra`**');
+    expect(pull.body).toContain('**`- ConfigMap/old`**');
     expect(pull.body).toContain('`envs/production/web/replicas.yaml` (kept)');
     expect(replies(7)).toEqual([`Opened #${pull.number} to promote \`web\` to \`production\`.\n`]);
     // Pushed with the installation token, nothing else: the remote saw no token in any reply or body.
@@ -425,7 +425,7 @@ describe('/promote with the directory strategy', () => {
     expect(reply).toMatch(/^\*\*Dry run\*\* — nothing was pushed or opened/);
     expect(reply).toContain(`branch \`${BRANCH}\` into \`main\``);
     expect(reply).toContain('title: Promote web to production');
-    expect(reply).toMatch(/<code>\+ ConfigMap\/extra<\/code>/);
+    expect(reply).toContain('**`+ ConfigMap/extra`**');
     // The promotion commit exists only in Ferry's cache: no reproduce line may name it.
     expect(reply).not.toContain('Reproduce locally');
   });
@@ -557,7 +557,7 @@ describe('the promotion PR is a PR like any other', () => {
     await mock.until(() => mock.completed().length === 2);
     const plan = replies(20)[0]!;
     expect(plan).toMatch(/^<!-- ferry:plan -->/);
-    expect(plan).toContain('| production | web | `+1 ~0 -1` | ✅ |');
+    expect(plan).toContain('<summary><b>production / web</b> <code>+1 ~0 -1</code> ✅</summary>');
     const checks = mock.completed();
     expect(checks.map((c) => [c.name, c.head_sha, c.conclusion])).toEqual([
       ['ferry/plan', remoteBranch(world, BRANCH), 'success'],
@@ -583,13 +583,14 @@ describe('/promote gates', () => {
     const reply = replies(7)[0]!;
     expect(reply).toContain(`3 gates are not met for \`staging\` → \`production\` on \`${source.slice(0, 7)}\``);
     expect(reply).toContain('| ❌ status `argocd/staging` | pending |');
-    expect(reply).toContain('| ❌ status `flux/staging` | not reported |');
-    expect(reply).toContain('| ❌ status `e2e` | pending |');
+    expect(reply).toContain('| ❌ check `flux/staging` | not reported |');
+    // e2e is a check run, the others commit statuses.
+    expect(reply).toContain('| ❌ check `e2e` | pending |');
     expect(remoteBranch(world, BRANCH)).toBeNull();
 
     world.checkRuns[source] = [{ name: 'e2e', status: 'completed', conclusion: 'failure' }];
     await comment(mock, 7, '/promote');
-    expect(replies(7)[1]).toContain('| ❌ status `e2e` | failure |');
+    expect(replies(7)[1]).toContain('| ❌ check `e2e` | failure |');
 
     world.statuses[source]!.push({ context: 'argocd/staging', state: 'success' }, { context: 'flux/staging', state: 'success' });
     world.checkRuns[source] = [{ name: 'e2e', status: 'completed', conclusion: 'success' }];
@@ -682,7 +683,7 @@ promotion:
     mockStatuses(mock, world, [source]);
     await comment(mock, 9, '/promote');
     expect(world.reactions).toEqual(['eyes', 'confused']);
-    expect(replies(9)[0]).toContain('| ❌ status `argocd/staging` | not reported |');
+    expect(replies(9)[0]).toContain('| ❌ check `argocd/staging` | not reported |');
     expect(remoteBranch(world, PIN)).toBeNull();
   });
 });
@@ -699,7 +700,7 @@ describe('auto-promotion and the chain', () => {
     await mock.until(() => replies(7).length === 1);
     await idle();
     expect(replies(7)[0]).toContain('Auto-promotion `staging` → `production` is waiting for its gates');
-    expect(replies(7)[0]).toContain('| ⏳ status `argocd/staging` | not reported |');
+    expect(replies(7)[0]).toContain('| ⏳ check `argocd/staging` | not reported |');
     expect(remoteBranch(world, BRANCH)).toBeNull();
 
     world.statuses[source] = [{ context: 'argocd/staging', state: 'success' }];

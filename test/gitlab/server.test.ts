@@ -196,8 +196,10 @@ describe('GitLab merge requests, end to end over HTTP (nested-group project)', (
     expect(statusesOf(head).every((s) => s.target_url === `${URL_}/${PATH}/-/merge_requests/7`)).toBe(true);
     expect(planNotes(7)).toHaveLength(1);
     const first = planNotes(7)[0]!;
-    expect(first.body).toContain('| staging | web | `+0 ~2 -0` |');
-    expect(first.body).toContain('| production | web | `+0 ~1 -0` |');
+    expect(first.body).toContain('<b>staging / web</b> <code>+0 ~2 -0</code>');
+    expect(first.body).toContain('<b>production / web</b> <code>+0 ~1 -0</code>');
+    // The footer names GitLab's form of the commands.
+    expect(first.body).toContain('Comment `/ferry plan` to plan again');
 
     const second = push(7, { 'base/web/deployment.yaml': deployment('web', { image: 'nginx:1.27.2' }) });
     await deliver('Merge Request Hook', mrPayload('update', 7, second, head));

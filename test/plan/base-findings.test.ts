@@ -66,11 +66,11 @@ describe('findings the base already had', () => {
     ]);
 
     const md = renderMarkdown(p);
-    expect(md).toMatch(/\| staging \| web \| `[^`]*` \| ❌ 1 error \(\+2 in base\) \|/);
-    expect(md).toMatch(/\| production \| web \| `[^`]*` \| ❌ 1 error \(\+1 in base\) \|/);
-    const stagingSection = md.slice(md.indexOf('#### staging / web'), md.indexOf('#### production / web'));
+    expect(md).toMatch(/<summary><b>staging \/ web<\/b> <code>[^<]*<\/code> ❌ 1 error \(\+2 in base\)<\/summary>/);
+    expect(md).toMatch(/<summary><b>production \/ web<\/b> <code>[^<]*<\/code> ❌ 1 error \(\+1 in base\)<\/summary>/);
+    const stagingSection = md.slice(md.indexOf('<b>staging / web</b>'), md.indexOf('<b>production / web</b>'));
     const folded = stagingSection.slice(stagingSection.indexOf('<details><summary>Already in base'));
-    expect(folded).toMatch(/^<details><summary>Already in base: 2 finding\(s\) on files this change does not touch<\/summary>/);
+    expect(folded).toMatch(/^<details><summary>Already in base: 2 findings on files this change does not touch<\/summary>/);
     expect(folded).toContain('base/web/web.yaml:17');
     expect(folded).not.toContain('extra.yaml');
     expect(stagingSection.indexOf('extra.yaml:5')).toBeLessThan(stagingSection.indexOf('<details><summary>Already in base'));

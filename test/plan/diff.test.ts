@@ -22,6 +22,14 @@ describe('diffResources', () => {
     expect(b.diff).toMatch(/^--- a\/ConfigMap\/app\/b/m);
   });
 
+  it('an added resource comes from /dev/null, a removed one goes to it', () => {
+    const changes = diffResources([cm('gone', { k: '1' })], [cm('new', { k: '1' })]);
+    const added = changes.find((c) => c.action === 'added')!.diff!;
+    const removed = changes.find((c) => c.action === 'removed')!.diff!;
+    expect(added.split('\n').slice(0, 3)).toEqual(['--- /dev/null', '+++ b/ConfigMap/app/new', '@@ -0,0 +1,7 @@']);
+    expect(removed.split('\n').slice(0, 3)).toEqual(['--- a/ConfigMap/app/gone', '+++ /dev/null', '@@ -1,7 +0,0 @@']);
+  });
+
   it('pairs by group, not version: apps/v1 ↔ apps/v1beta2 is a change', () => {
     const base = [res({ apiVersion: 'autoscaling/v2beta2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 2 } })];
     const head = [res({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'h' }, spec: { maxReplicas: 2 } })];

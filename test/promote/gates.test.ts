@@ -4,20 +4,22 @@ import { evaluateGates, formatDuration } from '../../src/promote/gates.js';
 const now = new Date('2026-11-23T12:00:00Z');
 
 describe('evaluateGates', () => {
-  it('a status gate needs every report by that name to succeed', () => {
-    const gates = { statuses: ['argocd/staging', 'flux', 'ci', 'missing'], soakMs: null };
+  it('a status gate needs every report by that name to succeed, and is named as the forge shows it', () => {
+    const gates = { statuses: ['argocd/staging', 'flux', 'ci', 'missing', 'legacy'], soakMs: null };
     const r = evaluateGates(gates, [
-      { name: 'argocd/staging', state: 'success' },
-      { name: 'flux', state: 'success' },
-      { name: 'flux', state: 'pending' },
-      { name: 'ci', state: 'failure' },
-      { name: 'ci', state: 'pending' },
+      { name: 'argocd/staging', state: 'success', via: 'status' },
+      { name: 'flux', state: 'success', via: 'status' },
+      { name: 'flux', state: 'pending', via: 'check' },
+      { name: 'ci', state: 'failure', via: 'check' },
+      { name: 'ci', state: 'pending', via: 'check' },
+      { name: 'legacy', state: 'success' },
     ], null, now);
     expect(r.map((g) => [g.gate, g.ok, g.state])).toEqual([
       ['status `argocd/staging`', true, 'success'],
-      ['status `flux`', false, 'pending'],
-      ['status `ci`', false, 'failure'],
-      ['status `missing`', false, 'not reported'],
+      ['check `flux`', false, 'pending'],
+      ['check `ci`', false, 'failure'],
+      ['check `missing`', false, 'not reported'],
+      ['check `legacy`', true, 'success'],
     ]);
   });
 

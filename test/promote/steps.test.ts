@@ -42,11 +42,11 @@ describe('chooseStep', () => {
     expect(chooseStep(chain, 'main', ['envs/dev/x.yaml'], 'prod')).toEqual({ ok: false, reason: 'there is no environment `prod` (defined: `dev`, `staging`, `production`, `eu`)' });
     expect(chooseStep(chain, 'main', ['envs/dev/x.yaml'], 'production')).toEqual({
       ok: false,
-      reason: 'this pull request changed `dev`, and no promotion step leads from there to `production` (steps: dev → staging, staging → production, staging → eu)',
+      reason: 'this pull request changed `dev`, and no promotion step leads from there to `production` (steps: `dev` → `staging`, `staging` → `production`, `staging` → `eu`)',
     });
     expect(chooseStep(chain, 'main', ['README.md'], null)).toEqual({
       ok: false,
-      reason: 'this pull request changed no environment Ferry promotes from (merged into `main`), and no promotion step starts there (steps: dev → staging, staging → production, staging → eu)',
+      reason: 'this pull request changed no environment Ferry promotes from (merged into `main`), and no promotion step starts there (steps: `dev` → `staging`, `staging` → `production`, `staging` → `eu`)',
     });
   });
 

@@ -20,7 +20,7 @@ function assertBalanced(part: string) {
       fence = f[1]!;
       continue;
     }
-    details += (line.match(/<details>/g) ?? []).length;
+    details += (line.match(/<details(?: open)?>/g) ?? []).length;
     details -= (line.match(/<\/details>/g) ?? []).length;
     expect(details).toBeGreaterThanOrEqual(0);
   }

@@ -28,12 +28,15 @@ function planOf(): Plan {
 describe('apps with no change', () => {
   it('markdown: one line per environment, no table row or section of their own', () => {
     const md = renderMarkdown(planOf());
-    expect(md).toContain('| staging | web | `+0 ~1 -0` | ✅ |');
-    expect(md).not.toMatch(/\| (db|tools|api) \|/);
+    expect(md).toContain('<details><summary><b>staging / web</b> <code>+0 ~1 -0</code> ✅</summary>');
+    expect(md).not.toMatch(/<b>\S+ \/ (db|tools|api)<\/b>/);
     expect(md).toContain('- No change in **staging**: db, tools\n- No change in **production**: api\n');
-    expect(md).not.toMatch(/#### \S+ \/ (db|tools|api)/);
     expect(md).not.toContain('_No changes._');
-    expect(md).toContain('#### staging / web');
+    // Only a comment split in parts has the table of apps.
+    expect(md).not.toContain('| Environment |');
+    const overview = renderMarkdown(planOf(), { overview: true });
+    expect(overview).toContain('| staging | web | `+0 ~1 -0` | ✅ |');
+    expect(overview).not.toMatch(/\| (db|tools|api) \|/);
   });
 
   it('text: one line per environment instead of an empty section per app', () => {
@@ -56,7 +59,7 @@ describe('apps with no change', () => {
   it('an app with a finding but no change keeps its section', () => {
     const p = planOf();
     p.environments[1]!.apps[0]!.findings = [{ severity: 'warning', rule: 'resource-limits', message: 'no limits', file: 'envs/api/d.yaml', line: 3, resource: null }];
-    expect(renderMarkdown(p)).toContain('#### production / api');
+    expect(renderMarkdown(p)).toContain('<summary><b>production / api</b> <code>+0 ~0 -0</code> ⚠️ 1 warning</summary>\n\n<sub>plain · `envs/api`</sub>\n\n_No changes._');
     expect(renderText(p)).toContain('== production / api');
   });
 });
@@ -64,7 +67,7 @@ describe('apps with no change', () => {
 describe('pairing notes', () => {
   it('are shown in every format', () => {
     const note = 'definition 2 of 2 with this identity in the app (paired by order)';
-    expect(renderMarkdown(planOf())).toContain(`<code>~ ConfigMap/settings</code> <sub>${note}</sub></summary>`);
+    expect(renderMarkdown(planOf())).toContain(`**\`~ ConfigMap/settings\`** <sub>${note}</sub>\n\n\`\`\`diff\n`);
     expect(renderText(planOf())).toContain(`~ ConfigMap/settings (${note})\n`);
     const json = JSON.parse(renderJson(planOf())) as Plan;
     expect(json.environments[0]!.apps[2]!.changes[0]!.note).toBe(note);
@@ -108,9 +111,13 @@ describe('findings already in base', () => {
     const p = planOf();
     const web = p.environments[0]!.apps[2]!;
     web.findings = [finding('error', 'base/a.yaml', true), finding('warning', 'base/b.yaml', true)];
-    expect(renderMarkdown(p)).toContain('| staging | web | `+0 ~1 -0` | ✅ nothing new (2 in base) |');
+    expect(renderMarkdown(p)).toContain('<summary><b>staging / web</b> <code>+0 ~1 -0</code> ✅ nothing new (2 in base)</summary>');
+    expect(renderMarkdown(p, { overview: true })).toContain('| staging | web | `+0 ~1 -0` | ✅ nothing new (2 in base) |');
+    // Collapsed under their own heading inside the app's section.
+    expect(renderMarkdown(p)).toMatch(/<details><summary>Already in base: 2 findings on files this change does not touch<\/summary>\n\n- ❌ \*\*no-latest-tag\*\* `base\/a\.yaml:3`/);
     web.findings.push(finding('warning', 'envs/web/c.yaml', false));
-    expect(renderMarkdown(p)).toContain('| staging | web | `+0 ~1 -0` | ⚠️ 1 warning (+2 in base) |');
+    expect(renderMarkdown(p)).toContain('<summary><b>staging / web</b> <code>+0 ~1 -0</code> ⚠️ 1 warning (+2 in base)</summary>');
+    expect(renderMarkdown(p, { overview: true })).toContain('| staging | web | `+0 ~1 -0` | ⚠️ 1 warning (+2 in base) |');
     expect(renderJson(p)).toContain('"inBase": true');
   });
 });

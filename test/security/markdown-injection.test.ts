@@ -4,6 +4,7 @@ import { plan } from '../../src/engine.js';
 import { promotionBody } from '../../src/promote/body.js';
 import { planChecks } from '../../src/report/checks.js';
 import { fitPlanComment } from '../../src/report/fit.js';
+import { renderMarkdown } from '../../src/report/plan.js';
 import { code, inHtml, inline } from '../../src/report/markdown.js';
 import type { Plan } from '../../src/types.js';
 import { TEST_HELM } from '../helpers/bin.js';
@@ -98,15 +99,18 @@ data:
     }
     // The app's name is still there to read (with a zero-width joiner after the `@`).
     expect(comment).toContain('@\u200Dorg/team');
-    // Ferry's headings are the ones it wrote.
-    expect(headings(comment).some((h) => h.startsWith('#### staging / @\u200Dorg/team '))).toBe(true);
-    // Every table row has the table's five cells.
-    for (const row of comment.split('\n').filter((l) => l.startsWith('| '))) expect(row.match(/(?<!\\)\|/g)).toHaveLength(5);
+    // The app's section is Ferry's, named in its <summary>.
+    expect(comment).toContain('<summary><b>staging / @\u200Dorg/team</b>');
+    // Every table row has the table's five cells (the table of apps of a comment split in parts).
+    const rows = renderMarkdown(p, { overview: true }).split('\n').filter((l) => l.startsWith('| '));
+    expect(rows.length).toBe(5);
+    for (const row of rows) expect(row.match(/(?<!\\)\|/g)).toHaveLength(5);
   });
 
-  it('the injected resource name stays inside its <summary>', () => {
+  it('the injected resource name stays inside its code span', () => {
     const line = comment.split('\n').find((l) => l.includes('name heading'))!;
-    expect(line).toMatch(/^<details><summary><code>\+ ConfigMap\/x&lt;\/code&gt;&lt;\/summary&gt; ⏎ ## ✅ name heading .*<\/code><\/summary>$/);
+    expect(line).toMatch(/^\*\*`\+ ConfigMap\/x<\/code><\/summary> ⏎ ## ✅ name heading .*`\*\*$/);
+    expect(outsideCode(line)).toBe('**<code/>**');
   });
 
   it('a diff containing ``` and ```` cannot close its fence', () => {
@@ -141,8 +145,11 @@ describe('PR-controlled text in the promotion PR body', () => {
     expect(md.split('\n').filter((l) => MENTION.test(l))).toEqual(['Opened by Ferry for @alice. Merging it makes <code/> equal what is in <code/> at <code/> for the apps above; nothing else in <code/> changes.']);
     expect(headings(md)).toEqual(['## Promote <code/> to <code/>', '### Plan for <code/>']);
     expect(md).not.toMatch(/(?<!\\)\](?:\(|\[)/); // an unescaped `](` or `][` would be a link
-    // The lineage table keeps two cells per row.
-    for (const row of body.split('\n').filter((l) => l.startsWith('| '))) expect(row.match(/(?<!\\)\|/g)).toHaveLength(3);
+    // The gates table keeps two cells per row; the lineage is a list, the branch one code span in it.
+    const rows = body.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row.match(/(?<!\\)\|/g)).toHaveLength(3);
+    expect(body).toContain(`- source commit: \`${'a'.repeat(40)}\` on \`main|@admins\`\n`);
   });
 });
 

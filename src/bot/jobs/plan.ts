@@ -59,7 +59,7 @@ export async function planPullRequest(forge: Forge, pr: PullRequest, signal: Abo
   if (!now) return 'stale';
   opts.observe?.planned?.(result);
   const reportStarted = performance.now();
-  const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line) });
+  const bodies = fitPlanComment(result, { limit: forge.limits.comment, draft: pr.draft, fileLink: (file, line) => forge.fileLink(pr, file, line), command: forge.words.command });
   try {
     await forge.ensureComments(pr, planCommentMarker, bodies);
   } catch (err) {

@@ -10,7 +10,7 @@ import { evaluateGates, formatDuration, type GateResult } from '../../promote/ga
 import { chooseStep, nextSteps } from '../../promote/steps.js';
 import { promotionBranch, promotionKey, promotionTitle, readPromotionMeta, type PromotionMeta } from '../../promote/pr.js';
 import { Refusal } from '../../promote/refusal.js';
-import { code } from '../../report/markdown.js';
+import { code, inline } from '../../report/markdown.js';
 import { template } from '../../report/templates.js';
 import type { Plan } from '../../types.js';
 import { redact, type GitAuth } from '../../workspace/git.js';
@@ -79,13 +79,13 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   if (!choice.ok) throw new Refusal(choice.reason);
   const targetBranch = choice.step.strategy === 'branch' ? choice.to.branch! : (choice.to.branch ?? pr.baseRef);
   const targetTip = await ws.branchSha(targetBranch);
-  if (!targetTip) throw new Refusal(`the target branch \`${targetBranch}\` of \`${choice.to.name}\` does not exist`);
+  if (!targetTip) throw new Refusal(`the target branch ${code(targetBranch)} of ${code(choice.to.name)} does not exist`);
   // The target's own ferry.yml decides who may promote into it and through which gates:
   // a push to staging must not be able to loosen production's rules.
   const rules = targetBranch === pr.baseRef ? sourceConfig : await readConfig(ws, targetTip, targetBranch);
   const step = rules.promotion.find((s) => s.from === choice.step.from && s.to === choice.step.to && s.strategy === choice.step.strategy);
   if (!step || (req.user === null && !step.auto)) {
-    throw new Refusal(`ferry.yml on \`${targetBranch}\` defines no${req.user === null ? ' automatic' : ''} ${choice.step.strategy} step \`${choice.step.from}\` → \`${choice.step.to}\``);
+    throw new Refusal(`ferry.yml on ${code(targetBranch)} defines no${req.user === null ? ' automatic' : ''} ${choice.step.strategy} step ${code(choice.step.from)} → ${code(choice.step.to)}`);
   }
   const envOf = (name: string) => rules.environments.find((e) => e.name === name) ?? (name === choice.from.name ? choice.from : choice.to);
   const [from, to] = [envOf(step.from), envOf(step.to)];
@@ -96,12 +96,12 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   if (!pr.merged) {
     throw new Refusal(
       pr.state === 'open'
-        ? `${ref} is not merged yet, so its change is not in \`${pr.baseRef}\`. Merge it first, then comment \`/promote\` here.`
+        ? `${ref} is not merged yet, so its change is not in ${code(pr.baseRef)}. Merge it first, then comment \`/promote\` here.`
         : `${ref} was closed without merging; there is nothing to promote.`,
     );
   }
   if (pr.mergeCommitSha && !(await ws.isAncestor(pr.mergeCommitSha, sourceTip).catch(() => false))) {
-    throw new Refusal(`the merge commit of ${ref} (\`${pr.mergeCommitSha.slice(0, 7)}\`) is no longer on \`${pr.baseRef}\``);
+    throw new Refusal(`the merge commit of ${ref} (\`${pr.mergeCommitSha.slice(0, 7)}\`) is no longer on ${code(pr.baseRef)}`);
   }
 
   // What the promotion writes, before any gate: an empty promotion is not worth a refusal.
@@ -130,7 +130,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   const gates = evaluateGates(step.gates, checks, landedAt, (opts.now ?? (() => new Date()))());
   const unmet = gates.filter((g) => !g.ok);
   const gateRefusal = unmet.length
-    ? `${unmet.length === 1 ? 'a gate is' : `${unmet.length} gates are`} not met for \`${step.from}\` → \`${step.to}\` on \`${sourceTip.slice(0, 7)}\``
+    ? `${unmet.length === 1 ? 'a gate is' : `${unmet.length} gates are`} not met for ${code(step.from)} → ${code(step.to)} on \`${sourceTip.slice(0, 7)}\``
     : null;
   if (gateRefusal && !req.dryRun) throw new Refusal(gateRefusal, gates);
 
@@ -156,19 +156,21 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   const plan = await targetPlan(opts, pr, auth, targetTip, commit, to.name);
   const title = promotionTitle(step, content.apps.length ? content.apps : plannedApps(plan));
   const bodyInput = { meta, pullRef: (n: number) => forge.pullRef(n), strategy: step.strategy, sourceBranch: pr.baseRef, targetBranch, gates, content, requestedBy: req.user, plan };
+  // Findings in the body link to their lines at the promotion commit (once it is pushed).
+  const fileLink = (file: string, line: number | null) => forge.fileLink({ ...pr, headSha: commit }, file, line);
 
   if (req.dryRun) {
     // The reply wraps the body: leave it room under the comment limit.
     // A directory promotion's commit is made here and never pushed by a dry run: a
     // reproduce line naming it would fail for anyone who tried it.
     const reproducible = step.strategy === 'branch' || commit === existingBranch;
-    const body = promotionBody({ ...bodyInput, reproducible, limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
+    const body = promotionBody({ ...bodyInput, reproducible, ...(reproducible ? { fileLink } : {}), limit: Math.min(forge.limits.body, forge.limits.comment) - 2_000 });
     const reply = template('promotion-dry-run.md.hbs')({
       env: req.env, existing: existingPull ? forge.pullRef(existingPull.number) : null, branch, targetBranch, title, body, refusal: gateRefusal,
     });
     return { kind: 'dry-run', reply };
   }
-  const body = promotionBody({ ...bodyInput, limit: forge.limits.body });
+  const body = promotionBody({ ...bodyInput, fileLink, limit: forge.limits.body });
   const draft = { head: branch, base: targetBranch, title, body };
 
   const pushed = commit !== existingBranch;
@@ -196,17 +198,17 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   return {
     kind,
     pull,
-    reply: template('promotion-done.md.hbs')({ kind, link: forge.pullRef(pull.number), from: step.from, to: step.to, sourceCommit: sourceTip, what: what() || `\`${step.from}\`` }),
+    reply: template('promotion-done.md.hbs')({ kind, link: forge.pullRef(pull.number), from: step.from, to: step.to, sourceCommit: sourceTip, what: what() || code(step.from) }),
   };
 }
 
 /** ferry.yml at a commit of `branch`: the rules a promotion runs under. */
 async function readConfig(ws: Workspace, sha: string, branch: string): Promise<FerryConfig> {
   const file = await ws.firstFile(sha, CONFIG_FILES);
-  if (!file) throw new Refusal(`\`${branch}\` has no ferry.yml, so no promotion steps are defined`);
+  if (!file) throw new Refusal(`${code(branch)} has no ferry.yml, so no promotion steps are defined`);
   const parsed = parseConfigBuffer(file.data, file.path);
   if (!parsed.ok) {
-    throw new Refusal(`${file.path} on \`${branch}\` is invalid:\n\n${parsed.findings.map((f) => `- ${f.message}`).join('\n')}\n`);
+    throw new Refusal(`${code(file.path)} on ${code(branch)} is invalid:\n\n${parsed.findings.map((f) => `- ${inline(f.message)}`).join('\n')}\n`);
   }
   return parsed.config;
 }
@@ -305,7 +307,7 @@ type OpenedRepo = Awaited<ReturnType<typeof openConfig>>;
 async function openConfig(forge: Forge, pr: PullRequest, opts: PromoteJobOptions) {
   const { ws, auth } = await openRepo(forge, pr, opts);
   const tip = await ws.branchSha(pr.baseRef);
-  if (!tip) throw new Refusal(`the branch \`${pr.baseRef}\` that ${forge.pullRef(pr.number)} merged into no longer exists`);
+  if (!tip) throw new Refusal(`the branch ${code(pr.baseRef)} that ${forge.pullRef(pr.number)} merged into no longer exists`);
   return { ws, auth, tip, config: await readConfig(ws, tip, pr.baseRef) };
 }
 

@@ -105,11 +105,17 @@ export class GitHubForge implements Forge {
     return `#${number}`;
   }
 
-  /** Check-run annotations put findings on their lines: the comment needs no links, unless there are none. */
+  /**
+   * The file at the PR's head commit on the host the PR is on (github.com or Enterprise):
+   * annotations show only on the diff, a link reaches a finding on any file. The PR's web
+   * address gives the host; the configured web URL (CI) when it has none.
+   */
   fileLink(pr: PullRequest, file: string, line: number | null): string | null {
-    if (!this.webUrl) return null;
     const path = (p: string) => p.split('/').map(segment).join('/');
-    return `${this.webUrl.replace(/\/+$/, '')}/${path(pr.repo.path)}/blob/${segment(pr.headSha)}/${path(file)}${line ? `#L${line}` : ''}`;
+    const web = /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+$/.exec(pr.url)?.[1]
+      ?? (this.webUrl ? `${this.webUrl.replace(/\/+$/, '')}/${path(pr.repo.path)}` : null);
+    if (!web) return null;
+    return `${web}/blob/${segment(pr.headSha)}/${path(file)}${line ? `#L${line}` : ''}`;
   }
 
   async gitAuth(): Promise<GitAuth> {
@@ -218,10 +224,10 @@ export class GitHubForge implements Forge {
     for (const s of statuses) {
       if (seen.has(s.context)) continue;
       seen.add(s.context);
-      out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure' });
+      out.push({ name: s.context, state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure', via: 'status' });
     }
     for (const r of runs) {
-      out.push({ name: r.name, state: r.status !== 'completed' ? 'pending' : r.conclusion === 'success' ? 'success' : 'failure' });
+      out.push({ name: r.name, state: r.status !== 'completed' ? 'pending' : r.conclusion === 'success' ? 'success' : 'failure', via: 'check' });
     }
     return out;
   }

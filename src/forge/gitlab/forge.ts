@@ -364,9 +364,9 @@ export class GitLabForge implements Forge {
       const seen = latest.get(s.name);
       if (!seen || s.id > seen.id) latest.set(s.name, s);
     }
-    const out: CommitCheck[] = [...latest].map(([name, s]) => ({ name, state: fold(s.status) }));
+    const out: CommitCheck[] = [...latest].map(([name, s]) => ({ name, state: fold(s.status), via: 'status' as const }));
     const pipeline = (pipelines as Array<{ status: string }>)[0];
-    if (pipeline) out.push({ name: 'pipeline', state: fold(pipeline.status) });
+    if (pipeline) out.push({ name: 'pipeline', state: fold(pipeline.status), via: 'check' });
     return out;
   }
 
