@@ -108,12 +108,13 @@ export class GitHubForge implements Forge {
   /**
    * The file at the PR's head commit on the host the PR is on (github.com or Enterprise):
    * annotations show only on the diff, a link reaches a finding on any file. The PR's web
-   * address gives the host; the configured web URL (CI) when it has none.
+   * address gives the host, unless a web URL was configured (CI's GITHUB_SERVER_URL).
    */
   fileLink(pr: PullRequest, file: string, line: number | null): string | null {
     const path = (p: string) => p.split('/').map(segment).join('/');
-    const web = /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+$/.exec(pr.url)?.[1]
-      ?? (this.webUrl ? `${this.webUrl.replace(/\/+$/, '')}/${path(pr.repo.path)}` : null);
+    const web = this.webUrl
+      ? `${this.webUrl.replace(/\/+$/, '')}/${path(pr.repo.path)}`
+      : /^(https?:\/\/[^/]+\/[^/]+\/[^/]+)\/pull\/\d+$/.exec(pr.url)?.[1];
     if (!web) return null;
     return `${web}/blob/${segment(pr.headSha)}/${path(file)}${line ? `#L${line}` : ''}`;
   }
