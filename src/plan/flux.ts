@@ -149,8 +149,16 @@ function overlayText(dir: string, spec: Record<string, unknown>, resources: stri
 export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: TreeView, envRoot: string): { apps: AppSpec[]; covered: Set<string> } {
   const apps = new Map<string, AppSpec>();
   const covered = new Set<string>();
+  // The same namespace/name in several folders (one per cluster, without environments
+  // in ferry.yml): each is its own app, told apart by the folder holding it.
+  const folders = new Map<string, Set<string>>();
   for (const ks of found) {
-    const name = `${ks.object.namespace}/${ks.object.name}`;
+    const id = `${ks.object.namespace}/${ks.object.name}`;
+    folders.set(id, (folders.get(id) ?? new Set()).add(path.posix.dirname(ks.file)));
+  }
+  for (const ks of found) {
+    const id = `${ks.object.namespace}/${ks.object.name}`;
+    const name = folders.get(id)!.size > 1 ? `${id} (${path.posix.dirname(ks.file)})` : id;
     if (apps.has(name)) continue;
     const spec = ks.object.spec;
     const src = sourceRoot(ks, generators);
@@ -164,7 +172,8 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
       notes.push(note(ks.file, 'error', `spec.path ${JSON.stringify(raw)} leaves the repository`));
       dir = src.root;
     } else if (!view.isDir(dir) && dir !== '') {
-      notes.push(note(ks.file, 'error', `spec.path ${JSON.stringify(raw)}: folder ${dir} does not exist in this repository`));
+      // Another repository's folder, most likely: not an app here (as the docs promise).
+      continue;
     } else {
       covered.add(dir);
     }
@@ -176,6 +185,8 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
       notes.push(note(ks.file, 'info', 'spec.decryption is not applied: encrypted values are shown as they are in the repository'));
     }
     const listed = kustomizationFileIn(dir, view.has) ? null : generatedResources(dir, view);
+    // What the generated kustomization lists is part of this app, as a kustomization's resources are.
+    for (const p of listed ?? []) covered.add(/\.ya?ml$/i.test(p) ? path.posix.dirname(p) : p);
     const overlay = overlayText(dir, spec, [dir]);
     const flux: FluxOptions = {
       file: ks.file, name: ks.object.name, namespace: ks.object.namespace, envRoot, spec, notes,
