@@ -70,6 +70,7 @@ metadata:
 data:
   GREETING: hello
   TIER: ""
+  REGION: ap-south-1
 `,
     'clusters/staging/secret-vars.yaml': `apiVersion: v1
 kind: Secret
