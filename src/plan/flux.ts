@@ -352,7 +352,7 @@ export function fluxPostBuild(app: AppSpec, text: string, view: TreeView): { tex
   const findings: Finding[] = [];
   if (!postBuild && !common) return { text, findings };
   const vars = postBuild ? substitutionSources(app, view) : null;
-  if (vars) findings.push(...vars.findings.filter((f) => f.severity !== 'error'));
+  if (vars) findings.push(...vars.findings);
   const missing = new Set<string>();
   const lookup = (name: string) => {
     const v = vars!.values.get(name);
