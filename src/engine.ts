@@ -14,7 +14,7 @@ import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.j
 import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
-import { ReachIndex } from './plan/reach.js';
+import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
 import { BlobStore } from './workspace/blobs.js';
@@ -414,16 +414,19 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     type Candidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean };
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
-      const headApps = discoverApps(env, head.view);
+      const discovery = { flux: config.render.flux };
+      const headApps = discoverApps(env, head.view, discovery);
       // An edit that cannot change discovery (the usual PR) finds the same apps at base.
-      const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view);
+      const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view, discovery);
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();
-      for (const a of baseApps) byPath.set(a.path, { app: a, baseApp: a, atBase: true, atHead: false });
+      // A Flux Kustomization is the same app on both sides by name, wherever its path points.
+      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.path);
+      for (const a of baseApps) byPath.set(key(a), { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
-        const prev = byPath.get(a.path);
-        byPath.set(a.path, { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
+        const prev = byPath.get(key(a));
+        byPath.set(key(a), { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
@@ -448,7 +451,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // monorepo were most of a small PR's fixed cost. (Symlinks: every app walks.)
     let reached: Set<string> | null = null;
     if (!validateOnly && !head.view.links?.length) {
-      const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').map((c) => c.app.path)));
+      const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').flatMap((c) => (c.app.flux ? fluxRoots(c.app, head.view) : [c.app.path]))));
       reached = index.reached(changed);
       // What a skipped app reads is no changed file (else it was reached), but a changed
       // file its folder holds still belongs to it.
@@ -462,7 +465,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
         const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize';
-        if (reached && bothKustomize && !reached.has(c.app.path)) continue;
+        if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, changed) : reached.has(c.app.path))) continue;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base

@@ -69,6 +69,29 @@ export interface AppSpec {
   path: string;
   renderer: RendererKind;
   helm?: HelmOptions;
+  /** Set when the app is a Flux Kustomization: `path` is its `spec.path`, `name` its namespace/name. */
+  flux?: FluxOptions;
+}
+
+export interface FluxOptions {
+  /** Repository file holding the Kustomization object. */
+  file: string;
+  name: string;
+  namespace: string;
+  /** The environment's folder (where substitution sources are looked up first). */
+  envRoot: string;
+  /** The object's spec, as written. */
+  spec: Record<string, unknown>;
+  /** Findings about the object itself: an assumed source, a path leaving the repository. */
+  notes: Finding[];
+  /** The kustomization Flux's options amount to, written at `overlayDir` (two levels below the root) for the render. */
+  overlay: string;
+  overlayDir: string;
+  /**
+   * A folder without a kustomization gets the one Flux generates (every YAML file below
+   * it, and subfolders holding a kustomization): the repository paths it lists, and its text.
+   */
+  generated: { listed: string[]; text: string } | null;
 }
 
 export interface HelmOptions {

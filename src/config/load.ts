@@ -21,7 +21,7 @@ export function implicitConfig(): FerryConfig {
   return {
     environments: [{ name: 'default' }],
     implicit: true,
-    render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024 },
+    render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true },
     validate: { kubernetesVersion: '1.31', strict: true, rules: {} },
     promotion: [],
     review: [],
@@ -349,6 +349,7 @@ function toConfig(raw: Raw): FerryConfig {
       ...(raw.render?.helm ? { helm: raw.render.helm } : {}),
       timeoutMs: raw.render?.timeout ? parseDuration(raw.render.timeout)! : base.render.timeoutMs,
       maxOutputBytes: raw.render?.maxOutput ? parseSize(raw.render.maxOutput)! : base.render.maxOutputBytes,
+      flux: typeof raw.render?.flux === 'boolean' ? raw.render.flux : base.render.flux,
     },
     validate: {
       kubernetesVersion: raw.validate?.kubernetesVersion ?? base.validate.kubernetesVersion,

@@ -25,6 +25,8 @@ export interface RenderConfig {
   timeoutMs: number;
   /** Largest stdout a renderer may produce, in bytes. */
   maxOutputBytes: number;
+  /** Flux Kustomizations in the repository are apps rendered as Flux would (default true). */
+  flux: boolean;
 }
 
 export interface ValidateConfig {

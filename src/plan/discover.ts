@@ -4,6 +4,12 @@ import { KUSTOMIZATION_FILES, type KustomizationRefs } from '../render/kustomiza
 import { looksLikeManifest } from '../render/manifests.js';
 import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
 import { shallowInputs } from './reach.js';
+import { fluxApps, type FoundFlux } from './flux.js';
+
+export interface DiscoveryOptions {
+  /** Flux Kustomizations become apps of their own (render.flux, default on). */
+  flux?: boolean;
+}
 
 export interface TreeView {
   /** Every file path in the tree. */
@@ -125,7 +131,7 @@ function explicitApps(apps: ConfiguredApp[], view: TreeView): AppSpec[] {
  *   even when a kustomization also includes it.
  * A kustomization owns only what it references, not every folder below it.
  */
-export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
+export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: DiscoveryOptions = {}): AppSpec[] {
   if (env.apps?.length) return explicitApps(env.apps, view);
   const root = env.path ?? '';
   const folders = root === '' ? foldersOf(view) : new Map([...foldersOf(view)].filter(([d]) => within(d, root)));
@@ -164,12 +170,15 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
   const deployed = new Set<string>();
   const globs: string[] = [];
   const excludes: string[] = [];
+  const kustomizations: FoundFlux[] = [];
+  let generators: FoundFlux[] = [];
   for (const [, info] of folders) {
     for (const f of info.yamlFiles) {
       // A chart's values and templates are not the controller's manifests.
       if (selfOrAncestorIn(charts, dirOf(f))) continue;
       const refs = refsIn(view, f);
       if (!refs) continue;
+      for (const o of refs.flux ?? []) (o.kind === 'Kustomization' ? kustomizations : generators).push({ file: f, object: o });
       for (const p of refs.paths) deployed.add(p);
       for (const g of refs.dirGlobs) if (globs.length < MAX_DIR_GLOBS) globs.push(g);
       for (const g of refs.excludeGlobs) if (excludes.length < MAX_DIR_GLOBS) excludes.push(g);
@@ -188,7 +197,21 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView): AppSpec[] {
     else if (info.yamlFiles.some((f) => isManifestIn(view, f))) apps.set(dir, 'plain');
   }
 
-  return [...apps]
+  const folderApps = [...apps]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([dir, renderer]) => ({ name: appName(dir, root), path: dir, renderer }));
+    .map(([dir, renderer]): AppSpec => ({ name: appName(dir, root), path: dir, renderer }));
+  if (opts.flux === false || kustomizations.length === 0) return folderApps;
+  // An environment's Kustomizations may read an artifact its folder does not generate.
+  if (generators.length === 0 && root !== '') generators = allGenerators(view);
+  const flux = fluxApps(kustomizations, generators, view, root);
+  // A folder a Kustomization renders is planned under the Kustomization, not twice.
+  return [...folderApps.filter((a) => !flux.covered.has(a.path)), ...flux.apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))];
+}
+
+function allGenerators(view: TreeView): FoundFlux[] {
+  const out: FoundFlux[] = [];
+  for (const [, info] of foldersOf(view)) {
+    for (const f of info.yamlFiles) for (const o of refsIn(view, f)?.flux ?? []) if (o.kind === 'ArtifactGenerator') out.push({ file: f, object: o });
+  }
+  return out;
 }

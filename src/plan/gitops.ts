@@ -14,14 +14,24 @@ export interface DeployRefs {
   /** Git directory generator globs (`apps/*`), and the ones marked `exclude: true`. */
   dirGlobs: string[];
   excludeGlobs: string[];
+  /** Flux Kustomizations and ArtifactGenerators in the file, as written (rendered by plan/flux.ts). */
+  flux?: FluxObject[];
+}
+
+/** A Flux object that says what Flux applies: its identity and its spec as plain JSON. */
+export interface FluxObject {
+  kind: 'Kustomization' | 'ArtifactGenerator';
+  name: string;
+  namespace: string;
+  spec: Record<string, unknown>;
 }
 
 /**
  * Cheap tests before parsing: most YAML in a repository is neither Flux nor Argo CD, and
  * an install bundle that only mentions them (CRDs) has no top-level kind of theirs.
  */
-const MARK_RE = /kustomize\.toolkit\.fluxcd\.io|argoproj\.io/;
-const KIND_RE = /^kind:[ \t]*["']?(Kustomization|Application|ApplicationSet)["']?[ \t]*(#.*)?$/m;
+const MARK_RE = /kustomize\.toolkit\.fluxcd\.io|source\.extensions\.fluxcd\.io|argoproj\.io/;
+const KIND_RE = /^kind:[ \t]*["']?(Kustomization|Application|ApplicationSet|ArtifactGenerator)["']?[ \t]*(#.*)?$/m;
 /** Larger files are not read for deploy references: these manifests are a few lines each. */
 export const MAX_DEPLOY_MANIFEST_BYTES = 1024 * 1024;
 /** Texts remembered across plans, keyed by content; big ones are parsed again instead of kept. */
@@ -61,6 +71,9 @@ function parseRefs(text: string): DeployRefs | null {
       // Flux reads spec.path from the source's root; without one it deploys the whole
       // repository, which is not an app of its own.
       addPath(out.paths, spec.path);
+      fluxObject(out, 'Kustomization', doc, spec);
+    } else if (doc.apiVersion.startsWith('source.extensions.fluxcd.io/') && doc.kind === 'ArtifactGenerator') {
+      fluxObject(out, 'ArtifactGenerator', doc, spec);
     } else if (doc.apiVersion.startsWith('argoproj.io/') && doc.kind === 'Application') {
       sourcePaths(spec, out.paths);
     } else if (doc.apiVersion.startsWith('argoproj.io/') && doc.kind === 'ApplicationSet') {
@@ -69,7 +82,15 @@ function parseRefs(text: string): DeployRefs | null {
       generatorGlobs(spec.generators, out, 0);
     }
   }
-  return out.paths.length || out.dirGlobs.length ? out : null;
+  return out.paths.length || out.dirGlobs.length || out.flux?.length ? out : null;
+}
+
+function fluxObject(out: DeployRefs, kind: FluxObject['kind'], doc: Record<string, unknown>, spec: Record<string, unknown>): void {
+  const meta = obj(doc.metadata);
+  if (!meta || typeof meta.name !== 'string' || !meta.name) return;
+  // Applied without a namespace, the object lands in `default`.
+  const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
+  (out.flux ??= []).push({ kind, name: meta.name, namespace, spec });
 }
 
 function obj(v: unknown): Record<string, unknown> | null {

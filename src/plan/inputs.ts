@@ -3,6 +3,7 @@ import type { AppSpec } from '../types.js';
 import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
 import { isManifestIn, type TreeView } from './discover.js';
 import { filesByFolder } from './folders.js';
+import { fluxInputs } from './flux.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -41,6 +42,12 @@ function withLinkTargets(inputs: AppInputs, view: TreeView): AppInputs {
 }
 
 function baseInputs(app: AppSpec, view: TreeView): AppInputs {
+  if (app.flux) {
+    const walk = (dir: string, into: AppInputs) => {
+      collectKustomizeInputs(dir, view.has, view.isDir, view.read, into, view.links?.length ? view.resolveLink : undefined, false, view.kustomizationRefs);
+    };
+    return fluxInputs(app, view, walk, emptyInputs());
+  }
   if (app.renderer === 'kustomize') return collectKustomizeInputs(app.path, view.has, view.isDir, view.read, undefined, view.links?.length ? view.resolveLink : undefined, false, view.kustomizationRefs);
   const inputs = emptyInputs();
   if (app.renderer === 'helm') {

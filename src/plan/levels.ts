@@ -10,6 +10,7 @@ export const ENGINE_RULES = [
   { id: 'diff-incomplete', defaultLevel: 'info', description: 'Says which files a plan\'s diff leaves out because they cannot be read or parsed on one side.' },
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
   { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
+  { id: 'flux-unsubstituted-variable', defaultLevel: 'warning', description: 'Every `${VAR}` in a Flux Kustomization\'s output has a value in postBuild.substitute or a substituteFrom source in the repository.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));

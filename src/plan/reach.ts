@@ -1,5 +1,7 @@
-import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/kustomization.js';
+import { collectKustomizeInputs, emptyInputs, kustomizationFileIn, resolveRepoPath, type AppInputs } from '../render/kustomization.js';
+import type { AppSpec } from '../types.js';
 import type { TreeView } from './discover.js';
+import { substitutionSources } from './flux.js';
 
 /** Files next to a kustomization that no kustomize reference reads: documentation (as touches() has it). */
 const DOC_RE = /^(README|LICENSE|OWNERS|CODEOWNERS|CHANGELOG)([.-].*)?$|\.(md|markdown|adoc|rst)$/i;
@@ -126,4 +128,29 @@ export class ReachIndex {
     }
     return out;
   }
+}
+
+/** The kustomization folders a Flux app's render walks from: they join the index's apps. */
+export function fluxRoots(app: AppSpec, view: TreeView): string[] {
+  const flux = app.flux!;
+  const roots = flux.generated ? flux.generated.listed.filter((r) => kustomizationFileIn(r, view.has) !== null) : [app.path];
+  for (const c of Array.isArray(flux.spec.components) ? flux.spec.components : []) {
+    const p = typeof c === 'string' ? resolveRepoPath(app.path, c) : null;
+    if (p !== null) roots.push(p);
+  }
+  return roots;
+}
+
+/**
+ * Whether changed files reach a Flux app: through a folder its render walks (`reached`,
+ * from an index built with fluxRoots among its apps), or a file it reads itself: the
+ * Kustomization's own file, a substituted ConfigMap or Secret, a manifest listed in the
+ * kustomization Flux would generate, or any file below a folder without one.
+ */
+export function fluxReached(app: AppSpec, view: TreeView, reached: ReadonlySet<string>, changed: readonly string[]): boolean {
+  const flux = app.flux!;
+  if (fluxRoots(app, view).some((r) => reached.has(r))) return true;
+  const direct = new Set([flux.file, ...substitutionSources(app, view).files]);
+  const prefix = app.path === '' ? '' : app.path + '/';
+  return changed.some((c) => direct.has(c) || (!!flux.generated && c.startsWith(prefix)));
 }

@@ -6,6 +6,7 @@ import { maskRenderFindings } from '../render/stderr-mask.js';
 import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
+import { fluxPostBuild } from './flux.js';
 import type { Side } from './side.js';
 
 export interface RenderContext {
@@ -93,7 +94,7 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
   // Keyed by what is written (links already resolved to their content), so a change
   // behind a symlink is a new render.
   const key = RenderCache.key([
-    'v2', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}),
+    'v2', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}), app.flux?.overlay ?? '', app.flux?.generated?.text ?? '',
     ...files.files.map((f) => `${f.path}:${f.oid}`),
   ]);
   let text = await ctx.cache.get(key);
@@ -123,6 +124,14 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
   // Tracing reads the render's source files: read ahead with the rest, they may have been
   // dropped from the blob store while the renderer ran.
   if (app.renderer === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
-  const r = resourcesFromRender(app, text, side.files);
-  return { resources: r.resources, findings: [...pre, ...r.findings], status: r.findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
+  let post: Finding[] = [];
+  if (app.flux) {
+    const p = fluxPostBuild(app, text, side.view);
+    text = p.text;
+    post = [...app.flux.notes.filter((n) => n.severity !== 'error'), ...p.findings];
+  }
+  // A Flux app's output comes from its overlay: origins are relative to that folder.
+  const r = resourcesFromRender(app.flux ? { ...app, path: app.flux.overlayDir } : app, text, side.files);
+  const findings = [...pre, ...post, ...r.findings];
+  return { resources: r.resources, findings, status: findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
 }

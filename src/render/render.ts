@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -62,6 +62,13 @@ async function enableOriginAnnotations(root: string, kfile: string): Promise<voi
   await rename(tmp, abs);
 }
 
+async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
 export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTools, signal?: AbortSignal): Promise<RawRender> {
   if (app.renderer === 'plain') return { ok: true, text: '' };
   const dir = path.join(tree.root, app.path);
@@ -83,10 +90,22 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
   const tool = app.renderer === 'kustomize' ? 'kustomize' : 'helm';
   const home = await renderHome(app.renderer === 'kustomize' ? tools.helm : null);
   if (app.renderer === 'kustomize') {
-    const kfile = kustomizationFileIn(app.path, tree.has);
-    if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
+    let target = dir;
+    if (app.flux) {
+      // Flux's options as an overlay over the folder: kustomize does the real work.
+      // Its folder is named by its content, so concurrent renders write the same bytes.
+      target = path.join(tree.root, app.flux.overlayDir);
+      await writeAtomically(path.join(target, 'kustomization.yaml'), app.flux.overlay);
+      // A folder without a kustomization gets the one Flux would generate, where Flux
+      // writes it: kustomize reads files only from below a kustomization. No other
+      // render reads a kustomization there (there is none in the repository).
+      if (app.flux.generated) await writeAtomically(path.join(dir, 'kustomization.yaml'), app.flux.generated.text);
+    } else {
+      const kfile = kustomizationFileIn(app.path, tree.has);
+      if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
+    }
     cmd = tools.kustomize!.cmd;
-    args = [...tools.kustomize!.args, dir];
+    args = [...tools.kustomize!.args, target];
     if (home.helm) args.push('--enable-helm', '--helm-command', home.helm);
   } else {
     const h = app.helm ?? {};

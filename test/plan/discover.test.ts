@@ -150,11 +150,17 @@ describe('GitOps manifests', () => {
       'apiVersion: argoproj.io/v1alpha1\nkind: ApplicationSet\nmetadata: { name: e }\nspec:\n  generators:\n    - matrix:\n        generators:\n          - git: { directories: [{ path: clusters/*/addons }, { path: clusters/old/addons, exclude: true }] }\n  template:\n    spec:\n      source: { path: "{{path}}" }\n',
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: argoproj.io }\n',
     ].join('---\n');
-    expect(deployRefs(text)).toEqual({
+    const refs = deployRefs(text)!;
+    expect({ ...refs, flux: undefined }).toEqual({
       paths: ['kubernetes/apps/a/app', 'platform/common'],
       dirGlobs: ['clusters/*/addons'],
       excludeGlobs: ['clusters/old/addons'],
+      flux: undefined,
     });
+    // The Flux Kustomizations themselves, for plan/flux.ts: all of them, as written.
+    expect(refs.flux!.map((o) => `${o.kind} ${o.namespace}/${o.name} ${String(o.spec.path)}`)).toEqual([
+      'Kustomization default/a ./kubernetes/apps/a/app/', 'Kustomization default/b ../outside', 'Kustomization default/c ./apps/${CLUSTER}',
+    ]);
     expect(deployRefs('apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n')).toBeNull();
     // An install bundle: Argo CD's CRD names its kind, indented, and has no source path.
     expect(deployRefs('apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: { name: applications.argoproj.io }\nspec:\n  group: argoproj.io\n  names:\n    kind: Application\n')).toBeNull();

@@ -24,6 +24,8 @@ async function run(args: string[]): Promise<{ code: number; plan: Plan }> {
 }
 
 const appPaths = (p: Plan) => p.environments.flatMap((e) => e.apps.map((a) => `${a.path}:${a.renderer}`));
+/** Apps with their names: a Flux Kustomization's app is named after the object. */
+const appNames = (p: Plan) => p.environments.flatMap((e) => e.apps.map((a) => `${a.name} = ${a.path}:${a.renderer}`));
 const changesOf = (p: Plan, app: string) =>
   p.environments.flatMap((e) => e.apps.filter((a) => a.path === app).flatMap((a) => a.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)));
 
@@ -61,20 +63,22 @@ describe('Flux home-lab layout: <ns>/kustomization.yaml lists <app>/ks.yaml, the
     'kubernetes/bootstrap/kustomization.yaml': kustomization('resources:\n  - ../apps/kube-system/cilium/app\n'),
   };
 
-  it('discovers the namespace kustomizations, every app/ folder a Flux Kustomization points at, and nothing below them by accident', async () => {
+  it('makes every Flux Kustomization an app of its folder; the namespace kustomizations render under cluster-apps', async () => {
     const r = new TestRepo().write(files);
     const base = r.commit('home-lab');
     const { plan } = await run(['validate', '--repo', r.dir, '--ref', base]);
-    expect(appPaths(plan)).toEqual([
-      'kubernetes/apps/default:kustomize',
-      'kubernetes/apps/default/echo/app:kustomize',
-      'kubernetes/apps/default/whoami/app:kustomize',
-      'kubernetes/apps/kube-system:kustomize',
-      'kubernetes/apps/kube-system/cilium/app:kustomize',
-      'kubernetes/apps/kube-system/cilium/config:kustomize',
-      'kubernetes/bootstrap:kustomize',
-      'kubernetes/flux/cluster:plain',
+    // cluster-apps points at kubernetes/apps, which has no kustomization: Flux generates
+    // one listing the namespace folders, so they are part of it, not apps of their own.
+    expect(appNames(plan)).toEqual([
+      'flux-system/cilium = kubernetes/apps/kube-system/cilium/app:kustomize',
+      'flux-system/cilium-config = kubernetes/apps/kube-system/cilium/config:kustomize',
+      'flux-system/cluster-apps = kubernetes/apps:kustomize',
+      'flux-system/echo = kubernetes/apps/default/echo/app:kustomize',
+      'flux-system/whoami = kubernetes/apps/default/whoami/app:kustomize',
+      'kubernetes/bootstrap = kubernetes/bootstrap:kustomize',
+      'kubernetes/flux/cluster = kubernetes/flux/cluster:plain',
     ]);
+    expect(plan.environments[0]!.apps.every((a) => a.status === 'rendered')).toBe(true);
   });
 
   it('a change inside <ns>/<app>/app is planned, with its diff; one in a Flux ks.yaml plans the namespace', async () => {
@@ -87,15 +91,19 @@ describe('Flux home-lab layout: <ns>/kustomization.yaml lists <app>/ks.yaml, the
     });
     const head = r.commit('bump');
     const { plan } = await run(['plan', '--repo', r.dir, '--base', base, '--head', head]);
-    expect(plan.environments[0]!.apps.map((a) => a.path)).toEqual([
-      'kubernetes/apps/default',
-      'kubernetes/apps/default/echo/app',
-      'kubernetes/apps/kube-system/cilium/app',
+    // whoami's own object changed: its app is planned (nothing it renders changed), and
+    // the object's change shows under cluster-apps, which applies it.
+    expect(plan.environments[0]!.apps.map((a) => a.name)).toEqual([
+      'flux-system/cilium',
+      'flux-system/cluster-apps',
+      'flux-system/echo',
+      'flux-system/whoami',
       'kubernetes/bootstrap',
     ]);
     expect(changesOf(plan, 'kubernetes/apps/default/echo/app')).toEqual(['changed HelmRelease/echo']);
     expect(changesOf(plan, 'kubernetes/apps/kube-system/cilium/app')).toEqual(['changed HelmRelease/cilium']);
-    expect(changesOf(plan, 'kubernetes/apps/default')).toEqual(['changed Kustomization/whoami']);
+    expect(changesOf(plan, 'kubernetes/apps')).toEqual(['changed Kustomization/whoami']);
+    expect(changesOf(plan, 'kubernetes/apps/default/whoami/app')).toEqual([]);
     expect(plan.findings).toEqual([]);
   });
 });
@@ -123,19 +131,19 @@ describe('flux2-kustomize-helm-example layout: clusters/<env> hold Flux Kustomiz
     const r = new TestRepo().write(files);
     const base = r.commit('flux example');
     const { plan: all } = await run(['validate', '--repo', r.dir, '--ref', base]);
-    expect(appPaths(all)).toEqual([
-      'apps/production:kustomize',
-      'apps/staging:kustomize',
-      'clusters/production:plain',
-      'clusters/staging:plain',
-      'clusters/staging/flux-system:kustomize',
-      'infrastructure/configs:kustomize',
-      'infrastructure/controllers:kustomize',
+    // Without environments in ferry.yml, the two clusters' `flux-system/apps` are told apart by folder.
+    expect(appNames(all)).toEqual([
+      'clusters/production = clusters/production:plain',
+      'flux-system/apps (clusters/production) = apps/production:kustomize',
+      'flux-system/apps (clusters/staging) = apps/staging:kustomize',
+      'flux-system/flux-system = clusters/staging:kustomize',
+      'flux-system/infra-configs = infrastructure/configs:kustomize',
+      'flux-system/infra-controllers = infrastructure/controllers:kustomize',
     ]);
     r.write({ 'apps/base/podinfo/release.yaml': helmRelease('podinfo', '6.1.0') });
     const head = r.commit('bump podinfo');
     const { plan } = await run(['plan', '--repo', r.dir, '--base', base, '--head', head]);
-    expect(plan.environments[0]!.apps.map((a) => a.path)).toEqual(['apps/production', 'apps/staging']);
+    expect(plan.environments[0]!.apps.map((a) => a.name)).toEqual(['flux-system/apps (clusters/production)', 'flux-system/apps (clusters/staging)']);
     expect(plan.findings).toEqual([]);
   });
 });
@@ -147,16 +155,18 @@ describe.skipIf(!HAS_CORPUS)('fluxcd/flux2-kustomize-helm-example from the corpu
     const base = r.commit('corpus');
     const { plan } = await run(['validate', '--repo', r.dir, '--ref', base]);
     // Its Flux Kustomizations read ExternalArtifacts (paths like ./production inside an
-    // artifact), which are not folders of the repository; every target is a root anyway.
-    expect(appPaths(plan)).toEqual([
-      'apps/production:kustomize',
-      'apps/staging:kustomize',
-      'clusters/production:plain',
-      'clusters/production/flux-system:kustomize',
-      'clusters/staging:plain',
-      'clusters/staging/flux-system:kustomize',
-      'infrastructure/configs:kustomize',
-      'infrastructure/controllers:kustomize',
+    // artifact), which its ArtifactGenerators copy from folders of the repository.
+    expect(appNames(plan)).toEqual([
+      'clusters/production = clusters/production:plain',
+      'clusters/production/flux-system = clusters/production/flux-system:kustomize',
+      'clusters/staging = clusters/staging:plain',
+      'clusters/staging/flux-system = clusters/staging/flux-system:kustomize',
+      'flux-system/apps (clusters/production) = apps/production:kustomize',
+      'flux-system/apps (clusters/staging) = apps/staging:kustomize',
+      'flux-system/infra-configs (clusters/production) = infrastructure/configs:kustomize',
+      'flux-system/infra-configs (clusters/staging) = infrastructure/configs:kustomize',
+      'flux-system/infra-controllers (clusters/production) = infrastructure/controllers:kustomize',
+      'flux-system/infra-controllers (clusters/staging) = infrastructure/controllers:kustomize',
     ]);
   });
 });
