@@ -20,7 +20,7 @@ const TOOL_NAMES = { helm: 'helm', kustomize: 'kustomize (or kubectl)' } as cons
 function render(result: Plan, fmt: Format, validate: { seconds: number } | undefined): string {
   switch (fmt) {
     case 'json': return renderJson(result);
-    case 'markdown': return renderMarkdown(result);
+    case 'markdown': return renderMarkdown(result, validate ? { validate } : {});
     case 'sarif': return renderSarif(result, { version: version() });
     case 'junit': return renderJunit(result, { validate: !!validate });
     default: return renderText(result, { validate });

@@ -173,10 +173,12 @@ function commands(plan: Plan, command: string | undefined) {
  * `overview` a table of every app first, for a comment split in parts. `heading: false`
  * leaves out "Ferry plan" where the plan sits under a heading of its own (a promotion body).
  */
-export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean; command?: string; overview?: boolean; heading?: boolean } = {}): string {
+export function renderMarkdown(plan: Plan, opts: { draft?: boolean; listChanges?: boolean; fileLink?: FileLink; reproducible?: boolean; command?: string; overview?: boolean; heading?: boolean; validate?: { seconds: number } } = {}): string {
   const v = {
     ...view(plan, opts.fileLink), draft: !!opts.draft, listChanges: opts.listChanges ?? true, reproduce: opts.reproducible ?? true,
     commands: commands(plan, opts.command), overview: !!opts.overview, heading: opts.heading ?? true,
+    // `validate` checks one commit: its own header and summary, not "0 to add" between two.
+    validate: opts.validate ? { summary: validateSummary(plan, opts.validate.seconds) } : null,
   };
   return template('plan.md.hbs')(v).replace(/\n{3,}/g, '\n\n');
 }

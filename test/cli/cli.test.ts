@@ -152,6 +152,12 @@ describe('output', () => {
     expect(() => JSON.parse(json.out)).not.toThrow();
     expect(json.err).toMatch(/^Validated 3 resources in 3 apps/);
     expect((await ferry(['validate', '--repo', r.dir, '--ref', 'main', '--format', 'json', '-q'])).err).toBe('');
+    // The Markdown report of a validate is a validate's too, not a plan's.
+    const md = await ferry(['validate', '--repo', r.dir, '--ref', 'main', '--format', 'markdown']);
+    expect(md.out).toContain('### Ferry validate');
+    expect(md.out).toMatch(new RegExp(`\`${first.slice(0, 7)}\` · Validated 3 resources in 3 apps \\(1 environment\\): 0 errors, 0 warnings`));
+    expect(md.out).not.toContain('to add');
+    expect(md.out).not.toContain('Ferry plan');
   });
 });
 
