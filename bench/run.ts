@@ -68,6 +68,11 @@ async function main() {
   console.log();
   const s = await run(process.execPath, ['--import', 'tsx', path.join(here, 'startup.ts')]);
   process.stdout.write(s.out);
+  console.log();
+  // Two server processes on one Redis (REDIS_URL, or a private redis-server): minutes, not seconds.
+  const l = await run(process.execPath, ['--import', 'tsx', path.join(here, 'load.ts')]);
+  process.stdout.write(l.out);
+  if (l.code !== 0) process.exitCode = l.code;
 }
 
 await main();

@@ -198,6 +198,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   const engine = new EnginePool(concurrency, perRepo);
   const forges = new Forges();
   const jobLog = log.child({ name: 'jobs' });
+  // Assigned below, after the forges: the deps and the webhook sink only use it once running.
+  let queue!: JobQueue<JobSpec>;
   const deps: JobDeps = {
     forges,
     queue: { enqueue: (job, opts) => queue.enqueue(job, opts) },
@@ -247,31 +249,6 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     },
     groups: { groupOf: repositoryOfJob, perGroup: perRepo },
   };
-  let redisQueue: { ping(): Promise<boolean> } | null = null;
-  let queue: JobQueue<JobSpec>;
-  if (cfg.redisUrl) {
-    // Loaded only here: a server without REDIS_URL never loads bullmq or ioredis.
-    const { openRedisQueue } = await import('./runtime/redis-queue.js');
-    const rq = await openRedisQueue<JobSpec>(cfg.redisUrl, runner, {
-      ...queueOptions,
-      prefix: cfg.redisPrefix,
-      redact,
-      onConnectionError: (err) => log.warn({ err: redact(err.message) }, 'Redis connection error'),
-      onRetry: (err, job, attempt, delayMs) => {
-        const e = err as Error & { status?: number };
-        metrics.jobRetries.inc({ kind: job.kind });
-        jobLog.warn({ job: job.key, kind: job.kind, status: e.status, attempt, delayMs }, 'job will be retried');
-      },
-    });
-    redisQueue = rq;
-    queue = rq;
-    // Every replica sees the promotions waiting for gates, and a restart keeps them.
-    deps.waiting = new SharedWaiting(rq.sharedSet('waiting', WAITING_PER_REPOSITORY));
-    log.info({ prefix: cfg.redisPrefix ?? 'ferry' }, 'job queue: BullMQ on Redis');
-  } else {
-    queue = new MemoryQueue<JobSpec>(runner, queueOptions);
-  }
-  metrics.watchQueue(queue);
   // The cache folder of a long-running server stays bounded (render cache LRU, git gc).
   const cacheDir = cfg.cacheDir ?? defaultCacheDir();
   let maintaining = false;
@@ -314,6 +291,32 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       if (left !== null) metrics.rateLimitRemaining.set({ forge: 'gitlab' }, left);
     }));
   }
+  // Opened only once every forge is registered: a Redis queue starts running the jobs
+  // other replicas left in Redis at once, and a job whose forge is not there yet fails.
+  let redisQueue: { ping(): Promise<boolean> } | null = null;
+  if (cfg.redisUrl) {
+    // Loaded only here: a server without REDIS_URL never loads bullmq or ioredis.
+    const { openRedisQueue } = await import('./runtime/redis-queue.js');
+    const rq = await openRedisQueue<JobSpec>(cfg.redisUrl, runner, {
+      ...queueOptions,
+      prefix: cfg.redisPrefix,
+      redact,
+      onConnectionError: (err) => log.warn({ err: redact(err.message) }, 'Redis connection error'),
+      onRetry: (err, job, attempt, delayMs) => {
+        const e = err as Error & { status?: number };
+        metrics.jobRetries.inc({ kind: job.kind });
+        jobLog.warn({ job: job.key, kind: job.kind, status: e.status, attempt, delayMs }, 'job will be retried');
+      },
+    });
+    redisQueue = rq;
+    queue = rq;
+    // Every replica sees the promotions waiting for gates, and a restart keeps them.
+    deps.waiting = new SharedWaiting(rq.sharedSet('waiting', WAITING_PER_REPOSITORY));
+    log.info({ prefix: cfg.redisPrefix ?? 'ferry' }, 'job queue: BullMQ on Redis');
+  } else {
+    queue = new MemoryQueue<JobSpec>(runner, queueOptions);
+  }
+  metrics.watchQueue(queue);
   const gitlabLog = log.child({ name: 'gitlab' });
   let stopping = false;
   const json = (res: ServerResponse, status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));

@@ -74,16 +74,21 @@ describe('jobs on a fake forge', () => {
   });
 
   for (const snapshot of [false, true]) {
-    it(`a plan whose PR moved to another head writes no result (${snapshot ? 'the event carried the PR' : 'the job reads the PR'})`, async () => {
+    it(`a plan whose PR moved to another head writes nothing and queues the forge's head (${snapshot ? 'the event carried the PR' : 'the job reads the PR'})`, async () => {
       const w = world();
       repos.push(w.repo);
       const outcomes: string[] = [];
       const spec = planJob(ref, w.pr, snapshot ? w.pr : undefined);
       w.fake.putPull({ number: 7, headSha: 'f'.repeat(40) });
-      await run(spec, deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) }).deps);
+      const { deps: d, queued } = deps(w.fake, { onPlanOutcome: (o) => outcomes.push(o) });
+      await run(spec, d);
       expect(outcomes).toEqual(['stale']);
       expect(w.fake.commentsOf(7)).toEqual([]);
-      expect(w.fake.state.checks.filter((c) => c.status === 'completed')).toEqual([]);
+      // Not even "running" checks for the old head.
+      expect(w.fake.state.checks).toEqual([]);
+      // An older head's event delivered after the newer one's has replaced that job in the
+      // queue: the head the forge has now must still be planned (found by the load test).
+      expect(queued.map((q) => [q.job.kind, q.job.version])).toEqual([['plan', 'f'.repeat(40)]]);
     });
   }
 

@@ -56,9 +56,15 @@ export async function runJob(job: JobSpec, signal: AbortSignal, deps: JobDeps): 
   const pull = (j: { pr: PullRef; snapshot?: PullRequest }) => (j.snapshot ? Promise.resolve(j.snapshot) : forge.getPull(j.pr.repo, j.pr.number));
   switch (job.kind) {
     case 'plan': {
-      const pr = await pull(job);
-      // The forge already has another head: the event for that one plans it.
-      const outcome = pr.headSha !== job.headSha || pr.state !== 'open' ? 'stale' : await planPullRequest(forge, pr, signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log, observe: deps.observe });
+      // The forge's head is read even when the event carried the PR: deliveries arrive out
+      // of order, and an older head's event queued after the newer one's replaces (or
+      // aborts) the newer head's job. Checking first also keeps the older head from writing.
+      const now = await forge.getPull(job.pr.repo, job.pr.number);
+      const moved = now.headSha !== job.headSha || now.state !== 'open';
+      const outcome = moved ? 'stale' : await planPullRequest(forge, await pull(job), signal, { cacheDir: deps.cacheDir, runPlan: deps.runPlan, log, observe: deps.observe });
+      // The head the forge has now is planned here rather than left to its own event,
+      // which may already have been handled (and its job replaced by this one).
+      if (moved && now.state === 'open' && !signal.aborted) await deps.queue.enqueue(planJob(job.forge, now, now));
       deps.onPlanOutcome?.(outcome);
       log.info({ job: job.key, sha: job.headSha.slice(0, 12), outcome }, 'plan job finished');
       return;
