@@ -172,7 +172,9 @@ const byEntry = new WeakMap<CrdVersion, { strict: ValidateFunction | null | unde
 
 function getAjv(): Ajv {
   if (!ajv) {
-    ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false });
+    // No optimisation passes over the generated code: they halve the cost of compiling a
+    // large CRD schema (hundreds of ms each) and the code's behaviour is the same.
+    ajv = new Ajv({ strict: false, allErrors: true, verbose: true, logger: false, validateSchema: false, code: { optimize: false } });
     addFormats(ajv);
     // JSON Schema's readings of these formats are not the API server's.
     ajv.addFormat('duration', { type: 'string', validate: isDuration });
