@@ -11,6 +11,9 @@ import { noteCrdMention } from './crds.js';
 import { deployRefs, type DeployRefs } from './gitops.js';
 import { shallowReads } from './reach.js';
 
+/** Paths with `.`, `..` or empty components, or a leading or trailing slash: resolved step by step. */
+const ABNORMAL_PATH_RE = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/;
+
 /** One side of a plan (base or head): the commit's tree seen by discovery and by renderers. */
 export interface Side {
   tree: Tree;
@@ -108,6 +111,10 @@ export function sideOf(tree: Tree): Side {
   };
   const readFile = (file: string): { data: Buffer } | { finding: Finding } => {
     try {
+      // A regular file listed under its own, normal path resolves to itself: a git tree
+      // cannot hold a file below a symlink, so no component of its path is one.
+      const entry = tree.index.get(file);
+      if (entry && entry.mode !== SYMLINK_MODE && !ABNORMAL_PATH_RE.test(file)) return { data: tree.read(file) };
       const r = resolveInTree(tree.index, reader.isDir, (l) => tree.read(l).toString('utf8'), file);
       if (r.kind === 'file') return { data: tree.read(r.path) };
       if (r.kind === 'escape') return { finding: escapeFinding(file, r.target) };

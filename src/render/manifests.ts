@@ -1,7 +1,7 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { locateFast, locateIn, positionTree, type Frame } from './locate.js';
-import { defaultReadLimits, mib } from '../workspace/limits.js';
+import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
 
@@ -10,7 +10,8 @@ import { resourceLabel, type Finding, type Resource, type ResourceId } from '../
  * same bound as any file Ferry reads from a commit (FERRY_MAX_FILE_MB, default 64 MiB).
  */
 function maxManifestBytes(): number {
-  return defaultReadLimits().maxBlobBytes;
+  // Only the one limit: reading the environment is not free, and this runs per file.
+  return maxBlobBytesFromEnv();
 }
 const MAX_ALIASES = 100;
 
@@ -133,11 +134,15 @@ function splitDocuments(text: string): DocChunk[] {
 
 /** 1-based line of the first content line of a chunk (not blank, comment or marker). */
 function contentLine(chunk: DocChunk): number {
-  const lines = chunk.text.split('\n', 2000);
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!.trim();
-    if (l === '' || l.startsWith('#') || /^(---|\.\.\.)(\s+#.*)?$/.test(l)) continue;
-    return chunk.lineOffset + i + 1;
+  // Line by line, not split: the content line is near the top of a large document.
+  const text = chunk.text;
+  let pos = 0;
+  for (let i = 0; i < 2000 && pos <= text.length; i++) {
+    const nl = text.indexOf('\n', pos);
+    const l = text.slice(pos, nl < 0 ? text.length : nl).trim();
+    if (!(l === '' || l.startsWith('#') || /^(---|\.\.\.)(\s+#.*)?$/.test(l))) return chunk.lineOffset + i + 1;
+    if (nl < 0) break;
+    pos = nl + 1;
   }
   return chunk.lineOffset + 1;
 }
@@ -150,6 +155,9 @@ function contentLine(chunk: DocChunk): number {
  * guarded parser, which counts aliases, takes the document.
  */
 function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
+  // An alias is written `*name`: text without a `*` has none, and needs no watching
+  // (the listener is called twice per node, a sizeable part of the parse).
+  if (!text.includes('*')) return { docs: jsyaml.loadAll(text, null, PLAIN), aliased: false };
   try {
     const docs = jsyaml.loadAll(text, null, {
       schema: jsyaml.CORE_SCHEMA,
@@ -167,6 +175,7 @@ function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
 }
 
 const ALIAS_SEEN = new Error('alias');
+const PLAIN: jsyaml.LoadOptions = { schema: jsyaml.CORE_SCHEMA };
 
 /**
  * The position-tracking parser costs about 100 times the document's size in memory and
@@ -247,6 +256,7 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
 
 /** Whether a line starts with `%` (what /^%/m says, without a regex pass over a large text). */
 function hasDirective(text: string): boolean {
+  if (!text.includes('%')) return false;
   return text.startsWith('%') || text.includes('\n%') || text.includes('\r%') || text.includes('\u2028%') || text.includes('\u2029%');
 }
 

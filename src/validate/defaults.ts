@@ -29,6 +29,26 @@ function childSchema(s: Json, key: string): Json | null {
   return isObject(s.additionalProperties) ? s.additionalProperties : null;
 }
 
+// A schema's properties with a default, found once per schema node: a CRD's schema can
+// list hundreds of properties per level, and every resource of the kind walks it.
+const defaultsOf = new WeakMap<Json, Array<[string, Json]>>();
+const rootDefaultsOf = new WeakMap<Json, Array<[string, Json]>>();
+
+function defaultedProperties(s: Json, root: boolean): Array<[string, Json]> {
+  const cache = root ? rootDefaultsOf : defaultsOf;
+  let list = cache.get(s);
+  if (!list) {
+    list = [];
+    const props = isObject(s.properties) ? s.properties : {};
+    for (const [k, p] of Object.entries(props)) {
+      if (root && SERVER_FIELDS.has(k)) continue;
+      if (isObject(p) && hasDefault(p)) list.push([k, p]);
+    }
+    cache.set(s, list);
+  }
+  return list;
+}
+
 function normalise(value: unknown, s: Json, root: boolean): unknown {
   if (Array.isArray(value)) {
     const items = isObject(s.items) ? s.items : null;
@@ -44,10 +64,7 @@ function normalise(value: unknown, s: Json, root: boolean): unknown {
   if (!isObject(value)) return value;
 
   let out: Json | null = null;
-  const props = isObject(s.properties) ? s.properties : {};
-  for (const [k, p] of Object.entries(props)) {
-    if (root && SERVER_FIELDS.has(k)) continue;
-    if (!isObject(p) || !hasDefault(p)) continue;
+  for (const [k, p] of defaultedProperties(s, root)) {
     if (!Object.hasOwn(value, k) || nonNullableNull(value[k], p)) (out ??= { ...value })[k] = structuredClone(p.default);
   }
   for (const [k, v] of Object.entries(out ?? value)) {

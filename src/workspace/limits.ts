@@ -23,9 +23,14 @@ function fromEnv(name: string, fallback: number): number {
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
+/** `defaultReadLimits().maxBlobBytes`, reading only its own variable. */
+export function maxBlobBytesFromEnv(): number {
+  return fromEnv('FERRY_MAX_FILE_MB', 64) * MiB;
+}
+
 export function defaultReadLimits(): ReadLimits {
   return {
-    maxBlobBytes: fromEnv('FERRY_MAX_FILE_MB', 64) * MiB,
+    maxBlobBytes: maxBlobBytesFromEnv(),
     maxTreeBytes: fromEnv('FERRY_MAX_COMMIT_READ_MB', 1024) * MiB,
     maxRenderBytes: fromEnv('FERRY_MAX_RENDER_INPUT_MB', 256) * MiB,
     maxLinkedFiles: 10_000,

@@ -3,6 +3,8 @@
  * manifests and YAML that does not start a line with `apiVersion:` are found, and a
  * document that is not a Kubernetes object in a plain app is reported at its line.
  */
+import { mkdirSync, symlinkSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import type { AppPlan, Plan } from '../../src/types.js';
@@ -72,4 +74,16 @@ describe('manifest files found by parsing', () => {
       expect(web.changes[0]!.diff).toMatch(/^\+\s+k: b$/m);
     }
   });
+
+  it('a plain app reads a symlinked manifest through its link', async () => {
+    const r = new TestRepo().write({ 'shared/cm.yaml': configMap('linked'), 'apps/web/own.yaml': configMap('own') });
+    mkdirSync(path.join(r.dir, 'apps/web'), { recursive: true });
+    symlinkSync('../../shared/cm.yaml', path.join(r.dir, 'apps/web/cm.yaml'));
+    const head = r.commit('head');
+    const web = appOf(await plan({ repo: r.dir, base: head, head, cacheDir }, true), 'apps/web')!;
+    // The link's target is parsed, not the link's own text (a path, which is no object).
+    expect(web.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(web.resources).toBe(2);
+  });
 });
+
