@@ -266,18 +266,21 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   };
   const maintainTimer = setInterval(() => void maintain(), MAINTAIN_EVERY_MS).unref();
   // Deliveries are counted when the response is sent; the sink says what became of each.
-  const delivery = new AsyncLocalStorage<{ outcome?: string }>();
+  const delivery = new AsyncLocalStorage<{ outcome?: string; id?: string }>();
   const sink = {
     firstDelivery: async (id: string | undefined) => {
       const first = await queue.firstDelivery(id);
       const d = delivery.getStore();
       if (d && !first) d.outcome = 'duplicate';
+      if (d && first && id) d.id = id;
       return first;
     },
     handle: async (event: BotEvent) => {
       const d = delivery.getStore();
       if (d) d.outcome = 'queued';
       await handleEvent(queue, event);
+      // Only now is the delivery's id kept for the full time (see JobQueue.deliveryQueued).
+      if (d?.id) await queue.deliveryQueued?.(d.id);
     },
   };
   const github = cfg.github ? await gitHubApp(cfg.github, log, sink, (status, left) => {

@@ -31,6 +31,12 @@ export interface JobQueue<T extends QueuedJob = QueuedJob> {
   enqueue(job: T, opts?: { delayMs?: number }): Promise<void>;
   cancel(key: string): Promise<void>;
   firstDelivery(id: string | undefined): Promise<boolean>;
+  /**
+   * The delivery's event is queued: remember its id for the full time. Until then a
+   * shared queue holds the id only briefly, so a replica that dies between the two does
+   * not turn the delivery's redelivery into a "duplicate" of work that was never queued.
+   */
+  deliveryQueued?(id: string): Promise<void>;
   size(): Promise<QueueSize>;
   /** How long the longest-waiting queued (not delayed) work has waited, in ms; 0 when none. */
   oldestQueuedMs?(): Promise<number>;

@@ -43,8 +43,10 @@ export interface RedisQueueOptions extends QueueOptions {
   onRetry?: (err: unknown, job: QueuedJob, attempt: number, delayMs: number) => void;
   /** Cleans an error message before it is stored in Redis's failed set. */
   redact?: (message: string) => string;
-  /** How long a delivery id is remembered. */
+  /** How long a delivery id is remembered once its event is queued. */
   deliveryTtlSeconds?: number;
+  /** How long a delivery id is held before its event is queued (a replica may die in between). */
+  deliveryClaimSeconds?: number;
   /** Key lock lifetime; renewed at a third of it while the job runs. */
   lockMs?: number;
   /** How often orphaned keys are looked for. */
@@ -233,8 +235,12 @@ export class RedisQueue<T extends QueuedJob> implements JobQueue<T> {
 
   async firstDelivery(id: string | undefined): Promise<boolean> {
     if (!id) return true;
-    const ok = await this.redis.set(this.k('delivery', id), '1', 'EX', this.opts.deliveryTtlSeconds ?? 86_400, 'NX');
+    const ok = await this.redis.set(this.k('delivery', id), '1', 'EX', this.opts.deliveryClaimSeconds ?? 60, 'NX');
     return ok === 'OK';
+  }
+
+  async deliveryQueued(id: string): Promise<void> {
+    await this.redis.set(this.k('delivery', id), '1', 'EX', this.opts.deliveryTtlSeconds ?? 86_400);
   }
 
   async enqueue(job: T, opts: { delayMs?: number } = {}): Promise<void> {

@@ -108,17 +108,27 @@ describe('RedisQueue across replicas', () => {
     await close();
   });
 
-  it('de-duplicates a delivery across replicas, with a TTL on the key', async () => {
-    const { prefix, qs, close } = await replicas(2, async () => undefined, { deliveryTtlSeconds: 60 });
-    expect(await qs[0]!.firstDelivery('d-1')).toBe(true);
-    expect(await qs[1]!.firstDelivery('d-1')).toBe(false);
+  it('de-duplicates a delivery across replicas: held briefly until its event is queued, then for the full TTL', async () => {
+    const { prefix, qs, close } = await replicas(2, async () => undefined, { deliveryTtlSeconds: 3600, deliveryClaimSeconds: 1 });
     const { Redis } = await import('ioredis');
     const r = new Redis(redis.url);
-    const ttl = await r.ttl(`${prefix}:delivery:d-1`);
-    r.disconnect();
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60);
-    await close();
+    try {
+      expect(await qs[0]!.firstDelivery('d-1')).toBe(true);
+      expect(await qs[1]!.firstDelivery('d-1')).toBe(false);
+      expect(await r.pttl(`${prefix}:delivery:d-1`)).toBeLessThanOrEqual(1000);
+      await qs[0]!.deliveryQueued('d-1');
+      const ttl = await r.ttl(`${prefix}:delivery:d-1`);
+      expect(ttl).toBeGreaterThan(60);
+      expect(ttl).toBeLessThanOrEqual(3600);
+      // A replica that claims a delivery and dies before queuing its event: the claim
+      // lapses, and the redelivery is taken as new, not answered as a duplicate.
+      expect(await qs[0]!.firstDelivery('d-2')).toBe(true);
+      await until(async () => (await r.exists(`${prefix}:delivery:d-2`)) === 0, 5000);
+      expect(await qs[1]!.firstDelivery('d-2')).toBe(true);
+    } finally {
+      r.disconnect();
+      await close();
+    }
   });
 
   it('retries a job after a forge 5xx or 429, and drops the retry when newer work came', async () => {

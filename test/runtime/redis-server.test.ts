@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisQueue } from '../../src/runtime/redis-queue.js';
 import { configFromEnv, startServer, type RunningServer } from '../../src/server.js';
+import { CORPUS } from '../helpers/bin.js';
 import { freePort } from '../helpers/github.js';
 import { tempDir } from '../helpers/gitrepo.js';
 import { dropPrefix, testPrefix, testRedis, type TestRedis } from '../helpers/redis.js';
@@ -81,6 +84,29 @@ describe('the server with REDIS_URL', () => {
     expect(() => configFromEnv({ ...base, REDIS_URL: 'http://redis' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
     expect(configFromEnv({ ...base, FERRY_CACHE_MAX_MB: '512', FERRY_MIRROR_MAX_AGE_DAYS: '3' })).toMatchObject({ cacheMaxMb: 512, mirrorMaxAgeDays: 3 });
     expect(() => configFromEnv({ ...base, FERRY_CACHE_MAX_MB: 'lots' })).toThrow('FERRY_CACHE_MAX_MB must be a positive number');
+  });
+
+  it('a delivery\'s id is held briefly, and for the full day only once its event is queued', async () => {
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redis.url);
+    const deliver = (id: string, event: string, body: unknown) => fetch(`${server.url}/api/gitlab/webhooks`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-token': 'w', 'x-gitlab-event': event, 'idempotency-key': id }, body: JSON.stringify(body),
+    });
+    try {
+      // An event Ferry ignores queues nothing: its id is only claimed.
+      expect((await deliver('ignored-1', 'Wiki Page Hook', { object_kind: 'wiki_page' })).status).toBe(202);
+      const claimed = await r.ttl(`${prefix}:delivery:gitlab:ignored-1`);
+      expect(claimed).toBeGreaterThan(0);
+      expect(claimed).toBeLessThanOrEqual(60);
+      // A merge request opened is queued: its id is kept for the full TTL.
+      const open = JSON.parse(readFileSync(path.join(CORPUS, '..', 'gitlab', 'webhooks', 'merge_request.open.json'), 'utf8')) as unknown;
+      expect((await deliver('queued-1', 'Merge Request Hook', open)).status).toBe(202);
+      expect(await r.ttl(`${prefix}:delivery:gitlab:queued-1`)).toBeGreaterThan(3600);
+      // The redelivery of either is a duplicate while its id is held.
+      expect(await (await deliver('queued-1', 'Merge Request Hook', open)).json()).toMatchObject({ result: 'duplicate' });
+    } finally {
+      r.disconnect();
+    }
   });
 
   it('queues on Redis, and /readyz says whether Redis answers', async () => {
