@@ -32,8 +32,9 @@ export function changedEnvironments(config: FerryConfig, baseRef: string, change
 /**
  * The promotion step a `/promote [ENV]` on a merged PR means: a step whose source the PR
  * changed, leading to ENV when one is named. Several candidates without ENV is ambiguous.
+ * `command` is the forge's command prefix (`/`, or `/ferry ` on GitLab), for the hint.
  */
-export function chooseStep(config: FerryConfig, baseRef: string, changed: string[], requested: string | null, only?: (s: PromotionStep) => boolean): StepChoice {
+export function chooseStep(config: FerryConfig, baseRef: string, changed: string[], requested: string | null, only?: (s: PromotionStep) => boolean, command = '/'): StepChoice {
   const env = (name: string) => config.environments.find((e) => e.name === name)!;
   if (config.promotion.length === 0) return { ok: false, reason: 'no promotion steps are defined under `promotion:` in ferry.yml' };
   if (requested !== null && !config.environments.some((e) => e.name === requested)) {
@@ -48,7 +49,7 @@ export function chooseStep(config: FerryConfig, baseRef: string, changed: string
   const touched = changedEnvironments(config, baseRef, changed);
   const steps = config.promotion.map((s) => `${code(s.from)} → ${code(s.to)}`).join(', ');
   if (matching.length > 1) {
-    return { ok: false, reason: `this pull request can be promoted to ${matching.map((s) => code(s.to)).join(' or ')}; name one, e.g. ${code(`/promote ${matching[0]!.to}`)}` };
+    return { ok: false, reason: `this pull request can be promoted to ${matching.map((s) => code(s.to)).join(' or ')}; name one, e.g. ${code(`${command}promote ${matching[0]!.to}`)}` };
   }
   const what = touched.length ? `changed ${touched.map((t) => code(t)).join(', ')}` : `changed no environment Ferry promotes from (merged into ${code(baseRef)})`;
   return {

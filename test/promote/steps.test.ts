@@ -29,6 +29,8 @@ describe('chooseStep', () => {
   it('asks for a target when the changed environment fans out, and takes the named one', () => {
     const c = chooseStep(chain, 'main', ['envs/staging/web/a.yaml'], null);
     expect(c).toEqual({ ok: false, reason: 'this pull request can be promoted to `production` or `eu`; name one, e.g. `/promote production`' });
+    // On GitLab the hint is the command as GitLab users type it.
+    expect(chooseStep(chain, 'main', ['envs/staging/web/a.yaml'], null, undefined, '/ferry ')).toMatchObject({ reason: expect.stringContaining('e.g. `/ferry promote production`') });
     const named = chooseStep(chain, 'main', ['envs/staging/web/a.yaml'], 'eu');
     expect(named.ok && named.to.name).toBe('eu');
   });

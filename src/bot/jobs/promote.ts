@@ -75,7 +75,7 @@ async function promote(forge: Forge, req: PromoteRequest, opts: PromoteJobOption
   if (pr.fromFork) throw new Refusal('pull requests from forks are never promoted');
   const { ws, auth, config: sourceConfig, tip: sourceTip } = opened ?? (await openConfig(forge, pr, opts));
   const { files: changed, before } = await pullRequestChanges(ws, pr, ref);
-  const choice = chooseStep(sourceConfig, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined);
+  const choice = chooseStep(sourceConfig, pr.baseRef, changed, req.env, req.user === null ? (s) => s.auto : undefined, forge.words.command);
   if (!choice.ok) throw new Refusal(choice.reason);
   const targetBranch = choice.step.strategy === 'branch' ? choice.to.branch! : (choice.to.branch ?? pr.baseRef);
   const targetTip = await ws.branchSha(targetBranch);
