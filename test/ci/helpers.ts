@@ -15,7 +15,7 @@ export interface ChildRun { code: number; out: string; err: string }
  */
 export function ferryCi(platform: 'github' | 'gitlab', env: Record<string, string>, cwd: string): Promise<ChildRun> {
   const base: Record<string, string> = {};
-  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'FERRY_SANDBOX']) if (process.env[k] !== undefined) base[k] = process.env[k]!;
+  for (const k of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'FERRY_SANDBOX', 'TSX_DISABLE_CACHE']) if (process.env[k] !== undefined) base[k] = process.env[k]!;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
