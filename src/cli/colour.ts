@@ -2,8 +2,11 @@
 const SGR = { bold: '1', red: '31', green: '32', yellow: '33', cyan: '36' } as const;
 const paint = (c: keyof typeof SGR, s: string) => `\x1b[${SGR[c]}m${s}\x1b[0m`;
 
-/** Escape sequences from the repository's text must not reach the terminal: `ESC` is shown as `^[`. */
-function inert(s: string): string {
+/**
+ * Escape sequences from the repository's text must not reach a terminal or a CI log (both
+ * render them): `ESC` is shown as `^[`, coloured or not.
+ */
+export function inert(s: string): string {
   // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b/g, '^[');
 }

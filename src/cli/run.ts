@@ -8,7 +8,7 @@ import { renderSarif } from '../report/sarif.js';
 import type { Plan } from '../types.js';
 import type { CliIO } from '../cli.js';
 import { version } from '../cli.js';
-import { colourText } from './colour.js';
+import { colourText, inert } from './colour.js';
 import { Progress } from './progress.js';
 import { commandHelp, EXIT, type Command } from './usage.js';
 
@@ -121,7 +121,7 @@ export async function run(command: Command, args: string[], io: CliIO): Promise<
       return EXIT.usage;
     }
   } else {
-    if (fmt === 'text' && colourWanted(io)) text = colourText(text);
+    if (fmt === 'text') text = colourWanted(io) ? colourText(text) : inert(text);
     io.out(text);
   }
   // Text on stdout ends with the summary already; other formats say it on stderr.
@@ -130,7 +130,7 @@ export async function run(command: Command, args: string[], io: CliIO): Promise<
   }
   if (result.unrendered) {
     for (const [tool, apps] of Object.entries(result.unrendered) as Array<[keyof typeof TOOL_NAMES, string[]]>) {
-      io.err(`ferry: ${TOOL_NAMES[tool]} is not installed or not on PATH; not rendered: ${apps.join(', ')}\n`);
+      io.err(`ferry: ${TOOL_NAMES[tool]} is not installed or not on PATH; not rendered: ${inert(apps.join(', '))}\n`);
     }
     return EXIT.tool;
   }

@@ -187,6 +187,22 @@ describe('terminal behaviour', () => {
     // An empty NO_COLOR does not count (no-color.org).
     expect((await ferry(args, { outIsTTY: true, env: { NO_COLOR: '' } })).out).toContain(ESC);
   });
+
+  it('escape sequences from the repository never reach the output, coloured or not (a CI log renders them too)', async () => {
+    const { r } = track(smallRepo());
+    r.git('checkout', '--quiet', 'feature');
+    // An app folder whose name clears the screen and fakes a green line.
+    r.write({ 'apps/x\x1b[2J\x1b[32mall good\x1b[0m/cm.yaml': cm('hostile', 'v') });
+    r.commit('hostile folder');
+    r.git('checkout', '--quiet', 'main');
+    const args = ['plan', '--repo', r.dir, '--base', 'main', '--head', 'feature'];
+    for (const outIsTTY of [false, true]) {
+      const res = await ferry(args, { outIsTTY });
+      expect(res.out).toContain('^[[2J^[[32mall good^[[0m');
+      expect(res.out).not.toContain('\x1b[2J');
+      expect(res.out).not.toContain('\x1b[32mall');
+    }
+  });
 });
 
 const PRIVILEGED = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: prod\nspec:\n  containers:\n    - name: sh\n      image: busybox:1.36\n      securityContext:\n        privileged: true\n';
