@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_INTERVAL_MS } from '../../src/bot/jobs/audit.js';
-import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
+import { runJob } from '../../src/bot/jobs/run.js';
 import { auditJob, pushCheckJob, type JobSpec } from '../../src/bot/jobs/spec.js';
-import { MemoryWaiting } from '../../src/bot/waiting.js';
 import type { ProtectionSettings } from '../../src/config/types.js';
 import type { ForgeRef } from '../../src/forge/types.js';
-import { FakeForge, FakeForges } from '../helpers/fake-forge.js';
+import { FakeForge } from '../helpers/fake-forge.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { fakeJobDeps } from '../helpers/job-deps.js';
 
 const ref: ForgeRef = { kind: 'github', installationId: 42 };
 const cacheDir = tempDir('ferry-cache-');
@@ -35,15 +35,7 @@ function world(config: string | null = CONFIG) {
   repo.git('remote', 'add', 'origin', bare);
   const fake = new FakeForge();
   fake.state.repoInfo = { defaultBranch: 'main', cloneUrl: bare };
-  const queued: Array<{ job: JobSpec; delayMs?: number }> = [];
-  const deps: JobDeps = {
-    forges: new FakeForges(fake),
-    queue: { enqueue: async (job, opts) => void queued.push({ job, delayMs: opts?.delayMs }) },
-    waiting: new MemoryWaiting(),
-    cacheDir,
-    identity: { name: 'Ferry', email: 'ferry@example.invalid' },
-    log: { info: () => undefined, warn: () => undefined },
-  };
+  const { deps, queued } = fakeJobDeps(fake, cacheDir);
   const audit = (reason: 'installed' | 'config-changed' | 'daily' = 'daily') => runJob(JSON.parse(JSON.stringify(auditJob(ref, fake.repo, reason))) as JobSpec, new AbortController().signal, deps);
   const push = (files: Record<string, string>) => {
     repo.write(files).commit('change');

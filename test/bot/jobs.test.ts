@@ -5,11 +5,11 @@ import { writeReviewCheck } from '../../src/bot/jobs/review.js';
 import { runJob, type JobDeps } from '../../src/bot/jobs/run.js';
 import { plan } from '../../src/engine.js';
 import { autoPromoteJob, commandJob, planJob, recheckJob, reviewJob, type JobSpec } from '../../src/bot/jobs/spec.js';
-import { MemoryWaiting } from '../../src/bot/waiting.js';
 import type { ForgeRef } from '../../src/forge/types.js';
 import { deployment, envRepoFiles, kustomization, twoEnvConfig } from '../helpers/fixtures.js';
-import { FakeForge, FakeForges } from '../helpers/fake-forge.js';
+import { FakeForge } from '../helpers/fake-forge.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { fakeJobDeps } from '../helpers/job-deps.js';
 
 const ref: ForgeRef = { kind: 'github', installationId: 42 };
 const cacheDir = tempDir('ferry-cache-');
@@ -30,19 +30,7 @@ function world(files = envRepoFiles(), change: Record<string, string> = { 'base/
   return { repo, bare, fake, pr, base, head };
 }
 
-function deps(fake: FakeForge, extra: Partial<JobDeps> = {}) {
-  const queued: Array<{ job: JobSpec; delayMs?: number }> = [];
-  const d: JobDeps = {
-    forges: new FakeForges(fake),
-    queue: { enqueue: async (job, opts) => void queued.push({ job, delayMs: opts?.delayMs }) },
-    waiting: new MemoryWaiting(),
-    cacheDir,
-    identity: { name: 'Ferry', email: 'ferry@example.invalid' },
-    log: { info: () => undefined, warn: () => undefined },
-    ...extra,
-  };
-  return { deps: d, queued };
-}
+const deps = (fake: FakeForge, extra: Partial<JobDeps> = {}) => fakeJobDeps(fake, cacheDir, extra);
 
 const run = (job: JobSpec, d: JobDeps) => runJob(job, new AbortController().signal, d);
 const repos: TestRepo[] = [];

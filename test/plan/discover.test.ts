@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { discoverApps, type TreeView } from '../../src/plan/discover.js';
+import { treeView as view } from '../helpers/tree-view.js';
 import { deployRefs, matchDirGlob } from '../../src/plan/gitops.js';
 import { appInputs, touches } from '../../src/plan/inputs.js';
 import { deployment, envRepoFiles, kustomization } from '../helpers/fixtures.js';
-
-function view(files: Record<string, string>): TreeView {
-  const dirs = new Set<string>(['']);
-  for (const f of Object.keys(files)) {
-    const parts = f.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-  }
-  return {
-    files: Object.keys(files),
-    has: (p) => p in files,
-    isDir: (p) => dirs.has(p),
-    read: (p) => {
-      if (!(p in files)) throw new Error(`no ${p}`);
-      return files[p]!;
-    },
-  };
-}
 
 describe('discoverApps', () => {
   it('finds kustomize, helm and plain apps under an environment path; a kustomization owns only the folders it references', () => {

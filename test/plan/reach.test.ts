@@ -5,30 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
-import { discoverApps, type TreeView } from '../../src/plan/discover.js';
+import { discoverApps } from '../../src/plan/discover.js';
+import { treeView as view } from '../helpers/tree-view.js';
 import { appInputs, touches } from '../../src/plan/inputs.js';
 import { ReachIndex } from '../../src/plan/reach.js';
 import { Ownership } from '../../src/plan/unowned.js';
 import type { Plan } from '../../src/types.js';
 import { configMap, deployment, kustomization } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
-
-function view(files: Record<string, string>): TreeView {
-  const dirs = new Set<string>(['']);
-  for (const f of Object.keys(files)) {
-    const parts = f.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-  }
-  return {
-    files: Object.keys(files),
-    has: (p) => p in files,
-    isDir: (p) => dirs.has(p),
-    read: (p) => {
-      if (!(p in files)) throw new Error(`no ${p}`);
-      return files[p]!;
-    },
-  };
-}
 
 const FILES: Record<string, string> = {
   'shared/base/kustomization.yaml': kustomization('resources:\n  - deploy.yaml\ncomponents:\n  - ../../components/probe\n'),

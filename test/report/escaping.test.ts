@@ -10,6 +10,7 @@ import { login } from '../../src/report/markdown.js';
 import { renderMarkdown } from '../../src/report/plan.js';
 import { template, TEMPLATE_DIR } from '../../src/report/templates.js';
 import type { AppPlan, Plan } from '../../src/types.js';
+import { outsideCode } from '../helpers/markdown.js';
 
 /** Helpers whose output is escaped for where it lands, or is Ferry's own text. */
 const SAFE_HELPERS = new Set(['md', 'cell', 'code', 'html', 'login', 'short', 'fenced', 'statusIcon', 'actionSign', 'severityIcon', 'errorsLabel', 'warningsLabel', 'plural']);
@@ -75,25 +76,6 @@ function planWith(names: string[]): Plan {
     findings: [{ severity: 'warning', rule: 'no-latest-tag', message: `bad ${n}`, file: `envs/${n}/d.yaml`, line: 2, resource: `Deployment/${n}`, inBase: i % 2 === 1 }],
   }));
   return { base: 'a'.repeat(40), head: 'b'.repeat(40), environments: [{ name: 'staging', apps }], findings: [], summary: { added: 0, changed: apps.length, removed: 0, errors: 0, warnings: apps.length } };
-}
-
-/** Markdown outside code spans, fenced blocks and HTML comments: where hostile text could act. */
-function outsideCode(md: string): string {
-  let fence: string | null = null;
-  const kept: string[] = [];
-  for (const line of md.split('\n')) {
-    const f = /^ {0,3}(`{3,})/.exec(line)?.[1];
-    if (fence) {
-      if (f && f.length >= fence.length && line.trim() === f) fence = null;
-      continue;
-    }
-    if (f) {
-      fence = f;
-      continue;
-    }
-    kept.push(line.replace(/<!--.*?-->/g, '').replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '<code/>'));
-  }
-  return kept.join('\n');
 }
 
 describe('hostile app, namespace and resource names', () => {

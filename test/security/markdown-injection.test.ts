@@ -9,6 +9,7 @@ import { code, inHtml, inline } from '../../src/report/markdown.js';
 import type { Plan } from '../../src/types.js';
 import { TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { outsideCode } from '../helpers/markdown.js';
 
 const cacheDir = tempDir('ferry-cache-');
 const repos: TestRepo[] = [];
@@ -18,28 +19,6 @@ afterAll(() => repos.forEach((r) => r.cleanup()));
 const MENTION = /@[A-Za-z0-9]/;
 /** Ferry's own headings; any other heading line was injected. */
 const OWN_HEADING = /^#{3,4} (?:Ferry plan|Repository findings|Render problems|staging \/ )/;
-
-/**
- * The Markdown outside fenced blocks, code spans and HTML comments: GitHub makes no
- * mention, link or heading there, so that is where hostile text must not have its effect.
- */
-function outsideCode(md: string): string {
-  const kept: string[] = [];
-  let fence: string | null = null;
-  for (const line of md.split('\n')) {
-    const f = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
-    if (fence) {
-      if (f && f[0] === fence[0] && f.length >= fence.length && line.trim() === f) fence = null;
-      continue;
-    }
-    if (f) {
-      fence = f;
-      continue;
-    }
-    kept.push(line.replace(/<!--.*?-->/g, '').replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '<code/>'));
-  }
-  return kept.join('\n');
-}
 
 function headings(md: string): string[] {
   return md.split('\n').filter((l) => /^ {0,3}#{1,6}(?:\s|$)/.test(l));
