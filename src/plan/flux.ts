@@ -345,7 +345,7 @@ export function envsubst(text: string, lookup: (name: string) => string | undefi
  * annotated or labelled `kustomize.toolkit.fluxcd.io/substitute: disabled`), then sets
  * `commonMetadata` labels and annotations on each object's own metadata.
  */
-export function fluxPostBuild(app: AppSpec, text: string, view: TreeView): { text: string; findings: Finding[] } {
+export function fluxPostBuild(app: AppSpec, text: string, view: TreeView, maxBytes = Number.POSITIVE_INFINITY): { text: string; findings: Finding[] } {
   const flux = app.flux!;
   const postBuild = obj(flux.spec.postBuild);
   const common = obj(flux.spec.commonMetadata);
@@ -354,10 +354,29 @@ export function fluxPostBuild(app: AppSpec, text: string, view: TreeView): { tex
   const vars = postBuild ? substitutionSources(app, view) : null;
   if (vars) findings.push(...vars.findings);
   const missing = new Set<string>();
+  // A value used many times multiplies: the repository's text is bounded, what it expands
+  // to must be too (the plan's output budget), or one Kustomization fills the memory.
+  let substituted = 0;
   const lookup = (name: string) => {
     const v = vars!.values.get(name);
-    return v !== undefined && vars!.secret.has(name) ? MASKED_VALUE : v;
+    const shown = v !== undefined && vars!.secret.has(name) ? MASKED_VALUE : v;
+    if (shown !== undefined && (substituted += shown.length) > maxBytes) throw new OverBudget();
+    return shown;
   };
+  try {
+    return postBuildDocs(flux, text, vars, common, lookup, missing, findings);
+  } catch (err) {
+    if (!(err instanceof OverBudget)) throw err;
+    return { text: '', findings: [...findings, { ...note(flux.file, 'error', `postBuild: substituting variables in Kustomization ${flux.namespace}/${flux.name} makes more than ${Math.round(maxBytes / 2 ** 20)} MiB; not planned`), rule: 'render-limit' }] };
+  }
+}
+
+class OverBudget extends Error {}
+
+function postBuildDocs(
+  flux: NonNullable<AppSpec['flux']>, text: string, vars: ReturnType<typeof substitutionSources> | null, common: Record<string, unknown> | null,
+  lookup: (name: string) => string | undefined, missing: Set<string>, findings: Finding[],
+): { text: string; findings: Finding[] } {
   const out: string[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) return { text, findings };

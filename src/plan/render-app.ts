@@ -126,7 +126,9 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
   if (app.renderer === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
   let post: Finding[] = [];
   if (app.flux) {
-    const p = fluxPostBuild(app, text, side.view);
+    const p = fluxPostBuild(app, text, side.view, ctx.outputBudget?.left);
+    // What substitution added counts against the plan's output like a render's own.
+    if (ctx.outputBudget) ctx.outputBudget.left -= Math.max(0, Buffer.byteLength(p.text) - Buffer.byteLength(text));
     text = p.text;
     post = [...app.flux.notes.filter((n) => n.severity !== 'error'), ...p.findings];
   }

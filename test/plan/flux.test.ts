@@ -209,6 +209,30 @@ patches:
   });
 });
 
+describe('substitution is bounded', () => {
+  it('values that expand past the plan\'s output budget are a render-limit finding, not memory', async () => {
+    // 2,000 uses of a 1 KB value: 40 KB in the repository, 2 MB once substituted.
+    const spec = KS_SPEC.replace(/  postBuild:[\s\S]*$/, `  postBuild:\n    substitute:\n      GREETING: ${'x'.repeat(1000)}\n`);
+    const uses = Array.from({ length: 2000 }, (_, i) => `  k${i}: "\${GREETING}"`).join('\n');
+    const r = new TestRepo().write({ ...baseFiles(), 'apps/web/settings.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-settings\ndata:\n${uses}\n` });
+    const base = r.commit('apps');
+    r.write({ 'clusters/staging/web.yaml': fluxKs('web', spec) });
+    const head = r.commit('flux');
+    const before = process.env.FERRY_MAX_PLAN_OUTPUT_MB;
+    process.env.FERRY_MAX_PLAN_OUTPUT_MB = '1';
+    try {
+      const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'flux-system/web')!;
+      expect(app.status).toBe('error');
+      expect(app.findings.filter((f) => f.rule === 'render-limit').map((f) => f.message)).toEqual([
+        'postBuild: substituting variables in Kustomization flux-system/web makes more than 1 MiB; not planned',
+      ]);
+    } finally {
+      if (before === undefined) delete process.env.FERRY_MAX_PLAN_OUTPUT_MB;
+      else process.env.FERRY_MAX_PLAN_OUTPUT_MB = before;
+    }
+  });
+});
+
 describe('which Flux Kustomizations a change plans', () => {
   const files = () => ({ ...baseFiles(), 'clusters/staging/web.yaml': fluxKs('web', KS_SPEC), 'apps/other/cm.yaml': WEB_CM.replace('web-settings', 'other') });
 
