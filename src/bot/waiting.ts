@@ -12,7 +12,7 @@ export interface WaitingPromotions {
 }
 
 /** Waiting promotions remembered per repository; the oldest give way (a status on their own merge still finds them). */
-const MAX_WAITING = 200;
+export const WAITING_PER_REPOSITORY = 200;
 
 export class MemoryWaiting implements WaitingPromotions {
   private readonly byRepo = new Map<string, Map<number, PullRequest>>();
@@ -22,7 +22,7 @@ export class MemoryWaiting implements WaitingPromotions {
     const repo = this.byRepo.get(k) ?? new Map<number, PullRequest>();
     repo.delete(pr.number);
     repo.set(pr.number, pr);
-    if (repo.size > MAX_WAITING) repo.delete(repo.keys().next().value!);
+    if (repo.size > WAITING_PER_REPOSITORY) repo.delete(repo.keys().next().value!);
     this.byRepo.set(k, repo);
   }
 
@@ -64,5 +64,3 @@ export class SharedWaiting implements WaitingPromotions {
     return (await this.set.values(repoKey(repo))).map((v) => JSON.parse(v) as PullRequest);
   }
 }
-
-export const WAITING_PER_REPOSITORY = MAX_WAITING;

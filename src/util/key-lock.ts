@@ -20,9 +20,4 @@ export class KeyLock {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
-
-  /** Keys with work running or waiting (for tests: nothing is left behind). */
-  get size(): number {
-    return this.tails.size;
-  }
 }
