@@ -331,3 +331,124 @@ export function locateByIndent(t: LineTable, value: unknown, pointer: string): n
   }
   return best;
 }
+
+/** End of a JSON string token starting at `at` (its opening quote), or -1. */
+function jsonStringEnd(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i++;
+    else if (c === 0x22) return i + 1;
+    else if (c === 0x0a) return -1;
+  }
+  return -1;
+}
+
+function jsonSkipSpace(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x09) i++;
+    else return i;
+  }
+}
+
+/** End of the JSON value starting at `at`, or -1 when it is not plain JSON. */
+function jsonValueEnd(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  if (c === 0x22) return jsonStringEnd(text, at);
+  if (c === 0x7b || c === 0x5b) {
+    const close = c === 0x7b ? 0x7d : 0x5d;
+    let i = jsonSkipSpace(text, at + 1);
+    if (text.charCodeAt(i) === close) return i + 1;
+    for (;;) {
+      if (c === 0x7b) {
+        if (text.charCodeAt(i) !== 0x22) return -1;
+        i = jsonStringEnd(text, i);
+        if (i < 0) return -1;
+        i = jsonSkipSpace(text, i);
+        if (text.charCodeAt(i) !== 0x3a) return -1;
+        i = jsonSkipSpace(text, i + 1);
+      }
+      i = jsonValueEnd(text, i);
+      if (i < 0) return -1;
+      i = jsonSkipSpace(text, i);
+      const d = text.charCodeAt(i);
+      if (d === close) return i + 1;
+      if (d !== 0x2c) return -1;
+      i = jsonSkipSpace(text, i + 1);
+    }
+  }
+  // A number, true, false or null.
+  const m = /^(?:-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)(?=[\s,\]}]|$)/.exec(text.slice(at, at + 64));
+  return m ? at + m[0].length : -1;
+}
+
+/**
+ * `locateIn`'s answer for a document written as plain JSON (no comments, no unquoted
+ * keys, no carriage returns), walking only the objects and arrays on the pointer's path;
+ * undefined for anything else. JSON has one reading as YAML, so the text alone is enough.
+ */
+export function locateInJson(text: string, pointer: string): number | undefined {
+  if (text.includes('\r')) return undefined;
+  const at = jsonSkipSpace(text, 0);
+  let c = text.charCodeAt(at);
+  if (c !== 0x7b && c !== 0x5b) return undefined;
+  let best = at;
+  let node = at;
+  walk: for (const seg of pointerSegments(pointer)) {
+    c = text.charCodeAt(node);
+    if (c === 0x7b) {
+      let i = jsonSkipSpace(text, node + 1);
+      if (text.charCodeAt(i) === 0x7d) break;
+      for (;;) {
+        if (text.charCodeAt(i) !== 0x22) return undefined;
+        const keyEnd = jsonStringEnd(text, i);
+        if (keyEnd < 0) return undefined;
+        let key: unknown;
+        try {
+          key = JSON.parse(text.slice(i, keyEnd));
+        } catch {
+          return undefined;
+        }
+        const keyAt = i;
+        i = jsonSkipSpace(text, keyEnd);
+        if (text.charCodeAt(i) !== 0x3a) return undefined;
+        i = jsonSkipSpace(text, i + 1);
+        if (key === seg) {
+          best = keyAt;
+          node = i;
+          continue walk;
+        }
+        i = jsonValueEnd(text, i);
+        if (i < 0) return undefined;
+        i = jsonSkipSpace(text, i);
+        const d = text.charCodeAt(i);
+        if (d === 0x7d) break walk;
+        if (d !== 0x2c) return undefined;
+        i = jsonSkipSpace(text, i + 1);
+      }
+    } else if (c === 0x5b) {
+      const want = Number(seg);
+      let i = jsonSkipSpace(text, node + 1);
+      if (text.charCodeAt(i) === 0x5d) break;
+      for (let n = 0; ; n++) {
+        if (n === want) {
+          if (jsonValueEnd(text, i) < 0) return undefined;
+          best = i;
+          node = i;
+          continue walk;
+        }
+        i = jsonValueEnd(text, i);
+        if (i < 0) return undefined;
+        i = jsonSkipSpace(text, i);
+        const d = text.charCodeAt(i);
+        if (d === 0x5d) break walk;
+        if (d !== 0x2c) return undefined;
+        i = jsonSkipSpace(text, i + 1);
+      }
+    } else break;
+  }
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < best; i = text.indexOf('\n', i + 1)) line++;
+  return line;
+}

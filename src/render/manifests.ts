@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
-import { lineTable, locateByIndent, locateFast, locateIn, positionTree, type Frame, type LineTable } from './locate.js';
+import { lineTable, locateByIndent, locateFast, locateInJson, locateIn, positionTree, type Frame, type LineTable } from './locate.js';
 import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
@@ -244,6 +244,9 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
       if (lines === undefined) lines = lineTable(chunk.text);
       const byIndent = locateByIndent(lines, value, pointer);
       if (byIndent !== undefined) return byIndent + chunk.lineOffset;
+      // JSON (a manifest written as such): its tokens, walked along the pointer only.
+      const json = locateInJson(chunk.text, pointer);
+      if (json !== undefined) return json + chunk.lineOffset;
       if (tree === undefined) tree = positionTree(chunk.text);
       const fast = tree ? locateFast(tree, chunk.text, pointer) : undefined;
       if (fast !== undefined) return fast + chunk.lineOffset;

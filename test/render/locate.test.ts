@@ -3,7 +3,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
-import { lineTable, locateByIndent, locateFast, locateIn, positionTree } from '../../src/render/locate.js';
+import { lineTable, locateByIndent, locateFast, locateIn, locateInJson, positionTree } from '../../src/render/locate.js';
 import { CORPUS } from '../helpers/bin.js';
 
 /** Every pointer into a value, and one past each leaf that does not exist. */
@@ -87,6 +87,29 @@ describe('fast line lookup', () => {
     expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y'], e: 3 } }, '/b/c')).toBeUndefined();
     expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y', 'z'] } }, '/b/d/0')).toBeUndefined();
     expect(locateByIndent(t, { a: 1, b: { c: 2, d: { x: 1 } } }, '/b/d/x')).toBeUndefined();
+  });
+
+  it('reads JSON manifests token by token, as the careful parser places them', () => {
+    const docs = [
+      '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {"name": "a", "labels": {}},\n  "spec": {\n    "containers": [\n      {\n        "name": "c", "args": ["x", "y\\"z", 1.5e3, -0, true, null],\n        "ports": [ { "containerPort": 80 },\n          {"containerPort": 81} ]\n      }\n    ],\n    "k\\u0041\\/": [[], [1, [2]]]\n  }\n}\n',
+      '\n\n[\n {"a": 1},\n 2\n]',
+    ];
+    let answered = 0;
+    for (const text of docs) {
+      const lc = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
+      for (const p of pointers(jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA }))) {
+        const json = locateInJson(text, p);
+        if (json === undefined) continue;
+        answered++;
+        expect(json, p).toBe(locateIn(doc, lc, p));
+      }
+    }
+    expect(answered).toBeGreaterThan(40);
+    // Not plain JSON: the parsers answer.
+    expect(locateInJson('{a: 1}', '/a')).toBeUndefined();
+    expect(locateInJson('{"a": 1, # c\n"b": 2}', '/b')).toBeUndefined();
+    expect(locateInJson('{"a": [1, 2,]}', '/a/2')).toBeUndefined();
   });
 
   it('answers nearly every pointer of real manifests, always as the careful parser does', () => {
