@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
-import { locateFast, locateIn, positionTree, type Frame } from './locate.js';
+import { lineTable, locateByIndent, locateFast, locateInJson, locateIn, positionTree, type Frame, type LineTable } from './locate.js';
 import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
@@ -236,9 +236,17 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
     }
     const value = loaded.docs[0];
     let doc: { doc: Document; lc: LineCounter } | null = null;
+    let lines: LineTable | undefined;
     let tree: Frame | null | undefined;
     const locate = (pointer: string) => {
-      // The fast parser again, watched, answers most lookups; the careful parser the rest.
+      // The text's indentation, checked against the value, answers nearly every lookup
+      // without a parse; the fast parser again, watched, most others; the careful parser the rest.
+      if (lines === undefined) lines = lineTable(chunk.text);
+      const byIndent = locateByIndent(lines, value, pointer);
+      if (byIndent !== undefined) return byIndent + chunk.lineOffset;
+      // JSON (a manifest written as such): its tokens, walked along the pointer only.
+      const json = locateInJson(chunk.text, pointer);
+      if (json !== undefined) return json + chunk.lineOffset;
       if (tree === undefined) tree = positionTree(chunk.text);
       const fast = tree ? locateFast(tree, chunk.text, pointer) : undefined;
       if (fast !== undefined) return fast + chunk.lineOffset;

@@ -177,7 +177,27 @@ const byEntry = new WeakMap<CrdVersion, { strict: ValidateFunction | null | unde
  * `^(a+)+$` against "aaaa…!" never ends, and no abort reaches a synchronous match. RE2
  * runs in linear time, and its syntax is the one the API server (Go) reads patterns in.
  */
-const re2: RegExpEngine = Object.assign((pattern: string, u: string) => new RE2(pattern, u.includes('u') ? u : `${u}u`), { code: 'new RE2' });
+const re2: RegExpEngine = Object.assign(re2For, { code: 'new RE2' });
+
+/**
+ * One RE2 per pattern: building one costs milliseconds (RE2 compiles its automaton, in
+ * wasm), and CRDs repeat patterns across versions and fields. Validators only call
+ * `test` on them, with neither `g` nor `y`, which keeps no state between calls.
+ */
+const patterns = new Map<string, RE2>();
+const MAX_PATTERNS = 2000;
+
+function re2For(pattern: string, u: string): RE2 {
+  const flags = u.includes('u') ? u : `${u}u`;
+  const key = `${flags}/${pattern}`;
+  let rx = patterns.get(key);
+  if (!rx) {
+    rx = new RE2(pattern, flags);
+    if (patterns.size >= MAX_PATTERNS) patterns.clear();
+    patterns.set(key, rx);
+  }
+  return rx;
+}
 
 function getAjv(): Ajv {
   if (!ajv) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
-import { locateFast, locateIn, positionTree } from '../../src/render/locate.js';
+import { lineTable, locateByIndent, locateFast, locateIn, locateInJson, positionTree } from '../../src/render/locate.js';
 import { CORPUS } from '../helpers/bin.js';
 
 /** Every pointer into a value, and one past each leaf that does not exist. */
@@ -14,23 +14,33 @@ function pointers(v: unknown, at = ''): string[] {
   return out;
 }
 
-/** For each document: how many pointers the fast locator answered, and any answer that differs from the careful one. */
-function compare(text: string): { answered: number; asked: number; wrong: string[] } {
+/**
+ * For each document: how many pointers the fast locator and the indentation reader
+ * answered, and any answer of either that differs from the careful one.
+ */
+function compare(text: string): { answered: number; byIndent: number; asked: number; wrong: string[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
   const value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
   const tree = positionTree(text);
+  const table = lineTable(text);
   let answered = 0;
+  let byIndent = 0;
   const wrong: string[] = [];
   const all = pointers(value);
   for (const p of all) {
+    const slow = locateIn(doc, lc, p);
+    const indent = locateByIndent(table, value, p);
+    if (indent !== undefined) {
+      byIndent++;
+      if (indent !== slow) wrong.push(`${p}: by indentation ${indent}, careful ${slow}`);
+    }
     const fast = tree ? locateFast(tree, text, p) : undefined;
     if (fast === undefined) continue;
     answered++;
-    const slow = locateIn(doc, lc, p);
     if (fast !== slow) wrong.push(`${p}: fast ${fast}, careful ${slow}`);
   }
-  return { answered, asked: all.length, wrong };
+  return { answered, byIndent, asked: all.length, wrong };
 }
 
 const TRICKY = [
@@ -46,17 +56,60 @@ const TRICKY = [
   '? a\n: 1\nb:\n- \n- x\n',
   // Tabs after values, a key with a colon inside quotes, nested empty mappings.
   'metadata:\n  annotations:\n    "a:b": "c"\n    d: e\t\n  x: {}\n',
+  // For the indentation reader: a quoted scalar whose second line looks like a key, key-like lines in a
+  // block scalar, a marker with a comment, comments at odd indentation, keys the core schema turns into
+  // other keys, compact sequences inside entries, nested sequences, a tab inside a block scalar.
+  '--- # first\na: "one\nb: two"\nc: |\n  d: not a key\n  - not an entry\n    # not a comment\ne:\n# out of place\n  f: 1\n     # deeper\n  g:\n  - h: 1\n    i:\n    - 2\n    - - 3\n      - 4\n  - j\n',
+  'true: 1\nNull: 2\nk.io/name: x\nspec:\n  script: |\n    \tindented with a tab\n  list: # a comment\n    - a\n    -  b\n  map: # a comment\n    x: 1\n',
+  'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a\n  data:\n    k: v\n-   apiVersion: v1\n    kind: Secret\n    metadata: {name: b}\n',
 ];
 
 describe('fast line lookup', () => {
   it('gives the careful parser\'s line for every pointer it answers', () => {
     let answered = 0;
+    let byIndent = 0;
     for (const text of TRICKY) {
       const r = compare(text);
       expect(r.wrong, text).toEqual([]);
       answered += r.answered;
+      byIndent += r.byIndent;
     }
     expect(answered).toBeGreaterThan(50);
+    expect(byIndent).toBeGreaterThan(50);
+  });
+
+  it('reads indentation only when the text shows exactly the value\'s keys and entries', () => {
+    const text = 'a: 1\nb:\n  c: 2\n  d:\n  - x\n  - y\n';
+    const t = lineTable(text);
+    expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y'] } }, '/b/d/1')).toBe(6);
+    // A value that is not what the text says (changed after the parse): no answer, the parsers decide.
+    expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y'] }, e: 3 }, '/b/c')).toBeUndefined();
+    expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y'], e: 3 } }, '/b/c')).toBeUndefined();
+    expect(locateByIndent(t, { a: 1, b: { c: 2, d: ['x', 'y', 'z'] } }, '/b/d/0')).toBeUndefined();
+    expect(locateByIndent(t, { a: 1, b: { c: 2, d: { x: 1 } } }, '/b/d/x')).toBeUndefined();
+  });
+
+  it('reads JSON manifests token by token, as the careful parser places them', () => {
+    const docs = [
+      '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n  "metadata": {"name": "a", "labels": {}},\n  "spec": {\n    "containers": [\n      {\n        "name": "c", "args": ["x", "y\\"z", 1.5e3, -0, true, null],\n        "ports": [ { "containerPort": 80 },\n          {"containerPort": 81} ]\n      }\n    ],\n    "k\\u0041\\/": [[], [1, [2]]]\n  }\n}\n',
+      '\n\n[\n {"a": 1},\n 2\n]',
+    ];
+    let answered = 0;
+    for (const text of docs) {
+      const lc = new LineCounter();
+      const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
+      for (const p of pointers(jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA }))) {
+        const json = locateInJson(text, p);
+        if (json === undefined) continue;
+        answered++;
+        expect(json, p).toBe(locateIn(doc, lc, p));
+      }
+    }
+    expect(answered).toBeGreaterThan(40);
+    // Not plain JSON: the parsers answer.
+    expect(locateInJson('{a: 1}', '/a')).toBeUndefined();
+    expect(locateInJson('{"a": 1, # c\n"b": 2}', '/b')).toBeUndefined();
+    expect(locateInJson('{"a": [1, 2,]}', '/a/2')).toBeUndefined();
   });
 
   it('answers nearly every pointer of real manifests, always as the careful parser does', () => {
@@ -71,6 +124,7 @@ describe('fast line lookup', () => {
     };
     walk(CORPUS);
     let answered = 0;
+    let byIndent = 0;
     let asked = 0;
     for (const f of files) {
       for (const text of readFileSync(f, 'utf8').split(/^---[ \t]*$/m)) {
@@ -84,10 +138,12 @@ describe('fast line lookup', () => {
         const r = compare(text);
         expect(r.wrong, f).toEqual([]);
         answered += r.answered;
+        byIndent += r.byIndent;
         asked += r.asked;
       }
     }
     expect(asked).toBeGreaterThan(1000);
     expect(answered / asked).toBeGreaterThan(0.9);
+    expect(byIndent / asked).toBeGreaterThan(0.9);
   });
 });
