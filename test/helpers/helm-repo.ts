@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -33,13 +33,20 @@ export interface Served {
 }
 
 /** Helm with its own home, so tests never read or write the user's repositories or registry logins. */
-export function helm(args: string[], cwd?: string): string {
+function helmEnv(): NodeJS.ProcessEnv {
   const home = tempDir('ferry-helm-home-');
-  return execFileSync(TEST_HELM, args, {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: path.join(home, 'cache'), HELM_CONFIG_HOME: path.join(home, 'config'), HELM_DATA_HOME: path.join(home, 'data') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: path.join(home, 'cache'), HELM_CONFIG_HOME: path.join(home, 'config'), HELM_DATA_HOME: path.join(home, 'data') };
+}
+
+/** Helm for local work (package, index). Blocks: never point it at a server in this process. */
+export function helm(args: string[], cwd?: string): string {
+  return execFileSync(TEST_HELM, args, { cwd, encoding: 'utf8', env: helmEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Helm against a server this process serves (helm pull): asynchronous, so the server can answer. */
+export function helmAsync(args: string[], cwd?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(TEST_HELM, args, { cwd, encoding: 'utf8', env: helmEnv(), timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`helm ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
   });
 }
 

@@ -60,7 +60,7 @@ export function loadCredentials(file: string): ChartCredential[] {
     const e = entry as Record<string, unknown>;
     const where = `FERRY_CHART_CREDENTIALS entry ${i + 1}`;
     if (!e || typeof e !== 'object') throw new Error(`${where}: not a mapping`);
-    if (typeof e.url !== 'string' || !/^(https?|oci):\/\/[^/@\s]+/.test(e.url)) throw new Error(`${where}: url must be an https://, http:// or oci:// prefix without user info`);
+    if (typeof e.url !== 'string' || !/^(https?|oci):\/\/[^/@\s]+(\/|$)/.test(e.url)) throw new Error(`${where}: url must be an https://, http:// or oci:// prefix without user info`);
     for (const k of ['username', 'password', 'token'] as const) if (e[k] !== undefined && typeof e[k] !== 'string') throw new Error(`${where}: ${k} must be a string`);
     for (const k of Object.keys(e)) if (!['url', 'username', 'password', 'token'].includes(k)) throw new Error(`${where}: unknown key ${JSON.stringify(k).slice(0, 40)}`);
     if (e.token === undefined && e.password === undefined) throw new Error(`${where}: needs a token or a password`);

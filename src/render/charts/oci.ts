@@ -25,6 +25,9 @@ export interface OciRepo {
 
 export function ociRepo(raw: string, chart: string): OciRepo {
   if (!raw.startsWith('oci://')) throw new ChartError('not an oci:// URL');
+  // Checked as written: URL parsing would quietly resolve "a/../b".
+  const rawPath = raw.slice('oci://'.length).replace(/^[^/]*/, '').replace(/^\/+|\/+$/g, '');
+  if (rawPath && !rawPath.split('/').every((p) => COMPONENT.test(p))) throw new ChartError('the oci:// path is not a valid repository name');
   let u: URL;
   try {
     u = new URL(`https://${raw.slice('oci://'.length)}`);

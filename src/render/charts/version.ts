@@ -46,5 +46,6 @@ export function resolveVersion(available: string[], constraint: string | undefin
 
 /** True when a constraint names one version in its plain form: a cached copy of it needs no network. */
 export function isExact(constraint: string | undefined): constraint is string {
-  return !!constraint && semver.valid(constraint) === constraint;
+  // semver.valid drops build metadata ("7.0.0+build.1" → "7.0.0"), so the form is checked as text.
+  return !!constraint && /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$/.test(constraint) && semver.valid(constraint) !== null;
 }
