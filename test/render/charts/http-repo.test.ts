@@ -171,6 +171,9 @@ describe('Helm repository (index.yaml) charts', () => {
     const cacheDir = tempDir('ferry-charts-');
     const first = ok(await fetcher({ cacheDir }).fetch({ repoUrl: r.url, chart: 'podinfo', version: '6.4.0' }));
     ok(await fetcher({ cacheDir }).fetch({ repoUrl: r.url, chart: 'podinfo', version: '6.x' }));
+    const seen = r.requests.length;
+    expect(ok(await fetcher({ cacheDir }).fetch({ repoUrl: r.url, chart: 'podinfo', version: '6.4.0' }))).toEqual(first);
+    expect(r.requests.length).toBe(seen);
     await r.close();
     const again = fetcher({ cacheDir }); // a new process: nothing in memory
     expect(ok(await again.fetch({ repoUrl: r.url, chart: 'podinfo', version: '6.4.0' }))).toEqual(first);
