@@ -1,3 +1,4 @@
+import type { ChartFetcher } from './render/charts/types.js';
 import { readFile } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import path from 'node:path';
@@ -110,6 +111,8 @@ export interface PlanRequest {
   fetchRefspecs?: string[];
   /** Shared across plans in one process so re-plans reuse renders. */
   renderCache?: RenderCache;
+  /** Fetches charts from outside the repository (HelmRepository, OCI, Argo CD chart sources). */
+  charts?: ChartFetcher;
   /** Bots: a repository without ferry.yml at base is not Ferry's business (throws NoConfigError). */
   requireConfig?: boolean;
   /** Plan against the merge base of base and head, as a PR's "files changed" does. */
@@ -400,7 +403,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(req.charts ? { charts: req.charts } : {}), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
     const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
     const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };

@@ -1,3 +1,4 @@
+import type { ChartFetcher } from '../render/charts/types.js';
 import { RenderCache } from '../render/cache.js';
 import { filesByFolder } from './folders.js';
 import type { AppInputs } from '../render/kustomization.js';
@@ -16,6 +17,8 @@ export interface RenderContext {
   signal?: AbortSignal;
   /** Rendered bytes this plan may still parse: many apps each under the output limit add up. */
   outputBudget?: { left: number; total: number };
+  /** Charts from outside the repository; without it they are not fetched (a finding says so). */
+  charts?: ChartFetcher;
   /** Counts render-cache lookups (for the server's metrics). */
   cacheStats?: { hits: number; misses: number };
 }

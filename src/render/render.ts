@@ -12,6 +12,7 @@ import { sourcePointer } from './merge-keys.js';
 import { patchTracer } from './patch-origin.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
 import { append } from '../util/append.js';
+import { helmTemplate } from './helm-template.js';
 
 /** What a renderer printed: cacheable, independent of where the tree was materialized. */
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
@@ -76,8 +77,6 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
   if (sandbox.required && !sandbox.namespaces) {
     return { ok: false, findings: [renderError(app, 'not rendered: FERRY_SANDBOX=require, and this server cannot isolate renders (no network/PID namespaces)', 'render-limit')] };
   }
-  let cmd: string;
-  let args: string[];
   if (app.renderer === 'kustomize' && !tools.kustomize) {
     return { ok: false, findings: [renderError(app, 'no kustomize or kubectl binary found; Kustomize apps cannot be rendered')] };
   }
@@ -87,43 +86,39 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
       findings: [{ ...renderError(app, `Helm app not rendered: no helm binary (install helm or set render.helm)`, 'helm-unavailable'), severity: 'warning' }],
     };
   }
-  const tool = app.renderer === 'kustomize' ? 'kustomize' : 'helm';
-  const home = await renderHome(app.renderer === 'kustomize' ? tools.helm : null);
-  if (app.renderer === 'kustomize') {
-    let target = dir;
-    if (app.flux) {
-      // Flux's options as an overlay over the folder: kustomize does the real work.
-      // Its folder is named by its content, so concurrent renders write the same bytes.
-      target = path.join(tree.root, app.flux.overlayDir);
-      await writeAtomically(path.join(target, 'kustomization.yaml'), app.flux.overlay);
-      // A folder without a kustomization gets the one Flux would generate, where Flux
-      // writes it: kustomize reads files only from below a kustomization. No other
-      // render reads a kustomization there (there is none in the repository).
-      if (app.flux.generated) await writeAtomically(path.join(dir, 'kustomization.yaml'), app.flux.generated.text);
-    } else {
-      const kfile = kustomizationFileIn(app.path, tree.has);
-      if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
-    }
-    cmd = tools.kustomize!.cmd;
-    args = [...tools.kustomize!.args, target];
-    if (home.helm) args.push('--enable-helm', '--helm-command', home.helm);
-  } else {
+  if (app.renderer === 'helm') {
     const h = app.helm ?? {};
-    cmd = tools.helm!;
     const release = h.releaseName ?? path.posix.basename(app.path || 'release');
     if (!isReleaseName(release)) {
-      await home.dispose();
       return {
         ok: false,
         findings: [renderError(app, `${JSON.stringify(release)} (the folder name) is not a valid Helm release name; set \`helm.releaseName\` for this app in ferry.yml`, 'render-refused')],
       };
     }
-    args = ['template'];
-    if (h.namespace) args.push('--namespace', h.namespace);
-    for (const v of h.valuesFiles ?? []) args.push('--values', path.join(dir, v));
-    // Positional arguments after `--`: nothing from the repository is read as a flag.
-    args.push('--', release, dir);
+    return helmTemplate({
+      file: app.path || '.', chart: { dir: app.path }, release, ...(h.namespace ? { namespace: h.namespace } : {}),
+      valuesFiles: (h.valuesFiles ?? []).map((v) => path.posix.join(app.path, v)),
+    }, tree, tools, signal);
   }
+  const tool = 'kustomize';
+  const home = await renderHome(tools.helm);
+  let target = dir;
+  if (app.flux) {
+    // Flux's options as an overlay over the folder: kustomize does the real work.
+    // Its folder is named by its content, so concurrent renders write the same bytes.
+    target = path.join(tree.root, app.flux.overlayDir);
+    await writeAtomically(path.join(target, 'kustomization.yaml'), app.flux.overlay);
+    // A folder without a kustomization gets the one Flux would generate, where Flux
+    // writes it: kustomize reads files only from below a kustomization. No other
+    // render reads a kustomization there (there is none in the repository).
+    if (app.flux.generated) await writeAtomically(path.join(dir, 'kustomization.yaml'), app.flux.generated.text);
+  } else {
+    const kfile = kustomizationFileIn(app.path, tree.has);
+    if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);
+  }
+  const cmd = tools.kustomize!.cmd;
+  const args = [...tools.kustomize!.args, target];
+  if (home.helm) args.push('--enable-helm', '--helm-command', home.helm);
   try {
     const toolDirs = [cmd, tools.helm, home.helm].filter((t): t is string => !!t).map((t) => path.dirname(t));
     const line = sandbox.wrap(cmd, args, { tmpRoot: tmpdir(), tree: tree.root, home: home.home, tools: toolDirs, hidden: tools.hidden });

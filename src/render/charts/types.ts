@@ -1,20 +1,24 @@
-/** A chart that lives outside the repository: what a Flux HelmRelease or an Argo CD Application names. */
+/**
+ * Charts from outside the repository, as the engine asks for them. The engine needs only
+ * this port; the fetcher behind it (HTTP index or OCI, with its cache) is the server's.
+ */
 export interface ChartRef {
-  /** https://… Helm repository URL (index.yaml lives under it) or oci://host[:port]/path (chart is <path>/<chart>). */
+  /** https://… Helm repository URL (index.yaml lives under it) or oci://host[:port]/path (the chart is <path>/<chart>). */
   repoUrl: string;
   chart: string;
-  /** Exact version, or a semver constraint (Flux: ">=1.0.0-alpha", "6.x", "*"); empty/undefined = latest stable. Argo's targetRevision is the same. */
+  /** Exact version, or a semver constraint (Flux: ">=1.0.0-alpha", "6.x", "*"); empty or unset: latest stable. */
   version?: string;
 }
 
 export type ChartFetch =
-  | { ok: true; file: string /* absolute path of the cached .tgz */; version: string /* resolved */; digest: string /* sha256 hex of the tgz */ }
-  | { ok: false; message: string /* readable, no credentials, no internal paths */ };
+  | { ok: true; /** Absolute path of the cached .tgz. */ file: string; /** The version resolved. */ version: string; /** sha256 hex of the .tgz. */ digest: string }
+  | { ok: false; /** Readable; names no credential and no server path. */ message: string };
 
 export interface ChartFetcher {
   fetch(ref: ChartRef, signal?: AbortSignal): Promise<ChartFetch>;
 }
 
+/** One entry of FERRY_CHART_CREDENTIALS. */
 export interface ChartCredential {
   /** Prefix match on the URL a request goes to: https://charts.example.com/ or oci://ghcr.io/org/ */
   url: string;
