@@ -17,3 +17,31 @@ export type ChartFetch =
 export interface ChartFetcher {
   fetch(ref: ChartRef, signal?: AbortSignal): Promise<ChartFetch>;
 }
+
+/** One entry of FERRY_CHART_CREDENTIALS. */
+export interface ChartCredential {
+  /** Prefix match on the URL a request goes to: https://charts.example.com/ or oci://ghcr.io/org/ */
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+}
+
+export interface ChartFetcherOptions {
+  cacheDir: string; // e.g. <FERRY_CACHE_DIR>/charts
+  timeoutMs: number; // per fetch (whole operation), default 30 s
+  maxChartBytes: number; // cap on one .tgz, default 20 MiB
+  maxIndexBytes: number; // cap on index.yaml, default 64 MiB (real indexes are big, e.g. bitnami)
+  credentials: ChartCredential[];
+  /** Loopback, private, link-local, unspecified and multicast addresses are refused unless this is set. */
+  allowPrivateNetworks: boolean;
+  offline?: boolean; // FERRY_CHARTS=off: every fetch returns a clear "not fetched: chart fetching is off" failure
+}
+
+/** A failure whose message is safe to show: no credentials, no internal paths. */
+export class ChartError extends Error {
+  constructor(message: string, readonly kind: 'policy' | 'other' = 'other') {
+    super(message);
+    this.name = 'ChartError';
+  }
+}
