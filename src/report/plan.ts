@@ -222,6 +222,7 @@ export function toJson(plan: Plan): unknown {
         changes: a.changes.map((c) => ({
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
           ...(c.note ? { note: c.note } : {}),
+          ...(c.producer ? { producer: c.producer } : {}),
         })),
         findings: a.findings.map(appFinding),
       })),
