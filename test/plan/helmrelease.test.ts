@@ -3,6 +3,7 @@
  * helm template as helm-controller installs it, and what it makes is diffed under it.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -11,6 +12,7 @@ import { plan } from '../../src/engine.js';
 import type { ChartFetcher, ChartRef } from '../../src/render/charts/types.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/report/plan.js';
 import type { AppPlan, Plan } from '../../src/types.js';
+import { releaseName } from '../../src/plan/helm-source.js';
 import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
@@ -309,6 +311,28 @@ spec:
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ severity: 'warning', file: 'clusters/staging/web/release.yaml', resource: 'HelmRelease/apps/web' });
     expect(appOf(p, 'other')!.changes.map((c) => c.kind)).toEqual(['ConfigMap']);
+  });
+  it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
+    const r = new TestRepo().write(files(release('2')));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': release('2').replace('charts.example.invalid', 'moved.example.invalid') });
+    const head = r.commit('move the repository');
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'https://charts.example.invalid|web': { ...pkg, version: '1.2.3' } }) });
+    const app = appOf(p, 'web')!;
+    expect(app.changes.map((c) => `${c.action} ${c.kind}`)).toEqual(['changed HelmRepository']);
+    expect(app.findings.map((f) => f.rule)).toContain('chart-unavailable');
+  });
+});
+
+describe('release names', () => {
+  it('are shortened past 53 characters as helm-controller does', () => {
+    const long = 'a'.repeat(30);
+    const name = releaseName(long, { targetNamespace: 'n'.repeat(30) });
+    expect(name).toHaveLength(53);
+    expect(name).toBe(`${'n'.repeat(30)}-${'a'.repeat(9)}-${createHash('sha256').update(`${'n'.repeat(30)}-${long}`).digest('hex').slice(0, 12)}`);
+    expect(releaseName('web', { targetNamespace: 'prod' })).toBe('prod-web');
+    expect(releaseName('web', { targetNamespace: 'prod', releaseName: 'mine' })).toBe('mine');
   });
 });
 
