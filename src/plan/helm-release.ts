@@ -1,11 +1,12 @@
+import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { RenderCache } from '../render/cache.js';
 import { helmTemplate, type HelmTemplateRequest } from '../render/helm-template.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
-import { chartSource, isHelmRelease, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
+import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
 import { pathsUnder } from './render-app.js';
 import type { Side } from './side.js';
@@ -19,6 +20,8 @@ import type { Side } from './side.js';
 /** Labels helm-controller's post-renderer puts on every object of a release. */
 export const FLUX_NAME_LABEL = 'helm.toolkit.fluxcd.io/name';
 export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
+/** Chart folders copied with Flux's valuesFiles as their values.yaml, in a render tree. */
+const CHART_COPIES = '.ferry-helm/flux-charts';
 
 export interface Expansion {
   resources: Resource[];
@@ -89,8 +92,16 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${source.dir || '.'} lists dependencies but has no charts/ folder; Flux's source-controller would build them, Ferry does not offline`)]);
     }
     await side.tree.materialize(files);
-    chart = { dir: source.dir };
     identity = ['dir', source.dir, ...files.files.map((f) => `${f.path}:${f.oid}`)];
+    if (source.valuesFiles.length) {
+      // source-controller packages the chart with these files, merged, as its values.yaml:
+      // the chart's own defaults are replaced, not merged under them.
+      const merged = mergedValuesFiles(source.valuesFiles, side);
+      if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${merged.problem}`)]);
+      chart = { dir: await chartWithValues(side, source.dir, merged.text, RenderCache.key(identity)) };
+    } else {
+      chart = { dir: source.dir };
+    }
   } else {
     if (!ctx.charts) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: this Ferry fetches no charts from outside the repository; the HelmRelease object itself is still diffed`)]);
     const got = await ctx.charts.fetch(source.ref, ctx.signal);
@@ -100,10 +111,10 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   }
 
   const req: HelmTemplateRequest = {
-    file, chart, release, namespace: targetNamespace, valuesFiles: source.valuesFiles, values: [doc], includeCrds, skipTests: true,
+    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', ...source.valuesFiles]);
+  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '']);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -126,6 +137,39 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace);
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+/** The values files merged in order (Helm's merge), as one YAML text, or why not. */
+function mergedValuesFiles(files: string[], side: Side): { text: string } | { problem: string } {
+  let values: Obj = {};
+  for (const f of files) {
+    if (!side.view.has(f)) return { problem: `valuesFiles: ${f} does not exist` };
+    let parsed: unknown;
+    try {
+      parsed = parse(side.view.read(f), { maxAliasCount: 100 });
+    } catch {
+      return { problem: `valuesFiles: ${f} is not YAML` };
+    }
+    if (parsed === null || parsed === undefined) continue;
+    const map = obj(parsed);
+    if (!map) return { problem: `valuesFiles: ${f} is not a map of values` };
+    values = mergeValues(values, map);
+  }
+  return { text: stringify(values, { aliasDuplicateObjects: false }) };
+}
+
+/** A copy of a materialized chart folder with `values.yaml` replaced, named by content, in the render tree. */
+async function chartWithValues(side: Side, dir: string, values: string, id: string): Promise<string> {
+  const rel = `${CHART_COPIES}/${RenderCache.key([id, values]).slice(0, 32)}`;
+  const dest = path.join(side.files.root, rel);
+  if (await stat(dest).then(() => true, () => false)) return rel;
+  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await mkdir(path.dirname(dest), { recursive: true });
+  await cp(path.join(side.files.root, dir), tmp, { recursive: true });
+  await writeFile(path.join(tmp, 'values.yaml'), values);
+  // Another render may have made the same copy meanwhile: same bytes, keep either.
+  await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+  return rel;
 }
 
 function safeParse(text: string): unknown {

@@ -73,7 +73,8 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
     // Flux reads these from the source's root; each must stay in the repository.
     const files: string[] = [];
     for (const v of valuesFiles) {
-      const p = resolveRepoPath('', v);
+      // Paths are the source root's; a bare `values.yaml` is the chart's own (source-controller's special case).
+      const p = v === 'values.yaml' ? resolveRepoPath(dir, v) : resolveRepoPath('', v);
       const real = p === null ? null : realFolder(p, view);
       if (real === null) return { kind: 'refused', rule: 'path-escape', message: `valuesFiles: ${JSON.stringify(v.slice(0, 200))} leaves the repository` };
       files.push(real);

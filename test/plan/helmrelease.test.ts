@@ -168,6 +168,28 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     expect(produced.map(key).sort()).toEqual(['Deployment/web-prod-web-web', 'Service/web-prod-web-web']);
   });
 
+  it('valuesFiles replace the chart\'s values.yaml, as source-controller packages them; a change to one plans the app', async () => {
+    const vf = (list: string) => `      valuesFiles: [${list}]\n`;
+    const withFiles = (list: string) => helmRelease('').replace('      sourceRef:', `${vf(list)}      sourceRef:`);
+    const prod = { 'charts/web/values-prod.yaml': 'replicas: 3\nimage: nginx:prod\ntoken: prod\n' };
+    const r = new TestRepo().write(files(withFiles('charts/web/values-prod.yaml'), prod));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values.yaml, charts/web/values-prod.yaml') });
+    const head = r.commit('defaults too');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    const dep = app.changes.find((c) => c.kind === 'Deployment')!.diff!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    // Without the chart's values.yaml, greeting is unset; listed first, it is back.
+    expect(dep).toMatch(/^-\s+value: null$/m);
+    expect(dep).toMatch(/^\+\s+value: hello$/m);
+    expect(dep).toMatch(/^ +value: prod$/m);
+    r.write({ 'charts/web/values-prod.yaml': 'replicas: 6\nimage: nginx:prod\ntoken: prod\n' });
+    const next = r.commit('scale in the values file');
+    const again = appOf(await plan({ repo: r.dir, base: head, head: next, cacheDir }), 'web')!;
+    expect(again.changes.map((c) => c.kind)).toEqual(['Deployment']);
+    expect(again.changes[0]!.diff).toMatch(/^\+  replicas: 6$/m);
+  });
+
   it('a PR touching only a chart template plans the app and shows the diff', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES)));
     const base = r.commit('base');
