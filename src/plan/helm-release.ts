@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RenderCache } from '../render/cache.js';
 import { helmTemplate, type HelmTemplateRequest } from '../render/helm-template.js';
+import { postRender, postRendererKustomization } from '../render/post-render.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
@@ -66,8 +67,18 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
 
   const values = releaseValues(spec, namespace, appResources, side.view);
   if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
-  if (Array.isArray(spec.postRenderers) && spec.postRenderers.length) {
-    notes.push(finding('info', 'chart-unavailable', 'spec.postRenderers are not applied: the chart\'s output is shown without them'));
+  // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
+  const post: Record<string, unknown>[] = [];
+  for (const pr of Array.isArray(spec.postRenderers) ? spec.postRenderers.map(obj) : []) {
+    const k = obj(pr?.kustomize);
+    if (!k) continue;
+    const kustomization = postRendererKustomization(k);
+    if ('refused' in kustomization) return failed([...notes, finding('error', 'render-refused', `not rendered: ${kustomization.refused}`)]);
+    post.push(kustomization);
+  }
+  if (post.length && !ctx.tools.kustomize) {
+    notes.push(finding('info', 'chart-unavailable', 'spec.postRenderers are not applied (no kustomize or kubectl binary): the chart\'s output is shown without them'));
+    post.length = 0;
   }
 
   const release = releaseName(name, spec);
@@ -114,7 +125,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '']);
+  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -125,6 +136,11 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     }
     // Kept scrubbed: no Secret value reaches the cache, a diff or a finding.
     text = scrubSecrets(raw.text, values.secrets, MASKED_VALUE);
+    for (const k of post) {
+      const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
+      if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
+      text = built.text;
+    }
     await ctx.cache.put(key, { ok: true, text });
   }
   if (ctx.outputBudget) {

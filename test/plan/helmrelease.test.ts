@@ -190,6 +190,39 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     expect(again.changes[0]!.diff).toMatch(/^\+  replicas: 6$/m);
   });
 
+  it('applies kustomize postRenderers (patches, images) before Flux\'s labels', async () => {
+    const post = `  postRenderers:
+    - kustomize:
+        patches:
+          - target: { kind: Deployment }
+            patch: |
+              - op: add
+                path: /metadata/annotations
+                value: { patched: "yes" }
+        images:
+          - name: nginx
+            newTag: "1.29.0"
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + post) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const dep = plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!) as { metadata: { annotations: Record<string, string>; labels: Record<string, string> }; spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(dep.metadata.annotations).toEqual({ patched: 'yes' });
+    expect(dep.metadata.labels['helm.toolkit.fluxcd.io/name']).toBe('web');
+    expect(dep.spec.template.spec.containers[0]!.image).toBe('nginx:1.29.0');
+    const svc = plusLines(app.changes.find((c) => c.kind === 'Service')!.diff!) as { metadata: Record<string, unknown> };
+    expect(svc.metadata.annotations).toBeUndefined();
+
+    // A patch read from a file is not something Flux has: refused.
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + '  postRenderers:\n    - kustomize:\n        patches:\n          - path: ../../../../etc/passwd\n') });
+    const bad = r.commit('patch from a file');
+    const refused = appOf(await plan({ repo: r.dir, base: head, head: bad, cacheDir }), 'web')!;
+    expect(refused.findings.find((f) => f.rule === 'render-refused')?.message).toMatch(/without an inline `patch`/);
+  });
+
   it('a PR touching only a chart template plans the app and shows the diff', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES)));
     const base = r.commit('base');
