@@ -367,6 +367,41 @@ spec:
     expect(f[0]).toMatchObject({ severity: 'warning', file: 'clusters/staging/web/release.yaml', resource: 'HelmRelease/apps/web' });
     expect(appOf(p, 'other')!.changes.map((c) => c.kind)).toEqual(['ConfigMap']);
   });
+  it('an OCIRepository chartRef is fetched as oci://host/path with the last segment as the chart', async () => {
+    const oci = (replicas: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: apps
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: web-chart
+  values:
+    replicas: ${replicas}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: web-chart
+  namespace: apps
+spec:
+  url: oci://registry.example.invalid:5000/team/charts/web
+  ref:
+    semver: ">=1.0.0"
+`;
+    const r = new TestRepo().write(files(oci('2')));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': oci('3') });
+    const head = r.commit('scale');
+    const asked: ChartRef[] = [];
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'oci://registry.example.invalid:5000/team/charts|web': { ...pkg, version: '1.2.3' } }, asked) });
+    const app = appOf(p, 'web')!;
+    expect(asked[0]).toEqual({ repoUrl: 'oci://registry.example.invalid:5000/team/charts', chart: 'web', version: '>=1.0.0' });
+    expect(app.changes.find((c) => c.kind === 'Deployment')?.diff).toMatch(/^\+  replicas: 3$/m);
+  });
+
   it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
     const r = new TestRepo().write(files(release('2')));
     const pkg = packaged(path.join(r.dir, 'charts/web'));
