@@ -454,12 +454,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // kustomization reads, instead of a walk of every app: the walks of a 5,000-app
     // monorepo were most of a small PR's fixed cost. (Symlinks: every app walks.)
     let reached: Set<string> | null = null;
-    let reachChanged: string[] = changed;
+    // A change to what a HelmRelease reads (its chart folder, a valuesFrom source) reaches
+    // the apps holding the HelmRelease, as a change to its own file would (as either side
+    // has it: a deleted values source is read at base only).
+    const reachChanged = validateOnly ? changed : [...new Set([...changed, ...helmReleaseFilesReading(head.view, changed), ...(base === head ? [] : helmReleaseFilesReading(base.view, changed))])];
     if (!validateOnly && !head.view.links?.length) {
       const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').flatMap((c) => (c.app.flux ? fluxRoots(c.app, head.view) : [c.app.path]))));
-      // A change to what a HelmRelease reads (its chart folder, a valuesFrom source) reaches
-      // the apps holding the HelmRelease, as a change to its own file would.
-      reachChanged = [...new Set([...changed, ...helmReleaseFilesReading(head.view, changed)])];
       reached = index.reached(reachChanged);
       // What a skipped app reads is no changed file (else it was reached), but a changed
       // file its folder holds still belongs to it.
@@ -478,7 +478,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base
         // walk, most of a large monorepo's fixed cost, is skipped.
-        if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, changed) && !readsThroughLinks(headInputs, head)) {
+        if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, reachChanged) && !readsThroughLinks(headInputs, head)) {
           if (unownedCandidates.length) ownership.add(headInputs);
           continue;
         }

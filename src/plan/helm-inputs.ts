@@ -116,6 +116,9 @@ const reverseMemo = new WeakMap<TreeView, { files: Map<string, string[]>; dirs: 
  * file holding it. Every YAML file that mentions a HelmRelease is scanned once per view.
  */
 export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string>): string[] {
+  const list = [...changed];
+  // Most changes are neither in a chart folder nor a values or chart source: no scan.
+  if (!list.some((c) => inChartFolder(view, c) || mayBeSource(view, c))) return [];
   let rev = reverseMemo.get(view);
   if (!rev) {
     rev = { files: new Map(), dirs: new Map() };
@@ -129,7 +132,7 @@ export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string
     reverseMemo.set(view, rev);
   }
   const out = new Set<string>();
-  for (const c of changed) {
+  for (const c of list) {
     for (const f of rev.files.get(c) ?? []) out.add(f);
     if (rev.dirs.size === 0) continue;
     for (let d = c; ; ) {
@@ -140,4 +143,23 @@ export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string
     }
   }
   return [...out];
+}
+
+/** Whether a folder above `file` holds a Chart.yaml. */
+function inChartFolder(view: TreeView, file: string): boolean {
+  for (let d = file; ; ) {
+    const i = d.lastIndexOf('/');
+    d = i < 0 ? '' : d.slice(0, i);
+    if (view.has(d === '' ? 'Chart.yaml' : `${d}/Chart.yaml`)) return true;
+    if (d === '') return false;
+  }
+}
+
+const SOURCE_KIND_RE = /^kind:[ \t]*["']?(ConfigMap|Secret|HelmRepository|OCIRepository|HelmChart)["']?[ \t]*(#.*)?$/m;
+
+/** Whether a file may define a valuesFrom source or a chart source (a cheap text test). */
+function mayBeSource(view: TreeView, file: string): boolean {
+  if (!YAML_RE.test(file) || !view.has(file)) return false;
+  const text = view.peek ? view.peek(file) : view.read(file);
+  return !!text && SOURCE_KIND_RE.test(text);
 }

@@ -296,6 +296,20 @@ describe('valuesFrom', () => {
     expect(app.changes[0]!.diff).not.toMatch(/replicas/);
   });
 
+  it('a Kustomize app: deleting a valuesFrom ConfigMap plans it (read at base), and its chart\'s output is unknown, not removed', async () => {
+    const r = new TestRepo().write({
+      ...files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')),
+      'clusters/staging/web/kustomization.yaml': 'resources:\n  - release.yaml\n',
+    });
+    const base = r.commit('base');
+    r.remove('infra/values/cm.yaml');
+    const head = r.commit('drop the values');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app?.renderer).toBe('kustomize');
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/ConfigMap apps\/web-values is not defined in this repository/);
+    expect(app.changes).toEqual([]);
+  });
+
   it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
     const base = r.commit('base');
