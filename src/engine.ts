@@ -16,6 +16,7 @@ import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './p
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
+import { helmReleaseFilesReading } from './plan/helm-inputs.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
 import { BlobStore } from './workspace/blobs.js';
@@ -403,7 +404,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(req.charts ? { charts: req.charts } : {}), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(req.charts ? { charts: req.charts } : {}), kubeVersion: config.validate.kubernetesVersion, signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
     const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
     const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
@@ -453,9 +454,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // kustomization reads, instead of a walk of every app: the walks of a 5,000-app
     // monorepo were most of a small PR's fixed cost. (Symlinks: every app walks.)
     let reached: Set<string> | null = null;
+    // A change to what a HelmRelease reads (its chart folder, a valuesFrom source) reaches
+    // the apps holding the HelmRelease, as a change to its own file would (as either side
+    // has it: a deleted values source is read at base only).
+    const reachChanged = validateOnly ? changed : [...new Set([...changed, ...helmReleaseFilesReading(head.view, changed), ...(base === head ? [] : helmReleaseFilesReading(base.view, changed))])];
     if (!validateOnly && !head.view.links?.length) {
       const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').flatMap((c) => (c.app.flux ? fluxRoots(c.app, head.view) : [c.app.path]))));
-      reached = index.reached(changed);
+      reached = index.reached(reachChanged);
       // What a skipped app reads is no changed file (else it was reached), but a changed
       // file its folder holds still belongs to it.
       if (unownedCandidates.length) ownership.add({ ...emptyInputs(), files: new Set(index.owned(unownedCandidates)) });
@@ -468,12 +473,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
         const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize';
-        if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, changed) : reached.has(c.app.path))) continue;
+        if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, reachChanged) : reached.has(c.app.path))) continue;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base
         // walk, most of a large monorepo's fixed cost, is skipped.
-        if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, changed) && !readsThroughLinks(headInputs, head)) {
+        if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, reachChanged) && !readsThroughLinks(headInputs, head)) {
           if (unownedCandidates.length) ownership.add(headInputs);
           continue;
         }

@@ -41,6 +41,11 @@ export interface Resource {
   /** The object as rendered (parsed YAML). */
   object: Record<string, unknown>;
   source: SourceRef | null;
+  /**
+   * The object of the app that made this one when Ferry expanded it (a Flux HelmRelease:
+   * `HelmRelease/namespace/name`); unset for what the app's renderer itself output.
+   */
+  producer?: string;
 }
 
 export interface Finding {
@@ -127,6 +132,8 @@ export interface ResourceChange {
   diffTooLarge?: boolean;
   /** How the two sides were paired, when it is not plain identity (duplicates, generated names). */
   note?: string;
+  /** The app object that produced this resource (`HelmRelease/namespace/name`), when Ferry expanded one. */
+  producer?: string;
 }
 
 export type AppStatus = 'rendered' | 'error' | 'skipped';

@@ -26,14 +26,17 @@ export function diffApp(
   opts: DiffOptions & { ignore?: DiffIgnoreRule[] } = {},
 ): { changes: ResourceChange[]; findings: Finding[] } {
   const ignore = opts.ignore ?? [];
-  const diff = (base: Resource[], head: Resource[]) => diffResources(withoutIgnored(base, ignore), withoutIgnored(head, ignore), opts);
+  // A HelmRelease whose chart did not render on one side: what it makes is unknown there, not gone.
+  const producers = new Set([...(b?.unknownProducers ?? []), ...(h?.unknownProducers ?? [])]);
+  const known = (rs: Resource[]) => (producers.size ? rs.filter((r) => !r.producer || !producers.has(r.producer)) : rs);
+  const diff = (base: Resource[], head: Resource[]) => diffResources(withoutIgnored(known(base), ignore), withoutIgnored(known(head), ignore), opts);
   if (h && !usable(h)) return { changes: [], findings: [] };
   // The base never rendered: everything at head reads as added.
-  if (b && !usable(b)) return { changes: h ? diff([], known(h.resources, new Set(h.brokenFiles))) : [], findings: [] };
+  if (b && !usable(b)) return { changes: h ? diff([], knownFiles(h.resources, new Set(h.brokenFiles))) : [], findings: [] };
   const atBase = new Set(b?.brokenFiles ?? []);
   const atHead = new Set(h?.brokenFiles ?? []);
   const unknown = new Set([...atBase, ...atHead]);
-  const changes = diff(known(b?.resources ?? [], unknown), known(h?.resources ?? [], unknown));
+  const changes = diff(knownFiles(b?.resources ?? [], unknown), knownFiles(h?.resources ?? [], unknown));
   const findings = [...unknown].sort().map((file): Finding => ({
     severity: 'info',
     rule: 'diff-incomplete',
@@ -45,6 +48,6 @@ export function diffApp(
   return { changes, findings };
 }
 
-function known(resources: Resource[], unknown: Set<string>): Resource[] {
+function knownFiles(resources: Resource[], unknown: Set<string>): Resource[] {
   return unknown.size ? resources.filter((r) => !unknown.has(r.source?.file ?? '')) : resources;
 }

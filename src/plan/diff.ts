@@ -58,6 +58,7 @@ function change(
   before: Record<string, unknown> | undefined,
   after: Record<string, unknown> | undefined,
   beforeId: ResourceId = id,
+  producer?: string,
 ): ResourceChange | null {
   const [mb, ma] = maskPair(before, after);
   const b = mb ? toYaml(mb) : '';
@@ -73,6 +74,7 @@ function change(
     diff,
   };
   if (diff === null) out.diffTooLarge = true;
+  if (producer) out.producer = producer;
   return out;
 }
 
@@ -209,7 +211,7 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
       const h = hs[i];
       const b = bs[i];
       if (n > 1) notes.set((h ?? b)!, occurrence(i, n));
-      if (h && b) push(change('changed', h.id, b.object, h.object), h);
+      if (h && b) push(change('changed', h.id, b.object, h.object, h.id, h.producer ?? b.producer), h);
       else if (h) unmatchedHead.push(h);
       else removed(b!);
     }
@@ -222,7 +224,7 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
   for (const h of unmatchedHead) {
     const uk = unhashedKey(h.id);
     const prev = uk ? unmatchedBase.get(uk)?.shift() : undefined;
-    if (prev) push(change('changed', h.id, prev.object, h.object, prev.id), h);
+    if (prev) push(change('changed', h.id, prev.object, h.object, prev.id, h.producer ?? prev.producer), h);
     else fresh.push(h);
   }
   for (const rest of unmatchedBase.values()) append(gone, rest);
@@ -231,9 +233,9 @@ export function diffResources(base: Resource[], head: Resource[], opts: DiffOpti
   for (const { b, h, same } of generated.pairs) {
     if (same) continue;
     notes.set(h, `name ends in a generated suffix: paired with ${b.id.name}`);
-    push(change('changed', h.id, b.object, h.object, b.id), h);
+    push(change('changed', h.id, b.object, h.object, b.id, h.producer ?? b.producer), h);
   }
-  for (const b of generated.gone) push(change('removed', b.id, b.object, undefined), b);
-  for (const h of generated.fresh) push(change('added', h.id, undefined, h.object), h);
+  for (const b of generated.gone) push(change('removed', b.id, b.object, undefined, b.id, b.producer), b);
+  for (const h of generated.fresh) push(change('added', h.id, undefined, h.object, h.id, h.producer), h);
   return changes.sort((x, y) => (sortKey(x) < sortKey(y) ? -1 : sortKey(x) > sortKey(y) ? 1 : 0));
 }

@@ -91,7 +91,7 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[]): { root: string; not
 }
 
 /** A Kustomization's source folder after symlinks, or null when it leaves the repository. */
-function realFolder(dir: string, view: TreeView): string | null {
+export function realFolder(dir: string, view: TreeView): string | null {
   for (let d = dir; d !== ''; d = path.posix.dirname(d) === '.' ? '' : path.posix.dirname(d)) {
     if (view.links?.includes(d)) {
       const r = view.resolveLink?.(d);
@@ -227,16 +227,22 @@ interface Variables {
 }
 
 const varsMemo = new WeakMap<TreeView, Map<string, Variables>>();
-const sourcesMemo = new WeakMap<TreeView, Map<string, { file: string; data: Map<string, string> }[]>>();
+const objectsMemo = new WeakMap<TreeView, Map<string, { file: string; object: Record<string, unknown> }[]>>();
 
-/** ConfigMaps or Secrets named `name` in `namespace` written in the repository, by file. */
-function definitions(view: TreeView, kind: 'ConfigMap' | 'Secret', namespace: string, name: string): { file: string; data: Map<string, string> }[] {
-  let memo = sourcesMemo.get(view);
-  if (!memo) sourcesMemo.set(view, (memo = new Map()));
-  const key = `${kind}\0${namespace}\0${name}`;
+/**
+ * Objects of `kind` named `name` written in the repository, by file: in `namespace`
+ * (an object without one counts as in it), or in any namespace when it is null.
+ * `api` is the apiVersion, or its group (`source.toolkit.fluxcd.io/`) to take any version.
+ * Memoised per view: each lookup reads every YAML file that names it.
+ */
+export function definedObjects(view: TreeView, api: string, kind: string, namespace: string | null, name: string): { file: string; object: Record<string, unknown> }[] {
+  let memo = objectsMemo.get(view);
+  if (!memo) objectsMemo.set(view, (memo = new Map()));
+  const key = `${api}\0${kind}\0${namespace ?? '\0'}\0${name}`;
   const known = memo.get(key);
   if (known) return known;
-  const out: { file: string; data: Map<string, string> }[] = [];
+  const out: { file: string; object: Record<string, unknown> }[] = [];
+  const apiOk = (v: unknown) => typeof v === 'string' && (api.endsWith('/') ? v.startsWith(api) : v === api);
   for (const f of view.files) {
     if (!/\.ya?ml$/i.test(f) || /(^|\/)\.[^/]+\//.test(f)) continue;
     const text = view.peek ? view.peek(f) : view.read(f);
@@ -250,20 +256,30 @@ function definitions(view: TreeView, kind: 'ConfigMap' | 'Secret', namespace: st
     for (const d of docs) {
       const o = obj(d);
       const meta = obj(o?.metadata);
-      if (!o || o.kind !== kind || o.apiVersion !== 'v1' || meta?.name !== name) continue;
-      if ((str(meta.namespace) ?? namespace) !== namespace) continue;
-      const data = new Map<string, string>();
-      if (kind === 'ConfigMap') {
-        for (const [k, v] of Object.entries(obj(o.data) ?? {})) data.set(k, String(v ?? ''));
-      } else {
-        for (const [k, v] of Object.entries(obj(o.data) ?? {})) data.set(k, Buffer.from(String(v ?? ''), 'base64').toString('utf8'));
-        for (const [k, v] of Object.entries(obj(o.stringData) ?? {})) data.set(k, String(v ?? ''));
-      }
-      out.push({ file: f, data });
+      if (!o || o.kind !== kind || !apiOk(o.apiVersion) || meta?.name !== name) continue;
+      if (namespace !== null && (str(meta.namespace) ?? namespace) !== namespace) continue;
+      out.push({ file: f, object: o });
     }
   }
   memo.set(key, out);
   return out;
+}
+
+/** A ConfigMap's or Secret's data as text (a Secret's `data` decoded, `stringData` over it). */
+export function dataOf(o: Record<string, unknown>): Map<string, string> {
+  const data = new Map<string, string>();
+  if (o.kind === 'ConfigMap') {
+    for (const [k, v] of Object.entries(obj(o.data) ?? {})) data.set(k, String(v ?? ''));
+  } else {
+    for (const [k, v] of Object.entries(obj(o.data) ?? {})) data.set(k, Buffer.from(String(v ?? ''), 'base64').toString('utf8'));
+    for (const [k, v] of Object.entries(obj(o.stringData) ?? {})) data.set(k, String(v ?? ''));
+  }
+  return data;
+}
+
+/** ConfigMaps or Secrets named `name` in `namespace` written in the repository, by file. */
+export function definitions(view: TreeView, kind: 'ConfigMap' | 'Secret', namespace: string, name: string): { file: string; data: Map<string, string> }[] {
+  return definedObjects(view, 'v1', kind, namespace, name).map((d) => ({ file: d.file, data: dataOf(d.object) }));
 }
 
 /**

@@ -4,6 +4,7 @@ import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/k
 import { isManifestIn, type TreeView } from './discover.js';
 import { filesByFolder } from './folders.js';
 import { fluxInputs } from './flux.js';
+import { withHelmReleaseInputs } from './helm-inputs.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -15,7 +16,7 @@ function under(file: string, dir: string): boolean {
 
 /** The repository files an app's render reads, at one commit. */
 export function appInputs(app: AppSpec, view: TreeView): AppInputs {
-  return withLinkTargets(baseInputs(app, view), view);
+  return withLinkTargets(withHelmReleaseInputs(baseInputs(app, view), view), view);
 }
 
 /**

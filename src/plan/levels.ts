@@ -11,6 +11,7 @@ export const ENGINE_RULES = [
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
   { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
   { id: 'flux-unsubstituted-variable', defaultLevel: 'warning', description: 'Every `${VAR}` in a Flux Kustomization\'s output has a value in postBuild.substitute or a substituteFrom source in the repository.' },
+  { id: 'chart-unavailable', defaultLevel: 'warning', description: 'What a Flux HelmRelease installs can be rendered offline: its chart (a folder of this repository, or fetched from its HelmRepository / OCIRepository) and its valuesFrom sources are found. Notes about what is not applied (postRenderers, an assumed GitRepository) are info.' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));

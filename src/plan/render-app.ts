@@ -8,6 +8,8 @@ import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
 import { fluxPostBuild } from './flux.js';
+import { expandHelmReleases } from './helm-release.js';
+import { isHelmRelease } from './helm-source.js';
 import type { Side } from './side.js';
 
 export interface RenderContext {
@@ -19,6 +21,8 @@ export interface RenderContext {
   outputBudget?: { left: number; total: number };
   /** Charts from outside the repository; without it they are not fetched (a finding says so). */
   charts?: ChartFetcher;
+  /** `validate.kubernetesVersion`: what charts expanded from HelmReleases see as `.Capabilities.KubeVersion`. */
+  kubeVersion?: string;
   /** Counts render-cache lookups (for the server's metrics). */
   cacheStats?: { hits: number; misses: number };
 }
@@ -32,6 +36,8 @@ export interface RenderedApp {
    * is known (a plain app with one unparsable file). Their own resources are unknown.
    */
   brokenFiles?: string[];
+  /** Producers (HelmReleases) whose output is unknown on this side: the diff leaves out their resources on both sides. */
+  unknownProducers?: string[];
 }
 
 /**
@@ -80,6 +86,16 @@ function lowerBound(sorted: string[], key: string): number {
 
 /** Renders one app on one side: plain apps straight from git objects, the others through their tool (cached). */
 export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
+  const r = await renderOwn(app, side, inputs, ctx);
+  if (r.status === 'skipped' || (r.status === 'error' && !r.brokenFiles) || !r.resources.some((x) => isHelmRelease(x.object))) return r;
+  // Flux HelmReleases among the output: what they install joins the app (helm-release.ts).
+  const x = await expandHelmReleases(app, side, r.resources, ctx);
+  const findings = [...r.findings, ...x.findings];
+  const status = r.status === 'error' || findings.some((f) => f.severity === 'error') ? 'error' : r.status;
+  return { ...r, resources: [...r.resources, ...x.resources], findings, status, ...(x.unknown.length ? { unknownProducers: x.unknown } : {}) };
+}
+
+async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
   const pre = inputs.findings;
   if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
   if (app.renderer === 'plain') {

@@ -55,7 +55,7 @@ function sameChangeKeys(a: AppPlan): string[] {
   const texts = a.changes.map((c) => diffBody(c.diff ?? (c as { left?: string | null }).left ?? null));
   if (texts.some((t) => t === null)) return [];
   const key = (shape: (text: string) => string) =>
-    JSON.stringify(a.changes.map((c, i) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, shape(texts[i]!)]));
+    JSON.stringify(a.changes.map((c, i) => [c.action, c.apiVersion, c.kind, shape(c.name), c.note ?? null, c.producer ?? null, shape(texts[i]!)]));
   // A short name ("a", "db") would also match inside unrelated words: only longer ones are generalised.
   return a.name.length >= 3 ? [key((t) => t), `shape:${key((t) => t.split(a.name).join('\0'))}`] : [key((t) => t)];
 }
@@ -222,6 +222,7 @@ export function toJson(plan: Plan): unknown {
         changes: a.changes.map((c) => ({
           action: c.action, apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, diff: c.diff,
           ...(c.note ? { note: c.note } : {}),
+          ...(c.producer ? { producer: c.producer } : {}),
         })),
         findings: a.findings.map(appFinding),
       })),

@@ -1,0 +1,226 @@
+import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { RenderCache } from '../render/cache.js';
+import { helmTemplate, type HelmTemplateRequest } from '../render/helm-template.js';
+import { postRender, postRendererKustomization } from '../render/post-render.js';
+import { identityOf, parseRenderedObjects } from '../render/manifests.js';
+import type { AppSpec, Finding, Resource } from '../types.js';
+import { MASKED_VALUE } from './flux.js';
+import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
+import type { RenderContext } from './render-app.js';
+import { pathsUnder } from './render-app.js';
+import type { Side } from './side.js';
+
+/**
+ * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
+ * `helm template` as helm-controller would install it, and what it makes joins the app's
+ * resources, each marked with its `producer`. The HelmRelease object itself stays.
+ */
+
+/** Labels helm-controller's post-renderer puts on every object of a release. */
+export const FLUX_NAME_LABEL = 'helm.toolkit.fluxcd.io/name';
+export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
+/** Chart folders copied with Flux's valuesFiles as their values.yaml, in a render tree. */
+const CHART_COPIES = '.ferry-helm/flux-charts';
+
+export interface Expansion {
+  resources: Resource[];
+  findings: Finding[];
+  /** Producers whose output is unknown on this side (not rendered): the diff leaves their resources out. */
+  unknown: string[];
+}
+
+export function producerOf(namespace: string, name: string): string {
+  return `HelmRelease/${namespace}/${name}`;
+}
+
+export async function expandHelmReleases(app: AppSpec, side: Side, resources: Resource[], ctx: RenderContext): Promise<Expansion> {
+  const out: Expansion = { resources: [], findings: [], unknown: [] };
+  for (const r of resources) {
+    if (r.producer || !isHelmRelease(r.object)) continue;
+    const one = await expandOne(app, side, r, resources, ctx);
+    out.resources.push(...one.resources);
+    out.findings.push(...one.findings);
+    if (one.unknown) out.unknown.push(one.producer);
+  }
+  return out;
+}
+
+async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: Resource[], ctx: RenderContext): Promise<{ resources: Resource[]; findings: Finding[]; producer: string; unknown: boolean }> {
+  const name = hr.id.name;
+  // Flux applies an object without a namespace into its Kustomization's target, else `default`.
+  const namespace = hr.id.namespace ?? (typeof app.flux?.spec.targetNamespace === 'string' ? app.flux.spec.targetNamespace : 'default');
+  const producer = producerOf(namespace, name);
+  const file = hr.source?.file ?? (app.path || '.');
+  const line = hr.source?.line ?? null;
+  const label = `HelmRelease ${namespace}/${name}`;
+  const finding = (severity: Finding['severity'], rule: string, message: string): Finding => ({ severity, rule, file, line, resource: producer, message: `${label}: ${message}` });
+  const failed = (f: Finding[]) => ({ resources: [], findings: f, producer, unknown: true });
+  const spec = obj(hr.object.spec) ?? {};
+  const notes: Finding[] = [];
+
+  const source = chartSource(spec, namespace, appResources, side.view);
+  if (source.kind === 'refused') return failed([finding('error', source.rule, `not rendered: ${source.message}`)]);
+  if (source.kind === 'unavailable') return failed([finding('warning', 'chart-unavailable', `chart not rendered: ${source.message}; the HelmRelease object itself is still diffed`)]);
+  for (const n of source.notes) notes.push(finding('info', 'chart-unavailable', n));
+
+  const values = releaseValues(spec, namespace, appResources, side.view);
+  if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
+  // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
+  const post: Record<string, unknown>[] = [];
+  for (const pr of Array.isArray(spec.postRenderers) ? spec.postRenderers.map(obj) : []) {
+    const k = obj(pr?.kustomize);
+    if (!k) continue;
+    const kustomization = postRendererKustomization(k);
+    if ('refused' in kustomization) return failed([...notes, finding('error', 'render-refused', `not rendered: ${kustomization.refused}`)]);
+    post.push(kustomization);
+  }
+  if (post.length && !ctx.tools.kustomize) {
+    notes.push(finding('info', 'chart-unavailable', 'spec.postRenderers are not applied (no kustomize or kubectl binary): the chart\'s output is shown without them'));
+    post.length = 0;
+  }
+
+  const release = releaseName(name, spec);
+  const targetNamespace = typeof spec.targetNamespace === 'string' && spec.targetNamespace ? spec.targetNamespace : namespace;
+  const install = obj(spec.install);
+  const includeCrds = install?.crds !== 'Skip';
+  const doc = stringify(values.values, { aliasDuplicateObjects: false });
+  if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
+    return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
+  }
+
+  let chart: HelmTemplateRequest['chart'];
+  let identity: string[];
+  if (source.kind === 'dir') {
+    const files = await side.tree.expand([...pathsUnder(side.tree.index, source.dir), ...source.valuesFiles.filter((v) => side.tree.index.has(v))]);
+    if (files.problems.length) {
+      return failed([...notes, ...files.problems.map((p) => finding('error', p.rule, `not rendered: ${p.message}`))]);
+    }
+    const hasCharts = files.files.some((f) => f.path.startsWith(source.dir === '' ? 'charts/' : `${source.dir}/charts/`));
+    const meta = obj(safeParse(side.view.read(source.dir === '' ? 'Chart.yaml' : `${source.dir}/Chart.yaml`)));
+    if (Array.isArray(meta?.dependencies) && meta.dependencies.length && !hasCharts) {
+      return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${source.dir || '.'} lists dependencies but has no charts/ folder; Flux's source-controller would build them, Ferry does not offline`)]);
+    }
+    await side.tree.materialize(files);
+    identity = ['dir', source.dir, ...files.files.map((f) => `${f.path}:${f.oid}`)];
+    if (source.valuesFiles.length) {
+      // source-controller packages the chart with these files, merged, as its values.yaml:
+      // the chart's own defaults are replaced, not merged under them.
+      const merged = mergedValuesFiles(source.valuesFiles, side);
+      if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${merged.problem}`)]);
+      chart = { dir: await chartWithValues(side, source.dir, merged.text, RenderCache.key(identity)) };
+    } else {
+      chart = { dir: source.dir };
+    }
+  } else {
+    if (!ctx.charts) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: this Ferry fetches no charts from outside the repository; the HelmRelease object itself is still diffed`)]);
+    const got = await ctx.charts.fetch(source.ref, ctx.signal);
+    if (!got.ok) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${got.message}; the HelmRelease object itself is still diffed`)]);
+    chart = { archive: got.file, digest: got.digest };
+    identity = ['archive', got.digest];
+  }
+
+  const req: HelmTemplateRequest = {
+    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
+    ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
+  };
+  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  let text = await ctx.cache.get(key);
+  if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
+  if (text === null) {
+    const raw = await helmTemplate(req, side.files, ctx.tools, ctx.signal);
+    if (!raw.ok) {
+      const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
+      return failed([...notes, ...masked]);
+    }
+    // Kept scrubbed: no Secret value reaches the cache, a diff or a finding.
+    text = scrubSecrets(raw.text, values.secrets, MASKED_VALUE);
+    for (const k of post) {
+      const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
+      if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
+      text = built.text;
+    }
+    await ctx.cache.put(key, { ok: true, text });
+  }
+  if (ctx.outputBudget) {
+    const size = Buffer.byteLength(text);
+    if (size > ctx.outputBudget.left) {
+      return failed([...notes, finding('error', 'render-limit', `not planned: the apps of this plan rendered more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`)]);
+    }
+    ctx.outputBudget.left -= size;
+  }
+  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace);
+  if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
+  return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+/** The values files merged in order (Helm's merge), as one YAML text, or why not. */
+function mergedValuesFiles(files: string[], side: Side): { text: string } | { problem: string } {
+  let values: Obj = {};
+  for (const f of files) {
+    if (!side.view.has(f)) return { problem: `valuesFiles: ${f} does not exist` };
+    let parsed: unknown;
+    try {
+      parsed = parse(side.view.read(f), { maxAliasCount: 100 });
+    } catch {
+      return { problem: `valuesFiles: ${f} is not YAML` };
+    }
+    if (parsed === null || parsed === undefined) continue;
+    const map = obj(parsed);
+    if (!map) return { problem: `valuesFiles: ${f} is not a map of values` };
+    values = mergeValues(values, map);
+  }
+  return { text: stringify(values, { aliasDuplicateObjects: false }) };
+}
+
+/** A copy of a materialized chart folder with `values.yaml` replaced, named by content, in the render tree. */
+async function chartWithValues(side: Side, dir: string, values: string, id: string): Promise<string> {
+  const rel = `${CHART_COPIES}/${RenderCache.key([id, values]).slice(0, 32)}`;
+  const dest = path.join(side.files.root, rel);
+  if (await stat(dest).then(() => true, () => false)) return rel;
+  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await mkdir(path.dirname(dest), { recursive: true });
+  await cp(path.join(side.files.root, dir), tmp, { recursive: true });
+  await writeFile(path.join(tmp, 'values.yaml'), values);
+  // Another render may have made the same copy meanwhile: same bytes, keep either.
+  await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+  return rel;
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return parseRenderedObjects(text)[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * helm's output as resources, labelled as helm-controller labels them. An in-repository
+ * chart's `# Source:` names the template file; a fetched chart's files are not in the
+ * repository, so its resources point at the HelmRelease.
+ */
+function produced(text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string): { resources: Resource[] } | { error: string } {
+  const resources: Resource[] = [];
+  for (const chunk of text.split(/^---\s*$/m)) {
+    const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
+    const inRepo = chartDir !== null && src ? path.posix.join(chartDir, src[1]!.trim()) : null;
+    const source = inRepo && side.view.has(inRepo) ? { file: inRepo, line: null } : { ...at };
+    let objs: Obj[];
+    try {
+      objs = parseRenderedObjects(chunk);
+    } catch (err) {
+      return { error: (err as Error).message.split('\n')[0]! };
+    }
+    for (const o of objs) {
+      const meta = obj(o.metadata);
+      if (!meta) continue;
+      meta.labels = { ...(obj(meta.labels) ?? {}), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      const id = identityOf(o);
+      if (!id) continue;
+      resources.push({ id, object: o, source, producer });
+    }
+  }
+  return { resources };
+}

@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import { parse } from 'yaml';
+import { resolveRepoPath } from '../render/kustomization.js';
+import type { ChartRef } from '../render/charts/types.js';
+import type { Resource } from '../types.js';
+import type { TreeView } from './discover.js';
+import { dataOf, definedObjects, realFolder } from './flux.js';
+
+/**
+ * What a Flux HelmRelease (helm.toolkit.fluxcd.io/v2*) installs, resolved as Flux does
+ * from the repository alone: the chart's source, the values document, the release name
+ * and namespace. Pure over a tree view; helm-release.ts runs it.
+ */
+
+const SOURCE_API = 'source.toolkit.fluxcd.io/';
+/** Helm's limit on release names; Flux shortens longer ones (helm-controller's release.ShortenName). */
+const MAX_RELEASE = 53;
+
+export type Obj = Record<string, unknown>;
+
+export function obj(v: unknown): Obj | null {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+export function isHelmRelease(o: Obj): boolean {
+  return typeof o.apiVersion === 'string' && o.apiVersion.startsWith('helm.toolkit.fluxcd.io/v2') && o.kind === 'HelmRelease';
+}
+
+/** Flux's release name: spec.releaseName, else `[targetNamespace-]name`, shortened past 53 characters. */
+export function releaseName(name: string, spec: Obj): string {
+  const target = str(spec.targetNamespace);
+  const full = str(spec.releaseName) ?? (target ? `${target}-${name}` : name);
+  if (full.length <= MAX_RELEASE) return full;
+  const sum = createHash('sha256').update(full).digest('hex');
+  return `${full.slice(0, MAX_RELEASE - 13)}-${sum.slice(0, 12)}`;
+}
+
+/** Where the chart comes from. */
+export type ChartSource =
+  | { kind: 'dir'; dir: string; valuesFiles: string[]; notes: string[] }
+  | { kind: 'fetch'; ref: ChartRef; valuesFiles: string[]; notes: string[] }
+  /** Cannot be had offline, or not defined here: a `chart-unavailable` finding. */
+  | { kind: 'unavailable'; message: string }
+  /** The repository asks for something Ferry must not do: an error. */
+  | { kind: 'refused'; rule: string; message: string };
+
+/** A source object (HelmRepository, OCIRepository, HelmChart): the app's own first, then anywhere in the repository. */
+function sourceObject(kind: string, name: string, namespace: string, resources: Resource[], view: TreeView): Obj | null {
+  const own = resources.find((r) => r.id.kind === kind && r.id.name === name && (r.id.namespace ?? namespace) === namespace && r.id.apiVersion.startsWith(SOURCE_API));
+  if (own) return own.object;
+  return definedObjects(view, SOURCE_API, kind, namespace, name)[0]?.object ?? null;
+}
+
+/** `spec.chart.spec` (or a HelmChart's spec): a chart in a HelmRepository, or a folder of a GitRepository. */
+function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: TreeView): ChartSource {
+  const ref = obj(cs.sourceRef) ?? {};
+  const kind = str(ref.kind) ?? '';
+  const name = str(ref.name) ?? '';
+  const ns = str(ref.namespace) ?? namespace;
+  const chart = str(cs.chart) ?? '';
+  const valuesFiles = Array.isArray(cs.valuesFiles) ? cs.valuesFiles.filter((v): v is string => typeof v === 'string') : [];
+  if (!chart) return { kind: 'unavailable', message: 'spec.chart.spec.chart is not set' };
+  if (kind === 'GitRepository') {
+    const notes = name === 'flux-system' && ns === 'flux-system' ? [] : [`GitRepository ${ns}/${name} is assumed to be this repository; Ferry cannot tell which repository it clones`];
+    const joined = resolveRepoPath('', chart.replace(/^\/+/, ''));
+    const dir = joined === null ? null : realFolder(joined, view);
+    if (dir === null || dir === '' && joined !== '') return { kind: 'refused', rule: 'path-escape', message: `chart ${JSON.stringify(chart.slice(0, 200))} leaves the repository` };
+    if (!view.has(dir === '' ? 'Chart.yaml' : `${dir}/Chart.yaml`)) return { kind: 'unavailable', message: `chart folder ${dir || '.'} has no Chart.yaml in this repository` };
+    // Flux reads these from the source's root; each must stay in the repository.
+    const files: string[] = [];
+    for (const v of valuesFiles) {
+      // Paths are the source root's; a bare `values.yaml` is the chart's own (source-controller's special case).
+      const p = v === 'values.yaml' ? resolveRepoPath(dir, v) : resolveRepoPath('', v);
+      const real = p === null ? null : realFolder(p, view);
+      if (real === null) return { kind: 'refused', rule: 'path-escape', message: `valuesFiles: ${JSON.stringify(v.slice(0, 200))} leaves the repository` };
+      files.push(real);
+    }
+    return { kind: 'dir', dir, valuesFiles: files, notes };
+  }
+  if (kind === 'HelmRepository') {
+    const repo = sourceObject('HelmRepository', name, ns, resources, view);
+    if (!repo) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} is not defined in this repository` };
+    const url = str(obj(repo.spec)?.url);
+    if (!url) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} has no spec.url` };
+    const notes = valuesFiles.length ? ['spec.chart.spec.valuesFiles of a fetched chart are not applied yet: only the chart\'s values.yaml and the release\'s own values are'] : [];
+    return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: [], notes };
+  }
+  if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not read offline` };
+  return { kind: 'unavailable', message: `chart source ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
+}
+
+/** The chart a HelmRelease installs: `spec.chartRef` (OCIRepository, HelmChart) or `spec.chart.spec`. */
+export function chartSource(spec: Obj, namespace: string, resources: Resource[], view: TreeView): ChartSource {
+  const chartRef = obj(spec.chartRef);
+  if (chartRef) {
+    const kind = str(chartRef.kind) ?? '';
+    const name = str(chartRef.name) ?? '';
+    const ns = str(chartRef.namespace) ?? namespace;
+    if (kind === 'HelmChart') {
+      const hc = sourceObject('HelmChart', name, ns, resources, view);
+      if (!hc) return { kind: 'unavailable', message: `HelmChart ${ns}/${name} is not defined in this repository` };
+      return fromChartSpec(obj(hc.spec) ?? {}, ns, resources, view);
+    }
+    if (kind !== 'OCIRepository') return { kind: 'unavailable', message: `chartRef kind ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
+    const oci = sourceObject('OCIRepository', name, ns, resources, view);
+    if (!oci) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} is not defined in this repository` };
+    const ospec = obj(oci.spec) ?? {};
+    const url = (str(ospec.url) ?? '').replace(/\/+$/, '');
+    const m = /^(oci:\/\/[^/]+(?:\/.+)?)\/([^/]+)$/.exec(url);
+    if (!m) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.url ${JSON.stringify(url.slice(0, 200))} is not an oci:// chart` };
+    const ref = obj(ospec.ref) ?? {};
+    if (str(ref.digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} is pinned by digest, which the chart fetcher does not resolve` };
+    const version = str(ref.semver) ?? str(ref.tag);
+    return { kind: 'fetch', ref: { repoUrl: m[1]!, chart: m[2]!, ...(version ? { version } : {}) }, valuesFiles: [], notes: [] };
+  }
+  const cs = obj(obj(spec.chart)?.spec);
+  if (!cs) return { kind: 'unavailable', message: 'neither spec.chart.spec nor spec.chartRef is set' };
+  return fromChartSpec(cs, namespace, resources, view);
+}
+
+/** Helm's (and Flux's) merge: maps merge key by key, anything else replaces. */
+export function mergeValues(into: Obj, from: Obj): Obj {
+  const out: Obj = { ...into };
+  for (const [k, v] of Object.entries(from)) {
+    const a = obj(out[k]);
+    const b = obj(v);
+    out[k] = a && b ? mergeValues(a, b) : v;
+  }
+  return out;
+}
+
+/** Sets `value` at a dotted path (`a.b.c`; `\.` escapes a dot), making maps on the way, as Flux's targetPath does. */
+function setPath(values: Obj, targetPath: string, value: string): boolean {
+  const parts = targetPath.split(/(?<!\\)\./).map((p) => p.replaceAll('\\.', '.'));
+  if (parts.some((p) => p === '' || p === '__proto__')) return false;
+  let at = values;
+  for (const p of parts.slice(0, -1)) {
+    const next = obj(at[p]);
+    at = at[p] = next ? { ...next } : {};
+  }
+  at[parts[parts.length - 1]!] = value;
+  return true;
+}
+
+/** Every string leaf of a value: what a Secret contributed, to be scrubbed from the output. */
+function leaves(v: unknown, out: Set<string>): void {
+  if (typeof v === 'string') out.add(v);
+  else if (typeof v === 'number' || typeof v === 'boolean') out.add(String(v));
+  else if (Array.isArray(v)) v.forEach((x) => leaves(x, out));
+  else if (v && typeof v === 'object') Object.values(v).forEach((x) => leaves(x, out));
+}
+
+export interface ReleaseValues {
+  values: Obj;
+  /** Strings that came from a Secret. */
+  secrets: Set<string>;
+  /** Files read for valuesFrom (every definition of a source is one). */
+  files: string[];
+  problems: string[];
+}
+
+/**
+ * `spec.valuesFrom` in order, then `spec.values` over them. A source is a ConfigMap or
+ * Secret in the release's namespace written in this repository, or among the app's own
+ * resources; Flux reads it from the cluster.
+ */
+export function releaseValues(spec: Obj, namespace: string, resources: Resource[], view: TreeView): ReleaseValues {
+  const out: ReleaseValues = { values: {}, secrets: new Set(), files: [], problems: [] };
+  for (const ref of Array.isArray(spec.valuesFrom) ? spec.valuesFrom.map(obj) : []) {
+    const kind = ref?.kind === 'Secret' ? 'Secret' : ref?.kind === 'ConfigMap' ? 'ConfigMap' : null;
+    const name = str(ref?.name);
+    if (!kind || !name) {
+      out.problems.push('valuesFrom: an entry without kind ConfigMap or Secret and a name');
+      continue;
+    }
+    const key = str(ref!.valuesKey) ?? 'values.yaml';
+    const optional = ref!.optional === true;
+    const defined = definedObjects(view, 'v1', kind, namespace, name);
+    for (const d of defined) out.files.push(d.file);
+    const own = resources.find((r) => r.id.kind === kind && r.id.apiVersion === 'v1' && r.id.name === name && (r.id.namespace ?? namespace) === namespace);
+    const source = own?.object ?? defined[0]?.object;
+    if (!source) {
+      if (!optional) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} is not defined in this repository`);
+      continue;
+    }
+    const data = dataOf(source);
+    const text = data.get(key);
+    if (text === undefined) {
+      if (!optional) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} has no key ${JSON.stringify(key.slice(0, 100))}`);
+      continue;
+    }
+    const targetPath = str(ref!.targetPath);
+    if (targetPath) {
+      if (!setPath(out.values, targetPath, text)) out.problems.push(`valuesFrom: targetPath ${JSON.stringify(targetPath.slice(0, 100))} is not a path`);
+      else if (kind === 'Secret') out.secrets.add(text);
+      continue;
+    }
+    let parsed: unknown;
+    try {
+      parsed = parse(text, { maxAliasCount: 100 });
+    } catch {
+      out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} key ${JSON.stringify(key.slice(0, 100))} is not YAML`);
+      continue;
+    }
+    if (parsed === null || parsed === undefined) continue;
+    const map = obj(parsed);
+    if (!map) {
+      out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} key ${JSON.stringify(key.slice(0, 100))} is not a map of values`);
+      continue;
+    }
+    if (kind === 'Secret') leaves(map, out.secrets);
+    out.values = mergeValues(out.values, map);
+  }
+  const own = obj(spec.values);
+  if (own) out.values = mergeValues(out.values, own);
+  return out;
+}
+
+/**
+ * Replaces every Secret-sourced string (3 characters or more), as written and base64
+ * encoded, in a render's text: a chart may put a value anywhere. Longest first, so a
+ * value containing another is replaced whole.
+ */
+export function scrubSecrets(text: string, secrets: Iterable<string>, masked: string): string {
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    if (s.length < 3) continue;
+    forms.add(s);
+    forms.add(Buffer.from(s, 'utf8').toString('base64'));
+    forms.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  for (const f of [...forms].filter((x) => x.length >= 3).sort((a, b) => b.length - a.length)) text = text.split(f).join(masked);
+  return text;
+}

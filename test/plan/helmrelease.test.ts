@@ -1,0 +1,546 @@
+/**
+ * Flux HelmReleases expanded: a HelmRelease among an app's resources is rendered with
+ * helm template as helm-controller installs it, and what it makes is diffed under it.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/engine.js';
+import type { ChartFetcher, ChartRef } from '../../src/render/charts/types.js';
+import { renderJson, renderMarkdown, renderText } from '../../src/report/plan.js';
+import type { AppPlan, Plan } from '../../src/types.js';
+import { releaseName } from '../../src/plan/helm-source.js';
+import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+
+const cacheDir = tempDir('ferry-cache-');
+const CONFIG = `environments:\n  - name: staging\n    path: clusters/staging\nrender:\n  helm: ${TEST_HELM}\n`;
+
+const CHART = {
+  'charts/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 1.2.3\n',
+  'charts/web/values.yaml': 'replicas: 1\nimage: nginx:1.27.0\ngreeting: hello\ntoken: none\n',
+  'charts/web/templates/deployment.yaml': `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}-web
+  labels:
+    app: web
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+        - name: web
+          image: {{ .Values.image }}
+          env:
+            - name: TOKEN
+              value: {{ .Values.token | quote }}
+            - name: GREETING
+              value: {{ .Values.greeting | quote }}
+            - name: TOKEN_B64
+              value: {{ .Values.token | b64enc | quote }}
+`,
+  'charts/web/templates/service.yaml': `apiVersion: v1
+kind: Service
+metadata:
+  name: {{ .Release.Name }}-web
+  namespace: {{ .Release.Namespace }}
+spec:
+  selector: { app: web }
+  ports: [{ port: 80 }]
+`,
+  'charts/web/templates/tests/test.yaml': `apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .Release.Name }}-test
+  annotations: { "helm.sh/hook": test }
+spec:
+  containers: [{ name: t, image: busybox }]
+`,
+};
+
+function helmRelease(extra = '', opts: { name?: string; source?: string; chart?: string; namespace?: string } = {}): string {
+  return `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ${opts.name ?? 'web'}
+  namespace: ${opts.namespace ?? 'apps'}
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: ${opts.chart ?? './charts/web'}
+      sourceRef:
+        ${opts.source ?? 'kind: GitRepository\n        name: flux-system\n        namespace: flux-system'}
+${extra}`;
+}
+
+/** A plain app in clusters/staging/web holding the HelmRelease (and what it needs). */
+function files(release: string, more: Record<string, string> = {}): Record<string, string> {
+  return { '.github/ferry.yml': CONFIG, ...CHART, 'clusters/staging/web/release.yaml': release, ...more };
+}
+
+const VALUES = '  values:\n    replicas: 2\n    greeting: hi\n';
+const appOf = (p: Plan, name: string): AppPlan | undefined => {
+  const a = p.environments[0]!.apps.find((x) => x.name === name);
+  if (!a) console.log(JSON.stringify(p.environments[0]!.apps.map((x) => x.name)), JSON.stringify(p.findings));
+  return a;
+};
+
+function plusLines(diff: string): Record<string, unknown> {
+  return parse(diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1)).join('\n')) as Record<string, unknown>;
+}
+
+/** A chart folder packaged with the real helm, served by a fetcher of the test's own. */
+function packaged(dir: string): { file: string; digest: string } {
+  const out = tempDir('ferry-chart-pkg-');
+  execFileSync(TEST_HELM, ['package', dir, '-d', out], { encoding: 'utf8' });
+  const file = path.join(out, readdirSync(out).find((f) => f.endsWith('.tgz'))!);
+  const digest = execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]!;
+  return { file, digest };
+}
+
+function fetcher(served: Record<string, { file: string; digest: string; version: string }>, asked: ChartRef[] = []): ChartFetcher {
+  return {
+    async fetch(ref) {
+      asked.push(ref);
+      const hit = served[`${ref.repoUrl}|${ref.chart}`];
+      return hit ? { ok: true, file: hit.file, digest: hit.digest, version: hit.version } : { ok: false, message: `chart ${ref.chart} not found in ${ref.repoUrl}` };
+    },
+  };
+}
+
+describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
+  it('shows a values change as the Deployment diff under the HelmRelease, and the HelmRelease change itself', async () => {
+    const r = new TestRepo().write(files(helmRelease(VALUES)));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES.replace('replicas: 2', 'replicas: 5')) });
+    const head = r.commit('scale');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const byKind = new Map(app.changes.map((c) => [c.kind, c]));
+    expect([...byKind.keys()].sort()).toEqual(['Deployment', 'HelmRelease']);
+    const dep = byKind.get('Deployment')!;
+    expect(dep.producer).toBe('HelmRelease/apps/web');
+    expect(dep.name).toBe('web-web');
+    expect(dep.diff).toMatch(/^-  replicas: 2$/m);
+    expect(dep.diff).toMatch(/^\+  replicas: 5$/m);
+    expect(byKind.get('HelmRelease')!.producer).toBeUndefined();
+    // The reports say where the Deployment comes from; JSON carries the field.
+    expect(renderText(p)).toContain('~ Deployment/web-web (from HelmRelease/apps/web)');
+    expect(renderMarkdown(p)).toMatch(/Deployment\/web-web`\*\* <sub>from HelmRelease\/apps\/web<\/sub>/);
+    const json = JSON.parse(renderJson(p)) as { environments: { apps: { changes: { kind: string; producer?: string }[] }[] }[] };
+    expect(json.environments[0]!.apps[0]!.changes.find((c) => c.kind === 'Deployment')!.producer).toBe('HelmRelease/apps/web');
+  });
+
+  it('equals helm template run by hand with the same chart, values, release and namespace (plus Flux\'s labels)', async () => {
+    const extra = `  targetNamespace: web-prod\n${VALUES}`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(extra) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    const produced = app.changes.filter((c) => c.producer).map((c) => plusLines(c.diff!));
+    const valuesFile = path.join(tempDir('ferry-hand-'), 'v.yaml');
+    writeFileSync(valuesFile, 'replicas: 2\ngreeting: hi\n');
+    const hand = execFileSync(TEST_HELM, ['template', 'web-prod-web', path.join(r.dir, 'charts/web'), '--namespace', 'web-prod', '--skip-tests', '--include-crds', '--values', valuesFile], { encoding: 'utf8' });
+    const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    for (const o of produced) {
+      const labels = (o.metadata as { labels: Record<string, string> }).labels;
+      expect(labels['helm.toolkit.fluxcd.io/name']).toBe('web');
+      expect(labels['helm.toolkit.fluxcd.io/namespace']).toBe('apps');
+      delete labels['helm.toolkit.fluxcd.io/name'];
+      delete labels['helm.toolkit.fluxcd.io/namespace'];
+      if (Object.keys(labels).length === 0) delete (o.metadata as Record<string, unknown>).labels;
+    }
+    const key = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
+    const sort = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(sort(produced)).toEqual(sort(expected));
+    // Not vacuous: the release name is `targetNamespace-name`, the test hook is left out.
+    expect(produced.map(key).sort()).toEqual(['Deployment/web-prod-web-web', 'Service/web-prod-web-web']);
+  });
+
+  it('valuesFiles replace the chart\'s values.yaml, as source-controller packages them; a change to one plans the app', async () => {
+    const vf = (list: string) => `      valuesFiles: [${list}]\n`;
+    const withFiles = (list: string) => helmRelease('').replace('      sourceRef:', `${vf(list)}      sourceRef:`);
+    const prod = { 'charts/web/values-prod.yaml': 'replicas: 3\nimage: nginx:prod\ntoken: prod\n' };
+    const r = new TestRepo().write(files(withFiles('charts/web/values-prod.yaml'), prod));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values.yaml, charts/web/values-prod.yaml') });
+    const head = r.commit('defaults too');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    const dep = app.changes.find((c) => c.kind === 'Deployment')!.diff!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    // Without the chart's values.yaml, greeting is unset; listed first, it is back.
+    expect(dep).toMatch(/^-\s+value: null$/m);
+    expect(dep).toMatch(/^\+\s+value: hello$/m);
+    expect(dep).toMatch(/^ +value: prod$/m);
+    r.write({ 'charts/web/values-prod.yaml': 'replicas: 6\nimage: nginx:prod\ntoken: prod\n' });
+    const next = r.commit('scale in the values file');
+    const again = appOf(await plan({ repo: r.dir, base: head, head: next, cacheDir }), 'web')!;
+    expect(again.changes.map((c) => c.kind)).toEqual(['Deployment']);
+    expect(again.changes[0]!.diff).toMatch(/^\+  replicas: 6$/m);
+  });
+
+  it('applies kustomize postRenderers (patches, images) before Flux\'s labels', async () => {
+    const post = `  postRenderers:
+    - kustomize:
+        patches:
+          - target: { kind: Deployment }
+            patch: |
+              - op: add
+                path: /metadata/annotations
+                value: { patched: "yes" }
+        images:
+          - name: nginx
+            newTag: "1.29.0"
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + post) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const dep = plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!) as { metadata: { annotations: Record<string, string>; labels: Record<string, string> }; spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(dep.metadata.annotations).toEqual({ patched: 'yes' });
+    expect(dep.metadata.labels['helm.toolkit.fluxcd.io/name']).toBe('web');
+    expect(dep.spec.template.spec.containers[0]!.image).toBe('nginx:1.29.0');
+    const svc = plusLines(app.changes.find((c) => c.kind === 'Service')!.diff!) as { metadata: Record<string, unknown> };
+    expect(svc.metadata.annotations).toBeUndefined();
+
+    // A patch read from a file is not something Flux has: refused.
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + '  postRenderers:\n    - kustomize:\n        patches:\n          - path: ../../../../etc/passwd\n') });
+    const bad = r.commit('patch from a file');
+    const refused = appOf(await plan({ repo: r.dir, base: head, head: bad, cacheDir }), 'web')!;
+    expect(refused.findings.find((f) => f.rule === 'render-refused')?.message).toMatch(/without an inline `patch`/);
+  });
+
+  it('a PR touching only a chart template plans the app and shows the diff', async () => {
+    const r = new TestRepo().write(files(helmRelease(VALUES)));
+    const base = r.commit('base');
+    r.write({ 'charts/web/templates/service.yaml': CHART['charts/web/templates/service.yaml'].replace('port: 80', 'port: 8080') });
+    const head = r.commit('port');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app).toBeDefined();
+    expect(app.changes.map((c) => `${c.kind}/${c.name}`)).toEqual(['Service/web-web']);
+    expect(app.changes[0]!.diff).toMatch(/^\+.*port: 8080/m);
+  });
+
+  it('a Kustomize app: a chart-only change reaches it through the reach index', async () => {
+    const r = new TestRepo().write({
+      ...files(''),
+      'clusters/staging/web/release.yaml': helmRelease(VALUES),
+      'clusters/staging/web/kustomization.yaml': 'resources:\n  - release.yaml\n',
+    });
+    const base = r.commit('base');
+    r.write({ 'charts/web/values.yaml': CHART['charts/web/values.yaml'].replace('nginx:1.27.0', 'nginx:1.27.1') });
+    const head = r.commit('image');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app?.renderer).toBe('kustomize');
+    expect(app.changes.map((c) => `${c.kind}/${c.name}`)).toEqual(['Deployment/web-web']);
+    expect(app.changes[0]!.diff).toMatch(/^\+.*image: nginx:1\.27\.1$/m);
+  });
+});
+
+const CM = (greeting: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: web-values
+  namespace: apps
+data:
+  values.yaml: |
+    greeting: ${greeting}
+    replicas: 3
+`;
+const SECRET = (token: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: web-secret
+  namespace: apps
+stringData:
+  token: ${token}
+`;
+const VALUES_FROM = `  valuesFrom:
+    - kind: ConfigMap
+      name: web-values
+    - kind: Secret
+      name: web-secret
+      valuesKey: token
+      targetPath: token
+  values:
+    replicas: 4
+`;
+
+describe('valuesFrom', () => {
+  const more = (greeting: string, token: string) => ({ 'infra/values/cm.yaml': CM(greeting), 'infra/values/secret.yaml': SECRET(token) });
+
+  it('a ConfigMap-only change plans the app and diffs the Deployment; spec.values wins over it', async () => {
+    const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
+    const base = r.commit('base');
+    r.write({ 'infra/values/cm.yaml': CM('bonjour-cm').replace('replicas: 3', 'replicas: 7') });
+    const head = r.commit('greeting');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app).toBeDefined();
+    expect(app.changes.map((c) => c.kind)).toEqual(['Deployment']);
+    expect(app.changes[0]!.diff).toMatch(/^-\s+value: hello-cm$/m);
+    expect(app.changes[0]!.diff).toMatch(/^\+\s+value: bonjour-cm$/m);
+    // spec.values sets replicas over the ConfigMap's: its change there changes nothing.
+    expect(app.changes[0]!.diff).not.toMatch(/replicas/);
+  });
+
+  it('a Kustomize app: deleting a valuesFrom ConfigMap plans it (read at base), and its chart\'s output is unknown, not removed', async () => {
+    const r = new TestRepo().write({
+      ...files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')),
+      'clusters/staging/web/kustomization.yaml': 'resources:\n  - release.yaml\n',
+    });
+    const base = r.commit('base');
+    r.remove('infra/values/cm.yaml');
+    const head = r.commit('drop the values');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app?.renderer).toBe('kustomize');
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/ConfigMap apps\/web-values is not defined in this repository/);
+    expect(app.changes).toEqual([]);
+  });
+
+  it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
+    const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
+    const base = r.commit('base');
+    r.write({ 'infra/values/secret.yaml': SECRET('n3w-s3cret-t0ken'), 'infra/values/cm.yaml': CM('bonjour-cm') });
+    const head = r.commit('rotate');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const app = appOf(p, 'web')!;
+    // Planned: the Secret is an input of the HelmRelease.
+    expect(app).toBeDefined();
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const secret of ['sup3r-s3cret-t0ken', 'n3w-s3cret-t0ken']) {
+      expect(outputs).not.toContain(secret);
+      expect(outputs).not.toContain(Buffer.from(secret).toString('base64'));
+    }
+    // The token is in the Deployment, masked (as written and base64 encoded).
+    const dep = addedOrHead(app.changes.find((c) => c.kind === 'Deployment')?.diff ?? '');
+    expect(dep).toMatch(/- name: TOKEN\n\s+value: \(masked\)\n\s+- name: GREETING\n\+\s+value: bonjour-cm\n\s+- name: TOKEN_B64\n\s+value: \(masked\)/);
+  });
+});
+
+/** Context and added lines of a diff (the head side). */
+function addedOrHead(diff: string): string {
+  return diff.split('\n').filter((l) => !l.startsWith('-')).join('\n');
+}
+
+describe('a HelmRepository chart', () => {
+  const REPO_OBJ = `---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: charts
+  namespace: apps
+spec:
+  url: https://charts.example.invalid
+`;
+  const release = (v: string) => helmRelease(`  values:\n    replicas: ${v}\n`, { chart: 'web', source: 'kind: HelmRepository\n        name: charts' }) + REPO_OBJ;
+
+  it('is fetched through the plan\'s chart fetcher, and its resources point at the HelmRelease', async () => {
+    const r = new TestRepo().write(files(release('2')));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': release('3') });
+    const head = r.commit('scale');
+    const asked: ChartRef[] = [];
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'https://charts.example.invalid|web': { ...pkg, version: '1.2.3' } }, asked) });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(asked[0]).toEqual({ repoUrl: 'https://charts.example.invalid', chart: 'web', version: '*' });
+    const dep = app.changes.find((c) => c.kind === 'Deployment')!;
+    expect(dep.producer).toBe('HelmRelease/apps/web');
+    expect(dep.diff).toMatch(/^\+  replicas: 3$/m);
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
+  });
+
+  it.each([
+    ['a fetch failure', fetcher({})],
+    ['no fetcher', undefined],
+  ])('%s: a chart-unavailable warning, the HelmRelease still diffed, the rest of the plan fine', async (_what, charts) => {
+    const r = new TestRepo().write({ ...files(release('2')), 'clusters/staging/other/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  a: "1"\n' });
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': release('3'), 'clusters/staging/other/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\ndata:\n  a: "2"\n' });
+    const head = r.commit('scale');
+    const p = await plan({ repo: r.dir, base, head, cacheDir, ...(charts ? { charts } : {}) });
+    const app = appOf(p, 'web')!;
+    expect(app.status).toBe('rendered');
+    expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+    const f = app.findings.filter((x) => x.rule === 'chart-unavailable');
+    expect(f).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'warning', file: 'clusters/staging/web/release.yaml', resource: 'HelmRelease/apps/web' });
+    expect(appOf(p, 'other')!.changes.map((c) => c.kind)).toEqual(['ConfigMap']);
+  });
+  it('an OCIRepository chartRef is fetched as oci://host/path with the last segment as the chart', async () => {
+    const oci = (replicas: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: apps
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: web-chart
+  values:
+    replicas: ${replicas}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: web-chart
+  namespace: apps
+spec:
+  url: oci://registry.example.invalid:5000/team/charts/web
+  ref:
+    semver: ">=1.0.0"
+`;
+    const r = new TestRepo().write(files(oci('2')));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': oci('3') });
+    const head = r.commit('scale');
+    const asked: ChartRef[] = [];
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'oci://registry.example.invalid:5000/team/charts|web': { ...pkg, version: '1.2.3' } }, asked) });
+    const app = appOf(p, 'web')!;
+    expect(asked[0]).toEqual({ repoUrl: 'oci://registry.example.invalid:5000/team/charts', chart: 'web', version: '>=1.0.0' });
+    expect(app.changes.find((c) => c.kind === 'Deployment')?.diff).toMatch(/^\+  replicas: 3$/m);
+  });
+
+  it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
+    const r = new TestRepo().write(files(release('2')));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': release('2').replace('charts.example.invalid', 'moved.example.invalid') });
+    const head = r.commit('move the repository');
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'https://charts.example.invalid|web': { ...pkg, version: '1.2.3' } }) });
+    const app = appOf(p, 'web')!;
+    expect(app.changes.map((c) => `${c.action} ${c.kind}`)).toEqual(['changed HelmRepository']);
+    expect(app.findings.map((f) => f.rule)).toContain('chart-unavailable');
+  });
+});
+
+describe('release names', () => {
+  it('are shortened past 53 characters as helm-controller does', () => {
+    const long = 'a'.repeat(30);
+    const name = releaseName(long, { targetNamespace: 'n'.repeat(30) });
+    expect(name).toHaveLength(53);
+    expect(name).toBe(`${'n'.repeat(30)}-${'a'.repeat(9)}-${createHash('sha256').update(`${'n'.repeat(30)}-${long}`).digest('hex').slice(0, 12)}`);
+    expect(releaseName('web', { targetNamespace: 'prod' })).toBe('prod-web');
+    expect(releaseName('web', { targetNamespace: 'prod', releaseName: 'mine' })).toBe('mine');
+  });
+});
+
+describe('hostile HelmReleases', () => {
+  it('a chart path leaving the repository is refused', async () => {
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES, { chart: '../../../etc' }) });
+    const head = r.commit('escape');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.findings.find((f) => f.rule === 'path-escape')?.message).toMatch(/leaves the repository/);
+    expect(app.changes.filter((c) => c.producer)).toEqual([]);
+  });
+
+  it('a chart folder behind a symlink leaving the repository is refused', async () => {
+    const outside = tempDir('ferry-outside-');
+    cpSync(path.join(CHART_DIR_SRC()), outside, { recursive: true });
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    mkdirSync(path.join(r.dir, 'links'), { recursive: true });
+    symlinkSync(outside, path.join(r.dir, 'links/web'));
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES, { chart: './links/web' }) });
+    const head = r.commit('escape by link');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.findings.find((f) => f.rule === 'path-escape')?.message).toMatch(/leaves the repository/);
+    expect(app.changes.filter((c) => c.producer)).toEqual([]);
+  });
+
+  it('a release name starting with - is refused, never passed to helm as a flag', async () => {
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(`  releaseName: "--post-renderer=/bin/sh"\n${VALUES}`) });
+    const head = r.commit('flag');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.findings.find((f) => f.rule === 'render-refused')?.message).toMatch(/not a valid Helm release name/);
+    expect(app.changes.filter((c) => c.producer)).toEqual([]);
+  });
+
+  it('an alias bomb in spec.values is bounded: a finding, not memory', async () => {
+    const bomb = ['  values:', '    a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) bomb.push(`    a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(',')}]`);
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(bomb.join('\n') + '\n') });
+    const head = r.commit('bomb');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.findings.some((f) => f.rule === 'yaml-error')).toBe(true);
+    expect(app.changes.filter((c) => c.producer)).toEqual([]);
+  });
+});
+
+let chartSrc: string | null = null;
+function CHART_DIR_SRC(): string {
+  if (!chartSrc) {
+    chartSrc = tempDir('ferry-chart-src-');
+    for (const [p, body] of Object.entries(CHART)) {
+      const abs = path.join(chartSrc, p.replace(/^charts\/web\//, ''));
+      mkdirSync(path.dirname(abs), { recursive: true });
+      writeFileSync(abs, body);
+    }
+  }
+  return chartSrc;
+}
+
+describe.skipIf(!HAS_CORPUS)('the flux2-kustomize-helm-example corpus with the podinfo chart', () => {
+  it('staging renders podinfo\'s Deployment, Service and HTTPRoute with the staging values', async () => {
+    const example = path.join(CORPUS, 'flux2-kustomize-helm-example');
+    const r = new TestRepo();
+    cpSync(example, r.dir, { recursive: true });
+    const kfile = 'apps/base/podinfo/kustomization.yaml';
+    const kustomization = readFile(path.join(example, kfile));
+    r.write({ '.github/ferry.yml': `environments:\n  - name: staging\n    path: clusters/staging\nrender:\n  helm: ${TEST_HELM}\n`, [kfile]: kustomization.replace('  - release.yaml\n', '') });
+    const before = r.commit('corpus without the release');
+    r.write({ [kfile]: kustomization });
+    const base = r.commit('corpus');
+    r.write({ 'apps/staging/podinfo-values.yaml': readFile(path.join(example, 'apps/staging/podinfo-values.yaml')).replace('podinfo.staging', 'podinfo.staging.example') });
+    const head = r.commit('hostname');
+    const pkg = packaged(path.join(CORPUS, 'podinfo/charts/podinfo'));
+    const asked: ChartRef[] = [];
+    const charts = fetcher({ 'https://stefanprodan.github.io/podinfo|podinfo': { ...pkg, version: '6.14.1' } }, asked);
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts });
+    const app = appOf(p, 'flux-system/apps')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(asked[0]).toEqual({ repoUrl: 'https://stefanprodan.github.io/podinfo', chart: 'podinfo', version: '>=1.0.0-alpha' });
+    const kinds = app.changes.map((c) => `${c.action} ${c.kind}/${c.name}${c.producer ? ` < ${c.producer}` : ''}`);
+    expect(kinds).toEqual(['changed HTTPRoute/podinfo < HelmRelease/podinfo/podinfo', 'changed HelmRelease/podinfo']);
+    const route = app.changes.find((c) => c.kind === 'HTTPRoute')!.diff!;
+    expect(route).toMatch(/^-\s+- podinfo\.staging$/m);
+    expect(route).toMatch(/^\+\s+- podinfo\.staging\.example$/m);
+
+    // The release added: podinfo's Deployment, Service and HTTPRoute, with the staging values.
+    const added = appOf(await plan({ repo: r.dir, base: before, head: base, cacheDir, charts }), 'flux-system/apps')!;
+    expect(added.status, JSON.stringify(added.findings)).toBe('rendered');
+    const made = new Map(added.changes.filter((c) => c.producer === 'HelmRelease/podinfo/podinfo').map((c) => [`${c.action} ${c.kind}/${c.name}`, plusLines(c.diff!)]));
+    for (const k of ['added Deployment/podinfo', 'added Service/podinfo', 'added HTTPRoute/podinfo', 'added Deployment/podinfo-redis', 'added Service/podinfo-redis']) expect(made.has(k), [...made.keys()].join(', ')).toBe(true);
+    const hr = made.get('added HTTPRoute/podinfo') as { spec: { hostnames: string[] } };
+    expect(hr.spec.hostnames).toEqual(['podinfo.staging']);
+    const dep = made.get('added Deployment/podinfo') as { metadata: { labels: Record<string, string> }; spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(dep.metadata.labels['helm.toolkit.fluxcd.io/name']).toBe('podinfo');
+    expect(dep.spec.template.spec.containers[0]!.image).toMatch(/podinfo:6\.14\.1$/);
+    expect(added.changes.some((c) => c.kind === 'HelmRelease' && c.action === 'added' && !c.producer)).toBe(true);
+  });
+});
+
+function readFile(p: string): string {
+  return execFileSync('cat', [p], { encoding: 'utf8' });
+}
