@@ -405,6 +405,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const outputTotal = planOutputLimit();
     const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(req.charts ? { charts: req.charts } : {}), signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
+    ctx.crds = crds;
     const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
     const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
     const concurrency = Math.max(2, cpus().length * 2);
@@ -417,15 +418,17 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     type Candidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean };
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
-      const discovery = { flux: config.render.flux };
-      const headApps = discoverApps(env, head.view, discovery);
+      const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
+      // Findings about ApplicationSets are head's: the base's were the base's to fix.
+      const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings });
       // An edit that cannot change discovery (the usual PR) finds the same apps at base.
       const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view, discovery);
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();
       // A Flux Kustomization is the same app on both sides by name, wherever its path points.
-      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.path);
+      // An Argo CD Application likewise (a Flux name and an Application name never meet).
+      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.argo ? `argo:${a.name}` : a.path);
       for (const a of baseApps) byPath.set(key(a), { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(key(a));
@@ -467,7 +470,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       for (const c of candidates) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
-        const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize';
+        // Argo CD apps read more than a kustomization walk (values files, generator configs): their inputs decide.
+        const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !c.app.argo && !c.baseApp!.argo;
         if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, changed) : reached.has(c.app.path))) continue;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)

@@ -4,6 +4,7 @@ import { collectKustomizeInputs, emptyInputs, type AppInputs } from '../render/k
 import { isManifestIn, type TreeView } from './discover.js';
 import { filesByFolder } from './folders.js';
 import { fluxInputs } from './flux.js';
+import { argoInputs } from './argo.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -42,6 +43,7 @@ function withLinkTargets(inputs: AppInputs, view: TreeView): AppInputs {
 }
 
 function baseInputs(app: AppSpec, view: TreeView): AppInputs {
+  if (app.argo) return argoInputs(app, view, emptyInputs());
   if (app.flux) {
     const walk = (dir: string, into: AppInputs) => {
       collectKustomizeInputs(dir, view.has, view.isDir, view.read, into, view.links?.length ? view.resolveLink : undefined, false, view.kustomizationRefs);

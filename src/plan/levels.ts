@@ -11,6 +11,9 @@ export const ENGINE_RULES = [
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
   { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
   { id: 'flux-unsubstituted-variable', defaultLevel: 'warning', description: 'Every `${VAR}` in a Flux Kustomization\'s output has a value in postBuild.substitute or a substituteFrom source in the repository.' },
+  { id: 'chart-unavailable', defaultLevel: 'warning', description: 'A chart from a Helm repository or OCI registry could be fetched, so the app that uses it is rendered.' },
+  { id: 'argo-application', defaultLevel: 'warning', description: 'Every source of an Argo CD Application is rendered as Argo CD renders it (a level here applies to findings about what Ferry does not render).' },
+  { id: 'argo-applicationset', defaultLevel: 'warning', description: 'Every generator of an ApplicationSet is expanded offline and its template renders (cluster and API generators cannot be).' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));

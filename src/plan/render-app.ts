@@ -8,6 +8,8 @@ import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
 import { fluxPostBuild } from './flux.js';
+import { renderArgo } from './render-argo.js';
+import type { CrdSchemas } from '../validate/index.js';
 import type { Side } from './side.js';
 
 export interface RenderContext {
@@ -19,6 +21,8 @@ export interface RenderContext {
   outputBudget?: { left: number; total: number };
   /** Charts from outside the repository; without it they are not fetched (a finding says so). */
   charts?: ChartFetcher;
+  /** Custom resource definitions in the repository: whether a custom kind is namespaced (Argo CD's destination namespace). */
+  crds?: CrdSchemas;
   /** Counts render-cache lookups (for the server's metrics). */
   cacheStats?: { hits: number; misses: number };
 }
@@ -81,6 +85,7 @@ function lowerBound(sorted: string[], key: string): number {
 /** Renders one app on one side: plain apps straight from git objects, the others through their tool (cached). */
 export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
   const pre = inputs.findings;
+  if (app.argo) return renderArgo(app, side, inputs, ctx);
   if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
   if (app.renderer === 'plain') {
     const r = renderPlain(side.files, plainFiles(app, side.view));
