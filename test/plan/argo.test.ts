@@ -93,6 +93,22 @@ describe('directory sources', () => {
   });
 });
 
+describe('render.argo: false', () => {
+  it('the folders Applications name are apps of their own, as before', async () => {
+    const r = new TestRepo().write({
+      '.github/ferry.yml': 'environments:\n  - name: prod\nrender:\n  argo: false\n',
+      'manifests/web/deployment.yaml': deployment('web'),
+      'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: manifests/web\n  destination:\n    namespace: web-prod\n`),
+    });
+    const base = r.commit('base');
+    r.write({ 'manifests/web/deployment.yaml': deployment('web', { replicas: 2 }) });
+    const head = r.commit('scale');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(p.environments[0]!.apps.map((a) => a.name)).toEqual(['manifests/web']);
+    expect(p.environments[0]!.apps[0]!.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['changed Deployment/null/web']);
+  });
+});
+
 describe('kustomize sources', () => {
   const files = {
     'apps/web/kustomization.yaml': 'resources:\n  - deployment.yaml\n  - service.yaml\n',
