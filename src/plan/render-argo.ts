@@ -28,6 +28,8 @@ const CLUSTER_KINDS = new Set([
 /** API groups of the built-in kinds: core (no group) and the `*.k8s.io`-free ones Kubernetes serves. */
 const BUILTIN_GROUP_RE = /^(v1|(apps|batch|autoscaling|policy|extensions|[a-z0-9.-]*\.k8s\.io)\/[a-z0-9]+)$/;
 
+const inflight = new Map<string, Promise<RawRender>>();
+
 function finding(file: string, severity: Finding['severity'], rule: string, message: string): Finding {
   return { severity, rule, message, file, line: null, resource: null };
 }
@@ -137,11 +139,22 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
     let text = await ctx.cache.get(key);
     if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
     if (text === null) {
-      if (!materialized) {
-        await side.tree.materialize(files);
-        materialized = true;
+      // Base and head of an app whose inputs did not change ask for the same render at
+      // once (an ApplicationSet edit plans every Application): it runs once.
+      let running = inflight.get(key);
+      if (!running) {
+        const req = helm && 'req' in helm ? helm.req : null;
+        running = (async () => {
+          if (!materialized) {
+            await side.tree.materialize(files);
+            materialized = true;
+          }
+          return req ? helmTemplate(req, side.files, ctx.tools, ctx.signal) : renderRaw(sub, side.files, ctx.tools, ctx.signal);
+        })();
+        inflight.set(key, running);
+        void running.finally(() => inflight.delete(key)).catch(() => undefined);
       }
-      raw = helm && 'req' in helm ? await helmTemplate(helm.req, side.files, ctx.tools, ctx.signal) : await renderRaw(sub, side.files, ctx.tools, ctx.signal);
+      raw = await running;
       if (!raw.ok) {
         const unavailable = raw.findings.every((f) => f.rule === 'helm-unavailable');
         findings.push(...maskRenderFindings(raw.findings, inputs, side.files));
