@@ -5,6 +5,7 @@ import type { TreeView } from './discover.js';
 import type { ArgoObject } from './gitops.js';
 import { matchDirGlob } from './gitops.js';
 import { goTemplate, sanitizeName, TemplateError } from './gotemplate.js';
+import { filesUnder } from './listing.js';
 
 /**
  * ApplicationSets expanded offline, against the tree of the side being planned: the
@@ -116,27 +117,37 @@ function globList(v: unknown): { include: string[]; exclude: string[] } {
   return { include, exclude };
 }
 
+const foldersMemo = new WeakMap<TreeView, string[]>();
+
+/** Every folder of the tree, sorted, once per view: a matrix may ask for them per parameter set. */
+function foldersOf(view: TreeView): string[] {
+  let out = foldersMemo.get(view);
+  if (out) return out;
+  const dirs = new Set<string>();
+  for (const f of view.files) {
+    for (let d = path.posix.dirname(f); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
+      if (dirs.has(d)) break;
+      dirs.add(d);
+    }
+  }
+  foldersMemo.set(view, (out = [...dirs].sort()));
+  return out;
+}
+
 const HIDDEN_RE = /(^|\/)\.[^/]+(\/|$)/;
 
 function gitGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   const out: Params[] = [];
   if (Array.isArray(g.directories)) {
     const { include, exclude } = globList(g.directories);
-    const dirs = new Set<string>();
-    for (const f of ex.view.files) {
-      for (let d = path.posix.dirname(f); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
-        if (dirs.has(d)) break;
-        dirs.add(d);
-      }
-    }
-    for (const d of [...dirs].sort()) {
+    for (const d of foldersOf(ex.view)) {
       if (HIDDEN_RE.test(d)) continue;
       if (include.some((p) => matchDirGlob(p, d)) && !exclude.some((p) => matchDirGlob(p, d))) out.push(pathParams(ex, d, null));
     }
   }
   if (Array.isArray(g.files)) {
     const { include, exclude } = globList(g.files);
-    for (const f of [...ex.view.files].sort()) {
+    for (const f of filesUnder(ex.view, '')) {
       if (HIDDEN_RE.test(f) || !include.some((p) => matchDirGlob(p, f)) || exclude.some((p) => matchDirGlob(p, f))) continue;
       ex.reads.add(f);
       const text = ex.view.peek ? ex.view.peek(f) : ex.view.read(f);

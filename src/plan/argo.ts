@@ -6,6 +6,7 @@ import { expandApplicationSet, type FoundArgo } from './applicationset.js';
 import { isManifestIn, type TreeView } from './discover.js';
 import { realFolder } from './flux.js';
 import { matchSegment } from './gitops.js';
+import { filesUnder } from './listing.js';
 
 /**
  * Argo CD Applications (argoproj.io) as apps: each source rendered as Argo CD renders it
@@ -105,8 +106,7 @@ export function directoryFiles(src: Extract<ArgoSource, { type: 'directory' }>, 
   const prefix = src.path === '' ? '' : src.path + '/';
   const files: string[] = [];
   const jsonnet: string[] = [];
-  for (const f of view.files) {
-    if (!f.startsWith(prefix)) continue;
+  for (const f of filesUnder(view, prefix)) {
     const rel = f.slice(prefix.length);
     if (!src.recurse && rel.includes('/')) continue;
     if (/(^|\/)\./.test(rel)) continue;

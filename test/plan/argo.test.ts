@@ -339,14 +339,16 @@ describe('hostile Applications', () => {
     const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...CHART });
     const base = r.commit('base');
     symlinkSync('/etc', path.join(r.dir, 'etc-link'));
+    symlinkSync('/etc/passwd', path.join(r.dir, 'charts/web/passwd.yaml'));
     r.write({
       'argocd/up.yaml': argoApp('up', `  source:\n    repoURL: ${REPO_URL}\n    path: ../../etc\n`),
       'argocd/values.yaml': argoApp('values', `  source:\n    repoURL: ${REPO_URL}\n    path: charts/web\n    helm:\n      valueFiles: [../../../../etc/passwd]\n`),
       'argocd/link.yaml': argoApp('link', `  source:\n    repoURL: ${REPO_URL}\n    path: etc-link\n`),
+      'argocd/linked-values.yaml': argoApp('linked-values', `  source:\n    repoURL: ${REPO_URL}\n    path: charts/web\n    helm:\n      valueFiles: [passwd.yaml]\n`),
     });
     const head = r.commit('hostile');
     const p = await plan({ repo: r.dir, base, head, cacheDir });
-    for (const name of ['argocd/up', 'argocd/values', 'argocd/link']) {
+    for (const name of ['argocd/up', 'argocd/values', 'argocd/link', 'argocd/linked-values']) {
       const app = appOf(p, name)!;
       expect(app, name).toBeDefined();
       expect(app.status, name).toBe('error');
