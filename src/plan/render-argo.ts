@@ -94,7 +94,11 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
   let skipped = false;
   let brokenFiles: string[] | undefined;
   const tooled = argo.sources.some((s) => s.type === 'kustomize' || s.type === 'helm');
-  const files = tooled ? await side.tree.expand(renderFileSet(inputs, side.tree.index)) : { files: [], problems: [] };
+  // The Application's own file (and a generator's configs) are not read by the renderer:
+  // left out, an edit to an ApplicationSet renders its unchanged Applications from the cache.
+  const own = new Set([argo.file, ...argo.reads]);
+  const written = { ...inputs, files: new Set([...inputs.files].filter((f) => !own.has(f))) };
+  const files = tooled ? await side.tree.expand(renderFileSet(written, side.tree.index)) : { files: [], problems: [] };
   if (files.problems.length) {
     const problems = files.problems.map((p) => finding(p.path || argo.file, 'error', p.rule, p.message));
     return { resources: [], findings: [...findings, ...problems], status: 'error' };
