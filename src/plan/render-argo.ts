@@ -96,7 +96,9 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
   const tooled = argo.sources.some((s) => s.type === 'kustomize' || s.type === 'helm');
   // The Application's own file (and a generator's configs) are not read by the renderer:
   // left out, an edit to an ApplicationSet renders its unchanged Applications from the cache.
-  const own = new Set([argo.file, ...argo.reads]);
+  // (Unless a source folder holds them: a kustomization there may list them.)
+  const inSource = (f: string) => argo.sources.some((src) => src.path === '' || f.startsWith(src.path + '/'));
+  const own = new Set([argo.file, ...argo.reads].filter((f) => !inSource(f)));
   const written = { ...inputs, files: new Set([...inputs.files].filter((f) => !own.has(f))) };
   const files = tooled ? await side.tree.expand(renderFileSet(written, side.tree.index)) : { files: [], problems: [] };
   if (files.problems.length) {
