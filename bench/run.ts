@@ -56,6 +56,11 @@ async function main() {
   process.stdout.write(g.out);
   console.log();
 
+  // Argo CD: one ApplicationSet over 100 and 400 Helm-chart Applications.
+  const a = await run(process.execPath, ['--import', 'tsx', path.join(here, 'applicationset.ts'), '100', '400']);
+  process.stdout.write(a.out);
+  console.log();
+
   // Validation throughput runs in a fresh process so "cold" means cold.
   const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
   process.stdout.write(v.out);

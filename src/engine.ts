@@ -112,8 +112,12 @@ export interface PlanRequest {
   fetchRefspecs?: string[];
   /** Shared across plans in one process so re-plans reuse renders. */
   renderCache?: RenderCache;
-  /** Fetches charts from outside the repository (HelmRepository, OCI, Argo CD chart sources). */
-  charts?: ChartFetcher;
+  /**
+   * Fetches charts from outside the repository (HelmRepository, OCI, Argo CD chart
+   * sources). Unset: the operator's settings (FERRY_CHARTS, FERRY_CHART_*) under the cache
+   * directory; null: none (such charts are a chart-unavailable finding).
+   */
+  charts?: ChartFetcher | null;
   /** Bots: a repository without ferry.yml at base is not Ferry's business (throws NoConfigError). */
   requireConfig?: boolean;
   /** Plan against the merge base of base and head, as a PR's "files changed" does. */
@@ -145,6 +149,20 @@ export function defaultCacheDir(): string {
 }
 
 const processCaches = new Map<string, RenderCache>();
+/** One fetcher per cache directory, from the operator's settings: its in-memory indexes and downloads are shared by plans. */
+const fetchers = new Map<string, ChartFetcher>();
+
+async function chartsFor(given: ChartFetcher | null | undefined, cacheDir: string): Promise<{ charts?: ChartFetcher }> {
+  if (given !== undefined) return given ? { charts: given } : {};
+  let f = fetchers.get(cacheDir);
+  if (!f) {
+    // Loaded when a plan runs: `--help` and `--version` load no network code.
+    const { chartFetcherFromEnv } = await import('./render/charts/index.js');
+    fetchers.set(cacheDir, (f = chartFetcherFromEnv(process.env, cacheDir)));
+  }
+  return { charts: f };
+}
+
 function renderCacheFor(dir: string): RenderCache {
   let c = processCaches.get(dir);
   if (!c) processCaches.set(dir, (c = new RenderCache(path.join(dir, 'renders'))));
@@ -404,8 +422,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(req.charts ? { charts: req.charts } : {}), kubeVersion: config.validate.kubernetesVersion, signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(await chartsFor(req.charts, cacheDir)), kubeVersion: config.validate.kubernetesVersion, signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
+    ctx.crds = crds;
     const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
     const validateOpts = { ...config.validate, crds, schemaFiles: folders.files };
     const concurrency = Math.max(2, cpus().length * 2);
@@ -418,15 +437,17 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     type Candidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean };
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
-      const discovery = { flux: config.render.flux };
-      const headApps = discoverApps(env, head.view, discovery);
+      const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
+      // Findings about ApplicationSets are head's: the base's were the base's to fix.
+      const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings });
       // An edit that cannot change discovery (the usual PR) finds the same apps at base.
       const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view, discovery);
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();
       // A Flux Kustomization is the same app on both sides by name, wherever its path points.
-      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.path);
+      // An Argo CD Application likewise (a Flux name and an Application name never meet).
+      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.argo ? `argo:${a.name}` : a.path);
       for (const a of baseApps) byPath.set(key(a), { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(key(a));
@@ -472,7 +493,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       for (const c of candidates) {
         // A monorepo has thousands of apps: give the event loop (webhook acks) a turn.
         if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
-        const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize';
+        // Argo CD apps read more than a kustomization walk (values files, generator configs): their inputs decide.
+        const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !c.app.argo && !c.baseApp!.argo;
         if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, reachChanged) : reached.has(c.app.path))) continue;
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)

@@ -76,6 +76,50 @@ export interface AppSpec {
   helm?: HelmOptions;
   /** Set when the app is a Flux Kustomization: `path` is its `spec.path`, `name` its namespace/name. */
   flux?: FluxOptions;
+  /** Set when the app is an Argo CD Application (written, or made by an ApplicationSet): `name` is its namespace/name. */
+  argo?: ArgoOptions;
+  /** A generated kustomization over `path`, built instead of the folder (written at `dir`, two levels below the root). */
+  overlay?: { text: string; dir: string };
+}
+
+/** An Argo CD Application as Ferry renders it: each source, as Argo CD decides its type. */
+export interface ArgoOptions {
+  /** Repository file holding the Application, or the ApplicationSet that makes it. */
+  file: string;
+  name: string;
+  namespace: string;
+  /** `namespace/name` of the ApplicationSet that made it. */
+  appSet?: string;
+  /** spec.destination.namespace: set on namespaced resources that have none. */
+  destNamespace?: string;
+  sources: ArgoSource[];
+  /** Other files the app is made from (an ApplicationSet's git-files generator configs). */
+  reads: string[];
+  /** Findings about the object itself: an assumed repository, a path leaving it. */
+  notes: Finding[];
+}
+
+export type ArgoSource =
+  | { type: 'directory'; path: string; recurse: boolean; include?: string; exclude?: string }
+  | { type: 'kustomize'; path: string; overlay: { text: string; dir: string }; components: string[] }
+  | ArgoHelmSource
+  | { type: 'skipped'; path: string; reason: string };
+
+export interface ArgoHelmSource {
+  type: 'helm';
+  /** The chart folder (in-repo), or the Application file's folder for a chart from a Helm repository. */
+  path: string;
+  remote?: { repoUrl: string; chart: string; version?: string };
+  release: string;
+  namespace?: string;
+  /** Repository-relative values files, in order; `optional` ones are left out when missing (ignoreMissingValueFiles). */
+  valuesFiles: { path: string; optional: boolean }[];
+  values: string[];
+  set: { name: string; value: string; string?: boolean }[];
+  includeCrds: boolean;
+  skipTests: boolean;
+  kubeVersion?: string;
+  apiVersions?: string[];
 }
 
 export interface FluxOptions {

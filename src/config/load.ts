@@ -21,7 +21,7 @@ export function implicitConfig(): FerryConfig {
   return {
     environments: [{ name: 'default' }],
     implicit: true,
-    render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true },
+    render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true, argo: true },
     validate: { kubernetesVersion: '1.31', strict: true, rules: {} },
     promotion: [],
     review: [],
@@ -350,6 +350,7 @@ function toConfig(raw: Raw): FerryConfig {
       timeoutMs: raw.render?.timeout ? parseDuration(raw.render.timeout)! : base.render.timeoutMs,
       maxOutputBytes: raw.render?.maxOutput ? parseSize(raw.render.maxOutput)! : base.render.maxOutputBytes,
       flux: typeof raw.render?.flux === 'boolean' ? raw.render.flux : base.render.flux,
+      argo: typeof raw.render?.argo === 'boolean' ? raw.render.argo : base.render.argo,
     },
     validate: {
       kubernetesVersion: raw.validate?.kubernetesVersion ?? base.validate.kubernetesVersion,

@@ -27,6 +27,8 @@ export interface RenderConfig {
   maxOutputBytes: number;
   /** Flux Kustomizations in the repository are apps rendered as Flux would (default true). */
   flux: boolean;
+  /** Argo CD Applications and ApplicationSets in the repository are apps rendered as Argo CD would (default true). */
+  argo: boolean;
 }
 
 export interface ValidateConfig {

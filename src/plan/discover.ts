@@ -1,5 +1,7 @@
 import path from 'node:path';
-import type { AppSpec, ConfiguredApp, EnvironmentSpec, RendererKind } from '../types.js';
+import type { AppSpec, ConfiguredApp, EnvironmentSpec, Finding, RendererKind } from '../types.js';
+import { argoApps } from './argo.js';
+import type { FoundArgo } from './applicationset.js';
 import { KUSTOMIZATION_FILES, type KustomizationRefs } from '../render/kustomization.js';
 import { looksLikeManifest } from '../render/manifests.js';
 import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
@@ -9,6 +11,12 @@ import { fluxApps, type FoundFlux } from './flux.js';
 export interface DiscoveryOptions {
   /** Flux Kustomizations become apps of their own (render.flux, default on). */
   flux?: boolean;
+  /** Argo CD Applications and ApplicationSets become apps of their own (render.argo, default on). */
+  argo?: boolean;
+  /** helm's `--kube-version` for Argo CD Helm sources that do not set one. */
+  kubeVersion?: string;
+  /** Where findings about ApplicationSets go (generators not expanded offline, failing templates). */
+  findings?: Finding[];
 }
 
 export interface TreeView {
@@ -172,6 +180,8 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
   const excludes: string[] = [];
   const kustomizations: FoundFlux[] = [];
   let generators: FoundFlux[] = [];
+  const argoObjects: FoundArgo[] = [];
+  const argoOn = opts.argo !== false;
   for (const [, info] of folders) {
     for (const f of info.yamlFiles) {
       // A chart's values and templates are not the controller's manifests.
@@ -180,6 +190,11 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
       if (!refs) continue;
       for (const o of refs.flux ?? []) (o.kind === 'Kustomization' ? kustomizations : generators).push({ file: f, object: o });
       for (const p of refs.paths) deployed.add(p);
+      if (argoOn) {
+        for (const o of refs.argo ?? []) argoObjects.push({ file: f, object: o });
+        continue;
+      }
+      for (const p of refs.argoPaths ?? []) deployed.add(p);
       for (const g of refs.dirGlobs) if (globs.length < MAX_DIR_GLOBS) globs.push(g);
       for (const g of refs.excludeGlobs) if (excludes.length < MAX_DIR_GLOBS) excludes.push(g);
     }
@@ -197,15 +212,25 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
     else if (info.yamlFiles.some((f) => isManifestIn(view, f))) apps.set(dir, 'plain');
   }
 
-  const folderApps = [...apps]
+  let folderApps = [...apps]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([dir, renderer]): AppSpec => ({ name: appName(dir, root), path: dir, renderer }));
-  if (opts.flux === false || kustomizations.length === 0) return folderApps;
+  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}) }) : null;
+  // A folder an Application renders is planned under the Application, not twice.
+  if (argo) folderApps = folderApps.filter((a) => !argo.covered(a.path));
+  const argoList = argo?.apps ?? [];
+  if (opts.flux === false || kustomizations.length === 0) return [...folderApps, ...argoList];
   // An environment's Kustomizations may read an artifact its folder does not generate.
   if (generators.length === 0 && root !== '') generators = allGenerators(view);
   const flux = fluxApps(kustomizations, generators, view, root);
   // A folder a Kustomization renders is planned under the Kustomization, not twice.
-  return [...folderApps.filter((a) => !flux.covered.has(a.path)), ...flux.apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))];
+  const fluxNames = new Set(flux.apps.map((a) => a.name));
+  return [
+    ...folderApps.filter((a) => !flux.covered.has(a.path)),
+    ...flux.apps.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    // A Flux Kustomization and an Application of the same namespace/name: both listed, told apart.
+    ...argoList.map((a) => (fluxNames.has(a.name) ? { ...a, name: `${a.name} (Argo CD)` } : a)),
+  ];
 }
 
 function allGenerators(view: TreeView): FoundFlux[] {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { KUSTOMIZATION_FILES, kustomizationFileIn, resolveRepoPath, type AppInputs } from '../render/kustomization.js';
+import { fromOverlay, overlay } from '../render/overlay.js';
 import type { AppSpec, Finding, FluxOptions } from '../types.js';
 import type { TreeView } from './discover.js';
 import type { FluxObject } from './gitops.js';
@@ -125,19 +125,17 @@ function generatedResources(dir: string, view: TreeView): string[] {
 }
 
 /** The overlay kustomization Flux's options amount to, for a folder at `dir`. */
-function overlayText(dir: string, spec: Record<string, unknown>, resources: string[]): string {
-  const up = (p: string) => (p === '' ? '../..' : `../../${p}`);
-  const k: Record<string, unknown> = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: resources.map(up) };
+function overlayText(dir: string, spec: Record<string, unknown>, resources: string[]): { text: string; dir: string } {
+  const k: Record<string, unknown> = {};
   if (str(spec.targetNamespace)) k.namespace = spec.targetNamespace;
   if (str(spec.namePrefix)) k.namePrefix = spec.namePrefix;
   if (str(spec.nameSuffix)) k.nameSuffix = spec.nameSuffix;
   if (Array.isArray(spec.patches) && spec.patches.length) k.patches = spec.patches;
   if (Array.isArray(spec.images) && spec.images.length) k.images = spec.images;
   if (Array.isArray(spec.components) && spec.components.length) {
-    k.components = spec.components.filter((c): c is string => typeof c === 'string').map((c) => up(resolveRepoPath(dir, c) ?? c));
+    k.components = spec.components.filter((c): c is string => typeof c === 'string').map((c) => fromOverlay(resolveRepoPath(dir, c) ?? c));
   }
-  k.buildMetadata = ['originAnnotations'];
-  return stringify(k);
+  return overlay(OVERLAY_HOME, resources, k);
 }
 
 /**
@@ -187,10 +185,10 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
     const listed = kustomizationFileIn(dir, view.has) ? null : generatedResources(dir, view);
     // What the generated kustomization lists is part of this app, as a kustomization's resources are.
     for (const p of listed ?? []) covered.add(/\.ya?ml$/i.test(p) ? path.posix.dirname(p) : p);
-    const overlay = overlayText(dir, spec, [dir]);
+    const built = overlayText(dir, spec, [dir]);
     const flux: FluxOptions = {
       file: ks.file, name: ks.object.name, namespace: ks.object.namespace, envRoot, spec, notes,
-      overlay, overlayDir: `${OVERLAY_HOME}/${createHash('sha256').update(overlay).digest('hex').slice(0, 16)}`,
+      overlay: built.text, overlayDir: built.dir,
       generated: listed ? { listed, text: stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: listed.map((p) => path.posix.relative(dir, p)) }) } : null,
     };
     apps.set(name, { name, path: dir, renderer: 'kustomize', flux });

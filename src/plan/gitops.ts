@@ -9,13 +9,25 @@ import { resolveRepoPath } from '../render/kustomization.js';
  * folder here is simply not an app.
  */
 export interface DeployRefs {
-  /** Repository-relative folders ('' is the root). */
+  /** Repository-relative folders ('' is the root) a Flux Kustomization deploys. */
   paths: string[];
+  /** Likewise, an Argo CD Application or ApplicationSet template (used when Argo CD objects are not rendered as apps). */
+  argoPaths?: string[];
   /** Git directory generator globs (`apps/*`), and the ones marked `exclude: true`. */
   dirGlobs: string[];
   excludeGlobs: string[];
   /** Flux Kustomizations and ArtifactGenerators in the file, as written (rendered by plan/flux.ts). */
   flux?: FluxObject[];
+  /** Argo CD Applications and ApplicationSets in the file, as written (rendered by plan/argo.ts). */
+  argo?: ArgoObject[];
+}
+
+/** An Argo CD Application or ApplicationSet: its identity and its spec as plain JSON. */
+export interface ArgoObject {
+  kind: 'Application' | 'ApplicationSet';
+  name: string;
+  namespace: string;
+  spec: Record<string, unknown>;
 }
 
 /** A Flux object that says what Flux applies: its identity and its spec as plain JSON. */
@@ -75,14 +87,17 @@ function parseRefs(text: string): DeployRefs | null {
     } else if (doc.apiVersion.startsWith('source.extensions.fluxcd.io/') && doc.kind === 'ArtifactGenerator') {
       fluxObject(out, 'ArtifactGenerator', doc, spec);
     } else if (doc.apiVersion.startsWith('argoproj.io/') && doc.kind === 'Application') {
-      sourcePaths(spec, out.paths);
+      sourcePaths(spec, (out.argoPaths ??= []));
+      argoObject(out, 'Application', doc, spec);
     } else if (doc.apiVersion.startsWith('argoproj.io/') && doc.kind === 'ApplicationSet') {
       const tspec = obj(obj(spec.template)?.spec);
-      if (tspec) sourcePaths(tspec, out.paths);
+      if (tspec) sourcePaths(tspec, (out.argoPaths ??= []));
       generatorGlobs(spec.generators, out, 0);
+      argoObject(out, 'ApplicationSet', doc, spec);
     }
   }
-  return out.paths.length || out.dirGlobs.length || out.flux?.length ? out : null;
+  if (out.argoPaths?.length === 0) delete out.argoPaths;
+  return out.paths.length || out.argoPaths?.length || out.dirGlobs.length || out.flux?.length || out.argo?.length ? out : null;
 }
 
 function fluxObject(out: DeployRefs, kind: FluxObject['kind'], doc: Record<string, unknown>, spec: Record<string, unknown>): void {
@@ -91,6 +106,14 @@ function fluxObject(out: DeployRefs, kind: FluxObject['kind'], doc: Record<strin
   // Applied without a namespace, the object lands in `default`.
   const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'default';
   (out.flux ??= []).push({ kind, name: meta.name, namespace, spec });
+}
+
+function argoObject(out: DeployRefs, kind: ArgoObject['kind'], doc: Record<string, unknown>, spec: Record<string, unknown>): void {
+  const meta = obj(doc.metadata);
+  if (!meta || typeof meta.name !== 'string' || !meta.name) return;
+  // Argo CD watches its own namespace unless told otherwise.
+  const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : 'argocd';
+  (out.argo ??= []).push({ kind, name: meta.name, namespace, spec });
 }
 
 function obj(v: unknown): Record<string, unknown> | null {
@@ -157,7 +180,7 @@ export function matchDirGlob(glob: string, dir: string): boolean {
 }
 
 /** One folder name against one glob segment: the classic two-pointer wildcard match (linear). */
-function matchSegment(p: string, s: string): boolean {
+export function matchSegment(p: string, s: string): boolean {
   let pi = 0;
   let si = 0;
   let star = -1;

@@ -5,6 +5,7 @@ import { isManifestIn, type TreeView } from './discover.js';
 import { filesByFolder } from './folders.js';
 import { fluxInputs } from './flux.js';
 import { withHelmReleaseInputs } from './helm-inputs.js';
+import { argoInputs } from './argo.js';
 
 const YAML_RE = /\.ya?ml$/i;
 /** Files next to a kustomization that no kustomize reference reads: documentation. */
@@ -43,6 +44,7 @@ function withLinkTargets(inputs: AppInputs, view: TreeView): AppInputs {
 }
 
 function baseInputs(app: AppSpec, view: TreeView): AppInputs {
+  if (app.argo) return argoInputs(app, view, emptyInputs());
   if (app.flux) {
     const walk = (dir: string, into: AppInputs) => {
       collectKustomizeInputs(dir, view.has, view.isDir, view.read, into, view.links?.length ? view.resolveLink : undefined, false, view.kustomizationRefs);

@@ -11,7 +11,9 @@ export const ENGINE_RULES = [
   { id: 'path-escape', defaultLevel: 'error', description: 'No reference or symlink points outside the repository.' },
   { id: 'unowned-change', defaultLevel: 'warning', description: 'Every changed Kubernetes manifest belongs to an app Ferry plans.' },
   { id: 'flux-unsubstituted-variable', defaultLevel: 'warning', description: 'Every `${VAR}` in a Flux Kustomization\'s output has a value in postBuild.substitute or a substituteFrom source in the repository.' },
-  { id: 'chart-unavailable', defaultLevel: 'warning', description: 'What a Flux HelmRelease installs can be rendered offline: its chart (a folder of this repository, or fetched from its HelmRepository / OCIRepository) and its valuesFrom sources are found. Notes about what is not applied (postRenderers, an assumed GitRepository) are info.' },
+  { id: 'chart-unavailable', defaultLevel: 'warning', description: 'A chart a Flux HelmRelease or an Argo CD Application installs can be rendered offline: a folder of this repository, or fetched from its Helm repository / OCI registry, with its valuesFrom sources found. Notes about what is not applied (postRenderers, an assumed GitRepository) are info.' },
+  { id: 'argo-application', defaultLevel: 'warning', description: 'Every source of an Argo CD Application is rendered as Argo CD renders it (a level here applies to findings about what Ferry does not render).' },
+  { id: 'argo-applicationset', defaultLevel: 'warning', description: 'Every generator of an ApplicationSet is expanded offline and its template renders (cluster and API generators cannot be).' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 
 const ENGINE_IDS = new Set<string>(ENGINE_RULES.map((r) => r.id));

@@ -10,6 +10,8 @@ import { plainFiles } from './inputs.js';
 import { fluxPostBuild } from './flux.js';
 import { expandHelmReleases } from './helm-release.js';
 import { isHelmRelease } from './helm-source.js';
+import { renderArgo } from './render-argo.js';
+import type { CrdSchemas } from '../validate/index.js';
 import type { Side } from './side.js';
 
 export interface RenderContext {
@@ -23,6 +25,8 @@ export interface RenderContext {
   charts?: ChartFetcher;
   /** `validate.kubernetesVersion`: what charts expanded from HelmReleases see as `.Capabilities.KubeVersion`. */
   kubeVersion?: string;
+  /** Custom resource definitions in the repository: whether a custom kind is namespaced (Argo CD's destination namespace). */
+  crds?: CrdSchemas;
   /** Counts render-cache lookups (for the server's metrics). */
   cacheStats?: { hits: number; misses: number };
 }
@@ -97,6 +101,7 @@ export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx
 
 async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
   const pre = inputs.findings;
+  if (app.argo) return renderArgo(app, side, inputs, ctx);
   if (pre.some((f) => f.severity === 'error')) return { resources: [], findings: pre, status: 'error' };
   if (app.renderer === 'plain') {
     const r = renderPlain(side.files, plainFiles(app, side.view));

@@ -10,6 +10,7 @@ import type { TreeView } from './discover.js';
 import { noteCrdMention } from './crds.js';
 import { deployRefs, type DeployRefs } from './gitops.js';
 import { shallowReads } from './reach.js';
+import { applicationSetReads } from './applicationset.js';
 
 /** Paths with `.`, `..` or empty components, or a leading or trailing slash: resolved step by step. */
 const ABNORMAL_PATH_RE = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/;
@@ -185,7 +186,10 @@ export function sameDiscoveryFacts(a: Tree, b: Tree, p: string): boolean {
 export function sameDiscovery(base: Side, head: Side, changed: readonly string[]): boolean {
   if (base.view.links?.length || head.view.links?.length) return false;
   const read = shallowReads(head.view);
+  // A config file an ApplicationSet's git files generator reads makes its Applications.
+  const generated = applicationSetReads(head.view);
   for (const p of changed) {
+    if (generated.has(p)) return false;
     const a = base.tree.index.get(p);
     const b = head.tree.index.get(p);
     if (!a || !b || a.mode !== b.mode || a.mode === SYMLINK_MODE) return false;

@@ -103,15 +103,16 @@ export async function renderRaw(app: AppSpec, tree: TreeFiles, tools: RenderTool
   const tool = 'kustomize';
   const home = await renderHome(tools.helm);
   let target = dir;
-  if (app.flux) {
-    // Flux's options as an overlay over the folder: kustomize does the real work.
+  const overlay = app.flux ? { text: app.flux.overlay, dir: app.flux.overlayDir } : app.overlay;
+  if (overlay) {
+    // A controller's options as an overlay over the folder: kustomize does the real work.
     // Its folder is named by its content, so concurrent renders write the same bytes.
-    target = path.join(tree.root, app.flux.overlayDir);
-    await writeAtomically(path.join(target, 'kustomization.yaml'), app.flux.overlay);
+    target = path.join(tree.root, overlay.dir);
+    await writeAtomically(path.join(target, 'kustomization.yaml'), overlay.text);
     // A folder without a kustomization gets the one Flux would generate, where Flux
     // writes it: kustomize reads files only from below a kustomization. No other
     // render reads a kustomization there (there is none in the repository).
-    if (app.flux.generated) await writeAtomically(path.join(dir, 'kustomization.yaml'), app.flux.generated.text);
+    if (app.flux?.generated) await writeAtomically(path.join(dir, 'kustomization.yaml'), app.flux.generated.text);
   } else {
     const kfile = kustomizationFileIn(app.path, tree.has);
     if (kfile) await enableOriginAnnotations(tree.root, kfile).catch(() => undefined);

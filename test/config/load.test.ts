@@ -70,7 +70,7 @@ describe('parseConfig', () => {
           ],
         },
       ],
-      render: { kustomize: 'kubectl', helm: '/usr/local/bin/helm', timeoutMs: 90_000, maxOutputBytes: 50_000_000, flux: true },
+      render: { kustomize: 'kubectl', helm: '/usr/local/bin/helm', timeoutMs: 90_000, maxOutputBytes: 50_000_000, flux: true, argo: true },
       promotion: [{ from: 'staging', to: 'production', strategy: 'directory', keep: ['**/env-patch.yaml'], gates: { statuses: ['argocd/staging'], soakMs: 1_800_000 }, auto: true }],
       validate: { kubernetesVersion: '1.30', strict: false, rules: { 'no-latest-tag': 'warning', 'resource-limits': 'off', 'helm-unavailable': 'error' } },
       review: [{ name: 'production needs platform', when: { environments: ['production'], paths: ['envs/production/**'] }, approvals: 2, teams: ['platform'], users: [], dismissStale: true, codeowners: false }],
@@ -81,7 +81,7 @@ describe('parseConfig', () => {
   it('fills defaults for a minimal config', () => {
     const r = parseConfig('environments:\n  - name: prod\n    path: k8s\n', FILE);
     expect(r.ok && r.config).toMatchObject({
-      render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true },
+      render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true, argo: true },
       validate: { kubernetesVersion: '1.31', strict: true, rules: {} },
       promotion: [], review: [], commands: { promote: null, plan: null },
     });

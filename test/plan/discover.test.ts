@@ -135,12 +135,16 @@ describe('GitOps manifests', () => {
       'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: argoproj.io }\n',
     ].join('---\n');
     const refs = deployRefs(text)!;
-    expect({ ...refs, flux: undefined }).toEqual({
-      paths: ['kubernetes/apps/a/app', 'platform/common'],
+    expect({ ...refs, flux: undefined, argo: undefined }).toEqual({
+      paths: ['kubernetes/apps/a/app'],
+      argoPaths: ['platform/common'],
       dirGlobs: ['clusters/*/addons'],
       excludeGlobs: ['clusters/old/addons'],
       flux: undefined,
+      argo: undefined,
     });
+    // The Argo CD objects themselves, for plan/argo.ts; Argo CD's namespace by default.
+    expect(refs.argo!.map((o) => `${o.kind} ${o.namespace}/${o.name}`)).toEqual(['Application argocd/d', 'ApplicationSet argocd/e']);
     // The Flux Kustomizations themselves, for plan/flux.ts: all of them, as written.
     expect(refs.flux!.map((o) => `${o.kind} ${o.namespace}/${o.name} ${String(o.spec.path)}`)).toEqual([
       'Kustomization default/a ./kubernetes/apps/a/app/', 'Kustomization default/b ../outside', 'Kustomization default/c ./apps/${CLUSTER}',

@@ -199,24 +199,27 @@ describe('Argo CD layout: an app-of-apps folder of Applications and an Applicati
     'addons/logging-lite/kustomization.yaml': kustomization('resources:\n  - ../logging\nnamePrefix: lite-\n'),
   };
 
-  it('the folders Applications and generated Applications point at are apps, also when a kustomization includes them', async () => {
+  it('Applications and generated Applications are apps of their own, rendering the folders they point at', async () => {
     const r = new TestRepo().write(files);
     const base = r.commit('argo');
     const { plan } = await run(['validate', '--repo', r.dir, '--ref', base]);
-    expect(appPaths(plan)).toEqual([
+    expect(plan.environments[0]!.apps.map((a) => `${a.name} ${a.path}:${a.renderer}`)).toEqual([
       // addons/base: excluded from the generator and included by ingress.
-      'addons/ingress:kustomize',
-      'addons/logging:kustomize',
-      'addons/logging-lite:kustomize',
-      'argocd/apps:kustomize',
-      'guestbook/overlays/prod:kustomize',
-      'platform/common:kustomize',
+      'argocd/apps argocd/apps:kustomize',
+      'argocd/guestbook guestbook/overlays/prod:kustomize',
+      'argocd/ingress addons/ingress:kustomize',
+      'argocd/logging addons/logging:kustomize',
+      'argocd/logging-lite addons/logging-lite:kustomize',
+      // A chart from a Helm repository beside platform/common: not fetched without a chart fetcher.
+      'argocd/platform platform/common:helm',
     ]);
+    expect(plan.environments[0]!.apps.find((a) => a.name === 'argocd/platform')!.findings.map((f) => f.rule)).toContain('chart-unavailable');
     r.write({ 'platform/common/settings.yaml': configMap('settings').replace('k: v', 'level: debug') });
     const head = r.commit('debug');
     const { plan: changed } = await run(['plan', '--repo', r.dir, '--base', base, '--head', head]);
-    expect(changed.environments[0]!.apps.map((a) => a.path)).toEqual(['guestbook/overlays/prod', 'platform/common']);
-    expect(changesOf(changed, 'platform/common')).toEqual(['changed ConfigMap/settings']);
+    expect(changed.environments[0]!.apps.map((a) => a.name)).toEqual(['argocd/guestbook', 'argocd/platform']);
+    // Into the Application's destination namespace, as Argo CD applies it.
+    expect(changed.environments[0]!.apps[0]!.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['changed ConfigMap/guestbook/settings']);
   });
 });
 

@@ -57,7 +57,7 @@ describe('helm template for apps, HelmReleases and Applications', () => {
     archive = { archive: file, digest: createHash('sha256').update(readFileSync(file)).digest('hex') };
     const inTree = new Set(['charts/demo/Chart.yaml', 'prod.yaml']);
     tree = { root, has: (p) => inTree.has(p), readFile: () => ({ data: Buffer.alloc(0) }), source: () => [] };
-    tools = await detectTools({ helm: TEST_HELM, timeoutMs: 60_000, maxOutputBytes: 8 << 20, flux: true });
+    tools = await detectTools({ helm: TEST_HELM, timeoutMs: 60_000, maxOutputBytes: 8 << 20, flux: true, argo: true });
   });
 
   const render = async (req: Partial<HelmTemplateRequest>) => {

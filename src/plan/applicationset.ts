@@ -1,0 +1,323 @@
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Finding } from '../types.js';
+import type { TreeView } from './discover.js';
+import type { ArgoObject } from './gitops.js';
+import { matchDirGlob } from './gitops.js';
+import { goTemplate, sanitizeName, TemplateError } from './gotemplate.js';
+import { filesUnder } from './listing.js';
+
+/**
+ * ApplicationSets expanded offline, against the tree of the side being planned: the
+ * generators that read only the repository (list, git directories and files, and the
+ * matrix and merge of those) make parameter sets, and the template makes one
+ * Application per set. Generators that need a cluster or an API are reported, never
+ * silently dropped.
+ */
+
+/** Applications one ApplicationSet may make; parameter sets past it are cut, and a finding says so. */
+export const MAX_APPS_PER_SET = 5000;
+const MAX_DEPTH = 3;
+const MAX_FILE_BYTES = 256 * 1024;
+const OFFLINE = ['clusters', 'clusterDecisionResource', 'scmProvider', 'pullRequest', 'plugin'];
+
+export interface FoundArgo {
+  file: string;
+  object: ArgoObject;
+}
+
+/** An Application an ApplicationSet makes: its name and namespace, its rendered spec, the files it came from. */
+export interface GeneratedApp {
+  name: string;
+  namespace: string;
+  spec: Record<string, unknown>;
+  reads: string[];
+}
+
+type Params = Record<string, unknown>;
+
+interface Expansion {
+  view: TreeView;
+  file: string;
+  go: boolean;
+  findings: Finding[];
+  reads: Set<string>;
+  /** A parameter set's own files (git files generator), by set. */
+  origin: WeakMap<Params, string>;
+  cut: boolean;
+}
+
+function obj(v: unknown): Record<string, unknown> | null {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+function note(file: string, severity: Finding['severity'], message: string): Finding {
+  return { severity, rule: 'argo-applicationset', file, line: null, resource: null, message };
+}
+
+/** Files git-files generators read, per view: an edit to one can change discovery. */
+const readsMemo = new WeakMap<TreeView, Set<string>>();
+export function applicationSetReads(view: TreeView): ReadonlySet<string> {
+  return readsMemo.get(view) ?? new Set();
+}
+
+/** Argo CD's fasttemplate: `{{ key }}` replaced by the flat parameter, single pass; unknown keys stay as written. */
+export function fastTemplate(text: string, params: Params): string {
+  if (!text.includes('{{')) return text;
+  return text.replace(/\{\{([^{}]*)\}\}/g, (all, tag: string) => {
+    const v = params[tag.trim()];
+    return v === undefined || v === null ? all : typeof v === 'string' ? v : JSON.stringify(v);
+  });
+}
+
+/** Every string in a JSON value rendered, keys kept: values go in once and are never read again as templates. */
+function renderValue(v: unknown, render: (s: string) => string): unknown {
+  if (typeof v === 'string') return render(v);
+  if (Array.isArray(v)) return v.map((x) => renderValue(x, render));
+  const o = obj(v);
+  if (!o) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(o)) out[k] = renderValue(x, render);
+  return out;
+}
+
+function renderWith(ex: Expansion, v: unknown, params: Params): unknown {
+  return renderValue(v, (s) => (ex.go ? goTemplate(s, params) : fastTemplate(s, params)));
+}
+
+/** Nested values as Argo CD flattens them for fasttemplate: `a.b.c`, lists by index. */
+function flatten(v: unknown, prefix: string, into: Params): void {
+  if (Array.isArray(v)) v.forEach((x, i) => flatten(x, `${prefix}.${i}`, into));
+  else if (obj(v)) for (const [k, x] of Object.entries(obj(v)!)) flatten(x, prefix ? `${prefix}.${k}` : k, into);
+  else into[prefix] = v === null || v === undefined ? '' : typeof v === 'string' ? v : String(v);
+}
+
+function pathParams(ex: Expansion, dir: string, file: string | null): Params {
+  const segments = dir === '' ? [] : dir.split('/');
+  const basename = path.posix.basename(dir);
+  if (ex.go) {
+    const p: Record<string, unknown> = { path: dir, basename, basenameNormalized: sanitizeName(basename), segments };
+    if (file !== null) Object.assign(p, { filename: path.posix.basename(file), filenameNormalized: sanitizeName(path.posix.basename(file)) });
+    return { path: p };
+  }
+  const out: Params = { path: dir, 'path.basename': basename, 'path.basenameNormalized': sanitizeName(basename) };
+  if (file !== null) Object.assign(out, { 'path.filename': path.posix.basename(file), 'path.filenameNormalized': sanitizeName(path.posix.basename(file)) });
+  segments.forEach((s, i) => (out[`path[${i}]`] = s));
+  return out;
+}
+
+function globList(v: unknown): { include: string[]; exclude: string[] } {
+  const include: string[] = [];
+  const exclude: string[] = [];
+  for (const d of Array.isArray(v) ? v.map(obj) : []) {
+    if (!d || typeof d.path !== 'string') continue;
+    const glob = d.path.trim().replace(/^\.\//, '').replace(/\/+$/, '');
+    if (glob && glob.length <= 256 && !glob.startsWith('/') && !glob.split('/').includes('..')) (d.exclude === true ? exclude : include).push(glob);
+  }
+  return { include, exclude };
+}
+
+const foldersMemo = new WeakMap<TreeView, string[]>();
+
+/** Every folder of the tree, sorted, once per view: a matrix may ask for them per parameter set. */
+function foldersOf(view: TreeView): string[] {
+  let out = foldersMemo.get(view);
+  if (out) return out;
+  const dirs = new Set<string>();
+  for (const f of view.files) {
+    for (let d = path.posix.dirname(f); d !== '.' && d !== ''; d = path.posix.dirname(d)) {
+      if (dirs.has(d)) break;
+      dirs.add(d);
+    }
+  }
+  foldersMemo.set(view, (out = [...dirs].sort()));
+  return out;
+}
+
+const HIDDEN_RE = /(^|\/)\.[^/]+(\/|$)/;
+
+function gitGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
+  const out: Params[] = [];
+  if (Array.isArray(g.directories)) {
+    const { include, exclude } = globList(g.directories);
+    for (const d of foldersOf(ex.view)) {
+      if (HIDDEN_RE.test(d)) continue;
+      if (include.some((p) => matchDirGlob(p, d)) && !exclude.some((p) => matchDirGlob(p, d))) out.push(pathParams(ex, d, null));
+    }
+  }
+  if (Array.isArray(g.files)) {
+    const { include, exclude } = globList(g.files);
+    for (const f of filesUnder(ex.view, '')) {
+      if (HIDDEN_RE.test(f) || !include.some((p) => matchDirGlob(p, f)) || exclude.some((p) => matchDirGlob(p, f))) continue;
+      ex.reads.add(f);
+      const text = ex.view.peek ? ex.view.peek(f) : ex.view.read(f);
+      let data: unknown;
+      try {
+        if (text === null || text.length > MAX_FILE_BYTES) throw new Error('too large');
+        data = parseYaml(text, { maxAliasCount: 100 });
+      } catch (err) {
+        ex.findings.push(note(ex.file, 'error', `git files generator: ${f} cannot be read as YAML or JSON (${(err as Error).message.split('\n')[0]})`));
+        continue;
+      }
+      const dir = path.posix.dirname(f) === '.' ? '' : path.posix.dirname(f);
+      for (const item of Array.isArray(data) ? data : [data]) {
+        if (!obj(item)) continue;
+        const p: Params = {};
+        if (ex.go) Object.assign(p, item);
+        else flatten(item, '', p);
+        Object.assign(p, pathParams(ex, dir, f));
+        ex.origin.set(p, f);
+        out.push(p);
+      }
+    }
+  }
+  if (obj(g.values)) ex.findings.push(note(ex.file, 'warning', 'git generator values are not applied'));
+  return out;
+}
+
+function listGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
+  let elements: unknown[] = Array.isArray(g.elements) ? g.elements : [];
+  if (typeof g.elementsYaml === 'string') {
+    try {
+      const parsed = parseYaml(g.elementsYaml, { maxAliasCount: 100 }) as unknown;
+      if (Array.isArray(parsed)) elements = [...elements, ...parsed];
+    } catch (err) {
+      ex.findings.push(note(ex.file, 'error', `list generator: elementsYaml is not YAML (${(err as Error).message.split('\n')[0]})`));
+    }
+  }
+  return elements.filter((e) => obj(e)).map((e) => {
+    if (ex.go) return { ...obj(e)! };
+    const p: Params = {};
+    flatten(e, '', p);
+    return p;
+  });
+}
+
+function merged(a: Params, b: Params, ex: Expansion): Params {
+  const out = { ...a, ...b };
+  const fa = ex.origin.get(a);
+  const fb = ex.origin.get(b);
+  if (fa || fb) ex.origin.set(out, [fa, fb].filter(Boolean).join('\n'));
+  return out;
+}
+
+function cap(ex: Expansion, out: Params[]): boolean {
+  if (out.length < MAX_APPS_PER_SET) return false;
+  ex.cut = true;
+  return true;
+}
+
+function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Params[] {
+  const keys = Object.keys(g).filter((k) => k !== 'selector' && k !== 'template');
+  if (obj(g.template)) ex.findings.push(note(ex.file, 'warning', 'a generator\'s own template is not applied: Applications use spec.template only'));
+  if (obj(g.selector)) ex.findings.push(note(ex.file, 'warning', 'a generator selector is not applied: every parameter set is used'));
+  const kind = keys[0];
+  if (keys.length !== 1 || !kind) {
+    ex.findings.push(note(ex.file, 'error', `a generator must have exactly one kind, got ${JSON.stringify(keys.slice(0, 5))}`));
+    return [];
+  }
+  const spec = obj(g[kind]) ?? {};
+  if (kind === 'list') return listGenerator(ex, spec);
+  if (kind === 'git') return gitGenerator(ex, spec);
+  if (OFFLINE.includes(kind)) {
+    ex.findings.push(note(ex.file, 'warning', `the ${kind} generator is not expanded offline (it needs a cluster or an API): its Applications are not planned`));
+    return [];
+  }
+  if (kind !== 'matrix' && kind !== 'merge') {
+    ex.findings.push(note(ex.file, 'warning', `the ${JSON.stringify(kind.slice(0, 50))} generator is not known to Ferry: its Applications are not planned`));
+    return [];
+  }
+  if (depth >= MAX_DEPTH) {
+    ex.findings.push(note(ex.file, 'error', `${kind} generators nest deeper than ${MAX_DEPTH}; not expanded`));
+    return [];
+  }
+  const children = (Array.isArray(spec.generators) ? spec.generators : []).map(obj).filter((c): c is Record<string, unknown> => !!c);
+  if (kind === 'matrix') {
+    if (children.length !== 2) {
+      ex.findings.push(note(ex.file, 'error', `a matrix generator takes two generators, got ${children.length}`));
+      return [];
+    }
+    const out: Params[] = [];
+    for (const p1 of expand(ex, children[0]!, depth + 1)) {
+      // The second generator may use the first's parameters.
+      let second: Record<string, unknown>;
+      try {
+        second = obj(renderWith(ex, children[1], p1)) ?? {};
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+        ex.findings.push(note(ex.file, 'error', `matrix: ${err.message}`));
+        continue;
+      }
+      for (const p2 of expand(ex, second, depth + 1)) {
+        if (cap(ex, out)) return out;
+        out.push(merged(p1, p2, ex));
+      }
+    }
+    return out;
+  }
+  const mergeKeys = (Array.isArray(spec.mergeKeys) ? spec.mergeKeys : []).filter((k): k is string => typeof k === 'string');
+  if (!children.length || !mergeKeys.length) {
+    ex.findings.push(note(ex.file, 'error', 'a merge generator needs generators and mergeKeys'));
+    return [];
+  }
+  const keyOf = (p: Params) => JSON.stringify(mergeKeys.map((k) => (ex.go ? k.split('.').reduce<unknown>((v, s) => obj(v)?.[s], p) : p[k]) ?? null));
+  const base = expand(ex, children[0]!, depth + 1);
+  for (const child of children.slice(1)) {
+    const byKey = new Map<string, Params>();
+    for (const p of expand(ex, child, depth + 1)) if (!byKey.has(keyOf(p))) byKey.set(keyOf(p), p);
+    for (let i = 0; i < base.length; i++) {
+      const over = byKey.get(keyOf(base[i]!));
+      if (over) base[i] = merged(base[i]!, over, ex);
+    }
+  }
+  return base;
+}
+
+/** The Applications an ApplicationSet makes at this tree, and what Ferry could not do. */
+export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: GeneratedApp[]; findings: Finding[] } {
+  const spec = set.object.spec;
+  const label = `ApplicationSet ${set.object.namespace}/${set.object.name}`;
+  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false };
+  const template = obj(spec.template);
+  if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)] };
+  if (spec.templatePatch !== undefined) ex.findings.push(note(set.file, 'warning', `${label}: templatePatch is not applied`));
+  const params: Params[] = [];
+  for (const g of (Array.isArray(spec.generators) ? spec.generators : []).map(obj)) {
+    if (!g) continue;
+    for (const p of expand(ex, g, 0)) {
+      if (cap(ex, params)) break;
+      params.push(p);
+    }
+  }
+  let memo = readsMemo.get(view);
+  if (!memo) readsMemo.set(view, (memo = new Set()));
+  for (const f of ex.reads) memo.add(f);
+  if (ex.cut) ex.findings.push(note(set.file, 'warning', `${label} makes more than ${MAX_APPS_PER_SET} Applications; only the first ${MAX_APPS_PER_SET} are planned`));
+  const apps: GeneratedApp[] = [];
+  const names = new Set<string>();
+  const failures = new Map<string, number>();
+  for (const p of params) {
+    let app: Record<string, unknown>;
+    try {
+      app = obj(renderWith(ex, template, p)) ?? {};
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      failures.set(err.message, (failures.get(err.message) ?? 0) + 1);
+      continue;
+    }
+    const name = obj(app.metadata)?.name;
+    if (typeof name !== 'string' || !name || name.includes('{{')) {
+      failures.set(`the template makes no Application name (${JSON.stringify(String(name ?? '').slice(0, 80))})`, 1);
+      continue;
+    }
+    if (names.has(name)) {
+      ex.findings.push(note(set.file, 'error', `${label} makes two Applications named ${JSON.stringify(name.slice(0, 100))} (Argo CD refuses the set)`));
+      continue;
+    }
+    names.add(name);
+    const reads = ex.origin.get(p)?.split('\n') ?? [];
+    apps.push({ name, namespace: set.object.namespace, spec: obj(app.spec) ?? {}, reads });
+  }
+  for (const [message, n] of failures) ex.findings.push(note(set.file, 'error', `${label}: ${message}; ${n} Application${n === 1 ? ' is' : 's are'} not planned`));
+  return { apps, findings: ex.findings };
+}

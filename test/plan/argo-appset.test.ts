@@ -1,0 +1,177 @@
+/**
+ * ApplicationSets expanded offline against the side being planned: list, git directories
+ * and files, matrix and merge generators, fasttemplate and goTemplate, and what Ferry
+ * does not expand said as findings.
+ */
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/engine.js';
+import { expandApplicationSet, fastTemplate } from '../../src/plan/applicationset.js';
+import { goTemplate, TemplateError } from '../../src/plan/gotemplate.js';
+import type { Plan } from '../../src/types.js';
+import { TEST_HELM } from '../helpers/bin.js';
+import { deployment } from '../helpers/fixtures.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { treeView as memoryView } from '../helpers/tree-view.js';
+import { appOf } from '../helpers/argo.js';
+
+const cacheDir = tempDir('ferry-cache-');
+const CONFIG = `environments:\n  - name: prod\n    path: argocd\nrender:\n  helm: ${TEST_HELM}\n`;
+const REPO_URL = 'https://git.example.com/org/gitops.git';
+
+function appSet(name: string, generators: string, template: string, extra = ''): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: ${name}
+  namespace: argocd
+spec:
+${extra}  generators:
+${generators}  template:
+${template}`;
+}
+
+const DIR_TEMPLATE = `    metadata:
+      name: '{{path.basename}}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: '{{path}}'
+      destination:
+        namespace: '{{path.basename}}'
+`;
+
+const APPS = {
+  'apps/web/deployment.yaml': deployment('web'),
+  'apps/api/deployment.yaml': deployment('api'),
+  'apps/old/deployment.yaml': deployment('old'),
+};
+
+const names = (p: Plan) => p.environments.flatMap((e) => e.apps).map((a) => a.name).sort();
+const set = (file: string, text: string) => ({ file, object: { kind: 'ApplicationSet' as const, name: 'x', namespace: 'argocd', spec: (JSON.parse(JSON.stringify(parseYaml(text))) as { spec: Record<string, unknown> }).spec } });
+
+describe('git directory generator', () => {
+  it('makes one Application per folder, exclusions left out; adding a folder plans the added Application, removing one its removal', async () => {
+    const gens = `    - git:\n        repoURL: ${REPO_URL}\n        revision: HEAD\n        directories:\n          - path: apps/*\n          - path: apps/old\n            exclude: true\n`;
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...APPS, 'argocd/apps.yaml': appSet('apps', gens, DIR_TEMPLATE) });
+    const base = r.commit('base');
+    r.write({ 'apps/new/deployment.yaml': deployment('new') }).remove('apps/api');
+    const head = r.commit('add new, drop api');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(appOf(p, 'argocd/new')!.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['added Deployment/new/new']);
+    expect(appOf(p, 'argocd/api')!.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['removed Deployment/api/api']);
+    expect(appOf(p, 'argocd/old')).toBeUndefined();
+    // Generated Applications only: the folders they render are not apps of their own.
+    expect(names(p).filter((n) => !n.startsWith('argocd/'))).toEqual([]);
+    // An unchanged Application is not planned.
+    expect(appOf(p, 'argocd/web')).toBeUndefined();
+  });
+});
+
+describe('list, matrix, merge and git files generators', () => {
+  it('a list element added to the set plans its Application; elementsYaml counts too', async () => {
+    const gens = (extra: string) => `    - list:\n        elements:\n          - { app: web, replicas: "2" }\n${extra}        elementsYaml: |\n          - { app: api, replicas: "3" }\n`;
+    const tpl = `    metadata:\n      name: 'svc-{{app}}'\n    spec:\n      source:\n        repoURL: ${REPO_URL}\n        path: 'apps/{{app}}'\n        directory: { include: '*.yaml' }\n      destination:\n        namespace: '{{app}}-{{replicas}}'\n`;
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...APPS, 'argocd/list.yaml': appSet('list', gens(''), tpl) });
+    const base = r.commit('base');
+    r.write({ 'argocd/list.yaml': appSet('list', gens('          - { app: old, replicas: "1" }\n'), tpl) });
+    const head = r.commit('add old');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(appOf(p, 'argocd/svc-old')!.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['added Deployment/old-1/old']);
+    // The set's file changed: its other Applications are planned, unchanged.
+    expect(appOf(p, 'argocd/svc-api')!.changes).toEqual([]);
+    expect(appOf(p, 'argocd/svc-web')!.changes).toEqual([]);
+  });
+
+  it('git files: keys flattened, path parameters; a config file edit plans the Application it makes', async () => {
+    const gens = `    - git:\n        repoURL: ${REPO_URL}\n        files:\n          - path: 'clusters/*/config.json'\n`;
+    const tpl = `    metadata:\n      name: '{{cluster.name}}-{{path.basename}}-{{path[1]}}'\n    spec:\n      source:\n        repoURL: ${REPO_URL}\n        path: 'apps/{{cluster.app}}'\n      destination:\n        namespace: '{{cluster.ns}}'\n`;
+    const cfg = (ns: string) => JSON.stringify({ cluster: { name: 'eu', app: 'web', ns } });
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...APPS, 'clusters/eu1/config.json': cfg('web-eu'), 'argocd/files.yaml': appSet('files', gens, tpl) });
+    const base = r.commit('base');
+    r.write({ 'clusters/eu1/config.json': cfg('web-eu-2') });
+    const head = r.commit('move namespace');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const app = appOf(p, 'argocd/eu-eu1-eu1')!;
+    expect(app).toBeDefined();
+    expect(app.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`).sort()).toEqual(['added Deployment/web-eu-2/web', 'removed Deployment/web-eu/web']);
+  });
+
+  it('matrix: the second generator uses the first\'s parameters; merge overrides by key', () => {
+    const view = memoryView({ 'clusters/eu/apps/web/x.yaml': 'a: 1\n', 'clusters/eu/apps/api/x.yaml': 'a: 1\n', 'clusters/us/apps/web/x.yaml': 'a: 1\n' });
+    const matrix = appSet('m', `    - matrix:
+        generators:
+          - list:
+              elements: [{ cluster: eu }, { cluster: us }]
+          - git:
+              repoURL: ${REPO_URL}
+              directories: [{ path: 'clusters/{{cluster}}/apps/*' }]
+`, `    metadata: { name: '{{cluster}}-{{path.basename}}' }\n    spec: { source: { path: '{{path}}' } }\n`);
+    const m = expandApplicationSet(set('argocd/m.yaml', matrix), view);
+    expect(m.apps.map((a) => `${a.name} ${String((a.spec.source as Record<string, string>).path)}`)).toEqual([
+      'eu-api clusters/eu/apps/api', 'eu-web clusters/eu/apps/web', 'us-web clusters/us/apps/web',
+    ]);
+    const merge = appSet('g', `    - merge:
+        mergeKeys: [name]
+        generators:
+          - list: { elements: [{ name: a, size: small }, { name: b, size: small }] }
+          - list: { elements: [{ name: b, size: large }, { name: c, size: huge }] }
+`, `    metadata: { name: '{{name}}-{{size}}' }\n    spec: {}\n`);
+    expect(expandApplicationSet(set('argocd/g.yaml', merge), view).apps.map((a) => a.name)).toEqual(['a-small', 'b-large']);
+  });
+
+  it('goTemplate: fields, sprig functions, index of path segments; an unknown function is a finding and no Application', () => {
+    const view = memoryView({ 'apps/Web_App/x.yaml': 'a: 1\n' });
+    const tpl = `    metadata: { name: '{{ .path.basenameNormalized }}-{{ index .path.segments 0 | upper | lower }}-{{ .missing | default "dflt" }}' }
+    spec:
+      source: { path: '{{ .path.path }}' }
+      destination: { namespace: '{{ trunc 3 .path.basename | lower | replace "_" "-" }}' }
+      info: '{{ "x" | quote }}'
+`;
+    const good = expandApplicationSet(set('argocd/go.yaml', appSet('go', `    - git: { repoURL: ${REPO_URL}, directories: [{ path: 'apps/*' }] }\n`, tpl, '  goTemplate: true\n')), view);
+    expect(good.findings).toEqual([]);
+    expect(good.apps.map((a) => [a.name, a.spec])).toEqual([['web-app-apps-dflt', { source: { path: 'apps/Web_App' }, destination: { namespace: 'web' }, info: '"x"' }]]);
+    const bad = expandApplicationSet(set('argocd/go.yaml', appSet('go', `    - git: { repoURL: ${REPO_URL}, directories: [{ path: 'apps/*' }] }\n`,
+      `    metadata: { name: '{{ .path.basename | exec "id" }}' }\n    spec: {}\n`, '  goTemplate: true\n')), view);
+    expect(bad.apps).toEqual([]);
+    expect(bad.findings.map((f) => f.message).join('\n')).toMatch(/function "exec" is not supported/);
+    expect(() => goTemplate('{{ if .a }}x{{ end }}', {})).toThrow(TemplateError);
+  });
+
+  it('generators that need a cluster or an API are findings, never silently dropped; templatePatch is said', async () => {
+    const gens = `    - clusters: {}\n    - list: { elements: [{ app: web }] }\n`;
+    const tpl = `    metadata: { name: '{{app}}' }\n    spec:\n      source: { repoURL: ${REPO_URL}, path: 'apps/{{app}}' }\n      destination: { namespace: web }\n`;
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...APPS });
+    const base = r.commit('base');
+    r.write({ 'argocd/c.yaml': appSet('c', gens, tpl, '  templatePatch: |\n    spec: {}\n') });
+    const head = r.commit('set');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const messages = p.findings.filter((f) => f.file === 'argocd/c.yaml').map((f) => `${f.severity} ${f.message}`);
+    expect(messages).toContain('warning the clusters generator is not expanded offline (it needs a cluster or an API): its Applications are not planned');
+    expect(messages.some((m) => /templatePatch is not applied/.test(m))).toBe(true);
+    expect(appOf(p, 'argocd/web')!.changes.map((c) => c.action)).toEqual(['added']);
+  });
+});
+
+describe('hostile ApplicationSets', () => {
+  it('a value holding {{ }} is never templated again', () => {
+    expect(fastTemplate('{{a}}-{{b}}', { a: '{{b}}', b: 'x' })).toBe('{{b}}-x');
+    expect(goTemplate('{{ .a }}', { a: '{{ .b }}', b: 'x' })).toBe('{{ .b }}');
+    const view = memoryView({});
+    const s = appSet('i', `    - list: { elements: [{ app: '{{path}}', ns: 'web' }] }\n`, `    metadata: { name: 'n-{{ns}}' }\n    spec: { source: { path: 'apps/{{app}}' } }\n`);
+    expect(expandApplicationSet(set('argocd/i.yaml', s), view).apps.map((a) => (a.spec.source as Record<string, string>).path)).toEqual(['apps/{{path}}']);
+  });
+
+  it('an expansion bomb (a matrix of large lists) is bounded with a finding', () => {
+    const list = `[${Array.from({ length: 1000 }, (_, i) => `{ a${i % 2 ? 'x' : ''}: "${i}" }`).join(', ')}]`;
+    const big = appSet('bomb', `    - matrix:
+        generators:
+          - list: { elements: ${list.replaceAll('ax', 'a')} }
+          - list: { elements: ${list.replaceAll('{ a', '{ b').replaceAll('bx', 'b')} }
+`, `    metadata: { name: 'x-{{a}}-{{b}}' }\n    spec: {}\n`);
+    const out = expandApplicationSet(set('argocd/bomb.yaml', big), memoryView({}));
+    expect(out.apps.length).toBe(5000);
+    expect(out.findings.map((f) => f.message).join('\n')).toMatch(/more than 5000 Applications; only the first 5000 are planned/);
+  });
+});
