@@ -15,6 +15,7 @@ import { gitLabForges } from './forge/gitlab/registry.js';
 import { Forges } from './forge/registry.js';
 import { parseMaxBodyBytes, readBodyCapped } from './http/body-limit.js';
 import { defaultCacheDir } from './engine.js';
+import { chartFetcherFromEnv } from './render/charts/index.js';
 import { detectSandbox } from './render/sandbox.js';
 import { defaultPerRepository, EnginePool } from './runtime/engine-pool.js';
 import { MemoryQueue } from './runtime/memory-queue.js';
@@ -103,6 +104,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
       throw new Error('GITLAB_URL must be an http(s) URL without a user name or password (the token goes in GITLAB_TOKEN)');
     }
   }
+  // Bad chart settings stop the server when it starts, not every plan that meets a chart.
+  chartFetcherFromEnv(env, env.FERRY_CACHE_DIR ?? defaultCacheDir());
   return {
     github: wantsGitHub
       ? {

@@ -84,6 +84,9 @@ describe('the server with REDIS_URL', () => {
     expect(() => configFromEnv({ ...base, REDIS_URL: 'http://redis' })).toThrow('REDIS_URL must be a redis:// or rediss:// URL');
     expect(configFromEnv({ ...base, FERRY_CACHE_MAX_MB: '512', FERRY_MIRROR_MAX_AGE_DAYS: '3' })).toMatchObject({ cacheMaxMb: 512, mirrorMaxAgeDays: 3 });
     expect(() => configFromEnv({ ...base, FERRY_CACHE_MAX_MB: 'lots' })).toThrow('FERRY_CACHE_MAX_MB must be a positive number');
+    // Chart settings are checked at start too, with the variable named.
+    expect(() => configFromEnv({ ...base, FERRY_CHARTS: 'sometimes' })).toThrow(/FERRY_CHARTS must be on or off/);
+    expect(() => configFromEnv({ ...base, FERRY_CHART_TIMEOUT_MS: '-1' })).toThrow(/FERRY_CHART_TIMEOUT_MS/);
   });
 
   it('a delivery\'s id is held briefly, and for the full day only once its event is queued', async () => {
