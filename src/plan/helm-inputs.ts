@@ -2,6 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import type { AppInputs } from '../render/kustomization.js';
 import type { TreeView } from './discover.js';
 import { definedObjects } from './flux.js';
+import { mayHoldHelmRelease } from './helm-mark.js';
 import { chartSource, isHelmRelease, obj, releaseValues, type Obj } from './helm-source.js';
 
 /**
@@ -12,8 +13,6 @@ import { chartSource, isHelmRelease, obj, releaseValues, type Obj } from './helm
  * kustomization sets later are unknown, so sources are matched in any namespace.
  */
 
-const MARK_RE = /helm\.toolkit\.fluxcd\.io/;
-const KIND_RE = /^kind:[ \t]*["']?HelmRelease["']?[ \t]*(#.*)?$/m;
 const YAML_RE = /\.ya?ml$/i;
 const MAX_SCAN_BYTES = 1024 * 1024;
 
@@ -31,8 +30,9 @@ export function helmReleaseReads(view: TreeView, file: string): Reads | null {
   const known = memo.get(file);
   if (known !== undefined) return known;
   let reads: Reads | null = null;
-  const text = YAML_RE.test(file) ? (view.peek ? view.peek(file) : view.read(file)) : null;
-  if (text && text.length <= MAX_SCAN_BYTES && MARK_RE.test(text) && KIND_RE.test(text)) {
+  // Discovery already tested most files: those it knows hold none are not read again.
+  const text = YAML_RE.test(file) && view.mayHoldHelmRelease?.(file) !== false ? (view.peek ? view.peek(file) : view.read(file)) : null;
+  if (text && text.length <= MAX_SCAN_BYTES && mayHoldHelmRelease(text)) {
     const files = new Set<string>();
     const dirs = new Set<string>();
     for (const hr of helmReleases(text)) {
@@ -89,17 +89,14 @@ function addSource(spec: Obj, ns: string, view: TreeView, files: Set<string>, di
 export function withHelmReleaseInputs(inputs: AppInputs, view: TreeView): AppInputs {
   const candidates = new Set<string>();
   for (const f of inputs.files) if (YAML_RE.test(f)) candidates.add(f);
-  if (inputs.dirs.size) {
-    for (const f of view.files) {
-      if (!YAML_RE.test(f)) continue;
-      for (const d of inputs.dirs) if (d === '' || f.startsWith(d + '/')) candidates.add(f);
-    }
-  }
+  // A folder's files from a sorted listing: every app must not walk the whole tree.
+  for (const d of inputs.dirs) for (const f of filesUnder(view, d)) if (YAML_RE.test(f)) candidates.add(f);
   for (const k of inputs.kustomizations) {
     for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization']) candidates.add(k === '' ? name : `${k}/${name}`);
   }
   for (const f of candidates) {
-    if (!view.has(f)) continue;
+    // A chart's templates are not HelmReleases as written (and a chart folder is most files of a Helm app).
+    if (!view.has(f) || inChartFolder(view, f)) continue;
     const reads = helmReleaseReads(view, f);
     if (!reads) continue;
     for (const x of reads.files) inputs.files.add(x);
@@ -123,7 +120,7 @@ export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string
   if (!rev) {
     rev = { files: new Map(), dirs: new Map() };
     for (const f of view.files) {
-      if (!YAML_RE.test(f) || /(^|\/)\.[^/]+\//.test(f)) continue;
+      if (!YAML_RE.test(f) || /(^|\/)\.[^/]+\//.test(f) || inChartFolder(view, f)) continue;
       const reads = helmReleaseReads(view, f);
       if (!reads) continue;
       for (const x of reads.files) rev.files.set(x, [...(rev.files.get(x) ?? []), f]);
@@ -143,6 +140,26 @@ export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string
     }
   }
   return [...out];
+}
+
+const sortedMemo = new WeakMap<TreeView, string[]>();
+
+/** The files below `dir`, by binary search in the view's sorted listing (built once per view). */
+function filesUnder(view: TreeView, dir: string): string[] {
+  let sorted = sortedMemo.get(view);
+  if (!sorted) sortedMemo.set(view, (sorted = [...view.files].sort()));
+  if (dir === '') return sorted;
+  const prefix = dir + '/';
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: string[] = [];
+  for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
+  return out;
 }
 
 /** Whether a folder above `file` holds a Chart.yaml. */

@@ -1,3 +1,4 @@
+import { mayHoldHelmRelease } from './helm-mark.js';
 import path from 'node:path';
 import { KUSTOMIZATION_FILES, parsedRefs, treeReader, type KustomizationRefs } from '../render/kustomization.js';
 import { decodeManifest, looksLikeManifest, parseSourceManifests } from '../render/manifests.js';
@@ -73,6 +74,7 @@ export function sideOf(tree: Tree): Side {
   const view: TreeView = {
     links,
     isManifest: (p) => facts(p)?.manifest ?? looksLikeManifest(text(p)),
+    mayHoldHelmRelease: (p) => facts(p)?.helmRelease,
     deployRefs: (p) => {
       const f = facts(p);
       if (f) return f.refs;
@@ -160,6 +162,8 @@ export function sideOf(tree: Tree): Side {
 interface FileFacts {
   manifest: boolean;
   refs: DeployRefs | null;
+  /** The text may hold a Flux HelmRelease (helm-mark.ts). */
+  helmRelease: boolean;
 }
 
 /**
@@ -234,7 +238,7 @@ export async function scanForDiscovery(tree: Tree): Promise<void> {
     const oid = tree.index.get(p)!.oid;
     if (factsByOid.has(oid)) return;
     const text = data.toString('utf8');
-    factsByOid.set(oid, { manifest: looksLikeManifest(text), refs: deployRefs(text) });
+    factsByOid.set(oid, { manifest: looksLikeManifest(text), refs: deployRefs(text), helmRelease: mayHoldHelmRelease(text) });
     noteCrdMention(oid, data);
   });
 }
