@@ -3,6 +3,7 @@ import type { AppInputs } from '../render/kustomization.js';
 import type { TreeView } from './discover.js';
 import { definedObjects } from './flux.js';
 import { mayHoldHelmRelease } from './helm-mark.js';
+import { filesUnder } from './listing.js';
 import { chartSource, isHelmRelease, obj, releaseValues, type Obj } from './helm-source.js';
 
 /**
@@ -90,7 +91,7 @@ export function withHelmReleaseInputs(inputs: AppInputs, view: TreeView): AppInp
   const candidates = new Set<string>();
   for (const f of inputs.files) if (YAML_RE.test(f)) candidates.add(f);
   // A folder's files from a sorted listing: every app must not walk the whole tree.
-  for (const d of inputs.dirs) for (const f of filesUnder(view, d)) if (YAML_RE.test(f)) candidates.add(f);
+  for (const d of inputs.dirs) for (const f of filesUnder(view, d === '' ? '' : d + '/')) if (YAML_RE.test(f)) candidates.add(f);
   for (const k of inputs.kustomizations) {
     for (const name of ['kustomization.yaml', 'kustomization.yml', 'Kustomization']) candidates.add(k === '' ? name : `${k}/${name}`);
   }
@@ -140,26 +141,6 @@ export function helmReleaseFilesReading(view: TreeView, changed: Iterable<string
     }
   }
   return [...out];
-}
-
-const sortedMemo = new WeakMap<TreeView, string[]>();
-
-/** The files below `dir`, by binary search in the view's sorted listing (built once per view). */
-function filesUnder(view: TreeView, dir: string): string[] {
-  let sorted = sortedMemo.get(view);
-  if (!sorted) sortedMemo.set(view, (sorted = [...view.files].sort()));
-  if (dir === '') return sorted;
-  const prefix = dir + '/';
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < prefix) lo = mid + 1;
-    else hi = mid;
-  }
-  const out: string[] = [];
-  for (let i = lo; i < sorted.length && sorted[i]!.startsWith(prefix); i++) out.push(sorted[i]!);
-  return out;
 }
 
 /** Whether a folder above `file` holds a Chart.yaml. */

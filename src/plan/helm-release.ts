@@ -9,7 +9,7 @@ import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
 import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
-import { pathsUnder } from './render-app.js';
+import { chargeOutput, pathsUnder } from './render-app.js';
 import type { Side } from './side.js';
 
 /**
@@ -143,13 +143,8 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     }
     await ctx.cache.put(key, { ok: true, text });
   }
-  if (ctx.outputBudget) {
-    const size = Buffer.byteLength(text);
-    if (size > ctx.outputBudget.left) {
-      return failed([...notes, finding('error', 'render-limit', `not planned: the apps of this plan rendered more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`)]);
-    }
-    ctx.outputBudget.left -= size;
-  }
+  const over = chargeOutput(ctx, text);
+  if (over) return failed([...notes, finding('error', 'render-limit', over)]);
   const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace);
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   return { resources: parsed.resources, findings: notes, producer, unknown: false };

@@ -88,6 +88,18 @@ function lowerBound(sorted: string[], key: string): number {
   return lo;
 }
 
+/**
+ * Takes a render's output from the plan's output budget: many apps, each under the
+ * per-render limit, still add up. The message when it is spent, else null.
+ */
+export function chargeOutput(ctx: RenderContext, text: string): string | null {
+  if (!ctx.outputBudget) return null;
+  const size = Buffer.byteLength(text);
+  if (size > ctx.outputBudget.left) return `not planned: the apps of this plan rendered more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`;
+  ctx.outputBudget.left -= size;
+  return null;
+}
+
 /** Renders one app on one side: plain apps straight from git objects, the others through their tool (cached). */
 export async function renderApp(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext): Promise<RenderedApp> {
   const r = await renderOwn(app, side, inputs, ctx);
@@ -133,18 +145,8 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
     await ctx.cache.put(key, raw);
     text = raw.text;
   }
-  if (ctx.outputBudget) {
-    const size = Buffer.byteLength(text);
-    if (size > ctx.outputBudget.left) {
-      const mb = Math.round(ctx.outputBudget.total / 2 ** 20);
-      const finding: Finding = {
-        severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null,
-        message: `not planned: the apps of this plan rendered more than ${mb} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`,
-      };
-      return { resources: [], findings: [...pre, finding], status: 'error' };
-    }
-    ctx.outputBudget.left -= size;
-  }
+  const over = chargeOutput(ctx, text);
+  if (over) return { resources: [], findings: [...pre, { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message: over }], status: 'error' };
   // Tracing reads the render's source files: read ahead with the rest, they may have been
   // dropped from the blob store while the renderer ran.
   if (app.renderer === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));

@@ -7,7 +7,7 @@ import type { AppSpec, ArgoHelmSource, ArgoSource, Finding, Resource } from '../
 import type { CrdSchemas } from '../validate/index.js';
 import { crdKey } from '../validate/crd.js';
 import { directoryFiles } from './argo.js';
-import { renderFileSet, type RenderContext, type RenderedApp } from './render-app.js';
+import { chargeOutput, renderFileSet, type RenderContext, type RenderedApp } from './render-app.js';
 import type { Side } from './side.js';
 
 /**
@@ -170,14 +170,8 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
       await ctx.cache.put(key, raw);
       text = raw.text;
     }
-    if (ctx.outputBudget) {
-      const size = Buffer.byteLength(text);
-      if (size > ctx.outputBudget.left) {
-        const mb = Math.round(ctx.outputBudget.total / 2 ** 20);
-        return { resources: [], findings: [...findings, finding(argo.file, 'error', 'render-limit', `not planned: the apps of this plan rendered more than ${mb} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`)], status: 'error' };
-      }
-      ctx.outputBudget.left -= size;
-    }
+    const over = chargeOutput(ctx, text);
+    if (over) return { resources: [], findings: [...findings, finding(argo.file, 'error', 'render-limit', over)], status: 'error' };
     if (s.type === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
     const r = resourcesFromRender(s.type === 'kustomize' ? { ...sub, path: s.overlay.dir } : sub, text, side.files);
     // A chart from outside the repository has no files here: its resources point at the Application.
