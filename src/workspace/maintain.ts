@@ -14,6 +14,8 @@ export interface MaintainOptions {
   renderCacheMaxBytes: number;
   /** A mirror not fetched for this long is deleted (fetched again when needed). */
   mirrorMaxAgeMs: number;
+  /** A fetched chart (or a repository index) not used for this long is deleted (default 30 days). */
+  chartMaxAgeMs?: number;
   /** Loose objects past which a mirror is packed (git's default, 6,700). */
   gcAutoThreshold?: number;
   now?: number;
@@ -25,6 +27,7 @@ export interface MaintainResult {
   renderBytesKept: number;
   mirrorsPacked: number;
   mirrorsRemoved: number;
+  chartFilesRemoved: number;
 }
 
 /** A half-written render older than this was left by a process that died. */
@@ -33,7 +36,36 @@ const STALE_TEMP_MS = 60 * 60_000;
 export async function maintainCache(cacheDir: string, opts: MaintainOptions): Promise<MaintainResult> {
   const renders = await pruneRenders(path.join(cacheDir, 'renders'), opts.renderCacheMaxBytes, opts.now ?? Date.now());
   const mirrors = await maintainMirrors(path.join(cacheDir, 'mirrors'), opts.mirrorMaxAgeMs, opts.now ?? Date.now(), opts.gcAutoThreshold ?? 6700);
-  return { ...renders, ...mirrors };
+  const charts = await pruneCharts(path.join(cacheDir, 'charts'), opts.chartMaxAgeMs ?? 30 * 86_400_000, opts.now ?? Date.now());
+  return { ...renders, ...mirrors, chartFilesRemoved: charts };
+}
+
+/**
+ * Charts fetched from outside the repository (`<repo hash>/<chart>/<version>.tgz` and each
+ * repository's `index.yaml`): a use refreshes a chart's mtime, so one unused for the max
+ * age goes, and so does a half-written download a dead process left.
+ */
+async function pruneCharts(dir: string, maxAgeMs: number, now: number): Promise<number> {
+  let removed = 0;
+  const consider = async (file: string) => {
+    const s = await stat(file).catch(() => null);
+    if (!s?.isFile()) return;
+    const age = now - s.mtimeMs;
+    if (file.endsWith('.tmp') ? age > STALE_TEMP_MS : age > maxAgeMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  };
+  for (const repo of await entries(dir)) {
+    const repoDir = path.join(dir, repo);
+    for (const name of await entries(repoDir)) {
+      const p = path.join(repoDir, name);
+      const sub = await entries(p);
+      if (sub.length === 0) await consider(p);
+      for (const f of sub) await consider(path.join(p, f));
+    }
+  }
+  return removed;
 }
 
 async function pruneRenders(dir: string, maxBytes: number, now: number): Promise<Pick<MaintainResult, 'renderFilesRemoved' | 'renderBytesRemoved' | 'renderBytesKept'>> {

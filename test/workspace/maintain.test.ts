@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RenderCache } from '../../src/render/cache.js';
+import { ChartCache } from '../../src/render/charts/cache.js';
 import { maintainCache } from '../../src/workspace/maintain.js';
 import { Workspace } from '../../src/workspace/workspace.js';
 import { tempDir, TestRepo } from '../helpers/gitrepo.js';
@@ -34,6 +35,31 @@ describe('maintainCache: a bounded cache folder', () => {
     expect(files.map((f) => existsSync(f))).toEqual([true, false, false, true, true]);
     // Under the cap: nothing more goes.
     expect((await maintainCache(dir, { renderCacheMaxBytes: 3500, mirrorMaxAgeMs: DAY })).renderFilesRemoved).toBe(0);
+  });
+
+  it('removes fetched charts and indexes unused for the max age, and dead downloads; a use keeps a chart', async () => {
+    const dir = tempDir('ferry-cache-');
+    const charts = new ChartCache(path.join(dir, 'charts'));
+    const old = (f: string, ageMs: number) => {
+      const t = new Date(Date.now() - ageMs);
+      utimesSync(f, t, t);
+      return f;
+    };
+    const unused = charts.chartFile('https://charts.example.com/', 'web', '1.0.0');
+    const used = charts.chartFile('https://charts.example.com/', 'web', '2.0.0');
+    const index = charts.indexFile('https://charts.example.com/');
+    for (const f of [unused, used, index]) await charts.write(f, 'x');
+    const deadDownload = `${unused}.123.abc.tmp`.replace('1.0.0.tgz', '3.0.0.tgz');
+    writeFileSync(deadDownload, 'partial');
+    old(deadDownload, 2 * 3_600_000);
+    const liveDownload = `${used}.456.def.tmp`;
+    writeFileSync(liveDownload, 'partial');
+    for (const f of [unused, used, index]) old(f, 40 * DAY);
+    // Read through the cache: a use.
+    expect(await charts.readChart(used)).toMatchObject({ file: used });
+    const r = await maintainCache(dir, { renderCacheMaxBytes: 1e9, mirrorMaxAgeMs: DAY, chartMaxAgeMs: 30 * DAY });
+    expect(r.chartFilesRemoved).toBe(3);
+    expect([unused, used, index, deadDownload, liveDownload].map((f) => existsSync(f))).toEqual([false, true, false, false, true]);
   });
 
   it('removes half-written renders a dead process left, not one being written now', async () => {
