@@ -50,7 +50,8 @@ export async function expandHelmReleases(app: AppSpec, side: Side, resources: Re
 async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: Resource[], ctx: RenderContext): Promise<{ resources: Resource[]; findings: Finding[]; producer: string; unknown: boolean }> {
   const name = hr.id.name;
   // Flux applies an object without a namespace into its Kustomization's target, else `default`.
-  const namespace = hr.id.namespace ?? (typeof app.flux?.spec.targetNamespace === 'string' ? app.flux.spec.targetNamespace : 'default');
+  // An Argo CD Application puts it in its destination namespace.
+  const namespace = hr.id.namespace ?? (typeof app.flux?.spec.targetNamespace === 'string' && app.flux.spec.targetNamespace ? app.flux.spec.targetNamespace : app.argo?.destNamespace || 'default');
   const producer = producerOf(namespace, name);
   const file = hr.source?.file ?? (app.path || '.');
   const line = hr.source?.line ?? null;
@@ -103,7 +104,8 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${source.dir || '.'} lists dependencies but has no charts/ folder; Flux's source-controller would build them, Ferry does not offline`)]);
     }
     await side.tree.materialize(files);
-    identity = ['dir', source.dir, ...files.files.map((f) => `${f.path}:${f.oid}`)];
+    // The files listed, in order, change the chart's values even when none of them changed.
+    identity = ['dir', source.dir, JSON.stringify(source.valuesFiles), ...files.files.map((f) => `${f.path}:${f.oid}`)];
     if (source.valuesFiles.length) {
       // source-controller packages the chart with these files, merged, as its values.yaml:
       // the chart's own defaults are replaced, not merged under them.
@@ -125,7 +127,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v1', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v2', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -134,8 +136,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
       return failed([...notes, ...masked]);
     }
-    // Kept scrubbed: no Secret value reaches the cache, a diff or a finding.
-    text = scrubSecrets(raw.text, values.secrets, MASKED_VALUE);
+    text = raw.text;
     for (const k of post) {
       const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
       if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
@@ -145,9 +146,54 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   }
   const over = chargeOutput(ctx, text);
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
-  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace);
+  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+/**
+ * Which output strings carry a Secret-sourced value: one that contains it (as written,
+ * base64-encoded, or one of its lines when it spans several), or, for a short value, one
+ * that is it. Matched in the parsed objects, not the text: replacing text would rewrite
+ * `apps/v1` for a secret `app`, and miss a value a template indented.
+ */
+function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
+  const contained = new Set<string>();
+  const exact = new Set<string>();
+  for (const s of secrets) {
+    if (s.trim().length < 3) continue;
+    if (s.length < 6) exact.add(s);
+    else {
+      contained.add(s);
+      contained.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
+    }
+    if (s.includes('\n')) for (const l of s.split('\n')) if (l.trim().length >= 8) contained.add(l.trim());
+  }
+  if (!contained.size && !exact.size) return null;
+  const forms = [...contained];
+  return (v) => exact.has(v) || exact.has(v.trim()) || forms.some((f) => v.includes(f));
+}
+
+/** Replaces every matching string value, never a key nor the object's identity. */
+function maskValues(o: Obj, isSecret: (s: string) => boolean, top: boolean): void {
+  for (const [k, v] of Object.entries(o)) {
+    if (top && (k === 'apiVersion' || k === 'kind')) continue;
+    if (typeof v === 'string') {
+      if (isSecret(v)) o[k] = MASKED_VALUE;
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        if (typeof x === 'string') {
+          if (isSecret(x)) v[i] = MASKED_VALUE;
+        } else if (obj(x)) maskValues(x as Obj, isSecret, false);
+      });
+    } else if (obj(v)) {
+      if (top && k === 'metadata') {
+        const { name: n, namespace: ns, ...rest } = v as Obj;
+        maskValues(rest, isSecret, false);
+        o[k] = { ...(n !== undefined ? { name: n } : {}), ...(ns !== undefined ? { namespace: ns } : {}), ...rest };
+      } else maskValues(v as Obj, isSecret, false);
+    }
+  }
 }
 
 /** The values files merged in order (Helm's merge), as one YAML text, or why not. */
@@ -196,7 +242,10 @@ function safeParse(text: string): unknown {
  * chart's `# Source:` names the template file; a fetched chart's files are not in the
  * repository, so its resources point at the HelmRelease.
  */
-function produced(text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string): { resources: Resource[] } | { error: string } {
+function produced(
+  text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
+  isSecret: ((s: string) => boolean) | null,
+): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
   for (const chunk of text.split(/^---\s*$/m)) {
     const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
@@ -214,6 +263,7 @@ function produced(text: string, chartDir: string | null, side: Side, at: { file:
       meta.labels = { ...(obj(meta.labels) ?? {}), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
       const id = identityOf(o);
       if (!id) continue;
+      if (isSecret) maskValues(o, isSecret, true);
       resources.push({ id, object: o, source, producer });
     }
   }

@@ -148,8 +148,8 @@ function setPath(values: Obj, targetPath: string, value: string): boolean {
 
 /** Every string leaf of a value: what a Secret contributed, to be scrubbed from the output. */
 function leaves(v: unknown, out: Set<string>): void {
+  // Strings only: a port or a flag from a Secret is not worth masking every 5432 or true in the output.
   if (typeof v === 'string') out.add(v);
-  else if (typeof v === 'number' || typeof v === 'boolean') out.add(String(v));
   else if (Array.isArray(v)) v.forEach((x) => leaves(x, out));
   else if (v && typeof v === 'object') Object.values(v).forEach((x) => leaves(x, out));
 }

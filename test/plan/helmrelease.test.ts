@@ -330,6 +330,74 @@ describe('valuesFrom', () => {
   });
 });
 
+describe('Secret-sourced values in the output', () => {
+  it('are masked where they are, multi-line ones too, and nothing else: not apiVersions, names, ports or flags', async () => {
+    const pem = ['-----BEGIN CERTIFICATE-----', 'MIIBszCCAVmgAwIBAgIUQ2hhcnRzQXJlTm90U2VjcmV0cw', 'c2VjcmV0LWNlcnQtbGluZS10d28tb2YtdGhyZWU', '-----END CERTIFICATE-----'];
+    const secret = (user: string) => `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: apps
+stringData:
+  values.yaml: |
+    db:
+      user: ${user}
+      short: app
+      port: 5432
+      enabled: true
+      cert: |
+${pem.map((l) => `        ${l}`).join('\n')}
+`;
+    const template = `{{- if .Values.db }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-db
+data:
+  user: {{ .Values.db.user | quote }}
+  short: {{ .Values.db.short | quote }}
+  url: "postgres://{{ .Values.db.user }}@db:{{ .Values.db.port }}/apps"
+  port: {{ .Values.db.port | quote }}
+  enabled: {{ .Values.db.enabled | quote }}
+  note: "apps for the web app"
+  cert: |
+{{ .Values.db.cert | indent 4 }}
+{{- end }}
+`;
+    const release = helmRelease(`  valuesFrom:\n    - kind: Secret\n      name: db\n`);
+    const r = new TestRepo().write(files('', { 'charts/web/templates/db.yaml': template, 'infra/values/db.yaml': secret('reader-app') }));
+    const empty = r.commit('no release yet');
+    r.write(files(release));
+    const base = r.commit('base');
+    r.write({ 'infra/values/db.yaml': secret('writer-app') });
+    const head = r.commit('rotate the user');
+    for (const [from, to] of [[empty, base], [base, head]] as const) {
+      const p = await plan({ repo: r.dir, base: from, head: to, cacheDir });
+      const app = appOf(p, 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      const outputs = [JSON.stringify(p), renderMarkdown(p), renderText(p)].join('\n');
+      for (const l of [...pem.slice(1, 3), 'reader-app', 'writer-app']) expect(outputs).not.toContain(l);
+      if (from === base) {
+        // Every value the rotated user reaches is masked on both sides: nothing to show.
+        expect(app.changes).toEqual([]);
+        continue;
+      }
+      const cm = addedOrHead(app.changes.find((c) => c.kind === 'ConfigMap')!.diff!);
+      expect(cm).toMatch(/user: \(masked\)/);
+      expect(cm).toMatch(/short: \(masked\)/);
+      expect(cm).toMatch(/url: \(masked\)/);
+      expect(cm).toMatch(/cert: \(masked\)/);
+      // Identity and ordinary values are untouched, though a secret is "app" and a port 5432.
+      expect(cm).toMatch(/port: '5432'/);
+      expect(cm).toMatch(/enabled: 'true'/);
+      expect(cm).toMatch(/note: apps for the web app/);
+      const dep = app.changes.find((c) => c.kind === 'Deployment')!;
+      expect(dep.apiVersion).toBe('apps/v1');
+      expect(dep.name).toBe('web-web');
+    }
+  });
+});
+
 /** Context and added lines of a diff (the head side). */
 function addedOrHead(diff: string): string {
   return diff.split('\n').filter((l) => !l.startsWith('-')).join('\n');
