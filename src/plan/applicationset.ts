@@ -45,6 +45,42 @@ interface Expansion {
   /** A parameter set's own files (git files generator), by set. */
   origin: WeakMap<Params, string>;
   cut: boolean;
+  /** Steps (folders and files matched, parameter sets made) the expansion may still take. */
+  steps: number;
+}
+
+/**
+ * Steps one ApplicationSet's expansion may take: a matrix runs its second generator once
+ * per parameter set of the first, so a list of thousands over a git files generator would
+ * otherwise match every file of the tree thousands of times (minutes, on the event loop).
+ */
+export const MAX_EXPANSION_STEPS = 2_000_000;
+
+class TooCostly extends Error {}
+
+function step(ex: Expansion, n = 1): void {
+  ex.steps -= n;
+  if (ex.steps < 0) throw new TooCostly();
+}
+
+/** A git files generator's matched file, parsed once per tree however many times a matrix asks. */
+const parsedMemo = new WeakMap<TreeView, Map<string, { data: unknown } | { error: string }>>();
+
+function parsedFile(view: TreeView, f: string): { data: unknown } | { error: string } {
+  let memo = parsedMemo.get(view);
+  if (!memo) parsedMemo.set(view, (memo = new Map()));
+  let r = memo.get(f);
+  if (!r) {
+    const text = view.peek ? view.peek(f) : view.read(f);
+    try {
+      if (text === null || text.length > MAX_FILE_BYTES) throw new Error('too large');
+      r = { data: parseYaml(text, { maxAliasCount: 100 }) as unknown };
+    } catch (err) {
+      r = { error: (err as Error).message.split('\n')[0]! };
+    }
+    memo.set(f, r);
+  }
+  return r;
 }
 
 function obj(v: unknown): Record<string, unknown> | null {
@@ -140,25 +176,26 @@ function gitGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   const out: Params[] = [];
   if (Array.isArray(g.directories)) {
     const { include, exclude } = globList(g.directories);
-    for (const d of foldersOf(ex.view)) {
+    const folders = foldersOf(ex.view);
+    step(ex, folders.length);
+    for (const d of folders) {
       if (HIDDEN_RE.test(d)) continue;
       if (include.some((p) => matchDirGlob(p, d)) && !exclude.some((p) => matchDirGlob(p, d))) out.push(pathParams(ex, d, null));
     }
   }
   if (Array.isArray(g.files)) {
     const { include, exclude } = globList(g.files);
-    for (const f of filesUnder(ex.view, '')) {
+    const all = filesUnder(ex.view, '');
+    step(ex, all.length);
+    for (const f of all) {
       if (HIDDEN_RE.test(f) || !include.some((p) => matchDirGlob(p, f)) || exclude.some((p) => matchDirGlob(p, f))) continue;
       ex.reads.add(f);
-      const text = ex.view.peek ? ex.view.peek(f) : ex.view.read(f);
-      let data: unknown;
-      try {
-        if (text === null || text.length > MAX_FILE_BYTES) throw new Error('too large');
-        data = parseYaml(text, { maxAliasCount: 100 });
-      } catch (err) {
-        ex.findings.push(note(ex.file, 'error', `git files generator: ${f} cannot be read as YAML or JSON (${(err as Error).message.split('\n')[0]})`));
+      const parsed = parsedFile(ex.view, f);
+      if ('error' in parsed) {
+        ex.findings.push(note(ex.file, 'error', `git files generator: ${f} cannot be read as YAML or JSON (${parsed.error})`));
         continue;
       }
+      const data = parsed.data;
       const dir = path.posix.dirname(f) === '.' ? '' : path.posix.dirname(f);
       for (const item of Array.isArray(data) ? data : [data]) {
         if (!obj(item)) continue;
@@ -185,6 +222,7 @@ function listGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
       ex.findings.push(note(ex.file, 'error', `list generator: elementsYaml is not YAML (${(err as Error).message.split('\n')[0]})`));
     }
   }
+  step(ex, elements.length);
   return elements.filter((e) => obj(e)).map((e) => {
     if (ex.go) return { ...obj(e)! };
     const p: Params = {};
@@ -249,6 +287,7 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
         continue;
       }
       for (const p2 of expand(ex, second, depth + 1)) {
+        step(ex);
         if (cap(ex, out)) return out;
         out.push(merged(p1, p2, ex));
       }
@@ -277,17 +316,23 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
 export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: GeneratedApp[]; findings: Finding[] } {
   const spec = set.object.spec;
   const label = `ApplicationSet ${set.object.namespace}/${set.object.name}`;
-  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false };
+  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, steps: MAX_EXPANSION_STEPS };
   const template = obj(spec.template);
   if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)] };
   if (spec.templatePatch !== undefined) ex.findings.push(note(set.file, 'warning', `${label}: templatePatch is not applied`));
   const params: Params[] = [];
-  for (const g of (Array.isArray(spec.generators) ? spec.generators : []).map(obj)) {
-    if (!g) continue;
-    for (const p of expand(ex, g, 0)) {
-      if (cap(ex, params)) break;
-      params.push(p);
+  try {
+    for (const g of (Array.isArray(spec.generators) ? spec.generators : []).map(obj)) {
+      if (!g) continue;
+      for (const p of expand(ex, g, 0)) {
+        if (cap(ex, params)) break;
+        params.push(p);
+      }
     }
+  } catch (err) {
+    if (!(err instanceof TooCostly)) throw err;
+    // An error the plan shows, rather than a part of the set planned as if it were all.
+    return { apps: [], findings: [...ex.findings, note(set.file, 'error', `${label}: expanding its generators takes more than ${MAX_EXPANSION_STEPS.toLocaleString('en')} steps (files and folders matched, parameter sets made); not expanded, none of its Applications are planned`)] };
   }
   let memo = readsMemo.get(view);
   if (!memo) readsMemo.set(view, (memo = new Set()));

@@ -121,6 +121,29 @@ describe('list, matrix, merge and git files generators', () => {
     expect(expandApplicationSet(set('argocd/g.yaml', merge), view).apps.map((a) => a.name)).toEqual(['a-small', 'b-large']);
   });
 
+  it('a matrix that would match the tree\'s files thousands of times is stopped by its step budget, with a finding', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2000; i++) files[`data/d${i}/f.txt`] = 'x\n';
+    files['config/only.json'] = '{"env": "prod"}';
+    const view = memoryView(files);
+    const elements = Array.from({ length: 3000 }, (_, i) => `{ n: "${i}" }`).join(', ');
+    const bomb = appSet('bomb', `    - matrix:
+        generators:
+          - list:
+              elements: [${elements}]
+          - git:
+              repoURL: ${REPO_URL}
+              files: [{ path: 'nothing/{{n}}/*.json' }]
+`, `    metadata: { name: 'a-{{n}}' }\n    spec: {}\n`);
+    const r = expandApplicationSet(set('argocd/bomb.yaml', bomb), view);
+    expect(r.apps).toEqual([]);
+    expect(r.findings.map((f) => [f.severity, f.message])).toEqual([['error', expect.stringMatching(/takes more than 2,000,000 steps.*not expanded/)]]);
+    // The same generators over a list of ten are expanded: the budget is about cost, not shape.
+    const fine = expandApplicationSet(set('argocd/fine.yaml', bomb.replace(elements, Array.from({ length: 10 }, (_, i) => `{ n: "${i}" }`).join(', ')).replace("nothing/{{n}}/*.json", 'config/*.json')), view);
+    expect(fine.findings).toEqual([]);
+    expect(fine.apps.map((a) => a.name)).toHaveLength(10);
+  });
+
   it('goTemplate: fields, sprig functions, index of path segments; an unknown function is a finding and no Application', () => {
     const view = memoryView({ 'apps/Web_App/x.yaml': 'a: 1\n' });
     const tpl = `    metadata: { name: '{{ .path.basenameNormalized }}-{{ index .path.segments 0 | upper | lower }}-{{ .missing | default "dflt" }}' }
