@@ -447,7 +447,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       const byPath = new Map<string, Candidate>();
       // A Flux Kustomization is the same app on both sides by name, wherever its path points.
       // An Argo CD Application likewise (a Flux name and an Application name never meet).
-      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.argo ? `argo:${a.name}` : a.path);
+      // An Argo CD Application by its identity and the folder of the file that makes it: its
+      // display name gains a folder when another folder adds the same name, its key must not.
+      const key = (a: AppSpec) => (a.flux ? `flux:${a.name}` : a.argo ? `argo:${a.argo.namespace}/${a.argo.name}\0${path.posix.dirname(a.argo.file)}` : a.path);
       for (const a of baseApps) byPath.set(key(a), { app: a, baseApp: a, atBase: true, atHead: false });
       for (const a of headApps) {
         const prev = byPath.get(key(a));

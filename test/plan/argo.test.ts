@@ -358,3 +358,22 @@ describe('hostile Applications', () => {
     expect(JSON.stringify(p)).not.toMatch(/root:x:0:0/);
   });
 });
+
+describe('Application identity across commits', () => {
+  it('an Application of the same name added in another folder leaves the first one unchanged, not removed and added', async () => {
+    const src = (p: string) => `  source:\n    repoURL: ${REPO_URL}\n    path: ${p}\n  destination:\n    namespace: web\n`;
+    const r = new TestRepo().write({
+      '.github/ferry.yml': CONFIG,
+      'apps/a/deployment.yaml': deployment('web'),
+      'apps/b/deployment.yaml': deployment('web'),
+      'argocd/cluster-a/web.yaml': argoApp('web', src('apps/a')),
+    });
+    const base = r.commit('base');
+    r.write({ 'argocd/cluster-b/web.yaml': argoApp('web', src('apps/b')) });
+    const head = r.commit('the same Application for cluster b');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const apps = p.environments[0]!.apps.filter((a) => a.changes.length).map((a) => `${a.name}: ${a.changes.map((c) => `${c.action} ${c.kind}/${c.name}`).join(', ')}`);
+    // Only cluster b's Application is new (and the folder holding it lists the object); cluster a's renders the same as before.
+    expect(apps).toEqual(['argocd/web (argocd/cluster-b): added Deployment/web', 'cluster-b: added Application/web']);
+  });
+});
