@@ -114,7 +114,14 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
     if (!m) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.url ${JSON.stringify(url.slice(0, 200))} is not an oci:// chart` };
     const ref = obj(ospec.ref) ?? {};
     if (str(ref.digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} is pinned by digest, which the chart fetcher does not resolve` };
-    const version = str(ref.semver) ?? str(ref.tag);
+    const semverRange = str(ref.semver);
+    const tag = str(ref.tag);
+    // Flux pulls a tag as it is (`latest` when none is named); the fetcher resolves versions.
+    // A tag that is not a version would be resolved to some other chart: say so instead.
+    if (!semverRange && !(tag && /^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+_-]*)?$/.test(tag))) {
+      return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} pulls the tag ${JSON.stringify((tag ?? 'latest').slice(0, 100))}, which is not a version; Ferry fetches OCI charts by version (set spec.ref.semver or a version tag)` };
+    }
+    const version = semverRange ?? tag;
     return { kind: 'fetch', ref: { repoUrl: m[1]!, chart: m[2]!, ...(version ? { version } : {}) }, valuesFiles: [], notes: [] };
   }
   const cs = obj(obj(spec.chart)?.spec);

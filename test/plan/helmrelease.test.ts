@@ -482,6 +482,17 @@ spec:
     const app = appOf(p, 'web')!;
     expect(asked[0]).toEqual({ repoUrl: 'oci://registry.example.invalid:5000/team/charts', chart: 'web', version: '>=1.0.0' });
     expect(app.changes.find((c) => c.kind === 'Deployment')?.diff).toMatch(/^\+  replicas: 3$/m);
+
+    // A tag that is not a version (or none: Flux pulls `latest`) is not resolved to some other chart.
+    for (const ref of ['    tag: latest\n', '    tag: main\n', '']) {
+      r.write({ 'clusters/staging/web/release.yaml': oci('4').replace('  ref:\n    semver: ">=1.0.0"\n', ref ? `  ref:\n${ref}` : '') });
+      const tagged = r.commit(`tag ${ref}`);
+      const asked2: ChartRef[] = [];
+      const q = await plan({ repo: r.dir, base: head, head: tagged, cacheDir, charts: fetcher({ 'oci://registry.example.invalid:5000/team/charts|web': { ...pkg, version: '1.2.3' } }, asked2) });
+      // Only the base side (its semver ref) was fetched.
+      expect(asked2.map((a) => a.version)).toEqual(['>=1.0.0']);
+      expect(appOf(q, 'web')!.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/pulls the tag "(latest|main)", which is not a version/);
+    }
   });
 
   it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
