@@ -171,7 +171,8 @@ function helmSource(
   for (const v of Array.isArray(h.valueFiles) ? h.valueFiles : []) {
     if (typeof v !== 'string') continue;
     const r = valuesFile(v, remote ? null : dir, refs);
-    if ('problem' in r) notes.push(note(app.file, r.severity, r.problem, r.severity === 'error' ? 'path-escape' : 'argo-application'));
+    // Rendered without it: the output may differ from Argo CD's, and the note says so.
+    if ('problem' in r) notes.push(note(app.file, r.severity, r.severity === 'error' ? r.problem : `${r.problem}: rendered without it, so values it sets are not shown`, r.severity === 'error' ? 'path-escape' : 'argo-application'));
     else valuesFiles.push({ path: r.path, optional: h.ignoreMissingValueFiles === true });
   }
   const values: string[] = [];
