@@ -1,0 +1,48 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chartFetcher, type ChartFetcherOptions } from '../../src/render/charts/index.js';
+import { tempDir } from '../helpers/gitrepo.js';
+import { type PackagedChart, type Served, packageChart, podinfoChartDir, serveOciRegistry } from '../helpers/helm-repo.js';
+
+/** Attacks on the chart fetcher from a pull request that chooses the repository URL. */
+
+let charts: PackagedChart[];
+const servers: Served[] = [];
+
+beforeAll(() => {
+  charts = [packageChart(podinfoChartDir(), '6.4.0')];
+});
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+function fetcher(opts: Partial<ChartFetcherOptions> = {}) {
+  return chartFetcher({ cacheDir: tempDir('ferry-charts-'), timeoutMs: 30_000, maxChartBytes: 20 * 2 ** 20, maxIndexBytes: 64 * 2 ** 20, credentials: [], allowPrivateNetworks: true, ...opts });
+}
+
+describe('OCI token realm chosen by an attacker registry', () => {
+  it('never spends an operator credential on a token for a registry that has none (the token would go to the attacker)', async () => {
+    // The operator's registry (think Harbor: chart repository and token service on one host),
+    // with a credential for its https/http prefix.
+    const basic = { username: 'robot', password: 'corp-registry-s3cret' };
+    const corp = await serveOciRegistry(charts, { token: { basic } });
+    servers.push(corp);
+    // The attacker's registry, named by the PR: it challenges with the operator's token service as realm.
+    const evil = await serveOciRegistry(charts, {
+      override: (req, res) => {
+        if (req.url?.startsWith('/v2/') && req.headers.authorization === undefined) {
+          res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${corp.port}/token",service="corp",scope="repository:private/secret-chart:pull"` }).end('{}');
+          return true;
+        }
+        return false;
+      },
+    });
+    servers.push(evil);
+    const f = fetcher({ credentials: [{ url: `http://127.0.0.1:${corp.port}/`, ...basic }] });
+    await f.fetch({ repoUrl: evil.url, chart: 'podinfo', version: '6.4.0' });
+    // The operator's credential never went to the token service on the attacker's behalf...
+    expect(corp.requests.filter((q) => q.headers.authorization !== undefined)).toEqual([]);
+    // ...so the attacker never saw a token minted with it.
+    expect(evil.requests.map((q) => q.headers.authorization).filter((a) => a === `Bearer ${corp.token}`)).toEqual([]);
+  });
+});
