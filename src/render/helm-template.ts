@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Finding } from '../types.js';
 import { exec, ExecError } from '../util/exec.js';
+import { GENERATED_HOMES } from '../workspace/links.js';
 import { isReleaseName, resolveRepoPath } from './kustomization.js';
 import type { RawRender, TreeFiles } from './render.js';
 import { limitMessage, renderHome, scrubStderr } from './sandbox.js';
@@ -76,6 +77,7 @@ async function commandLine(req: HelmTemplateRequest, tree: TreeFiles): Promise<{
   if ('dir' in req.chart) {
     const dir = resolveRepoPath('', req.chart.dir);
     if (dir === null) return { refused: `chart folder ${JSON.stringify(req.chart.dir)} is outside the repository` };
+    if (GENERATED_HOMES.has(dir.split('/')[0]!)) return { refused: `chart folder ${dir} is in a folder Ferry writes renders into` };
     chart = path.join(tree.root, dir);
   } else {
     if (!/^[0-9a-f]{64}$/.test(req.chart.digest)) return { refused: 'chart archive without a sha256 digest' };
@@ -92,6 +94,8 @@ async function commandLine(req: HelmTemplateRequest, tree: TreeFiles): Promise<{
   for (const v of req.valuesFiles ?? []) {
     const p = resolveRepoPath('', v);
     if (p === null) return { refused: `values file ${JSON.stringify(v)} is outside the repository` };
+    // Not materialized (see GENERATED_HOMES): the name would read Ferry's own file instead.
+    if (GENERATED_HOMES.has(p.split('/')[0]!)) return { refused: `values file ${p} is in a folder Ferry writes renders into` };
     if (!tree.has(p)) return { refused: `values file ${p} does not exist` };
     args.push('--values', path.join(tree.root, p));
   }
