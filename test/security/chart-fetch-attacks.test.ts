@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isPrivateAddress } from '../../src/render/charts/guard.js';
 import { chartFetcher, type ChartFetcherOptions } from '../../src/render/charts/index.js';
 import { tempDir } from '../helpers/gitrepo.js';
 import { type PackagedChart, type Served, packageChart, podinfoChartDir, serveOciRegistry } from '../helpers/helm-repo.js';
@@ -44,5 +45,12 @@ describe('OCI token realm chosen by an attacker registry', () => {
     expect(corp.requests.filter((q) => q.headers.authorization !== undefined)).toEqual([]);
     // ...so the attacker never saw a token minted with it.
     expect(evil.requests.map((q) => q.headers.authorization).filter((a) => a === `Bearer ${corp.token}`)).toEqual([]);
+  });
+});
+
+describe('IPv6 spellings of internal IPv4 addresses a name could resolve to', () => {
+  it('refuses IPv4-translated, local-use NAT64 and Teredo addresses; public ones stay allowed', () => {
+    for (const a of ['::ffff:0:127.0.0.1', '::ffff:0:a9fe:a9fe', '64:ff9b:1::a9fe:a9fe', '64:ff9b:1:fffe::a00:1', '2001:0:4136:e378:8000:63bf:3fff:fdd2']) expect(isPrivateAddress(a), a).toBe(true);
+    for (const a of ['::ffff:0:8.8.8.8', '64:ff9b::8.8.8.8', '2001:4860:4860::8888']) expect(isPrivateAddress(a), a).toBe(false);
   });
 });
