@@ -4,7 +4,7 @@ import type { Finding } from '../types.js';
 import type { TreeView } from './discover.js';
 import type { ArgoObject } from './gitops.js';
 import { matchDirGlob } from './gitops.js';
-import { goTemplate, sanitizeName, TemplateError } from './gotemplate.js';
+import { goTemplate, MAX_STRING, sanitizeName, TemplateError } from './gotemplate.js';
 import { filesUnder } from './listing.js';
 
 /**
@@ -19,6 +19,8 @@ import { filesUnder } from './listing.js';
 export const MAX_APPS_PER_SET = 5000;
 const MAX_DEPTH = 3;
 const MAX_FILE_BYTES = 256 * 1024;
+/** Text all of a set's templates may make: far above what 5000 real Applications need. */
+const SET_BYTES = 64 * 2 ** 20;
 const OFFLINE = ['clusters', 'clusterDecisionResource', 'scmProvider', 'pullRequest', 'plugin'];
 
 export interface FoundArgo {
@@ -47,6 +49,8 @@ interface Expansion {
   cut: boolean;
   /** Steps (folders and files matched, parameter sets made) the expansion may still take. */
   steps: number;
+  /** Characters the templates may still make (SET_BYTES for the whole set). */
+  left: number;
 }
 
 /**
@@ -100,9 +104,14 @@ export function applicationSetReads(view: TreeView): ReadonlySet<string> {
 /** Argo CD's fasttemplate: `{{ key }}` replaced by the flat parameter, single pass; unknown keys stay as written. */
 export function fastTemplate(text: string, params: Params): string {
   if (!text.includes('{{')) return text;
+  let length = text.length;
   return text.replace(/\{\{([^{}]*)\}\}/g, (all, tag: string) => {
     const v = params[tag.trim()];
-    return v === undefined || v === null ? all : typeof v === 'string' ? v : JSON.stringify(v);
+    const out = v === undefined || v === null ? all : typeof v === 'string' ? v : JSON.stringify(v);
+    // A short template repeating a long parameter would make a string of gigabytes.
+    length += out.length - all.length;
+    if (length > MAX_STRING) throw new TemplateError(`the template makes a string longer than ${MAX_STRING / 1024} KiB`);
+    return out;
   });
 }
 
@@ -118,7 +127,13 @@ function renderValue(v: unknown, render: (s: string) => string): unknown {
 }
 
 function renderWith(ex: Expansion, v: unknown, params: Params): unknown {
-  return renderValue(v, (s) => (ex.go ? goTemplate(s, params) : fastTemplate(s, params)));
+  return renderValue(v, (s) => {
+    const out = ex.go ? goTemplate(s, params) : fastTemplate(s, params);
+    // Many fields, each under the string bound, across thousands of Applications: one budget per set.
+    ex.left -= out.length;
+    if (ex.left < 0) throw new TemplateError(`the templates make more than ${SET_BYTES / 2 ** 20} MiB of text`);
+    return out;
+  });
 }
 
 /** Nested values as Argo CD flattens them for fasttemplate: `a.b.c`, lists by index. */
@@ -316,7 +331,7 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
 export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: GeneratedApp[]; findings: Finding[] } {
   const spec = set.object.spec;
   const label = `ApplicationSet ${set.object.namespace}/${set.object.name}`;
-  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, steps: MAX_EXPANSION_STEPS };
+  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, steps: MAX_EXPANSION_STEPS, left: SET_BYTES };
   const template = obj(spec.template);
   if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)] };
   if (spec.templatePatch !== undefined) ex.findings.push(note(set.file, 'warning', `${label}: templatePatch is not applied`));

@@ -18,6 +18,8 @@ import { filesUnder } from './listing.js';
 
 const OVERLAY_HOME = '.ferry-argo';
 const MAX_BRACE_ALTERNATIVES = 64;
+/** Longer than any include or exclude glob written by hand. */
+const MAX_GLOB = 1024;
 
 export interface ArgoDiscovery {
   /** ferry.yml validate.kubernetesVersion: helm's `--kube-version` unless the source says. */
@@ -266,7 +268,10 @@ export function applicationApp(
     else {
       const d = obj(s.directory) ?? {};
       if (obj(d.jsonnet) && Object.keys(obj(d.jsonnet)!).length) notes.push(note(a.file, 'warning', 'directory.jsonnet options are not applied: jsonnet is not rendered'));
-      out.push({ type: 'directory', path: dir, recurse: d.recurse === true, ...(str(d.include) ? { include: d.include as string } : {}), ...(str(d.exclude) ? { exclude: d.exclude as string } : {}) });
+      // Matched against every file under the folder, each brace alternative copying the glob: a long one costs seconds.
+      const long = (['include', 'exclude'] as const).find((k) => typeof d[k] === 'string' && (d[k] as string).length > MAX_GLOB);
+      if (long) notes.push(note(a.file, 'error', `directory.${long} is longer than ${MAX_GLOB} characters; not rendered`));
+      else out.push({ type: 'directory', path: dir, recurse: d.recurse === true, ...(str(d.include) ? { include: d.include as string } : {}), ...(str(d.exclude) ? { exclude: d.exclude as string } : {}) });
     }
   }
   // Nothing of it is here, and nothing went wrong: another repository's Application.

@@ -30,6 +30,9 @@ export function sanitizeName(s: string): string {
   return s.toLowerCase().replace(/[^-a-z0-9.]/g, '-').slice(0, 253).replace(/^[-.]+|[-.]+$/g, '');
 }
 
+/** Longer than any field of an Application needs to be. */
+export const MAX_STRING = 256 * 1024;
+
 const FUNCS: Record<string, (...args: Value[]) => Value> = {
   default: (def, given) => (empty(given) ? def : given),
   lower: (s) => str(s).toLowerCase(),
@@ -38,7 +41,14 @@ const FUNCS: Record<string, (...args: Value[]) => Value> = {
   trim: (s) => str(s).trim(),
   trimPrefix: (p, s) => (str(s).startsWith(str(p)) ? str(s).slice(str(p).length) : str(s)),
   trimSuffix: (p, s) => (str(p) && str(s).endsWith(str(p)) ? str(s).slice(0, -str(p).length) : str(s)),
-  replace: (from, to, s) => str(s).split(str(from)).join(str(to)),
+  replace: (from, to, s) => {
+    // The one function whose output can outgrow its inputs many times over: nested, a
+    // template of a few hundred bytes would make strings of hundreds of megabytes.
+    const parts = str(s).split(str(from));
+    const length = str(s).length + (parts.length - 1) * (str(to).length - str(from).length);
+    if (length > MAX_STRING) throw new TemplateError(`replace makes a string longer than ${MAX_STRING / 1024} KiB`);
+    return parts.join(str(to));
+  },
   trunc: (n, s) => {
     const k = num(n);
     const t = str(s);
@@ -171,6 +181,8 @@ export function goTemplate(text: string, data: Value): string {
       const node = parsePipe(toks, pos);
       if (pos.i !== toks.length) throw new TemplateError('unexpected )');
       out += show(evalNode(node, data));
+      // A short template repeating a long parameter (`{{.a}}{{.a}}…`) is a bomb too.
+      if (out.length > MAX_STRING) throw new TemplateError(`the template makes a string longer than ${MAX_STRING / 1024} KiB`);
     }
     if (trimAfter) while (next < text.length && /\s/.test(text[next]!)) next++;
     i = next;

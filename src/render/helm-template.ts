@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Finding } from '../types.js';
 import { exec, ExecError } from '../util/exec.js';
+import { GENERATED_HOMES } from '../workspace/links.js';
 import { isReleaseName, resolveRepoPath } from './kustomization.js';
 import type { RawRender, TreeFiles } from './render.js';
 import { limitMessage, renderHome, scrubStderr } from './sandbox.js';
@@ -92,6 +93,8 @@ async function commandLine(req: HelmTemplateRequest, tree: TreeFiles): Promise<{
   for (const v of req.valuesFiles ?? []) {
     const p = resolveRepoPath('', v);
     if (p === null) return { refused: `values file ${JSON.stringify(v)} is outside the repository` };
+    // Not materialized (see GENERATED_HOMES): the name would read Ferry's own file instead.
+    if (GENERATED_HOMES.has(p.split('/')[0]!)) return { refused: `values file ${p} is in a folder Ferry writes renders into` };
     if (!tree.has(p)) return { refused: `values file ${p} does not exist` };
     args.push('--values', path.join(tree.root, p));
   }

@@ -58,13 +58,21 @@ export function resolveInTree(
 }
 
 /**
- * Names a renderer must never find on disk: git and tool configuration. A `.gitconfig`
+ * Names a renderer must never find on disk: git and tool configuration, and the folders
+ * renders generate into (GENERATED_HOMES). A `.gitconfig`
  * in a render's tree once gave `core.fsmonitor` (a shell command) to the git that
  * kustomize runs; nothing a manifest needs is named like this.
  */
 export function isForbiddenRenderPath(p: string): boolean {
-  return p.split('/').some((c) => c.startsWith('.git') || c === '.config');
+  return p.split('/').some((c) => c.startsWith('.git') || c === '.config') || GENERATED_HOMES.has(p.split('/')[0]!);
 }
+
+/**
+ * Top folders of a render tree that hold what renders generate (inline values, chart
+ * archives and copies, overlays), named by content and reused when already there: a file
+ * the repository commits at such a name would be read in place of Ferry's, so none is written.
+ */
+export const GENERATED_HOMES = new Set(['.ferry-helm', '.ferry-flux', '.ferry-argo']);
 
 /**
  * A path git should never have listed: empty, `.` or `..` components, or absolute. A

@@ -64,7 +64,10 @@ export function isPrivateAddress(address: string): boolean {
     if (g5 === 0xffff) return v4Blocked(embedded); // IPv4-mapped
     if (g5 === 0) return true; // ::, ::1 and the deprecated IPv4-compatible range
   }
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return v4Blocked(embedded); // IPv4-translated (SIIT)
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return v4Blocked(embedded); // NAT64
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true; // local-use NAT64 (RFC 8215): translates to private IPv4 too
+  if (g0 === 0x2001 && g1 === 0) return true; // Teredo: an IPv4 address behind a relay, obfuscated
   if (g0 === 0x2002) return v4Blocked([g1 >> 8, g1 & 0xff, g2 >> 8, g2 & 0xff]); // 6to4
   return (
     (g0 & 0xfe00) === 0xfc00 || // unique local

@@ -27,6 +27,8 @@ const INDEX_TTL_MS = 5 * 60 * 1000;
 /** Parsed indexes kept in memory: a big one (bitnami) is hundreds of MB once parsed. */
 const INDEX_MEMORY = 4;
 const MAX_ENTRIES = 100_000;
+/** About four times what a 20 MB index written by Helm holds. */
+const MAX_INDEX_NODES = 3_000_000;
 
 /** The repository URL as a base for relative chart URLs (with its trailing slash) and as a cache key (without). */
 export function httpRepo(raw: string): { base: URL; key: string } {
@@ -50,10 +52,15 @@ export function httpRepo(raw: string): { base: URL; key: string } {
  */
 export function parseIndex(text: string): Entries {
   let doc: unknown;
+  let nodes = 0;
   try {
     doc = yaml.load(text, {
       listener(event, state) {
-        if (event === 'close' && (state as { anchor?: string | null }).anchor) throw new ChartError('index.yaml uses YAML anchors, which a Helm repository index never does');
+        if (event !== 'close') return;
+        if ((state as { anchor?: string | null }).anchor) throw new ChartError('index.yaml uses YAML anchors, which a Helm repository index never does');
+        // Memory follows the number of nodes, not the bytes: `{},` is an object every 3 bytes,
+        // and 64 MB of them held over 1 GB. A real index has about one node per 25 bytes.
+        if (++nodes > MAX_INDEX_NODES) throw new ChartError(`index.yaml has more than ${MAX_INDEX_NODES} YAML nodes`);
       },
     });
   } catch (err) {

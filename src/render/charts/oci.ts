@@ -88,8 +88,10 @@ class Registry {
     realm.searchParams.set('scope', challenge.params.scope || `repository:${this.repo.repository}:pull`);
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     // The registry's credential goes to a realm on the registry's own host; a realm elsewhere
-    // (auth.docker.io) gets only a credential whose url prefixes the realm itself.
-    const cred = credentialFor(this.opts.credentials, realm.href) ?? (realm.host === this.repo.base.host ? this.credential : undefined);
+    // (auth.docker.io) gets only a credential whose url prefixes the realm itself. A registry
+    // the operator gave no credential for gets none: its realm is its own choice (the PR's),
+    // and the token minted would be sent back to it.
+    const cred = this.credential ? (credentialFor(this.opts.credentials, realm.href) ?? (realm.host === this.repo.base.host ? this.credential : undefined)) : undefined;
     const res = await get(realm, { signal: this.signal, maxBytes: SMALL, allowPrivate: this.opts.allowPrivateNetworks, authFor: () => authorization(cred) });
     if (res.status !== 200) throw new ChartError(`token: HTTP ${res.status}`);
     const body = json(res, 'the token response');
