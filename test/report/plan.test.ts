@@ -47,6 +47,15 @@ describe('apps with no change', () => {
     expect(text).toContain('== staging / web (plain, envs/web) [rendered]');
   });
 
+  it('validate checks one commit: its quiet apps have no findings, not "no change"', () => {
+    const text = renderText(planOf(), { validate: { seconds: 1 } });
+    expect(text).toContain('\n== staging: no findings in db, tools\n');
+    expect(text).not.toContain('no change in');
+    const md = renderMarkdown(planOf(), { validate: { seconds: 1 } });
+    expect(md).toContain('- No findings in **staging**: db, tools\n- No findings in **production**: api\n');
+    expect(md).not.toContain('No change in');
+  });
+
   it('an environment where nothing changed has no table, only its line', () => {
     const p = planOf();
     p.environments = [p.environments[1]!];
