@@ -23,7 +23,7 @@ import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { loadBundledSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
+import { loadSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -288,7 +288,7 @@ async function markInBase(findings: Finding[], b: RenderedApp, changed: Readonly
   if (!findings.some(candidate)) return;
   const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
   if (usable(b)) {
-    await loadBundledSchemas(b.resources.map((r) => r.id));
+    await loadSchemas(b.resources.map((r) => r.id));
     append(atBase, validateResources(b.resources, opts));
   }
   const keys = new Set(atBase.map(findingKey));
@@ -539,8 +539,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       const validateStarted = performance.now();
       const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
       if (h && usable(h)) {
-        // Bundled custom-resource schemas load on first use of their kind (ESM: asynchronously).
-        await loadBundledSchemas(h.resources.map((r) => r.id));
+        // Schemas load on first use of their kind (ESM: asynchronously).
+        await loadSchemas(h.resources.map((r) => r.id));
         append(findings, validateResources(h.resources, validateOpts));
       }
       measures.seconds.validate += since(validateStarted);
