@@ -25,6 +25,8 @@ export interface Sandbox {
    * read-only except the render's HOME.
    */
   filesystem: boolean;
+  /** What sets up that view: one Perl process (FS_INIT_PERL), or the shell (FS_INIT); null without it. */
+  setup: 'perl' | 'sh' | null;
   /** Memory and CPU limits are applied. */
   limits: boolean;
   /** Renders are refused when namespaces are unavailable (FERRY_SANDBOX=require). */
@@ -223,15 +225,16 @@ async function probe(): Promise<Sandbox> {
   const limitArgs = prlimit ? [`--as=${memoryBytes}`, `--cpu=${cpuSeconds}`] : null;
   // The Perl setup where it works, else the shell's (same steps, a process per mount).
   const perl = MOUNT_SYSCALL[process.arch] !== undefined && process.env.FERRY_SANDBOX_SETUP !== 'sh' ? await which('perl') : null;
-  const inits: FsInit[] = [
-    ...(perl ? [[perl, '-e', FS_INIT_PERL, '--', String(MOUNT_SYSCALL[process.arch])]] : []),
-    ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox'],
+  const inits: Array<[Sandbox['setup'], FsInit]> = [
+    ...(perl ? [['perl', [perl, '-e', FS_INIT_PERL, '--', String(MOUNT_SYSCALL[process.arch])]] as [Sandbox['setup'], FsInit]] : []),
+    ['sh', ['/bin/sh', '-c', FS_INIT, 'ferry-sandbox']],
   ];
   let fsInit: FsInit | null = null;
+  let setup: Sandbox['setup'] = null;
   if (nsArgs) {
-    for (const init of inits) {
+    for (const [name, init] of inits) {
       if (await probeFilesystem(unshare!, nsArgs, init)) {
-        fsInit = init;
+        [setup, fsInit] = [name, init];
         break;
       }
     }
@@ -240,6 +243,7 @@ async function probe(): Promise<Sandbox> {
   return {
     namespaces: !!nsArgs,
     filesystem,
+    setup,
     limits: !!limitArgs,
     required: mode === 'require',
     memoryBytes,
