@@ -112,7 +112,7 @@ my (@keep, @hidden);
 while ((my $x = shift @ARGV) ne '--') { push @keep, $x }
 while ((my $x = shift @ARGV) ne '--') { push @hidden, $x }
 umask 022;
-my ($RDONLY, $NOSUID, $NODEV, $NOEXEC, $REMOUNT, $BIND, $REC, $PRIVATE) = (1, 2, 4, 8, 32, 4096, 16384, 262144);
+my ($RDONLY, $NOSUID, $NODEV, $NOEXEC, $NOSYMFOLLOW, $REMOUNT, $BIND, $REC, $PRIVATE) = (1, 2, 4, 8, 256, 32, 4096, 16384, 262144);
 sub mnt { my ($src, $dst, $type, $flags, $data) = @_; syscall($nr, $src, $dst, $type, $flags, $data) == 0 or die "ferry-sandbox: mount $dst: $!\n"; }
 my $cwd = readlink('/proc/self/cwd') // die "ferry-sandbox: cwd: $!\n";
 my @open;
@@ -146,9 +146,9 @@ while (<$mounts>) {
   next unless $opts =~ /^rw/;
   $m =~ s/\\\\([0-7]{3})/chr(oct($1))/ge;
   next if $m eq $home || $m =~ m{^/(proc|sys)(/|$)} || $m eq '/dev' || $m eq '/dev/pts' || $m eq '/dev/mqueue';
-  # The flags a user namespace locks (nosuid, nodev, noexec) are kept; atime is kept by the kernel.
+  # A mount's own flags are kept (a user namespace refuses to clear nosuid, nodev, noexec); the kernel keeps atime.
   my $f = $REMOUNT | $BIND | $RDONLY;
-  for (split /,/, $opts) { $f |= $NOSUID if $_ eq 'nosuid'; $f |= $NODEV if $_ eq 'nodev'; $f |= $NOEXEC if $_ eq 'noexec' }
+  for (split /,/, $opts) { $f |= $NOSUID if $_ eq 'nosuid'; $f |= $NODEV if $_ eq 'nodev'; $f |= $NOEXEC if $_ eq 'noexec'; $f |= $NOSYMFOLLOW if $_ eq 'nosymfollow' }
   push @rw, [$m, $f];
 }
 close $mounts;
