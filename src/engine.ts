@@ -2,7 +2,7 @@ import type { ChartFetcher } from './render/charts/types.js';
 import { readFile } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import path from 'node:path';
-import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
+import { CONFIG_FILES, findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
 import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
@@ -399,7 +399,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     trees.push(...new Set([baseTree, headTree]));
     // One after the other: the second reads only the blobs the first did not (they share a
     // store, and what is learnt of a blob is remembered by its id).
-    for (const t of new Set([baseTree, headTree])) await scanForDiscovery(t);
+    for (const t of new Set([baseTree, headTree])) await scanForDiscovery(t, [...CONFIG_FILES, ...CODEOWNERS_FILES]);
     const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);

@@ -33,6 +33,8 @@ export interface TreeView {
   isManifest?(p: string): boolean;
   /** Whether the file may hold a Flux HelmRelease, when the view knows it without reading (undefined: not known). */
   mayHoldHelmRelease?(p: string): boolean | undefined;
+  /** Whether the file may define a HelmRelease's values or chart source, likewise. */
+  mayDefineHelmSource?(p: string): boolean | undefined;
   /** deployRefs of the file (null over a read limit), likewise. */
   deployRefs?(p: string): DeployRefs | null;
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
