@@ -10,7 +10,9 @@ import { MASKED_VALUE } from './flux.js';
 import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
 import { chargeOutput, pathsUnder } from './render-app.js';
+import { defaultNamespace } from './scope.js';
 import type { Side } from './side.js';
+import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
 
 /**
  * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
@@ -148,6 +150,12 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
   const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
+  // Helm installs namespaced objects without a namespace into the release's; the chart's own
+  // CRDs say the scope of its custom kinds as well as the repository's do.
+  const crds = mergeCrdSchemas(ctx.crds, crdSchemasFromResources(parsed.resources));
+  for (const k of defaultNamespace(parsed.resources, targetNamespace, crds)) {
+    notes.push(finding('info', 'chart-unavailable', `${k}: no CustomResourceDefinition in the repository or the chart says whether it is namespaced; shown without the release namespace ${targetNamespace}`));
+  }
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
 }
 

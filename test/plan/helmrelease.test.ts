@@ -135,8 +135,9 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     expect(dep.diff).toMatch(/^\+  replicas: 5$/m);
     expect(byKind.get('HelmRelease')!.producer).toBeUndefined();
     // The reports say where the Deployment comes from; JSON carries the field.
-    expect(renderText(p)).toContain('~ Deployment/web-web (from HelmRelease/apps/web)');
-    expect(renderMarkdown(p)).toMatch(/Deployment\/web-web`\*\* <sub>from HelmRelease\/apps\/web<\/sub>/);
+    // In the release namespace, as helm installs it (the chart writes none).
+    expect(renderText(p)).toContain('~ Deployment/apps/web-web (from HelmRelease/apps/web)');
+    expect(renderMarkdown(p)).toMatch(/Deployment\/apps\/web-web`\*\* <sub>from HelmRelease\/apps\/web<\/sub>/);
     const json = JSON.parse(renderJson(p)) as { environments: { apps: { changes: { kind: string; producer?: string }[] }[] }[] };
     expect(json.environments[0]!.apps[0]!.changes.find((c) => c.kind === 'Deployment')!.producer).toBe('HelmRelease/apps/web');
   });
@@ -153,6 +154,10 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     writeFileSync(valuesFile, 'replicas: 2\ngreeting: hi\n');
     const hand = execFileSync(TEST_HELM, ['template', 'web-prod-web', path.join(r.dir, 'charts/web'), '--namespace', 'web-prod', '--skip-tests', '--include-crds', '--values', valuesFile], { encoding: 'utf8' });
     const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    // helm installs the Deployment, written without a namespace, into the release namespace.
+    const handDep = expected.find((o) => o.kind === 'Deployment')!.metadata as Record<string, unknown>;
+    expect(handDep.namespace).toBeUndefined();
+    handDep.namespace = 'web-prod';
     for (const o of produced) {
       const labels = (o.metadata as { labels: Record<string, string> }).labels;
       expect(labels['helm.toolkit.fluxcd.io/name']).toBe('web');
@@ -505,6 +510,92 @@ spec:
     const app = appOf(p, 'web')!;
     expect(app.changes.map((c) => `${c.action} ${c.kind}`)).toEqual(['changed HelmRepository']);
     expect(app.findings.map((f) => f.rule)).toContain('chart-unavailable');
+  });
+});
+
+/** Flux's labels taken off a rendered object, checked first. */
+function withoutFluxLabels(o: Record<string, unknown>, name: string, namespace: string): Record<string, unknown> {
+  const meta = o.metadata as { labels: Record<string, string> };
+  expect(meta.labels['helm.toolkit.fluxcd.io/name']).toBe(name);
+  expect(meta.labels['helm.toolkit.fluxcd.io/namespace']).toBe(namespace);
+  delete meta.labels['helm.toolkit.fluxcd.io/name'];
+  delete meta.labels['helm.toolkit.fluxcd.io/namespace'];
+  if (Object.keys(meta.labels).length === 0) delete (o.metadata as Record<string, unknown>).labels;
+  return o;
+}
+
+const crd = (kind: string, scope: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${kind.toLowerCase()}s.example.com
+spec:
+  group: example.com
+  scope: ${scope}
+  names: { kind: ${kind}, plural: ${kind.toLowerCase()}s, singular: ${kind.toLowerCase()} }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`;
+
+/** A chart outside the repository: its CRDs are known only from its own output. */
+function scopedChart(): string {
+  const dir = path.join(tempDir('ferry-scoped-'), 'scoped');
+  mkdirSync(path.join(dir, 'templates'), { recursive: true });
+  mkdirSync(path.join(dir, 'crds'), { recursive: true });
+  writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: scoped\nversion: 0.1.0\n');
+  writeFileSync(path.join(dir, 'crds', 'widgets.yaml'), crd('Widget', 'Cluster'));
+  writeFileSync(path.join(dir, 'templates', 'gadgets.yaml'), crd('Gadget', 'Namespaced'));
+  writeFileSync(path.join(dir, 'templates', 'all.yaml'), [
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata: { a: "1" }\n',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: placed\n  namespace: elsewhere\ndata: { a: "1" }\n',
+    'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n',
+    'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: reader\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader }\nsubjects: []\n',
+    'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n',
+    'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\nprovisioner: example.com/fast\n',
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n',
+    'apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n',
+    'apiVersion: other.example.org/v1\nkind: Sprocket\nmetadata:\n  name: s\n',
+  ].join('---\n'));
+  return dir;
+}
+
+describe('the release namespace', () => {
+  it('goes on namespaced objects without one, as helm installs them; cluster-scoped kinds (built in, or by the chart\'s CRDs) and placed objects stay as written', async () => {
+    const chartDir = scopedChart();
+    const pkg = packaged(chartDir);
+    const REPO_OBJ = 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  url: https://charts.example.invalid\n';
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease('  targetNamespace: web-prod\n', { chart: 'scoped', source: 'kind: HelmRepository\n        name: charts' }) + '---\n' + REPO_OBJ });
+    const head = r.commit('release');
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'https://charts.example.invalid|scoped': { ...pkg, version: '0.1.0' } }) });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const made = app.changes.filter((c) => c.producer);
+    expect(made.map((c) => `${c.kind}/${c.namespace ?? '-'}/${c.name}`).sort()).toEqual([
+      'ClusterRole/-/reader', 'ConfigMap/elsewhere/placed', 'ConfigMap/web-prod/plain', 'CustomResourceDefinition/-/gadgets.example.com',
+      'CustomResourceDefinition/-/widgets.example.com', 'Gadget/web-prod/g', 'Namespace/-/extra', 'RoleBinding/web-prod/reader',
+      'Sprocket/-/s', 'StorageClass/-/fast', 'Widget/-/w',
+    ]);
+    // Exactly helm template's objects, with the namespace added where helm's install adds it.
+    const hand = execFileSync(TEST_HELM, ['template', 'web-prod-web', chartDir, '--namespace', 'web-prod', '--skip-tests', '--include-crds'], { encoding: 'utf8' });
+    const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    for (const o of expected) {
+      const meta = o.metadata as Record<string, unknown>;
+      if (['ConfigMap/plain', 'RoleBinding/reader', 'Gadget/g'].includes(`${String(o.kind)}/${String(meta.name)}`)) {
+        expect(meta.namespace).toBeUndefined();
+        meta.namespace = 'web-prod';
+      }
+    }
+    const key = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
+    const sort = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(sort(made.map((c) => withoutFluxLabels(plusLines(c.diff!), 'web', 'apps')))).toEqual(sort(expected));
+    // A custom kind nothing describes is left as written, and said so.
+    const notes = app.findings.filter((f) => f.severity === 'info' && /Sprocket/.test(f.message));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.message).toMatch(/other\.example\.org\/v1 Sprocket: no CustomResourceDefinition .* shown without the release namespace web-prod/);
   });
 });
 
