@@ -148,7 +148,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   }
   const over = chargeOutput(ctx, text);
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
-  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, secretMatcher(values.secrets));
+  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   // Helm installs namespaced objects without a namespace into the release's; the chart's own
   // CRDs say the scope of its custom kinds as well as the repository's do.
@@ -157,6 +157,13 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     notes.push(finding('info', 'chart-unavailable', `${k}: no CustomResourceDefinition in the repository or the chart says whether it is namespaced; shown without the release namespace ${targetNamespace}`));
   }
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+/** `spec.commonMetadata`: labels and annotations helm-controller puts on every object it renders. */
+function commonMetadata(spec: Obj): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const common = obj(spec.commonMetadata);
+  const strings = (v: unknown) => Object.fromEntries(Object.entries(obj(v) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { labels: strings(common?.labels), annotations: strings(common?.annotations) };
 }
 
 /**
@@ -252,7 +259,7 @@ function safeParse(text: string): unknown {
  */
 function produced(
   text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
-  isSecret: ((s: string) => boolean) | null,
+  common: { labels: Record<string, string>; annotations: Record<string, string> }, isSecret: ((s: string) => boolean) | null,
 ): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
   for (const chunk of text.split(/^---\s*$/m)) {
@@ -268,7 +275,9 @@ function produced(
     for (const o of objs) {
       const meta = obj(o.metadata);
       if (!meta) continue;
-      meta.labels = { ...(obj(meta.labels) ?? {}), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      // After the kustomize post-renderers, commonMetadata, then Flux's own labels, which win a clash.
+      meta.labels = { ...(obj(meta.labels) ?? {}), ...common.labels, [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      if (Object.keys(common.annotations).length) meta.annotations = { ...(obj(meta.annotations) ?? {}), ...common.annotations };
       const id = identityOf(o);
       if (!id) continue;
       if (isSecret) maskValues(o, isSecret, true);

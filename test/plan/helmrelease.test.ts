@@ -599,6 +599,42 @@ describe('the release namespace', () => {
   });
 });
 
+describe('spec.commonMetadata', () => {
+  it('puts its labels and annotations on every object helm makes, over the chart\'s, under Flux\'s own labels', async () => {
+    const common = `  commonMetadata:
+    labels: { team: payments, app: billing, helm.toolkit.fluxcd.io/name: not-this }
+    annotations: { owner: "payments@example.com" }
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(common + VALUES) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const made = app.changes.filter((c) => c.producer).map((c) => plusLines(c.diff!));
+    const valuesFile = path.join(tempDir('ferry-hand-'), 'v.yaml');
+    writeFileSync(valuesFile, 'replicas: 2\ngreeting: hi\n');
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/web'), '--namespace', 'apps', '--skip-tests', '--include-crds', '--values', valuesFile], { encoding: 'utf8' });
+    const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    for (const o of expected) {
+      const meta = o.metadata as Record<string, unknown>;
+      meta.namespace ??= 'apps';
+      meta.labels = { ...(meta.labels as Record<string, string> | undefined), team: 'payments', app: 'billing' };
+      meta.annotations = { ...(meta.annotations as Record<string, string> | undefined), owner: 'payments@example.com' };
+    }
+    // Not vacuous: the chart's own `app: web` label is there to be overridden.
+    expect(hand).toMatch(/^    app: web$/m);
+    const key = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
+    const sort = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    // Flux's name label wins over commonMetadata's.
+    expect(sort(made.map((o) => withoutFluxLabels(o, 'web', 'apps')))).toEqual(sort(expected));
+    // Selectors and pod templates are not metadata: untouched.
+    const dep = made.find((o) => o.kind === 'Deployment') as { spec: { selector: unknown; template: { metadata: unknown } } };
+    expect(dep.spec.selector).toEqual({ matchLabels: { app: 'web' } });
+    expect(dep.spec.template.metadata).toEqual({ labels: { app: 'web' } });
+  });
+});
+
 describe('release names', () => {
   it('are shortened past 53 characters as helm-controller does', () => {
     const long = 'a'.repeat(30);
