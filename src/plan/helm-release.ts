@@ -86,8 +86,8 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
 
   const release = releaseName(name, spec);
   const targetNamespace = typeof spec.targetNamespace === 'string' && spec.targetNamespace ? spec.targetNamespace : namespace;
-  const install = obj(spec.install);
-  const includeCrds = install?.crds !== 'Skip';
+  const crdPolicy = crdPolicies(hr.object, spec);
+  const includeCrds = crdPolicy.install !== 'Skip';
   const doc = stringify(values.values, { aliasDuplicateObjects: false });
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
@@ -129,7 +129,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v2', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v3', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -138,17 +138,21 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
       return failed([...notes, ...masked]);
     }
-    text = raw.text;
-    for (const k of post) {
+    // helm-controller applies the crds/ folder itself, before the release: post-renderers
+    // never see those CRDs. They stay last, with their `# Source:` comment, which marks them.
+    const { templates, crds: crdText } = splitChartCrds(raw.text);
+    text = templates;
+    for (const k of templates.trim() ? post : []) {
       const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
       if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
       text = built.text;
     }
+    if (crdText) text = `${text.replace(/\n?$/, '\n')}${crdText}`;
     await ctx.cache.put(key, { ok: true, text });
   }
   const over = chargeOutput(ctx, text);
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
-  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), secretMatcher(values.secrets));
+  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), crdPolicy.upgrade, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   // Helm installs namespaced objects without a namespace into the release's; the chart's own
   // CRDs say the scope of its custom kinds as well as the repository's do.
@@ -157,6 +161,39 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     notes.push(finding('info', 'chart-unavailable', `${k}: no CustomResourceDefinition in the repository or the chart says whether it is namespaced; shown without the release namespace ${targetNamespace}`));
   }
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+type CrdPolicy = NonNullable<Resource['chartCrd']>;
+const CRD_POLICIES = new Set(['Skip', 'Create', 'CreateReplace']);
+
+/**
+ * `spec.install.crds` and `spec.upgrade.crds` (Skip, Create, CreateReplace). helm-controller
+ * defaults both to Create; the v2beta controllers (the only ones serving those API versions)
+ * defaulted upgrades to Skip and read the older `install.skipCRDs` when `crds` is unset.
+ */
+function crdPolicies(hr: Obj, spec: Obj): { install: CrdPolicy; upgrade: CrdPolicy } {
+  const beta = typeof hr.apiVersion === 'string' && hr.apiVersion.includes('/v2beta');
+  const pick = (v: unknown, fallback: CrdPolicy): CrdPolicy => (typeof v === 'string' && CRD_POLICIES.has(v) ? (v as CrdPolicy) : fallback);
+  const install = obj(spec.install);
+  return {
+    install: pick(install?.crds, beta && install?.skipCRDs === true ? 'Skip' : 'Create'),
+    upgrade: pick(obj(spec.upgrade)?.crds, beta ? 'Skip' : 'Create'),
+  };
+}
+
+/** A chart's (or a subchart's) `crds/` folder in helm template's `# Source:` comments; a `templates/crds/` folder is not one. */
+const CRDS_SOURCE_RE = /^# Source: [^/\n]+(?:\/charts\/[^/\n]+)*\/crds\//m;
+
+/** helm template's output split into the templates' documents and the crds/ folders'. */
+function splitChartCrds(text: string): { templates: string; crds: string } {
+  const templates: string[] = [];
+  const crds: string[] = [];
+  for (const chunk of text.split(/^---[ \t]*$/m)) {
+    if (!chunk.trim()) continue;
+    (CRDS_SOURCE_RE.test(chunk) ? crds : templates).push(chunk.replace(/^\n/, ''));
+  }
+  const join = (xs: string[]) => xs.map((x) => `---\n${x.replace(/\n?$/, '\n')}`).join('');
+  return { templates: join(templates), crds: join(crds) };
 }
 
 /** `spec.commonMetadata`: labels and annotations helm-controller puts on every object it renders. */
@@ -259,13 +296,15 @@ function safeParse(text: string): unknown {
  */
 function produced(
   text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
-  common: { labels: Record<string, string>; annotations: Record<string, string> }, isSecret: ((s: string) => boolean) | null,
+  common: { labels: Record<string, string>; annotations: Record<string, string> }, crdUpgrade: CrdPolicy, isSecret: ((s: string) => boolean) | null,
 ): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
   for (const chunk of text.split(/^---\s*$/m)) {
     const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
     const inRepo = chartDir !== null && src ? path.posix.join(chartDir, src[1]!.trim()) : null;
     const source = inRepo && side.view.has(inRepo) ? { file: inRepo, line: null } : { ...at };
+    // Only post-rendered output lost its comments: a crds/ Source is the chart's own CRDs.
+    const chartCrd = CRDS_SOURCE_RE.test(chunk);
     let objs: Obj[];
     try {
       objs = parseRenderedObjects(chunk);
@@ -276,12 +315,12 @@ function produced(
       const meta = obj(o.metadata);
       if (!meta) continue;
       // After the kustomize post-renderers, commonMetadata, then Flux's own labels, which win a clash.
-      meta.labels = { ...(obj(meta.labels) ?? {}), ...common.labels, [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
-      if (Object.keys(common.annotations).length) meta.annotations = { ...(obj(meta.annotations) ?? {}), ...common.annotations };
+      meta.labels = { ...(obj(meta.labels) ?? {}), ...(chartCrd ? {} : common.labels), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      if (!chartCrd && Object.keys(common.annotations).length) meta.annotations = { ...(obj(meta.annotations) ?? {}), ...common.annotations };
       const id = identityOf(o);
       if (!id) continue;
       if (isSecret) maskValues(o, isSecret, true);
-      resources.push({ id, object: o, source, producer });
+      resources.push({ id, object: o, source, producer, ...(chartCrd && o.kind === 'CustomResourceDefinition' ? { chartCrd: crdUpgrade } : {}) });
     }
   }
   return { resources };

@@ -635,6 +635,126 @@ describe('spec.commonMetadata', () => {
   });
 });
 
+const OP_CHART = {
+  'charts/op/Chart.yaml': 'apiVersion: v2\nname: op\nversion: 0.1.0\n',
+  'charts/op/crds/widgets.yaml': crd('Widget', 'Namespaced'),
+  'charts/op/templates/crds/gadgets.yaml': crd('Gadget', 'Namespaced'),
+  'charts/op/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: op\ndata: { a: "1" }\n',
+};
+const opRelease = (extra: string, apiVersion = 'helm.toolkit.fluxcd.io/v2') => helmRelease(extra, { chart: './charts/op' }).replace('helm.toolkit.fluxcd.io/v2', apiVersion);
+const CRD_PATCH = `  commonMetadata:
+    labels: { team: payments }
+  postRenderers:
+    - kustomize:
+        patches:
+          - target: { kind: CustomResourceDefinition }
+            patch: |
+              - op: add
+                path: /metadata/annotations
+                value: { patched: "yes" }
+`;
+
+describe('CRDs of a chart\'s crds/ folder', () => {
+  const made = (app: AppPlan) => new Map(app.changes.filter((c) => c.producer).map((c) => [`${c.action} ${c.kind}/${c.name}`, plusLines(c.diff ?? '')]));
+  const handCrd = (dir: string, name: string, crds: boolean) => {
+    const out = execFileSync(TEST_HELM, ['template', 'web', path.join(dir, 'charts/op'), '--namespace', 'apps', ...(crds ? ['--include-crds'] : [])], { encoding: 'utf8' });
+    return parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>).filter((o) => o && (o.metadata as { name: string }).name === name);
+  };
+
+  it('are installed as helm-controller applies them: not post-rendered, with Flux\'s labels only; a templates/crds/ CRD is post-rendered', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': opRelease(CRD_PATCH) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const objs = made(app);
+    expect([...objs.keys()].sort()).toEqual(['added ConfigMap/op', 'added CustomResourceDefinition/gadgets.example.com', 'added CustomResourceDefinition/widgets.example.com']);
+    // Exactly helm's CRD plus Flux's labels: no patch, no commonMetadata.
+    expect(withoutFluxLabels(objs.get('added CustomResourceDefinition/widgets.example.com')!, 'web', 'apps')).toEqual(handCrd(r.dir, 'widgets.example.com', true)[0]);
+    const gadget = objs.get('added CustomResourceDefinition/gadgets.example.com') as { metadata: { annotations: unknown; labels: Record<string, string> } };
+    expect(gadget.metadata.annotations).toEqual({ patched: 'yes' });
+    expect(gadget.metadata.labels.team).toBe('payments');
+  });
+
+  it('install.crds: Skip leaves them out (as helm template without --include-crds); the v2beta install.skipCRDs does too, a v2 one is not read', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART });
+    const base = r.commit('no release yet');
+    const cases: [string, string, boolean][] = [
+      ['  install:\n    crds: Skip\n', 'helm.toolkit.fluxcd.io/v2', false],
+      ['  install:\n    crds: CreateReplace\n', 'helm.toolkit.fluxcd.io/v2', true],
+      ['  install:\n    skipCRDs: true\n', 'helm.toolkit.fluxcd.io/v2beta1', false],
+      ['  install:\n    skipCRDs: true\n    crds: Create\n', 'helm.toolkit.fluxcd.io/v2beta2', true],
+      ['  install:\n    skipCRDs: true\n', 'helm.toolkit.fluxcd.io/v2', true],
+    ];
+    expect(handCrd(r.dir, 'widgets.example.com', false)).toEqual([]);
+    for (const [extra, api, has] of cases) {
+      r.write({ 'clusters/staging/web/release.yaml': opRelease(extra, api) });
+      const head = r.commit(`${api} ${extra}`);
+      const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      const keys = [...made(app).keys()];
+      expect(keys.includes('added CustomResourceDefinition/widgets.example.com'), `${api} ${extra}`).toBe(has);
+      expect(keys).toContain('added CustomResourceDefinition/gadgets.example.com');
+    }
+  });
+
+  it('on upgrade: an existing one is not updated unless upgrade.crds: CreateReplace, a new one is created unless Skip, none is deleted', async () => {
+    const changed = crd('Widget', 'Namespaced').replace('singular: widget', 'singular: widget, shortNames: [wd]');
+    const run = async (extra: string, edit: Record<string, string>, drop?: string) => {
+      const r = new TestRepo().write({ ...files(opRelease(extra)), ...OP_CHART });
+      const base = r.commit('installed');
+      r.write(edit);
+      if (drop) r.remove(drop);
+      const head = r.commit('new chart');
+      const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      return { keys: [...made(app).keys()].sort(), notes: app.findings.filter((f) => f.severity === 'info' && /crds\/ folder/.test(f.message)).map((f) => f.message) };
+    };
+    const edit = { 'charts/op/crds/widgets.yaml': changed, 'charts/op/crds/sprockets.yaml': crd('Sprocket', 'Namespaced') };
+    const create = await run('', edit);
+    expect(create.keys).toEqual(['added CustomResourceDefinition/sprockets.example.com']);
+    expect(create.notes).toEqual([expect.stringMatching(/widgets\.example\.com .*upgrade\.crds: Create does not update an existing CRD/)]);
+    const replace = await run('  upgrade:\n    crds: CreateReplace\n', edit);
+    expect(replace.keys).toEqual(['added CustomResourceDefinition/sprockets.example.com', 'changed CustomResourceDefinition/widgets.example.com']);
+    expect(replace.notes).toEqual([]);
+    const skip = await run('  upgrade:\n    crds: Skip\n', edit);
+    expect(skip.keys).toEqual([]);
+    expect(skip.notes).toHaveLength(2);
+    const gone = await run('  upgrade:\n    crds: CreateReplace\n', {}, 'charts/op/crds/widgets.yaml');
+    expect(gone.keys).toEqual([]);
+    expect(gone.notes).toEqual([expect.stringMatching(/widgets\.example\.com .*never deletes a CRD/)]);
+  });
+});
+
+describe('v2beta postRenderers', () => {
+  it('patchesStrategicMerge and patchesJson6902 are applied as their controllers applied them', async () => {
+    const old = `  postRenderers:
+    - kustomize:
+        patchesStrategicMerge:
+          - apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: web-web }
+            spec: { replicas: 9 }
+        patchesJson6902:
+          - target: { version: v1, kind: Service, name: web-web }
+            patch:
+              - { op: add, path: /metadata/annotations, value: { patched: "yes" } }
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + old).replace('helm.toolkit.fluxcd.io/v2', 'helm.toolkit.fluxcd.io/v2beta1') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const dep = plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!) as { spec: { replicas: number; template: unknown } };
+    expect(dep.spec.replicas).toBe(9);
+    expect(dep.spec.template).toBeDefined();
+    const svc = plusLines(app.changes.find((c) => c.kind === 'Service')!.diff!) as { metadata: { annotations: unknown } };
+    expect(svc.metadata.annotations).toEqual({ patched: 'yes' });
+  });
+});
+
 describe('release names', () => {
   it('are shortened past 53 characters as helm-controller does', () => {
     const long = 'a'.repeat(30);
