@@ -68,7 +68,8 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   if (source.kind === 'unavailable') return failed([finding('warning', 'chart-unavailable', `chart not rendered: ${source.message}; the HelmRelease object itself is still diffed`)]);
   for (const n of source.notes) notes.push(finding('info', 'chart-unavailable', n));
 
-  const values = releaseValues(spec, namespace, appResources, side.view);
+  const values = releaseValues(spec, namespace, appResources, side.view, file);
+  for (const n of values.notes) notes.push(finding('warning', 'chart-unavailable', n));
   if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
   // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
   const post: Record<string, unknown>[] = [];
@@ -88,7 +89,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const targetNamespace = typeof spec.targetNamespace === 'string' && spec.targetNamespace ? spec.targetNamespace : namespace;
   const crdPolicy = crdPolicies(hr.object, spec);
   const includeCrds = crdPolicy.install !== 'Skip';
-  const doc = stringify(values.values, { aliasDuplicateObjects: false });
+  const doc = valuesText(values.values);
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }
@@ -248,6 +249,14 @@ function maskValues(o: Obj, isSecret: (s: string) => boolean, top: boolean): voi
   }
 }
 
+/**
+ * Values as helm reads them back: every string and key quoted, since helm's YAML 1.1
+ * parser reads a plain `y`, `no` or `on` as a boolean and `0o17` as a number.
+ */
+function valuesText(values: Obj): string {
+  return stringify(values, { aliasDuplicateObjects: false, version: '1.1', defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'QUOTE_DOUBLE' });
+}
+
 /** The values files merged in order (Helm's merge), as one YAML text, or why not. */
 function mergedValuesFiles(files: string[], side: Side): { text: string } | { problem: string } {
   let values: Obj = {};
@@ -264,7 +273,7 @@ function mergedValuesFiles(files: string[], side: Side): { text: string } | { pr
     if (!map) return { problem: `valuesFiles: ${f} is not a map of values` };
     values = mergeValues(values, map);
   }
-  return { text: stringify(values, { aliasDuplicateObjects: false }) };
+  return { text: valuesText(values) };
 }
 
 /** A copy of a materialized chart folder with `values.yaml` replaced, named by content, in the render tree. */

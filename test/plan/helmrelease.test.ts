@@ -335,6 +335,69 @@ describe('valuesFrom', () => {
   });
 });
 
+describe('valuesFrom details', () => {
+  const TP_CHART = {
+    'charts/tp/Chart.yaml': 'apiVersion: v2\nname: tp\nversion: 0.1.0\n',
+    'charts/tp/values.yaml': 'tp:\n  keep: chart\n',
+    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n',
+  };
+  const SETS: [string, string, string][] = [
+    ['n', 'tp.n', '5'], ['b', 'tp.b', 'TRUE'], ['q', 'tp.q', "'007'"], ['z', 'tp.z', '0123'], ['nul', 'tp.nul', 'null'],
+    ['esc', 'tp.esc', 'a\\,b'], ['list', 'tp.list', '{x,y,3}'], ['dot', 'tp.a\\.b', 'dot'], ['idx', 'tp.items[1].name', 'second'],
+    ['big', 'tp.big', '99999999999999999999'], ['yes', 'tp.y', 'y'],
+  ];
+  const cm = (name: string, data: Record<string, string>, ns = 'apps') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('')}`;
+  const from = (entries: string) => `  valuesFrom:\n${entries}  values:\n    other: 1\n`;
+  const tpRelease = (entries: string) => helmRelease(from(entries), { chart: './charts/tp' });
+  const rendered = (app: AppPlan) => JSON.parse(((plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: { values: string } }).data.values)) as unknown;
+
+  it('targetPath sets one value as helm --set / --set-string does (types, quotes, escapes, lists, indexes); optional sources may be missing', async () => {
+    const entries = SETS.map(([key, tp]) => `    - kind: ConfigMap\n      name: tp-values\n      valuesKey: ${key}\n      targetPath: ${JSON.stringify(tp)}\n`).join('')
+      + '    - kind: ConfigMap\n      name: not-there\n      optional: true\n'
+      + '    - kind: Secret\n      name: tp-values-secret\n      valuesKey: nope\n      optional: true\n      targetPath: tp.never\n';
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', Object.fromEntries(SETS.map(([k, , v]) => [k, v]))) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease(entries) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    const args = SETS.flatMap(([, tp, v]) => (/^'.*'$/.test(v) ? ['--set-string', `${tp}=${v.slice(1, -1)}`] : ['--set', `${tp}=${v}`]));
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
+    const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
+    // Not vacuous: helm typed these.
+    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [null, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(rendered(app)).toEqual(expected);
+  });
+
+  it('a value with an unescaped comma is not guessed at: the chart is not rendered, a warning says why', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b=c' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.v\n') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": the value has an unescaped comma/) });
+  });
+
+  it('a source defined twice with different data: the nearest definition is used and a warning names both; identical copies say nothing', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: staging\n' }), 'clusters/production/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: production\n' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect((rendered(app) as { tp: unknown }).tp).toEqual({ keep: 'chart', env: 'staging' });
+    const warned = app.findings.filter((f) => f.rule === 'chart-unavailable');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ severity: 'warning', message: expect.stringMatching(/ConfigMap apps\/tp-values is defined 2 times .*clusters\/production\/values\/tp\.yaml, clusters\/staging\/values\/tp\.yaml.*the one in clusters\/staging\/values\/tp\.yaml/) });
+
+    r.write({ 'clusters/production/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: staging\n' }) });
+    const same = r.commit('same data');
+    const again = appOf(await plan({ repo: r.dir, base, head: same, cacheDir }), 'web')!;
+    expect(again.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
+  });
+});
+
 describe('Secret-sourced values in the output', () => {
   it('are masked where they are, multi-line ones too, and nothing else: not apiVersions, names, ports or flags', async () => {
     const pem = ['-----BEGIN CERTIFICATE-----', 'MIIBszCCAVmgAwIBAgIUQ2hhcnRzQXJlTm90U2VjcmV0cw', 'c2VjcmV0LWNlcnQtbGluZS10d28tb2YtdGhyZWU', '-----END CERTIFICATE-----'];
