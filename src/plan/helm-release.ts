@@ -4,6 +4,7 @@ import { parse, stringify } from 'yaml';
 import { RenderCache } from '../render/cache.js';
 import { helmTemplate, type HelmTemplateRequest } from '../render/helm-template.js';
 import { postRender, postRendererKustomization } from '../render/post-render.js';
+import { readChartArchive } from '../render/charts/archive.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
@@ -112,7 +113,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     if (source.valuesFiles.length) {
       // source-controller packages the chart with these files, merged, as its values.yaml:
       // the chart's own defaults are replaced, not merged under them.
-      const merged = mergedValuesFiles(source.valuesFiles, side);
+      const merged = mergedValuesFiles(source.valuesFiles, (f) => (side.view.has(f) ? side.view.read(f) : null), source.ignoreMissing === true);
       if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${merged.problem}`)]);
       chart = { dir: await chartWithValues(side, source.dir, merged.text, RenderCache.key(identity)) };
     } else {
@@ -124,6 +125,19 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     if (!got.ok) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${got.message}; the HelmRelease object itself is still diffed`)]);
     chart = { archive: got.file, digest: got.digest };
     identity = ['archive', got.digest];
+    if (source.valuesFiles.length) {
+      // As source-controller packages it: these files of the chart, merged, are its values.yaml.
+      const unpacked = await readChartArchive(got.file);
+      if ('problem' in unpacked) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${unpacked.problem}`)]);
+      const merged = mergedValuesFiles(source.valuesFiles, (f) => unpacked.files.get(f)?.toString('utf8') ?? null, source.ignoreMissing === true);
+      if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${merged.problem} in the chart`)]);
+      identity = ['archive', got.digest, JSON.stringify(source.valuesFiles), merged.text];
+      try {
+        chart = { dir: await unpackedChart(side, unpacked.files, merged.text, RenderCache.key(identity)) };
+      } catch {
+        return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: its files cannot be unpacked`)]);
+      }
+    }
   }
 
   const req: HelmTemplateRequest = {
@@ -258,13 +272,17 @@ function valuesText(values: Obj): string {
 }
 
 /** The values files merged in order (Helm's merge), as one YAML text, or why not. */
-function mergedValuesFiles(files: string[], side: Side): { text: string } | { problem: string } {
+function mergedValuesFiles(files: string[], read: (f: string) => string | null, ignoreMissing: boolean): { text: string } | { problem: string } {
   let values: Obj = {};
   for (const f of files) {
-    if (!side.view.has(f)) return { problem: `valuesFiles: ${f} does not exist` };
+    const text = read(f);
+    if (text === null) {
+      if (ignoreMissing) continue;
+      return { problem: `valuesFiles: ${f} does not exist` };
+    }
     let parsed: unknown;
     try {
-      parsed = parse(side.view.read(f), { maxAliasCount: 100 });
+      parsed = parse(text, { maxAliasCount: 100 });
     } catch {
       return { problem: `valuesFiles: ${f} is not YAML` };
     }
@@ -286,6 +304,24 @@ async function chartWithValues(side: Side, dir: string, values: string, id: stri
   await cp(path.join(side.files.root, dir), tmp, { recursive: true });
   await writeFile(path.join(tmp, 'values.yaml'), values);
   // Another render may have made the same copy meanwhile: same bytes, keep either.
+  await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+  return rel;
+}
+
+/** A fetched chart's files written as a folder of the render tree, `values.yaml` replaced, named by content. */
+async function unpackedChart(side: Side, files: Map<string, Buffer>, values: string, id: string): Promise<string> {
+  const rel = `${CHART_COPIES}/${id.slice(0, 32)}`;
+  const dest = path.join(side.files.root, rel);
+  if (await stat(dest).then(() => true, () => false)) return rel;
+  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  for (const [name, data] of files) {
+    if (name === 'values.yaml') continue;
+    const to = path.join(tmp, name);
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, data);
+  }
+  await mkdir(tmp, { recursive: true });
+  await writeFile(path.join(tmp, 'values.yaml'), values);
   await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
   return rel;
 }

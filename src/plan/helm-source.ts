@@ -42,8 +42,9 @@ export function releaseName(name: string, spec: Obj): string {
 
 /** Where the chart comes from. */
 export type ChartSource =
-  | { kind: 'dir'; dir: string; valuesFiles: string[]; notes: string[] }
-  | { kind: 'fetch'; ref: ChartRef; valuesFiles: string[]; notes: string[] }
+  | { kind: 'dir'; dir: string; valuesFiles: string[]; ignoreMissing?: boolean; notes: string[] }
+  /** valuesFiles here are paths inside the fetched chart. */
+  | { kind: 'fetch'; ref: ChartRef; valuesFiles: string[]; ignoreMissing?: boolean; notes: string[] }
   /** Cannot be had offline, or not defined here: a `chart-unavailable` finding. */
   | { kind: 'unavailable'; message: string }
   /** The repository asks for something Ferry must not do: an error. */
@@ -64,6 +65,7 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
   const ns = str(ref.namespace) ?? namespace;
   const chart = str(cs.chart) ?? '';
   const valuesFiles = Array.isArray(cs.valuesFiles) ? cs.valuesFiles.filter((v): v is string => typeof v === 'string') : [];
+  const ignoreMissing = cs.ignoreMissingValuesFiles === true;
   if (!chart) return { kind: 'unavailable', message: 'spec.chart.spec.chart is not set' };
   if (kind === 'GitRepository') {
     const notes = name === 'flux-system' && ns === 'flux-system' ? [] : [`GitRepository ${ns}/${name} is assumed to be this repository; Ferry cannot tell which repository it clones`];
@@ -80,15 +82,16 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
       if (real === null) return { kind: 'refused', rule: 'path-escape', message: `valuesFiles: ${JSON.stringify(v.slice(0, 200))} leaves the repository` };
       files.push(real);
     }
-    return { kind: 'dir', dir, valuesFiles: files, notes };
+    return { kind: 'dir', dir, valuesFiles: files, ignoreMissing, notes };
   }
   if (kind === 'HelmRepository') {
     const repo = sourceObject('HelmRepository', name, ns, resources, view);
     if (!repo) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} is not defined in this repository` };
     const url = str(obj(repo.spec)?.url);
     if (!url) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} has no spec.url` };
-    const notes = valuesFiles.length ? ['spec.chart.spec.valuesFiles of a fetched chart are not applied yet: only the chart\'s values.yaml and the release\'s own values are'] : [];
-    return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: [], notes };
+    // Paths inside the chart, as source-controller reads them from the package.
+    const inChart = valuesFiles.map((v) => v.replace(/^(\.\/)+/, ''));
+    return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: inChart, ignoreMissing, notes: [] };
   }
   if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not read offline` };
   return { kind: 'unavailable', message: `chart source ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };

@@ -517,6 +517,56 @@ spec:
     expect(f[0]).toMatchObject({ severity: 'warning', file: 'clusters/staging/web/release.yaml', resource: 'HelmRelease/apps/web' });
     expect(appOf(p, 'other')!.changes.map((c) => c.kind)).toEqual(['ConfigMap']);
   });
+  it('valuesFiles of a fetched chart are read from its archive and replace its values.yaml, as source-controller packages it', async () => {
+    const withFiles = (list: string, extra = '') => release('2').replace('      sourceRef:', `      valuesFiles: [${list}]\n${extra}      sourceRef:`).replace('    replicas: 2\n', '');
+    const prod = 'replicas: 3\nimage: nginx:prod\ntoken: prod\n';
+    const r = new TestRepo().write({ ...files(''), 'charts/web/values-prod.yaml': prod });
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    r.remove('charts/web/values-prod.yaml');
+    const none = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values.yaml, values-prod.yaml') });
+    const both = r.commit('defaults and prod values');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml') });
+    const head = r.commit('prod values only');
+    const charts = fetcher({ 'https://charts.example.invalid|web': { ...pkg, version: '1.2.3' } });
+    const deployment = async (to: string) => {
+      const app = appOf(await plan({ repo: r.dir, base: none, head: to, cacheDir, charts }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      return withoutFluxLabels(plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!), 'web', 'apps');
+    };
+    // Against helm template by hand: with values.yaml listed, the chart's defaults under
+    // values-prod.yaml (helm -f); without, a chart whose values.yaml is values-prod.yaml.
+    const hand = (args: string[], chart: string) => {
+      const o = parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', chart, '--namespace', 'apps', '--skip-tests', ...args], { encoding: 'utf8' }))
+        .map((d) => d.toJS() as Record<string, unknown>).find((x) => x?.kind === 'Deployment')!;
+      (o.metadata as Record<string, unknown>).namespace = 'apps';
+      return o;
+    };
+    const prodFile = path.join(tempDir('ferry-hand-'), 'values-prod.yaml');
+    writeFileSync(prodFile, prod);
+    const replaced = path.join(tempDir('ferry-hand-'), 'web');
+    cpSync(path.join(r.dir, 'charts/web'), replaced, { recursive: true });
+    writeFileSync(path.join(replaced, 'values.yaml'), prod);
+    const withDefaults = hand(['-f', prodFile], pkg.file);
+    const prodOnly = hand([], replaced);
+    expect(await deployment(both)).toEqual(withDefaults);
+    expect(await deployment(head)).toEqual(prodOnly);
+    // Not vacuous: the chart's greeting is there only with its values.yaml.
+    expect(JSON.stringify(withDefaults)).toContain('hello');
+    expect(JSON.stringify(prodOnly)).not.toContain('hello');
+
+    // A file the chart lacks: a warning, unless ignoreMissingValuesFiles.
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml, values-none.yaml') });
+    const missing = r.commit('missing');
+    const warned = appOf(await plan({ repo: r.dir, base: head, head: missing, cacheDir, charts }), 'web')!;
+    expect(warned.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/valuesFiles: values-none\.yaml does not exist in the chart/);
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml, values-none.yaml', '      ignoreMissingValuesFiles: true\n') });
+    const ignored = r.commit('ignored');
+    const fine = appOf(await plan({ repo: r.dir, base: head, head: ignored, cacheDir, charts }), 'web')!;
+    expect(fine.status, JSON.stringify(fine.findings)).toBe('rendered');
+    expect(fine.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+  });
+
   it('an OCIRepository chartRef is fetched as oci://host/path with the last segment as the chart', async () => {
     const oci = (replicas: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
