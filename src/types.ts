@@ -46,6 +46,11 @@ export interface Resource {
    * `HelmRelease/namespace/name`); unset for what the app's renderer itself output.
    */
   producer?: string;
+  /**
+   * A CustomResourceDefinition from the crds/ folder of a HelmRelease's chart: its
+   * `spec.upgrade.crds` policy, which says whether an upgrade creates or replaces it.
+   */
+  chartCrd?: 'Skip' | 'Create' | 'CreateReplace';
 }
 
 export interface Finding {

@@ -1,6 +1,7 @@
 import type { Finding, Resource, ResourceChange } from '../types.js';
 import type { DiffIgnoreRule } from '../config/types.js';
 import { diffResources, type DiffOptions } from './diff.js';
+import { asUpgraded } from './helm-crds.js';
 import { withoutIgnored } from './ignore.js';
 import type { RenderedApp } from './render-app.js';
 
@@ -29,7 +30,13 @@ export function diffApp(
   // A HelmRelease whose chart did not render on one side: what it makes is unknown there, not gone.
   const producers = new Set([...(b?.unknownProducers ?? []), ...(h?.unknownProducers ?? [])]);
   const known = (rs: Resource[]) => (producers.size ? rs.filter((r) => !r.producer || !producers.has(r.producer)) : rs);
-  const diff = (base: Resource[], head: Resource[]) => diffResources(withoutIgnored(known(base), ignore), withoutIgnored(known(head), ignore), opts);
+  const upgraded: Finding[] = [];
+  const diff = (base: Resource[], head: Resource[]) => {
+    const b = known(base);
+    const h = asUpgraded(b, known(head));
+    upgraded.push(...h.findings);
+    return diffResources(withoutIgnored(b, ignore), withoutIgnored(h.head, ignore), opts);
+  };
   if (h && !usable(h)) return { changes: [], findings: [] };
   // The base never rendered: everything at head reads as added.
   if (b && !usable(b)) return { changes: h ? diff([], knownFiles(h.resources, new Set(h.brokenFiles))) : [], findings: [] };
@@ -37,14 +44,14 @@ export function diffApp(
   const atHead = new Set(h?.brokenFiles ?? []);
   const unknown = new Set([...atBase, ...atHead]);
   const changes = diff(knownFiles(b?.resources ?? [], unknown), knownFiles(h?.resources ?? [], unknown));
-  const findings = [...unknown].sort().map((file): Finding => ({
+  const findings = [...upgraded, ...[...unknown].sort().map((file): Finding => ({
     severity: 'info',
     rule: 'diff-incomplete',
     file,
     line: null,
     resource: null,
     message: `${file} is left out of the diff: it cannot be read or parsed ${sideWord(atBase.has(file), atHead.has(file))}, so its resources there are unknown`,
-  }));
+  }))];
   return { changes, findings };
 }
 

@@ -4,13 +4,16 @@ import { parse, stringify } from 'yaml';
 import { RenderCache } from '../render/cache.js';
 import { helmTemplate, type HelmTemplateRequest } from '../render/helm-template.js';
 import { postRender, postRendererKustomization } from '../render/post-render.js';
+import { readChartArchive } from '../render/charts/archive.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
 import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
 import { chargeOutput, pathsUnder } from './render-app.js';
+import { defaultNamespace } from './scope.js';
 import type { Side } from './side.js';
+import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
 
 /**
  * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
@@ -66,7 +69,8 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   if (source.kind === 'unavailable') return failed([finding('warning', 'chart-unavailable', `chart not rendered: ${source.message}; the HelmRelease object itself is still diffed`)]);
   for (const n of source.notes) notes.push(finding('info', 'chart-unavailable', n));
 
-  const values = releaseValues(spec, namespace, appResources, side.view);
+  const values = releaseValues(spec, namespace, appResources, side.view, file);
+  for (const n of values.notes) notes.push(finding('warning', 'chart-unavailable', n));
   if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
   // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
   const post: Record<string, unknown>[] = [];
@@ -84,9 +88,9 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
 
   const release = releaseName(name, spec);
   const targetNamespace = typeof spec.targetNamespace === 'string' && spec.targetNamespace ? spec.targetNamespace : namespace;
-  const install = obj(spec.install);
-  const includeCrds = install?.crds !== 'Skip';
-  const doc = stringify(values.values, { aliasDuplicateObjects: false });
+  const crdPolicy = crdPolicies(hr.object, spec);
+  const includeCrds = crdPolicy.install !== 'Skip';
+  const doc = valuesText(values.values);
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }
@@ -109,7 +113,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     if (source.valuesFiles.length) {
       // source-controller packages the chart with these files, merged, as its values.yaml:
       // the chart's own defaults are replaced, not merged under them.
-      const merged = mergedValuesFiles(source.valuesFiles, side);
+      const merged = mergedValuesFiles(source.valuesFiles, (f) => (side.view.has(f) ? side.view.read(f) : null), source.ignoreMissing === true);
       if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${merged.problem}`)]);
       chart = { dir: await chartWithValues(side, source.dir, merged.text, RenderCache.key(identity)) };
     } else {
@@ -121,13 +125,26 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     if (!got.ok) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${got.message}; the HelmRelease object itself is still diffed`)]);
     chart = { archive: got.file, digest: got.digest };
     identity = ['archive', got.digest];
+    if (source.valuesFiles.length) {
+      // As source-controller packages it: these files of the chart, merged, are its values.yaml.
+      const unpacked = await readChartArchive(got.file);
+      if ('problem' in unpacked) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${unpacked.problem}`)]);
+      const merged = mergedValuesFiles(source.valuesFiles, (f) => unpacked.files.get(f)?.toString('utf8') ?? null, source.ignoreMissing === true);
+      if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${merged.problem} in the chart`)]);
+      identity = ['archive', got.digest, JSON.stringify(source.valuesFiles), merged.text];
+      try {
+        chart = { dir: await unpackedChart(side, unpacked.files, merged.text, RenderCache.key(identity)) };
+      } catch {
+        return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: its files cannot be unpacked`)]);
+      }
+    }
   }
 
   const req: HelmTemplateRequest = {
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v2', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v3', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -136,19 +153,69 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
       return failed([...notes, ...masked]);
     }
-    text = raw.text;
-    for (const k of post) {
+    // helm-controller applies the crds/ folder itself, before the release: post-renderers
+    // never see those CRDs. They stay last, with their `# Source:` comment, which marks them.
+    const { templates, crds: crdText } = splitChartCrds(raw.text);
+    text = templates;
+    for (const k of templates.trim() ? post : []) {
       const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
       if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
       text = built.text;
     }
+    if (crdText) text = `${text.replace(/\n?$/, '\n')}${crdText}`;
     await ctx.cache.put(key, { ok: true, text });
   }
   const over = chargeOutput(ctx, text);
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
-  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, secretMatcher(values.secrets));
+  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), crdPolicy.upgrade, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
+  // Helm installs namespaced objects without a namespace into the release's; the chart's own
+  // CRDs say the scope of its custom kinds as well as the repository's do.
+  const crds = mergeCrdSchemas(ctx.crds, crdSchemasFromResources(parsed.resources));
+  for (const k of defaultNamespace(parsed.resources, targetNamespace, crds)) {
+    notes.push(finding('info', 'chart-unavailable', `${k}: no CustomResourceDefinition in the repository or the chart says whether it is namespaced; shown without the release namespace ${targetNamespace}`));
+  }
   return { resources: parsed.resources, findings: notes, producer, unknown: false };
+}
+
+type CrdPolicy = NonNullable<Resource['chartCrd']>;
+const CRD_POLICIES = new Set(['Skip', 'Create', 'CreateReplace']);
+
+/**
+ * `spec.install.crds` and `spec.upgrade.crds` (Skip, Create, CreateReplace). helm-controller
+ * defaults both to Create; the v2beta controllers (the only ones serving those API versions)
+ * defaulted upgrades to Skip and read the older `install.skipCRDs` when `crds` is unset.
+ */
+function crdPolicies(hr: Obj, spec: Obj): { install: CrdPolicy; upgrade: CrdPolicy } {
+  const beta = typeof hr.apiVersion === 'string' && hr.apiVersion.includes('/v2beta');
+  const pick = (v: unknown, fallback: CrdPolicy): CrdPolicy => (typeof v === 'string' && CRD_POLICIES.has(v) ? (v as CrdPolicy) : fallback);
+  const install = obj(spec.install);
+  return {
+    install: pick(install?.crds, beta && install?.skipCRDs === true ? 'Skip' : 'Create'),
+    upgrade: pick(obj(spec.upgrade)?.crds, beta ? 'Skip' : 'Create'),
+  };
+}
+
+/** A chart's (or a subchart's) `crds/` folder in helm template's `# Source:` comments; a `templates/crds/` folder is not one. */
+const CRDS_SOURCE_RE = /^# Source: [^/\n]+(?:\/charts\/[^/\n]+)*\/crds\//m;
+
+/** helm template's output split into the templates' documents and the crds/ folders'. */
+function splitChartCrds(text: string): { templates: string; crds: string } {
+  const templates: string[] = [];
+  const crds: string[] = [];
+  for (const chunk of text.split(/^---[ \t]*$/m)) {
+    if (!chunk.trim()) continue;
+    (CRDS_SOURCE_RE.test(chunk) ? crds : templates).push(chunk.replace(/^\n/, ''));
+  }
+  const join = (xs: string[]) => xs.map((x) => `---\n${x.replace(/\n?$/, '\n')}`).join('');
+  return { templates: join(templates), crds: join(crds) };
+}
+
+/** `spec.commonMetadata`: labels and annotations helm-controller puts on every object it renders. */
+function commonMetadata(spec: Obj): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const common = obj(spec.commonMetadata);
+  const strings = (v: unknown) => Object.fromEntries(Object.entries(obj(v) ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { labels: strings(common?.labels), annotations: strings(common?.annotations) };
 }
 
 /**
@@ -196,14 +263,26 @@ function maskValues(o: Obj, isSecret: (s: string) => boolean, top: boolean): voi
   }
 }
 
+/**
+ * Values as helm reads them back: every string and key quoted, since helm's YAML 1.1
+ * parser reads a plain `y`, `no` or `on` as a boolean and `0o17` as a number.
+ */
+function valuesText(values: Obj): string {
+  return stringify(values, { aliasDuplicateObjects: false, version: '1.1', defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'QUOTE_DOUBLE' });
+}
+
 /** The values files merged in order (Helm's merge), as one YAML text, or why not. */
-function mergedValuesFiles(files: string[], side: Side): { text: string } | { problem: string } {
+function mergedValuesFiles(files: string[], read: (f: string) => string | null, ignoreMissing: boolean): { text: string } | { problem: string } {
   let values: Obj = {};
   for (const f of files) {
-    if (!side.view.has(f)) return { problem: `valuesFiles: ${f} does not exist` };
+    const text = read(f);
+    if (text === null) {
+      if (ignoreMissing) continue;
+      return { problem: `valuesFiles: ${f} does not exist` };
+    }
     let parsed: unknown;
     try {
-      parsed = parse(side.view.read(f), { maxAliasCount: 100 });
+      parsed = parse(text, { maxAliasCount: 100 });
     } catch {
       return { problem: `valuesFiles: ${f} is not YAML` };
     }
@@ -212,7 +291,7 @@ function mergedValuesFiles(files: string[], side: Side): { text: string } | { pr
     if (!map) return { problem: `valuesFiles: ${f} is not a map of values` };
     values = mergeValues(values, map);
   }
-  return { text: stringify(values, { aliasDuplicateObjects: false }) };
+  return { text: valuesText(values) };
 }
 
 /** A copy of a materialized chart folder with `values.yaml` replaced, named by content, in the render tree. */
@@ -225,6 +304,24 @@ async function chartWithValues(side: Side, dir: string, values: string, id: stri
   await cp(path.join(side.files.root, dir), tmp, { recursive: true });
   await writeFile(path.join(tmp, 'values.yaml'), values);
   // Another render may have made the same copy meanwhile: same bytes, keep either.
+  await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+  return rel;
+}
+
+/** A fetched chart's files written as a folder of the render tree, `values.yaml` replaced, named by content. */
+async function unpackedChart(side: Side, files: Map<string, Buffer>, values: string, id: string): Promise<string> {
+  const rel = `${CHART_COPIES}/${id.slice(0, 32)}`;
+  const dest = path.join(side.files.root, rel);
+  if (await stat(dest).then(() => true, () => false)) return rel;
+  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  for (const [name, data] of files) {
+    if (name === 'values.yaml') continue;
+    const to = path.join(tmp, name);
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, data);
+  }
+  await mkdir(tmp, { recursive: true });
+  await writeFile(path.join(tmp, 'values.yaml'), values);
   await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
   return rel;
 }
@@ -244,13 +341,15 @@ function safeParse(text: string): unknown {
  */
 function produced(
   text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
-  isSecret: ((s: string) => boolean) | null,
+  common: { labels: Record<string, string>; annotations: Record<string, string> }, crdUpgrade: CrdPolicy, isSecret: ((s: string) => boolean) | null,
 ): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
   for (const chunk of text.split(/^---\s*$/m)) {
     const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
     const inRepo = chartDir !== null && src ? path.posix.join(chartDir, src[1]!.trim()) : null;
     const source = inRepo && side.view.has(inRepo) ? { file: inRepo, line: null } : { ...at };
+    // Only post-rendered output lost its comments: a crds/ Source is the chart's own CRDs.
+    const chartCrd = CRDS_SOURCE_RE.test(chunk);
     let objs: Obj[];
     try {
       objs = parseRenderedObjects(chunk);
@@ -260,11 +359,13 @@ function produced(
     for (const o of objs) {
       const meta = obj(o.metadata);
       if (!meta) continue;
-      meta.labels = { ...(obj(meta.labels) ?? {}), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      // After the kustomize post-renderers, commonMetadata, then Flux's own labels, which win a clash.
+      meta.labels = { ...(obj(meta.labels) ?? {}), ...(chartCrd ? {} : common.labels), [FLUX_NAME_LABEL]: name, [FLUX_NAMESPACE_LABEL]: namespace };
+      if (!chartCrd && Object.keys(common.annotations).length) meta.annotations = { ...(obj(meta.annotations) ?? {}), ...common.annotations };
       const id = identityOf(o);
       if (!id) continue;
       if (isSecret) maskValues(o, isSecret, true);
-      resources.push({ id, object: o, source, producer });
+      resources.push({ id, object: o, source, producer, ...(chartCrd && o.kind === 'CustomResourceDefinition' ? { chartCrd: crdUpgrade } : {}) });
     }
   }
   return { resources };

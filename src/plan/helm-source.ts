@@ -5,6 +5,7 @@ import type { ChartRef } from '../render/charts/types.js';
 import type { Resource } from '../types.js';
 import type { TreeView } from './discover.js';
 import { dataOf, definedObjects, realFolder } from './flux.js';
+import { setTargetPath } from './target-path.js';
 
 /**
  * What a Flux HelmRelease (helm.toolkit.fluxcd.io/v2*) installs, resolved as Flux does
@@ -41,8 +42,9 @@ export function releaseName(name: string, spec: Obj): string {
 
 /** Where the chart comes from. */
 export type ChartSource =
-  | { kind: 'dir'; dir: string; valuesFiles: string[]; notes: string[] }
-  | { kind: 'fetch'; ref: ChartRef; valuesFiles: string[]; notes: string[] }
+  | { kind: 'dir'; dir: string; valuesFiles: string[]; ignoreMissing?: boolean; notes: string[] }
+  /** valuesFiles here are paths inside the fetched chart. */
+  | { kind: 'fetch'; ref: ChartRef; valuesFiles: string[]; ignoreMissing?: boolean; notes: string[] }
   /** Cannot be had offline, or not defined here: a `chart-unavailable` finding. */
   | { kind: 'unavailable'; message: string }
   /** The repository asks for something Ferry must not do: an error. */
@@ -63,6 +65,7 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
   const ns = str(ref.namespace) ?? namespace;
   const chart = str(cs.chart) ?? '';
   const valuesFiles = Array.isArray(cs.valuesFiles) ? cs.valuesFiles.filter((v): v is string => typeof v === 'string') : [];
+  const ignoreMissing = cs.ignoreMissingValuesFiles === true;
   if (!chart) return { kind: 'unavailable', message: 'spec.chart.spec.chart is not set' };
   if (kind === 'GitRepository') {
     const notes = name === 'flux-system' && ns === 'flux-system' ? [] : [`GitRepository ${ns}/${name} is assumed to be this repository; Ferry cannot tell which repository it clones`];
@@ -79,15 +82,16 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
       if (real === null) return { kind: 'refused', rule: 'path-escape', message: `valuesFiles: ${JSON.stringify(v.slice(0, 200))} leaves the repository` };
       files.push(real);
     }
-    return { kind: 'dir', dir, valuesFiles: files, notes };
+    return { kind: 'dir', dir, valuesFiles: files, ignoreMissing, notes };
   }
   if (kind === 'HelmRepository') {
     const repo = sourceObject('HelmRepository', name, ns, resources, view);
     if (!repo) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} is not defined in this repository` };
     const url = str(obj(repo.spec)?.url);
     if (!url) return { kind: 'unavailable', message: `HelmRepository ${ns}/${name} has no spec.url` };
-    const notes = valuesFiles.length ? ['spec.chart.spec.valuesFiles of a fetched chart are not applied yet: only the chart\'s values.yaml and the release\'s own values are'] : [];
-    return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: [], notes };
+    // Paths inside the chart, as source-controller reads them from the package.
+    const inChart = valuesFiles.map((v) => v.replace(/^(\.\/)+/, ''));
+    return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: inChart, ignoreMissing, notes: [] };
   }
   if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not read offline` };
   return { kind: 'unavailable', message: `chart source ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
@@ -140,19 +144,6 @@ export function mergeValues(into: Obj, from: Obj): Obj {
   return out;
 }
 
-/** Sets `value` at a dotted path (`a.b.c`; `\.` escapes a dot), making maps on the way, as Flux's targetPath does. */
-function setPath(values: Obj, targetPath: string, value: string): boolean {
-  const parts = targetPath.split(/(?<!\\)\./).map((p) => p.replaceAll('\\.', '.'));
-  if (parts.some((p) => p === '' || p === '__proto__')) return false;
-  let at = values;
-  for (const p of parts.slice(0, -1)) {
-    const next = obj(at[p]);
-    at = at[p] = next ? { ...next } : {};
-  }
-  at[parts[parts.length - 1]!] = value;
-  return true;
-}
-
 /** Every string leaf of a value: what a Secret contributed, to be scrubbed from the output. */
 function leaves(v: unknown, out: Set<string>): void {
   // Strings only: a port or a flag from a Secret is not worth masking every 5432 or true in the output.
@@ -168,6 +159,8 @@ export interface ReleaseValues {
   /** Files read for valuesFrom (every definition of a source is one). */
   files: string[];
   problems: string[];
+  /** Said, not fatal: a source defined more than once with different data (which one was used). */
+  notes: string[];
 }
 
 /**
@@ -175,8 +168,8 @@ export interface ReleaseValues {
  * Secret in the release's namespace written in this repository, or among the app's own
  * resources; Flux reads it from the cluster.
  */
-export function releaseValues(spec: Obj, namespace: string, resources: Resource[], view: TreeView): ReleaseValues {
-  const out: ReleaseValues = { values: {}, secrets: new Set(), files: [], problems: [] };
+export function releaseValues(spec: Obj, namespace: string, resources: Resource[], view: TreeView, from = ''): ReleaseValues {
+  const out: ReleaseValues = { values: {}, secrets: new Set(), files: [], problems: [], notes: [] };
   for (const ref of Array.isArray(spec.valuesFrom) ? spec.valuesFrom.map(obj) : []) {
     const kind = ref?.kind === 'Secret' ? 'Secret' : ref?.kind === 'ConfigMap' ? 'ConfigMap' : null;
     const name = str(ref?.name);
@@ -189,7 +182,7 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     const defined = definedObjects(view, 'v1', kind, namespace, name);
     for (const d of defined) out.files.push(d.file);
     const own = resources.find((r) => r.id.kind === kind && r.id.apiVersion === 'v1' && r.id.name === name && (r.id.namespace ?? namespace) === namespace);
-    const source = own?.object ?? defined[0]?.object;
+    const source = own?.object ?? pickDefinition(defined, key, from, `${kind} ${namespace}/${name}`, out.notes);
     if (!source) {
       if (!optional) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} is not defined in this repository`);
       continue;
@@ -202,8 +195,9 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     }
     const targetPath = str(ref!.targetPath);
     if (targetPath) {
-      if (!setPath(out.values, targetPath, text)) out.problems.push(`valuesFrom: targetPath ${JSON.stringify(targetPath.slice(0, 100))} is not a path`);
-      else if (kind === 'Secret') out.secrets.add(text);
+      const set = setTargetPath(out.values, targetPath, text);
+      if ('problem' in set) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
+      else if (kind === 'Secret') leaves(set.value, out.secrets);
       continue;
     }
     let parsed: unknown;
@@ -225,6 +219,34 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
   const own = obj(spec.values);
   if (own) out.values = mergeValues(out.values, own);
   return out;
+}
+
+/** How many leading folders two paths share. */
+function sharedFolders(a: string, b: string): number {
+  const x = a.split('/').slice(0, -1);
+  const y = b.split('/').slice(0, -1);
+  let n = 0;
+  while (n < x.length && n < y.length && x[n] === y[n]) n++;
+  return n;
+}
+
+/**
+ * The definition of a valuesFrom source to read when the repository defines it more than
+ * once (environments often each define their own): the nearest to the HelmRelease's file.
+ * When they differ in the key read, a note says so and names the one used: the cluster
+ * holds one of them, and Ferry cannot tell which.
+ */
+function pickDefinition(defined: { file: string; object: Obj }[], key: string, from: string, label: string, notes: string[]): Obj | undefined {
+  if (defined.length <= 1) return defined[0]?.object;
+  const ranked = [...defined].sort((a, b) => sharedFolders(b.file, from) - sharedFolders(a.file, from) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const chosen = ranked[0]!;
+  const versions = new Set(defined.map((d) => JSON.stringify(dataOf(d.object).get(key) ?? null)));
+  if (versions.size > 1) {
+    const files = [...new Set(defined.map((d) => d.file))].sort();
+    const listed = files.slice(0, 5).join(', ') + (files.length > 5 ? `, and ${files.length - 5} more` : '');
+    notes.push(`valuesFrom: ${label} is defined ${defined.length} times in this repository with different ${JSON.stringify(key.slice(0, 100))} (${listed}); the chart is rendered with the one in ${chosen.file}, the nearest to the HelmRelease, but which one the cluster holds is not known`);
+  }
+  return chosen.object;
 }
 
 /**

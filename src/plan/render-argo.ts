@@ -5,8 +5,8 @@ import { renderPlain, renderRaw, resourcesFromRender, type RawRender } from '../
 import { maskRenderFindings } from '../render/stderr-mask.js';
 import type { AppSpec, ArgoHelmSource, ArgoSource, Finding, Resource } from '../types.js';
 import type { CrdSchemas } from '../validate/index.js';
-import { crdKey } from '../validate/crd.js';
 import { directoryFiles } from './argo.js';
+import { defaultNamespace } from './scope.js';
 import { chargeOutput, renderFileSet, type RenderContext, type RenderedApp } from './render-app.js';
 import type { Side } from './side.js';
 
@@ -17,45 +17,15 @@ import type { Side } from './side.js';
  * them. A chart from a Helm repository comes through the plan's chart fetcher.
  */
 
-/** Built-in kinds that are not namespaced (anything else built in is). */
-const CLUSTER_KINDS = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'ComponentStatus', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass',
-  'PriorityClass', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
-  'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'APIService', 'IngressClass', 'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment',
-  'CertificateSigningRequest', 'PodSecurityPolicy', 'FlowSchema', 'PriorityLevelConfiguration', 'ClusterTrustBundle', 'DeviceClass', 'SelfSubjectReview',
-  'TokenReview', 'SubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'IPAddress', 'ServiceCIDR',
-]);
-/** API groups of the built-in kinds: core (no group) and the `*.k8s.io`-free ones Kubernetes serves. */
-const BUILTIN_GROUP_RE = /^(v1|(apps|batch|autoscaling|policy|extensions|[a-z0-9.-]*\.k8s\.io)\/[a-z0-9]+)$/;
-
 const inflight = new Map<string, Promise<RawRender>>();
 
 function finding(file: string, severity: Finding['severity'], rule: string, message: string): Finding {
   return { severity, rule, message, file, line: null, resource: null };
 }
 
-/** Namespaced, cluster-scoped, or not known (a custom kind without its CRD in the repository). */
-function scopeOf(apiVersion: string, kind: string, crds: CrdSchemas | undefined): 'Namespaced' | 'Cluster' | null {
-  if (BUILTIN_GROUP_RE.test(apiVersion)) return CLUSTER_KINDS.has(kind) ? 'Cluster' : 'Namespaced';
-  return crds?.versions.get(crdKey(apiVersion, kind))?.scope ?? null;
-}
-
 /** Argo CD applies namespaced resources without a namespace into the destination namespace. */
 function withDestination(resources: Resource[], namespace: string, crds: CrdSchemas | undefined, file: string): Finding[] {
-  const unknown = new Set<string>();
-  for (const r of resources) {
-    if (r.id.namespace) continue;
-    const scope = scopeOf(r.id.apiVersion, r.id.kind, crds);
-    if (scope === 'Cluster') continue;
-    if (scope === null) {
-      unknown.add(`${r.id.apiVersion} ${r.id.kind}`);
-      continue;
-    }
-    const meta = { ...((r.object.metadata as Record<string, unknown> | undefined) ?? {}), namespace };
-    r.object = { ...r.object, metadata: meta };
-    r.id = { ...r.id, namespace };
-  }
-  return [...unknown].sort().map((k) => finding(file, 'info', 'argo-application',
+  return defaultNamespace(resources, namespace, crds).map((k) => finding(file, 'info', 'argo-application',
     `${k}: no CustomResourceDefinition in the repository says whether it is namespaced; shown without the destination namespace ${namespace}`));
 }
 

@@ -35,6 +35,21 @@ export function postRendererKustomization(kustomize: Record<string, unknown>): R
     patches.push({ patch: p.patch, ...(target ? { target } : {}) });
   }
   if (patches.length) k.patches = patches;
+  // The v2beta HelmReleases' fields, as their controllers passed them on to kustomize:
+  // strategic-merge patches and JSON 6902 operations written inline, as objects.
+  const smp: string[] = [];
+  for (const p of Array.isArray(kustomize.patchesStrategicMerge) ? kustomize.patchesStrategicMerge : []) {
+    if (!obj(p)) return { refused: 'a postRenderers patchesStrategicMerge entry that is not an object' };
+    smp.push(stringify(p));
+  }
+  if (smp.length) k.patchesStrategicMerge = smp;
+  const json6902: Record<string, unknown>[] = [];
+  for (const p of Array.isArray(kustomize.patchesJson6902) ? kustomize.patchesJson6902.map(obj) : []) {
+    const target = obj(p?.target);
+    if (!p || !target || !Array.isArray(p.patch)) return { refused: 'a postRenderers patchesJson6902 entry without a target and inline operations' };
+    json6902.push({ target, patch: JSON.stringify(p.patch) });
+  }
+  if (json6902.length) k.patchesJson6902 = json6902;
   const images: Record<string, unknown>[] = [];
   for (const i of Array.isArray(kustomize.images) ? kustomize.images.map(obj) : []) {
     if (!i || typeof i.name !== 'string') return { refused: 'a postRenderers image without a name' };

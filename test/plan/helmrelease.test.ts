@@ -135,8 +135,9 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     expect(dep.diff).toMatch(/^\+  replicas: 5$/m);
     expect(byKind.get('HelmRelease')!.producer).toBeUndefined();
     // The reports say where the Deployment comes from; JSON carries the field.
-    expect(renderText(p)).toContain('~ Deployment/web-web (from HelmRelease/apps/web)');
-    expect(renderMarkdown(p)).toMatch(/Deployment\/web-web`\*\* <sub>from HelmRelease\/apps\/web<\/sub>/);
+    // In the release namespace, as helm installs it (the chart writes none).
+    expect(renderText(p)).toContain('~ Deployment/apps/web-web (from HelmRelease/apps/web)');
+    expect(renderMarkdown(p)).toMatch(/Deployment\/apps\/web-web`\*\* <sub>from HelmRelease\/apps\/web<\/sub>/);
     const json = JSON.parse(renderJson(p)) as { environments: { apps: { changes: { kind: string; producer?: string }[] }[] }[] };
     expect(json.environments[0]!.apps[0]!.changes.find((c) => c.kind === 'Deployment')!.producer).toBe('HelmRelease/apps/web');
   });
@@ -153,6 +154,10 @@ describe('a HelmRelease with an in-repo chart (GitRepository)', () => {
     writeFileSync(valuesFile, 'replicas: 2\ngreeting: hi\n');
     const hand = execFileSync(TEST_HELM, ['template', 'web-prod-web', path.join(r.dir, 'charts/web'), '--namespace', 'web-prod', '--skip-tests', '--include-crds', '--values', valuesFile], { encoding: 'utf8' });
     const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    // helm installs the Deployment, written without a namespace, into the release namespace.
+    const handDep = expected.find((o) => o.kind === 'Deployment')!.metadata as Record<string, unknown>;
+    expect(handDep.namespace).toBeUndefined();
+    handDep.namespace = 'web-prod';
     for (const o of produced) {
       const labels = (o.metadata as { labels: Record<string, string> }).labels;
       expect(labels['helm.toolkit.fluxcd.io/name']).toBe('web');
@@ -330,6 +335,69 @@ describe('valuesFrom', () => {
   });
 });
 
+describe('valuesFrom details', () => {
+  const TP_CHART = {
+    'charts/tp/Chart.yaml': 'apiVersion: v2\nname: tp\nversion: 0.1.0\n',
+    'charts/tp/values.yaml': 'tp:\n  keep: chart\n',
+    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n',
+  };
+  const SETS: [string, string, string][] = [
+    ['n', 'tp.n', '5'], ['b', 'tp.b', 'TRUE'], ['q', 'tp.q', "'007'"], ['z', 'tp.z', '0123'], ['nul', 'tp.nul', 'null'],
+    ['esc', 'tp.esc', 'a\\,b'], ['list', 'tp.list', '{x,y,3}'], ['dot', 'tp.a\\.b', 'dot'], ['idx', 'tp.items[1].name', 'second'],
+    ['big', 'tp.big', '99999999999999999999'], ['yes', 'tp.y', 'y'],
+  ];
+  const cm = (name: string, data: Record<string, string>, ns = 'apps') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('')}`;
+  const from = (entries: string) => `  valuesFrom:\n${entries}  values:\n    other: 1\n`;
+  const tpRelease = (entries: string) => helmRelease(from(entries), { chart: './charts/tp' });
+  const rendered = (app: AppPlan) => JSON.parse(((plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: { values: string } }).data.values)) as unknown;
+
+  it('targetPath sets one value as helm --set / --set-string does (types, quotes, escapes, lists, indexes); optional sources may be missing', async () => {
+    const entries = SETS.map(([key, tp]) => `    - kind: ConfigMap\n      name: tp-values\n      valuesKey: ${key}\n      targetPath: ${JSON.stringify(tp)}\n`).join('')
+      + '    - kind: ConfigMap\n      name: not-there\n      optional: true\n'
+      + '    - kind: Secret\n      name: tp-values-secret\n      valuesKey: nope\n      optional: true\n      targetPath: tp.never\n';
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', Object.fromEntries(SETS.map(([k, , v]) => [k, v]))) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease(entries) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    const args = SETS.flatMap(([, tp, v]) => (/^'.*'$/.test(v) ? ['--set-string', `${tp}=${v.slice(1, -1)}`] : ['--set', `${tp}=${v}`]));
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
+    const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
+    // Not vacuous: helm typed these.
+    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [null, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(rendered(app)).toEqual(expected);
+  });
+
+  it('a value with an unescaped comma is not guessed at: the chart is not rendered, a warning says why', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b=c' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.v\n') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": the value has an unescaped comma/) });
+  });
+
+  it('a source defined twice with different data: the nearest definition is used and a warning names both; identical copies say nothing', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: staging\n' }), 'clusters/production/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: production\n' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect((rendered(app) as { tp: unknown }).tp).toEqual({ keep: 'chart', env: 'staging' });
+    const warned = app.findings.filter((f) => f.rule === 'chart-unavailable');
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ severity: 'warning', message: expect.stringMatching(/ConfigMap apps\/tp-values is defined 2 times .*clusters\/production\/values\/tp\.yaml, clusters\/staging\/values\/tp\.yaml.*the one in clusters\/staging\/values\/tp\.yaml/) });
+
+    r.write({ 'clusters/production/values/tp.yaml': cm('tp-values', { 'values.yaml': 'tp:\n  env: staging\n' }) });
+    const same = r.commit('same data');
+    const again = appOf(await plan({ repo: r.dir, base, head: same, cacheDir }), 'web')!;
+    expect(again.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
+  });
+});
+
 describe('Secret-sourced values in the output', () => {
   it('are masked where they are, multi-line ones too, and nothing else: not apiVersions, names, ports or flags', async () => {
     const pem = ['-----BEGIN CERTIFICATE-----', 'MIIBszCCAVmgAwIBAgIUQ2hhcnRzQXJlTm90U2VjcmV0cw', 'c2VjcmV0LWNlcnQtbGluZS10d28tb2YtdGhyZWU', '-----END CERTIFICATE-----'];
@@ -449,6 +517,56 @@ spec:
     expect(f[0]).toMatchObject({ severity: 'warning', file: 'clusters/staging/web/release.yaml', resource: 'HelmRelease/apps/web' });
     expect(appOf(p, 'other')!.changes.map((c) => c.kind)).toEqual(['ConfigMap']);
   });
+  it('valuesFiles of a fetched chart are read from its archive and replace its values.yaml, as source-controller packages it', async () => {
+    const withFiles = (list: string, extra = '') => release('2').replace('      sourceRef:', `      valuesFiles: [${list}]\n${extra}      sourceRef:`).replace('    replicas: 2\n', '');
+    const prod = 'replicas: 3\nimage: nginx:prod\ntoken: prod\n';
+    const r = new TestRepo().write({ ...files(''), 'charts/web/values-prod.yaml': prod });
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    r.remove('charts/web/values-prod.yaml');
+    const none = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values.yaml, values-prod.yaml') });
+    const both = r.commit('defaults and prod values');
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml') });
+    const head = r.commit('prod values only');
+    const charts = fetcher({ 'https://charts.example.invalid|web': { ...pkg, version: '1.2.3' } });
+    const deployment = async (to: string) => {
+      const app = appOf(await plan({ repo: r.dir, base: none, head: to, cacheDir, charts }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      return withoutFluxLabels(plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!), 'web', 'apps');
+    };
+    // Against helm template by hand: with values.yaml listed, the chart's defaults under
+    // values-prod.yaml (helm -f); without, a chart whose values.yaml is values-prod.yaml.
+    const hand = (args: string[], chart: string) => {
+      const o = parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', chart, '--namespace', 'apps', '--skip-tests', ...args], { encoding: 'utf8' }))
+        .map((d) => d.toJS() as Record<string, unknown>).find((x) => x?.kind === 'Deployment')!;
+      (o.metadata as Record<string, unknown>).namespace = 'apps';
+      return o;
+    };
+    const prodFile = path.join(tempDir('ferry-hand-'), 'values-prod.yaml');
+    writeFileSync(prodFile, prod);
+    const replaced = path.join(tempDir('ferry-hand-'), 'web');
+    cpSync(path.join(r.dir, 'charts/web'), replaced, { recursive: true });
+    writeFileSync(path.join(replaced, 'values.yaml'), prod);
+    const withDefaults = hand(['-f', prodFile], pkg.file);
+    const prodOnly = hand([], replaced);
+    expect(await deployment(both)).toEqual(withDefaults);
+    expect(await deployment(head)).toEqual(prodOnly);
+    // Not vacuous: the chart's greeting is there only with its values.yaml.
+    expect(JSON.stringify(withDefaults)).toContain('hello');
+    expect(JSON.stringify(prodOnly)).not.toContain('hello');
+
+    // A file the chart lacks: a warning, unless ignoreMissingValuesFiles.
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml, values-none.yaml') });
+    const missing = r.commit('missing');
+    const warned = appOf(await plan({ repo: r.dir, base: head, head: missing, cacheDir, charts }), 'web')!;
+    expect(warned.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/valuesFiles: values-none\.yaml does not exist in the chart/);
+    r.write({ 'clusters/staging/web/release.yaml': withFiles('values-prod.yaml, values-none.yaml', '      ignoreMissingValuesFiles: true\n') });
+    const ignored = r.commit('ignored');
+    const fine = appOf(await plan({ repo: r.dir, base: head, head: ignored, cacheDir, charts }), 'web')!;
+    expect(fine.status, JSON.stringify(fine.findings)).toBe('rendered');
+    expect(fine.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+  });
+
   it('an OCIRepository chartRef is fetched as oci://host/path with the last segment as the chart', async () => {
     const oci = (replicas: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
 kind: HelmRelease
@@ -505,6 +623,248 @@ spec:
     const app = appOf(p, 'web')!;
     expect(app.changes.map((c) => `${c.action} ${c.kind}`)).toEqual(['changed HelmRepository']);
     expect(app.findings.map((f) => f.rule)).toContain('chart-unavailable');
+  });
+});
+
+/** Flux's labels taken off a rendered object, checked first. */
+function withoutFluxLabels(o: Record<string, unknown>, name: string, namespace: string): Record<string, unknown> {
+  const meta = o.metadata as { labels: Record<string, string> };
+  expect(meta.labels['helm.toolkit.fluxcd.io/name']).toBe(name);
+  expect(meta.labels['helm.toolkit.fluxcd.io/namespace']).toBe(namespace);
+  delete meta.labels['helm.toolkit.fluxcd.io/name'];
+  delete meta.labels['helm.toolkit.fluxcd.io/namespace'];
+  if (Object.keys(meta.labels).length === 0) delete (o.metadata as Record<string, unknown>).labels;
+  return o;
+}
+
+const crd = (kind: string, scope: string) => `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: ${kind.toLowerCase()}s.example.com
+spec:
+  group: example.com
+  scope: ${scope}
+  names: { kind: ${kind}, plural: ${kind.toLowerCase()}s, singular: ${kind.toLowerCase()} }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: { openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true } }
+`;
+
+/** A chart outside the repository: its CRDs are known only from its own output. */
+function scopedChart(): string {
+  const dir = path.join(tempDir('ferry-scoped-'), 'scoped');
+  mkdirSync(path.join(dir, 'templates'), { recursive: true });
+  mkdirSync(path.join(dir, 'crds'), { recursive: true });
+  writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: scoped\nversion: 0.1.0\n');
+  writeFileSync(path.join(dir, 'crds', 'widgets.yaml'), crd('Widget', 'Cluster'));
+  writeFileSync(path.join(dir, 'templates', 'gadgets.yaml'), crd('Gadget', 'Namespaced'));
+  writeFileSync(path.join(dir, 'templates', 'all.yaml'), [
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata: { a: "1" }\n',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: placed\n  namespace: elsewhere\ndata: { a: "1" }\n',
+    'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n',
+    'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: reader\nroleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader }\nsubjects: []\n',
+    'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n',
+    'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: fast\nprovisioner: example.com/fast\n',
+    'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n',
+    'apiVersion: example.com/v1\nkind: Gadget\nmetadata:\n  name: g\n',
+    'apiVersion: other.example.org/v1\nkind: Sprocket\nmetadata:\n  name: s\n',
+  ].join('---\n'));
+  return dir;
+}
+
+describe('the release namespace', () => {
+  it('goes on namespaced objects without one, as helm installs them; cluster-scoped kinds (built in, or by the chart\'s CRDs) and placed objects stay as written', async () => {
+    const chartDir = scopedChart();
+    const pkg = packaged(chartDir);
+    const REPO_OBJ = 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  url: https://charts.example.invalid\n';
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease('  targetNamespace: web-prod\n', { chart: 'scoped', source: 'kind: HelmRepository\n        name: charts' }) + '---\n' + REPO_OBJ });
+    const head = r.commit('release');
+    const p = await plan({ repo: r.dir, base, head, cacheDir, charts: fetcher({ 'https://charts.example.invalid|scoped': { ...pkg, version: '0.1.0' } }) });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const made = app.changes.filter((c) => c.producer);
+    expect(made.map((c) => `${c.kind}/${c.namespace ?? '-'}/${c.name}`).sort()).toEqual([
+      'ClusterRole/-/reader', 'ConfigMap/elsewhere/placed', 'ConfigMap/web-prod/plain', 'CustomResourceDefinition/-/gadgets.example.com',
+      'CustomResourceDefinition/-/widgets.example.com', 'Gadget/web-prod/g', 'Namespace/-/extra', 'RoleBinding/web-prod/reader',
+      'Sprocket/-/s', 'StorageClass/-/fast', 'Widget/-/w',
+    ]);
+    // Exactly helm template's objects, with the namespace added where helm's install adds it.
+    const hand = execFileSync(TEST_HELM, ['template', 'web-prod-web', chartDir, '--namespace', 'web-prod', '--skip-tests', '--include-crds'], { encoding: 'utf8' });
+    const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    for (const o of expected) {
+      const meta = o.metadata as Record<string, unknown>;
+      if (['ConfigMap/plain', 'RoleBinding/reader', 'Gadget/g'].includes(`${String(o.kind)}/${String(meta.name)}`)) {
+        expect(meta.namespace).toBeUndefined();
+        meta.namespace = 'web-prod';
+      }
+    }
+    const key = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
+    const sort = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(sort(made.map((c) => withoutFluxLabels(plusLines(c.diff!), 'web', 'apps')))).toEqual(sort(expected));
+    // A custom kind nothing describes is left as written, and said so.
+    const notes = app.findings.filter((f) => f.severity === 'info' && /Sprocket/.test(f.message));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.message).toMatch(/other\.example\.org\/v1 Sprocket: no CustomResourceDefinition .* shown without the release namespace web-prod/);
+  });
+});
+
+describe('spec.commonMetadata', () => {
+  it('puts its labels and annotations on every object helm makes, over the chart\'s, under Flux\'s own labels', async () => {
+    const common = `  commonMetadata:
+    labels: { team: payments, app: billing, helm.toolkit.fluxcd.io/name: not-this }
+    annotations: { owner: "payments@example.com" }
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(common + VALUES) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const made = app.changes.filter((c) => c.producer).map((c) => plusLines(c.diff!));
+    const valuesFile = path.join(tempDir('ferry-hand-'), 'v.yaml');
+    writeFileSync(valuesFile, 'replicas: 2\ngreeting: hi\n');
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/web'), '--namespace', 'apps', '--skip-tests', '--include-crds', '--values', valuesFile], { encoding: 'utf8' });
+    const expected = parseAllDocuments(hand).map((d) => d.toJS() as Record<string, unknown>).filter(Boolean);
+    for (const o of expected) {
+      const meta = o.metadata as Record<string, unknown>;
+      meta.namespace ??= 'apps';
+      meta.labels = { ...(meta.labels as Record<string, string> | undefined), team: 'payments', app: 'billing' };
+      meta.annotations = { ...(meta.annotations as Record<string, string> | undefined), owner: 'payments@example.com' };
+    }
+    // Not vacuous: the chart's own `app: web` label is there to be overridden.
+    expect(hand).toMatch(/^    app: web$/m);
+    const key = (o: Record<string, unknown>) => `${String(o.kind)}/${String((o.metadata as { name: string }).name)}`;
+    const sort = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => key(a).localeCompare(key(b)));
+    // Flux's name label wins over commonMetadata's.
+    expect(sort(made.map((o) => withoutFluxLabels(o, 'web', 'apps')))).toEqual(sort(expected));
+    // Selectors and pod templates are not metadata: untouched.
+    const dep = made.find((o) => o.kind === 'Deployment') as { spec: { selector: unknown; template: { metadata: unknown } } };
+    expect(dep.spec.selector).toEqual({ matchLabels: { app: 'web' } });
+    expect(dep.spec.template.metadata).toEqual({ labels: { app: 'web' } });
+  });
+});
+
+const OP_CHART = {
+  'charts/op/Chart.yaml': 'apiVersion: v2\nname: op\nversion: 0.1.0\n',
+  'charts/op/crds/widgets.yaml': crd('Widget', 'Namespaced'),
+  'charts/op/templates/crds/gadgets.yaml': crd('Gadget', 'Namespaced'),
+  'charts/op/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: op\ndata: { a: "1" }\n',
+};
+const opRelease = (extra: string, apiVersion = 'helm.toolkit.fluxcd.io/v2') => helmRelease(extra, { chart: './charts/op' }).replace('helm.toolkit.fluxcd.io/v2', apiVersion);
+const CRD_PATCH = `  commonMetadata:
+    labels: { team: payments }
+  postRenderers:
+    - kustomize:
+        patches:
+          - target: { kind: CustomResourceDefinition }
+            patch: |
+              - op: add
+                path: /metadata/annotations
+                value: { patched: "yes" }
+`;
+
+describe('CRDs of a chart\'s crds/ folder', () => {
+  const made = (app: AppPlan) => new Map(app.changes.filter((c) => c.producer).map((c) => [`${c.action} ${c.kind}/${c.name}`, plusLines(c.diff ?? '')]));
+  const handCrd = (dir: string, name: string, crds: boolean) => {
+    const out = execFileSync(TEST_HELM, ['template', 'web', path.join(dir, 'charts/op'), '--namespace', 'apps', ...(crds ? ['--include-crds'] : [])], { encoding: 'utf8' });
+    return parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>).filter((o) => o && (o.metadata as { name: string }).name === name);
+  };
+
+  it('are installed as helm-controller applies them: not post-rendered, with Flux\'s labels only; a templates/crds/ CRD is post-rendered', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': opRelease(CRD_PATCH) });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const objs = made(app);
+    expect([...objs.keys()].sort()).toEqual(['added ConfigMap/op', 'added CustomResourceDefinition/gadgets.example.com', 'added CustomResourceDefinition/widgets.example.com']);
+    // Exactly helm's CRD plus Flux's labels: no patch, no commonMetadata.
+    expect(withoutFluxLabels(objs.get('added CustomResourceDefinition/widgets.example.com')!, 'web', 'apps')).toEqual(handCrd(r.dir, 'widgets.example.com', true)[0]);
+    const gadget = objs.get('added CustomResourceDefinition/gadgets.example.com') as { metadata: { annotations: unknown; labels: Record<string, string> } };
+    expect(gadget.metadata.annotations).toEqual({ patched: 'yes' });
+    expect(gadget.metadata.labels.team).toBe('payments');
+  });
+
+  it('install.crds: Skip leaves them out (as helm template without --include-crds); the v2beta install.skipCRDs does too, a v2 one is not read', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART });
+    const base = r.commit('no release yet');
+    const cases: [string, string, boolean][] = [
+      ['  install:\n    crds: Skip\n', 'helm.toolkit.fluxcd.io/v2', false],
+      ['  install:\n    crds: CreateReplace\n', 'helm.toolkit.fluxcd.io/v2', true],
+      ['  install:\n    skipCRDs: true\n', 'helm.toolkit.fluxcd.io/v2beta1', false],
+      ['  install:\n    skipCRDs: true\n    crds: Create\n', 'helm.toolkit.fluxcd.io/v2beta2', true],
+      ['  install:\n    skipCRDs: true\n', 'helm.toolkit.fluxcd.io/v2', true],
+    ];
+    expect(handCrd(r.dir, 'widgets.example.com', false)).toEqual([]);
+    for (const [extra, api, has] of cases) {
+      r.write({ 'clusters/staging/web/release.yaml': opRelease(extra, api) });
+      const head = r.commit(`${api} ${extra}`);
+      const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      const keys = [...made(app).keys()];
+      expect(keys.includes('added CustomResourceDefinition/widgets.example.com'), `${api} ${extra}`).toBe(has);
+      expect(keys).toContain('added CustomResourceDefinition/gadgets.example.com');
+    }
+  });
+
+  it('on upgrade: an existing one is not updated unless upgrade.crds: CreateReplace, a new one is created unless Skip, none is deleted', async () => {
+    const changed = crd('Widget', 'Namespaced').replace('singular: widget', 'singular: widget, shortNames: [wd]');
+    const run = async (extra: string, edit: Record<string, string>, drop?: string) => {
+      const r = new TestRepo().write({ ...files(opRelease(extra)), ...OP_CHART });
+      const base = r.commit('installed');
+      r.write(edit);
+      if (drop) r.remove(drop);
+      const head = r.commit('new chart');
+      const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      return { keys: [...made(app).keys()].sort(), notes: app.findings.filter((f) => f.severity === 'info' && /crds\/ folder/.test(f.message)).map((f) => f.message) };
+    };
+    const edit = { 'charts/op/crds/widgets.yaml': changed, 'charts/op/crds/sprockets.yaml': crd('Sprocket', 'Namespaced') };
+    const create = await run('', edit);
+    expect(create.keys).toEqual(['added CustomResourceDefinition/sprockets.example.com']);
+    expect(create.notes).toEqual([expect.stringMatching(/widgets\.example\.com .*upgrade\.crds: Create does not update an existing CRD/)]);
+    const replace = await run('  upgrade:\n    crds: CreateReplace\n', edit);
+    expect(replace.keys).toEqual(['added CustomResourceDefinition/sprockets.example.com', 'changed CustomResourceDefinition/widgets.example.com']);
+    expect(replace.notes).toEqual([]);
+    const skip = await run('  upgrade:\n    crds: Skip\n', edit);
+    expect(skip.keys).toEqual([]);
+    expect(skip.notes).toHaveLength(2);
+    const gone = await run('  upgrade:\n    crds: CreateReplace\n', {}, 'charts/op/crds/widgets.yaml');
+    expect(gone.keys).toEqual([]);
+    expect(gone.notes).toEqual([expect.stringMatching(/widgets\.example\.com .*never deletes a CRD/)]);
+  });
+});
+
+describe('v2beta postRenderers', () => {
+  it('patchesStrategicMerge and patchesJson6902 are applied as their controllers applied them', async () => {
+    const old = `  postRenderers:
+    - kustomize:
+        patchesStrategicMerge:
+          - apiVersion: apps/v1
+            kind: Deployment
+            metadata: { name: web-web }
+            spec: { replicas: 9 }
+        patchesJson6902:
+          - target: { version: v1, kind: Service, name: web-web }
+            patch:
+              - { op: add, path: /metadata/annotations, value: { patched: "yes" } }
+`;
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES + old).replace('helm.toolkit.fluxcd.io/v2', 'helm.toolkit.fluxcd.io/v2beta1') });
+    const head = r.commit('release');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const dep = plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!) as { spec: { replicas: number; template: unknown } };
+    expect(dep.spec.replicas).toBe(9);
+    expect(dep.spec.template).toBeDefined();
+    const svc = plusLines(app.changes.find((c) => c.kind === 'Service')!.diff!) as { metadata: { annotations: unknown } };
+    expect(svc.metadata.annotations).toEqual({ patched: 'yes' });
   });
 });
 

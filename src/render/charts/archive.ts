@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+
+/**
+ * The files of a packaged chart (.tgz), read as helm's loader reads them: regular files
+ * under one top folder, named without it. The archive comes from a Helm repository a pull
+ * request names: sizes are capped, and no name may leave the chart.
+ */
+
+export interface ArchiveLimits {
+  /** Unpacked bytes, in all. */
+  maxBytes: number;
+  maxFiles: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = { maxBytes: 64 * 2 ** 20, maxFiles: 10_000 };
+
+function field(block: Buffer, at: number, len: number): string {
+  const raw = block.subarray(at, at + len);
+  const end = raw.indexOf(0);
+  return raw.subarray(0, end < 0 ? len : end).toString('utf8');
+}
+
+function octal(block: Buffer, at: number, len: number): number {
+  const text = field(block, at, len).trim();
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/** PAX extended header records (`<len> key=value\n`). */
+function pax(data: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    if (sp < 0) break;
+    const len = parseInt(data.subarray(i, sp).toString('ascii'), 10);
+    if (!(len > 0)) break;
+    const rec = data.subarray(sp + 1, i + len - 1).toString('utf8');
+    const eq = rec.indexOf('=');
+    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    i += len;
+  }
+  return out;
+}
+
+/** The chart's files by path inside the chart (`values.yaml`, `templates/x.yaml`), or why not. */
+export async function readChartArchive(file: string, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<{ files: Map<string, Buffer> } | { problem: string }> {
+  let tar: Buffer;
+  try {
+    tar = gunzipSync(await readFile(file), { maxOutputLength: limits.maxBytes });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return { problem: code === 'ERR_BUFFER_TOO_LARGE' ? `the chart archive unpacks to more than ${Math.round(limits.maxBytes / 2 ** 20)} MiB` : 'the chart archive is not a gzip file' };
+  }
+  const files = new Map<string, Buffer>();
+  let longName: string | null = null;
+  let paxName: string | null = null;
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const size = octal(header, 124, 12);
+    const type = String.fromCharCode(header[156]!);
+    const bodyAt = at + 512;
+    if (!Number.isFinite(size) || size < 0 || bodyAt + size > tar.length) return { problem: 'the chart archive is truncated' };
+    const body = tar.subarray(bodyAt, bodyAt + size);
+    at = bodyAt + Math.ceil(size / 512) * 512;
+    if (type === 'L') {
+      longName = field(body, 0, body.length);
+      continue;
+    }
+    if (type === 'x') {
+      paxName = pax(body).get('path') ?? null;
+      continue;
+    }
+    if (type === 'g') continue;
+    const prefix = field(header, 345, 155);
+    const name = paxName ?? longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+    longName = paxName = null;
+    if (type !== '0' && type !== '\0' && type !== '7') continue;
+    const parts = name.replace(/^\.\//, '').split('/');
+    const rel = parts.slice(1).join('/');
+    if (!rel || parts.some((p) => p === '..') || name.startsWith('/') || rel.split('/').some((p) => p === '' || p === '.')) {
+      return { problem: `the chart archive holds a file named ${JSON.stringify(name.slice(0, 200))}, outside the chart` };
+    }
+    if (files.size >= limits.maxFiles) return { problem: `the chart archive holds more than ${limits.maxFiles} files` };
+    files.set(rel, Buffer.from(body));
+  }
+  return { files };
+}

@@ -1,0 +1,59 @@
+/**
+ * A packaged chart's files read from its .tgz (for a fetched chart's valuesFiles): names
+ * as helm's loader gives them, and nothing outside the chart or past the caps.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { readChartArchive } from '../../../src/render/charts/archive.js';
+import { TEST_HELM } from '../../helpers/bin.js';
+import { tempDir } from '../../helpers/gitrepo.js';
+
+/** A one-file tar entry (ustar header, no checksum check needed by the reader). */
+function entry(name: string, body: string, type = '0'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
+  header.write(type, 156, 1, 'ascii');
+  header.write('ustar\0', 257, 6, 'ascii');
+  const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+  data.write(body, 0, 'utf8');
+  return Buffer.concat([header, data]);
+}
+
+function archive(entries: Buffer[]): string {
+  const file = path.join(tempDir('ferry-archive-'), 'c.tgz');
+  writeFileSync(file, gzipSync(Buffer.concat([...entries, Buffer.alloc(1024)])));
+  return file;
+}
+
+describe('readChartArchive', () => {
+  it('reads a chart helm packaged (long names too), named inside the chart', async () => {
+    const dir = path.join(tempDir('ferry-archive-'), 'demo');
+    const deep = `templates/${'x'.repeat(120)}/deep.yaml`;
+    mkdirSync(path.join(dir, path.dirname(deep)), { recursive: true });
+    writeFileSync(path.join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: demo\nversion: 0.1.0\n');
+    writeFileSync(path.join(dir, 'values.yaml'), 'a: 1\n');
+    writeFileSync(path.join(dir, 'values-prod.yaml'), 'a: 2\n');
+    writeFileSync(path.join(dir, deep), 'kind: ConfigMap\n');
+    const out = tempDir('ferry-archive-');
+    execFileSync(TEST_HELM, ['package', dir, '-d', out]);
+    const got = await readChartArchive(path.join(out, readdirSync(out)[0]!));
+    if ('problem' in got) throw new Error(got.problem);
+    expect([...got.files.keys()].sort()).toEqual(['Chart.yaml', deep, 'values-prod.yaml', 'values.yaml'].sort());
+    expect(got.files.get('values-prod.yaml')!.toString()).toBe('a: 2\n');
+  });
+
+  it('refuses names outside the chart, and caps files and unpacked bytes', async () => {
+    for (const name of ['demo/../../evil.yaml', '/etc/passwd', 'demo/./x']) {
+      expect(await readChartArchive(archive([entry(name, 'x')]))).toEqual({ problem: expect.stringMatching(/outside the chart/) });
+    }
+    expect(await readChartArchive(archive([entry('demo/a', 'x'), entry('demo/b', 'y')]), { maxBytes: 2 ** 20, maxFiles: 1 })).toEqual({ problem: expect.stringMatching(/more than 1 files/) });
+    expect(await readChartArchive(archive([entry('demo/big', 'z'.repeat(4096))]), { maxBytes: 2048, maxFiles: 10 })).toEqual({ problem: expect.stringMatching(/unpacks to more than/) });
+    // Links are not files: left out, as helm's loader does.
+    const linked = await readChartArchive(archive([entry('demo/link', '', '2'), entry('demo/values.yaml', 'a: 1\n')]));
+    expect('files' in linked && [...linked.files.keys()]).toEqual(['values.yaml']);
+  });
+});
