@@ -97,6 +97,24 @@ describe('a Helm chart of Applications', () => {
     expect(changesOf(p, 'argocd/guestbook')).toEqual(['removed Deployment/guestbook/guestbook']);
   });
 
+  it('removing the parent plans its Applications as removed', async () => {
+    const r = new TestRepo().write(REPO);
+    const base = r.commit('base');
+    r.remove('argocd/root.yaml', 'apps/root');
+    const head = r.commit('remove the app of apps');
+    const p = await plan({ repo: r.dir, base, head, cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['removed Deployment/guestbook/guestbook']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['removed Deployment/web/web']);
+  });
+
+  it('validate renders every Application of the chart', async () => {
+    const p = await planChange(REPO, { 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) }, { validateOnly: true });
+    // apps/guestbook-v2 is a folder no Application renders: a plain app, as before.
+    expect(names(p)).toEqual(['apps/guestbook-v2', 'argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(appOf(p, 'argocd/guestbook')!.resources).toBe(1);
+  });
+
   it('a chart folder app (no written parent) is a parent too', async () => {
     const { 'argocd/root.yaml': _root, ...rest } = REPO;
     const p = await planChange(rest, { 'apps/guestbook/deployment.yaml': deployment('guestbook', { image: 'nginx:1.28.0' }) });
