@@ -197,8 +197,7 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         // A side that did not render: its Applications are unknown, so the other side's stand for both.
         let headFound = usable(headOut) ? applicationsIn(headOut.resources, parentFile) : null;
         let baseFound = validateOnly || !p.atBase ? [] : !p.affected && p.atHead ? headFound : usable(baseOut) ? applicationsIn(baseOut.resources, parentFile) : null;
-        if (!p.atHead) headFound = [];
-        if (headFound === null) headFound = baseFound;
+          if (headFound === null) headFound = baseFound;
         if (baseFound === null) baseFound = headFound;
         if (!headFound || !baseFound) continue;
         if (!headFound.length && !baseFound.length) continue;
