@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { AppInputs } from '../render/kustomization.js';
+import { resolveRepoPath, type AppInputs } from '../render/kustomization.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { argoApps, type ArgoDiscovery } from './argo.js';
 import { MAX_APPS_PER_SET, type FoundArgo } from './applicationset.js';
@@ -72,40 +72,77 @@ export interface AppOfAppsResult {
   covered: (dir: string) => boolean;
 }
 
-/** Whether a file may hold an Argo CD Application (written, or a template of one). */
-function mentionsApplication(side: Side, file: string, memo: Map<string, boolean>): boolean {
-  let hit = memo.get(file);
-  if (hit === undefined) {
-    hit = false;
-    if (TEXT_RE.test(file) && side.view.has(file)) {
-      const text = side.view.peek ? side.view.peek(file) : side.view.read(file);
-      hit = text !== null && text.length <= MAX_SCAN_BYTES && text.includes('argoproj.io') && KIND_RE.test(text);
-    }
-    memo.set(file, hit);
-  }
-  return hit;
-}
-
 const YAML_RE = /\.ya?ml$/i;
 
-/** The files of a tree holding a written Argo CD Application or ApplicationSet. */
+/**
+ * The files of a tree holding a written Argo CD Application or ApplicationSet, as
+ * discovery scanned them: a chart's own files are templates, not read here (reading
+ * each would cost a blob read per template of every chart).
+ */
 export function argoFiles(view: TreeView): string[] {
   const out: string[] = [];
-  for (const f of view.files) {
-    if (!YAML_RE.test(f) || SKIP_DIR_RE.test(f)) continue;
-    const refs = view.deployRefs ? view.deployRefs(f) : null;
-    if (refs?.argo?.length) out.push(f);
-  }
+  if (!view.deployRefs) return out;
+  const files = [...view.files].filter((f) => YAML_RE.test(f) && !SKIP_DIR_RE.test(f));
+  const charts = new Set(files.filter((f) => f === 'Chart.yaml' || f.endsWith('/Chart.yaml')).map((f) => path.posix.dirname(f)));
+  const inChart = (f: string) => {
+    for (let d = path.posix.dirname(f); ; d = path.posix.dirname(d)) {
+      if (charts.has(d)) return true;
+      if (d === '.' || d === '') return false;
+    }
+  };
+  for (const f of files) if (!inChart(f) && view.deployRefs(f)?.argo?.length) out.push(f);
   return out;
 }
 
-/** Whether an app's render may output Applications: it renders with a tool, and a file it reads mentions one. */
-export function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side, memo: Map<string, boolean>): boolean {
+/** Chart files looked at, by blob id: whether they mention an Application (kept across plans). */
+const mentionsByOid = new Map<string, boolean>();
+
+const mentions = (text: string) => text.length <= MAX_SCAN_BYTES && text.includes('argoproj.io') && KIND_RE.test(text);
+
+/** The files of a chart folder that may template an Application: its templates, and its subcharts'. */
+function templatesUnder(side: Side, dir: string): string[] {
+  const prefix = dir === '' ? '' : dir + '/';
+  return filesUnder(side.view, prefix).filter((f) => TEXT_RE.test(f) && /(^|\/)templates\//.test(f.slice(prefix.length)));
+}
+
+/** Whether a template mentions an Argo CD Application, once primeMentions has read it. */
+function mentionsApplication(side: Side, file: string): boolean {
+  const oid = side.tree.index.get(file)?.oid;
+  return !!oid && !!mentionsByOid.get(oid);
+}
+
+/** Reads the templates not looked at yet, in one batch: a blob read each would cost two processes. */
+async function primeMentions(side: Side, files: Iterable<string>): Promise<void> {
+  const todo: string[] = [];
+  for (const f of files) {
+    const oid = side.tree.index.get(f)?.oid;
+    if (oid && !mentionsByOid.has(oid)) todo.push(f);
+  }
+  if (!todo.length) return;
+  if (mentionsByOid.size > 50_000) mentionsByOid.clear();
+  await side.tree.scan(todo, (f, data) => {
+    const oid = side.tree.index.get(f)?.oid;
+    if (oid) mentionsByOid.set(oid, data.length <= MAX_SCAN_BYTES && mentions(data.toString('utf8')));
+  });
+}
+
+/** Whether an app renders with a tool that can output what its files do not hold as written (a kustomization, a chart in this repository). */
+function tooled(app: AppSpec): boolean {
   // A plain folder's Applications are found where they are written; a chart from outside the repository is not read.
-  const tooled = app.argo ? app.argo.sources.some((s) => (s.type === 'helm' && !s.remote) || s.type === 'kustomize') : !app.flux && (app.renderer === 'helm' || app.renderer === 'kustomize');
-  if (!tooled) return false;
-  for (const f of inputs.files) if (mentionsApplication(side, f, memo)) return true;
-  for (const d of inputs.dirs) for (const f of filesUnder(side.view, d === '' ? '' : d + '/')) if (mentionsApplication(side, f, memo)) return true;
+  return app.argo ? app.argo.sources.some((s) => (s.type === 'helm' && !s.remote) || s.type === 'kustomize') : !app.flux && (app.renderer === 'helm' || app.renderer === 'kustomize');
+}
+
+/**
+ * Whether an app's render may output Applications: it renders with a tool, and a file it
+ * reads holds one (kustomize does not template: a written one, as discovery found it), or
+ * a template of a chart folder it reads mentions one. Call primeMentions on its chart templates first.
+ */
+function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side): boolean {
+  if (!tooled(app)) return false;
+  for (const f of inputs.files) {
+    if (side.view.has(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
+  }
+  for (const d of inputs.dirs) for (const f of templatesUnder(side, d)) if (mentionsApplication(side, f)) return true;
   return false;
 }
 
@@ -116,7 +153,9 @@ export function applicationsIn(resources: Resource[], fallbackFile: string): Fou
     if (!r.id.apiVersion.startsWith('argoproj.io/') || (r.id.kind !== 'Application' && r.id.kind !== 'ApplicationSet')) continue;
     const spec = r.object.spec;
     if (!spec || typeof spec !== 'object' || Array.isArray(spec)) continue;
-    const file = r.source?.file && r.source.file !== '.' ? r.source.file : fallbackFile;
+    // The file a template came from, as the renderer says (helm's `# Source:`, which a template can forge): kept inside the repository.
+    const named = r.source?.file && r.source.file !== '.' ? resolveRepoPath('', r.source.file) : null;
+    const file = named || fallbackFile;
     out.push({ file, object: { kind: r.id.kind, name: r.id.name, namespace: r.id.namespace || 'argocd', spec: spec as Record<string, unknown> } });
   }
   return out;
@@ -143,7 +182,6 @@ const usable = (r: RenderedApp | null): r is RenderedApp => !!r && (r.status ===
 /** Follows the Applications in rendered outputs of one environment's apps, level by level. */
 export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsResult> {
   const { base, head, changed, validateOnly } = req;
-  const memo = { base: new Map<string, boolean>(), head: new Map<string, boolean>() };
   const findings = req.discovery.findings;
   // Written Applications (and children seen so far) by identity and folder, with their specs: the same one again is not a new app.
   const seen = new Map<string, Set<string>>();
@@ -161,28 +199,32 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
     if (!reported.has(k)) (reported.add(k), findings?.push(f));
   };
 
-  const asParent = (n: AppNode, depth: number, chain: string[]): Parent | null => {
-    const side = n.atHead ? head : base;
-    const app = n.atHead ? n.app : n.baseApp!;
-    const inputs = (n.atHead ? n.headInputs : n.baseInputs) ?? appInputs(app, side.view);
-    return mayMakeApplications(app, inputs, side, n.atHead ? memo.head : memo.base) ? { ...n, depth, chain: app.argo ? [...chain, argoId(app)] : chain } : null;
+  /** The ones among `nodes` whose render may output Applications, as parents. */
+  const asParents = async (nodes: { n: AppNode; depth: number; chain: string[] }[]): Promise<Parent[]> => {
+    const looked = nodes.filter(({ n }) => tooled(n.atHead ? n.app : n.baseApp!)).map((x) => {
+      const side = x.n.atHead ? head : base;
+      const app = x.n.atHead ? x.n.app : x.n.baseApp!;
+      return { ...x, side, app, inputs: (x.n.atHead ? x.n.headInputs : x.n.baseInputs) ?? appInputs(app, side.view) };
+    });
+    for (const side of new Set([head, base])) {
+      await primeMentions(side, looked.filter((x) => x.side === side).flatMap((x) => [...x.inputs.dirs].flatMap((d) => templatesUnder(side, d))));
+    }
+    return looked.filter((x) => mayMakeApplications(x.app, x.inputs, x.side))
+      .map(({ n, depth, chain, app }) => ({ ...n, depth, chain: app.argo ? [...chain, argoId(app)] : chain }));
   };
   const covered = (dir: string) => exact.has(dir) || trees.some((t) => t === '' || dir.startsWith(t + '/'));
   // Written Applications first; then each folder app that no Application found renders
   // (a chart of Applications that nothing written deploys), one after the other.
   const written = req.roots.filter((r) => r.app.argo || r.baseApp?.argo);
-  await follow(written.map((r) => asParent(r, 0, [])).filter((p): p is Parent => !!p));
-  for (const r of req.roots) {
-    if (r.app.argo || r.baseApp?.argo || r.app.flux || covered(r.app.path)) continue;
-    const p = asParent(r, 0, []);
-    if (p) await follow([p]);
-  }
+  await follow(await asParents(written.map((n) => ({ n, depth: 0, chain: [] }))));
+  const folders = await asParents(req.roots.filter((r) => !r.app.argo && !r.baseApp?.argo && !r.app.flux).map((n) => ({ n, depth: 0, chain: [] })));
+  for (const p of folders) if (!covered(p.app.path)) await follow([p]);
   return { children, covered };
 
   async function follow(first: Parent[]): Promise<void> {
     let level = first;
     while (level.length) {
-      const next: Parent[] = [];
+      const next: { n: AppNode; depth: number; chain: string[] }[] = [];
       const outputs = await inTurns(level, 4, async (p) => {
         const headOut = p.atHead ? await req.render(p.app, head, p.headInputs ?? (p.headInputs = appInputs(p.app, head.view))) : null;
         // An unchanged parent renders the same at base: its Applications are the head's.
@@ -253,11 +295,10 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
               if (s.type === 'directory' && s.recurse) trees.push(s.path);
             }
           }
-          const deeper = asParent(node, p.depth + 1, p.chain);
-          if (deeper) next.push(deeper);
+          next.push({ n: node, depth: p.depth + 1, chain: p.chain });
         }
       }
-      level = next;
+      level = await asParents(next);
     }
   }
 }
