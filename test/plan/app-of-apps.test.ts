@@ -10,6 +10,7 @@ import { TEST_HELM } from '../helpers/bin.js';
 import { deployment } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { appOf, argoApp } from '../helpers/argo.js';
+import { applicationsIn } from '../../src/plan/app-of-apps.js';
 
 const config = (render = '') => `environments:\n  - name: prod\nrender:\n  helm: ${TEST_HELM}\n${render}validate:\n  kubernetesVersion: "1.31"\n`;
 const CONFIG = config();
@@ -125,6 +126,50 @@ describe('a Helm chart of Applications', () => {
   it('render.argo: false leaves rendered Applications alone', async () => {
     const p = await planChange({ ...REPO, '.github/ferry.yml': config('  argo: false\n') }, { 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) });
     expect(names(p)).toEqual(['apps/web']);
+  });
+});
+
+describe('ApplicationSets in a rendered output', () => {
+  it('are expanded, and each Application they make is an app', async () => {
+    // The chart writes Argo CD's own {{name}} through helm's escaping.
+    const p = await planChange({
+      ...REPO,
+      'apps/root/templates/set.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: tools
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+          - name: tool-a
+  template:
+    metadata:
+      name: '{{ "{{name}}" }}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: 'tools/{{ "{{name}}" }}'
+      destination:
+        namespace: '{{ "{{name}}" }}'
+`,
+      'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\n',
+    }, { 'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\ndata:\n  a: "1"\n' });
+    expect(names(p)).toEqual(['argocd/tool-a']);
+    expect(changesOf(p, 'argocd/tool-a')).toEqual(['changed ConfigMap/tool-a/tool-a']);
+  });
+});
+
+describe('applicationsIn', () => {
+  it('keeps the file a template names inside the repository (a template can print its own "# Source:")', () => {
+    const res = (file: string) => ({
+      id: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', namespace: null, name: 'x' },
+      object: { spec: { source: { path: 'a' } } }, source: { file, line: null },
+    });
+    expect(applicationsIn([res('../../etc/passwd'), res('apps/root/templates/a.yaml')], 'argocd/root.yaml').map((f) => `${f.file} ${f.object.namespace}`))
+      .toEqual(['argocd/root.yaml argocd', 'apps/root/templates/a.yaml argocd']);
   });
 });
 
