@@ -22,6 +22,8 @@ import type { Side } from './side.js';
 export const MAX_NESTING = 3;
 /** Applications (and ApplicationSets) one rendered output may make, as for one ApplicationSet. */
 export const MAX_CHILDREN = MAX_APPS_PER_SET;
+/** ApplicationSets one rendered output may hold (each may make MAX_APPS_PER_SET Applications). */
+export const MAX_SETS_PER_OUTPUT = 20;
 /** Applications found in rendered outputs, per environment. */
 export const MAX_CHILDREN_PER_ENV = MAX_APPS_PER_SET;
 /** A file larger than this is not looked at for Applications (a chart's templates are small). */
@@ -241,7 +243,7 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         // A side that did not render: its Applications are unknown, so the other side's stand for both.
         let headFound = usable(headOut) ? applicationsIn(headOut.resources, parentFile) : null;
         let baseFound = validateOnly || !p.atBase ? [] : !p.affected && p.atHead ? headFound : usable(baseOut) ? applicationsIn(baseOut.resources, parentFile) : null;
-          if (headFound === null) headFound = baseFound;
+        if (headFound === null) headFound = baseFound;
         if (baseFound === null) baseFound = headFound;
         if (!headFound || !baseFound) continue;
         if (!headFound.length && !baseFound.length) continue;
@@ -249,14 +251,19 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
           report(finding(parentFile, 'warning', `${parentApp.name}'s rendered output holds Argo CD Applications ${MAX_NESTING} levels below a written app; they are not planned`));
           continue;
         }
-        for (const [found, label] of [[headFound, 'head'], [baseFound, 'base']] as const) {
-          if (found.length > MAX_CHILDREN) {
-            if (label === 'head') report(finding(parentFile, 'warning', `${parentApp.name}'s rendered output holds more than ${MAX_CHILDREN} Applications; only the first ${MAX_CHILDREN} are planned`));
-            found.length = MAX_CHILDREN;
-          }
-        }
-        const headApps = p.atHead ? argoApps(headFound, head.view, req.discovery).apps : [];
-        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [] }).apps;
+        const cut = (found: FoundArgo[], label: 'head' | 'base'): FoundArgo[] => {
+          // Each ApplicationSet may make thousands: a template loop must not make thousands of them.
+          let sets = 0;
+          const kept = found.filter((f) => f.object.kind !== 'ApplicationSet' || ++sets <= MAX_SETS_PER_OUTPUT);
+          if (sets > MAX_SETS_PER_OUTPUT && label === 'head') report(finding(parentFile, 'warning', `${parentApp.name}'s rendered output holds more than ${MAX_SETS_PER_OUTPUT} ApplicationSets; only the first ${MAX_SETS_PER_OUTPUT} are expanded`));
+          if (kept.length > MAX_CHILDREN && label === 'head') report(finding(parentFile, 'warning', `${parentApp.name}'s rendered output holds more than ${MAX_CHILDREN} Applications; only the first ${MAX_CHILDREN} are planned`));
+          return kept.slice(0, MAX_CHILDREN);
+        };
+        headFound = cut(headFound, 'head');
+        baseFound = cut(baseFound, 'base');
+        // (ApplicationSets' Applications count too.)
+        const headApps = p.atHead ? argoApps(headFound, head.view, req.discovery).apps.slice(0, MAX_CHILDREN) : [];
+        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [] }).apps.slice(0, MAX_CHILDREN);
         const pairs = new Map<string, { head?: AppSpec; base?: AppSpec }>();
         for (const a of baseApps) pairs.set(argoKey(a), { base: a });
         for (const a of headApps) pairs.set(argoKey(a), { ...pairs.get(argoKey(a)), head: a });

@@ -190,6 +190,43 @@ describe('bounds', () => {
     expect(msgs).toContain('warning Application argocd/root is in the rendered output of an app it makes (argocd/root → argocd/loop → argocd/root): a cycle, not followed');
   });
 
+  it('more than 5,000 Applications or 20 ApplicationSets in one output are cut, with a warning', async () => {
+    const p = await planChange({
+      ...REPO,
+      'apps/root/templates/many.yaml': `{{- range until 5001 }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: many-{{ . }}
+  namespace: argocd
+spec:
+  source: { repoURL: ${REPO_URL}, path: apps/guestbook }
+  destination: { namespace: many }
+{{- end }}
+{{- range until 21 }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: set-{{ . }}
+  namespace: argocd
+spec:
+  generators: [{ list: { elements: [{ n: "{{ . }}" }] } }]
+  template:
+    metadata: { name: 'from-set-{{ . }}' }
+    spec:
+      source: { repoURL: ${REPO_URL}, path: apps/guestbook }
+      destination: { namespace: many }
+{{- end }}
+`,
+    }, { 'README.md': 'hello\n' });
+    expect(names(p)).toEqual([]);
+    const warnings = p.findings.filter((f) => f.severity === 'warning' && f.file === 'argocd/root.yaml').map((f) => f.message);
+    expect(warnings).toContain('argocd/root\'s rendered output holds more than 20 ApplicationSets; only the first 20 are expanded');
+    expect(warnings).toContain('argocd/root\'s rendered output holds more than 5000 Applications; only the first 5000 are planned');
+  });
+
   it(`Applications more than 3 levels below a written app are a finding, not planned`, async () => {
     const p = await planChange({ '.github/ferry.yml': CONFIG, 'apps/leaf/deployment.yaml': deployment('leaf') }, {
       'argocd/root.yaml': rootApp('root', 'apps/l0'),
