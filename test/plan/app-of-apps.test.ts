@@ -225,6 +225,8 @@ spec:
     const warnings = p.findings.filter((f) => f.severity === 'warning' && f.file === 'argocd/root.yaml').map((f) => f.message);
     expect(warnings).toContain('argocd/root\'s rendered output holds more than 20 ApplicationSets; only the first 20 are expanded');
     expect(warnings).toContain('argocd/root\'s rendered output holds more than 5000 Applications; only the first 5000 are planned');
+    // Cut to 5,000 (the 20 sets' Applications among them), so the environment's own cap is not reached.
+    expect(p.findings.some((f) => f.message.includes('Applications in rendered outputs of one environment'))).toBe(false);
   });
 
   it(`Applications more than 3 levels below a written app are a finding, not planned`, async () => {
