@@ -142,9 +142,10 @@ function tooled(app: AppSpec): boolean {
 function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side): boolean {
   if (!tooled(app)) return false;
   // An Application's own file is read to make it, not rendered (unless a source folder holds it).
-  const inSource = (f: string) => !app.argo || app.argo.sources.some((s) => s.path === '' || f.startsWith(s.path + '/'));
+  const argo = app.argo;
+  const own = (f: string) => !!argo && (f === argo.file || argo.reads.includes(f)) && !argo.sources.some((s) => s.path === '' || f.startsWith(s.path + '/'));
   for (const f of inputs.files) {
-    if (side.view.has(f) && inSource(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
+    if (side.view.has(f) && !own(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
   }
   for (const d of inputs.dirs) for (const f of templatesUnder(side, d)) if (mentionsApplication(side, f)) return true;
   return false;
