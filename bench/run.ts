@@ -61,6 +61,11 @@ async function main() {
   process.stdout.write(a.out);
   console.log();
 
+  // Argo CD app of apps: a chart of 100 and 400 Applications.
+  const aoa = await run(process.execPath, ['--import', 'tsx', path.join(here, 'app-of-apps.ts'), '100', '400']);
+  process.stdout.write(aoa.out);
+  console.log();
+
   // Validation throughput runs in a fresh process so "cold" means cold.
   const v = await run(process.execPath, ['--import', 'tsx', path.join(here, 'validate.ts')]);
   process.stdout.write(v.out);

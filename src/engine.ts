@@ -16,6 +16,7 @@ import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './p
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
+import { argoFiles, followAppOfApps, type AppNode } from './plan/app-of-apps.js';
 import { helmReleaseFilesReading } from './plan/helm-inputs.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
@@ -435,7 +436,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // Changed manifests no app reads, in any environment planned: reported, never dropped.
     const unownedCandidates = ownershipCandidates(changed, configFile);
     const ownership = new Ownership();
-    type Candidate = SideCandidate;
+    type Candidate = SideCandidate & { key?: string };
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
       const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
@@ -474,13 +475,14 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           message: `environment "${env.name}": app "${a.name}" has no folder ${a.path || '.'} at ${validateOnly ? 'head' : 'base or head'}; fix its path or remove it from ferry.yml`,
         });
       }
-      perEnv.push([...byPath.values()].sort((x, y) => APP_ORDER.compare(x.app.name, y.app.name)));
+      perEnv.push([...byPath.values()].sort((x, y) => APP_ORDER.compare(x.app.name, y.app.name)).map((c) => ({ ...c, key: key(c.app) })));
     }
 
     // Which Kustomize apps the changed files reach, from an index of what each
     // kustomization reads, instead of a walk of every app: the walks of a 5,000-app
     // monorepo were most of a small PR's fixed cost. (Symlinks: every app walks.)
     let reached: Set<string> | null = null;
+    let argoReached: Set<string> = new Set();
     // A change to what a HelmRelease reads (its chart folder, a valuesFrom source) reaches
     // the apps holding the HelmRelease, as a change to its own file would (as either side
     // has it: a deleted values source is read at base only).
@@ -488,12 +490,20 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     if (!validateOnly && !head.view.links?.length) {
       const index = new ReachIndex(head.view, perEnv.flatMap((cs) => cs.filter((c) => c.atHead && c.app.renderer === 'kustomize').flatMap((c) => (c.app.flux ? fluxRoots(c.app, head.view) : [c.app.path]))));
       reached = index.reached(reachChanged);
+      // Kustomize apps that read a written Application may output it changed (patched): they may be app-of-apps parents.
+      const argo = config.render.argo === false ? [] : argoFiles(head.view);
+      argoReached = argo.length ? index.reached(argo) : new Set();
       // What a skipped app reads is no changed file (else it was reached), but a changed
       // file its folder holds still belongs to it.
       if (unownedCandidates.length) ownership.add({ ...emptyInputs(), files: new Set(index.owned(unownedCandidates)) });
     }
 
     const work: (Candidate & { env: number; baseInputs: AppInputs | null; headInputs: AppInputs | null })[] = [];
+    // Every app as the app-of-apps pass sees it: planned or not, with the inputs known so far.
+    const nodes: AppNode[][] = environments.map(() => []);
+    // (An app whose fate is unknown is not rendered, so it is no parent either.)
+    const node = (c: Candidate, e: number, affected: boolean, headInputs: AppInputs | null, baseInputs: AppInputs | null) =>
+      !c.unknown && nodes[e]!.push({ app: c.app, baseApp: c.baseApp, atBase: c.atBase, atHead: c.atHead, key: c.key!, affected, headInputs, baseInputs });
     let seen = 0;
     for (const [e, candidates] of perEnv.entries()) {
       for (const c of candidates) {
@@ -501,13 +511,17 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (seen++ % 100 === 99) await new Promise((r) => setImmediate(r));
         // Argo CD apps read more than a kustomization walk (values files, generator configs): their inputs decide.
         const bothKustomize = c.atBase && c.atHead && c.baseApp!.renderer === 'kustomize' && c.app.renderer === 'kustomize' && !c.app.argo && !c.baseApp!.argo;
-        if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, reachChanged) : reached.has(c.app.path))) continue;
+        if (reached && bothKustomize && !(c.app.flux ? fluxReached(c.app, head.view, reached, reachChanged) : reached.has(c.app.path))) {
+          if (argoReached.has(c.app.path)) node(c, e, false, null, null);
+          continue;
+        }
         const headInputs = c.atHead ? appInputs(c.app, head.view) : null;
         // A Kustomize app whose head inputs (every file its walk read or looked for)
         // did not change walks the same files at base: it is unchanged, and the base
         // walk, most of a large monorepo's fixed cost, is skipped.
         if (!validateOnly && headInputs && bothKustomize && !touches(headInputs, reachChanged) && !readsThroughLinks(headInputs, head)) {
           if (unownedCandidates.length) ownership.add(headInputs);
+          node(c, e, false, headInputs, null);
           continue;
         }
         const baseInputs = c.atBase ? appInputs(c.baseApp!, base.view) : null;
@@ -515,10 +529,45 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
           ownership.add(baseInputs);
           ownership.add(headInputs);
         }
-        if (validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed)) {
-          work.push({ ...c, env: e, baseInputs, headInputs });
+        const affected = validateOnly || !baseInputs || !headInputs || touches(baseInputs, changed) || touches(headInputs, changed);
+        if (affected) work.push({ ...c, env: e, baseInputs, headInputs });
+        node(c, e, affected, headInputs, baseInputs);
+      }
+    }
+
+    // One render per app and side, shared by the app-of-apps pass (which renders parents to
+    // list their Applications) and the plan's own renders.
+    const renders = new Map<AppSpec, Map<Side, Promise<RenderedApp>>>();
+    const renderOnce = (app: AppSpec, side: Side, inputs: AppInputs): Promise<RenderedApp> => {
+      let bySide = renders.get(app);
+      if (!bySide) renders.set(app, (bySide = new Map()));
+      let r = bySide.get(side);
+      if (!r) bySide.set(side, (r = renderApp(app, side, inputs, ctx)));
+      return r;
+    };
+    // Applications in rendered outputs (a chart of Applications): apps of their own.
+    if (config.render.argo !== false) {
+      for (const [e] of environments.entries()) {
+        if (signal?.aborted) throw new AbortedError();
+        const follow = await followAppOfApps({
+          roots: nodes[e]!, names: new Set(perEnv[e]!.map((c) => c.app.name)), base, head, changed, validateOnly, render: renderOnce,
+          discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings },
+        });
+        if (!follow.children.length) continue;
+        // A folder a child renders is planned under the child, not twice.
+        for (let i = work.length - 1; i >= 0; i--) {
+          const w = work[i]!;
+          if (w.env === e && !w.app.argo && !w.app.flux && follow.covered(w.app.path)) work.splice(i, 1);
+        }
+        for (const c of follow.children) {
+          if (unownedCandidates.length) {
+            ownership.add(c.baseInputs);
+            ownership.add(c.headInputs);
+          }
+          if (c.affected) work.push({ app: c.app, baseApp: c.baseApp, atBase: c.atBase, atHead: c.atHead, env: e, baseInputs: c.baseInputs, headInputs: c.headInputs });
         }
       }
+      work.sort((x, y) => x.env - y.env || APP_ORDER.compare(x.app.name, y.app.name));
     }
 
     // What renders read from the commit is read ahead in batches, not held all at once.
@@ -540,10 +589,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       await ahead.ready(c.i);
       const renderStarted = performance.now();
       const [b, h] = await Promise.all([
-        c.atBase && !validateOnly ? renderApp(c.baseApp!, base, c.baseInputs!, ctx) : null,
-        c.atHead ? renderApp(c.app, head, c.headInputs!, ctx) : null,
+        c.atBase && !validateOnly ? renderOnce(c.baseApp!, base, c.baseInputs!) : null,
+        c.atHead ? renderOnce(c.app, head, c.headInputs!) : null,
       ]);
       measures.seconds.render += since(renderStarted);
+      // Not held past its use: a plan of thousands of apps keeps only their diffs.
+      renders.delete(c.app);
+      if (c.baseApp) renders.delete(c.baseApp);
       const validateStarted = performance.now();
       const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
       if (c.caveat) findings.push(c.caveat);

@@ -1,0 +1,261 @@
+/**
+ * Argo CD app-of-apps whose parent is rendered: a chart (or a kustomization) whose output
+ * holds Applications. Each is an app of its own, planned when its Application changes in
+ * the parent's output or when a file it reads changes; cycles and nesting are bounded.
+ */
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../src/engine.js';
+import type { Plan } from '../../src/types.js';
+import { TEST_HELM } from '../helpers/bin.js';
+import { deployment } from '../helpers/fixtures.js';
+import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { appOf, argoApp } from '../helpers/argo.js';
+import { applicationsIn } from '../../src/plan/app-of-apps.js';
+
+const config = (render = '') => `environments:\n  - name: prod\nrender:\n  helm: ${TEST_HELM}\n${render}validate:\n  kubernetesVersion: "1.31"\n`;
+const CONFIG = config();
+const REPO_URL = 'https://git.example.com/org/gitops.git';
+
+/** A chart whose templates make one Application per entry of `.Values.apps`. */
+function appsChart(dir: string, apps: { name: string; path: string }[]): Record<string, string> {
+  return {
+    [`${dir}/Chart.yaml`]: `apiVersion: v2\nname: ${dir.split('/').pop()}\nversion: 0.1.0\n`,
+    [`${dir}/values.yaml`]: `apps:\n${apps.map((a) => `  - name: ${a.name}\n    path: ${a.path}\n`).join('')}`,
+    [`${dir}/templates/apps.yaml`]: `{{- range .Values.apps }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {{ .name }}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: ${REPO_URL}
+    path: {{ .path }}
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: {{ .name }}
+{{- end }}
+`,
+  };
+}
+
+const rootApp = (name: string, chartPath: string) => argoApp(name, `  source:\n    repoURL: ${REPO_URL}\n    path: ${chartPath}\n  destination:\n    namespace: argocd\n`);
+
+const REPO = {
+  '.github/ferry.yml': CONFIG,
+  'argocd/root.yaml': rootApp('root', 'apps/root'),
+  ...appsChart('apps/root', [{ name: 'guestbook', path: 'apps/guestbook' }, { name: 'web', path: 'apps/web' }]),
+  'apps/guestbook/deployment.yaml': deployment('guestbook'),
+  'apps/guestbook-v2/deployment.yaml': deployment('guestbook-v2'),
+  'apps/web/kustomization.yaml': 'resources:\n  - deployment.yaml\n',
+  'apps/web/deployment.yaml': deployment('web'),
+};
+
+async function planChange(files: Record<string, string>, change: Record<string, string>, opts: { validateOnly?: boolean } = {}): Promise<Plan> {
+  const r = new TestRepo().write(files);
+  const base = r.commit('base');
+  r.write(change);
+  const head = r.commit('change');
+  return plan({ repo: r.dir, base, head, cacheDir: tempDir('ferry-cache-') }, opts.validateOnly);
+}
+
+const names = (p: Plan) => p.environments.flatMap((e) => e.apps.map((a) => a.name)).sort();
+const changesOf = (p: Plan, app: string) => (appOf(p, app)?.changes ?? []).map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`).sort();
+
+describe('a Helm chart of Applications', () => {
+  it('each Application of the chart is an app, rendered with its destination namespace, when the parent is added', async () => {
+    const { 'argocd/root.yaml': root, ...rest } = REPO;
+    const p = await planChange(rest, { 'argocd/root.yaml': root });
+    // As before: the folder holding root.yaml is a plain app, and the chart folder, now
+    // rendered under argocd/root, is no longer an app of its own (planned as removed).
+    expect(names(p)).toEqual(['apps/root', 'argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['added Application/argocd/guestbook', 'added Application/argocd/web']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
+    expect(appOf(p, 'argocd/web')!.renderer).toBe('kustomize');
+  });
+
+  it('a change in a child\'s folder plans that child only: the folder is not an app of its own, the other child is not rendered', async () => {
+    const p = await planChange(REPO, { 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    expect(names(p)).toEqual(['argocd/web']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['changed Deployment/web/web']);
+  });
+
+  it('a values change in the parent that flips a child\'s path plans the parent and that child', async () => {
+    const p = await planChange(REPO, {
+      'apps/root/values.yaml': 'apps:\n  - name: guestbook\n    path: apps/guestbook-v2\n  - name: web\n    path: apps/web\n',
+    });
+    expect(names(p)).toEqual(['argocd/guestbook', 'argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['changed Application/argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook-v2', 'removed Deployment/guestbook/guestbook']);
+  });
+
+  it('an Application removed from the parent\'s values is planned as removed', async () => {
+    const p = await planChange(REPO, { 'apps/root/values.yaml': 'apps:\n  - name: web\n    path: apps/web\n' });
+    expect(names(p)).toEqual(['argocd/guestbook', 'argocd/root']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['removed Deployment/guestbook/guestbook']);
+  });
+
+  it('removing the parent plans its Applications as removed', async () => {
+    const r = new TestRepo().write(REPO);
+    const base = r.commit('base');
+    r.remove('argocd/root.yaml', 'apps/root');
+    const head = r.commit('remove the app of apps');
+    const p = await plan({ repo: r.dir, base, head, cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['removed Deployment/guestbook/guestbook']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['removed Deployment/web/web']);
+  });
+
+  it('validate renders every Application of the chart', async () => {
+    const p = await planChange(REPO, { 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) }, { validateOnly: true });
+    // apps/guestbook-v2 is a folder no Application renders: a plain app, as before.
+    expect(names(p)).toEqual(['apps/guestbook-v2', 'argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(appOf(p, 'argocd/guestbook')!.resources).toBe(1);
+  });
+
+  it('a chart folder app (no written parent) is a parent too', async () => {
+    const { 'argocd/root.yaml': _root, ...rest } = REPO;
+    const p = await planChange(rest, { 'apps/guestbook/deployment.yaml': deployment('guestbook', { image: 'nginx:1.28.0' }) });
+    expect(names(p)).toEqual(['argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+
+  it('render.argo: false leaves rendered Applications alone', async () => {
+    const p = await planChange({ ...REPO, '.github/ferry.yml': config('  argo: false\n') }, { 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    expect(names(p)).toEqual(['apps/web']);
+  });
+});
+
+describe('ApplicationSets in a rendered output', () => {
+  it('are expanded, and each Application they make is an app', async () => {
+    // The chart writes Argo CD's own {{name}} through helm's escaping.
+    const p = await planChange({
+      ...REPO,
+      'apps/root/templates/set.yaml': `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: tools
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+          - name: tool-a
+  template:
+    metadata:
+      name: '{{ "{{name}}" }}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: 'tools/{{ "{{name}}" }}'
+      destination:
+        namespace: '{{ "{{name}}" }}'
+`,
+      'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\n',
+    }, { 'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\ndata:\n  a: "1"\n' });
+    expect(names(p)).toEqual(['argocd/tool-a']);
+    expect(changesOf(p, 'argocd/tool-a')).toEqual(['changed ConfigMap/tool-a/tool-a']);
+  });
+});
+
+describe('applicationsIn', () => {
+  it('keeps the file a template names inside the repository (a template can print its own "# Source:")', () => {
+    const res = (file: string) => ({
+      id: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', namespace: null, name: 'x' },
+      object: { spec: { source: { path: 'a' } } }, source: { file, line: null },
+    });
+    expect(applicationsIn([res('../../etc/passwd'), res('apps/root/templates/a.yaml')], 'argocd/root.yaml').map((f) => `${f.file} ${f.object.namespace}`))
+      .toEqual(['argocd/root.yaml argocd', 'apps/root/templates/a.yaml argocd']);
+  });
+});
+
+describe('bounds', () => {
+  it('an Application in its own output, or in an app it makes, is a finding and is not followed again', async () => {
+    const p = await planChange({
+      '.github/ferry.yml': CONFIG,
+      'apps/a/deployment.yaml': deployment('a'),
+    }, {
+      'argocd/root.yaml': rootApp('root', 'apps/root'),
+      // root makes itself and `loop`; loop's chart makes root again.
+      ...appsChart('apps/root', [{ name: 'root', path: 'apps/root' }, { name: 'loop', path: 'apps/loop' }]),
+      ...appsChart('apps/loop', [{ name: 'root', path: 'apps/root' }, { name: 'a', path: 'apps/a' }]),
+    });
+    expect(names(p)).toEqual(['argocd', 'argocd/a', 'argocd/loop', 'argocd/root']);
+    const msgs = p.findings.filter((f) => f.rule === 'argo-application').map((f) => `${f.severity} ${f.message}`);
+    expect(msgs).toContain('info Application argocd/root is in its own rendered output (it manages itself); it is not followed again');
+    expect(msgs).toContain('warning Application argocd/root is in the rendered output of an app it makes (argocd/root → argocd/loop → argocd/root): a cycle, not followed');
+  });
+
+  it('more than 5,000 Applications or 20 ApplicationSets in one output are cut, with a warning', async () => {
+    const p = await planChange({
+      ...REPO,
+      'apps/root/templates/many.yaml': `{{- range until 5001 }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: many-{{ . }}
+  namespace: argocd
+spec:
+  source: { repoURL: ${REPO_URL}, path: apps/guestbook }
+  destination: { namespace: many }
+{{- end }}
+{{- range until 21 }}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: set-{{ . }}
+  namespace: argocd
+spec:
+  generators: [{ list: { elements: [{ n: "{{ . }}" }] } }]
+  template:
+    metadata: { name: 'from-set-{{ . }}' }
+    spec:
+      source: { repoURL: ${REPO_URL}, path: apps/guestbook }
+      destination: { namespace: many }
+{{- end }}
+`,
+    }, { 'README.md': 'hello\n' });
+    expect(names(p)).toEqual([]);
+    const warnings = p.findings.filter((f) => f.severity === 'warning' && f.file === 'argocd/root.yaml').map((f) => f.message);
+    expect(warnings).toContain('argocd/root\'s rendered output holds more than 20 ApplicationSets; only the first 20 are expanded');
+    expect(warnings).toContain('argocd/root\'s rendered output holds more than 5000 Applications; only the first 5000 are planned');
+    // Cut to 5,000 (the 20 sets' Applications among them), so the environment's own cap is not reached.
+    expect(p.findings.some((f) => f.message.includes('Applications in rendered outputs of one environment'))).toBe(false);
+  });
+
+  it(`Applications more than 3 levels below a written app are a finding, not planned`, async () => {
+    const p = await planChange({ '.github/ferry.yml': CONFIG, 'apps/leaf/deployment.yaml': deployment('leaf') }, {
+      'argocd/root.yaml': rootApp('root', 'apps/l0'),
+      ...appsChart('apps/l0', [{ name: 'one', path: 'apps/l1' }]),
+      ...appsChart('apps/l1', [{ name: 'two', path: 'apps/l2' }]),
+      ...appsChart('apps/l2', [{ name: 'three', path: 'apps/l3' }]),
+      ...appsChart('apps/l3', [{ name: 'four', path: 'apps/leaf' }]),
+    });
+    expect(names(p)).toEqual(['argocd', 'argocd/one', 'argocd/root', 'argocd/three', 'argocd/two']);
+    expect(changesOf(p, 'argocd/three')).toEqual(['added Application/argocd/four']);
+    expect(p.findings.some((f) => f.severity === 'warning' && f.file === 'apps/l2/templates/apps.yaml'
+      && f.message === 'argocd/three\'s rendered output holds Argo CD Applications 3 levels below a written app; they are not planned')).toBe(true);
+  });
+});
+
+describe('a kustomization of Applications', () => {
+  it('a patched Application is planned as the parent renders it', async () => {
+    const p = await planChange({
+      '.github/ferry.yml': 'environments:\n  - name: prod\n    path: envs/prod\n',
+      'envs/prod/root.yaml': argoApp('root-prod', `  source:\n    repoURL: ${REPO_URL}\n    path: envs/prod/apps\n  destination:\n    namespace: argocd\n`),
+      'envs/prod/apps/kustomization.yaml': 'resources:\n  - ../../../base/apps\npatches:\n  - target: { kind: Application, name: guestbook }\n    patch: |\n      - op: replace\n        path: /spec/source/path\n        value: apps/guestbook-prod\n',
+      'base/apps/kustomization.yaml': 'resources:\n  - guestbook.yaml\n',
+      'base/apps/guestbook.yaml': argoApp('guestbook', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/guestbook\n  destination:\n    namespace: guestbook\n`),
+      'apps/guestbook/deployment.yaml': deployment('guestbook'),
+      'apps/guestbook-prod/deployment.yaml': deployment('guestbook'),
+    }, { 'apps/guestbook-prod/deployment.yaml': deployment('guestbook', { replicas: 4 }) });
+    expect(names(p)).toEqual(['argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+});
