@@ -6,7 +6,7 @@
  * run. Prints figures and ratios; asserts nothing.
  */
 import type { Resource } from '../src/types.js';
-import { loadBundledSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
+import { loadSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
 
 const meta = { name: 'x', namespace: 'apps' };
 const OBJECTS: Array<Record<string, unknown>> = [
@@ -36,10 +36,10 @@ const strict: ValidateOptions = { kubernetesVersion: '1.31', strict: true, rules
 const lax: ValidateOptions = { ...strict, strict: false };
 
 let t = performance.now();
-await loadBundledSchemas([OBJECTS[0]!].map((o) => res(o).id));
+await loadSchemas([OBJECTS[0]!].map((o) => res(o).id));
 const first = performance.now() - t;
 t = performance.now();
-await loadBundledSchemas(OBJECTS.map((o) => res(o).id));
+await loadSchemas(OBJECTS.map((o) => res(o).id));
 const rest = performance.now() - t;
 console.log(`bundled schemas, first load in a fresh process: HelmRelease ${first.toFixed(0)} ms; the other ${OBJECTS.length - 1} kinds (5 more packages) ${rest.toFixed(0)} ms`);
 

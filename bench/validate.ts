@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityOf, parseRenderedObjects } from '../src/render/manifests.js';
 import type { Plan, Resource } from '../src/types.js';
-import { loadBundledSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
+import { loadSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
@@ -231,7 +231,7 @@ if (existsSync(corpus)) {
   const objs = dirs.flatMap((d) => parseRenderedObjects(execFileSync('kubectl', ['kustomize', path.join(corpus, d)], { encoding: 'utf8' })));
   const one = toResources(objs);
   // The Flux example's kinds are validated with the bundled schemas, loaded ahead as the engine does.
-  await loadBundledSchemas(one.map((r) => r.id));
+  await loadSchemas(one.map((r) => r.id));
   const many = Array.from({ length: Math.ceil(20_000 / one.length) }, () => one).flat();
   const cold = pass(many);
   const warm = pass(many);

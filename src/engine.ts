@@ -2,7 +2,7 @@ import type { ChartFetcher } from './render/charts/types.js';
 import { readFile } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import path from 'node:path';
-import { findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
+import { CONFIG_FILES, findConfigFile, implicitConfig, parseConfigBuffer } from './config/index.js';
 import type { FerryConfig } from './config/types.js';
 import { discoverApps } from './plan/discover.js';
 import { diffApp, usable } from './plan/compare.js';
@@ -19,11 +19,12 @@ import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
 import { helmReleaseFilesReading } from './plan/helm-inputs.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
+import { settleIncompleteSets, type SideCandidate } from './plan/incomplete-sets.js';
 import { BlobStore } from './workspace/blobs.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
-import { loadBundledSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
+import { loadSchemas, schemaVersionFindings, validateResources, type ValidateOptions } from './validate/index.js';
 import type { GitAuth } from './workspace/git.js';
 import { Workspace, type Tree } from './workspace/workspace.js';
 import { SYMLINK_MODE } from './workspace/links.js';
@@ -288,7 +289,7 @@ async function markInBase(findings: Finding[], b: RenderedApp, changed: Readonly
   if (!findings.some(candidate)) return;
   const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
   if (usable(b)) {
-    await loadBundledSchemas(b.resources.map((r) => r.id));
+    await loadSchemas(b.resources.map((r) => r.id));
     append(atBase, validateResources(b.resources, opts));
   }
   const keys = new Set(atBase.map(findingKey));
@@ -398,7 +399,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     trees.push(...new Set([baseTree, headTree]));
     // One after the other: the second reads only the blobs the first did not (they share a
     // store, and what is learnt of a blob is remembered by its id).
-    for (const t of new Set([baseTree, headTree])) await scanForDiscovery(t);
+    for (const t of new Set([baseTree, headTree])) await scanForDiscovery(t, [...CONFIG_FILES, ...CODEOWNERS_FILES]);
     const planFindings: Finding[] = [];
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
@@ -434,14 +435,16 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     // Changed manifests no app reads, in any environment planned: reported, never dropped.
     const unownedCandidates = ownershipCandidates(changed, configFile);
     const ownership = new Ownership();
-    type Candidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean };
+    type Candidate = SideCandidate;
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
       const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
       // Findings about ApplicationSets are head's: the base's were the base's to fix.
-      const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings });
+      const incomplete = { base: new Set<string>(), head: new Set<string>() };
+      const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings, incompleteSets: incomplete.head });
       // An edit that cannot change discovery (the usual PR) finds the same apps at base.
-      const baseApps = validateOnly ? [] : sameDiscovery(base, head, changed) ? headApps : discoverApps(env, base.view, discovery);
+      const same = validateOnly || sameDiscovery(base, head, changed);
+      const baseApps = validateOnly ? [] : same ? headApps : discoverApps(env, base.view, { ...discovery, incompleteSets: incomplete.base });
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();
@@ -455,6 +458,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(key(a));
         byPath.set(key(a), { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
+      if (!same) settleIncompleteSets(byPath, incomplete);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
         planFindings.push({
@@ -522,13 +526,17 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       !inputs ? [] : app.renderer === 'plain' ? [{ tree: side.tree, paths: plainFiles(app, side.view) }]
       : app.renderer === 'kustomize' ? [{ tree: side.tree, paths: [...inputs.files].filter((f) => side.tree.index.has(f)) }] : [];
     const ahead = await Prefetcher.plan(work, (c) => [
-      ...(c.atBase && !validateOnly ? reads(c.baseApp!, base, c.baseInputs) : []),
+      ...(c.atBase && !validateOnly && !c.unknown ? reads(c.baseApp!, base, c.baseInputs) : []),
       ...(c.atHead ? reads(c.app, head, c.headInputs) : []),
     ]);
     const done = environments.map(() => 0);
     const totals = environments.map((_, e) => work.filter((c) => c.env === e).length);
     const apps = await pool(work.map((c, i) => ({ ...c, i })), concurrency, async (c): Promise<AppPlan> => {
       if (signal?.aborted) throw new AbortedError();
+      if (c.unknown) {
+        hooks.progress?.({ env: environments[c.env]!.name, done: ++done[c.env]!, total: totals[c.env]! });
+        return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status: 'skipped', resources: 0, changes: [], findings: [c.unknown] };
+      }
       await ahead.ready(c.i);
       const renderStarted = performance.now();
       const [b, h] = await Promise.all([
@@ -538,9 +546,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       measures.seconds.render += since(renderStarted);
       const validateStarted = performance.now();
       const findings = h ? applyEngineLevels(h.findings, config.validate.rules, config.validate.strict) : [];
+      if (c.caveat) findings.push(c.caveat);
       if (h && usable(h)) {
-        // Bundled custom-resource schemas load on first use of their kind (ESM: asynchronously).
-        await loadBundledSchemas(h.resources.map((r) => r.id));
+        // Schemas load on first use of their kind (ESM: asynchronously).
+        await loadSchemas(h.resources.map((r) => r.id));
         append(findings, validateResources(h.resources, validateOpts));
       }
       measures.seconds.validate += since(validateStarted);

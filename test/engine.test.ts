@@ -224,7 +224,7 @@ describe('configuration', () => {
   });
 
   it('a target version newer than the built-in schemas is said once, on the plan', async () => {
-    const r = repo({ ...envRepoFiles(), '.github/ferry.yml': envRepoFiles()['.github/ferry.yml']!.replace('"1.31"', '"1.36"') });
+    const r = repo({ ...envRepoFiles(), '.github/ferry.yml': envRepoFiles()['.github/ferry.yml']!.replace('"1.31"', '"1.37"') });
     const base = r.commit('initial');
     const res = await cli(['validate', '--repo', r.dir, '--ref', base, '--format', 'json']);
     const plan = JSON.parse(res.out) as Plan;

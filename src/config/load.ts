@@ -3,6 +3,7 @@ import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document, typ
 import type { ConfiguredApp, EnvironmentSpec, Finding, RuleLevel } from '../types.js';
 import schema from './schema.json' with { type: 'json' };
 import type { DiffIgnoreRule, FerryConfig, PromotionStep, ProtectConfig, ProtectionSettings, ReviewRule } from './types.js';
+import { SCHEMA_MINOR } from '../validate/newer-apis.js';
 import { globProblem } from './glob-limits.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -22,7 +23,8 @@ export function implicitConfig(): FerryConfig {
     environments: [{ name: 'default' }],
     implicit: true,
     render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true, argo: true },
-    validate: { kubernetesVersion: '1.31', strict: true, rules: {} },
+    // The release Ferry's built-in schemas come from: the newest API Ferry knows.
+    validate: { kubernetesVersion: `1.${SCHEMA_MINOR}`, strict: true, rules: {} },
     promotion: [],
     review: [],
     commands: { promote: null, plan: null },

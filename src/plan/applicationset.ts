@@ -47,6 +47,8 @@ interface Expansion {
   /** A parameter set's own files (git files generator), by set. */
   origin: WeakMap<Params, string>;
   cut: boolean;
+  /** A generator left out (needs a cluster, or unknown): its Applications are not planned. */
+  lost: boolean;
   /** Steps (folders and files matched, parameter sets made) the expansion may still take. */
   steps: number;
   /** Characters the templates may still make (SET_BYTES for the whole set). */
@@ -274,10 +276,12 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
   if (kind === 'git') return gitGenerator(ex, spec);
   if (OFFLINE.includes(kind)) {
     ex.findings.push(note(ex.file, 'warning', `the ${kind} generator is not expanded offline (it needs a cluster or an API): its Applications are not planned`));
+    ex.lost = true;
     return [];
   }
   if (kind !== 'matrix' && kind !== 'merge') {
     ex.findings.push(note(ex.file, 'warning', `the ${JSON.stringify(kind.slice(0, 50))} generator is not known to Ferry: its Applications are not planned`));
+    ex.lost = true;
     return [];
   }
   if (depth >= MAX_DEPTH) {
@@ -327,13 +331,21 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
   return base;
 }
 
+export interface Expanded {
+  apps: GeneratedApp[];
+  findings: Finding[];
+  /** False when some of the set's Applications may be missing from `apps` (an error, a
+   *  generator not expanded offline, the cap): absent there is not absent in Argo CD. */
+  complete: boolean;
+}
+
 /** The Applications an ApplicationSet makes at this tree, and what Ferry could not do. */
-export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: GeneratedApp[]; findings: Finding[] } {
+export function expandApplicationSet(set: FoundArgo, view: TreeView): Expanded {
   const spec = set.object.spec;
   const label = `ApplicationSet ${set.object.namespace}/${set.object.name}`;
-  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, steps: MAX_EXPANSION_STEPS, left: SET_BYTES };
+  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, lost: false, steps: MAX_EXPANSION_STEPS, left: SET_BYTES };
   const template = obj(spec.template);
-  if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)] };
+  if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)], complete: false };
   if (spec.templatePatch !== undefined) ex.findings.push(note(set.file, 'warning', `${label}: templatePatch is not applied`));
   const params: Params[] = [];
   try {
@@ -347,7 +359,7 @@ export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: Ge
   } catch (err) {
     if (!(err instanceof TooCostly)) throw err;
     // An error the plan shows, rather than a part of the set planned as if it were all.
-    return { apps: [], findings: [...ex.findings, note(set.file, 'error', `${label}: expanding its generators takes more than ${MAX_EXPANSION_STEPS.toLocaleString('en')} steps (files and folders matched, parameter sets made); not expanded, none of its Applications are planned`)] };
+    return { apps: [], findings: [...ex.findings, note(set.file, 'error', `${label}: expanding its generators takes more than ${MAX_EXPANSION_STEPS.toLocaleString('en')} steps (files and folders matched, parameter sets made); not expanded, none of its Applications are planned`)], complete: false };
   }
   let memo = readsMemo.get(view);
   if (!memo) readsMemo.set(view, (memo = new Set()));
@@ -379,5 +391,5 @@ export function expandApplicationSet(set: FoundArgo, view: TreeView): { apps: Ge
     apps.push({ name, namespace: set.object.namespace, spec: obj(app.spec) ?? {}, reads });
   }
   for (const [message, n] of failures) ex.findings.push(note(set.file, 'error', `${label}: ${message}; ${n} Application${n === 1 ? ' is' : 's are'} not planned`));
-  return { apps, findings: ex.findings };
+  return { apps, findings: ex.findings, complete: !ex.cut && !ex.lost && !ex.findings.some((f) => f.severity === 'error') };
 }

@@ -26,6 +26,13 @@ export interface ArgoDiscovery {
   kubeVersion?: string;
   /** Findings about ApplicationSets (generators not expanded, templates that fail): plan-level. */
   findings?: Finding[];
+  /** Filled with the ApplicationSets (setKey) some of whose Applications are not planned. */
+  incompleteSets?: Set<string>;
+}
+
+/** An ApplicationSet's identity across commits: its namespace/name and the file holding it. */
+export function setKey(appSet: string, file: string): string {
+  return `${appSet}\0${file}`;
 }
 
 function obj(v: unknown): Record<string, unknown> | null {
@@ -300,6 +307,7 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
     }
     const set = expandApplicationSet(f, view);
     opts.findings?.push(...set.findings);
+    if (!set.complete) opts.incompleteSets?.add(setKey(`${f.object.namespace}/${f.object.name}`, f.file));
     for (const g of set.apps) made.push({ ...g, file: f.file, appSet: `${f.object.namespace}/${f.object.name}` });
   }
   // The same namespace/name in several files (one per cluster): told apart by the folder.

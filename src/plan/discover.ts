@@ -17,6 +17,8 @@ export interface DiscoveryOptions {
   kubeVersion?: string;
   /** Where findings about ApplicationSets go (generators not expanded offline, failing templates). */
   findings?: Finding[];
+  /** Filled with the ApplicationSets not fully expanded (see argo.ts setKey). */
+  incompleteSets?: Set<string>;
 }
 
 export interface TreeView {
@@ -31,6 +33,8 @@ export interface TreeView {
   isManifest?(p: string): boolean;
   /** Whether the file may hold a Flux HelmRelease, when the view knows it without reading (undefined: not known). */
   mayHoldHelmRelease?(p: string): boolean | undefined;
+  /** Whether the file may define a HelmRelease's values or chart source, likewise. */
+  mayDefineHelmSource?(p: string): boolean | undefined;
   /** deployRefs of the file (null over a read limit), likewise. */
   deployRefs?(p: string): DeployRefs | null;
   /** Symlinks of the tree, and where one resolves inside it (null: escapes, dangles or loops). */
@@ -217,7 +221,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
   let folderApps = [...apps]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([dir, renderer]): AppSpec => ({ name: appName(dir, root), path: dir, renderer }));
-  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}) }) : null;
+  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}), ...(opts.incompleteSets ? { incompleteSets: opts.incompleteSets } : {}) }) : null;
   // A folder an Application renders is planned under the Application, not twice.
   if (argo) folderApps = folderApps.filter((a) => !argo.covered(a.path));
   const argoList = argo?.apps ?? [];

@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import type { AppInputs } from '../render/kustomization.js';
 import type { TreeView } from './discover.js';
 import { definedObjects } from './flux.js';
-import { mayHoldHelmRelease } from './helm-mark.js';
+import { mayDefineHelmSource, mayHoldHelmRelease } from './helm-mark.js';
 import { filesUnder } from './listing.js';
 import { chartSource, isHelmRelease, obj, releaseValues, type Obj } from './helm-source.js';
 
@@ -153,11 +153,12 @@ function inChartFolder(view: TreeView, file: string): boolean {
   }
 }
 
-const SOURCE_KIND_RE = /^kind:[ \t]*["']?(ConfigMap|Secret|HelmRepository|OCIRepository|HelmChart)["']?[ \t]*(#.*)?$/m;
-
-/** Whether a file may define a valuesFrom source or a chart source (a cheap text test). */
+/** Whether a file may define a valuesFrom source or a chart source (a cheap test). */
 function mayBeSource(view: TreeView, file: string): boolean {
   if (!YAML_RE.test(file) || !view.has(file)) return false;
+  // Discovery's scan already tested it: a changed file is not read again (a git process each).
+  const known = view.mayDefineHelmSource?.(file);
+  if (known !== undefined) return known;
   const text = view.peek ? view.peek(file) : view.read(file);
-  return !!text && SOURCE_KIND_RE.test(text);
+  return !!text && mayDefineHelmSource(text);
 }

@@ -1,4 +1,4 @@
-import { mayHoldHelmRelease } from './helm-mark.js';
+import { mayDefineHelmSource, mayHoldHelmRelease } from './helm-mark.js';
 import path from 'node:path';
 import { KUSTOMIZATION_FILES, parsedRefs, treeReader, type KustomizationRefs } from '../render/kustomization.js';
 import { decodeManifest, looksLikeManifest, parseSourceManifests } from '../render/manifests.js';
@@ -71,10 +71,25 @@ export function sideOf(tree: Tree): Side {
     const oid = tree.index.get(p)?.oid;
     return oid === undefined ? undefined : factsByOid.get(oid);
   };
+  // Kustomizations are kept, not scanned: whether one may hold a HelmRelease is learnt
+  // when it is first read, and remembered by blob id (a re-plan does not read it again).
+  const kustomizationMark = (p: string): boolean | undefined => {
+    const oid = tree.index.get(p)?.oid;
+    if (oid === undefined || !KUSTOMIZATION_FILES.includes(path.posix.basename(p))) return undefined;
+    let mark = marksByOid.get(oid);
+    if (mark === undefined) {
+      const t = view.peek!(p);
+      if (t === null) return undefined;
+      if (marksByOid.size >= MAX_REFS) marksByOid.clear();
+      marksByOid.set(oid, (mark = mayHoldHelmRelease(t)));
+    }
+    return mark;
+  };
   const view: TreeView = {
     links,
     isManifest: (p) => facts(p)?.manifest ?? looksLikeManifest(text(p)),
-    mayHoldHelmRelease: (p) => facts(p)?.helmRelease,
+    mayHoldHelmRelease: (p) => facts(p)?.helmRelease ?? kustomizationMark(p),
+    mayDefineHelmSource: (p) => facts(p)?.helmSource,
     deployRefs: (p) => {
       const f = facts(p);
       if (f) return f.refs;
@@ -164,6 +179,8 @@ interface FileFacts {
   refs: DeployRefs | null;
   /** The text may hold a Flux HelmRelease (helm-mark.ts). */
   helmRelease: boolean;
+  /** The text may define a HelmRelease's values or chart source (helm-mark.ts). */
+  helmSource: boolean;
 }
 
 /**
@@ -209,6 +226,8 @@ export function sameDiscovery(base: Side, head: Side, changed: readonly string[]
  * (most of a monorepo's are the same at base, head and the next push).
  */
 const refsByOid = new Map<string, KustomizationRefs | string>();
+/** Kustomization blob id → whether it may hold a HelmRelease. */
+const marksByOid = new Map<string, boolean>();
 const MAX_REFS = 200_000;
 
 /** Blob id → its facts; blobs never change, so a re-plan reads only blobs it has not seen. */
@@ -221,24 +240,40 @@ const MAX_FACTS = 500_000;
  * manifest file is read once, looked at (is it a manifest, does it name folders a
  * GitOps controller deploys, does it define CRDs) and dropped.
  */
-export async function scanForDiscovery(tree: Tree): Promise<void> {
-  const kept: string[] = [];
+export async function scanForDiscovery(tree: Tree, keep: readonly string[] = []): Promise<void> {
+  // `keep`: files the plan reads whole later (its config): read in this batch, not one git process each.
+  const kept: string[] = keep.filter((p) => tree.index.has(p));
+  const kustomizations: string[] = [];
   const scanned: string[] = [];
   for (const p of discoveryReads(tree.index)) {
     const oid = tree.index.get(p)!.oid;
     // Kustomizations are kept for the walks, unless their references are known by blob id.
     if (KUSTOMIZATION_FILES.includes(path.posix.basename(p))) {
-      if (!refsByOid.has(oid)) kept.push(p);
+      if (!refsByOid.has(oid) || !marksByOid.has(oid)) {
+        kept.push(p);
+        kustomizations.push(p);
+      }
     } else if (!factsByOid.has(oid)) scanned.push(p);
   }
   for (const [p, e] of tree.index) if (e.mode === SYMLINK_MODE) kept.push(p);
   await tree.preload(kept);
+  // Their HelmRelease marks now, while they are held: a re-plan keeps none whose references it knows.
+  if (marksByOid.size + kustomizations.length > MAX_REFS) marksByOid.clear();
+  for (const p of kustomizations) {
+    const oid = tree.index.get(p)!.oid;
+    if (marksByOid.has(oid)) continue;
+    try {
+      marksByOid.set(oid, mayHoldHelmRelease(tree.read(p).toString('utf8')));
+    } catch (err) {
+      if (!(err instanceof ReadLimitError)) throw err;
+    }
+  }
   if (factsByOid.size + scanned.length > MAX_FACTS) factsByOid.clear();
   await tree.scan(scanned, (p, data) => {
     const oid = tree.index.get(p)!.oid;
     if (factsByOid.has(oid)) return;
     const text = data.toString('utf8');
-    factsByOid.set(oid, { manifest: looksLikeManifest(text), refs: deployRefs(text), helmRelease: mayHoldHelmRelease(text) });
+    factsByOid.set(oid, { manifest: looksLikeManifest(text), refs: deployRefs(text), helmRelease: mayHoldHelmRelease(text), helmSource: mayDefineHelmSource(text) });
     noteCrdMention(oid, data);
   });
 }

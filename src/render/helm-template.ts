@@ -27,7 +27,7 @@ export interface HelmTemplateRequest {
   valuesFiles?: string[];
   /** Values documents (YAML or JSON text), applied after the files, in order. */
   values?: string[];
-  /** `--set` / `--set-string` parameters, applied last (as Argo CD's `parameters`). */
+  /** `--set` / `--set-string` parameters, applied last in this order (Argo CD's `parameters`). */
   set?: HelmParameter[];
   /** Render the chart's `crds/` folder (Flux's default `install.crds: Create`). */
   includeCrds?: boolean;
@@ -44,6 +44,22 @@ export interface HelmParameter {
   value: string;
   /** `--set-string` (Argo CD's `forceString`). */
   string?: boolean;
+}
+
+/**
+ * A parameter's value as Argo CD hands it to helm: helm splits `--set` on commas, so a comma
+ * not already escaped is; a `{a,b}` list is passed as written. Backslashes are not escaped,
+ * so helm reads `\x` as `x` — as it does under Argo CD, whose output Ferry shows.
+ */
+export function argoSetValue(value: string): string {
+  if (value.startsWith('{') && value.endsWith('}')) return value;
+  let out = '';
+  let prev = '';
+  for (const ch of value) {
+    out += ch === ',' && prev !== '\\' ? '\\,' : ch;
+    prev = ch;
+  }
+  return out;
 }
 
 /** Inline values and fetched charts are written here, named by their content. */
@@ -105,8 +121,7 @@ async function commandLine(req: HelmTemplateRequest, tree: TreeFiles): Promise<{
   }
   for (const p of req.set ?? []) {
     if (!PARAM_NAME_RE.test(p.name)) return { refused: `parameter name ${JSON.stringify(p.name.slice(0, 100))} is not one helm accepts` };
-    // Helm splits --set on commas: a value's own commas are escaped, as Argo CD does.
-    args.push(p.string ? '--set-string' : '--set', `${p.name}=${p.value.replaceAll('\\', '\\\\').replaceAll(',', '\\,')}`);
+    args.push(p.string ? '--set-string' : '--set', `${p.name}=${argoSetValue(p.value)}`);
   }
   // Positional arguments after `--`: nothing from the repository is read as a flag.
   args.push('--', req.release, chart);

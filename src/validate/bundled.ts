@@ -15,15 +15,13 @@
 // (a map, or a schema that judges its own extra keys) or never looked into (free-form
 // values such as a HelmRelease's `values`) is not judged.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SchemaError } from './errors.js';
 import { describeSchemaErrors, type Problem } from './errors.js';
+import { packageDir } from './package-dir.js';
 import { escapeSegment, unknownFieldMessage } from './paths.js';
 import { toValidator, type BuiltinValidator, type ModelClass } from './schemas.js';
-
-const require = createRequire(import.meta.url);
 
 /** The packages whose schemas are bundled, in the order a group found in two is looked up. */
 export const BUNDLED_PACKAGES: readonly string[] = [
@@ -75,16 +73,6 @@ function groupDirs(): Map<string, Array<{ pkg: string; dir: string }>> {
     }
   }
   return groups;
-}
-
-function packageDir(pkg: string): string {
-  // Resolving the bare name needs a `require` condition these packages do not export, so
-  // the folder is found from where Node looks for packages.
-  for (const base of require.resolve.paths(pkg) ?? []) {
-    const dir = path.join(base, pkg);
-    if (existsSync(path.join(dir, 'package.json'))) return dir;
-  }
-  throw new Error(`${pkg} is not installed`);
 }
 
 const kinds = new Map<string, BundledKind | null>();

@@ -3,17 +3,14 @@
 //
 // kubernetes-models lists every apiVersion in its package exports and keeps one file per
 // model, so the top-level kinds are the files that have a `<Kind>List` sibling: no module is
-// loaded to build this. Kinds it lacks come from NEWER_APIS.
+// loaded to build this. NEWER_APIS dates them and adds the kinds it lacks.
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { deprecationOf, minorOf } from './deprecations.js';
 import type { Problem } from './errors.js';
 import { NEWER_APIS } from './newer-apis.js';
 import { suggest } from './paths.js';
-import { BUILTIN_MODELS } from './schemas.js';
-
-const require = createRequire(import.meta.url);
+import { builtinModelsDir } from './schemas.js';
 
 export interface BuiltinApi {
   apiVersion: string;
@@ -44,7 +41,7 @@ function modelKinds(): Array<{ apiVersion: string; kind: string }> {
   let dir: string;
   let exports: Record<string, unknown>;
   try {
-    dir = path.dirname(require.resolve(BUILTIN_MODELS));
+    dir = builtinModelsDir();
     exports = (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {};
   } catch {
     return out;
@@ -80,9 +77,13 @@ function getCatalog(): Catalog {
       else map.set(k, [api]);
     }
   };
+  const dated = new Map<string, { since: number; removedIn: number | null }>();
+  for (const row of NEWER_APIS) for (const kind of row.kinds) dated.set(`${row.apiVersion} ${kind}`, { since: row.since, removedIn: row.removedIn ?? null });
   for (const { apiVersion, kind } of modelKinds()) {
+    const row = dated.get(`${apiVersion} ${kind}`);
     const removed = deprecationOf(apiVersion, kind)?.removedIn;
-    add({ apiVersion, group: groupOf(apiVersion), kind, since: null, removedIn: removed ? minorOf(removed) : null, hasSchema: true });
+    const removedIn = removed ? minorOf(removed) : (row?.removedIn ?? null);
+    add({ apiVersion, group: groupOf(apiVersion), kind, since: row?.since ?? null, removedIn, hasSchema: true });
   }
   for (const row of NEWER_APIS) {
     for (const kind of row.kinds) {
@@ -161,7 +162,7 @@ export function builtinApiProblem(apiVersion: string, kind: string, kubernetesVe
   return { rule, pointer: '/kind', message: `${apiVersion} ${kind}: ${where} has no kind ${kind}` };
 }
 
-/** A built-in API missing from kubernetes-models, judged against the target version. */
+/** A built-in API judged against the target version: removed there, or not yet served. */
 export function newerApiProblem(api: BuiltinApi, kubernetesVersion: string): Problem | null {
   const target = minorOf(kubernetesVersion);
   if (target === null) return null;

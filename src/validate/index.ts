@@ -14,7 +14,7 @@
  */
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
-import { bundledKind, hasBundledValidator, validateBundled } from './bundled.js';
+import { bundledKind, hasBundledValidator, loadBundledSchemas, validateBundled } from './bundled.js';
 import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
 import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
 import { apiStatus, minorOf } from './deprecations.js';
@@ -22,12 +22,22 @@ import { describeSchemaErrors, type Problem } from './errors.js';
 import { SCHEMA_MINOR } from './newer-apis.js';
 import { findPodSpec } from './podspec.js';
 import { checkPodSpec, RULES } from './rules.js';
-import { builtinValidator } from './schemas.js';
+import { builtinValidator, loadBuiltinSchemas } from './schemas.js';
 import { builtinShape, findUnknownFields } from './strict.js';
 
 export { RULES, type RuleInfo } from './rules.js';
 export { crdSchemasFromObjects, crdSchemasFromResources, type CrdSchemas, type CrdVersion } from './crd.js';
 export { BUNDLED_PACKAGES, loadBundledSchemas } from './bundled.js';
+
+/**
+ * Loads the schemas (built-in and bundled custom-resource ones) of the kinds among `ids`.
+ * Both packages are ESM, loaded with import(); call this before validateResources, which is
+ * synchronous. A kind already loaded costs a map lookup.
+ */
+export async function loadSchemas(ids: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
+  const list = [...ids];
+  await Promise.all([loadBuiltinSchemas(list), loadBundledSchemas(list)]);
+}
 
 export interface ValidateOptions {
   /** Target Kubernetes minor version, e.g. "1.31". */
@@ -122,8 +132,13 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
 
   const status = apiStatus(apiVersion, kind, opts.kubernetesVersion);
   if (status) out.push({ rule: status.rule, pointer: '/apiVersion', message: status.message });
-  // A removed API gets one clear finding, not also a schema or unknown-kind one.
-  if (status?.rule !== 'removed-api') {
+  // A removed API gets one clear finding, not also a schema or unknown-kind one; so does a
+  // built-in kind the target version does not serve yet (its schema is of a later release).
+  const api = status?.rule === 'removed-api' ? null : builtinApi(apiVersion, kind);
+  const unserved = api?.hasSchema ? newerApiProblem(api, opts.kubernetesVersion) : null;
+  if (unserved) {
+    if (on(unserved.rule)) out.push(unserved);
+  } else if (status?.rule !== 'removed-api') {
     const validate = builtinValidator(apiVersion, kind);
     if (validate) {
       if (on('schema')) {

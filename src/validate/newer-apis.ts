@@ -1,13 +1,16 @@
-// Built-in API kinds that kubernetes-models has no schema for: kinds added after the
-// Kubernetes release its schemas come from, and alpha/beta versions it leaves out. Read from
-// the `addKnownTypes` registrations of k8s.io/api at each release tag (v0.27.0 … v0.37.0-beta.0).
-// Data, not logic: add rows when a Kubernetes release adds or drops an API version.
+// When built-in API kinds are served: the kinds kubernetes-models has no schema for (added
+// after the Kubernetes release its schemas come from, and alpha/beta versions it leaves out),
+// and the kinds it has that became GA in a release Ferry still targets, so that a 1.33 kind
+// is not taken as served at 1.32. Read from the `addKnownTypes` registrations of k8s.io/api
+// at each release tag (v0.27.0 … v0.37.0-beta.0). Data, not logic: add rows when a
+// Kubernetes release adds or drops an API version.
 //
-// Such kinds are real APIs, so they are not `unknown-kind`; Ferry checks their metadata only.
+// Kinds without a schema are real APIs, so they are not `unknown-kind`; Ferry checks their
+// metadata only.
 
-/** The Kubernetes minor version whose schemas kubernetes-models 4.5 carries (it has 1.33's
- *  `Lifecycle.stopSignal` and GA `networking.k8s.io/v1 ServiceCIDR`, and none of 1.34's APIs). */
-export const SCHEMA_MINOR = 33;
+/** The Kubernetes minor version whose schemas kubernetes-models 5.1 carries (it has 1.36's
+ *  GA `admissionregistration.k8s.io/v1 MutatingAdmissionPolicy`, and none of 1.37's APIs). */
+export const SCHEMA_MINOR = 36;
 
 export interface NewerApi {
   apiVersion: string;
@@ -20,10 +23,12 @@ export interface NewerApi {
 
 export const NEWER_APIS: ReadonlyArray<NewerApi> = [
   { apiVersion: 'admissionregistration.k8s.io/v1', kinds: ['MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding'], since: 36 },
-  { apiVersion: 'admissionregistration.k8s.io/v1alpha1', kinds: ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'], since: 26 },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kinds: ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'], since: 30 },
   { apiVersion: 'admissionregistration.k8s.io/v1alpha1', kinds: ['MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding'], since: 32 },
-  { apiVersion: 'admissionregistration.k8s.io/v1beta1', kinds: ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'], since: 28 },
+  { apiVersion: 'admissionregistration.k8s.io/v1alpha1', kinds: ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'], since: 26 },
   { apiVersion: 'admissionregistration.k8s.io/v1beta1', kinds: ['MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding'], since: 34 },
+  { apiVersion: 'admissionregistration.k8s.io/v1beta1', kinds: ['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'], since: 28 },
+  { apiVersion: 'authentication.k8s.io/v1', kinds: ['SelfSubjectReview'], since: 28 },
   { apiVersion: 'authentication.k8s.io/v1alpha1', kinds: ['SelfSubjectReview'], since: 26 },
   { apiVersion: 'authentication.k8s.io/v1beta1', kinds: ['SelfSubjectReview'], since: 27 },
   { apiVersion: 'certificates.k8s.io/v1', kinds: ['ClusterTrustBundle'], since: 37 },
@@ -34,7 +39,9 @@ export const NEWER_APIS: ReadonlyArray<NewerApi> = [
   { apiVersion: 'coordination.k8s.io/v1alpha1', kinds: ['LeaseCandidate'], since: 31, removedIn: 32 },
   { apiVersion: 'coordination.k8s.io/v1alpha2', kinds: ['LeaseCandidate'], since: 32 },
   { apiVersion: 'coordination.k8s.io/v1beta1', kinds: ['LeaseCandidate'], since: 33 },
+  { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kinds: ['FlowSchema', 'PriorityLevelConfiguration'], since: 29 },
   { apiVersion: 'internal.apiserver.k8s.io/v1alpha1', kinds: ['StorageVersion'], since: 20 },
+  { apiVersion: 'networking.k8s.io/v1', kinds: ['IPAddress', 'ServiceCIDR'], since: 33 },
   { apiVersion: 'networking.k8s.io/v1alpha1', kinds: ['ClusterCIDR'], since: 25, removedIn: 29 },
   { apiVersion: 'networking.k8s.io/v1alpha1', kinds: ['IPAddress'], since: 27, removedIn: 34 },
   { apiVersion: 'networking.k8s.io/v1alpha1', kinds: ['ServiceCIDR'], since: 29, removedIn: 34 },
@@ -43,9 +50,9 @@ export const NEWER_APIS: ReadonlyArray<NewerApi> = [
   { apiVersion: 'resource.k8s.io/v1', kinds: ['DeviceTaintRule'], since: 37 },
   { apiVersion: 'resource.k8s.io/v1alpha2', kinds: ['PodSchedulingContext', 'ResourceClaim', 'ResourceClaimTemplate', 'ResourceClass'], since: 27, removedIn: 31 },
   { apiVersion: 'resource.k8s.io/v1alpha2', kinds: ['ResourceClaimParameters', 'ResourceClassParameters', 'ResourceSlice'], since: 30, removedIn: 31 },
-  { apiVersion: 'resource.k8s.io/v1alpha3', kinds: ['PodSchedulingContext'], since: 31, removedIn: 32 },
   { apiVersion: 'resource.k8s.io/v1alpha3', kinds: ['DeviceClass', 'ResourceClaim', 'ResourceClaimTemplate', 'ResourceSlice'], since: 31, removedIn: 34 },
   { apiVersion: 'resource.k8s.io/v1alpha3', kinds: ['DeviceTaintRule'], since: 33 },
+  { apiVersion: 'resource.k8s.io/v1alpha3', kinds: ['PodSchedulingContext'], since: 31, removedIn: 32 },
   { apiVersion: 'resource.k8s.io/v1alpha3', kinds: ['ResourcePoolStatusRequest'], since: 36 },
   { apiVersion: 'resource.k8s.io/v1beta1', kinds: ['DeviceClass', 'ResourceClaim', 'ResourceClaimTemplate', 'ResourceSlice'], since: 32 },
   { apiVersion: 'resource.k8s.io/v1beta2', kinds: ['DeviceClass', 'ResourceClaim', 'ResourceClaimTemplate', 'ResourceSlice'], since: 33 },

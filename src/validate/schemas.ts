@@ -1,23 +1,36 @@
 // Built-in kinds, validated offline by kubernetes-models' precompiled ajv validators.
 //
-// Model modules are loaded with require() on first use of each apiVersion/kind: the package
-// has ~1,700 schema modules and an app touches a handful, so loading everything up front
-// would dominate a cold run. Each model's path in the package *is* its apiVersion and kind
-// (`kubernetes-models/apps/v1/Deployment`, core is `kubernetes-models/v1/Pod`), which gives
-// the lookup for free without a hand-written list of kinds.
+// Model modules are loaded on first use of each apiVersion/kind: the package has ~1,700
+// schema modules and an app touches a handful, so loading everything up front would
+// dominate a cold run. Each model's path in the package *is* its apiVersion and kind
+// (`kubernetes-models/apps/v1/Deployment.js`, core is `kubernetes-models/v1/Pod.js`), which
+// gives the lookup for free without a hand-written list of kinds.
 //
-// It is installed as `kubernetes-models-4` (an npm alias of kubernetes-models 4.5): the
-// custom-resource packages (bundled.ts) need kubernetes-models 5 under its own name, and
-// 5 is ESM-only, which `require` on Node 20.18 cannot load.
+// The package is ESM-only. The engine loads the kinds it is about to validate with import()
+// first (loadBuiltinSchemas), so validation stays synchronous; a kind asked for without
+// that falls back to require(), which loads ESM on Node >= 20.19 but not under every loader
+// (tsx's, for one). A schema that exists but cannot be loaded is an error, never a kind
+// silently left unvalidated.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { SchemaError } from './errors.js';
 import { isBase64 } from './formats.js';
+import { packageDir } from './package-dir.js';
 import { valueAt } from './paths.js';
 
 const require = createRequire(import.meta.url);
 
 /** The package built-in kinds are validated with (see above). */
-export const BUILTIN_MODELS = 'kubernetes-models-4';
+export const BUILTIN_MODELS = 'kubernetes-models';
+
+let modelsDir: string | null = null;
+
+/** kubernetes-models' installed folder. */
+export function builtinModelsDir(): string {
+  return (modelsDir ??= packageDir(BUILTIN_MODELS));
+}
 
 export interface ModelClass {
   apiVersion?: unknown;
@@ -32,13 +45,27 @@ const API_VERSION = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*\/)?v\d+(?:(?:alpha|beta)\d+
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
 
 const validators = new Map<string, BuiltinValidator | null>();
+/** Kinds with no model file, remembered apart: they come from PR content, so the set is bounded. */
+const missing = new Set<string>();
+const MISSING_REMEMBERED = 10_000;
 
-function loadModule(spec: string): Record<string, unknown> | null {
-  try {
-    return require(spec) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
+/** The model module of a built-in apiVersion/kind, or null when kubernetes-models has none. */
+function modelFile(apiVersion: string, kind: string): string | null {
+  if (!API_VERSION.test(apiVersion) || !KIND.test(kind)) return null;
+  const file = path.join(builtinModelsDir(), ...apiVersion.split('/'), `${kind}.js`);
+  return existsSync(file) ? file : null;
+}
+
+function noModel(key: string): null {
+  if (missing.size >= MISSING_REMEMBERED) missing.clear();
+  missing.add(key);
+  return null;
+}
+
+function validatorFrom(mod: Record<string, unknown>, apiVersion: string, kind: string, file: string): BuiltinValidator {
+  const model = mod[kind];
+  if (!isModel(model, apiVersion, kind)) throw new Error(`cannot load the Kubernetes schema of ${apiVersion} ${kind}: ${file} has no model`);
+  return toValidator(model);
 }
 
 function isModel(v: unknown, apiVersion: string, kind?: string): v is ModelClass {
@@ -77,17 +104,43 @@ function wrappedBase64(e: SchemaError, obj: unknown): boolean {
   return typeof value === 'string' && isBase64(value);
 }
 
+/**
+ * Loads the validators of the built-in kinds among `ids` (and ConfigMap's, which checks
+ * custom resources' metadata) with import(). Call before validating; a kind already loaded
+ * costs a map lookup.
+ */
+export async function loadBuiltinSchemas(ids: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
+  const wanted = new Map<string, { apiVersion: string; kind: string; file: string }>();
+  for (const { apiVersion, kind } of [{ apiVersion: 'v1', kind: 'ConfigMap' }, ...ids]) {
+    const key = `${apiVersion} ${kind}`;
+    if (validators.has(key) || missing.has(key) || wanted.has(key)) continue;
+    const file = modelFile(apiVersion, kind);
+    if (file) wanted.set(key, { apiVersion, kind, file });
+    else noModel(key);
+  }
+  await Promise.all(
+    [...wanted].map(async ([key, { apiVersion, kind, file }]) => {
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      validators.set(key, validatorFrom(mod, apiVersion, kind, file));
+    }),
+  );
+}
+
 /** The validator for a built-in apiVersion/kind, or null when kubernetes-models has none. */
 export function builtinValidator(apiVersion: string, kind: string): BuiltinValidator | null {
   const key = `${apiVersion} ${kind}`;
   const cached = validators.get(key);
   if (cached !== undefined) return cached;
-  let found: BuiltinValidator | null = null;
-  if (API_VERSION.test(apiVersion) && KIND.test(kind)) {
-    const mod = loadModule(`${BUILTIN_MODELS}/${apiVersion}/${kind}`);
-    const model = mod?.[kind];
-    if (isModel(model, apiVersion, kind)) found = toValidator(model);
+  if (missing.has(key)) return null;
+  const file = modelFile(apiVersion, kind);
+  if (!file) return noModel(key);
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(file) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`cannot load the Kubernetes schema of ${apiVersion} ${kind} (${(err as Error).message}); load it with loadBuiltinSchemas first`);
   }
+  const found = validatorFrom(mod, apiVersion, kind, file);
   validators.set(key, found);
   return found;
 }

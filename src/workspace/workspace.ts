@@ -272,14 +272,17 @@ export class Workspace {
     const out = await gitText(this.gitDir, ['ls-tree', '-r', '-l', '-z', '--full-tree', sha]);
     const index: TreeIndex = new Map();
     const sizes = new Map<string, number>();
+    // Read by position, not by a regular expression per record: a monorepo lists tens of
+    // thousands of files, on both sides of every plan.
     for (const rec of out.split('\0')) {
-      if (!rec) continue;
       const tab = rec.indexOf('\t');
+      const sp = rec.indexOf(' ');
       // `<mode> <type> <oid> <size, padded>`; submodules (commit) carry no files.
-      const m = /^(\d+) blob ([0-9a-f]+) +(\d+)$/.exec(rec.slice(0, tab));
-      if (!m) continue;
-      index.set(rec.slice(tab + 1), { mode: m[1]!, oid: m[2]! });
-      sizes.set(m[2]!, Number(m[3]));
+      if (tab < 0 || sp < 0 || !rec.startsWith(' blob ', sp)) continue;
+      const end = rec.indexOf(' ', sp + 6);
+      const oid = rec.slice(sp + 6, end);
+      index.set(rec.slice(tab + 1), { mode: rec.slice(0, sp), oid });
+      sizes.set(oid, Number(rec.slice(end, tab)));
     }
     return { index, sizes };
   }

@@ -82,7 +82,7 @@ describe('parseConfig', () => {
     const r = parseConfig('environments:\n  - name: prod\n    path: k8s\n', FILE);
     expect(r.ok && r.config).toMatchObject({
       render: { timeoutMs: 120_000, maxOutputBytes: 64 * 1024 * 1024, flux: true, argo: true },
-      validate: { kubernetesVersion: '1.31', strict: true, rules: {} },
+      validate: { kubernetesVersion: '1.36', strict: true, rules: {} },
       promotion: [], review: [], commands: { promote: null, plan: null },
     });
   });

@@ -198,3 +198,49 @@ describe('hostile ApplicationSets', () => {
     expect(out.findings.map((f) => f.message).join('\n')).toMatch(/more than 5000 Applications; only the first 5000 are planned/);
   });
 });
+
+describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
+  // No environment path: the folders the set renders would otherwise be apps of their own.
+  const NO_PATH = 'environments:\n  - name: prod\n';
+  const gens = `    - git:\n        repoURL: ${REPO_URL}\n        revision: HEAD\n        directories:\n          - path: apps/*\n`;
+  const broken = DIR_TEMPLATE.replace("name: '{{path.basename}}'", "name: '{{ if true }}{{ .path.basename }}{{ end }}'");
+  const brokenSet = appSet('apps', gens, broken, '  goTemplate: true\n');
+  const goodSet = appSet('apps', gens, DIR_TEMPLATE);
+  const APP_FILES = { 'apps/web/deployment.yaml': deployment('web'), 'apps/api/deployment.yaml': deployment('api') };
+  const changesOf = (p: Plan) => p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes.map((c) => `${a.name}: ${c.action} ${c.kind}/${c.name}`)).sort();
+
+  it('broken at head: its Applications are unknown, not removed, and their folders are not new apps', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/apps.yaml': goodSet });
+    const base = r.commit('base');
+    r.write({ 'argocd/apps.yaml': brokenSet, 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.28.0' }) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('break the set') });
+    expect(p.findings.map((f) => [f.rule, f.severity])).toContainEqual(['argo-applicationset', 'error']);
+    for (const name of ['argocd/web', 'argocd/api']) {
+      const app = appOf(p, name)!;
+      expect(app.status).toBe('skipped');
+      expect(app.changes).toEqual([]);
+      expect(app.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^not planned: ApplicationSet argocd\/apps could not be fully expanded at head .* it is not shown as removed$/)]);
+    }
+    // Only the set's own file changed; nothing is shown as added or removed.
+    expect(changesOf(p)).toEqual(['argocd: changed ApplicationSet/apps']);
+    expect(names(p)).toEqual(['argocd', 'argocd/api', 'argocd/web']);
+  });
+
+  it('broken at base and fixed at head: its Applications are added with a caveat, and their folders are not removed', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/apps.yaml': brokenSet });
+    const base = r.commit('base');
+    r.write({ 'argocd/apps.yaml': goodSet });
+    const p = await plan({ repo: r.dir, base, head: r.commit('fix the set') });
+    expect(changesOf(p)).toEqual(['argocd/api: added Deployment/api', 'argocd/web: added Deployment/web', 'argocd: changed ApplicationSet/apps']);
+    expect(appOf(p, 'argocd/web')!.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/could not be fully expanded at base: this Application is shown as added, but it may exist already/));
+  });
+
+  it('a set expanded on both sides still plans the removal of an Application it no longer makes', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/apps.yaml': goodSet });
+    const base = r.commit('base');
+    r.remove('apps/api');
+    const p = await plan({ repo: r.dir, base, head: r.commit('drop api') });
+    expect(changesOf(p)).toEqual(['argocd/api: removed Deployment/api']);
+    expect(appOf(p, 'argocd/api')!.status).toBe('rendered');
+  });
+});

@@ -217,6 +217,47 @@ describe('helm sources in the repository', () => {
     expect(addedObjects(app).map((o) => o.kind).sort()).toEqual(['ConfigMap', 'CustomResourceDefinition', 'Deployment']);
   });
 
+  it('parameters reach helm as Argo CD passes them: lists, escaped commas, backslashes, last value per name, --set-string last', async () => {
+    const params = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: params
+data:
+  list: {{ .Values.list | toJson | quote }}
+  escaped: {{ .Values.escaped | quote }}
+  path: {{ .Values.path | quote }}
+`;
+    const { p, r } = await planAdded({ ...CHART, 'charts/web/templates/params.yaml': params }, {
+      'argocd/web.yaml': argoApp('web', `  source:
+    repoURL: ${REPO_URL}
+    path: charts/web
+    helm:
+      parameters:
+        - { name: list, value: "first" }
+        - { name: list, value: "{a,b}" }
+        - { name: escaped, value: 'x\\,y,z' }
+        - { name: path, value: 'C:\\dir' }
+        - { name: port, value: "a,b", forceString: true }
+        - { name: port, value: "9090" }
+  destination:
+    namespace: web-prod
+`),
+    });
+    const app = appOf(p, 'argocd/web')!;
+    expect(app.status).toBe('rendered');
+    const data = (o: Record<string, unknown>[], name: string) => (o.find((x) => (x.metadata as { name: string }).name === name) as { data: Record<string, string> }).data;
+    const objs = addedObjects(app);
+    // What Argo CD's helm command line gives (util/helm/cmd.go, cleanSetParameters); helm
+    // applies every --set before every --set-string, so forceString wins wherever it is listed.
+    expect(data(objs, 'params')).toEqual({ list: '["a","b"]', escaped: 'x,y,z', path: 'C:dir' });
+    expect(data(objs, 'web-config').port).toBe('a,b');
+    const byHand = helmByHand(r.dir, [
+      'web', 'charts/web', '--namespace', 'web-prod', '--include-crds', '--kube-version', '1.31',
+      '--set', 'escaped=x\\,y\\,z', '--set', 'list={a,b}', '--set', 'path=C:\\dir', '--set', 'port=9090', '--set-string', 'port=a\\,b',
+    ]);
+    expect(data(byHand, 'params')).toEqual(data(objs, 'params'));
+  });
+
   it('valuesObject wins over values; skipCrds leaves the CRDs out; releaseName is used', async () => {
     const { p } = await planAdded(CHART, {
       'argocd/web.yaml': argoApp('web', `  source:

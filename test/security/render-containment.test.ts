@@ -466,7 +466,7 @@ const tree = mkdtempSync(path.join(root, 'tree-'));
 const home = mkdtempSync(path.join(root, 'home-'));
 const probe = 'id -u; grep CapEff /proc/self/status; umount ' + root + ' 2>/dev/null && echo unmounted; mount -o remount,rw,bind / 2>/dev/null && echo remounted; true';
 const l = sb.wrap('/bin/sh', ['-c', probe], { tmpRoot: root, tree, home, hidden: [] });
-console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesystem, out: execFileSync(l.cmd, l.args, { cwd: tree }).toString() }));
+console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesystem, setup: sb.setup, out: execFileSync(l.cmd, l.args, { cwd: tree }).toString() }));
 `,
     );
     chmodSync(script, 0o644);
@@ -475,13 +475,66 @@ console.log(JSON.stringify({ namespaces: sb.namespaces, filesystem: sb.filesyste
       // tsx would leave its compile cache in the temp folder.
       env: { PATH: process.env.PATH, HOME: work, TSX_DISABLE_CACHE: '1' },
     }).toString();
-    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { namespaces: boolean; filesystem: boolean; out: string };
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { namespaces: boolean; filesystem: boolean; setup: string; out: string };
     expect(r.namespaces).toBe(true);
     expect(r.filesystem).toBe(true);
+    // The Perl setup works in a user namespace too (the flags it locks are kept on remount).
+    expect(r.setup).toBe('perl');
     const [uid, caps, ...rest] = r.out.trim().split('\n');
     expect(uid).toBe('0'); // root of its own user namespace…
     expect(caps).toMatch(/^CapEff:\s+0+$/); // …with no capability left
     expect(rest).toEqual([]);
+  });
+
+  it('the Perl mount setup and the shell one it replaces give a render the same view of the filesystem', () => {
+    // Each in a fresh process (the sandbox is probed once per process); FERRY_SANDBOX_SETUP=sh picks the shell.
+    const script = path.join(testBinDir(), 'setups.mts');
+    writeFileSync(
+      script,
+      `import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { detectSandbox } from ${JSON.stringify(path.join(REPO_ROOT, 'src/render/sandbox.ts'))};
+const sb = await detectSandbox();
+const root = mkdtempSync(path.join(process.argv[2], 'tmp-'));
+const tree = mkdtempSync(path.join(root, 'tree-'));
+const home = mkdtempSync(path.join(root, 'home-'));
+mkdirSync(path.join(home, 'tmp'));
+writeFileSync(path.join(mkdtempSync(path.join(root, 'other-')), 'plan'), 'another plan');
+const cache = mkdtempSync(path.join(process.argv[2], 'cache-'));
+writeFileSync(path.join(cache, 'render'), 'cached');
+const key = path.join(process.argv[2], 'key.pem');
+writeFileSync(key, 'secret');
+const q = (p) => "'" + p + "'";
+const probe = [
+  'id -u', 'ls -A ' + q(root) + ' | wc -l', 'cat ' + q(key) + ' 2>/dev/null | grep -c secret', 'ls -A ' + q(cache) + ' 2>/dev/null | wc -l',
+  'touch x 2>/dev/null && echo tree-written', 'touch ' + q(home) + '/tmp/x && echo home-written', 'stat -c %u ' + q(home),
+  'mount -o remount,rw,bind / 2>/dev/null && echo remounted', 'umount ' + q(root) + ' 2>/dev/null && echo unmounted', 'grep CapEff /proc/self/status', 'pwd | grep -c ' + q(tree), process.argv[3], 'true',
+].join('; ');
+const l = sb.wrap('/bin/sh', ['-c', probe], { tmpRoot: root, tree, home, hidden: [cache, key] });
+console.log(JSON.stringify({ setup: sb.setup, out: execFileSync(l.cmd, l.args, { cwd: tree }).toString() }));
+`,
+    );
+    const views = ['perl', 'sh'].map((setup) => {
+      const work = tempDir('ferry-setup-');
+      chmodSync(work, 0o755); // as the system's temporary folder is: nobody passes through it
+      cleanups.push(() => rmSync(work, { recursive: true, force: true }));
+      // Writable mounts but HOME and the kernel's: none (as nobody, permissions alone would also stop a write).
+      const rwMounts = String.raw`awk '$4 ~ /^rw/ && $2 !~ "^/(proc|sys|dev)(/|$)" {print $2}' /proc/self/mounts | grep -vc /home-`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', script, work, rwMounts], {
+        cwd: REPO_ROOT,
+        env: { PATH: process.env.PATH, HOME: work, TSX_DISABLE_CACHE: '1', FERRY_SANDBOX_SETUP: setup },
+      }).toString();
+      return JSON.parse(out.trim().split('\n').at(-1)!) as { setup: string; out: string };
+    });
+    expect(views.map((v) => v.setup)).toEqual(['perl', 'sh']);
+    const root = process.getuid?.() === 0;
+    // nobody (as root) or root of a user namespace; only the tree and HOME of the temporary
+    // folder; key and cache hidden; the tree read-only; HOME writable (and nobody's, as root);
+    // nothing remounted or unmounted; no capability; the working folder is the tree.
+    const expected = [root ? '65534' : '0', '2', '0', '0', 'home-written', root ? '65534' : String(process.getuid?.()), 'CapEff:\t0000000000000000', '1', '0'];
+    expect(views[0]!.out.trim().split('\n')).toEqual(expected);
+    expect(views[1]!.out).toBe(views[0]!.out);
   });
 
   it('a valid helmCharts app still renders through the helm wrapper, kubeVersion included', async () => {

@@ -65,7 +65,7 @@ describe('built-in kinds newer than the schemas', () => {
       claim,
       { apiVersion: 'resource.k8s.io/v1', kind: 'DeviceClass', metadata: { name: 'gpu.example.com' }, spec: {} },
       { apiVersion: 'resource.k8s.io/v1', kind: 'ResourceClaim', metadata: { name: 'c', namespace: 'n' }, spec: {} },
-      { apiVersion: 'resource.k8s.io/v1', kind: 'ResourceSlice', metadata: { name: 's' }, spec: {} },
+      { apiVersion: 'resource.k8s.io/v1', kind: 'ResourceSlice', metadata: { name: 's' }, spec: { driver: 'gpu.example.com', pool: { name: 'p', generation: 1, resourceSliceCount: 1 }, allNodes: true } },
       { apiVersion: 'admissionregistration.k8s.io/v1beta1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'p' }, spec: {} },
       { apiVersion: 'admissionregistration.k8s.io/v1alpha1', kind: 'MutatingAdmissionPolicyBinding', metadata: { name: 'b' }, spec: {} },
       { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'p1' }, spec: {} },
@@ -73,6 +73,19 @@ describe('built-in kinds newer than the schemas', () => {
       { apiVersion: 'storagemigration.k8s.io/v1beta1', kind: 'StorageVersionMigration', metadata: { name: 'm' }, spec: {} },
     ];
     expect(validateResources(objs.map((o) => res(o)), at('1.36'))).toEqual([]);
+  });
+
+  it('1.36 kinds are checked field by field', () => {
+    const bad = edit(claim, (o) => {
+      o.spec.spec.devices.requests[0].exactly.count = 'two';
+      o.spec.spec.devices.requets = [];
+    });
+    expect(findings(bad, at('1.36'))).toEqual([
+      ['schema', 'error', 'spec.spec.devices.requests[0].exactly.count: expected integer, got string'],
+      ['unknown-field', 'error', 'spec.spec.devices.requets: unknown field (did you mean "requests"?)'],
+    ]);
+    const map = { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingAdmissionPolicy', metadata: { name: 'p' }, spec: { failurePolicy: 'Sometimes' } };
+    expect(findings(map, at('1.36')).map((f) => f.slice(0, 2))).toEqual([['schema', 'error']]);
   });
 
   it('their metadata is still checked', () => {
@@ -107,23 +120,30 @@ describe('built-in kinds newer than the schemas', () => {
 });
 
 describe('the table of newer kinds', () => {
-  it('lists only kinds kubernetes-models has no schema for, and SCHEMA_MINOR matches its schemas', () => {
-    // When kubernetes-models is upgraded, rows it now covers and SCHEMA_MINOR must be updated.
-    for (const row of NEWER_APIS) for (const kind of row.kinds) expect(builtinValidator(row.apiVersion, kind), `${row.apiVersion} ${kind}`).toBeNull();
-    expect(SCHEMA_MINOR).toBe(33);
-    expect(builtinValidator('networking.k8s.io/v1', 'ServiceCIDR')).not.toBeNull(); // GA in 1.33
+  it('a row is a kind kubernetes-models has no schema for, or dates one it has; SCHEMA_MINOR matches its schemas', () => {
+    // When kubernetes-models is upgraded, rows and SCHEMA_MINOR must follow it.
+    for (const row of NEWER_APIS) {
+      for (const kind of row.kinds) {
+        // A kind with a schema is served by the schemas' release, and not removed.
+        if (builtinValidator(row.apiVersion, kind)) expect(row.since <= SCHEMA_MINOR && row.removedIn === undefined, `${row.apiVersion} ${kind}`).toBe(true);
+        else expect(row.since > SCHEMA_MINOR || row.apiVersion.includes('alpha') || row.apiVersion.includes('beta') || row.removedIn !== undefined, `${row.apiVersion} ${kind}`).toBe(true);
+      }
+    }
+    expect(SCHEMA_MINOR).toBe(36);
+    expect(builtinValidator('admissionregistration.k8s.io/v1', 'MutatingAdmissionPolicy')).not.toBeNull(); // GA in 1.36
+    expect(builtinValidator('certificates.k8s.io/v1', 'ClusterTrustBundle')).toBeNull(); // GA in 1.37
   });
 });
 
 describe('schemaVersionFindings', () => {
-  it('warns once when the target is newer than the built-in schemas (Kubernetes 1.33)', () => {
-    expect(schemaVersionFindings(at('1.33'))).toEqual([]);
+  it('warns once when the target is newer than the built-in schemas (Kubernetes 1.36)', () => {
+    expect(schemaVersionFindings(at('1.36'))).toEqual([]);
     expect(schemaVersionFindings(at('1.31'))).toEqual([]);
-    const f = schemaVersionFindings(at('1.36'));
+    const f = schemaVersionFindings(at('1.37'));
     expect(f).toHaveLength(1);
     expect(f[0]).toMatchObject({ rule: 'schema-version', severity: 'warning', file: null, resource: null });
-    expect(f[0]!.message).toMatch(/kubernetesVersion is 1\.36 but Ferry's built-in schemas are those of Kubernetes 1\.33/);
-    expect(schemaVersionFindings({ ...at('1.36'), rules: { 'schema-version': 'off' } })).toEqual([]);
-    expect(schemaVersionFindings({ ...at('1.36'), rules: { 'schema-version': 'info' } })[0]!.severity).toBe('info');
+    expect(f[0]!.message).toMatch(/kubernetesVersion is 1\.37 but Ferry's built-in schemas are those of Kubernetes 1\.36/);
+    expect(schemaVersionFindings({ ...at('1.37'), rules: { 'schema-version': 'off' } })).toEqual([]);
+    expect(schemaVersionFindings({ ...at('1.37'), rules: { 'schema-version': 'info' } })[0]!.severity).toBe('info');
   });
 });

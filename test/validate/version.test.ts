@@ -23,7 +23,18 @@ describe('what kubernetesVersion changes', () => {
     const pod = ((d.spec as Record<string, unknown>).template as Record<string, Record<string, unknown>>).spec!;
     pod.resources = { requests: { cpu: '100m' } };
     expect(validateResources([res(d)], at('1.25'))).toEqual([]);
+  });
+
+  it('dates kinds the schemas have too: a GA kind of 1.33 is not served at 1.32', () => {
     const cidr = { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR', metadata: { name: 'c' }, spec: { cidrs: ['10.0.0.0/16'] } };
-    expect(validateResources([res(cidr)], at('1.25'))).toEqual([]);
+    expect(validateResources([res(cidr)], at('1.33'))).toEqual([]);
+    const early = validateResources([res(cidr)], at('1.32'));
+    expect(early.map((f) => [f.rule, f.severity, f.message])).toEqual([
+      ['unknown-api-version', 'error', 'networking.k8s.io/v1 ServiceCIDR is served from Kubernetes 1.33 on; the target version is 1.32'],
+    ]);
+    // One finding: the kind's fields are not judged against a release the target is not.
+    const bad = { ...cidr, spec: { cidrs: 'not-a-list', extra: 1 } };
+    expect(rules(validateResources([res(bad)], at('1.32')))).toEqual(['unknown-api-version']);
+    expect(rules(validateResources([res(bad)], at('1.33')))).toEqual(['schema', 'unknown-field']);
   });
 });
