@@ -4,8 +4,8 @@ import { template } from './templates.js';
 export const PLAN_MARKER = '<!-- ferry:plan -->';
 
 /** Rendered, no change, nothing to say: one word in a list, not a section of its own. */
-function quiet(a: AppPlan): boolean {
-  return a.status === 'rendered' && a.changes.length === 0 && a.findings.length === 0;
+function quiet(a: AppPlan & { sharedFindings?: number }): boolean {
+  return a.status === 'rendered' && a.changes.length === 0 && a.findings.length === 0 && !a.sharedFindings;
 }
 
 /** Where a finding's line can be seen on the forge (GitLab has no annotations), or null. */
@@ -192,10 +192,66 @@ export function validateSummary(plan: Plan, seconds: number): string {
   return `Validated ${n(resources, 'resource')} in ${n(apps, 'app')} (${n(envs, 'environment')}): ${n(plan.summary.errors, 'error')}, ${n(plan.summary.warnings, 'warning')} in ${seconds.toFixed(1)} s`;
 }
 
-/** Plain text for a terminal; with `validate`, its own header and the summary line last. */
+/** A finding seen in several apps, shown once: the apps it was found in, by environment. */
+export interface SharedFinding extends Finding {
+  count: number;
+  apps: Array<{ env: string; names: string[] }>;
+}
+
+/**
+ * Findings that are the same in several apps — same rule, message, file and line, so the
+ * same text of one file every app includes (a Kustomize component, a shared base) — taken
+ * out of each app's list to be shown once. Each app keeps the number it had.
+ */
+export function sharedFindings(plan: Plan): { plan: Plan; shared: SharedFinding[] } {
+  const keyOf = (f: Finding) => (f.file === null || f.inBase ? null : JSON.stringify([f.severity, f.rule, f.message, f.file, f.line]));
+  const where = new Map<string, Array<{ env: string; app: string; finding: Finding }>>();
+  for (const e of plan.environments) {
+    for (const a of e.apps) {
+      const seen = new Set<string>();
+      for (const f of a.findings) {
+        const k = keyOf(f);
+        if (k === null || seen.has(k)) continue;
+        seen.add(k);
+        const list = where.get(k) ?? [];
+        list.push({ env: e.name, app: a.name, finding: f });
+        where.set(k, list);
+      }
+    }
+  }
+  const sharedKeys = new Set([...where].filter(([, list]) => list.length > 1).map(([k]) => k));
+  if (sharedKeys.size === 0) return { plan, shared: [] };
+  const shared = [...sharedKeys].map((k) => {
+    const list = where.get(k)!;
+    const first = list[0]!.finding;
+    // Rendered into other namespaces the resource differs per app; the file and line do not.
+    const resource = list.every((w) => w.finding.resource === first.resource) ? first.resource : null;
+    const apps: SharedFinding['apps'] = [];
+    for (const w of list) {
+      const group = apps.find((g) => g.env === w.env);
+      if (group) group.names.push(w.app);
+      else apps.push({ env: w.env, names: [w.app] });
+    }
+    return { ...first, resource, count: list.length, apps };
+  });
+  const environments = plan.environments.map((e) => ({
+    ...e,
+    apps: e.apps.map((a) => {
+      const own = a.findings.filter((f) => !sharedKeys.has(keyOf(f) ?? ''));
+      return own.length === a.findings.length ? a : { ...a, findings: own, sharedFindings: a.findings.length - own.length };
+    }),
+  }));
+  return { plan: { ...plan, environments }, shared };
+}
+
+/**
+ * Plain text for a terminal; with `validate`, its own header and the summary line last,
+ * and a finding the same in several apps (one shared file's) shown once, naming the apps.
+ */
 export function renderText(plan: Plan, opts: { validate?: { seconds: number } } = {}): string {
   const validate = opts.validate ? { summary: validateSummary(plan, opts.validate.seconds) } : null;
-  return template('plan.txt.hbs')({ ...view(plan), validate }).replace(/\n{3,}/g, '\n\n');
+  const { plan: shown, shared } = validate ? sharedFindings(plan) : { plan, shared: [] };
+  return template('plan.txt.hbs')({ ...view(shown), validate, shared }).replace(/\n{3,}/g, '\n\n');
 }
 
 /**

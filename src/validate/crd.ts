@@ -170,7 +170,6 @@ const addFormats: FormatsPlugin = typeof formatsModule === 'function' ? formatsM
 let ajv: Ajv | null = null;
 const MAX_COMPILED = 500;
 const compiled = new Map<string, { fn: ValidateFunction | null; schema: Json | null }>();
-const byEntry = new WeakMap<CrdVersion, { strict: ValidateFunction | null | undefined; lax: ValidateFunction | null | undefined }>();
 
 /**
  * Patterns are the repository's and so are the values they test: on a backtracking engine
@@ -184,15 +183,40 @@ const re2: RegExpEngine = Object.assign(re2For, { code: 'new RE2' });
  * wasm), and CRDs repeat patterns across versions and fields. Validators only call
  * `test` on them, with neither `g` nor `y`, which keeps no state between calls.
  */
-const patterns = new Map<string, RE2>();
+const patterns = new Map<string, RememberingRE2>();
 const MAX_PATTERNS = 2000;
 
-function re2For(pattern: string, u: string): RE2 {
+/**
+ * An RE2 that remembers its answers for short strings: each `test` copies the string
+ * into wasm memory, and manifests repeat their values (durations, hostnames, paths).
+ */
+class RememberingRE2 {
+  private readonly answers = new Map<string, boolean>();
+  constructor(private readonly rx: RE2) {}
+  /** ajv tells patterns apart by this: every pattern of a schema would share the first's otherwise. */
+  toString(): string {
+    return this.rx.toString();
+  }
+  test(s: string): boolean {
+    if (typeof s !== 'string' || s.length > MAX_REMEMBERED_LENGTH) return this.rx.test(s);
+    let ok = this.answers.get(s);
+    if (ok === undefined) {
+      ok = this.rx.test(s);
+      if (this.answers.size >= MAX_ANSWERS) this.answers.clear();
+      this.answers.set(s, ok);
+    }
+    return ok;
+  }
+}
+const MAX_REMEMBERED_LENGTH = 256;
+const MAX_ANSWERS = 1000;
+
+function re2For(pattern: string, u: string): RememberingRE2 {
   const flags = u.includes('u') ? u : `${u}u`;
   const key = `${flags}/${pattern}`;
   let rx = patterns.get(key);
   if (!rx) {
-    rx = new RE2(pattern, flags);
+    rx = new RememberingRE2(new RE2(pattern, flags));
     if (patterns.size >= MAX_PATTERNS) patterns.clear();
     patterns.set(key, rx);
   }
@@ -212,8 +236,12 @@ function getAjv(): Ajv {
   return ajv;
 }
 
-function compile(schema: Json, closed: boolean): ValidateFunction | null {
-  const key = (closed ? 's' : 'l') + JSON.stringify(schema);
+/**
+ * The compiled validator for `key` (content-keyed, LRU-bounded; evicted schemas leave
+ * ajv too). `build` gives the schema to compile, fresh: the cache must not keep a parsed
+ * CRD file (whose text its strings are slices of) alive.
+ */
+function compileKeyed(key: string, build: () => Json): ValidateFunction | null {
   const hit = compiled.get(key);
   if (hit) {
     // Refresh its place in the LRU order.
@@ -222,9 +250,7 @@ function compile(schema: Json, closed: boolean): ValidateFunction | null {
     return hit.fn;
   }
   const a = getAjv();
-  // From the key, not the schema: a fresh copy, so the cache does not keep the parsed
-  // CRD file (whose text its strings are slices of) alive.
-  let prepared: Json | null = prepareRoot(JSON.parse(key.slice(1)) as Json, closed);
+  let prepared: Json | null = build();
   let fn: ValidateFunction | null = null;
   try {
     fn = a.compile(prepared);
@@ -246,23 +272,159 @@ function compile(schema: Json, closed: boolean): ValidateFunction | null {
   return fn;
 }
 
-function validatorFor(entry: CrdVersion, strict: boolean): ValidateFunction | null {
+function compile(schema: Json, closed: boolean): ValidateFunction | null {
+  const key = (closed ? 's' : 'l') + JSON.stringify(schema);
+  return compileKeyed(key, () => prepareRoot(JSON.parse(key.slice(1)) as Json, closed));
+}
+
+// ---- validators for the shape of an object ----
+//
+// ajv compiles the whole schema into one function: for a large CRD (Prometheus,
+// Alertmanager: 2 MB of generated code) that is seconds of compiling and of V8 parsing
+// the code on its first call, while a resource uses a few dozen of its fields. A
+// validator compiled from the schema *pruned to the fields the object has* gives the
+// same errors: a subschema for an absent property never runs, so it is replaced by
+// `true` (its name stays, for `additionalProperties: false` and its "did you mean").
+// Objects of one kind mostly share a shape, so a handful of small compiles serve a
+// repository; past MAX_SHAPES shapes of one CRD version, the full validator is used.
+
+const MAX_SHAPES = 48;
+
+/** Keywords that reach subschemas by reference or condition: a schema with one is compiled whole. */
+const UNPRUNABLE = /"(\$ref|\$dynamicRef|\$recursiveRef|\$defs|definitions|dependencies|dependentSchemas|if|then|else|unevaluatedProperties|unevaluatedItems|contains|prefixItems)":/;
+
+interface ShapeSlot {
+  /** The prepared schema, patterns already stripped when RE2 refuses any; null: not prunable. */
+  prepared: Json | null;
+  /** Distinct pruned schemas compiled for this version. */
+  shapes: number;
+  /** Validator by the shape of the objects seen (`shapeOf`), so most objects skip pruning. */
+  byShape: Map<string, ValidateFunction | null>;
+  full: ValidateFunction | null | undefined;
+}
+
+const MAX_SHAPE_KEYS = 512;
+
+/**
+ * The keys of `v` at every depth (scalars elided, runs of array entries of one shape
+ * once): objects with the same shape prune a schema the same way.
+ */
+function shapeOf(v: unknown): string {
+  if (Array.isArray(v)) {
+    let s = '[';
+    let prev = '';
+    for (const x of v) {
+      const e = shapeOf(x);
+      if (e !== prev) s += `${e},`;
+      prev = e;
+    }
+    return `${s}]`;
+  }
+  if (v === null || typeof v !== 'object') return '';
+  let s = '{';
+  for (const k of Object.keys(v)) s += `${k.length}:${k}${shapeOf((v as Json)[k])},`;
+  return `${s}}`;
+}
+
+/** True when RE2 takes every regular expression ajv would compile from `node`. */
+function patternsCompile(node: unknown): boolean {
+  if (Array.isArray(node)) return node.every(patternsCompile);
+  if (!isObject(node)) return true;
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'enum' || k === 'default' || k === 'example') continue;
+    try {
+      if (k === 'pattern' && typeof v === 'string') re2For(v, '');
+      if (k === 'patternProperties' && isObject(v)) for (const p of Object.keys(v)) re2For(p, '');
+    } catch {
+      return false;
+    }
+    if (!patternsCompile(v)) return false;
+  }
+  return true;
+}
+
+function shapeSlot(entry: CrdVersion, closed: boolean): ShapeSlot {
+  const text = JSON.stringify(entry.schema);
+  if (UNPRUNABLE.test(text)) return { prepared: null, shapes: 0, byShape: new Map(), full: undefined };
+  let prepared = prepareRoot(JSON.parse(text) as Json, closed);
+  // As the whole schema's compile would: one pattern RE2 refuses drops them all.
+  if (!patternsCompile(prepared)) prepared = stripPatterns(prepared) as Json;
+  return { prepared, shapes: 0, byShape: new Map(), full: undefined };
+}
+
+/** `schema` with every subschema no value in `samples` reaches replaced by `true`. */
+export function pruneSchema(schema: unknown, samples: unknown[]): unknown {
+  if (!isObject(schema)) return schema;
+  let out: Json | null = null;
+  const set = (k: string, v: unknown) => {
+    out ??= { ...schema };
+    out[k] = v;
+  };
+  const objects = samples.filter(isObject);
+  if (isObject(schema.properties)) {
+    const props: Json = {};
+    for (const [k, sub] of Object.entries(schema.properties)) {
+      const values: unknown[] = [];
+      for (const o of objects) if (Object.hasOwn(o, k)) values.push(o[k]);
+      props[k] = values.length ? pruneSchema(sub, values) : true;
+    }
+    set('properties', props);
+  }
+  if (isObject(schema.additionalProperties) && schema.patternProperties === undefined) {
+    const named = isObject(schema.properties) ? schema.properties : {};
+    const values: unknown[] = [];
+    for (const o of objects) for (const k of Object.keys(o)) if (!Object.hasOwn(named, k)) values.push(o[k]);
+    set('additionalProperties', values.length ? pruneSchema(schema.additionalProperties, values) : true);
+  }
+  if (isObject(schema.items)) {
+    const values: unknown[] = [];
+    for (const a of samples) if (Array.isArray(a)) for (const v of a) values.push(v);
+    set('items', values.length ? pruneSchema(schema.items, values) : true);
+  }
+  for (const k of ['allOf', 'anyOf', 'oneOf'] as const) {
+    const branches = schema[k];
+    if (Array.isArray(branches)) set(k, branches.map((b) => pruneSchema(b, samples)));
+  }
+  if (isObject(schema.not)) set('not', pruneSchema(schema.not, samples));
+  return out ?? schema;
+}
+
+const byShape = new WeakMap<CrdVersion, { strict?: ShapeSlot; lax?: ShapeSlot }>();
+let shapesEnabled = true;
+
+/** For tests: validate against whole-schema validators only (the reference behaviour). */
+export function useShapeValidators(on: boolean): void {
+  shapesEnabled = on;
+}
+
+function validatorFor(entry: CrdVersion, strict: boolean, target: Json): ValidateFunction | null {
   if (!entry.schema) return null;
-  let slot = byEntry.get(entry);
-  if (!slot) byEntry.set(entry, (slot = { strict: undefined, lax: undefined }));
   const closed = strict && !entry.preserveUnknownFields;
+  let slots = byShape.get(entry);
+  if (!slots) byShape.set(entry, (slots = {}));
   const which = closed ? 'strict' : 'lax';
-  let fn = slot[which];
-  if (fn === undefined) slot[which] = fn = compile(entry.schema, closed);
-  return fn;
+  const slot = (slots[which] ??= shapesEnabled ? shapeSlot(entry, closed) : { prepared: null, shapes: 0, byShape: new Map(), full: undefined });
+  if (slot.prepared && slot.shapes < MAX_SHAPES) {
+    const shape = shapeOf(target);
+    const known = slot.byShape.get(shape);
+    if (known !== undefined) return known;
+    const pruned = pruneSchema(slot.prepared, [target]) as Json;
+    const key = (closed ? 'S' : 'L') + JSON.stringify(pruned);
+    if (!compiled.has(key)) slot.shapes++;
+    const fn = compileKeyed(key, () => JSON.parse(key.slice(1)) as Json);
+    if (slot.byShape.size < MAX_SHAPE_KEYS) slot.byShape.set(shape, fn);
+    return fn;
+  }
+  if (slot.full === undefined) slot.full = compile(entry.schema, closed);
+  return slot.full;
 }
 
 /** Appends schema and (under strict) unknown-field problems of one custom resource. */
 export function validateCustomResource(obj: Json, entry: CrdVersion, strict: boolean, out: Problem[]): void {
-  const fn = validatorFor(entry, strict);
-  if (fn) {
-    const target = defaulted(obj, entry.schema!);
-    if (!fn(target) && fn.errors) describeSchemaErrors(fn.errors, target, out);
+  if (entry.schema) {
+    const target = defaulted(obj, entry.schema);
+    const fn = validatorFor(entry, strict, target);
+    if (fn && !fn(target) && fn.errors) describeSchemaErrors(fn.errors, target, out);
   }
   checkMetadata(obj, strict, out);
 }

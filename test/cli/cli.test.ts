@@ -278,3 +278,33 @@ describe('--format junit', () => {
     expect(out).not.toContain('\u0007');
   });
 });
+
+describe('validate: findings of a shared file', () => {
+  it('a finding in a base every app includes is shown once, naming the apps', async () => {
+    const { TestRepo } = await import('../helpers/gitrepo.js');
+    const r = track({ r: new TestRepo() }).r;
+    const deploy = [
+      'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: web', 'spec:', '  selector:', '    matchLabels: { app: web }', '  template:',
+      '    metadata:', '      labels: { app: web }', '    spec:', '      containers:', '        - name: web', '          image: nginx:latest', '',
+    ].join('\n');
+    r.write({
+      '.github/ferry.yml': 'environments:\n  - name: prod\n    path: apps\n',
+      'base/kustomization.yaml': 'resources: [deploy.yaml]\n',
+      'base/deploy.yaml': deploy,
+      ...Object.fromEntries(['a', 'b', 'c'].map((n) => [`apps/${n}/kustomization.yaml`, `namespace: ${n}\nresources: [../../base]\n`])),
+    });
+    r.commit('three apps on one base');
+    const res = await ferry(['validate', '--repo', r.dir, '--ref', 'HEAD']);
+    const text = res.out;
+    expect(text).toContain('== the same finding in several apps (a file they share), shown once\n');
+    expect(text).toMatch(/\n {4}in 3 apps: prod: a, b, c\n/);
+    // Each finding of the base is printed once, and each app points to them.
+    const shared = text.split('\n').filter((l) => l.includes('base/deploy.yaml'));
+    expect(shared.length).toBeGreaterThan(0);
+    expect(new Set(shared).size).toBe(shared.length);
+    for (const app of ['a', 'b', 'c']) expect(text).toMatch(new RegExp(`== prod / ${app} \\(kustomize, apps/${app}\\) \\[rendered\\]\\n  \\d+ finding\\(s\\) in shared files, shown once above\\n`));
+    // JSON still lists them under every app.
+    const json = JSON.parse((await ferry(['validate', '--repo', r.dir, '--ref', 'HEAD', '--format', 'json'])).out) as Plan;
+    for (const a of json.environments[0]!.apps) expect(a.findings.some((f) => f.file === 'base/deploy.yaml')).toBe(true);
+  }, 120_000);
+});

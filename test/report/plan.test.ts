@@ -130,3 +130,42 @@ describe('findings already in base', () => {
     expect(renderJson(p)).toContain('"inBase": true');
   });
 });
+
+describe('validate: a finding in a file several apps share is shown once', () => {
+  const alert = (ns: string) => ({
+    severity: 'error' as const, rule: 'schema', file: 'components/alerts/alert.yaml', line: 7, resource: `Alert/${ns}/home`,
+    message: 'spec.eventSeverity: "warn" is not one of "info", "error"',
+  });
+  const own = { severity: 'warning' as const, rule: 'resource-limits', file: 'apps/web/deploy.yaml', line: 3, resource: 'Deployment/web/web', message: 'container web has no limits' };
+  const app = (name: string, findings: AppPlan['findings']): AppPlan => ({ ...quiet(name), findings });
+  const plan = (): Plan => ({
+    ...planOf(),
+    environments: [
+      { name: 'main', apps: [app('web', [alert('web'), own]), app('db', [alert('db')]), app('cache', [alert('cache')]), quiet('tools')] },
+      { name: 'lab', apps: [app('web', [alert('web')])] },
+    ],
+    summary: { added: 0, changed: 0, removed: 0, errors: 4, warnings: 1 },
+  });
+
+  it('text: once, naming the apps by environment; each app keeps its own findings and the count of shared ones', () => {
+    const text = renderText(plan(), { validate: { seconds: 1 } });
+    const line = 'error [schema] components/alerts/alert.yaml:7: spec.eventSeverity: "warn" is not one of "info", "error"';
+    expect(text.split(line).length - 1).toBe(1);
+    expect(text).toContain(`== the same finding in several apps (a file they share), shown once\n  ${line}\n    in 4 apps: main: web, db, cache; lab: web\n`);
+    expect(text).toContain('== main / web (plain, envs/web) [rendered]\n  warning [resource-limits] apps/web/deploy.yaml:3 Deployment/web/web: container web has no limits\n  1 finding(s) in shared files, shown once above\n');
+    expect(text).toContain('== main / db (plain, envs/db) [rendered]\n  1 finding(s) in shared files, shown once above\n');
+    // An app whose only findings are shared ones is not listed as without findings.
+    expect(text).toContain('== main: no findings in tools\n');
+  });
+
+  it('a finding in one app only, or plan output, stays with its app', () => {
+    const one = plan();
+    one.environments = [{ name: 'main', apps: [one.environments[0]!.apps[0]!] }];
+    const text = renderText(one, { validate: { seconds: 1 } });
+    expect(text).not.toContain('several apps');
+    expect(text).toContain('== main / web (plain, envs/web) [rendered]\n  error [schema] components/alerts/alert.yaml:7 Alert/web/home:');
+    expect(renderText(plan())).not.toContain('several apps');
+    // JSON keeps every app's findings.
+    expect(JSON.parse(renderJson(plan())).environments[0].apps[1].findings).toHaveLength(1);
+  });
+});

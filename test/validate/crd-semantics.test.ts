@@ -190,3 +190,23 @@ describe('x-kubernetes-validations (CEL)', () => {
     expect(check(crds, thing({ min: 'five', max: 1 }))).toEqual(['schema: spec.min: expected integer, got string']);
   });
 });
+
+describe('patterns', () => {
+  it('each field is tested against its own pattern, however many a schema has', () => {
+    const crds = crdWith({
+      type: 'object',
+      properties: {
+        host: { type: 'string', pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        kind: { type: 'string', pattern: '^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$' },
+        path: { type: 'string', pattern: '^/' },
+      },
+    });
+    expect(check(crds, thing({ host: 'api', kind: 'Secret', path: '/x' }))).toEqual([]);
+    // Twice: remembered answers must be the right pattern's too.
+    expect(check(crds, thing({ host: 'api', kind: 'Secret', path: '/x' }))).toEqual([]);
+    expect(check(crds, thing({ host: 'Secret', kind: 'api', path: 'x' }))).toEqual([
+      'schema: spec.host: "Secret" does not match the pattern ^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      'schema: spec.path: "x" does not match the pattern ^/',
+    ]);
+  });
+});
