@@ -197,7 +197,16 @@ function crdPolicies(hr: Obj, spec: Obj): { install: CrdPolicy; upgrade: CrdPoli
 }
 
 /** A chart's (or a subchart's) `crds/` folder in helm template's `# Source:` comments; a `templates/crds/` folder is not one. */
-const CRDS_SOURCE_RE = /^# Source: [^/\n]+(?:\/charts\/[^/\n]+)*\/crds\//m;
+const CRDS_SOURCE_RE = /^# Source: [^/\n]+(?:\/charts\/[^/\n]+)*\/crds\//;
+
+/**
+ * The `# Source:` comment helm writes as a document's first line. Only that line: a
+ * template can write its own `# Source:` lines further down (to pass for a crds/ file).
+ */
+function sourceLine(chunk: string): string {
+  const line = chunk.replace(/^\s*\n/, '').split('\n', 1)[0]!;
+  return line.startsWith('# Source: ') ? line : '';
+}
 
 /** helm template's output split into the templates' documents and the crds/ folders'. */
 function splitChartCrds(text: string): { templates: string; crds: string } {
@@ -205,7 +214,7 @@ function splitChartCrds(text: string): { templates: string; crds: string } {
   const crds: string[] = [];
   for (const chunk of text.split(/^---[ \t]*$/m)) {
     if (!chunk.trim()) continue;
-    (CRDS_SOURCE_RE.test(chunk) ? crds : templates).push(chunk.replace(/^\n/, ''));
+    (CRDS_SOURCE_RE.test(sourceLine(chunk)) ? crds : templates).push(chunk.replace(/^\n/, ''));
   }
   const join = (xs: string[]) => xs.map((x) => `---\n${x.replace(/\n?$/, '\n')}`).join('');
   return { templates: join(templates), crds: join(crds) };
@@ -345,11 +354,12 @@ function produced(
 ): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
   for (const chunk of text.split(/^---\s*$/m)) {
-    const src = /^# Source: [^/\n]+\/(.+)$/m.exec(chunk);
+    const first = sourceLine(chunk);
+    const src = /^# Source: [^/\n]+\/(.+)$/.exec(first);
     const inRepo = chartDir !== null && src ? path.posix.join(chartDir, src[1]!.trim()) : null;
     const source = inRepo && side.view.has(inRepo) ? { file: inRepo, line: null } : { ...at };
     // Only post-rendered output lost its comments: a crds/ Source is the chart's own CRDs.
-    const chartCrd = CRDS_SOURCE_RE.test(chunk);
+    const chartCrd = CRDS_SOURCE_RE.test(first);
     let objs: Obj[];
     try {
       objs = parseRenderedObjects(chunk);

@@ -144,6 +144,17 @@ export function mergeValues(into: Obj, from: Obj): Obj {
   return out;
 }
 
+/** Every scalar leaf of a value set from one Secret key, as text. */
+function typedLeaves(v: unknown, out: Set<string>): void {
+  if (typeof v === 'string' || typeof v === 'boolean') out.add(String(v));
+  else if (typeof v === 'number') {
+    out.add(String(v));
+    // Helm reads a values file's numbers as float64, and a template prints a large one as
+    // Go does: 84729301 as 8.4729301e+07.
+    out.add(v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2'));
+  } else if (Array.isArray(v)) v.forEach((x) => typedLeaves(x, out));
+}
+
 /** Every string leaf of a value: what a Secret contributed, to be scrubbed from the output. */
 function leaves(v: unknown, out: Set<string>): void {
   // Strings only: a port or a flag from a Secret is not worth masking every 5432 or true in the output.
@@ -197,7 +208,9 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     if (targetPath) {
       const set = setTargetPath(out.values, targetPath, text);
       if ('problem' in set) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
-      else if (kind === 'Secret') leaves(set.value, out.secrets);
+      // The value came from a Secret key whatever helm types it as: `84729301` is rendered as a
+      // number, and is as secret as a string.
+      else if (kind === 'Secret') typedLeaves(set.value, out.secrets);
       continue;
     }
     let parsed: unknown;

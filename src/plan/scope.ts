@@ -1,4 +1,5 @@
 import type { Resource } from '../types.js';
+import { builtinApi } from '../validate/catalog.js';
 import { crdKey, type CrdSchemas } from '../validate/crd.js';
 
 /**
@@ -14,13 +15,14 @@ const CLUSTER_KINDS = new Set([
   'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding', 'APIService', 'IngressClass', 'RuntimeClass', 'CSIDriver', 'CSINode', 'VolumeAttachment',
   'CertificateSigningRequest', 'PodSecurityPolicy', 'FlowSchema', 'PriorityLevelConfiguration', 'ClusterTrustBundle', 'DeviceClass', 'SelfSubjectReview',
   'TokenReview', 'SubjectAccessReview', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'IPAddress', 'ServiceCIDR',
+  'VolumeAttributesClass', 'ResourceSlice', 'DeviceTaintRule', 'ResourceClass', 'StorageVersion', 'StorageVersionMigration', 'ClusterCIDR',
 ]);
-/** API groups of the built-in kinds: core (no group) and the `*.k8s.io`-free ones Kubernetes serves. */
-const BUILTIN_GROUP_RE = /^(v1|(apps|batch|autoscaling|policy|extensions|[a-z0-9.-]*\.k8s\.io)\/[a-z0-9]+)$/;
 
 /** Namespaced, cluster-scoped, or not known (a custom kind without its CRD in the repository). */
 export function scopeOf(apiVersion: string, kind: string, crds: CrdSchemas | undefined): 'Namespaced' | 'Cluster' | null {
-  if (BUILTIN_GROUP_RE.test(apiVersion)) return CLUSTER_KINDS.has(kind) ? 'Cluster' : 'Namespaced';
+  // Built in: a kind Kubernetes serves (kubernetes-models' and NEWER_APIS'), not any `*.k8s.io`
+  // group — Gateway API and volume snapshots are custom resources there.
+  if (builtinApi(apiVersion, kind)) return CLUSTER_KINDS.has(kind) ? 'Cluster' : 'Namespaced';
   return crds?.versions.get(crdKey(apiVersion, kind))?.scope ?? null;
 }
 

@@ -11,6 +11,8 @@ type Segment = { key: string } | { index: number };
 
 /** strvals' cap on a list index. */
 const MAX_INDEX = 65536;
+/** strvals' cap on nesting (maxNestedNameLevel): also keeps setAt's recursion shallow. */
+const MAX_LEVELS = 30;
 
 function isMap(v: unknown): v is Obj {
   return !!v && typeof v === 'object' && !Array.isArray(v);
@@ -50,6 +52,9 @@ function segments(path: string): Segment[] | string {
   }
   if (hasKey) out.push({ key });
   if (!out.length) return 'an empty path';
+  if (out.length > MAX_LEVELS) return `more than ${MAX_LEVELS} levels`;
+  // Each index pads its list with nulls up to it: bounded in all, not per level.
+  if (out.reduce((n, s) => n + ('index' in s ? s.index : 0), 0) > MAX_INDEX) return `list indexes adding up to more than ${MAX_INDEX}`;
   if (out.some((s) => 'key' in s && (s.key === '' || s.key === '__proto__'))) return 'an empty key';
   return out;
 }
@@ -131,7 +136,8 @@ function setAt(container: Obj | unknown[], path: Segment[], value: unknown): Obj
 export function setTargetPath(values: Obj, targetPath: string, raw: string): { value: unknown } | { problem: string } {
   const path = segments(targetPath.trim());
   if (typeof path === 'string') return { problem: `targetPath ${JSON.stringify(targetPath.slice(0, 100))} has ${path}` };
-  const quoted = /^['"]/.test(raw) && /['"]$/.test(raw);
+  // As Flux's ReplacePathValue: the same quote at both ends makes it a string.
+  const quoted = (raw.startsWith('"') && raw.endsWith('"')) || (raw.startsWith("'") && raw.endsWith("'"));
   const parsed = parseValue(quoted ? raw.replace(/^['"]+|['"]+$/g, '') : raw, quoted);
   if ('problem' in parsed) return { problem: `targetPath ${JSON.stringify(targetPath.slice(0, 100))}: the value has ${parsed.problem}` };
   setAt(values, path, parsed.value);

@@ -62,10 +62,10 @@ function noModel(key: string): null {
   return null;
 }
 
-function validatorFrom(mod: Record<string, unknown>, apiVersion: string, kind: string, file: string): BuiltinValidator {
+/** The kind's validator; null for a module of a nested type (`v1/PodSpec.js`), which is no kind. */
+function validatorFrom(mod: Record<string, unknown>, apiVersion: string, kind: string): BuiltinValidator | null {
   const model = mod[kind];
-  if (!isModel(model, apiVersion, kind)) throw new Error(`cannot load the Kubernetes schema of ${apiVersion} ${kind}: ${file} has no model`);
-  return toValidator(model);
+  return isModel(model, apiVersion, kind) ? toValidator(model) : null;
 }
 
 function isModel(v: unknown, apiVersion: string, kind?: string): v is ModelClass {
@@ -121,7 +121,9 @@ export async function loadBuiltinSchemas(ids: Iterable<{ apiVersion: string; kin
   await Promise.all(
     [...wanted].map(async ([key, { apiVersion, kind, file }]) => {
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-      validators.set(key, validatorFrom(mod, apiVersion, kind, file));
+      const found = validatorFrom(mod, apiVersion, kind);
+      if (found) validators.set(key, found);
+      else noModel(key);
     }),
   );
 }
@@ -140,7 +142,8 @@ export function builtinValidator(apiVersion: string, kind: string): BuiltinValid
   } catch (err) {
     throw new Error(`cannot load the Kubernetes schema of ${apiVersion} ${kind} (${(err as Error).message}); load it with loadBuiltinSchemas first`);
   }
-  const found = validatorFrom(mod, apiVersion, kind, file);
+  const found = validatorFrom(mod, apiVersion, kind);
+  if (!found) return noModel(key);
   validators.set(key, found);
   return found;
 }

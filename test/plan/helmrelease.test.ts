@@ -315,6 +315,20 @@ describe('valuesFrom', () => {
     expect(app.changes).toEqual([]);
   });
 
+  it('a numeric Secret value set by targetPath is masked too, though helm types it as a number', async () => {
+    // The Secret is not planned (unchanged): only the HelmRelease's own masking can hide it.
+    // Its key sets greeting (the chart's b64enc of token needs a string).
+    const release = helmRelease(VALUES_FROM.replace('targetPath: token', 'targetPath: greeting') + '    token: plain-token\n');
+    const r = new TestRepo().write({ ...files(''), ...more('hello-cm', '"84729301"') });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': release });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir });
+    const dep = appOf(p, 'web')!.changes.find((c) => c.kind === 'Deployment')?.diff ?? '';
+    expect(dep).toMatch(/^\+\s+- name: GREETING\n\+\s+value: "?\(masked\)"?$/m);
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const form of ['84729301', '8.4729301e+07']) expect(outputs).not.toContain(form);
+  });
+
   it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
     const base = r.commit('base');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schemaVersionFindings, validateResources } from '../../src/validate/index.js';
+import { loadSchemas, schemaVersionFindings, validateResources } from '../../src/validate/index.js';
 import { NEWER_APIS, SCHEMA_MINOR } from '../../src/validate/newer-apis.js';
 import { builtinValidator } from '../../src/validate/schemas.js';
 import { OPTS, cleanDeployment, edit, res } from './helpers.js';
@@ -43,6 +43,20 @@ describe('wrong apiVersion or kind of a built-in API group', () => {
     // A custom group that borrows a built-in kind name is still a custom resource.
     const mine = { apiVersion: 'example.com/v1', kind: 'Deployment', metadata: { name: 'd' } };
     expect(findings(mine).map((f) => f.slice(0, 2))).toEqual([['unknown-kind', 'warning']]);
+  });
+
+  it('a kind naming a nested type of the schemas (v1 PodSpec, apps/v1 DeploymentSpec) is a finding, not a crash', async () => {
+    const objs = [
+      { apiVersion: 'v1', kind: 'PodSpec', metadata: { name: 'p' } },
+      { apiVersion: 'apps/v1', kind: 'DeploymentSpec', metadata: { name: 'd' } },
+      { apiVersion: 'v1', kind: 'ObjectMeta', metadata: { name: 'o' } },
+    ];
+    await loadSchemas(objs.map((o) => res(o).id));
+    expect(validateResources(objs.map((o) => res(o)), OPTS).map((f) => [f.rule, f.resource])).toEqual([
+      ['unknown-api-version', 'PodSpec/p'],
+      ['unknown-api-version', 'DeploymentSpec/d'],
+      ['unknown-api-version', 'ObjectMeta/o'],
+    ]);
   });
 
   it('the rule can be lowered or turned off like any other', () => {
