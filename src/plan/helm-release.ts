@@ -132,11 +132,14 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       const merged = mergedValuesFiles(source.valuesFiles, (f) => unpacked.files.get(f)?.toString('utf8') ?? null, source.ignoreMissing === true);
       if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${merged.problem} in the chart`)]);
       identity = ['archive', got.digest, JSON.stringify(source.valuesFiles), merged.text];
+      let dir: string | { problem: string };
       try {
-        chart = { dir: await unpackedChart(side, unpacked.files, merged.text, RenderCache.key(identity)) };
+        dir = await unpackedChart(side, unpacked.files, merged.text, RenderCache.key(identity), ctx);
       } catch {
-        return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: its files cannot be unpacked`)]);
+        dir = { problem: 'its files cannot be unpacked' };
       }
+      if (typeof dir !== 'string') return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${dir.problem}`)]);
+      chart = { dir };
     }
   }
 
@@ -318,20 +321,34 @@ async function chartWithValues(side: Side, dir: string, values: string, id: stri
 }
 
 /** A fetched chart's files written as a folder of the render tree, `values.yaml` replaced, named by content. */
-async function unpackedChart(side: Side, files: Map<string, Buffer>, values: string, id: string): Promise<string> {
+async function unpackedChart(side: Side, files: Map<string, Buffer>, values: string, id: string, ctx: RenderContext): Promise<string | { problem: string }> {
   const rel = `${CHART_COPIES}/${id.slice(0, 32)}`;
   const dest = path.join(side.files.root, rel);
   if (await stat(dest).then(() => true, () => false)) return rel;
-  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  for (const [name, data] of files) {
-    if (name === 'values.yaml') continue;
-    const to = path.join(tmp, name);
-    await mkdir(path.dirname(to), { recursive: true });
-    await writeFile(to, data);
+  // Each distinct valuesFiles list is a copy of the chart: the copies count against the
+  // plan's output budget, or a PR of many HelmReleases could fill the disk.
+  let size = Buffer.byteLength(values);
+  for (const [name, data] of files) if (name !== 'values.yaml') size += data.length;
+  if (ctx.outputBudget) {
+    if (size > ctx.outputBudget.left) return { problem: `not planned: the apps of this plan rendered more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)` };
+    ctx.outputBudget.left -= size;
   }
-  await mkdir(tmp, { recursive: true });
-  await writeFile(path.join(tmp, 'values.yaml'), values);
-  await rename(tmp, dest).catch(() => rm(tmp, { recursive: true, force: true }));
+  const tmp = `${dest}.ferry-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    for (const [name, data] of files) {
+      if (name === 'values.yaml') continue;
+      const to = path.join(tmp, name);
+      await mkdir(path.dirname(to), { recursive: true });
+      await writeFile(to, data);
+    }
+    await mkdir(tmp, { recursive: true });
+    await writeFile(path.join(tmp, 'values.yaml'), values);
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    // Another render of the same copy got there first.
+    if (await stat(dest).then(() => false, () => true)) throw err;
+  }
   return rel;
 }
 
