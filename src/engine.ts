@@ -564,7 +564,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
             ownership.add(c.baseInputs);
             ownership.add(c.headInputs);
           }
-          if (c.affected) work.push({ app: c.app, baseApp: c.baseApp, atBase: c.atBase, atHead: c.atHead, env: e, baseInputs: c.baseInputs, headInputs: c.headInputs });
+          if (c.affected || c.unknown) {
+            work.push({
+              app: c.app, baseApp: c.baseApp, atBase: c.atBase, atHead: c.atHead, env: e, baseInputs: c.baseInputs, headInputs: c.headInputs,
+              ...(c.unknown ? { unknown: c.unknown } : {}), ...(c.caveat ? { caveat: c.caveat } : {}),
+            });
+          }
         }
       }
       work.sort((x, y) => x.env - y.env || APP_ORDER.compare(x.app.name, y.app.name));

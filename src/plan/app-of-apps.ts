@@ -4,6 +4,7 @@ import type { AppSpec, Finding, Resource } from '../types.js';
 import { argoApps, type ArgoDiscovery } from './argo.js';
 import { MAX_APPS_PER_SET, type FoundArgo } from './applicationset.js';
 import { SKIP_DIR_RE, type TreeView } from './discover.js';
+import { settleIncompleteSets, type SideCandidate } from './incomplete-sets.js';
 import { appInputs, touches } from './inputs.js';
 import { filesUnder } from './listing.js';
 import type { RenderedApp } from './render-app.js';
@@ -44,6 +45,10 @@ export interface AppNode {
   affected: boolean;
   headInputs: AppInputs | null;
   baseInputs: AppInputs | null;
+  /** Not rendered: its fate is unknown (an ApplicationSet not fully expanded at head). */
+  unknown?: Finding;
+  /** Rendered, with this finding added (its set was not fully expanded at base). */
+  caveat?: Finding;
 }
 
 interface Parent extends AppNode {
@@ -263,11 +268,17 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         headFound = cut(headFound, 'head');
         baseFound = cut(baseFound, 'base');
         // (ApplicationSets' Applications count too.)
-        const headApps = p.atHead ? argoApps(headFound, head.view, req.discovery).apps.slice(0, MAX_CHILDREN) : [];
-        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [] }).apps.slice(0, MAX_CHILDREN);
+        const incomplete = { base: new Set<string>(), head: new Set<string>() };
+        const headApps = p.atHead ? argoApps(headFound, head.view, { ...req.discovery, incompleteSets: incomplete.head }).apps.slice(0, MAX_CHILDREN) : [];
+        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [], incompleteSets: incomplete.base }).apps.slice(0, MAX_CHILDREN);
         const pairs = new Map<string, { head?: AppSpec; base?: AppSpec }>();
         for (const a of baseApps) pairs.set(argoKey(a), { base: a });
         for (const a of headApps) pairs.set(argoKey(a), { ...pairs.get(argoKey(a)), head: a });
+        // As for written ApplicationSets: one Ferry could not fully expand on a side says
+        // nothing of the Applications it made on the other.
+        const sides = new Map<string, SideCandidate>();
+        for (const [k, pair] of pairs) sides.set(k, { app: (pair.head ?? pair.base)!, baseApp: pair.base ?? null, atBase: !!pair.base, atHead: !!pair.head });
+        settleIncompleteSets(sides, incomplete);
         for (const [k, pair] of pairs) {
           const app = (pair.head ?? pair.base)!;
           const id = argoId(app);
@@ -296,7 +307,11 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
           const baseInputs = baseApp ? appInputs(baseApp, base.view) : null;
           const affected = validateOnly || !headApp || !baseApp || specOf(headApp) !== specOf(baseApp)
             || touches(headInputs!, changed) || touches(baseInputs!, changed);
-          const node: AppNode = { app: (headApp ?? baseApp)!, baseApp, atBase: !!baseApp, atHead: !!headApp, key: `${p.key}>${k}`, affected, headInputs, baseInputs };
+          const settled = sides.get(k);
+          const node: AppNode = {
+            app: (headApp ?? baseApp)!, baseApp, atBase: !!baseApp, atHead: !!headApp, key: `${p.key}>${k}`, affected, headInputs, baseInputs,
+            ...(settled?.unknown ? { unknown: settled.unknown } : {}), ...(settled?.caveat ? { caveat: settled.caveat } : {}),
+          };
           children.push(node);
           for (const a of [headApp, baseApp]) {
             for (const s of a?.argo!.sources ?? []) {

@@ -162,6 +162,45 @@ spec:
   });
 });
 
+describe('an ApplicationSet in a rendered output that Ferry cannot fully expand at head', () => {
+  it('leaves the Applications it made at base unknown, not removed', async () => {
+    const set = (elements: string, extra: string) => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: tools
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+${elements}${extra}  template:
+    metadata:
+      name: '{{ "{{name}}" }}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: 'tools/{{ "{{name}}" }}'
+      destination:
+        namespace: '{{ "{{name}}" }}'
+`;
+    const r = new TestRepo().write({
+      ...REPO,
+      'apps/root/templates/set.yaml': set('          - name: tool-a\n          - name: tool-b\n', ''),
+      'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\n',
+      'tools/tool-b/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-b\n',
+    });
+    const base = r.commit('base');
+    // tool-b leaves the list, and a cluster generator (not expanded offline) joins the set.
+    r.write({ 'apps/root/templates/set.yaml': set('          - name: tool-a\n', '    - clusters: {}\n') });
+    const p = await plan({ repo: r.dir, base, head: r.commit('cluster generator'), cacheDir: tempDir('ferry-cache-') });
+    const b = appOf(p, 'argocd/tool-b')!;
+    expect(b.status).toBe('skipped');
+    expect(b.changes).toEqual([]);
+    expect(b.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^not planned: ApplicationSet argocd\/tools could not be fully expanded at head/)]);
+  });
+});
+
 describe('applicationsIn', () => {
   it('keeps the file a template names inside the repository (a template can print its own "# Source:")', () => {
     const res = (file: string) => ({
