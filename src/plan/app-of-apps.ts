@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { resolveRepoPath, type AppInputs } from '../render/kustomization.js';
+import { KUSTOMIZATION_FILES, resolveRepoPath, type AppInputs } from '../render/kustomization.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { argoApps, type ArgoDiscovery } from './argo.js';
 import { MAX_APPS_PER_SET, type FoundArgo } from './applicationset.js';
@@ -89,7 +89,9 @@ const YAML_RE = /\.ya?ml$/i;
 export function argoFiles(view: TreeView): string[] {
   const out: string[] = [];
   if (!view.deployRefs) return out;
-  const files = [...view.files].filter((f) => YAML_RE.test(f) && !SKIP_DIR_RE.test(f));
+  // Kustomization files are kustomize's own config, never an Application, and discovery
+  // keeps no facts for them: asking would read each one with a git process on a re-plan.
+  const files = [...view.files].filter((f) => YAML_RE.test(f) && !SKIP_DIR_RE.test(f) && !KUSTOMIZATION_FILES.includes(path.posix.basename(f)));
   const charts = new Set(files.filter((f) => f === 'Chart.yaml' || f.endsWith('/Chart.yaml')).map((f) => path.posix.dirname(f)));
   const inChart = (f: string) => {
     for (let d = path.posix.dirname(f); ; d = path.posix.dirname(d)) {
