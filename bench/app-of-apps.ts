@@ -11,56 +11,14 @@
  *
  *   node --import tsx bench/app-of-apps.ts 100 400
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { plan } from '../src/engine.js';
+import { chart, commit, git, HELM, write } from './chart-repo.js';
 import { fmt, PARALLEL, run, time, worktree } from './contestants.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const HELM = process.env.FERRY_BENCH_HELM
-  ?? [path.join(here, '..', 'node_modules', '.cache', 'ferry-test-bin', 'helm')].find(existsSync)
-  ?? 'helm';
 const REPO_URL = 'https://git.example.com/org/gitops.git';
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
-}
-
-function write(dir: string, files: Record<string, string>): void {
-  for (const [rel, body] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    writeFileSync(path.join(dir, rel), body);
-  }
-}
-
-function commit(dir: string, message: string): string {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '--quiet', '-m', message);
-  return git(dir, 'rev-parse', 'HEAD');
-}
-
-const chart = (name: string, replicas: number) => ({
-  [`apps/${name}/Chart.yaml`]: `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`,
-  [`apps/${name}/values.yaml`]: `replicas: ${replicas}\nimage: nginx:1.27.0\n`,
-  [`apps/${name}/templates/deployment.yaml`]: `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}
-spec:
-  replicas: {{ .Values.replicas }}
-  selector: { matchLabels: { app: {{ .Release.Name }} } }
-  template:
-    metadata: { labels: { app: {{ .Release.Name }} } }
-    spec:
-      containers:
-        - name: app
-          image: {{ .Values.image }}
-          resources: { requests: { cpu: 10m, memory: 16Mi }, limits: { cpu: 100m, memory: 64Mi } }
-`,
-});
 
 const rootValues = (names: string[], replicas: Map<string, number>) =>
   `apps:\n${names.map((n) => `  - name: ${n}\n    replicas: ${replicas.get(n) ?? 1}\n`).join('')}`;
