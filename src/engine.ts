@@ -14,6 +14,7 @@ import { applyEngineLevels } from './plan/levels.js';
 import { Ownership, ownershipCandidates, unownedFinding } from './plan/unowned.js';
 import { pathsUnder, renderApp, type RenderContext, type RenderedApp } from './plan/render-app.js';
 import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
+import { appFailureFinding } from './plan/app-failure.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
 import { argoFiles, followAppOfApps, type AppNode } from './plan/app-of-apps.js';
@@ -591,12 +592,28 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         hooks.progress?.({ env: environments[c.env]!.name, done: ++done[c.env]!, total: totals[c.env]! });
         return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status: 'skipped', resources: 0, changes: [], findings: [c.unknown] };
       }
+      try {
+        return await planOne(c);
+      } catch (err) {
+        if (err instanceof AbortedError || signal?.aborted) throw err;
+        // One app's crash is that app's error, not the whole plan's.
+        renders.delete(c.app);
+        if (c.baseApp) renders.delete(c.baseApp);
+        hooks.progress?.({ env: environments[c.env]!.name, done: ++done[c.env]!, total: totals[c.env]! });
+        return { name: c.app.name, path: c.app.path, renderer: c.app.renderer, status: 'error', resources: 0, changes: [], findings: [appFailureFinding(err)] };
+      }
+    });
+    async function planOne(c: (typeof work)[number] & { i: number }): Promise<AppPlan> {
       await ahead.ready(c.i);
       const renderStarted = performance.now();
-      const [b, h] = await Promise.all([
+      // Both settle before either's failure is raised: no render may outlive its app.
+      const [bs, hs] = await Promise.allSettled([
         c.atBase && !validateOnly ? renderOnce(c.baseApp!, base, c.baseInputs!) : null,
         c.atHead ? renderOnce(c.app, head, c.headInputs!) : null,
       ]);
+      if (bs.status === 'rejected') throw bs.reason;
+      if (hs.status === 'rejected') throw hs.reason;
+      const [b, h] = [bs.value, hs.value];
       measures.seconds.render += since(renderStarted);
       // Not held past its use: a plan of thousands of apps keeps only their diffs.
       renders.delete(c.app);
@@ -633,7 +650,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         name: c.app.name, path: c.app.path, renderer: c.app.renderer, status, resources: h?.resources.length ?? 0,
         changes: changes.map(detachChange), findings: sortFindings(findings.map(detachFinding)),
       };
-    });
+    }
     if (signal?.aborted) throw new AbortedError();
     // Rendered together (one pool, so a second environment's renders fill the first's
     // idle slots), reported per environment in their order.
