@@ -86,12 +86,17 @@ const YAML_RE = /\.ya?ml$/i;
  * discovery scanned them: a chart's own files are templates, not read here (reading
  * each would cost a blob read per template of every chart).
  */
+/**
+ * Kustomization files are kustomize's own config, never an Application, and discovery
+ * keeps no facts for them: asking one whether it holds an Application would read it with
+ * a git process on a re-plan (once 36x the floor at 5,000 apps).
+ */
+const isKustomizationFile = (f: string) => KUSTOMIZATION_FILES.includes(path.posix.basename(f));
+
 export function argoFiles(view: TreeView): string[] {
   const out: string[] = [];
   if (!view.deployRefs) return out;
-  // Kustomization files are kustomize's own config, never an Application, and discovery
-  // keeps no facts for them: asking would read each one with a git process on a re-plan.
-  const files = [...view.files].filter((f) => YAML_RE.test(f) && !SKIP_DIR_RE.test(f) && !KUSTOMIZATION_FILES.includes(path.posix.basename(f)));
+  const files = [...view.files].filter((f) => YAML_RE.test(f) && !SKIP_DIR_RE.test(f) && !isKustomizationFile(f));
   const charts = new Set(files.filter((f) => f === 'Chart.yaml' || f.endsWith('/Chart.yaml')).map((f) => path.posix.dirname(f)));
   const inChart = (f: string) => {
     for (let d = path.posix.dirname(f); ; d = path.posix.dirname(d)) {
@@ -152,7 +157,7 @@ function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side): boole
   const argo = app.argo;
   const own = (f: string) => !!argo && (f === argo.file || argo.reads.includes(f)) && !argo.sources.some((s) => s.path === '' || f.startsWith(s.path + '/'));
   for (const f of inputs.files) {
-    if (side.view.has(f) && !own(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
+    if (!isKustomizationFile(f) && side.view.has(f) && !own(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
   }
   for (const d of inputs.dirs) for (const f of templatesUnder(side, d)) if (mentionsApplication(side, f)) return true;
   return false;
