@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { spawnerEnabled, spawnVia, UNSTARTED } from './spawner.js';
+import { spawnerEnabled, spawnVia } from './spawner.js';
 
 export interface ExecOptions {
   cwd?: string;
@@ -58,10 +58,6 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
   const maxOut = opts.maxOutputBytes ?? 64 * 1024 * 1024;
   if (opts.signal?.aborted) return Promise.reject(new ExecError(`${cmd}: aborted`, '', null, 'aborted'));
   if (spawnerEnabled()) return execVia(cmd, args, opts, timeoutMs, maxOut);
-  return execDirect(cmd, args, opts, timeoutMs, maxOut);
-}
-
-function execDirect(cmd: string, args: string[], opts: ExecOptions, timeoutMs: number, maxOut: number): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     let child;
     try {
@@ -148,8 +144,6 @@ async function execVia(cmd: string, args: string[], opts: ExecOptions, timeoutMs
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  // The starter could not run at all (this host will not start it): nothing was started, so start it here.
-  if (o.spawnError?.code === UNSTARTED) return execDirect(cmd, args, opts, timeoutMs, maxOut);
   if (o.killed === 'timeout') throw new ExecError(timedOut(cmd, timeoutMs), o.stderr, null, 'timeout');
   if (o.killed === 'output-limit') throw new ExecError(`${cmd}: output exceeded ${maxOut} bytes`, o.stderr, null, 'output-limit');
   if (o.killed === 'aborted') throw new ExecError(`${cmd}: aborted`, o.stderr, null, 'aborted');

@@ -123,18 +123,10 @@ interface Pending {
   pid: number | null;
 }
 
-/** The outcome's spawnError code when the starter never ran: the call was not started, and may be started directly. */
-export const UNSTARTED = 'EFERRY_STARTER_UNAVAILABLE';
-
-/** Set when a starter died before it ever answered: this host will not run one, so Ferry spawns directly. */
-let unavailable = false;
-
 class Spawner {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  private answered = false;
-  private die: (why: string) => void = () => {};
   dead = false;
   get pid(): number | undefined {
     return this.child.pid;
@@ -150,7 +142,6 @@ class Spawner {
       serialization: 'advanced',
     });
     this.child.on('message', (m: { t: string; id: number; pid?: number } & Partial<Omit<SpawnOutcome, 'stdout'>> & { stdout?: Uint8Array | null }) => {
-      this.answered = true;
       const p = this.pending.get(m.id);
       if (!p) return;
       if (m.t === 'started') {
@@ -169,21 +160,11 @@ class Spawner {
         stderr: m.stderr ?? '',
       });
     });
-    this.die = (why: string) => {
+    const die = (why: string) => {
       if (this.dead) return;
       this.dead = true;
-      if (!this.answered) unavailable = true;
-      try {
-        this.child.kill('SIGKILL');
-      } catch {
-        /* gone */
-      }
       onDeath();
       for (const [, p] of this.pending) {
-        if (!this.answered) {
-          p.resolve({ killed: null, spawnError: { code: UNSTARTED, message: `Ferry's process starter ${why}` }, code: null, signal: null, stdout: Buffer.alloc(0), stderr: '' });
-          continue;
-        }
         // Its processes are in groups of their own: end them from here.
         if (p.pid !== null) {
           try {
@@ -196,8 +177,8 @@ class Spawner {
       }
       this.pending.clear();
     };
-    this.child.on('exit', (code, signal) => this.die(signal ? `was killed by ${signal}` : `exited with code ${code}`));
-    this.child.on('error', (err) => this.die(`failed (${err.message})`));
+    this.child.on('exit', (code, signal) => die(signal ? `was killed by ${signal}` : `exited with code ${code}`));
+    this.child.on('error', (err) => die(`failed (${err.message})`));
     this.idle();
   }
 
@@ -206,13 +187,7 @@ class Spawner {
     const done = new Promise<SpawnOutcome>((resolve) => this.pending.set(id, { resolve, pid: null }));
     this.busy();
     const msg: RunMessage = { t: 'run', id, ...req };
-    try {
-      this.child.send(msg, (err) => {
-        if (err) this.die(`could not be reached (${err.message})`);
-      });
-    } catch (err) {
-      this.die(`could not be reached (${(err as Error).message})`);
-    }
+    this.child.send(msg);
     return { id, done };
   }
 
@@ -236,7 +211,7 @@ class Spawner {
 let current: Spawner | null = null;
 
 export function spawnerEnabled(): boolean {
-  return process.env.FERRY_SPAWNER !== 'off' && !unavailable;
+  return process.env.FERRY_SPAWNER !== 'off';
 }
 
 /** Runs one process through the spawner (started on first use, again after it died). */
