@@ -76,10 +76,6 @@ async function main() {
   const w = await run(process.execPath, ['--import', 'tsx', path.join(here, 'webhook.ts')]);
   process.stdout.write(w.out);
   console.log();
-  // Starting renderers from a plan-sized process: direct spawn against the process starter.
-  const sp = await run(process.execPath, ['--import', 'tsx', path.join(here, 'spawn.ts')]);
-  process.stdout.write(sp.out);
-  console.log();
   const s = await run(process.execPath, ['--import', 'tsx', path.join(here, 'startup.ts')]);
   process.stdout.write(s.out);
   console.log();

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { spawnerEnabled, spawnVia } from './spawner.js';
 
 export interface ExecOptions {
   cwd?: string;
@@ -56,9 +55,11 @@ export function minimalEnv(extra: Record<string, string> = {}): Record<string, s
 export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const maxOut = opts.maxOutputBytes ?? 64 * 1024 * 1024;
-  if (opts.signal?.aborted) return Promise.reject(new ExecError(`${cmd}: aborted`, '', null, 'aborted'));
-  if (spawnerEnabled()) return execVia(cmd, args, opts, timeoutMs, maxOut);
   return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      reject(new ExecError(`${cmd}: aborted`, '', null, 'aborted'));
+      return;
+    }
     let child;
     try {
       child = spawn(cmd, args, {
@@ -89,7 +90,7 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
       child.stderr.destroy();
     };
     const timer = setTimeout(
-      () => kill(new ExecError(timedOut(cmd, timeoutMs), stderr, null, 'timeout')),
+      () => kill(new ExecError(`${cmd}: timed out after ${timeoutMs >= 1000 ? `${timeoutMs / 1000}s` : `${timeoutMs}ms`}`, stderr, null, 'timeout')),
       timeoutMs,
     );
     const onAbort = () => kill(new ExecError(`${cmd}: aborted`, stderr, null, 'aborted'));
@@ -127,35 +128,6 @@ export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promi
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
-}
-
-const timedOut = (cmd: string, ms: number) => `${cmd}: timed out after ${ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`}`;
-
-/** `exec` through the spawner: the same limits, the same errors, settled when the process is gone. */
-async function execVia(cmd: string, args: string[], opts: ExecOptions, timeoutMs: number, maxOut: number): Promise<ExecResult> {
-  const run = spawnVia({ cmd, args, cwd: opts.cwd, env: minimalEnv(opts.env), input: opts.input, maxOut, stderrLimit: STDERR_LIMIT });
-  const timer = setTimeout(() => run.kill('timeout'), timeoutMs);
-  const onAbort = () => run.kill('aborted');
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let o;
-  try {
-    o = await run.done;
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
-  if (o.killed === 'timeout') throw new ExecError(timedOut(cmd, timeoutMs), o.stderr, null, 'timeout');
-  if (o.killed === 'output-limit') throw new ExecError(`${cmd}: output exceeded ${maxOut} bytes`, o.stderr, null, 'output-limit');
-  if (o.killed === 'aborted') throw new ExecError(`${cmd}: aborted`, o.stderr, null, 'aborted');
-  if (o.spawnError) {
-    const why = o.spawnError.code === 'ENOENT' ? 'not found' : o.spawnError.message;
-    throw new ExecError(`${cmd}: could not start (${why})`, '', null, 'spawn');
-  }
-  if (o.code !== 0) {
-    const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.code}`;
-    throw new ExecError(`${cmd} ${how}: ${o.stderr.trim()}`, o.stderr, o.code, 'exit', o.signal);
-  }
-  return { stdout: o.stdout, stderr: o.stderr, code: 0 };
 }
 
 /** Finds an executable on PATH (or checks an explicit path). */
