@@ -12,6 +12,7 @@ import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValue
 import type { RenderContext } from './render-app.js';
 import { chargeOutput, pathsUnder } from './render-app.js';
 import { defaultNamespace } from './scope.js';
+import { integerLeaves } from './target-path.js';
 import type { Side } from './side.js';
 import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
 
@@ -26,6 +27,8 @@ export const FLUX_NAME_LABEL = 'helm.toolkit.fluxcd.io/name';
 export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
 /** Chart folders copied with Flux's valuesFiles as their values.yaml, in a render tree. */
 const CHART_COPIES = '.ferry-helm/flux-charts';
+/** Integers from targetPath passed as `--set` (one argument each): enough for any real release. */
+const MAX_INTEGERS = 1000;
 
 export interface Expansion {
   resources: Resource[];
@@ -91,6 +94,9 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const crdPolicy = crdPolicies(hr.object, spec);
   const includeCrds = crdPolicy.install !== 'Skip';
   const doc = valuesText(values.values);
+  // Flux sets targetPath integers as int64; from a values file helm would read float64.
+  const integers = integerLeaves(values.values, MAX_INTEGERS);
+  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }
@@ -144,10 +150,10 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   }
 
   const req: HelmTemplateRequest = {
-    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
+    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true, integers: integers ?? [],
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v3', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v4', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {

@@ -147,11 +147,11 @@ export function mergeValues(into: Obj, from: Obj): Obj {
 /** Every scalar leaf of a value set from one Secret key, as text. */
 function typedLeaves(v: unknown, out: Set<string>): void {
   if (typeof v === 'string' || typeof v === 'boolean') out.add(String(v));
-  else if (typeof v === 'number') {
+  else if (typeof v === 'number' || typeof v === 'bigint') {
     out.add(String(v));
-    // Helm reads a values file's numbers as float64, and a template prints a large one as
+    // Should helm read it from a values file (float64), a template prints a large one as
     // Go does: 84729301 as 8.4729301e+07.
-    out.add(v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2'));
+    out.add(Number(v).toExponential().replace(/e([+-])(\d)$/, 'e$10$2'));
   } else if (Array.isArray(v)) v.forEach((x) => typedLeaves(x, out));
 }
 
@@ -206,11 +206,14 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     }
     const targetPath = str(ref!.targetPath);
     if (targetPath) {
-      const set = setTargetPath(out.values, targetPath, text);
+      const set = setTargetPath(out.values, targetPath, text, { secret: kind === 'Secret' });
       if ('problem' in set) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
       // The value came from a Secret key whatever helm types it as: `84729301` is rendered as a
-      // number, and is as secret as a string.
-      else if (kind === 'Secret') typedLeaves(set.value, out.secrets);
+      // number, and is as secret as a string. Each part a comma split off is too.
+      else if (kind === 'Secret') {
+        set.assigned.forEach((v) => typedLeaves(v, out.secrets));
+        out.secrets.add(text);
+      }
       continue;
     }
     let parsed: unknown;

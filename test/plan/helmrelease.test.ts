@@ -353,12 +353,16 @@ describe('valuesFrom details', () => {
   const TP_CHART = {
     'charts/tp/Chart.yaml': 'apiVersion: v2\nname: tp\nversion: 0.1.0\n',
     'charts/tp/values.yaml': 'tp:\n  keep: chart\n',
-    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n',
+    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n  printed: {{ printf "%v %v %v" .Values.tp.n .Values.tp.id .Values.tp.neg | quote }}\n',
   };
   const SETS: [string, string, string][] = [
     ['n', 'tp.n', '5'], ['b', 'tp.b', 'TRUE'], ['q', 'tp.q', "'007'"], ['z', 'tp.z', '0123'], ['nul', 'tp.nul', 'null'],
     ['esc', 'tp.esc', 'a\\,b'], ['list', 'tp.list', '{x,y,3}'], ['dot', 'tp.a\\.b', 'dot'], ['idx', 'tp.items[1].name', 'second'],
     ['big', 'tp.big', '99999999999999999999'], ['yes', 'tp.y', 'y'],
+    // int64 as Flux sets them: printed as written, not as a values file's float (8.4729301e+07).
+    ['id', 'tp.id', '84729301'], ['neg', 'tp.neg', '-9223372036854775808'], ['plus', 'tp.plus', '+7'],
+    // A comma starts another assignment, as helm-controller hands `<targetPath>=<value>` to strvals.
+    ['comma', 'tp.comma', 'first,tp.extra=2,tp.l[2]=z,tp.items[0].n=33554433'], ['lst', 'tp.lst', '{1,b}tp.after=x'],
   ];
   const cm = (name: string, data: Record<string, string>, ns = 'apps') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('')}`;
   const from = (entries: string) => `  valuesFrom:\n${entries}  values:\n    other: 1\n`;
@@ -380,18 +384,43 @@ describe('valuesFrom details', () => {
     const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
     const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
     // Not vacuous: helm typed these.
-    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [null, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [{ n: 33554433 }, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(expected.tp).toMatchObject({ id: 84729301, plus: 7, comma: 'first', extra: 2, l: [null, null, 'z'], lst: [1, 'b'], after: 'x' });
     expect(rendered(app)).toEqual(expected);
+    const printed = (o: unknown) => (o as { data: { printed: string } }).data.printed;
+    const handPrinted = printed(parseAllDocuments(hand).map((d) => d.toJS()).find(Boolean));
+    expect(handPrinted).toBe('5 84729301 -9223372036854775808');
+    expect(printed(plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!))).toBe(handPrinted);
   });
 
-  it('a value with an unescaped comma is not guessed at: the chart is not rendered, a warning says why', async () => {
-    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b=c' }) });
+  it('a value helm-controller\'s parser fails on (a key after a comma without `=`) is not rendered: a warning says why, naming no Secret text', async () => {
+    const r = new TestRepo().write({
+      ...files(''), ...TP_CHART,
+      'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b' }),
+      'clusters/staging/web/secret.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tp-secret\n  namespace: apps\nstringData:\n  v: "hunter2,s3cr3tpart"\n',
+    });
+    // Real helm's parser (the one helm-controller calls) refuses the same text.
+    expect(() => execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--set', 'tp.v=a,b'], { stdio: 'pipe' })).toThrow(/key "b" has no value/);
     const base = r.commit('no release yet');
-    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.v\n') });
-    const head = r.commit('release');
-    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    for (const [kind, name] of [['ConfigMap', 'tp-values'], ['Secret', 'tp-secret']]) {
+      r.write({ 'clusters/staging/web/release.yaml': tpRelease(`    - kind: ${kind}\n      name: ${name}\n      valuesKey: v\n      targetPath: tp.v\n`) });
+      const head = r.commit(`release from a ${kind}`);
+      const p = await plan({ repo: r.dir, base, head, cacheDir });
+      const app = appOf(p, 'web')!;
+      expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+      expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": helm-controller fails this HelmRelease: helm's --set parser, which it hands `<targetPath>=<value>`, finds .* has no value/) });
+      if (kind === 'ConfigMap') expect(JSON.stringify(app.findings)).toMatch(/key \\"b\\" has no value/);
+      else expect(JSON.stringify(p)).not.toMatch(/hunter2|s3cr3tpart/);
+    }
+  });
+
+  it('a targetPath the HelmRelease API refuses (a comma, a space) is said so, not rendered', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'x' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: "tp.v,other"\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir }), 'web')!;
     expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
-    expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": the value has an unescaped comma/) });
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/targetPath "tp\.v,other" is not one the HelmRelease API accepts/);
   });
 
   it('a source defined twice with different data: the nearest definition is used and a warning names both; identical copies say nothing', async () => {
