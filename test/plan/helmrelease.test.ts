@@ -883,6 +883,98 @@ describe('CRDs of a chart\'s crds/ folder', () => {
   });
 });
 
+describe('chart CRDs are the chart\'s crds/ files, never what a template prints', () => {
+  const made = (app: AppPlan) => app.changes.filter((c) => c.producer).map((c) => `${c.action} ${c.kind}/${c.name}`).sort();
+  const handNames = (dir: string, crds: boolean) => parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', dir, '--namespace', 'apps', ...(crds ? ['--include-crds'] : [])], { encoding: 'utf8' }))
+    .map((d) => d.toJS() as { kind: string; metadata: { name: string } } | null).filter((o) => o !== null).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  // A template that prints its own document separator and a crds/ Source comment, then a CRD:
+  // to pass for one of the chart's, which install.crds / upgrade.crds would hide or freeze.
+  const FORGED = {
+    'charts/op/templates/forged.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: decoy\n---\n# Source: op/crds/evil.yaml\n${crd('Evil', 'Namespaced')}`,
+    // A crds/ file of several documents: every one is the chart's.
+    'charts/op/crds/pair.yaml': `${crd('Apple', 'Namespaced')}---\n${crd('Pear', 'Namespaced')}`,
+  };
+
+  it('install.crds: Skip hides exactly what helm leaves out without --include-crds: the forged CRD and the template\'s stay, all of a multi-document crds/ file goes', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART, ...FORGED });
+    const base = r.commit('no release yet');
+    const skip = handNames(path.join(r.dir, 'charts/op'), false);
+    // Not vacuous: helm's own output holds the forged CRD as a template's.
+    expect(skip).toContain('CustomResourceDefinition/evils.example.com');
+    expect(skip).not.toContain('CustomResourceDefinition/apples.example.com');
+    r.write({ 'clusters/staging/web/release.yaml': opRelease('  install:\n    crds: Skip\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('skip'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const names = (xs: string[]) => xs.map((x) => x.replace(/^added /, '')).sort();
+    expect(names(made(app))).toEqual(skip);
+    r.write({ 'clusters/staging/web/release.yaml': opRelease('  commonMetadata:\n    labels: { team: payments }\n') });
+    const all = appOf(await plan({ repo: r.dir, base, head: r.commit('create'), cacheDir }), 'web')!;
+    const include = handNames(path.join(r.dir, 'charts/op'), true);
+    expect(include).toEqual(expect.arrayContaining(['CustomResourceDefinition/apples.example.com', 'CustomResourceDefinition/pears.example.com']));
+    expect(names(made(all))).toEqual(include);
+    // helm-controller applies the crds/ files itself, without commonMetadata; templates get it.
+    const team = (n: string) => (plusLines(all.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
+    expect(['apples', 'pears', 'widgets', 'evils', 'gadgets'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, undefined, 'payments', 'payments']);
+  });
+
+  it('on upgrade with upgrade.crds: Skip, a forged CRD is created as a template\'s object; the chart\'s are left as installed', async () => {
+    const r = new TestRepo().write({ ...files(opRelease('  upgrade:\n    crds: Skip\n  commonMetadata:\n    labels: { team: payments }\n')), ...OP_CHART });
+    const base = r.commit('installed');
+    r.write({ ...FORGED, 'charts/op/crds/widgets.yaml': crd('Widget', 'Namespaced').replace('singular: widget', 'singular: widget, shortNames: [wd]') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('new chart'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const changes = made(app);
+    expect(changes).toContain('added CustomResourceDefinition/evils.example.com');
+    expect(changes).toContain('added ConfigMap/decoy');
+    // The chart's own: new ones not created, the changed one not updated (upgrade.crds: Skip).
+    for (const n of ['apples', 'pears']) expect(changes).not.toContain(`added CustomResourceDefinition/${n}.example.com`);
+    expect(changes).not.toContain('changed CustomResourceDefinition/widgets.example.com');
+    expect(app.findings.map((f) => f.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/apples\.example\.com .*upgrade\.crds: Skip does not create it/),
+      expect.stringMatching(/widgets\.example\.com .*does not update an existing CRD/),
+    ]));
+    // The forged one is a template's: commonMetadata goes on it, as helm-controller renders it.
+    const evil = plusLines(app.changes.find((c) => c.name === 'evils.example.com')!.diff!) as { metadata: { labels: Record<string, string> } };
+    expect(evil.metadata.labels.team).toBe('payments');
+  });
+
+  it('a fetched chart\'s crds/ files (and a packed subchart\'s) are read from its archive', async () => {
+    const root = tempDir('ferry-crd-pkg-');
+    const sub = path.join(root, 'sub');
+    mkdirSync(path.join(sub, 'crds'), { recursive: true });
+    writeFileSync(path.join(sub, 'Chart.yaml'), 'apiVersion: v2\nname: sub\nversion: 0.1.0\n');
+    writeFileSync(path.join(sub, 'crds', 'bolts.yaml'), crd('Bolt', 'Namespaced'));
+    const op = path.join(root, 'op');
+    for (const [f, text] of Object.entries({ ...OP_CHART, ...FORGED })) {
+      mkdirSync(path.dirname(path.join(root, f.replace('charts/', ''))), { recursive: true });
+      writeFileSync(path.join(root, f.replace('charts/', '')), text);
+    }
+    mkdirSync(path.join(op, 'charts'), { recursive: true });
+    execFileSync(TEST_HELM, ['package', sub, '-d', path.join(op, 'charts')]);
+    // Packed with tar, not helm package (which unpacks subcharts): the subchart stays a .tgz inside.
+    const file = path.join(root, 'op-0.1.0.tgz');
+    execFileSync('tar', ['czf', file, '-C', root, 'op']);
+    expect(execFileSync('tar', ['tzf', file], { encoding: 'utf8' })).toMatch(/^op\/charts\/sub-0\.1\.0\.tgz$/m);
+    const pkg = { file, digest: execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]! };
+    const REPO_OBJ = 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  url: https://charts.example.invalid\n';
+    const charts = fetcher({ 'https://charts.example.invalid|op': { ...pkg, version: '0.1.0' } });
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    const hand = (crds: boolean) => handNames(pkg.file, crds);
+    expect(hand(true)).toContain('CustomResourceDefinition/bolts.example.com');
+    for (const [extra, crds] of [['  install:\n    crds: Skip\n', false], ['', true]] as const) {
+      r.write({ 'clusters/staging/web/release.yaml': helmRelease(`${extra}  commonMetadata:\n    labels: { team: payments }\n`, { chart: 'op', source: 'kind: HelmRepository\n        name: charts' }) + '---\n' + REPO_OBJ });
+      const app = appOf(await plan({ repo: r.dir, base, head: r.commit(`fetched ${crds}`), cacheDir, charts }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      expect(made(app).map((x) => x.replace(/^added /, ''))).toEqual(hand(crds));
+      if (!crds) continue;
+      // The packed subchart's and the root's crds/ files are the chart's: no commonMetadata.
+      const team = (n: string) => (plusLines(app.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
+      expect(['bolts', 'pears', 'evils'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, 'payments']);
+    }
+  });
+});
+
 describe('v2beta postRenderers', () => {
   it('patchesStrategicMerge and patchesJson6902 are applied as their controllers applied them', async () => {
     const old = `  postRenderers:
