@@ -93,7 +93,7 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
     const inChart = valuesFiles.map((v) => v.replace(/^(\.\/)+/, ''));
     return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: inChart, ignoreMissing, notes: [] };
   }
-  if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not read offline` };
+  if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not rendered offline: it is object storage (S3, GCS, Azure Blob) that Flux's source-controller downloads, and Ferry reads no bucket` };
   return { kind: 'unavailable', message: `chart source ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
 }
 
@@ -117,7 +117,12 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
     const m = /^(oci:\/\/[^/]+(?:\/.+)?)\/([^/]+)$/.exec(url);
     if (!m) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.url ${JSON.stringify(url.slice(0, 200))} is not an oci:// chart` };
     const ref = obj(ospec.ref) ?? {};
-    if (str(ref.digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} is pinned by digest, which the chart fetcher does not resolve` };
+    // Flux's order: a digest wins over semver and tag. The fetched manifest must hash to it.
+    const digest = str(ref.digest);
+    if (digest) {
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.ref.digest ${JSON.stringify(digest.slice(0, 100))} is not a sha256 digest` };
+      return { kind: 'fetch', ref: { repoUrl: m[1]!, chart: m[2]!, digest }, valuesFiles: [], notes: [] };
+    }
     const semverRange = str(ref.semver);
     const tag = str(ref.tag);
     // Flux pulls a tag as it is (`latest` when none is named); the fetcher resolves versions.

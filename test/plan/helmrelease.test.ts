@@ -656,6 +656,53 @@ spec:
     }
   });
 
+  it('an OCIRepository pinned by spec.ref.digest is fetched by that digest (it wins over semver, as in Flux); a Bucket source is a clear not-rendered-offline warning', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const ociRelease = (ref: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: apps
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: web-chart
+  values:
+    replicas: 5
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: web-chart
+  namespace: apps
+spec:
+  url: oci://registry.example.invalid/team/web
+  ref:
+${ref}`;
+    const r = new TestRepo().write(files(''));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': ociRelease(`    semver: ">=1.0.0"\n    digest: ${digest}\n`) });
+    const asked: ChartRef[] = [];
+    const p = await plan({ repo: r.dir, base, head: r.commit('pinned'), cacheDir, charts: fetcher({ 'oci://registry.example.invalid/team|web': { ...pkg, version: digest } }, asked) });
+    expect(asked).toEqual([{ repoUrl: 'oci://registry.example.invalid/team', chart: 'web', digest }]);
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!)).toMatchObject({ spec: { replicas: 5 } });
+    r.write({ 'clusters/staging/web/release.yaml': ociRelease('    digest: sha1:abc\n') });
+    const bad = appOf(await plan({ repo: r.dir, base, head: r.commit('not sha256'), cacheDir, charts: fetcher({}) }), 'web')!;
+    expect(bad.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/spec\.ref\.digest "sha1:abc" is not a sha256 digest/);
+
+    const bucket = `---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  bucketName: charts\n  endpoint: s3.amazonaws.com\n`;
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES, { source: 'kind: Bucket\n        name: charts' }) + bucket });
+    const b = appOf(await plan({ repo: r.dir, base, head: r.commit('bucket'), cacheDir, charts: fetcher({}) }), 'web')!;
+    expect(b.changes.map((c) => c.kind).sort()).toEqual(['Bucket', 'HelmRelease']);
+    expect(b.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([expect.objectContaining({
+      severity: 'warning', resource: 'HelmRelease/apps/web',
+      message: expect.stringMatching(/chart source Bucket apps\/charts is not rendered offline: it is object storage .*; the HelmRelease object itself is still diffed/),
+    })]);
+  });
+
   it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
     const r = new TestRepo().write(files(release('2')));
     const pkg = packaged(path.join(r.dir, 'charts/web'));
