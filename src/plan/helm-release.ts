@@ -8,7 +8,7 @@ import { readChartArchive } from '../render/charts/archive.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
-import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
+import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, secretForms, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
 import { chargeOutput, pathsUnder } from './render-app.js';
 import { defaultNamespace } from './scope.js';
@@ -279,11 +279,9 @@ function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
   const exact = new Set<string>();
   for (const s of secrets) {
     if (s.trim().length < 3) continue;
-    if (s.length < 6) exact.add(s);
-    else {
-      contained.add(s);
-      contained.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
-    }
+    // Every form a template function makes of it (upper, trim, b64enc, sha256sum…).
+    if (s.length < 6) for (const f of secretForms(s)) (f.length < 6 ? exact : contained).add(f);
+    else for (const f of secretForms(s)) if (f.trim().length >= 6) contained.add(f);
     if (s.includes('\n')) for (const l of s.split('\n')) if (l.trim().length >= 8) contained.add(l.trim());
   }
   if (!contained.size && !exact.size) return null;

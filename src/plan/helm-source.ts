@@ -270,19 +270,62 @@ function pickDefinition(defined: { file: string; object: Obj }[], key: string, f
   return chosen.object;
 }
 
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 with padding, as sprig's b32enc writes it. */
+function base32(data: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of data) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out.padEnd(Math.ceil(out.length / 8) * 8, '=');
+}
+
 /**
- * Replaces every Secret-sourced string (3 characters or more), as written and base64
- * encoded, in a render's text: a chart may put a value anywhere. Longest first, so a
- * value containing another is replaced whole.
+ * What a chart's template functions make of a Secret-sourced string, so the output can be
+ * searched for it: as written and trimmed (`trim`), `upper`, `lower`, escaped as `quote`
+ * and `toJson` escape it, `b64enc` (with or without its padding), `b32enc`, and the
+ * hex digests `sha1sum`, `sha256sum` and sha512. A form is only as long as the secret or
+ * longer, and the digests are 40 hex digits or more: none matches by accident. What is
+ * not here (a part of the value, a concatenation then encoded, a salted hash) is not
+ * recognised: docs/security.md says so.
+ */
+export function secretForms(s: string): string[] {
+  const forms = new Set<string>();
+  for (const v of new Set([s, s.trim()])) {
+    if (v === '') continue;
+    const bytes = Buffer.from(v, 'utf8');
+    forms.add(v);
+    forms.add(v.toUpperCase());
+    forms.add(v.toLowerCase());
+    forms.add(JSON.stringify(v).slice(1, -1));
+    forms.add(bytes.toString('base64'));
+    forms.add(bytes.toString('base64').replace(/=+$/, ''));
+    forms.add(base32(bytes));
+    for (const alg of ['sha1', 'sha256', 'sha512']) forms.add(createHash(alg).update(bytes).digest('hex'));
+  }
+  return [...forms];
+}
+
+/**
+ * Replaces every Secret-sourced string (3 characters or more), in every form secretForms
+ * lists, in a render's text: a chart may put a value anywhere. Longest first, so a value
+ * containing another is replaced whole.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string>, masked: string): string {
   const forms = new Set<string>();
   for (const s of secrets) {
     if (s.length < 3) continue;
-    forms.add(s);
-    forms.add(Buffer.from(s, 'utf8').toString('base64'));
-    forms.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
-    forms.add(JSON.stringify(s).slice(1, -1));
+    for (const f of secretForms(s)) forms.add(f);
   }
   for (const f of [...forms].filter((x) => x.length >= 3).sort((a, b) => b.length - a.length)) text = text.split(f).join(masked);
   return text;

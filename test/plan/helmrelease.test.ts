@@ -349,6 +349,60 @@ describe('valuesFrom', () => {
   });
 });
 
+describe('Secret values through template functions', () => {
+  const FX_CHART = {
+    'charts/fx/Chart.yaml': 'apiVersion: v2\nname: fx\nversion: 0.1.0\n',
+    'charts/fx/templates/cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fx
+data:
+  upper: {{ .Values.pw | upper | quote }}
+  lower: {{ .Values.pw | lower | quote }}
+  trim: {{ .Values.padded | trim | quote }}
+  trimUpper: {{ .Values.padded | trim | upper | quote }}
+  quoted: {{ .Values.pw | quote }}
+  squoted: {{ .Values.pw | squote }}
+  b64: {{ .Values.pw | b64enc | quote }}
+  b32: {{ .Values.pw | b32enc | quote }}
+  sha256: {{ .Values.pw | sha256sum | quote }}
+  sha1: {{ .Values.pw | sha1sum | quote }}
+  json: {{ .Values.pwq | toJson | quote }}
+  prefixed: {{ printf "user:%s" .Values.pw | quote }}
+  part: {{ .Values.pw | trunc 6 | quote }}
+  both: {{ printf "user:%s" .Values.pw | b64enc | quote }}
+`,
+  };
+  const VALUES_YAML = 'pw: MixedCase-S3cret\npadded: "  padded-s3cret-value  "\npwq: "quo\\"ted\\\\s3cret"\n';
+  const SECRET_FX = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: fx-secret\n  namespace: apps\nstringData:\n  values.yaml: |\n${VALUES_YAML.split('\n').filter(Boolean).map((l) => `    ${l}`).join('\n')}\n`;
+
+  it('masks the forms a chart derives (upper, lower, trim, quote, toJson, b64enc, b32enc, sha1sum, sha256sum), as helm renders them; a part or an encoded concatenation is not recognised', async () => {
+    const r = new TestRepo().write({ ...files(''), ...FX_CHART, 'clusters/staging/web/secret.yaml': SECRET_FX });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease('  valuesFrom:\n    - kind: Secret\n      name: fx-secret\n', { chart: './charts/fx' }) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const valuesFile = path.join(tempDir('ferry-hand-'), 'v.yaml');
+    writeFileSync(valuesFile, VALUES_YAML);
+    const hand = (parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/fx'), '--values', valuesFile], { encoding: 'utf8' })).map((d) => d.toJS()).find(Boolean) as { data: Record<string, string> }).data;
+    // Not vacuous: helm made each form, and they differ from the secret as written.
+    expect(hand.upper).toBe('MIXEDCASE-S3CRET');
+    expect(hand.trim).toBe('padded-s3cret-value');
+    expect(hand.json).toBe('"quo\\"ted\\\\s3cret"');
+    expect(hand.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const data = (plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: Record<string, string> }).data;
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const k of ['upper', 'lower', 'trim', 'trimUpper', 'quoted', 'squoted', 'b64', 'b32', 'sha256', 'sha1', 'json', 'prefixed']) {
+      expect(data[k], k).toBe('(masked)');
+      expect(outputs.includes(hand[k]!.replace(/^'|'$/g, '')), k).toBe(false);
+    }
+    // Documented limits: shown as helm renders them.
+    expect(data.part).toBe(hand.part);
+    expect(data.both).toBe(hand.both);
+  });
+});
+
 describe('valuesFrom details', () => {
   const TP_CHART = {
     'charts/tp/Chart.yaml': 'apiVersion: v2\nname: tp\nversion: 0.1.0\n',
