@@ -249,7 +249,8 @@ async function folderCrdFiles(side: Side, dir: string, paths: string[]): Promise
   for (const p of paths) {
     if (!p.startsWith(prefix)) continue;
     const rel = p.slice(prefix.length);
-    if (!/(^|\/)crds\//.test(rel) && !/(^|\/)charts\/[^/]+\.tgz$/.test(rel)) continue;
+    // The chart's crds/ folder and its charts/ folder (subcharts' crds/, packed subcharts).
+    if (!/^crds\//.test(rel) && !/^charts\/(.+\/)?(crds\/|[^/]+\.tgz$)/.test(rel)) continue;
     const full = path.join(side.files.root, p);
     // Regular files only: a CRD behind a link then reads as a template's (shown, not hidden).
     const st = await lstat(full).catch(() => null);
