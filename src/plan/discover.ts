@@ -228,7 +228,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
   if (opts.flux === false || kustomizations.length === 0) return [...folderApps, ...argoList];
   // An environment's Kustomizations may read an artifact its folder does not generate.
   if (generators.length === 0 && root !== '') generators = allGenerators(view);
-  const flux = fluxApps(kustomizations, generators, view, root);
+  const flux = fluxApps(kustomizations, generators, view, root, opts.findings);
   // A folder a Kustomization renders is planned under the Kustomization, not twice.
   const fluxNames = new Set(flux.apps.map((a) => a.name));
   return [

@@ -57,7 +57,9 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[]): { root: string; not
     const bootstrap = name === 'flux-system' && namespace === 'flux-system';
     return { root: '', notes: bootstrap ? [] : [assumed(`GitRepository ${namespace}/${name}`)] };
   }
-  if (kind !== 'ExternalArtifact') return { unsupported: `source ${kind} ${namespace}/${name} is not in this repository` };
+  if (kind === 'Bucket') return { unsupported: `its source Bucket ${namespace}/${name} is object storage (S3, GCS, Azure Blob) that Flux's source-controller downloads, and Ferry reads no bucket` };
+  if (kind === 'OCIRepository') return { unsupported: `its source OCIRepository ${namespace}/${name} is an OCI artifact that Flux pulls, not a folder of this repository` };
+  if (kind !== 'ExternalArtifact') return { unsupported: `its source ${kind} ${namespace}/${name} is not in this repository` };
   for (const g of generators) {
     if (g.object.namespace !== namespace) continue;
     const artifacts = Array.isArray(g.object.spec.artifacts) ? g.object.spec.artifacts.map(obj) : [];
@@ -142,9 +144,9 @@ function overlayText(dir: string, spec: Record<string, unknown>, resources: stri
  * The apps the Flux Kustomizations in `found` make, and the folders they render (so
  * discovery does not list the same folder again as an app of its own). Kustomizations
  * whose source is not in this repository make no app: their folder is discovered as
- * before, and `skipped` says why.
+ * before, and a warning in `findings` says why (never a silent drop).
  */
-export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: TreeView, envRoot: string): { apps: AppSpec[]; covered: Set<string> } {
+export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: TreeView, envRoot: string, findings?: Finding[]): { apps: AppSpec[]; covered: Set<string> } {
   const apps = new Map<string, AppSpec>();
   const covered = new Set<string>();
   // The same namespace/name in several folders (one per cluster, without environments
@@ -160,7 +162,10 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
     if (apps.has(name)) continue;
     const spec = ks.object.spec;
     const src = sourceRoot(ks, generators);
-    if ('unsupported' in src) continue;
+    if ('unsupported' in src) {
+      findings?.push(note(ks.file, 'warning', `Kustomization ${id} is not rendered offline: ${src.unsupported}`));
+      continue;
+    }
     const notes = [...src.notes];
     const raw = str(spec.path) ?? '';
     if (raw.includes('${')) continue;

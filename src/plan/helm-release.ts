@@ -1,4 +1,4 @@
-import { cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RenderCache } from '../render/cache.js';
@@ -8,10 +8,12 @@ import { readChartArchive } from '../render/charts/archive.js';
 import { identityOf, parseRenderedObjects } from '../render/manifests.js';
 import type { AppSpec, Finding, Resource } from '../types.js';
 import { MASKED_VALUE } from './flux.js';
-import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, type Obj } from './helm-source.js';
+import { chartSource, isHelmRelease, mergeValues, obj, releaseName, releaseValues, scrubSecrets, secretForms, type Obj } from './helm-source.js';
 import type { RenderContext } from './render-app.js';
 import { chargeOutput, pathsUnder } from './render-app.js';
 import { defaultNamespace } from './scope.js';
+import { integerLeaves } from './target-path.js';
+import { chartCrdFiles, splitChartCrds, type ChartCrdFile, type SplitOutput } from './chart-crds.js';
 import type { Side } from './side.js';
 import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
 
@@ -26,6 +28,8 @@ export const FLUX_NAME_LABEL = 'helm.toolkit.fluxcd.io/name';
 export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
 /** Chart folders copied with Flux's valuesFiles as their values.yaml, in a render tree. */
 const CHART_COPIES = '.ferry-helm/flux-charts';
+/** Integers from targetPath passed as `--set` (one argument each): enough for any real release. */
+const MAX_INTEGERS = 1000;
 
 export interface Expansion {
   resources: Resource[];
@@ -91,12 +95,17 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const crdPolicy = crdPolicies(hr.object, spec);
   const includeCrds = crdPolicy.install !== 'Skip';
   const doc = valuesText(values.values);
+  // Flux sets targetPath integers as int64; from a values file helm would read float64.
+  const integers = integerLeaves(values.values, MAX_INTEGERS);
+  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }
 
   let chart: HelmTemplateRequest['chart'];
   let identity: string[];
+  // The chart's own crds/ files, read only when helm runs (a cache miss) and prints them.
+  let crdFilesOf: () => Promise<ChartCrdFile[] | { problem: string }>;
   if (source.kind === 'dir') {
     const files = await side.tree.expand([...pathsUnder(side.tree.index, source.dir), ...source.valuesFiles.filter((v) => side.tree.index.has(v))]);
     if (files.problems.length) {
@@ -108,6 +117,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: ${source.dir || '.'} lists dependencies but has no charts/ folder; Flux's source-controller would build them, Ferry does not offline`)]);
     }
     await side.tree.materialize(files);
+    crdFilesOf = () => folderCrdFiles(side, source.dir, files.files.map((f) => f.path));
     // The files listed, in order, change the chart's values even when none of them changed.
     identity = ['dir', source.dir, JSON.stringify(source.valuesFiles), ...files.files.map((f) => `${f.path}:${f.oid}`)];
     if (source.valuesFiles.length) {
@@ -125,16 +135,23 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     if (!got.ok) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${got.message}; the HelmRelease object itself is still diffed`)]);
     chart = { archive: got.file, digest: got.digest };
     identity = ['archive', got.digest];
+    const archive = got.file;
+    let unpacked: Awaited<ReturnType<typeof readChartArchive>> | null = null;
+    crdFilesOf = async () => {
+      unpacked ??= await readChartArchive(archive);
+      return 'problem' in unpacked ? unpacked : chartCrdFiles(unpacked.files);
+    };
     if (source.valuesFiles.length) {
       // As source-controller packages it: these files of the chart, merged, are its values.yaml.
-      const unpacked = await readChartArchive(got.file);
+      unpacked = await readChartArchive(got.file);
       if ('problem' in unpacked) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${unpacked.problem}`)]);
-      const merged = mergedValuesFiles(source.valuesFiles, (f) => unpacked.files.get(f)?.toString('utf8') ?? null, source.ignoreMissing === true);
+      const files = unpacked.files;
+      const merged = mergedValuesFiles(source.valuesFiles, (f) => files.get(f)?.toString('utf8') ?? null, source.ignoreMissing === true);
       if ('problem' in merged) return failed([...notes, finding('warning', 'chart-unavailable', `chart ${source.ref.chart} from ${source.ref.repoUrl} not rendered: ${merged.problem} in the chart`)]);
       identity = ['archive', got.digest, JSON.stringify(source.valuesFiles), merged.text];
       let dir: string | { problem: string };
       try {
-        dir = await unpackedChart(side, unpacked.files, merged.text, RenderCache.key(identity), ctx);
+        dir = await unpackedChart(side, files, merged.text, RenderCache.key(identity), ctx);
       } catch {
         dir = { problem: 'its files cannot be unpacked' };
       }
@@ -144,33 +161,35 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   }
 
   const req: HelmTemplateRequest = {
-    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true,
+    file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true, integers: integers ?? [],
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v3', ctx.tools.fingerprint, ...identity, doc, release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
-  let text = await ctx.cache.get(key);
-  if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
-  if (text === null) {
+  const key = RenderCache.key(['helmrelease-v4', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  let out = cachedOutput(await ctx.cache.get(key));
+  if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
+  if (out === null) {
+    const known = includeCrds ? await crdFilesOf() : [];
+    if ('problem' in known) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: its crds/ files cannot be read: ${known.problem}`)]);
     const raw = await helmTemplate(req, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
       return failed([...notes, ...masked]);
     }
     // helm-controller applies the crds/ folder itself, before the release: post-renderers
-    // never see those CRDs. They stay last, with their `# Source:` comment, which marks them.
-    const { templates, crds: crdText } = splitChartCrds(raw.text);
-    text = templates;
-    for (const k of templates.trim() ? post : []) {
+    // never see those CRDs. They are told by the chart's own files, never by a comment.
+    const split = splitChartCrds(raw.text, known);
+    let text = split.templates;
+    for (const k of text.trim() ? post : []) {
       const built = await postRender(text, k, file, side.files, ctx.tools, ctx.signal);
       if (!built.ok) return failed([...notes, ...built.findings.map((f) => ({ ...f, file, line, resource: producer, message: `${label}: ${f.message}` }))]);
       text = built.text;
     }
-    if (crdText) text = `${text.replace(/\n?$/, '\n')}${crdText}`;
-    await ctx.cache.put(key, { ok: true, text });
+    out = { templates: text, crds: split.crds };
+    await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
   }
-  const over = chargeOutput(ctx, text);
+  const over = chargeOutput(ctx, out.templates + out.crds.map((c) => c.text).join(''));
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
-  const parsed = produced(text, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), crdPolicy.upgrade, secretMatcher(values.secrets));
+  const parsed = produced(out, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), crdPolicy.upgrade, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);
   // Helm installs namespaced objects without a namespace into the release's; the chart's own
   // CRDs say the scope of its custom kinds as well as the repository's do.
@@ -199,28 +218,48 @@ function crdPolicies(hr: Obj, spec: Obj): { install: CrdPolicy; upgrade: CrdPoli
   };
 }
 
-/** A chart's (or a subchart's) `crds/` folder in helm template's `# Source:` comments; a `templates/crds/` folder is not one. */
-const CRDS_SOURCE_RE = /^# Source: [^/\n]+(?:\/charts\/[^/\n]+)*\/crds\//;
-
 /**
  * The `# Source:` comment helm writes as a document's first line. Only that line: a
- * template can write its own `# Source:` lines further down (to pass for a crds/ file).
+ * template can write its own `# Source:` lines further down.
  */
 function sourceLine(chunk: string): string {
   const line = chunk.replace(/^\s*\n/, '').split('\n', 1)[0]!;
   return line.startsWith('# Source: ') ? line : '';
 }
 
-/** helm template's output split into the templates' documents and the crds/ folders'. */
-function splitChartCrds(text: string): { templates: string; crds: string } {
-  const templates: string[] = [];
-  const crds: string[] = [];
-  for (const chunk of text.split(/^---[ \t]*$/m)) {
-    if (!chunk.trim()) continue;
-    (CRDS_SOURCE_RE.test(sourceLine(chunk)) ? crds : templates).push(chunk.replace(/^\n/, ''));
+/** A cached render: the templates' output (post-rendered) and the chart's crds/ files. */
+function cachedOutput(text: string | null): SplitOutput | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as SplitOutput;
+    return typeof v.templates === 'string' && Array.isArray(v.crds) ? v : null;
+  } catch {
+    return null;
   }
-  const join = (xs: string[]) => xs.map((x) => `---\n${x.replace(/\n?$/, '\n')}`).join('');
-  return { templates: join(templates), crds: join(crds) };
+}
+
+/** Bytes of crds/ files and packed subcharts read from an in-repository chart, at most. */
+const MAX_CRD_READ = 64 * 2 ** 20;
+
+/** The crds/ files of a materialized in-repository chart folder (its subcharts' too). */
+async function folderCrdFiles(side: Side, dir: string, paths: string[]): Promise<ChartCrdFile[] | { problem: string }> {
+  const prefix = dir === '' ? '' : `${dir}/`;
+  const files = new Map<string, Buffer>();
+  let size = 0;
+  for (const p of paths) {
+    if (!p.startsWith(prefix)) continue;
+    const rel = p.slice(prefix.length);
+    // The chart's crds/ folder and its charts/ folder (subcharts' crds/, packed subcharts).
+    if (!/^crds\//.test(rel) && !/^charts\/(.+\/)?(crds\/|[^/]+\.tgz$)/.test(rel)) continue;
+    const full = path.join(side.files.root, p);
+    // Regular files only: a CRD behind a link then reads as a template's (shown, not hidden).
+    const st = await lstat(full).catch(() => null);
+    if (!st?.isFile()) continue;
+    size += st.size;
+    if (size > MAX_CRD_READ) return { problem: `its crds/ files and packed subcharts are larger than ${MAX_CRD_READ / 2 ** 20} MiB` };
+    files.set(rel, await readFile(full));
+  }
+  return chartCrdFiles(files);
 }
 
 /** `spec.commonMetadata`: labels and annotations helm-controller puts on every object it renders. */
@@ -241,11 +280,9 @@ function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
   const exact = new Set<string>();
   for (const s of secrets) {
     if (s.trim().length < 3) continue;
-    if (s.length < 6) exact.add(s);
-    else {
-      contained.add(s);
-      contained.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
-    }
+    // Every form a template function makes of it (upper, trim, b64enc, sha256sum…).
+    if (s.length < 6) for (const f of secretForms(s)) (f.length < 6 ? exact : contained).add(f);
+    else for (const f of secretForms(s)) if (f.trim().length >= 6) contained.add(f);
     if (s.includes('\n')) for (const l of s.split('\n')) if (l.trim().length >= 8) contained.add(l.trim());
   }
   if (!contained.size && !exact.size) return null;
@@ -366,17 +403,20 @@ function safeParse(text: string): unknown {
  * repository, so its resources point at the HelmRelease.
  */
 function produced(
-  text: string, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
+  out: SplitOutput, chartDir: string | null, side: Side, at: { file: string; line: number | null }, producer: string, name: string, namespace: string,
   common: { labels: Record<string, string>; annotations: Record<string, string> }, crdUpgrade: CrdPolicy, isSecret: ((s: string) => boolean) | null,
 ): { resources: Resource[] } | { error: string } {
   const resources: Resource[] = [];
-  for (const chunk of text.split(/^---\s*$/m)) {
-    const first = sourceLine(chunk);
+  // The templates' documents (each with its own Source line unless post-rendered), then the
+  // chart's crds/ files, whole (one may hold several documents).
+  const chunks = [
+    ...out.templates.split(/^---\s*$/m).map((chunk) => ({ chunk, first: sourceLine(chunk), chartCrd: false })),
+    ...out.crds.map((c) => ({ chunk: c.text, first: `# Source: ${c.source}`, chartCrd: true })),
+  ];
+  for (const { chunk, first, chartCrd } of chunks) {
     const src = /^# Source: [^/\n]+\/(.+)$/.exec(first);
     const inRepo = chartDir !== null && src ? path.posix.join(chartDir, src[1]!.trim()) : null;
     const source = inRepo && side.view.has(inRepo) ? { file: inRepo, line: null } : { ...at };
-    // Only post-rendered output lost its comments: a crds/ Source is the chart's own CRDs.
-    const chartCrd = CRDS_SOURCE_RE.test(first);
     let objs: Obj[];
     try {
       objs = parseRenderedObjects(chunk);

@@ -93,7 +93,7 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
     const inChart = valuesFiles.map((v) => v.replace(/^(\.\/)+/, ''));
     return { kind: 'fetch', ref: { repoUrl: url, chart, version: str(cs.version) ?? '*' }, valuesFiles: inChart, ignoreMissing, notes: [] };
   }
-  if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not read offline` };
+  if (kind === 'Bucket') return { kind: 'unavailable', message: `chart source Bucket ${ns}/${name} is not rendered offline: it is object storage (S3, GCS, Azure Blob) that Flux's source-controller downloads, and Ferry reads no bucket` };
   return { kind: 'unavailable', message: `chart source ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
 }
 
@@ -117,7 +117,12 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
     const m = /^(oci:\/\/[^/]+(?:\/.+)?)\/([^/]+)$/.exec(url);
     if (!m) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.url ${JSON.stringify(url.slice(0, 200))} is not an oci:// chart` };
     const ref = obj(ospec.ref) ?? {};
-    if (str(ref.digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name} is pinned by digest, which the chart fetcher does not resolve` };
+    // Flux's order: a digest wins over semver and tag. The fetched manifest must hash to it.
+    const digest = str(ref.digest);
+    if (digest) {
+      if (!/^sha256:[0-9a-f]{64}$/.test(digest)) return { kind: 'unavailable', message: `OCIRepository ${ns}/${name}: spec.ref.digest ${JSON.stringify(digest.slice(0, 100))} is not a sha256 digest` };
+      return { kind: 'fetch', ref: { repoUrl: m[1]!, chart: m[2]!, digest }, valuesFiles: [], notes: [] };
+    }
     const semverRange = str(ref.semver);
     const tag = str(ref.tag);
     // Flux pulls a tag as it is (`latest` when none is named); the fetcher resolves versions.
@@ -147,11 +152,11 @@ export function mergeValues(into: Obj, from: Obj): Obj {
 /** Every scalar leaf of a value set from one Secret key, as text. */
 function typedLeaves(v: unknown, out: Set<string>): void {
   if (typeof v === 'string' || typeof v === 'boolean') out.add(String(v));
-  else if (typeof v === 'number') {
+  else if (typeof v === 'number' || typeof v === 'bigint') {
     out.add(String(v));
-    // Helm reads a values file's numbers as float64, and a template prints a large one as
+    // Should helm read it from a values file (float64), a template prints a large one as
     // Go does: 84729301 as 8.4729301e+07.
-    out.add(v.toExponential().replace(/e([+-])(\d)$/, 'e$10$2'));
+    out.add(Number(v).toExponential().replace(/e([+-])(\d)$/, 'e$10$2'));
   } else if (Array.isArray(v)) v.forEach((x) => typedLeaves(x, out));
 }
 
@@ -206,11 +211,14 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     }
     const targetPath = str(ref!.targetPath);
     if (targetPath) {
-      const set = setTargetPath(out.values, targetPath, text);
+      const set = setTargetPath(out.values, targetPath, text, { secret: kind === 'Secret' });
       if ('problem' in set) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
       // The value came from a Secret key whatever helm types it as: `84729301` is rendered as a
-      // number, and is as secret as a string.
-      else if (kind === 'Secret') typedLeaves(set.value, out.secrets);
+      // number, and is as secret as a string. Each part a comma split off is too.
+      else if (kind === 'Secret') {
+        set.assigned.forEach((v) => typedLeaves(v, out.secrets));
+        out.secrets.add(text);
+      }
       continue;
     }
     let parsed: unknown;
@@ -262,19 +270,62 @@ function pickDefinition(defined: { file: string; object: Obj }[], key: string, f
   return chosen.object;
 }
 
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+/** RFC 4648 base32 with padding, as sprig's b32enc writes it. */
+function base32(data: Buffer): string {
+  let out = '';
+  let bits = 0;
+  let value = 0;
+  for (const byte of data) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      out += B32[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out.padEnd(Math.ceil(out.length / 8) * 8, '=');
+}
+
 /**
- * Replaces every Secret-sourced string (3 characters or more), as written and base64
- * encoded, in a render's text: a chart may put a value anywhere. Longest first, so a
- * value containing another is replaced whole.
+ * What a chart's template functions make of a Secret-sourced string, so the output can be
+ * searched for it: as written and trimmed (`trim`), `upper`, `lower`, escaped as `quote`
+ * and `toJson` escape it, `b64enc` (with or without its padding), `b32enc`, and the
+ * hex digests `sha1sum`, `sha256sum` and sha512. A form is only as long as the secret or
+ * longer, and the digests are 40 hex digits or more: none matches by accident. What is
+ * not here (a part of the value, a concatenation then encoded, a salted hash) is not
+ * recognised: docs/security.md says so.
+ */
+export function secretForms(s: string): string[] {
+  const forms = new Set<string>();
+  for (const v of new Set([s, s.trim()])) {
+    if (v === '') continue;
+    const bytes = Buffer.from(v, 'utf8');
+    forms.add(v);
+    forms.add(v.toUpperCase());
+    forms.add(v.toLowerCase());
+    forms.add(JSON.stringify(v).slice(1, -1));
+    forms.add(bytes.toString('base64'));
+    forms.add(bytes.toString('base64').replace(/=+$/, ''));
+    forms.add(base32(bytes));
+    for (const alg of ['sha1', 'sha256', 'sha512']) forms.add(createHash(alg).update(bytes).digest('hex'));
+  }
+  return [...forms];
+}
+
+/**
+ * Replaces every Secret-sourced string (3 characters or more), in every form secretForms
+ * lists, in a render's text: a chart may put a value anywhere. Longest first, so a value
+ * containing another is replaced whole.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string>, masked: string): string {
   const forms = new Set<string>();
   for (const s of secrets) {
     if (s.length < 3) continue;
-    forms.add(s);
-    forms.add(Buffer.from(s, 'utf8').toString('base64'));
-    forms.add(Buffer.from(s, 'utf8').toString('base64').replace(/=+$/, ''));
-    forms.add(JSON.stringify(s).slice(1, -1));
+    for (const f of secretForms(s)) forms.add(f);
   }
   for (const f of [...forms].filter((x) => x.length >= 3).sort((a, b) => b.length - a.length)) text = text.split(f).join(masked);
   return text;

@@ -29,6 +29,11 @@ export interface HelmTemplateRequest {
   values?: string[];
   /** `--set` / `--set-string` parameters, applied last in this order (Argo CD's `parameters`). */
   set?: HelmParameter[];
+  /**
+   * Integers helm must read as int64, not as a values file's float64 (Flux's targetPath
+   * values): `--set <path>=<digits>`, the path already escaped for helm's parser.
+   */
+  integers?: { path: string; value: string }[];
   /** Render the chart's `crds/` folder (Flux's default `install.crds: Create`). */
   includeCrds?: boolean;
   /** Leave out test hooks: they run on `helm test`, never on install. */
@@ -122,6 +127,10 @@ async function commandLine(req: HelmTemplateRequest, tree: TreeFiles): Promise<{
   for (const p of req.set ?? []) {
     if (!PARAM_NAME_RE.test(p.name)) return { refused: `parameter name ${JSON.stringify(p.name.slice(0, 100))} is not one helm accepts` };
     args.push(p.string ? '--set-string' : '--set', `${p.name}=${argoSetValue(p.value)}`);
+  }
+  for (const n of req.integers ?? []) {
+    if (!/^-?\d{1,19}$/.test(n.value) || n.path === '' || n.path.includes('\0') || n.path.length > 4096) return { refused: 'an integer value Ferry cannot pass to helm' };
+    args.push('--set', `${n.path}=${n.value}`);
   }
   // Positional arguments after `--`: nothing from the repository is read as a flag.
   args.push('--', req.release, chart);

@@ -341,3 +341,20 @@ describe.skipIf(!existsSync(CORPUS))('the flux2-kustomize-helm-example corpus', 
     }
   });
 });
+
+describe('a Kustomization whose source is not this repository', () => {
+  it('is never silently dropped: a Bucket or OCIRepository source is a warning that it is not rendered offline', async () => {
+    const other = (kind: string) => fluxKs(`from-${kind.toLowerCase()}`, '  path: ./apps/web\n').replace('kind: GitRepository\n    name: flux-system', `kind: ${kind}\n    name: artifacts`);
+    const r = new TestRepo().write({ ...baseFiles(), 'clusters/staging/sources.yaml': `${other('Bucket')}---\n${other('OCIRepository')}` });
+    const base = r.commit('base');
+    r.write({ 'apps/web/service.yaml': service('web').replace('port: 80', 'port: 81') });
+    const p: Plan = await plan({ repo: r.dir, base, head: r.commit('port'), cacheDir });
+    const notes = p.findings.filter((f) => f.rule === 'flux-kustomization').map((f) => `${f.severity} ${f.file}: ${f.message}`).sort();
+    expect(notes).toEqual([
+      expect.stringMatching(/^warning clusters\/staging\/sources\.yaml: Kustomization flux-system\/from-bucket is not rendered offline: its source Bucket flux-system\/artifacts is object storage/),
+      expect.stringMatching(/^warning clusters\/staging\/sources\.yaml: Kustomization flux-system\/from-ocirepository is not rendered offline: its source OCIRepository flux-system\/artifacts is an OCI artifact/),
+    ]);
+    // No app of their own: apps/web is discovered as before.
+    expect(p.environments[0]!.apps.map((a) => a.name)).not.toContain('flux-system/from-bucket');
+  });
+});

@@ -349,16 +349,74 @@ describe('valuesFrom', () => {
   });
 });
 
+describe('Secret values through template functions', () => {
+  const FX_CHART = {
+    'charts/fx/Chart.yaml': 'apiVersion: v2\nname: fx\nversion: 0.1.0\n',
+    'charts/fx/templates/cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: fx
+data:
+  upper: {{ .Values.pw | upper | quote }}
+  lower: {{ .Values.pw | lower | quote }}
+  trim: {{ .Values.padded | trim | quote }}
+  trimUpper: {{ .Values.padded | trim | upper | quote }}
+  quoted: {{ .Values.pw | quote }}
+  squoted: {{ .Values.pw | squote }}
+  b64: {{ .Values.pw | b64enc | quote }}
+  b32: {{ .Values.pw | b32enc | quote }}
+  sha256: {{ .Values.pw | sha256sum | quote }}
+  sha1: {{ .Values.pw | sha1sum | quote }}
+  json: {{ .Values.pwq | toJson | quote }}
+  prefixed: {{ printf "user:%s" .Values.pw | quote }}
+  part: {{ .Values.pw | trunc 6 | quote }}
+  both: {{ printf "user:%s" .Values.pw | b64enc | quote }}
+`,
+  };
+  const VALUES_YAML = 'pw: MixedCase-S3cret\npadded: "  padded-s3cret-value  "\npwq: "quo\\"ted\\\\s3cret"\n';
+  const SECRET_FX = `apiVersion: v1\nkind: Secret\nmetadata:\n  name: fx-secret\n  namespace: apps\nstringData:\n  values.yaml: |\n${VALUES_YAML.split('\n').filter(Boolean).map((l) => `    ${l}`).join('\n')}\n`;
+
+  it('masks the forms a chart derives (upper, lower, trim, quote, toJson, b64enc, b32enc, sha1sum, sha256sum), as helm renders them; a part or an encoded concatenation is not recognised', async () => {
+    const r = new TestRepo().write({ ...files(''), ...FX_CHART, 'clusters/staging/web/secret.yaml': SECRET_FX });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease('  valuesFrom:\n    - kind: Secret\n      name: fx-secret\n', { chart: './charts/fx' }) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir });
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const valuesFile = path.join(tempDir('ferry-hand-'), 'v.yaml');
+    writeFileSync(valuesFile, VALUES_YAML);
+    const hand = (parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/fx'), '--values', valuesFile], { encoding: 'utf8' })).map((d) => d.toJS()).find(Boolean) as { data: Record<string, string> }).data;
+    // Not vacuous: helm made each form, and they differ from the secret as written.
+    expect(hand.upper).toBe('MIXEDCASE-S3CRET');
+    expect(hand.trim).toBe('padded-s3cret-value');
+    expect(hand.json).toBe('"quo\\"ted\\\\s3cret"');
+    expect(hand.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const data = (plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: Record<string, string> }).data;
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const k of ['upper', 'lower', 'trim', 'trimUpper', 'quoted', 'squoted', 'b64', 'b32', 'sha256', 'sha1', 'json', 'prefixed']) {
+      expect(data[k], k).toBe('(masked)');
+      expect(outputs.includes(hand[k]!.replace(/^'|'$/g, '')), k).toBe(false);
+    }
+    // Documented limits: shown as helm renders them.
+    expect(data.part).toBe(hand.part);
+    expect(data.both).toBe(hand.both);
+  });
+});
+
 describe('valuesFrom details', () => {
   const TP_CHART = {
     'charts/tp/Chart.yaml': 'apiVersion: v2\nname: tp\nversion: 0.1.0\n',
     'charts/tp/values.yaml': 'tp:\n  keep: chart\n',
-    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n',
+    'charts/tp/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tp\ndata:\n  values: {{ toJson .Values | quote }}\n  printed: {{ printf "%v %v %v" .Values.tp.n .Values.tp.id .Values.tp.neg | quote }}\n',
   };
   const SETS: [string, string, string][] = [
     ['n', 'tp.n', '5'], ['b', 'tp.b', 'TRUE'], ['q', 'tp.q', "'007'"], ['z', 'tp.z', '0123'], ['nul', 'tp.nul', 'null'],
     ['esc', 'tp.esc', 'a\\,b'], ['list', 'tp.list', '{x,y,3}'], ['dot', 'tp.a\\.b', 'dot'], ['idx', 'tp.items[1].name', 'second'],
     ['big', 'tp.big', '99999999999999999999'], ['yes', 'tp.y', 'y'],
+    // int64 as Flux sets them: printed as written, not as a values file's float (8.4729301e+07).
+    ['id', 'tp.id', '84729301'], ['neg', 'tp.neg', '-9223372036854775808'], ['plus', 'tp.plus', '+7'],
+    // A comma starts another assignment, as helm-controller hands `<targetPath>=<value>` to strvals.
+    ['comma', 'tp.comma', 'first,tp.extra=2,tp.l[2]=z,tp.items[0].n=33554433'], ['lst', 'tp.lst', '{1,b}tp.after=x'],
   ];
   const cm = (name: string, data: Record<string, string>, ns = 'apps') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${ns}\ndata:\n${Object.entries(data).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`).join('')}`;
   const from = (entries: string) => `  valuesFrom:\n${entries}  values:\n    other: 1\n`;
@@ -380,18 +438,43 @@ describe('valuesFrom details', () => {
     const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
     const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
     // Not vacuous: helm typed these.
-    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [null, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(expected.tp).toMatchObject({ n: 5, b: true, q: '007', z: '0123', esc: 'a,b', list: ['x', 'y', 3], 'a.b': 'dot', items: [{ n: 33554433 }, { name: 'second' }], keep: 'chart', y: 'y' });
+    expect(expected.tp).toMatchObject({ id: 84729301, plus: 7, comma: 'first', extra: 2, l: [null, null, 'z'], lst: [1, 'b'], after: 'x' });
     expect(rendered(app)).toEqual(expected);
+    const printed = (o: unknown) => (o as { data: { printed: string } }).data.printed;
+    const handPrinted = printed(parseAllDocuments(hand).map((d) => d.toJS()).find(Boolean));
+    expect(handPrinted).toBe('5 84729301 -9223372036854775808');
+    expect(printed(plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!))).toBe(handPrinted);
   });
 
-  it('a value with an unescaped comma is not guessed at: the chart is not rendered, a warning says why', async () => {
-    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b=c' }) });
+  it('a value helm-controller\'s parser fails on (a key after a comma without `=`) is not rendered: a warning says why, naming no Secret text', async () => {
+    const r = new TestRepo().write({
+      ...files(''), ...TP_CHART,
+      'clusters/staging/web/values.yaml': cm('tp-values', { v: 'a,b' }),
+      'clusters/staging/web/secret.yaml': 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: tp-secret\n  namespace: apps\nstringData:\n  v: "hunter2,s3cr3tpart"\n',
+    });
+    // Real helm's parser (the one helm-controller calls) refuses the same text.
+    expect(() => execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--set', 'tp.v=a,b'], { stdio: 'pipe' })).toThrow(/key "b" has no value/);
     const base = r.commit('no release yet');
-    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.v\n') });
-    const head = r.commit('release');
-    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    for (const [kind, name] of [['ConfigMap', 'tp-values'], ['Secret', 'tp-secret']]) {
+      r.write({ 'clusters/staging/web/release.yaml': tpRelease(`    - kind: ${kind}\n      name: ${name}\n      valuesKey: v\n      targetPath: tp.v\n`) });
+      const head = r.commit(`release from a ${kind}`);
+      const p = await plan({ repo: r.dir, base, head, cacheDir });
+      const app = appOf(p, 'web')!;
+      expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
+      expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": helm-controller fails this HelmRelease: helm's --set parser, which it hands `<targetPath>=<value>`, finds .* has no value/) });
+      if (kind === 'ConfigMap') expect(JSON.stringify(app.findings)).toMatch(/key \\"b\\" has no value/);
+      else expect(JSON.stringify(p)).not.toMatch(/hunter2|s3cr3tpart/);
+    }
+  });
+
+  it('a targetPath the HelmRelease API refuses (a comma, a space) is said so, not rendered', async () => {
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'x' }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: "tp.v,other"\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir }), 'web')!;
     expect(app.changes.map((c) => c.kind)).toEqual(['HelmRelease']);
-    expect(app.findings.find((f) => f.rule === 'chart-unavailable')).toMatchObject({ severity: 'warning', message: expect.stringMatching(/targetPath "tp\.v": the value has an unescaped comma/) });
+    expect(app.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/targetPath "tp\.v,other" is not one the HelmRelease API accepts/);
   });
 
   it('a source defined twice with different data: the nearest definition is used and a warning names both; identical copies say nothing', async () => {
@@ -627,6 +710,53 @@ spec:
     }
   });
 
+  it('an OCIRepository pinned by spec.ref.digest is fetched by that digest (it wins over semver, as in Flux); a Bucket source is a clear not-rendered-offline warning', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const ociRelease = (ref: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: apps
+spec:
+  chartRef:
+    kind: OCIRepository
+    name: web-chart
+  values:
+    replicas: 5
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: web-chart
+  namespace: apps
+spec:
+  url: oci://registry.example.invalid/team/web
+  ref:
+${ref}`;
+    const r = new TestRepo().write(files(''));
+    const pkg = packaged(path.join(r.dir, 'charts/web'));
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': ociRelease(`    semver: ">=1.0.0"\n    digest: ${digest}\n`) });
+    const asked: ChartRef[] = [];
+    const p = await plan({ repo: r.dir, base, head: r.commit('pinned'), cacheDir, charts: fetcher({ 'oci://registry.example.invalid/team|web': { ...pkg, version: digest } }, asked) });
+    expect(asked).toEqual([{ repoUrl: 'oci://registry.example.invalid/team', chart: 'web', digest }]);
+    const app = appOf(p, 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(plusLines(app.changes.find((c) => c.kind === 'Deployment')!.diff!)).toMatchObject({ spec: { replicas: 5 } });
+    r.write({ 'clusters/staging/web/release.yaml': ociRelease('    digest: sha1:abc\n') });
+    const bad = appOf(await plan({ repo: r.dir, base, head: r.commit('not sha256'), cacheDir, charts: fetcher({}) }), 'web')!;
+    expect(bad.findings.find((f) => f.rule === 'chart-unavailable')?.message).toMatch(/spec\.ref\.digest "sha1:abc" is not a sha256 digest/);
+
+    const bucket = `---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: Bucket\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  bucketName: charts\n  endpoint: s3.amazonaws.com\n`;
+    r.write({ 'clusters/staging/web/release.yaml': helmRelease(VALUES, { source: 'kind: Bucket\n        name: charts' }) + bucket });
+    const b = appOf(await plan({ repo: r.dir, base, head: r.commit('bucket'), cacheDir, charts: fetcher({}) }), 'web')!;
+    expect(b.changes.map((c) => c.kind).sort()).toEqual(['Bucket', 'HelmRelease']);
+    expect(b.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([expect.objectContaining({
+      severity: 'warning', resource: 'HelmRelease/apps/web',
+      message: expect.stringMatching(/chart source Bucket apps\/charts is not rendered offline: it is object storage .*; the HelmRelease object itself is still diffed/),
+    })]);
+  });
+
   it('a chart that renders at base but not at head: its resources are unknown at head, not removed', async () => {
     const r = new TestRepo().write(files(release('2')));
     const pkg = packaged(path.join(r.dir, 'charts/web'));
@@ -851,6 +981,98 @@ describe('CRDs of a chart\'s crds/ folder', () => {
     const gone = await run('  upgrade:\n    crds: CreateReplace\n', {}, 'charts/op/crds/widgets.yaml');
     expect(gone.keys).toEqual([]);
     expect(gone.notes).toEqual([expect.stringMatching(/widgets\.example\.com .*never deletes a CRD/)]);
+  });
+});
+
+describe('chart CRDs are the chart\'s crds/ files, never what a template prints', () => {
+  const made = (app: AppPlan) => app.changes.filter((c) => c.producer).map((c) => `${c.action} ${c.kind}/${c.name}`).sort();
+  const handNames = (dir: string, crds: boolean) => parseAllDocuments(execFileSync(TEST_HELM, ['template', 'web', dir, '--namespace', 'apps', ...(crds ? ['--include-crds'] : [])], { encoding: 'utf8' }))
+    .map((d) => d.toJS() as { kind: string; metadata: { name: string } } | null).filter((o) => o !== null).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  // A template that prints its own document separator and a crds/ Source comment, then a CRD:
+  // to pass for one of the chart's, which install.crds / upgrade.crds would hide or freeze.
+  const FORGED = {
+    'charts/op/templates/forged.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: decoy\n---\n# Source: op/crds/evil.yaml\n${crd('Evil', 'Namespaced')}`,
+    // A crds/ file of several documents: every one is the chart's.
+    'charts/op/crds/pair.yaml': `${crd('Apple', 'Namespaced')}---\n${crd('Pear', 'Namespaced')}`,
+  };
+
+  it('install.crds: Skip hides exactly what helm leaves out without --include-crds: the forged CRD and the template\'s stay, all of a multi-document crds/ file goes', async () => {
+    const r = new TestRepo().write({ ...files(''), ...OP_CHART, ...FORGED });
+    const base = r.commit('no release yet');
+    const skip = handNames(path.join(r.dir, 'charts/op'), false);
+    // Not vacuous: helm's own output holds the forged CRD as a template's.
+    expect(skip).toContain('CustomResourceDefinition/evils.example.com');
+    expect(skip).not.toContain('CustomResourceDefinition/apples.example.com');
+    r.write({ 'clusters/staging/web/release.yaml': opRelease('  install:\n    crds: Skip\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('skip'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const names = (xs: string[]) => xs.map((x) => x.replace(/^added /, '')).sort();
+    expect(names(made(app))).toEqual(skip);
+    r.write({ 'clusters/staging/web/release.yaml': opRelease('  commonMetadata:\n    labels: { team: payments }\n') });
+    const all = appOf(await plan({ repo: r.dir, base, head: r.commit('create'), cacheDir }), 'web')!;
+    const include = handNames(path.join(r.dir, 'charts/op'), true);
+    expect(include).toEqual(expect.arrayContaining(['CustomResourceDefinition/apples.example.com', 'CustomResourceDefinition/pears.example.com']));
+    expect(names(made(all))).toEqual(include);
+    // helm-controller applies the crds/ files itself, without commonMetadata; templates get it.
+    const team = (n: string) => (plusLines(all.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
+    expect(['apples', 'pears', 'widgets', 'evils', 'gadgets'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, undefined, 'payments', 'payments']);
+  });
+
+  it('on upgrade with upgrade.crds: Skip, a forged CRD is created as a template\'s object; the chart\'s are left as installed', async () => {
+    const r = new TestRepo().write({ ...files(opRelease('  upgrade:\n    crds: Skip\n  commonMetadata:\n    labels: { team: payments }\n')), ...OP_CHART });
+    const base = r.commit('installed');
+    r.write({ ...FORGED, 'charts/op/crds/widgets.yaml': crd('Widget', 'Namespaced').replace('singular: widget', 'singular: widget, shortNames: [wd]') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('new chart'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const changes = made(app);
+    expect(changes).toContain('added CustomResourceDefinition/evils.example.com');
+    expect(changes).toContain('added ConfigMap/decoy');
+    // The chart's own: new ones not created, the changed one not updated (upgrade.crds: Skip).
+    for (const n of ['apples', 'pears']) expect(changes).not.toContain(`added CustomResourceDefinition/${n}.example.com`);
+    expect(changes).not.toContain('changed CustomResourceDefinition/widgets.example.com');
+    expect(app.findings.map((f) => f.message)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/apples\.example\.com .*upgrade\.crds: Skip does not create it/),
+      expect.stringMatching(/widgets\.example\.com .*does not update an existing CRD/),
+    ]));
+    // The forged one is a template's: commonMetadata goes on it, as helm-controller renders it.
+    const evil = plusLines(app.changes.find((c) => c.name === 'evils.example.com')!.diff!) as { metadata: { labels: Record<string, string> } };
+    expect(evil.metadata.labels.team).toBe('payments');
+  });
+
+  it('a fetched chart\'s crds/ files (and a packed subchart\'s) are read from its archive', async () => {
+    const root = tempDir('ferry-crd-pkg-');
+    const sub = path.join(root, 'sub');
+    mkdirSync(path.join(sub, 'crds'), { recursive: true });
+    writeFileSync(path.join(sub, 'Chart.yaml'), 'apiVersion: v2\nname: sub\nversion: 0.1.0\n');
+    writeFileSync(path.join(sub, 'crds', 'bolts.yaml'), crd('Bolt', 'Namespaced'));
+    const op = path.join(root, 'op');
+    for (const [f, text] of Object.entries({ ...OP_CHART, ...FORGED })) {
+      mkdirSync(path.dirname(path.join(root, f.replace('charts/', ''))), { recursive: true });
+      writeFileSync(path.join(root, f.replace('charts/', '')), text);
+    }
+    mkdirSync(path.join(op, 'charts'), { recursive: true });
+    execFileSync(TEST_HELM, ['package', sub, '-d', path.join(op, 'charts')]);
+    // Packed with tar, not helm package (which unpacks subcharts): the subchart stays a .tgz inside.
+    const file = path.join(root, 'op-0.1.0.tgz');
+    execFileSync('tar', ['czf', file, '-C', root, 'op']);
+    expect(execFileSync('tar', ['tzf', file], { encoding: 'utf8' })).toMatch(/^op\/charts\/sub-0\.1\.0\.tgz$/m);
+    const pkg = { file, digest: execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]! };
+    const REPO_OBJ = 'apiVersion: source.toolkit.fluxcd.io/v1\nkind: HelmRepository\nmetadata:\n  name: charts\n  namespace: apps\nspec:\n  url: https://charts.example.invalid\n';
+    const charts = fetcher({ 'https://charts.example.invalid|op': { ...pkg, version: '0.1.0' } });
+    const r = new TestRepo().write(files(''));
+    const base = r.commit('no release yet');
+    const hand = (crds: boolean) => handNames(pkg.file, crds);
+    expect(hand(true)).toContain('CustomResourceDefinition/bolts.example.com');
+    for (const [extra, crds] of [['  install:\n    crds: Skip\n', false], ['', true]] as const) {
+      r.write({ 'clusters/staging/web/release.yaml': helmRelease(`${extra}  commonMetadata:\n    labels: { team: payments }\n`, { chart: 'op', source: 'kind: HelmRepository\n        name: charts' }) + '---\n' + REPO_OBJ });
+      const app = appOf(await plan({ repo: r.dir, base, head: r.commit(`fetched ${crds}`), cacheDir, charts }), 'web')!;
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      expect(made(app).map((x) => x.replace(/^added /, ''))).toEqual(hand(crds));
+      if (!crds) continue;
+      // The packed subchart's and the root's crds/ files are the chart's: no commonMetadata.
+      const team = (n: string) => (plusLines(app.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
+      expect(['bolts', 'pears', 'evils'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, 'payments']);
+    }
   });
 });
 

@@ -43,11 +43,42 @@ function pax(data: Buffer): Map<string, string> {
   return out;
 }
 
+/**
+ * Whether a header's stored checksum is the sum of its bytes, the checksum field read as
+ * spaces. Go's archive/tar (helm's reader) accepts the unsigned sum or the signed one some
+ * old tars wrote, and refuses the archive otherwise: so does Ferry, rather than read a
+ * corrupt or hand-made header (a size or a name) that helm would never load.
+ */
+function checksumOk(header: Buffer): boolean {
+  const text = field(header, 148, 8).replace(/[ \0]+$/, '').trim();
+  if (!/^[0-7]+$/.test(text)) return false;
+  const stored = parseInt(text, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : header[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
 /** The chart's files by path inside the chart (`values.yaml`, `templates/x.yaml`), or why not. */
 export async function readChartArchive(file: string, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<{ files: Map<string, Buffer> } | { problem: string }> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch {
+    return { problem: 'the chart archive cannot be read' };
+  }
+  return chartArchiveFiles(data, limits);
+}
+
+/** readChartArchive over the bytes of a .tgz (a fetched chart, or a subchart packed inside one). */
+export function chartArchiveFiles(gz: Buffer, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): { files: Map<string, Buffer> } | { problem: string } {
   let tar: Buffer;
   try {
-    tar = gunzipSync(await readFile(file), { maxOutputLength: limits.maxBytes });
+    tar = gunzipSync(gz, { maxOutputLength: limits.maxBytes });
   } catch (err) {
     const code = (err as { code?: string }).code;
     return { problem: code === 'ERR_BUFFER_TOO_LARGE' ? `the chart archive unpacks to more than ${Math.round(limits.maxBytes / 2 ** 20)} MiB` : 'the chart archive is not a gzip file' };
@@ -58,6 +89,7 @@ export async function readChartArchive(file: string, limits: ArchiveLimits = DEF
   for (let at = 0; at + 512 <= tar.length; ) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break;
+    if (!checksumOk(header)) return { problem: `the chart archive is corrupt: the tar header at byte ${at} fails its checksum` };
     const size = octal(header, 124, 12);
     const type = String.fromCharCode(header[156]!);
     const bodyAt = at + 512;

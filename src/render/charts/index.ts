@@ -57,7 +57,7 @@ export function chartFetcher(opts: ChartFetcherOptions): ChartFetcher {
   const scrub = (text: string): string => secrets.reduce((t, s) => t.split(s).join('***'), text);
 
   const describe = (ref: ChartRef): string =>
-    `chart ${printable(String(ref.chart), 100)} ${ref.version ? printable(ref.version, 100) : '(latest)'} from ${redactUrl(String(ref.repoUrl))}`;
+    `chart ${printable(String(ref.chart), 100)} ${typeof ref.digest === 'string' ? `@${printable(ref.digest, 80)}` : ref.version ? printable(ref.version, 100) : '(latest)'} from ${redactUrl(String(ref.repoUrl))}`;
 
   async function run(ref: ChartRef): Promise<ChartFetch> {
     const timeout = AbortSignal.timeout(opts.timeoutMs);
@@ -77,9 +77,13 @@ export function chartFetcher(opts: ChartFetcherOptions): ChartFetcher {
       }
       if (!validChartName(ref.chart)) return { ok: false, message: scrub(`${describe(ref)}: not a valid chart name`) };
       if (ref.version && !validConstraint(ref.version)) return { ok: false, message: scrub(`${describe(ref)}: not a valid version or constraint`) };
+      if (ref.digest !== undefined) {
+        if (typeof ref.digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(ref.digest)) return { ok: false, message: scrub(`${describe(ref)}: not a sha256 digest (sha256:<64 hex digits>)`) };
+        if (!ref.repoUrl.startsWith('oci://')) return { ok: false, message: scrub(`${describe(ref)}: a digest pins OCI charts only`) };
+      }
       if (signal?.aborted) return { ok: false, message: `${describe(ref)}: cancelled` };
       // Concurrent fetches of one chart share one download; each caller may still give up on its own.
-      const key = JSON.stringify([ref.repoUrl.replace(/\/+$/, ''), ref.chart, (ref.version ?? '').trim()]);
+      const key = JSON.stringify([ref.repoUrl.replace(/\/+$/, ''), ref.chart, (ref.version ?? '').trim(), ref.digest ?? '']);
       let shared = inFlight.get(key);
       if (!shared) {
         shared = run(ref).finally(() => inFlight.delete(key));

@@ -127,6 +127,15 @@ export class OciRegistries {
   async fetch(ref: ChartRef, signal: AbortSignal): Promise<Fetched> {
     const repo = ociRepo(ref.repoUrl, ref.chart);
     const registry = new Registry(repo, ref, this.opts, signal);
+    if (ref.digest) {
+      // Pinned: the manifest is content-addressed, so a cached chart of that digest is the one.
+      const hex = /^sha256:([0-9a-f]{64})$/.exec(ref.digest)?.[1];
+      if (!hex) throw new ChartError('not a sha256 digest');
+      const file = this.cache.chartFile(repo.key, ref.chart, `sha256-${hex}`);
+      const hit = await this.cache.readChart(file);
+      if (hit) return { ...hit, version: ref.digest };
+      return { file, version: ref.digest, digest: await this.cache.once(file, () => this.download(registry, repo, ref.digest!, file, hex)) };
+    }
     let version: string;
     if (isExact(ref.version)) {
       const hit = await this.cache.readChart(this.cache.chartFile(repo.key, ref.chart, ref.version));
@@ -158,9 +167,14 @@ export class OciRegistries {
     return out;
   }
 
-  private async download(registry: Registry, repo: OciRepo, version: string, file: string): Promise<string> {
-    const res = await registry.get(`/v2/${repo.repository}/manifests/${encodeURIComponent(version.replace(/\+/g, '_'))}`, SMALL, MANIFEST);
+  /** `reference` is a version (its tag) or, with `manifestDigest`, the manifest's digest. */
+  private async download(registry: Registry, repo: OciRepo, reference: string, file: string, manifestDigest?: string): Promise<string> {
+    const path = manifestDigest ? reference : encodeURIComponent(reference.replace(/\+/g, '_'));
+    const res = await registry.get(`/v2/${repo.repository}/manifests/${path}`, SMALL, MANIFEST);
     if (res.status !== 200) throw new ChartError(`manifest: HTTP ${res.status}`);
+    if (manifestDigest && sha256(res.body) !== manifestDigest) {
+      throw new ChartError(`digest mismatch: the pinned manifest is sha256:${manifestDigest}, the registry sent sha256:${sha256(res.body)}`);
+    }
     const layers = json(res, 'the manifest').layers;
     const layer = Array.isArray(layers) ? (layers as Array<Record<string, unknown>>).find((l) => l && l.mediaType === CHART_LAYER) : undefined;
     if (!layer) throw new ChartError('the manifest has no Helm chart layer (is it a chart?)');

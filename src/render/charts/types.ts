@@ -8,6 +8,11 @@ export interface ChartRef {
   chart: string;
   /** Exact version, or a semver constraint (Flux: ">=1.0.0-alpha", "6.x", "*"); empty or unset: latest stable. */
   version?: string;
+  /**
+   * OCI only: the chart's manifest digest, `sha256:<hex>` (Flux's OCIRepository
+   * `spec.ref.digest`, which wins over any tag or semver). The manifest fetched must hash to it.
+   */
+  digest?: string;
 }
 
 export type ChartFetch =

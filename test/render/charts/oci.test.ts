@@ -93,6 +93,37 @@ describe('OCI registry charts', () => {
     for (const m of [msg, msg2]) expect(m).not.toMatch(/wrong-pass-123|cm9ib3Q6d3Jvbmc/);
   });
 
+  it('fetches by manifest digest (Flux\'s spec.ref.digest) as the real helm pulls it, and refuses a manifest that does not hash to it', async () => {
+    const r = await registry();
+    const manifest = (await fetch(`http://127.0.0.1:${r.port}/v2/charts/podinfo/manifests/6.5.0`).then((x) => x.arrayBuffer()).then((b) => Buffer.from(b)));
+    const digest = `sha256:${sha(manifest)}`;
+    // The real helm pulls the same chart by that digest.
+    const out = tempDir('ferry-helm-pull-');
+    await helmAsync(['pull', `${r.url}/podinfo@${digest}`, '--plain-http', '-d', out]);
+    const pulled = readFileSync(path.join(out, readdirSync(out)[0]!));
+    expect(pulled.equals(bytes('6.5.0'))).toBe(true);
+    r.requests.length = 0;
+    const cacheDir = tempDir('ferry-charts-');
+    const got = ok(await fetcher({ cacheDir }).fetch({ repoUrl: r.url, chart: 'podinfo', digest }));
+    expect(readFileSync(got.file).equals(pulled)).toBe(true);
+    expect(got).toMatchObject({ version: digest, digest: sha(bytes('6.5.0')) });
+    // No tag list: the digest names the manifest.
+    expect(r.requests.map((q) => q.url)).toEqual([`/v2/charts/podinfo/manifests/${digest}`, `/v2/charts/podinfo/blobs/sha256:${sha(bytes('6.5.0'))}`]);
+    // Content-addressed: served from the cache with the registry gone.
+    await r.close();
+    expect(ok(await fetcher({ cacheDir }).fetch({ repoUrl: r.url, chart: 'podinfo', digest }))).toEqual(got);
+
+    // A registry answering a digest with another manifest is refused.
+    const other = await registry({ override: (req, res) => (req.url === `/v2/charts/podinfo/manifests/${digest}` ? (res.writeHead(200).end(JSON.stringify({ layers: [] })), true) : false) });
+    const sent = sha(Buffer.from(JSON.stringify({ layers: [] })));
+    expect(failed(await fetcher().fetch({ repoUrl: other.url, chart: 'podinfo', digest }))).toBe(
+      `chart podinfo @${digest} from ${other.url}: digest mismatch: the pinned manifest is ${digest}, the registry sent sha256:${sent}`,
+    );
+    expect(failed(await fetcher().fetch({ repoUrl: other.url, chart: 'podinfo', digest: `sha256:${'0'.repeat(64)}` }))).toBe(`chart podinfo @sha256:${'0'.repeat(64)} from ${other.url}: manifest: HTTP 404`);
+    expect(failed(await fetcher().fetch({ repoUrl: other.url, chart: 'podinfo', digest: 'sha256:abc' }))).toMatch(/: not a sha256 digest/);
+    expect(failed(await fetcher().fetch({ repoUrl: 'https://charts.example.invalid', chart: 'podinfo', digest }))).toMatch(/: a digest pins OCI charts only$/);
+  });
+
   it('refuses a blob whose digest is not the manifest one', async () => {
     const other = bytes('6.5.0');
     const r = await registry({ override: (req, res) => (req.url === `/v2/charts/podinfo/blobs/sha256:${sha(bytes('6.4.0'))}` ? (res.writeHead(200).end(other), true) : false) });
