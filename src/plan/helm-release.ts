@@ -96,7 +96,9 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const includeCrds = crdPolicy.install !== 'Skip';
   const doc = valuesText(values.values);
   // Flux sets targetPath integers as int64; from a values file helm would read float64.
-  const integers = integerLeaves(values.values, MAX_INTEGERS);
+  // Not a Secret's value: a command line is readable by anyone on the host who can list
+  // processes. A masked value reads the same in either form.
+  const integers = integerLeaves(values.values, MAX_INTEGERS)?.filter((n) => !values.secrets.has(n.value)) ?? null;
   if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
