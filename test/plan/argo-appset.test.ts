@@ -209,7 +209,7 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
   const APP_FILES = { 'apps/web/deployment.yaml': deployment('web'), 'apps/api/deployment.yaml': deployment('api') };
   const changesOf = (p: Plan) => p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes.map((c) => `${a.name}: ${c.action} ${c.kind}/${c.name}`)).sort();
 
-  it('broken at head: its Applications are unknown, not removed, and their folders are not new apps', async () => {
+  it('broken at head: its Applications are unknown, not removed (an error each: they may be), and their folders are not new apps', async () => {
     const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/apps.yaml': goodSet });
     const base = r.commit('base');
     r.write({ 'argocd/apps.yaml': brokenSet, 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.28.0' }) });
@@ -219,7 +219,7 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
       const app = appOf(p, name)!;
       expect(app.status).toBe('skipped');
       expect(app.changes).toEqual([]);
-      expect(app.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^not planned: ApplicationSet argocd\/apps could not be fully expanded at head .* it is not shown as removed$/)]);
+      expect(app.findings.map((f) => `${f.severity} ${f.message}`)).toEqual([expect.stringMatching(/^error may be removed: ApplicationSet argocd\/apps made this Application at base, and no longer expands fully at head .* its removal is not planned until the set expands$/)]);
     }
     // Only the set's own file changed; nothing is shown as added or removed.
     expect(changesOf(p)).toEqual(['argocd: changed ApplicationSet/apps']);
@@ -233,6 +233,29 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     const p = await plan({ repo: r.dir, base, head: r.commit('fix the set') });
     expect(changesOf(p)).toEqual(['argocd/api: added Deployment/api', 'argocd/web: added Deployment/web', 'argocd: changed ApplicationSet/apps']);
     expect(appOf(p, 'argocd/web')!.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/could not be fully expanded at base: this Application is shown as added, but it may exist already/));
+  });
+
+  it('a PR cannot hide a removal by breaking the set in the same change: the set is an error naming what may be removed', async () => {
+    const list = (names: string[], extra = '') => appSet('tools', `    - list:\n        elements:\n${names.map((n) => `          - name: ${n}\n`).join('')}${extra}`,
+      DIR_TEMPLATE.replaceAll('{{path.basename}}', '{{name}}').replace("'{{path}}'", "'apps/{{name}}'"));
+    const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web', 'api']) });
+    const base = r.commit('base');
+    // api leaves the list, and a generator Ferry does not know joins the set (a warning on its own).
+    r.write({ 'argocd/tools.yaml': list(['web'], '    - someNewGenerator: {}\n') });
+    const p = await plan({ repo: r.dir, base, head: r.commit('drop api, break the set') });
+    expect(p.findings.filter((f) => f.rule === 'argo-applicationset').map((f) => `${f.severity} ${f.message}`)).toEqual([
+      'error ApplicationSet argocd/tools expanded fully at base but not at head (see its other findings), so the plan cannot tell which of its Applications Argo CD would keep; this Application it made at base is not listed at head and may be removed: argocd/api',
+      'warning the "someNewGenerator" generator is not known to Ferry: its Applications are not planned',
+    ]);
+    const api = appOf(p, 'argocd/api')!;
+    expect(api.status).toBe('skipped');
+    expect(api.findings.map((f) => f.severity)).toEqual(['error']);
+    // The set expanded at base and its Applications still listed at head: an error too, naming none.
+    const r2 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web']) });
+    const base2 = r2.commit('base');
+    r2.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p2 = await plan({ repo: r2.dir, base: base2, head: r2.commit('cluster generator') });
+    expect(p2.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/^ApplicationSet argocd\/tools expanded fully at base but not at head .*; every Application it made at base is still listed at head$/)]);
   });
 
   it('a set expanded on both sides still plans the removal of an Application it no longer makes', async () => {
