@@ -464,7 +464,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       }
       if (!same) append(planFindings, settleIncompleteSets(byPath, incomplete));
       // A folder an Application now renders is not removed: it is planned under the Application.
-      if (!same) dropHandedOver(byPath, headApps, head.view);
+      if (!same) dropHandedOver(byPath, headApps);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
         planFindings.push({

@@ -350,16 +350,17 @@ export function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
 }
 
 /**
- * A folder app at base only whose folder is still there at head, where an Application
- * renders it (a PR adding an Application, or an app of apps, over an existing folder): the
- * folder is not removed, it is now planned under the Application, which shows what it
- * renders as added. Dropped from `candidates`, so it is not planned as removed.
+ * A folder app at base only whose folder an Application renders at head (a PR adding an
+ * Application, or an app of apps, over an existing folder): the folder is not removed, it
+ * is now planned under the Application, which shows what it renders as added. Dropped from
+ * `candidates`, so it is not planned as removed. (A source whose folder is gone at head
+ * makes no app, so a folder deleted in the same PR is still removed.)
  */
-export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[], head: TreeView): void {
+export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[]): void {
   const covered = coveredBy(headApps);
   for (const [k, c] of candidates) {
     const a = c.baseApp;
-    if (c.atBase && !c.atHead && a && !a.argo && !a.flux && head.isDir(a.path) && covered(a.path)) candidates.delete(k);
+    if (c.atBase && !c.atHead && a && !a.argo && !a.flux && covered(a.path)) candidates.delete(k);
   }
 }
 

@@ -339,6 +339,13 @@ describe('parents whose Applications are not written as YAML templates', () => {
       ...chart('apps/root', { 'values.yaml': 'app: ""\n', 'templates/apps.yaml': '{{ tpl .Values.app . }}\n' }),
     }, CHILD_CHANGE);
     expect(names(inApp)).toEqual(['argocd/guestbook']);
+    const inValuesFile = await planChange({
+      ...PARENT_BASE,
+      'argocd/root.yaml': argoApp('root', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/root\n    helm:\n      valueFiles: [../../values/root.yaml]\n  destination:\n    namespace: argocd\n`),
+      'values/root.yaml': values,
+      ...chart('apps/root', { 'values.yaml': 'app: ""\n', 'templates/apps.yaml': '{{ tpl .Values.app . }}\n' }),
+    }, CHILD_CHANGE);
+    expect(names(inValuesFile)).toEqual(['argocd/guestbook']);
   });
 
   it('a parent that does not render is a finding saying its Applications could not be listed', async () => {
