@@ -121,6 +121,50 @@ describe('list, matrix, merge and git files generators', () => {
     expect(expandApplicationSet(set('argocd/g.yaml', merge), view).apps.map((a) => a.name)).toEqual(['a-small', 'b-large']);
   });
 
+  describe('merge edge cases, as Argo CD\'s merge generator has them', () => {
+    const view = memoryView({});
+    const expandMerge = (body: string, go = false) => expandApplicationSet(set('argocd/g.yaml', appSet('g', `    - merge:\n${body}`,
+      go ? `    metadata: { name: '{{ .name }}-{{ .size }}' }\n    spec: {}\n` : `    metadata: { name: '{{name}}-{{size}}' }\n    spec: {}\n`, go ? '  goTemplate: true\n' : '')), view);
+    const errors = (e: ReturnType<typeof expandApplicationSet>) => e.findings.filter((f) => f.severity === 'error').map((f) => f.message);
+
+    it('parameter sets that repeat a key, in the first generator or another, refuse the set', () => {
+      for (const [first, second] of [['[{ name: a, size: s }, { name: a, size: m }]', '[{ name: a, size: l }]'], ['[{ name: a, size: s }]', '[{ name: a, size: l }, { name: a, size: xl }]']]) {
+        const e = expandMerge(`        mergeKeys: [name]\n        generators:\n          - list: { elements: ${first} }\n          - list: { elements: ${second} }\n`);
+        expect(e.apps).toEqual([]);
+        expect(e.complete).toBe(false);
+        expect(errors(e)).toEqual([expect.stringMatching(/^merge: generator [12] of 2 makes two parameter sets with the same mergeKeys values \(\{"name":"a"\}\); Argo CD refuses the set$/)]);
+      }
+    });
+
+    it('a key missing from a parameter set is null: it matches another set missing it, and two such sets are duplicates', () => {
+      const e = expandMerge(`        mergeKeys: [name, region]\n        generators:\n          - list: { elements: [{ name: a, size: s }, { name: b, region: eu, size: s }] }\n          - list: { elements: [{ name: a, size: l }, { name: b, size: xl }] }\n`);
+      expect(e.apps.map((a) => a.name)).toEqual(['a-l', 'b-s']);
+      const twice = expandMerge(`        mergeKeys: [region]\n        generators:\n          - list: { elements: [{ name: a, size: s }, { name: b, size: s }] }\n          - list: { elements: [{ name: c, size: l }] }\n`);
+      expect(twice.apps).toEqual([]);
+      expect(errors(twice)).toEqual([expect.stringContaining('generator 1 of 2 makes two parameter sets with the same mergeKeys values ({"region":null})')]);
+    });
+
+    it('key values compare as JSON: 1 is not "1", and objects match whatever the order of their keys (Go templates)', () => {
+      const e = expandMerge(`        mergeKeys: [id, sel]\n        generators:\n          - list: { elements: [{ name: a, id: 1, sel: { x: 1, y: 2 }, size: s }, { name: b, id: "2", sel: {}, size: s }] }\n          - list: { elements: [{ id: 1, sel: { y: 2, x: 1 }, size: l }, { id: 2, sel: {}, size: xl }] }\n`, true);
+      expect(e.apps.map((a) => a.name)).toEqual(['a-l', 'b-s']);
+    });
+
+    it('Go templates read a key at the top level only (Argo CD does not merge on nested values), and merge nested values', () => {
+      // Every set's `path.basename` is null at the top level: duplicates, as in Argo CD.
+      const nested = expandMerge(`        mergeKeys: [path.basename]\n        generators:\n          - list: { elements: [{ name: a, size: s, path: { basename: a } }, { name: b, size: s, path: { basename: b } }] }\n          - list: { elements: [{ size: l, path: { basename: a } }] }\n`, true);
+      expect(nested.apps).toEqual([]);
+      expect(errors(nested)).toEqual([expect.stringContaining('({"path.basename":null})')]);
+      const deep = expandApplicationSet(set('argocd/g.yaml', appSet('g', `    - merge:\n        mergeKeys: [name]\n        generators:\n          - list: { elements: [{ name: a, values: { x: "1", y: "1" } }] }\n          - list: { elements: [{ name: a, values: { y: "2" } }] }\n`,
+        `    metadata: { name: '{{ .name }}-{{ .values.x }}-{{ .values.y }}' }\n    spec: {}\n`, '  goTemplate: true\n')), view);
+      expect(deep.apps.map((a) => a.name)).toEqual(['a-1-2']);
+    });
+
+    it('one generator, or no keys, is an error', () => {
+      expect(errors(expandMerge(`        mergeKeys: [name]\n        generators:\n          - list: { elements: [{ name: a, size: s }] }\n`))).toEqual(['a merge generator takes two or more generators, got 1']);
+      expect(errors(expandMerge(`        generators:\n          - list: { elements: [{ name: a, size: s }] }\n          - list: { elements: [{ name: a, size: l }] }\n`))).toEqual(['a merge generator needs mergeKeys']);
+    });
+  });
+
   it('a matrix that would match the tree\'s files thousands of times is stopped by its step budget, with a finding', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 2000; i++) files[`data/d${i}/f.txt`] = 'x\n';
