@@ -463,8 +463,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         byPath.set(key(a), { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
       if (!same) append(planFindings, settleIncompleteSets(byPath, incomplete));
-      // A folder an Application now renders is not removed: it is planned under the Application.
-      if (!same) dropHandedOver(byPath, headApps);
+      // A folder an Application now renders (or no longer does) did not come or go: the Application did.
+      if (!same) dropHandedOver(byPath, headApps, baseApps);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
         planFindings.push({

@@ -350,17 +350,20 @@ export function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
 }
 
 /**
- * A folder app at base only whose folder an Application renders at head (a PR adding an
- * Application, or an app of apps, over an existing folder): the folder is not removed, it
- * is now planned under the Application, which shows what it renders as added. Dropped from
- * `candidates`, so it is not planned as removed. (A source whose folder is gone at head
- * makes no app, so a folder deleted in the same PR is still removed.)
+ * A folder app on one side only whose folder an Application renders on the other (a PR
+ * adding an Application, or an app of apps, over an existing folder; or deleting the
+ * Application and keeping the folder): the folder did not come or go, the Application
+ * did, and its plan shows what it renders as added (or removed). Dropped from
+ * `candidates`, so the folder is not also planned as removed (or added). A source whose
+ * folder is gone makes no app, so a folder deleted in the same PR is still removed.
  */
-export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[]): void {
-  const covered = coveredBy(headApps);
+export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[], baseApps: readonly AppSpec[]): void {
+  const coveredAtHead = coveredBy(headApps);
+  const coveredAtBase = coveredBy(baseApps);
+  const folderApp = (a: AppSpec | null): a is AppSpec => !!a && !a.argo && !a.flux;
   for (const [k, c] of candidates) {
-    const a = c.baseApp;
-    if (c.atBase && !c.atHead && a && !a.argo && !a.flux && covered(a.path)) candidates.delete(k);
+    if (c.atBase && !c.atHead && folderApp(c.baseApp) && coveredAtHead(c.baseApp.path)) candidates.delete(k);
+    else if (c.atHead && !c.atBase && folderApp(c.app) && coveredAtBase(c.app.path)) candidates.delete(k);
   }
 }
 

@@ -302,6 +302,16 @@ describe('a folder an Application now renders', () => {
     expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
   });
 
+  it('the parent removed and its chart kept: its Applications are removed, the chart is not a new app of its own', async () => {
+    const r = new TestRepo().write(REPO);
+    const base = r.commit('base');
+    r.remove('argocd/root.yaml');
+    const p = await plan({ repo: r.dir, base, head: r.commit('remove the root Application'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['removed Application/argocd/guestbook', 'removed Application/argocd/web']);
+    expect(p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes).filter((c) => c.action === 'added')).toEqual([]);
+  });
+
   it('a folder deleted in the same PR is still removed', async () => {
     const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web') });
     const base = r.commit('base');
