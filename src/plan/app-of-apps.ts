@@ -129,7 +129,7 @@ function mentionsApplication(side: Side, file: string): boolean {
 }
 
 /** Reads the chart files not looked at yet, in one batch: a blob read each would cost two processes. */
-export async function primeMentions(side: Side, files: Iterable<string>): Promise<void> {
+async function primeMentions(side: Side, files: Iterable<string>): Promise<void> {
   const todo: string[] = [];
   for (const f of files) {
     const oid = side.tree.index.get(f)?.oid;
