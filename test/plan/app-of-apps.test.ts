@@ -372,15 +372,22 @@ describe('parents whose Applications are not written as YAML templates', () => {
 });
 
 describe('a kustomization inflating a chart of Applications (helmCharts)', () => {
+  const KROOT = {
+    '.github/ferry.yml': CONFIG,
+    'apps/kroot/kustomization.yaml': 'helmCharts:\n  - name: appschart\n    releaseName: root\n',
+    ...chart('apps/kroot/charts/appschart', { 'values.yaml': 'path: apps/guestbook\n', 'templates/apps.yaml': GUESTBOOK_YAML.replace('path: apps/guestbook', 'path: {{ .Values.path }}') }),
+    'apps/guestbook/deployment.yaml': deployment('guestbook'),
+  };
+
   it('is followed as a parent', async () => {
-    const p = await planChange({
-      '.github/ferry.yml': CONFIG,
-      'apps/kroot/kustomization.yaml': 'helmCharts:\n  - name: appschart\n    releaseName: root\n',
-      ...chart('apps/kroot/charts/appschart', { 'values.yaml': 'path: apps/guestbook\n', 'templates/apps.yaml': GUESTBOOK_YAML.replace('path: apps/guestbook', 'path: {{ .Values.path }}') }),
-      'apps/guestbook/deployment.yaml': deployment('guestbook'),
-    }, CHILD_CHANGE);
+    const p = await planChange(KROOT, CHILD_CHANGE);
     expect(names(p)).toEqual(['argocd/guestbook']);
     expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+
+  it('is followed under the Application rendering it', async () => {
+    const p = await planChange({ ...KROOT, 'argocd/root.yaml': rootApp('root', 'apps/kroot') }, CHILD_CHANGE);
+    expect(names(p)).toEqual(['argocd/guestbook']);
   });
 });
 
