@@ -79,12 +79,13 @@ export function settleIncompleteSets(candidates: Map<string, SideCandidate>, inc
     if (c.atHead && !c.atBase && folderApp(c.app) && claimedAtHead.has(c.app.path)) candidates.delete(k);
     else if (c.atBase && !c.atHead && folderApp(c.baseApp!) && claimedAtBase.has(c.baseApp!.path)) candidates.delete(k);
   }
-  // Every set broken by head, also one whose Applications are all still listed.
-  for (const c of candidates.values()) {
-    const set = c.atBase ? setOf(c.baseApp!) : null;
-    if (set && brokenByHead(set.key, incomplete) && !broken.has(set.key)) broken.set(set.key, { label: set.label, file: c.baseApp!.argo!.file, gone: [] });
+  // Every set broken by head, also one whose Applications are all still listed (or that made none).
+  for (const key of incomplete.head) {
+    if (!brokenByHead(key, incomplete) || broken.has(key)) continue;
+    const [label, file] = key.split('\0') as [string, string];
+    broken.set(key, { label, file, gone: [] });
   }
-  return [...broken.values()].map((b) => {
+  return [...broken.values()].map((b): Finding => {
     const named = b.gone.sort().slice(0, MAX_NAMED).join(', ') + (b.gone.length > MAX_NAMED ? ` and ${b.gone.length - MAX_NAMED} more` : '');
     return {
       severity: 'error', rule: 'argo-applicationset', file: b.file, line: null, resource: null,

@@ -300,6 +300,12 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     r2.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
     const p2 = await plan({ repo: r2.dir, base: base2, head: r2.commit('cluster generator') });
     expect(p2.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/^ApplicationSet argocd\/tools expanded fully at base but not at head .*; every Application it made at base is still listed at head$/)]);
+    // One that made none at base: an error as well.
+    const r3 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list([]).replace('        elements:\n', '        elements: []\n') });
+    const base3 = r3.commit('base');
+    r3.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p3 = await plan({ repo: r3.dir, base: base3, head: r3.commit('cluster generator') });
+    expect(p3.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([expect.stringMatching(/^argocd\/tools.yaml: ApplicationSet argocd\/tools expanded fully at base but not at head/)]);
   });
 
   it('a set expanded on both sides still plans the removal of an Application it no longer makes', async () => {
