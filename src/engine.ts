@@ -462,7 +462,10 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(key(a));
         byPath.set(key(a), { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
-      if (!same) append(planFindings, settleIncompleteSets(byPath, incomplete));
+      if (!same) {
+        // (Said once when environments share the set.)
+        for (const f of settleIncompleteSets(byPath, incomplete)) if (!planFindings.some((g) => g.file === f.file && g.message === f.message)) planFindings.push(f);
+      }
       // A folder an Application now renders (or no longer does) did not come or go: the Application did.
       if (!same) dropHandedOver(byPath, headApps, baseApps);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
