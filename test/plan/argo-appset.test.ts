@@ -279,9 +279,11 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     expect(appOf(p, 'argocd/web')!.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/could not be fully expanded at base: this Application is shown as added, but it may exist already/));
   });
 
+  /** A set making one Application per name, from apps/<name>, with `extra` generators. */
+  const list = (names: string[], extra = '') => appSet('tools', `    - list:\n        elements:\n${names.map((n) => `          - name: ${n}\n`).join('')}${extra}`,
+    DIR_TEMPLATE.replaceAll('{{path.basename}}', '{{name}}').replace("'{{path}}'", "'apps/{{name}}'"));
+
   it('a PR cannot hide a removal by breaking the set in the same change: the set is an error naming what may be removed', async () => {
-    const list = (names: string[], extra = '') => appSet('tools', `    - list:\n        elements:\n${names.map((n) => `          - name: ${n}\n`).join('')}${extra}`,
-      DIR_TEMPLATE.replaceAll('{{path.basename}}', '{{name}}').replace("'{{path}}'", "'apps/{{name}}'"));
     const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web', 'api']) });
     const base = r.commit('base');
     // api leaves the list, and a generator Ferry does not know joins the set (a warning on its own).
@@ -306,6 +308,14 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     r3.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
     const p3 = await plan({ repo: r3.dir, base: base3, head: r3.commit('cluster generator') });
     expect(p3.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([expect.stringMatching(/^argocd\/tools.yaml: ApplicationSet argocd\/tools expanded fully at base but not at head/)]);
+  });
+
+  it('a set broken by head that two environments share is one error', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': 'environments:\n  - name: staging\n  - name: prod\n', ...APP_FILES, 'argocd/tools.yaml': list(['web', 'api']) });
+    const base = r.commit('base');
+    r.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p = await plan({ repo: r.dir, base, head: r.commit('drop api, break the set') });
+    expect(p.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/may be removed: argocd\/api$/)]);
   });
 
   it('a set expanded on both sides still plans the removal of an Application it no longer makes', async () => {
