@@ -17,7 +17,8 @@ import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { appFailureFinding } from './plan/app-failure.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
-import { argoFiles, followAppOfApps, type AppNode } from './plan/app-of-apps.js';
+import { dropHandedOver } from './plan/argo.js';
+import { argoFiles, chartFilesMentioningApplications, followAppOfApps, type AppNode } from './plan/app-of-apps.js';
 import { helmReleaseFilesReading } from './plan/helm-inputs.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
@@ -364,6 +365,8 @@ export interface PlanHooks {
 export interface PlanMeasures {
   seconds: { fetch: number; render: number; diff: number; validate: number };
   cache: { hits: number; misses: number };
+  /** Renders still held when the plan ended (made to list an app of apps' children and never let go): 0 expected. */
+  rendersHeld?: number;
 }
 
 const since = (t: number) => (performance.now() - t) / 1000;
@@ -442,11 +445,11 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     for (const env of environments) {
       const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
       // Findings about ApplicationSets are head's: the base's were the base's to fix.
-      const incomplete = { base: new Set<string>(), head: new Set<string>() };
+      const incomplete = { base: new Set<string>(), head: new Set<string>(), baseSets: new Set<string>() };
       const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings, incompleteSets: incomplete.head });
       // An edit that cannot change discovery (the usual PR) finds the same apps at base.
       const same = validateOnly || sameDiscovery(base, head, changed);
-      const baseApps = validateOnly ? [] : same ? headApps : discoverApps(env, base.view, { ...discovery, incompleteSets: incomplete.base });
+      const baseApps = validateOnly ? [] : same ? headApps : discoverApps(env, base.view, { ...discovery, incompleteSets: incomplete.base, sets: incomplete.baseSets });
       // `baseApp`: the app as base has it. Its renderer may differ (a folder that gains a
       // kustomization): each side renders with its own, and the outputs are diffed.
       const byPath = new Map<string, Candidate>();
@@ -460,7 +463,12 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const prev = byPath.get(key(a));
         byPath.set(key(a), { app: a, baseApp: prev?.baseApp ?? null, atBase: !!prev, atHead: true });
       }
-      if (!same) settleIncompleteSets(byPath, incomplete);
+      if (!same) {
+        // (Said once when environments share the set.)
+        for (const f of settleIncompleteSets(byPath, incomplete)) if (!planFindings.some((g) => g.file === f.file && g.message === f.message)) planFindings.push(f);
+      }
+      // A folder an Application now renders (or no longer does) did not come or go: the Application did.
+      if (!same) dropHandedOver(byPath, headApps, baseApps);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
         planFindings.push({
@@ -493,6 +501,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       reached = index.reached(reachChanged);
       // Kustomize apps that read a written Application may output it changed (patched): they may be app-of-apps parents.
       const argo = config.render.argo === false ? [] : argoFiles(head.view);
+      // And kustomizations inflating (`helmCharts`) a chart of this repository that mentions an Application.
+      if (config.render.argo !== false) append(argo, await chartFilesMentioningApplications(head, index.wholeDirs()));
       argoReached = argo.length ? index.reached(argo) : new Set();
       // What a skipped app reads is no changed file (else it was reached), but a changed
       // file its folder holds still belongs to it.
@@ -552,6 +562,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (signal?.aborted) throw new AbortedError();
         const follow = await followAppOfApps({
           roots: nodes[e]!, names: new Set(perEnv[e]!.map((c) => c.app.name)), base, head, changed, validateOnly, render: renderOnce,
+          release: (app) => renders.delete(app),
           discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings },
         });
         if (!follow.children.length) continue;
@@ -689,6 +700,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       ...(configFile && !req.configFile ? { configFile } : {}),
       ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
     };
+    measures.rendersHeld = renders.size;
     hooks.measured?.(measures);
     return result;
   } finally {

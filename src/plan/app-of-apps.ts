@@ -30,7 +30,8 @@ export const MAX_CHILDREN_PER_ENV = MAX_APPS_PER_SET;
 /** A file larger than this is not looked at for Applications (a chart's templates are small). */
 const MAX_SCAN_BYTES = 1024 * 1024;
 
-const KIND_RE = /^[ \t]*kind:[ \t]*["']?(Application|ApplicationSet)["']?[ \t]*(#.*)?$/m;
+/** `kind: Application` (or ApplicationSet) as YAML writes it, block or flow, or as JSON does (`"kind": "Application"`). */
+const KIND_RE = /(^|[\s{,"'])kind["']?[ \t]*:[ \t]*["']?(Application|ApplicationSet)["']?[ \t]*($|[,}#\r])/m;
 const TEXT_RE = /\.(ya?ml|json|tpl|txt)$/i;
 
 /** An app of one environment as the plan pairs it. */
@@ -70,6 +71,8 @@ export interface AppOfAppsRequest {
   render: (app: AppSpec, side: Side, inputs: AppInputs) => Promise<RenderedApp>;
   /** Discovery options; findings about the head's ApplicationSets and cycles go to `findings`. */
   discovery: ArgoDiscovery;
+  /** Called with a parent that is not planned once its Applications are listed: its renders may go. */
+  release?: (app: AppSpec) => void;
 }
 
 export interface AppOfAppsResult {
@@ -113,10 +116,15 @@ const mentionsByOid = new Map<string, boolean>();
 
 const mentions = (text: string) => text.length <= MAX_SCAN_BYTES && text.includes('argoproj.io') && KIND_RE.test(text);
 
-/** The files of a chart folder that may template an Application: its templates, and its subcharts'. */
-function templatesUnder(side: Side, dir: string): string[] {
+/**
+ * The files of a chart folder that may make an Application: its templates and its
+ * subcharts', and the chart's other files too (values and files/), which a template can
+ * print through `tpl` or `.Files.Get`. A chart at the repository's root: its templates only
+ * (the whole repository is not read for it).
+ */
+export function chartFilesUnder(side: Side, dir: string): string[] {
   const prefix = dir === '' ? '' : dir + '/';
-  return filesUnder(side.view, prefix).filter((f) => TEXT_RE.test(f) && /(^|\/)templates\//.test(f.slice(prefix.length)));
+  return filesUnder(side.view, prefix).filter((f) => TEXT_RE.test(f) && (dir !== '' || /(^|\/)templates\//.test(f)));
 }
 
 /** Whether a template mentions an Argo CD Application, once primeMentions has read it. */
@@ -125,7 +133,7 @@ function mentionsApplication(side: Side, file: string): boolean {
   return !!oid && !!mentionsByOid.get(oid);
 }
 
-/** Reads the templates not looked at yet, in one batch: a blob read each would cost two processes. */
+/** Reads the chart files not looked at yet, in one batch: a blob read each would cost two processes. */
 async function primeMentions(side: Side, files: Iterable<string>): Promise<void> {
   const todo: string[] = [];
   for (const f of files) {
@@ -149,7 +157,8 @@ function tooled(app: AppSpec): boolean {
 /**
  * Whether an app's render may output Applications: it renders with a tool, and a file it
  * reads holds one (kustomize does not template: a written one, as discovery found it), or
- * a template of a chart folder it reads mentions one. Call primeMentions on its chart templates first.
+ * a file of a chart folder it reads mentions one (YAML or JSON), or its chart's values do
+ * (printed through `tpl`). Call primeMentions on its chart files and values files first.
  */
 function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side): boolean {
   if (!tooled(app)) return false;
@@ -159,8 +168,28 @@ function mayMakeApplications(app: AppSpec, inputs: AppInputs, side: Side): boole
   for (const f of inputs.files) {
     if (!isKustomizationFile(f) && side.view.has(f) && !own(f) && side.view.deployRefs?.(f)?.argo?.length) return true;
   }
-  for (const d of inputs.dirs) for (const f of templatesUnder(side, d)) if (mentionsApplication(side, f)) return true;
+  for (const d of inputs.dirs) for (const f of chartFilesUnder(side, d)) if (mentionsApplication(side, f)) return true;
+  // A chart's template may print an Application its values hold (`tpl`): the Application's own values, or its values files.
+  for (const s of argo?.sources ?? []) {
+    if (s.type !== 'helm' || s.remote) continue;
+    if (s.values.some(mentions) || s.valuesFiles.some((v) => mentionsApplication(side, v.path))) return true;
+  }
   return false;
+}
+
+/** The values files of an app's in-repository charts: read for mentions of an Application (`tpl`). */
+function valuesFilesOf(app: AppSpec): string[] {
+  return (app.argo?.sources ?? []).flatMap((s) => (s.type === 'helm' && !s.remote ? s.valuesFiles.map((v) => v.path) : []));
+}
+
+/**
+ * The chart files under `dirs` (kustomize chart homes, say) that mention an Application:
+ * a kustomization inflating such a chart through `helmCharts` may output Applications.
+ */
+export async function chartFilesMentioningApplications(side: Side, dirs: Iterable<string>): Promise<string[]> {
+  const files = [...new Set([...dirs].flatMap((d) => chartFilesUnder(side, d)))];
+  await primeMentions(side, files);
+  return files.filter((f) => mentionsApplication(side, f));
 }
 
 /** The Applications and ApplicationSets in a rendered output, as written ones are found. */
@@ -224,7 +253,7 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
       return { ...x, side, app, inputs: (x.n.atHead ? x.n.headInputs : x.n.baseInputs) ?? appInputs(app, side.view) };
     });
     for (const side of new Set([head, base])) {
-      await primeMentions(side, looked.filter((x) => x.side === side).flatMap((x) => [...x.inputs.dirs].flatMap((d) => templatesUnder(side, d))));
+      await primeMentions(side, looked.filter((x) => x.side === side).flatMap((x) => [...[...x.inputs.dirs].flatMap((d) => chartFilesUnder(side, d)), ...valuesFilesOf(x.app)]));
     }
     return looked.filter((x) => mayMakeApplications(x.app, x.inputs, x.side))
       .map(({ n, depth, chain, app }) => ({ ...n, depth, chain: app.argo ? [...chain, argoId(app)] : chain }));
@@ -258,7 +287,15 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         let baseFound = validateOnly || !p.atBase ? [] : !p.affected && p.atHead ? headFound : usable(baseOut) ? applicationsIn(baseOut.resources, parentFile) : null;
         if (headFound === null) headFound = baseFound;
         if (baseFound === null) baseFound = headFound;
-        if (!headFound || !baseFound) continue;
+        // Rendered only to list its Applications (it is not planned): not held until the plan ends.
+        if (!p.affected) req.release?.(parentApp);
+        if (!headFound || !baseFound) {
+          // Neither side rendered: its Applications cannot be listed, and the plan says so.
+          const failed = [headOut, baseOut].find((r) => r && !usable(r));
+          const why = (failed?.findings.find((f) => f.severity === 'error') ?? failed?.findings[0])?.message.split('\n')[0]?.slice(0, 300) ?? 'it did not render';
+          report(finding(parentFile, 'warning', `${parentApp.name} may make Argo CD Applications, but its render failed (${why}): the Applications it makes could not be listed and are not planned`));
+          continue;
+        }
         if (!headFound.length && !baseFound.length) continue;
         if (p.depth >= MAX_NESTING) {
           report(finding(parentFile, 'warning', `${parentApp.name}'s rendered output holds Argo CD Applications ${MAX_NESTING} levels below a written app; they are not planned`));
@@ -275,9 +312,9 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         headFound = cut(headFound, 'head');
         baseFound = cut(baseFound, 'base');
         // (ApplicationSets' Applications count too.)
-        const incomplete = { base: new Set<string>(), head: new Set<string>() };
+        const incomplete = { base: new Set<string>(), head: new Set<string>(), baseSets: new Set<string>() };
         const headApps = p.atHead ? argoApps(headFound, head.view, { ...req.discovery, incompleteSets: incomplete.head }).apps.slice(0, MAX_CHILDREN) : [];
-        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [], incompleteSets: incomplete.base }).apps.slice(0, MAX_CHILDREN);
+        const baseApps = validateOnly || !p.atBase ? [] : argoApps(baseFound, base.view, { ...req.discovery, findings: [], incompleteSets: incomplete.base, sets: incomplete.baseSets }).apps.slice(0, MAX_CHILDREN);
         const pairs = new Map<string, { head?: AppSpec; base?: AppSpec }>();
         for (const a of baseApps) pairs.set(argoKey(a), { base: a });
         for (const a of headApps) pairs.set(argoKey(a), { ...pairs.get(argoKey(a)), head: a });
@@ -285,7 +322,7 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         // nothing of the Applications it made on the other.
         const sides = new Map<string, SideCandidate>();
         for (const [k, pair] of pairs) sides.set(k, { app: (pair.head ?? pair.base)!, baseApp: pair.base ?? null, atBase: !!pair.base, atHead: !!pair.head });
-        settleIncompleteSets(sides, incomplete);
+        for (const f of settleIncompleteSets(sides, incomplete)) report(f);
         for (const [k, pair] of pairs) {
           const app = (pair.head ?? pair.base)!;
           const id = argoId(app);

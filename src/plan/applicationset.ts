@@ -248,8 +248,26 @@ function listGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   });
 }
 
-function merged(a: Params, b: Params, ex: Expansion): Params {
-  const out = { ...a, ...b };
+/**
+ * Go templates' merge as Argo CD does it (mergo with override): objects on both sides
+ * merge key by key, anything else from `b` wins (an empty string or null too).
+ */
+function deepMerged(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = obj(out[k]) && obj(v) ? deepMerged(obj(out[k])!, obj(v)!) : v;
+  return out;
+}
+
+/** Go's json.Marshal of a merge key's values: object keys sorted, so the same values make the same key whatever their order. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const o = obj(v);
+  if (o) return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+function merged(a: Params, b: Params, ex: Expansion, deep = false): Params {
+  const out = deep ? deepMerged(a, b) : { ...a, ...b };
   const fa = ex.origin.get(a);
   const fb = ex.origin.get(b);
   if (fa || fb) ex.origin.set(out, [fa, fb].filter(Boolean).join('\n'));
@@ -313,19 +331,37 @@ function expand(ex: Expansion, g: Record<string, unknown>, depth: number): Param
     }
     return out;
   }
-  const mergeKeys = (Array.isArray(spec.mergeKeys) ? spec.mergeKeys : []).filter((k): k is string => typeof k === 'string');
-  if (!children.length || !mergeKeys.length) {
-    ex.findings.push(note(ex.file, 'error', 'a merge generator needs generators and mergeKeys'));
+  // As Argo CD's merge generator: two or more generators, at least one key; each
+  // generator's parameter sets must be unique by the keys (the first's too), else Argo CD
+  // refuses the whole set; a key is read at the top level of a parameter set, also with
+  // Go templates (`values.x` is a flat key of fasttemplate, not a path: Argo CD does not
+  // merge on nested values); a missing key is null, and values compare as JSON (1 is not "1").
+  const mergeKeys = [...new Set((Array.isArray(spec.mergeKeys) ? spec.mergeKeys : []).filter((k): k is string => typeof k === 'string'))];
+  if (children.length < 2 || !mergeKeys.length) {
+    ex.findings.push(note(ex.file, 'error', children.length < 2 ? `a merge generator takes two or more generators, got ${children.length}` : 'a merge generator needs mergeKeys'));
     return [];
   }
-  const keyOf = (p: Params) => JSON.stringify(mergeKeys.map((k) => (ex.go ? k.split('.').reduce<unknown>((v, s) => obj(v)?.[s], p) : p[k]) ?? null));
+  const keyOf = (p: Params) => stableJson(Object.fromEntries(mergeKeys.map((k) => [k, p[k] ?? null])));
+  const byKey = (sets: Params[], n: number): Map<string, Params> | null => {
+    const out = new Map<string, Params>();
+    for (const p of sets) {
+      const k = keyOf(p);
+      if (out.has(k)) {
+        ex.findings.push(note(ex.file, 'error', `merge: generator ${n} of ${children.length} makes two parameter sets with the same mergeKeys values (${k.slice(0, 200)}); Argo CD refuses the set`));
+        return null;
+      }
+      out.set(k, p);
+    }
+    return out;
+  };
   const base = expand(ex, children[0]!, depth + 1);
-  for (const child of children.slice(1)) {
-    const byKey = new Map<string, Params>();
-    for (const p of expand(ex, child, depth + 1)) if (!byKey.has(keyOf(p))) byKey.set(keyOf(p), p);
-    for (let i = 0; i < base.length; i++) {
-      const over = byKey.get(keyOf(base[i]!));
-      if (over) base[i] = merged(base[i]!, over, ex);
+  if (!byKey(base, 1)) return [];
+  for (const [i, child] of children.slice(1).entries()) {
+    const over = byKey(expand(ex, child, depth + 1), i + 2);
+    if (!over) return [];
+    for (let j = 0; j < base.length; j++) {
+      const o = over.get(keyOf(base[j]!));
+      if (o) base[j] = merged(base[j]!, o, ex, ex.go);
     }
   }
   return base;

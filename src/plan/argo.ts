@@ -28,6 +28,8 @@ export interface ArgoDiscovery {
   findings?: Finding[];
   /** Filled with the ApplicationSets (setKey) some of whose Applications are not planned. */
   incompleteSets?: Set<string>;
+  /** Filled with every ApplicationSet (setKey) expanded, fully or not. */
+  sets?: Set<string>;
 }
 
 /** An ApplicationSet's identity across commits: its namespace/name and the file holding it. */
@@ -307,6 +309,7 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
     }
     const set = expandApplicationSet(f, view);
     opts.findings?.push(...set.findings);
+    opts.sets?.add(setKey(`${f.object.namespace}/${f.object.name}`, f.file));
     if (!set.complete) opts.incompleteSets?.add(setKey(`${f.object.namespace}/${f.object.name}`, f.file));
     for (const g of set.apps) made.push({ ...g, file: f.file, appSet: `${f.object.namespace}/${f.object.name}` });
   }
@@ -317,8 +320,6 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
     folders.set(id, (folders.get(id) ?? new Set()).add(path.posix.dirname(m.file)));
   }
   const apps = new Map<string, AppSpec>();
-  const exact = new Set<string>();
-  const trees: string[] = [];
   for (const m of made) {
     const id = `${m.namespace}/${m.name}`;
     const name = folders.get(id)!.size > 1 ? `${id} (${path.posix.dirname(m.file)})` : id;
@@ -326,14 +327,44 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
     const app = applicationApp(m, view, opts);
     if (!app) continue;
     apps.set(name, { ...app, name });
-    for (const s of app.argo!.sources) {
+  }
+  const list = [...apps.values()];
+  return { apps: list.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)), covered: coveredBy(list) };
+}
+
+/**
+ * Folders the Argo CD apps among `apps` render: a source's folder, and every folder under
+ * a recursive directory source. Each is planned under its Application, not as a folder app.
+ */
+export function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
+  const exact = new Set<string>();
+  const trees: string[] = [];
+  for (const a of apps) {
+    for (const s of a.argo?.sources ?? []) {
       if (s.type === 'helm' && s.remote) continue;
       exact.add(s.path);
       if (s.type === 'directory' && s.recurse) trees.push(s.path);
     }
   }
-  const covered = (dir: string) => exact.has(dir) || trees.some((t) => t === '' || dir.startsWith(t + '/'));
-  return { apps: [...apps.values()].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)), covered };
+  return (dir: string) => exact.has(dir) || trees.some((t) => t === '' || dir.startsWith(t + '/'));
+}
+
+/**
+ * A folder app on one side only whose folder an Application renders on the other (a PR
+ * adding an Application, or an app of apps, over an existing folder; or deleting the
+ * Application and keeping the folder): the folder did not come or go, the Application
+ * did, and its plan shows what it renders as added (or removed). Dropped from
+ * `candidates`, so the folder is not also planned as removed (or added). A source whose
+ * folder is gone makes no app, so a folder deleted in the same PR is still removed.
+ */
+export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[], baseApps: readonly AppSpec[]): void {
+  const coveredAtHead = coveredBy(headApps);
+  const coveredAtBase = coveredBy(baseApps);
+  const folderApp = (a: AppSpec | null): a is AppSpec => !!a && !a.argo && !a.flux;
+  for (const [k, c] of candidates) {
+    if (c.atBase && !c.atHead && folderApp(c.baseApp) && coveredAtHead(c.baseApp.path)) candidates.delete(k);
+    else if (c.atHead && !c.atBase && folderApp(c.app) && coveredAtBase(c.app.path)) candidates.delete(k);
+  }
 }
 
 /** The files an Argo CD app's render reads: each source's, its values files, its own file and its generator configs. */

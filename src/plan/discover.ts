@@ -19,6 +19,8 @@ export interface DiscoveryOptions {
   findings?: Finding[];
   /** Filled with the ApplicationSets not fully expanded (see argo.ts setKey). */
   incompleteSets?: Set<string>;
+  /** Filled with every ApplicationSet expanded (see argo.ts setKey). */
+  sets?: Set<string>;
 }
 
 export interface TreeView {
@@ -221,7 +223,7 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
   let folderApps = [...apps]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([dir, renderer]): AppSpec => ({ name: appName(dir, root), path: dir, renderer }));
-  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}), ...(opts.incompleteSets ? { incompleteSets: opts.incompleteSets } : {}) }) : null;
+  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}), ...(opts.incompleteSets ? { incompleteSets: opts.incompleteSets } : {}), ...(opts.sets ? { sets: opts.sets } : {}) }) : null;
   // A folder an Application renders is planned under the Application, not twice.
   if (argo) folderApps = folderApps.filter((a) => !argo.covered(a.path));
   const argoList = argo?.apps ?? [];

@@ -20,8 +20,19 @@ function setOf(a: AppSpec): { label: string; key: string } | null {
   return a.argo?.appSet ? { label: a.argo.appSet, key: setKey(a.argo.appSet, a.argo.file) } : null;
 }
 
-function finding(app: AppSpec, message: string): Finding {
-  return { severity: 'warning', rule: 'argo-applicationset', file: app.argo!.file, line: null, resource: null, message };
+function finding(app: AppSpec, message: string, severity: Finding['severity'] = 'warning'): Finding {
+  return { severity, rule: 'argo-applicationset', file: app.argo!.file, line: null, resource: null, message };
+}
+
+/** Applications named in one finding: the rest are counted. */
+const MAX_NAMED = 20;
+
+export interface SetSides {
+  /** ApplicationSets (setKey) not fully expanded on each side. */
+  base: ReadonlySet<string>;
+  head: ReadonlySet<string>;
+  /** Every ApplicationSet expanded at base: one there and not in `base` expanded fully. */
+  baseSets?: ReadonlySet<string>;
 }
 
 function sourceFolders(app: AppSpec): string[] {
@@ -33,16 +44,28 @@ function sourceFolders(app: AppSpec): string[] {
  * only is unknown (not planned as removed), one at head only is planned as added with a
  * caveat. Folder apps that exist only because the set did not claim their folder on that
  * side are dropped. Mutates `candidates`.
+ *
+ * A set that expanded fully at base and no longer does at head is an error (returned): a
+ * PR must not hide the removal of an Application by breaking its set in the same change,
+ * so the Applications it made at base that head does not list are named there, and each
+ * is an error too.
  */
-export function settleIncompleteSets(candidates: Map<string, SideCandidate>, incomplete: { base: ReadonlySet<string>; head: ReadonlySet<string> }): void {
-  if (incomplete.base.size === 0 && incomplete.head.size === 0) return;
+export function settleIncompleteSets(candidates: Map<string, SideCandidate>, incomplete: SetSides): Finding[] {
+  if (incomplete.base.size === 0 && incomplete.head.size === 0) return [];
   const claimedAtBase = new Set<string>();
   const claimedAtHead = new Set<string>();
+  const broken = new Map<string, { label: string; file: string; gone: string[] }>();
   for (const c of candidates.values()) {
     if (c.atBase && !c.atHead) {
       const set = setOf(c.baseApp!);
       if (!set || !incomplete.head.has(set.key)) continue;
-      c.unknown = finding(c.baseApp!, `not planned: ApplicationSet ${set.label} could not be fully expanded at head (see the plan's findings), so whether it still makes this Application is unknown; it is not shown as removed`);
+      if (brokenByHead(set.key, incomplete)) {
+        const b = broken.get(set.key) ?? broken.set(set.key, { label: set.label, file: c.baseApp!.argo!.file, gone: [] }).get(set.key)!;
+        b.gone.push(c.baseApp!.name);
+        c.unknown = finding(c.baseApp!, `may be removed: ApplicationSet ${set.label} made this Application at base, and no longer expands fully at head (see the plan's findings), so Argo CD may delete it; its removal is not planned until the set expands`, 'error');
+      } else {
+        c.unknown = finding(c.baseApp!, `not planned: ApplicationSet ${set.label} could not be fully expanded at head (see the plan's findings), so whether it still makes this Application is unknown; it is not shown as removed`);
+      }
       for (const f of sourceFolders(c.baseApp!)) claimedAtHead.add(f);
     } else if (c.atHead && !c.atBase) {
       const set = setOf(c.app);
@@ -56,4 +79,24 @@ export function settleIncompleteSets(candidates: Map<string, SideCandidate>, inc
     if (c.atHead && !c.atBase && folderApp(c.app) && claimedAtHead.has(c.app.path)) candidates.delete(k);
     else if (c.atBase && !c.atHead && folderApp(c.baseApp!) && claimedAtBase.has(c.baseApp!.path)) candidates.delete(k);
   }
+  // Every set broken by head, also one whose Applications are all still listed (or that made none).
+  for (const key of incomplete.head) {
+    if (!brokenByHead(key, incomplete) || broken.has(key)) continue;
+    const [label, file] = key.split('\0') as [string, string];
+    broken.set(key, { label, file, gone: [] });
+  }
+  return [...broken.values()].map((b): Finding => {
+    const named = b.gone.sort().slice(0, MAX_NAMED).join(', ') + (b.gone.length > MAX_NAMED ? ` and ${b.gone.length - MAX_NAMED} more` : '');
+    return {
+      severity: 'error', rule: 'argo-applicationset', file: b.file, line: null, resource: null,
+      message: `ApplicationSet ${b.label} expanded fully at base but not at head (see its other findings), so the plan cannot tell which of its Applications Argo CD would keep; ` + (b.gone.length
+        ? `${b.gone.length === 1 ? 'this Application it made at base is' : `these ${b.gone.length} Applications it made at base are`} not listed at head and may be removed: ${named}`
+        : 'every Application it made at base is still listed at head'),
+    };
+  });
+}
+
+/** A set that expanded fully at base and does not at head. */
+function brokenByHead(key: string, sides: SetSides): boolean {
+  return sides.head.has(key) && !sides.base.has(key) && !!sides.baseSets?.has(key);
 }

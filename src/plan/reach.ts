@@ -118,6 +118,11 @@ export class ReachIndex {
     return out;
   }
 
+  /** The folders some walk reads whole (kustomize chart homes, for `helmCharts`). */
+  wholeDirs(): string[] {
+    return [...this.byDir.keys()];
+  }
+
   /** The files among `files` that some app of the index reads (Ownership.owns() over every app's walk). */
   owned(files: Iterable<string>): string[] {
     const out: string[] = [];

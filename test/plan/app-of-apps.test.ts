@@ -41,6 +41,34 @@ spec:
   };
 }
 
+/**
+ * An ApplicationSet template of a chart: a list generator of `elements` (YAML list items,
+ * indented for it) and `extra` generators, making one Application per element from
+ * tools/<name>. Argo CD's own {{name}} is written through helm's escaping.
+ */
+function toolsSet(elements: string, extra = ''): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: tools
+  namespace: argocd
+spec:
+  generators:
+    - list:
+        elements:
+${elements}${extra}  template:
+    metadata:
+      name: '{{ "{{name}}" }}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: 'tools/{{ "{{name}}" }}'
+      destination:
+        namespace: '{{ "{{name}}" }}'
+`;
+}
+
 const rootApp = (name: string, chartPath: string) => argoApp(name, `  source:\n    repoURL: ${REPO_URL}\n    path: ${chartPath}\n  destination:\n    namespace: argocd\n`);
 
 const REPO = {
@@ -68,9 +96,11 @@ describe('a Helm chart of Applications', () => {
   it('each Application of the chart is an app, rendered with its destination namespace, when the parent is added', async () => {
     const { 'argocd/root.yaml': root, ...rest } = REPO;
     const p = await planChange(rest, { 'argocd/root.yaml': root });
-    // As before: the folder holding root.yaml is a plain app, and the chart folder, now
-    // rendered under argocd/root, is no longer an app of its own (planned as removed).
-    expect(names(p)).toEqual(['apps/root', 'argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    // The folder holding root.yaml is a plain app; the chart folder, now rendered under
+    // argocd/root, is not an app of its own any more, and not removed either (its
+    // Applications would show as removed, and their folders' resources with them).
+    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes).filter((c) => c.action === 'removed')).toEqual([]);
     expect(changesOf(p, 'argocd/root')).toEqual(['added Application/argocd/guestbook', 'added Application/argocd/web']);
     expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook']);
     expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
@@ -134,27 +164,7 @@ describe('ApplicationSets in a rendered output', () => {
     // The chart writes Argo CD's own {{name}} through helm's escaping.
     const p = await planChange({
       ...REPO,
-      'apps/root/templates/set.yaml': `apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: tools
-  namespace: argocd
-spec:
-  generators:
-    - list:
-        elements:
-          - name: tool-a
-  template:
-    metadata:
-      name: '{{ "{{name}}" }}'
-    spec:
-      project: default
-      source:
-        repoURL: ${REPO_URL}
-        path: 'tools/{{ "{{name}}" }}'
-      destination:
-        namespace: '{{ "{{name}}" }}'
-`,
+      'apps/root/templates/set.yaml': toolsSet('          - name: tool-a\n'),
       'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\n',
     }, { 'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\ndata:\n  a: "1"\n' });
     expect(names(p)).toEqual(['argocd/tool-a']);
@@ -163,41 +173,25 @@ spec:
 });
 
 describe('an ApplicationSet in a rendered output that Ferry cannot fully expand at head', () => {
-  it('leaves the Applications it made at base unknown, not removed', async () => {
-    const set = (elements: string, extra: string) => `apiVersion: argoproj.io/v1alpha1
-kind: ApplicationSet
-metadata:
-  name: tools
-  namespace: argocd
-spec:
-  generators:
-    - list:
-        elements:
-${elements}${extra}  template:
-    metadata:
-      name: '{{ "{{name}}" }}'
-    spec:
-      project: default
-      source:
-        repoURL: ${REPO_URL}
-        path: 'tools/{{ "{{name}}" }}'
-      destination:
-        namespace: '{{ "{{name}}" }}'
-`;
+  it('leaves the Applications it made at base unknown, not removed, and the set broken by the PR is an error naming them', async () => {
     const r = new TestRepo().write({
       ...REPO,
-      'apps/root/templates/set.yaml': set('          - name: tool-a\n          - name: tool-b\n', ''),
+      'apps/root/templates/set.yaml': toolsSet('          - name: tool-a\n          - name: tool-b\n'),
       'tools/tool-a/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-a\n',
       'tools/tool-b/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tool-b\n',
     });
     const base = r.commit('base');
     // tool-b leaves the list, and a cluster generator (not expanded offline) joins the set.
-    r.write({ 'apps/root/templates/set.yaml': set('          - name: tool-a\n', '    - clusters: {}\n') });
+    r.write({ 'apps/root/templates/set.yaml': toolsSet('          - name: tool-a\n', '    - clusters: {}\n') });
     const p = await plan({ repo: r.dir, base, head: r.commit('cluster generator'), cacheDir: tempDir('ferry-cache-') });
     const b = appOf(p, 'argocd/tool-b')!;
     expect(b.status).toBe('skipped');
     expect(b.changes).toEqual([]);
-    expect(b.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^not planned: ApplicationSet argocd\/tools could not be fully expanded at head/)]);
+    expect(b.findings.map((f) => `${f.severity} ${f.message}`)).toEqual([expect.stringMatching(/^error may be removed: ApplicationSet argocd\/tools made this Application at base, and no longer expands fully at head/)]);
+    // A cluster generator alone would be a warning: the set that expanded at base and no longer does is an error naming what may go.
+    expect(p.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([
+      'apps/root/templates/set.yaml: ApplicationSet argocd/tools expanded fully at base but not at head (see its other findings), so the plan cannot tell which of its Applications Argo CD would keep; this Application it made at base is not listed at head and may be removed: argocd/tool-b',
+    ]);
   });
 });
 
@@ -296,5 +290,116 @@ describe('a kustomization of Applications', () => {
     }, { 'apps/guestbook-prod/deployment.yaml': deployment('guestbook', { replicas: 4 }) });
     expect(names(p)).toEqual(['argocd/guestbook']);
     expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+});
+
+describe('a folder an Application now renders', () => {
+  it('a plain folder app taken over by a new Application is not planned as removed', async () => {
+    const p = await planChange({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web') }, {
+      'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/web\n  destination:\n    namespace: web\n`),
+    });
+    expect(names(p)).toEqual(['argocd', 'argocd/web']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
+  });
+
+  it('the parent removed and its chart kept: its Applications are removed, the chart is not a new app of its own', async () => {
+    const r = new TestRepo().write(REPO);
+    const base = r.commit('base');
+    r.remove('argocd/root.yaml');
+    const p = await plan({ repo: r.dir, base, head: r.commit('remove the root Application'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['removed Application/argocd/guestbook', 'removed Application/argocd/web']);
+    expect(p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes).filter((c) => c.action === 'added')).toEqual([]);
+  });
+
+  it('a folder deleted in the same PR is still removed', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web') });
+    const base = r.commit('base');
+    r.remove('apps/web');
+    r.write({ 'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/web\n  destination:\n    namespace: web\n`) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('move'), cacheDir: tempDir('ferry-cache-') });
+    expect(changesOf(p, 'apps/web')).toEqual(['removed Deployment/null/web']);
+  });
+});
+
+/** A chart folder holding only Chart.yaml and `files`. */
+const chart = (dir: string, files: Record<string, string>) => ({
+  [`${dir}/Chart.yaml`]: `apiVersion: v2\nname: ${dir.split('/').pop()}\nversion: 0.1.0\n`,
+  ...Object.fromEntries(Object.entries(files).map(([f, body]) => [`${dir}/${f}`, body])),
+});
+const GUESTBOOK = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'guestbook', namespace: 'argocd' }, spec: { project: 'default', source: { repoURL: REPO_URL, path: 'apps/guestbook' }, destination: { namespace: 'guestbook' } } };
+const GUESTBOOK_YAML = argoApp('guestbook', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/guestbook\n  destination:\n    namespace: guestbook\n`);
+const CHILD_CHANGE = { 'apps/guestbook/deployment.yaml': deployment('guestbook', { replicas: 3 }) };
+const PARENT_BASE = { '.github/ferry.yml': CONFIG, 'argocd/root.yaml': rootApp('root', 'apps/root'), 'apps/guestbook/deployment.yaml': deployment('guestbook') };
+
+describe('parents whose Applications are not written as YAML templates', () => {
+  it('a chart whose template is JSON is followed', async () => {
+    const p = await planChange({ ...PARENT_BASE, ...chart('apps/root', { 'templates/apps.json': JSON.stringify(GUESTBOOK, null, 2) }) }, CHILD_CHANGE);
+    expect(names(p)).toEqual(['argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+
+  it('a chart that prints its values through tpl is followed (values in the chart, or in the Application)', async () => {
+    const values = `app: |\n${GUESTBOOK_YAML.replace(/^/gm, '  ')}`;
+    const p = await planChange({ ...PARENT_BASE, ...chart('apps/root', { 'values.yaml': values, 'templates/apps.yaml': '{{ tpl .Values.app . }}\n' }) }, CHILD_CHANGE);
+    expect(names(p)).toEqual(['argocd/guestbook']);
+    const inApp = await planChange({
+      ...PARENT_BASE,
+      'argocd/root.yaml': argoApp('root', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/root\n    helm:\n      values: |\n${values.replace(/^/gm, '        ')}  destination:\n    namespace: argocd\n`),
+      ...chart('apps/root', { 'values.yaml': 'app: ""\n', 'templates/apps.yaml': '{{ tpl .Values.app . }}\n' }),
+    }, CHILD_CHANGE);
+    expect(names(inApp)).toEqual(['argocd/guestbook']);
+    const inValuesFile = await planChange({
+      ...PARENT_BASE,
+      'argocd/root.yaml': argoApp('root', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/root\n    helm:\n      valueFiles: [../../values/root.yaml]\n  destination:\n    namespace: argocd\n`),
+      'values/root.yaml': values,
+      ...chart('apps/root', { 'values.yaml': 'app: ""\n', 'templates/apps.yaml': '{{ tpl .Values.app . }}\n' }),
+    }, CHILD_CHANGE);
+    expect(names(inValuesFile)).toEqual(['argocd/guestbook']);
+  });
+
+  it('a parent that does not render is a finding saying its Applications could not be listed', async () => {
+    const p = await planChange({
+      ...PARENT_BASE,
+      ...chart('apps/root', { 'templates/apps.yaml': GUESTBOOK_YAML, 'templates/broken.yaml': '{{ fail "broken on purpose" }}\n' }),
+    }, CHILD_CHANGE);
+    // Its child is not known: the folder is planned as an app of its own, and the plan says why.
+    expect(names(p)).toEqual(['apps/guestbook']);
+    const f = p.findings.find((x) => x.file === 'argocd/root.yaml' && x.rule === 'argo-application');
+    expect(f?.severity).toBe('warning');
+    expect(f?.message).toMatch(/^argocd\/root may make Argo CD Applications, but its render failed \(.*broken on purpose.*\): the Applications it makes could not be listed and are not planned$/);
+  });
+});
+
+describe('a kustomization inflating a chart of Applications (helmCharts)', () => {
+  const KROOT = {
+    '.github/ferry.yml': CONFIG,
+    'apps/kroot/kustomization.yaml': 'helmCharts:\n  - name: appschart\n    releaseName: root\n',
+    ...chart('apps/kroot/charts/appschart', { 'values.yaml': 'path: apps/guestbook\n', 'templates/apps.yaml': GUESTBOOK_YAML.replace('path: apps/guestbook', 'path: {{ .Values.path }}') }),
+    'apps/guestbook/deployment.yaml': deployment('guestbook'),
+  };
+
+  it('is followed as a parent', async () => {
+    const p = await planChange(KROOT, CHILD_CHANGE);
+    expect(names(p)).toEqual(['argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['changed Deployment/guestbook/guestbook']);
+  });
+
+  it('is followed under the Application rendering it', async () => {
+    const p = await planChange({ ...KROOT, 'argocd/root.yaml': rootApp('root', 'apps/kroot') }, CHILD_CHANGE);
+    expect(names(p)).toEqual(['argocd/guestbook']);
+  });
+});
+
+describe('renders made only to list children', () => {
+  it('are not held until the plan ends', async () => {
+    const r = new TestRepo().write(REPO);
+    const base = r.commit('base');
+    r.write({ 'apps/web/deployment.yaml': deployment('web', { replicas: 3 }) });
+    let held: number | undefined;
+    const p = await plan({ repo: r.dir, base, head: r.commit('scale'), cacheDir: tempDir('ferry-cache-') }, false, undefined, { measured: (m) => (held = m.rendersHeld) });
+    // argocd/root was rendered to list its Applications, and is not planned itself.
+    expect(names(p)).toEqual(['argocd/web']);
+    expect(held).toBe(0);
   });
 });

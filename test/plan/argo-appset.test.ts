@@ -121,6 +121,50 @@ describe('list, matrix, merge and git files generators', () => {
     expect(expandApplicationSet(set('argocd/g.yaml', merge), view).apps.map((a) => a.name)).toEqual(['a-small', 'b-large']);
   });
 
+  describe('merge edge cases, as Argo CD\'s merge generator has them', () => {
+    const view = memoryView({});
+    const expandMerge = (body: string, go = false) => expandApplicationSet(set('argocd/g.yaml', appSet('g', `    - merge:\n${body}`,
+      go ? `    metadata: { name: '{{ .name }}-{{ .size }}' }\n    spec: {}\n` : `    metadata: { name: '{{name}}-{{size}}' }\n    spec: {}\n`, go ? '  goTemplate: true\n' : '')), view);
+    const errors = (e: ReturnType<typeof expandApplicationSet>) => e.findings.filter((f) => f.severity === 'error').map((f) => f.message);
+
+    it('parameter sets that repeat a key, in the first generator or another, refuse the set', () => {
+      for (const [first, second] of [['[{ name: a, size: s }, { name: a, size: m }]', '[{ name: a, size: l }]'], ['[{ name: a, size: s }]', '[{ name: a, size: l }, { name: a, size: xl }]']]) {
+        const e = expandMerge(`        mergeKeys: [name]\n        generators:\n          - list: { elements: ${first} }\n          - list: { elements: ${second} }\n`);
+        expect(e.apps).toEqual([]);
+        expect(e.complete).toBe(false);
+        expect(errors(e)).toEqual([expect.stringMatching(/^merge: generator [12] of 2 makes two parameter sets with the same mergeKeys values \(\{"name":"a"\}\); Argo CD refuses the set$/)]);
+      }
+    });
+
+    it('a key missing from a parameter set is null: it matches another set missing it, and two such sets are duplicates', () => {
+      const e = expandMerge(`        mergeKeys: [name, region]\n        generators:\n          - list: { elements: [{ name: a, size: s }, { name: b, region: eu, size: s }] }\n          - list: { elements: [{ name: a, size: l }, { name: b, size: xl }] }\n`);
+      expect(e.apps.map((a) => a.name)).toEqual(['a-l', 'b-s']);
+      const twice = expandMerge(`        mergeKeys: [region]\n        generators:\n          - list: { elements: [{ name: a, size: s }, { name: b, size: s }] }\n          - list: { elements: [{ name: c, size: l }] }\n`);
+      expect(twice.apps).toEqual([]);
+      expect(errors(twice)).toEqual([expect.stringContaining('generator 1 of 2 makes two parameter sets with the same mergeKeys values ({"region":null})')]);
+    });
+
+    it('key values compare as JSON: 1 is not "1", and objects match whatever the order of their keys (Go templates)', () => {
+      const e = expandMerge(`        mergeKeys: [id, sel]\n        generators:\n          - list: { elements: [{ name: a, id: 1, sel: { x: 1, y: 2 }, size: s }, { name: b, id: "2", sel: {}, size: s }] }\n          - list: { elements: [{ id: 1, sel: { y: 2, x: 1 }, size: l }, { id: 2, sel: {}, size: xl }] }\n`, true);
+      expect(e.apps.map((a) => a.name)).toEqual(['a-l', 'b-s']);
+    });
+
+    it('Go templates read a key at the top level only (Argo CD does not merge on nested values), and merge nested values', () => {
+      // Every set's `path.basename` is null at the top level: duplicates, as in Argo CD.
+      const nested = expandMerge(`        mergeKeys: [path.basename]\n        generators:\n          - list: { elements: [{ name: a, size: s, path: { basename: a } }, { name: b, size: s, path: { basename: b } }] }\n          - list: { elements: [{ size: l, path: { basename: a } }] }\n`, true);
+      expect(nested.apps).toEqual([]);
+      expect(errors(nested)).toEqual([expect.stringContaining('({"path.basename":null})')]);
+      const deep = expandApplicationSet(set('argocd/g.yaml', appSet('g', `    - merge:\n        mergeKeys: [name]\n        generators:\n          - list: { elements: [{ name: a, values: { x: "1", y: "1" } }] }\n          - list: { elements: [{ name: a, values: { y: "2" } }] }\n`,
+        `    metadata: { name: '{{ .name }}-{{ .values.x }}-{{ .values.y }}' }\n    spec: {}\n`, '  goTemplate: true\n')), view);
+      expect(deep.apps.map((a) => a.name)).toEqual(['a-1-2']);
+    });
+
+    it('one generator, or no keys, is an error', () => {
+      expect(errors(expandMerge(`        mergeKeys: [name]\n        generators:\n          - list: { elements: [{ name: a, size: s }] }\n`))).toEqual(['a merge generator takes two or more generators, got 1']);
+      expect(errors(expandMerge(`        generators:\n          - list: { elements: [{ name: a, size: s }] }\n          - list: { elements: [{ name: a, size: l }] }\n`))).toEqual(['a merge generator needs mergeKeys']);
+    });
+  });
+
   it('a matrix that would match the tree\'s files thousands of times is stopped by its step budget, with a finding', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 2000; i++) files[`data/d${i}/f.txt`] = 'x\n';
@@ -209,7 +253,7 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
   const APP_FILES = { 'apps/web/deployment.yaml': deployment('web'), 'apps/api/deployment.yaml': deployment('api') };
   const changesOf = (p: Plan) => p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes.map((c) => `${a.name}: ${c.action} ${c.kind}/${c.name}`)).sort();
 
-  it('broken at head: its Applications are unknown, not removed, and their folders are not new apps', async () => {
+  it('broken at head: its Applications are unknown, not removed (an error each: they may be), and their folders are not new apps', async () => {
     const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/apps.yaml': goodSet });
     const base = r.commit('base');
     r.write({ 'argocd/apps.yaml': brokenSet, 'apps/web/deployment.yaml': deployment('web', { image: 'nginx:1.28.0' }) });
@@ -219,7 +263,7 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
       const app = appOf(p, name)!;
       expect(app.status).toBe('skipped');
       expect(app.changes).toEqual([]);
-      expect(app.findings.map((f) => f.message)).toEqual([expect.stringMatching(/^not planned: ApplicationSet argocd\/apps could not be fully expanded at head .* it is not shown as removed$/)]);
+      expect(app.findings.map((f) => `${f.severity} ${f.message}`)).toEqual([expect.stringMatching(/^error may be removed: ApplicationSet argocd\/apps made this Application at base, and no longer expands fully at head .* its removal is not planned until the set expands$/)]);
     }
     // Only the set's own file changed; nothing is shown as added or removed.
     expect(changesOf(p)).toEqual(['argocd: changed ApplicationSet/apps']);
@@ -233,6 +277,45 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     const p = await plan({ repo: r.dir, base, head: r.commit('fix the set') });
     expect(changesOf(p)).toEqual(['argocd/api: added Deployment/api', 'argocd/web: added Deployment/web', 'argocd: changed ApplicationSet/apps']);
     expect(appOf(p, 'argocd/web')!.findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/could not be fully expanded at base: this Application is shown as added, but it may exist already/));
+  });
+
+  /** A set making one Application per name, from apps/<name>, with `extra` generators. */
+  const list = (names: string[], extra = '') => appSet('tools', `    - list:\n        elements:\n${names.map((n) => `          - name: ${n}\n`).join('')}${extra}`,
+    DIR_TEMPLATE.replaceAll('{{path.basename}}', '{{name}}').replace("'{{path}}'", "'apps/{{name}}'"));
+
+  it('a PR cannot hide a removal by breaking the set in the same change: the set is an error naming what may be removed', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web', 'api']) });
+    const base = r.commit('base');
+    // api leaves the list, and a generator Ferry does not know joins the set (a warning on its own).
+    r.write({ 'argocd/tools.yaml': list(['web'], '    - someNewGenerator: {}\n') });
+    const p = await plan({ repo: r.dir, base, head: r.commit('drop api, break the set') });
+    expect(p.findings.filter((f) => f.rule === 'argo-applicationset').map((f) => `${f.severity} ${f.message}`)).toEqual([
+      'error ApplicationSet argocd/tools expanded fully at base but not at head (see its other findings), so the plan cannot tell which of its Applications Argo CD would keep; this Application it made at base is not listed at head and may be removed: argocd/api',
+      'warning the "someNewGenerator" generator is not known to Ferry: its Applications are not planned',
+    ]);
+    const api = appOf(p, 'argocd/api')!;
+    expect(api.status).toBe('skipped');
+    expect(api.findings.map((f) => f.severity)).toEqual(['error']);
+    // The set expanded at base and its Applications still listed at head: an error too, naming none.
+    const r2 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web']) });
+    const base2 = r2.commit('base');
+    r2.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p2 = await plan({ repo: r2.dir, base: base2, head: r2.commit('cluster generator') });
+    expect(p2.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/^ApplicationSet argocd\/tools expanded fully at base but not at head .*; every Application it made at base is still listed at head$/)]);
+    // One that made none at base: an error as well.
+    const r3 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list([]).replace('        elements:\n', '        elements: []\n') });
+    const base3 = r3.commit('base');
+    r3.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p3 = await plan({ repo: r3.dir, base: base3, head: r3.commit('cluster generator') });
+    expect(p3.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([expect.stringMatching(/^argocd\/tools.yaml: ApplicationSet argocd\/tools expanded fully at base but not at head/)]);
+  });
+
+  it('a set broken by head that two environments share is one error', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': 'environments:\n  - name: staging\n  - name: prod\n', ...APP_FILES, 'argocd/tools.yaml': list(['web', 'api']) });
+    const base = r.commit('base');
+    r.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
+    const p = await plan({ repo: r.dir, base, head: r.commit('drop api, break the set') });
+    expect(p.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/may be removed: argocd\/api$/)]);
   });
 
   it('a set expanded on both sides still plans the removal of an Application it no longer makes', async () => {
