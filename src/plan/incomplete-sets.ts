@@ -45,10 +45,11 @@ function sourceFolders(app: AppSpec): string[] {
  * caveat. Folder apps that exist only because the set did not claim their folder on that
  * side are dropped. Mutates `candidates`.
  *
- * A set that expanded fully at base and no longer does at head is an error (returned): a
- * PR must not hide the removal of an Application by breaking its set in the same change,
- * so the Applications it made at base that head does not list are named there, and each
- * is an error too.
+ * A set that expanded fully at base and no longer does at head is an error (returned)
+ * when head no longer lists an Application it made at base: a PR must not hide the
+ * removal of an Application by breaking its set in the same change, so those are named
+ * there, and each is an error too. When head still lists all of them (a cluster
+ * generator joined), nothing can be hidden, and it is a warning.
  */
 export function settleIncompleteSets(candidates: Map<string, SideCandidate>, incomplete: SetSides): Finding[] {
   if (incomplete.base.size === 0 && incomplete.head.size === 0) return [];
@@ -88,7 +89,8 @@ export function settleIncompleteSets(candidates: Map<string, SideCandidate>, inc
   return [...broken.values()].map((b): Finding => {
     const named = b.gone.sort().slice(0, MAX_NAMED).join(', ') + (b.gone.length > MAX_NAMED ? ` and ${b.gone.length - MAX_NAMED} more` : '');
     return {
-      severity: 'error', rule: 'argo-applicationset', file: b.file, line: null, resource: null,
+      // Nothing it made may go unseen when head still lists all of it: what it adds at head is unknown, a warning.
+      severity: b.gone.length ? 'error' : 'warning', rule: 'argo-applicationset', file: b.file, line: null, resource: null,
       message: `ApplicationSet ${b.label} expanded fully at base but not at head (see its other findings), so the plan cannot tell which of its Applications Argo CD would keep; ` + (b.gone.length
         ? `${b.gone.length === 1 ? 'this Application it made at base is' : `these ${b.gone.length} Applications it made at base are`} not listed at head and may be removed: ${named}`
         : 'every Application it made at base is still listed at head'),

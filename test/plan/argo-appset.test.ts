@@ -296,18 +296,20 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     const api = appOf(p, 'argocd/api')!;
     expect(api.status).toBe('skipped');
     expect(api.findings.map((f) => f.severity)).toEqual(['error']);
-    // The set expanded at base and its Applications still listed at head: an error too, naming none.
+    // The set expanded at base and its Applications still listed at head: nothing can be hidden, a warning naming none.
     const r2 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list(['web']) });
     const base2 = r2.commit('base');
     r2.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
     const p2 = await plan({ repo: r2.dir, base: base2, head: r2.commit('cluster generator') });
-    expect(p2.findings.filter((f) => f.severity === 'error').map((f) => f.message)).toEqual([expect.stringMatching(/^ApplicationSet argocd\/tools expanded fully at base but not at head .*; every Application it made at base is still listed at head$/)]);
-    // One that made none at base: an error as well.
+    expect(p2.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(p2.findings.filter((f) => f.rule === 'argo-applicationset' && f.severity === 'warning').map((f) => f.message)).toContainEqual(expect.stringMatching(/^ApplicationSet argocd\/tools expanded fully at base but not at head .*; every Application it made at base is still listed at head$/));
+    // One that made none at base: a warning as well.
     const r3 = new TestRepo().write({ '.github/ferry.yml': NO_PATH, ...APP_FILES, 'argocd/tools.yaml': list([]).replace('        elements:\n', '        elements: []\n') });
     const base3 = r3.commit('base');
     r3.write({ 'argocd/tools.yaml': list(['web'], '    - clusters: {}\n') });
     const p3 = await plan({ repo: r3.dir, base: base3, head: r3.commit('cluster generator') });
-    expect(p3.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`)).toEqual([expect.stringMatching(/^argocd\/tools.yaml: ApplicationSet argocd\/tools expanded fully at base but not at head/)]);
+    expect(p3.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(p3.findings.filter((f) => f.rule === 'argo-applicationset' && f.severity === 'warning').map((f) => `${f.file}: ${f.message}`)).toContainEqual(expect.stringMatching(/^argocd\/tools.yaml: ApplicationSet argocd\/tools expanded fully at base but not at head/));
   });
 
   it('a set broken by head that two environments share is one error', async () => {
