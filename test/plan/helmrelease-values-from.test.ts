@@ -89,7 +89,7 @@ describe('targetPath integers on helm\'s command line', () => {
     const app = p.environments[0]!.apps.find((a) => a.name.endsWith('web'))!;
     const out = app.changes.find((c) => c.kind === 'ConfigMap' && c.name === 'out');
     // The ConfigMap's integer is printed as Flux prints it (int64), the Secret's masked.
-    expect(out?.diff, out?.diff).toMatch(/^\+\s+port: ['"]12345678['"]$/m);
+    expect(out?.diff, out?.diff ?? '').toMatch(/^\+\s+port: ['"]12345678['"]$/m);
     expect(out?.diff).not.toContain('84729301');
     const integers = asked.flatMap((q) => q.integers ?? []);
     expect(integers).toContainEqual({ path: 'port', value: '12345678' });
