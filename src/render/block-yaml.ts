@@ -9,11 +9,11 @@ import jsyaml from 'js-yaml';
  * It answers `UNSUPPORTED` for anything outside its subset, and the caller then uses
  * js-yaml, so a document it declines costs one cheap failed attempt, never a different
  * value. The subset: one document (an optional leading `---` line), block mappings and
- * sequences (compact `- key: v` and `- - x` included), single-line plain and quoted
- * scalars, block scalars (`|`, `>`, chomping and indentation indicators), comments, and
+ * sequences (compact `- key: v` and `- - x` included), plain and single-quoted scalars
+ * (multi-line ones folded), single-line double-quoted scalars, block scalars (`|`, `>`, chomping and indentation indicators), comments, and
  * one-line flow collections of the simplest kind (`{}`, `[]`, `[a, "b"]`).
  * Declined: other flow collections, anchors, aliases, tags, explicit (`?`) or complex keys,
- * multi-line plain or quoted scalars, directives, document end markers, tabs, carriage
+ * multi-line double-quoted scalars and multi-line quoted keys, continuation lines starting with an indicator, directives, document end markers, tabs, carriage
  * returns, BOMs, control and other unusual characters, duplicate keys, `<<` and
  * `__proto__` keys, empty documents, a scalar as the whole document, nesting deeper
  * than MAX_DEPTH, and any indentation js-yaml would reject or read another way.
@@ -179,6 +179,7 @@ class BlockParser {
       this.skipToContent();
       return flow.value;
     }
+    if (c === 0x27 && !this.closesOnLine(p)) return this.singleQuotedLines(p, parent);
     if (c === 0x22 || c === 0x27) {
       const q = this.quoted(p);
       let e = q.end;
@@ -197,9 +198,54 @@ class BlockParser {
       if (!compact) throw DECLINE;
       return this.mapping(col);
     }
+    const first = t.slice(p, scan.end);
+    const stoppedAtComment = this.commentAfter(scan.end);
     this.advance();
+    if (stoppedAtComment) {
+      this.skipToContent();
+      return resolvePlain(first);
+    }
+    const folded = this.continuation(parent + 1);
     this.skipToContent();
-    return resolvePlain(t.slice(p, scan.end));
+    return folded === null ? resolvePlain(first) : resolvePlain(first + folded);
+  }
+
+  /** Whether a comment follows `p` on the current line (after spaces). */
+  private commentAfter(p: number): boolean {
+    const t = this.t;
+    while (p < this.le && t.charCodeAt(p) === SPACE) p++;
+    return p < this.le;
+  }
+
+  /**
+   * The folded continuation lines of a plain scalar (lines indented at least
+   * `nodeIndent`), as js-yaml folds them: one line break is a space, n + 1 are n line
+   * breaks; each line's leading and trailing spaces dropped. Null when there is none.
+   * A comment line, or a comment after a line's text, ends the scalar; a line that
+   * starts with an indicator or holds `: ` is declined.
+   */
+  private continuation(nodeIndent: number): string | null {
+    const t = this.t;
+    let out: string | null = null;
+    while (!this.eof) {
+      let breaks = 1;
+      while (this.ls + this.ind === this.le) {
+        // A line of spaces only: an empty line of the scalar, if more text follows.
+        this.advance();
+        if (this.eof) return out;
+        breaks++;
+      }
+      if (this.ind < nodeIndent) return out;
+      const p = this.ls + this.ind;
+      if (t.charCodeAt(p) === 0x23) return out;
+      const scan = this.plain(p);
+      if (scan.colon >= 0) throw DECLINE;
+      out = (out ?? '') + (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + t.slice(p, scan.end);
+      const stop = this.commentAfter(scan.end);
+      this.advance();
+      if (stop) return out;
+    }
+    return out;
   }
 
   /**
@@ -230,6 +276,57 @@ class BlockParser {
       if (ch !== SPACE) end = i + 1;
     }
     return { end, colon: -1 };
+  }
+
+  /** Whether the single-quoted scalar at `p` closes on its line. */
+  private closesOnLine(p: number): boolean {
+    const t = this.t;
+    let from = p + 1;
+    for (;;) {
+      const q = t.indexOf("'", from);
+      if (q < 0 || q >= this.le) return false;
+      if (t.charCodeAt(q + 1) !== 0x27 || q + 1 >= this.le) return true;
+      from = q + 2;
+    }
+  }
+
+  /**
+   * A single-quoted scalar at `p` that goes on over later lines (CEL rules in CRDs), as
+   * js-yaml folds it: each line's trailing and the next line's leading spaces dropped,
+   * one line break a space, n + 1 of them n line breaks. Continuation lines must be
+   * indented more than `parent` (js-yaml only warns otherwise: declined here).
+   */
+  private singleQuotedLines(p: number, parent: number): string {
+    const t = this.t;
+    let value = '';
+    let from = p + 1;
+    for (;;) {
+      const q = t.indexOf("'", from);
+      if (q >= 0 && q < this.le) {
+        value += t.slice(from, q);
+        if (q + 1 < this.le && t.charCodeAt(q + 1) === 0x27) {
+          value += "'";
+          from = q + 2;
+          continue;
+        }
+        if (!this.restIsEmpty(q + 1)) throw DECLINE;
+        this.advance();
+        this.skipToContent();
+        return value;
+      }
+      let end = this.le;
+      while (end > from && t.charCodeAt(end - 1) === SPACE) end--;
+      value += t.slice(from, end);
+      let breaks = 1;
+      this.advance();
+      while (!this.eof && this.ls + this.ind === this.le) {
+        breaks++;
+        this.advance();
+      }
+      if (this.eof || this.ind <= parent || this.ind === 0) throw DECLINE;
+      value += breaks === 1 ? ' ' : '\n'.repeat(breaks - 1);
+      from = this.ls + this.ind;
+    }
   }
 
   /** A quoted scalar on one line starting at `p`: its value and the position after its closing quote. */

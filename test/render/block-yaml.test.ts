@@ -90,6 +90,7 @@ const QUOTED = [
   '"a # b"', "'a: b'", '"\\uD83D"', '"trailing "', "' x '", '"unterminated', "'unterminated", '"a"b', "'a'b", '"a" # c', "'a'#c",
 ];
 const KEYS = ['a', 'name', 'key with spaces', 'a:b', '1', '0x1F', 'true', 'null', '~', '-1', '.inf', '1e3', 'x.y/z', '"q"', "'q'", '"a: b"', '"\\u0041"', 'b', 'c', 'a', '<<', '__proto__', 'k ', '? k', 'a#b', 'a #b', '-k', '- k'];
+const CONTINUATIONS = ['more words', 'more  ', '', 'x: y', 'x:y', '- z', '-z', '# c', 'a #b', 'a# b', '"q"', "'q'", 'tail:', 'k :v', '[a]', '{b}', '&a', '*a', '!t', '|', '>', '? x', '%x', '1e3', 'null', '...', '---', "end'", "it''s done'", "x' # c", "x'y", "x':", "  x  '", "''"];
 const BLOCK_HEADERS = ['|', '>', '|-', '>-', '|+', '>+', '|2', '>1', '|-2', '|2-', '|+1', '|0', '|++', '| # c', '|x', '>  '];
 const BLOCK_LINES = ['text', ' more indented', '', '   ', 'a: b', '- x', '# not a comment', 'trailing  ', '"q"', '  deeper', 'x'];
 
@@ -118,6 +119,13 @@ function generate(r: () => number): string {
     const roll = r();
     if (depth > 3 || roll < 0.45) {
       lines.push(`${prefix} ${scalar()}${comment()}`);
+      // Continuation lines: a multi-line plain scalar, or something that only looks like one.
+      if (r() < 0.15) {
+        for (let n = 1 + Math.floor(r() * 3); n > 0; n--) {
+          const l = pick(r, CONTINUATIONS);
+          lines.push(l === '' ? pick(r, ['', '   ']) : ' '.repeat(Math.max(0, indent + pick(r, [1, 2, 2, 3, 0, -1]))) + l);
+        }
+      }
     } else if (roll < 0.55) {
       lines.push(`${prefix} ${pick(r, BLOCK_HEADERS)}`);
       blockScalar(indent);
@@ -261,11 +269,36 @@ describe('block-style YAML parser', () => {
     expect(loadBlockDocument('1e3: a\n0x1F: b\n.inf: c\nnull: d\n')).toEqual({ 1000: 'a', 31: 'b', Infinity: 'c', null: 'd' });
   });
 
+  it('folds multi-line plain scalars as js-yaml does', () => {
+    const docs = [
+      'description: one\n  two\n\n  three\n\n\n  four   \nnext: 1\n',
+      'a:\n  b: first\n   second\n  c: d\n',
+      '- one\n  two\n- three\n   # comment\n  four\n',
+      'a: one # c\n  two\n',
+      'a: one\n  two # c\n  three\n',
+      'k:\n  one\n  two\n',
+      'a: 12\n  34\n',
+      'a: one\n\n\nb: 2\n',
+    ];
+    const got = docs.map((d) => [check(d), loadBlockDocument(d)]);
+    expect(got[0]).toEqual(['same', { description: 'one two\nthree\n\nfour', next: 1 }]);
+    expect(got[1]).toEqual(['same', { a: { b: 'first second', c: 'd' } }]);
+    expect(got[5]).toEqual(['same', { k: 'one two' }]);
+    expect(got[6]).toEqual(['same', { a: '12 34' }]);
+    expect(got[7]).toEqual(['same', { a: 'one', b: 2 }]);
+    // A comment ends the scalar: what follows is an error to js-yaml, declined here.
+    expect(got.slice(2, 5).map(([o]) => o)).toEqual(['declined', 'declined', 'declined']);
+    // Single-quoted scalars over several lines (CEL rules in CRDs).
+    const rule = "rule: 'self.a == ''x'' ||  \n  self.b # not a comment\n\n   end' # c\nnext: 1\n";
+    expect([check(rule), loadBlockDocument(rule)]).toEqual(['same', { rule: "self.a == 'x' || self.b # not a comment\nend", next: 1 }]);
+    expect(loadBlockDocument("a: 'x\ny'\n")).toBe(UNSUPPORTED);
+  });
+
   it('declines what it does not read, never guesses', () => {
     const declined = [
-      'a: [1, [2]]\n', 'a: [b: 1]\n', 'a: {b: 1}\n', 'a: [1,\n  2]\n', 'a: &x 1\nb: *x\n', 'a: !!str 1\n', '? a\n: b\n', 'a: b\n  c\n', 'a: "b\n  c"\n', "a: 'b\n  c'\n", '%YAML 1.2\n---\na: 1\n',
-      'a:\tb\n', 'a: 1\r\n', '\uFEFFa: 1\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '__proto__: 1\n', '', '# only a comment\n', '---\n', 'scalar\n', '- |\n  x\n'.replace('- ', ''),
-      'a: b: c\n', 'a: - b\n', 'a:\n  - x\n  y: 1\n', '- a\n  b\n', 'a: 1\n- b\n', '...\na: 1\n', 'a: 1\n---\nb: 2\n', 'a: 1\n...\n', '--- a: 1\n', 'a: "\\\n  b"\n',
+      'a: [1, [2]]\n', 'a: [b: 1]\n', 'a: {b: 1}\n', 'a: [1,\n  2]\n', 'a: &x 1\nb: *x\n', 'a: !!str 1\n', '? a\n: b\n', 'a: b\n  - c\n', 'a: b\n  c: d\n', 'a: b\n  [c]\n', 'a: "b\n  c"\n', "'a\n  b': c\n", '%YAML 1.2\n---\na: 1\n',
+      'a:\tb\n', 'a: 1\r\n', '\uFEFFa: 1\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '__proto__: 1\n', '', '# only a comment\n', '---\n', 'scalar\n',
+      'a: b: c\n', 'a: - b\n', 'a:\n  - x\n  y: 1\n', '- a\n  - b\n', 'a: 1\n- b\n', '...\na: 1\n', 'a: 1\n---\nb: 2\n', 'a: 1\n...\n', '--- a: 1\n', 'a: "\\\n  b"\n',
       'a: \x01\n', 'a: \u2028\n', 'a: \uD83D\uDE00\n', 'a: |0\n  x\n', 'a: |x\n', 'a: "x"y\n', `${'- '.repeat(60)}x\n`,
     ];
     for (const d of declined) expect(loadBlockDocument(d), JSON.stringify(d)).toBe(UNSUPPORTED);
@@ -322,7 +355,7 @@ describe('block-style YAML parser', () => {
       }
     }
     // Enough accepted that the comparison means something.
-    expect(generated).toBeGreaterThan(1000);
+    expect(generated).toBeGreaterThan(800);
     expect(accepted).toBeGreaterThan(total / 12);
   });
 });
