@@ -84,6 +84,8 @@ class BlockParser {
   private ind = 0;
   private eof = false;
   private depth = 0;
+  /** Where the last plain() or quoted() scalar ended. */
+  private scanEnd = 0;
 
   constructor(text: string) {
     this.t = text;
@@ -181,25 +183,25 @@ class BlockParser {
     }
     if (c === 0x27 && !this.closesOnLine(p)) return this.singleQuotedLines(p, parent);
     if (c === 0x22 || c === 0x27) {
-      const q = this.quoted(p);
-      let e = q.end;
+      const value = this.quoted(p);
+      const end = this.scanEnd;
+      let e = end;
       while (e < this.le && t.charCodeAt(e) === SPACE) e++;
       if (e < this.le && t.charCodeAt(e) === 0x3a && (e + 1 === this.le || t.charCodeAt(e + 1) === SPACE)) {
         if (!compact) throw DECLINE;
         return this.mapping(col);
       }
-      if (!this.restIsEmpty(q.end)) throw DECLINE;
+      if (!this.restIsEmpty(end)) throw DECLINE;
       this.advance();
       this.skipToContent();
-      return q.value;
+      return value;
     }
-    const scan = this.plain(p);
-    if (scan.colon >= 0) {
+    if (this.plain(p) >= 0) {
       if (!compact) throw DECLINE;
       return this.mapping(col);
     }
-    const first = t.slice(p, scan.end);
-    const stoppedAtComment = this.commentAfter(scan.end);
+    const first = t.slice(p, this.scanEnd);
+    const stoppedAtComment = this.commentAfter(this.scanEnd);
     this.advance();
     if (stoppedAtComment) {
       this.skipToContent();
@@ -238,10 +240,9 @@ class BlockParser {
       if (this.ind < nodeIndent) return out;
       const p = this.ls + this.ind;
       if (t.charCodeAt(p) === 0x23) return out;
-      const scan = this.plain(p);
-      if (scan.colon >= 0) throw DECLINE;
-      out = (out ?? '') + (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + t.slice(p, scan.end);
-      const stop = this.commentAfter(scan.end);
+      if (this.plain(p) >= 0) throw DECLINE;
+      out = (out ?? '') + (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + t.slice(p, this.scanEnd);
+      const stop = this.commentAfter(this.scanEnd);
       this.advance();
       if (stop) return out;
     }
@@ -249,10 +250,11 @@ class BlockParser {
   }
 
   /**
-   * A plain scalar starting at `p`: where it ends (trailing spaces excluded) and the
-   * position of a `:` followed by a space or the line's end (a key), or -1.
+   * A plain scalar starting at `p`: the position of a `:` followed by a space or the
+   * line's end (a key), or -1; where it ends (trailing spaces excluded) goes to scanEnd
+   * (a field, not an object per scalar: this runs for every key and value).
    */
-  private plain(p: number): { end: number; colon: number } {
+  private plain(p: number): number {
     const t = this.t;
     const le = this.le;
     const c = t.charCodeAt(p);
@@ -269,13 +271,17 @@ class BlockParser {
     for (let i = p; i < le; i++) {
       const ch = t.charCodeAt(i);
       if (ch === 0x3a) {
-        if (i + 1 === le || t.charCodeAt(i + 1) === SPACE) return { end, colon: i };
+        if (i + 1 === le || t.charCodeAt(i + 1) === SPACE) {
+          this.scanEnd = end;
+          return i;
+        }
       } else if (ch === 0x23) {
-        if (t.charCodeAt(i - 1) === SPACE) return { end, colon: -1 };
+        if (t.charCodeAt(i - 1) === SPACE) break;
       }
       if (ch !== SPACE) end = i + 1;
     }
-    return { end, colon: -1 };
+    this.scanEnd = end;
+    return -1;
   }
 
   /** Whether the single-quoted scalar at `p` closes on its line. */
@@ -329,8 +335,8 @@ class BlockParser {
     }
   }
 
-  /** A quoted scalar on one line starting at `p`: its value and the position after its closing quote. */
-  private quoted(p: number): { value: string; end: number } {
+  /** A quoted scalar on one line starting at `p`: its value (scanEnd: the position after its closing quote). */
+  private quoted(p: number): string {
     const t = this.t;
     const le = this.le;
     if (t.charCodeAt(p) === 0x27) {
@@ -345,14 +351,18 @@ class BlockParser {
           from = q + 2;
           continue;
         }
-        return { value, end: q + 1 };
+        this.scanEnd = q + 1;
+        return value;
       }
     }
     let value = '';
     let from = p + 1;
     for (let i = from; i < le; i++) {
       const ch = t.charCodeAt(i);
-      if (ch === 0x22) return { value: value + t.slice(from, i), end: i + 1 };
+      if (ch === 0x22) {
+        this.scanEnd = i + 1;
+        return value + t.slice(from, i);
+      }
       if (ch !== 0x5c) continue;
       value += t.slice(from, i);
       const e = t.charCodeAt(i + 1);
@@ -399,9 +409,8 @@ class BlockParser {
     for (;;) {
       const c = t.charCodeAt(i);
       if (c === 0x22 || c === 0x27) {
-        const q = this.quoted(i);
-        arr.push(q.value);
-        i = q.end;
+        arr.push(this.quoted(i));
+        i = this.scanEnd;
       } else {
         let end = i;
         let j = i;
@@ -444,18 +453,17 @@ class BlockParser {
       let after: number;
       const c = t.charCodeAt(p);
       if (c === 0x22 || c === 0x27) {
-        const q = this.quoted(p);
-        let e = q.end;
+        key = this.quoted(p);
+        let e = this.scanEnd;
         while (e < this.le && t.charCodeAt(e) === SPACE) e++;
         if (!(e < this.le && t.charCodeAt(e) === 0x3a && (e + 1 === this.le || t.charCodeAt(e + 1) === SPACE))) throw DECLINE;
-        key = q.value;
         after = e + 1;
       } else {
-        const scan = this.plain(p);
+        const colon = this.plain(p);
         // No `: ` before the line's end or a comment (`a #b: c` is no key either).
-        if (scan.colon < 0) throw DECLINE;
-        key = String(resolvePlain(t.slice(p, scan.end)));
-        after = scan.colon + 1;
+        if (colon < 0) throw DECLINE;
+        key = String(resolvePlain(t.slice(p, this.scanEnd)));
+        after = colon + 1;
       }
       if (key === '<<' || key === '__proto__' || Object.prototype.hasOwnProperty.call(obj, key)) throw DECLINE;
       let v = after;
