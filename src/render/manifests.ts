@@ -460,11 +460,27 @@ export function looksLikeManifest(text: string): boolean {
 }
 
 /**
+ * A renderer's output read document by document with the block-style parser, or null
+ * when it declines any of them (js-yaml then reads the whole stream, as before). Each
+ * document it accepts starts at a marker and holds no other, so js-yaml's reading of the
+ * stream gives the same values in the same order.
+ */
+export function loadBlockDocuments(text: string): { docs: unknown[]; aliased: false } | null {
+  const docs: unknown[] = [];
+  for (const chunk of splitDocuments(text)) {
+    const value = loadBlockDocument(chunk.text);
+    if (value === UNSUPPORTED) return null;
+    docs.push(value);
+  }
+  return { docs, aliased: false };
+}
+
+/**
  * Parses a renderer's output. Renderers emit plain expanded YAML, so the fast parser is
  * used; output whose documents share nodes (aliases) goes through the guarded parser.
  */
 export function parseRenderedObjects(text: string): Record<string, unknown>[] {
-  let { docs, aliased } = loadFast(text);
+  let { docs, aliased } = loadBlockDocuments(text) ?? loadFast(text);
   if (aliased) {
     // Only the documents with aliases pay for the guarded parser.
     docs = [];

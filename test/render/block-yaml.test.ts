@@ -3,7 +3,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { loadBlockDocument, UNSUPPORTED } from '../../src/render/block-yaml.js';
-import { splitDocuments } from '../../src/render/manifests.js';
+import { loadBlockDocuments, parseRenderedObjects, splitDocuments } from '../../src/render/manifests.js';
 import { CORPUS, REPO_ROOT } from '../helpers/bin.js';
 
 /** Deep equality as a caller sees it: key order, prototypes, -0 and NaN included. */
@@ -333,6 +333,30 @@ describe('block-style YAML parser', () => {
     for (const c of chunks) if (check(c) === 'same') accepted++;
     expect(chunks.length).toBeGreaterThan(300);
     expect(accepted).toBeGreaterThan(chunks.length * 0.9);
+  });
+
+  it('reads a stream of documents (a renderer\'s output) as js-yaml\'s loadAll does, or declines it', () => {
+    const roots = [CORPUS, path.resolve(REPO_ROOT, '..', 'mix18', 'team-000')].filter((d) => existsSync(d));
+    const streams = roots.flatMap((d) => yamlFiles(d)).map((f) => readFileSync(f, 'utf8'));
+    // Streams made of generated documents too, joined as renderers join them.
+    const r = rng(7);
+    for (let i = 0; i < 300; i++) streams.push(Array.from({ length: 1 + Math.floor(r() * 4) }, () => generate(r)).map((d) => (d.startsWith('---') ? d : `---\n${d}`)).join('\n'));
+    let read = 0;
+    for (const text of streams) {
+      const block = loadBlockDocuments(text);
+      if (!block) continue;
+      let docs: unknown[];
+      try {
+        docs = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
+      } catch (err) {
+        throw new Error(`accepted a stream js-yaml rejects (${(err as Error).message.split('\n')[0]}):\n${JSON.stringify(text)}`);
+      }
+      expect(same(block.docs, docs), JSON.stringify(text)).toBe(true);
+      read++;
+    }
+    expect(read).toBeGreaterThan(100);
+    // The renderer's parse takes it: the same objects either way.
+    expect(parseRenderedObjects('apiVersion: v1\nkind: A\n---\napiVersion: v1\nkind: List\nitems:\n- kind: B\n')).toEqual([{ apiVersion: 'v1', kind: 'A' }, { kind: 'B' }]);
   });
 
   it('matches js-yaml on seeded generated documents and their mutations', () => {
