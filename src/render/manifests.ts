@@ -1,5 +1,6 @@
 import jsyaml from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { loadBlockDocument, UNSUPPORTED } from './block-yaml.js';
 import { lineTable, locateByIndent, locateFast, locateInJson, locateIn, positionTree, type Frame, type LineTable } from './locate.js';
 import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
@@ -109,7 +110,7 @@ const MARKER_RE = /^(?:---|\.\.\.)(?=[ \t]|\r?$)/;
  * a document in YAML (it may not appear inside a scalar), so no parse is needed to
  * find the boundaries, and each document can be parsed, and dropped, on its own.
  */
-function splitDocuments(text: string): DocChunk[] {
+export function splitDocuments(text: string): DocChunk[] {
   const chunks: DocChunk[] = [];
   let start = 0;
   let startLine = 0;
@@ -155,6 +156,10 @@ function contentLine(chunk: DocChunk): number {
  * guarded parser, which counts aliases, takes the document.
  */
 function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
+  // Most documents are plain block style: read without js-yaml, to the same value
+  // (block-yaml.ts declines aliases and everything else it does not read).
+  const block = loadBlockDocument(text);
+  if (block !== UNSUPPORTED) return { docs: [block], aliased: false };
   // An alias is written `*name`: text without a `*` has none, and needs no watching
   // (the listener is called twice per node, a sizeable part of the parse).
   if (!text.includes('*')) return { docs: jsyaml.loadAll(text, null, PLAIN), aliased: false };
@@ -455,11 +460,27 @@ export function looksLikeManifest(text: string): boolean {
 }
 
 /**
+ * A renderer's output read document by document with the block-style parser, or null
+ * when it declines any of them (js-yaml then reads the whole stream, as before). Each
+ * document it accepts starts at a marker and holds no other, so js-yaml's reading of the
+ * stream gives the same values in the same order.
+ */
+export function loadBlockDocuments(text: string): { docs: unknown[]; aliased: false } | null {
+  const docs: unknown[] = [];
+  for (const chunk of splitDocuments(text)) {
+    const value = loadBlockDocument(chunk.text);
+    if (value === UNSUPPORTED) return null;
+    docs.push(value);
+  }
+  return { docs, aliased: false };
+}
+
+/**
  * Parses a renderer's output. Renderers emit plain expanded YAML, so the fast parser is
  * used; output whose documents share nodes (aliases) goes through the guarded parser.
  */
 export function parseRenderedObjects(text: string): Record<string, unknown>[] {
-  let { docs, aliased } = loadFast(text);
+  let { docs, aliased } = loadBlockDocuments(text) ?? loadFast(text);
   if (aliased) {
     // Only the documents with aliases pay for the guarded parser.
     docs = [];

@@ -67,7 +67,11 @@ function normalise(value: unknown, s: Json, root: boolean): unknown {
   for (const [k, p] of defaultedProperties(s, root)) {
     if (!Object.hasOwn(value, k) || nonNullableNull(value[k], p)) (out ??= { ...value })[k] = structuredClone(p.default);
   }
-  for (const [k, v] of Object.entries(out ?? value)) {
+  // Keys, not entries: no pair array per field of every custom resource. Reading each
+  // value as it comes is the same as entries' snapshot: only the current key is written.
+  const from = out ?? value;
+  for (const k of Object.keys(from)) {
+    const v = from[k];
     if (root && SERVER_FIELDS.has(k)) continue;
     const p = childSchema(s, k);
     if (!p) continue;
