@@ -187,7 +187,9 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       text = built.text;
     }
     out = { templates: text, crds: split.crds };
-    await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
+    // The output of a release with Secret values holds them plain until it is parsed and
+    // masked: it is not written to the render cache on disk (it is rendered again next time).
+    if (!values.secrets.size) await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
   }
   const over = chargeOutput(ctx, out.templates + out.crds.map((c) => c.text).join(''));
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
@@ -292,16 +294,32 @@ function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
   return (v) => exact.has(v) || exact.has(v.trim()) || forms.some((f) => v.includes(f));
 }
 
-/** Replaces every matching string value, never a key nor the object's identity. */
+/**
+ * Whether a scalar of the output is Secret-sourced. A number is compared by its decimal
+ * text: a template printing `{{ .Values.pin | int }}` makes a YAML number, and one read
+ * from a values file as float64 prints as `8.4729301e+07`, which parses to the same number.
+ * Booleans are not secrets.
+ */
+function secretScalar(v: unknown, isSecret: (s: string) => boolean): boolean {
+  if (typeof v === 'string') return isSecret(v);
+  if (typeof v === 'bigint') return isSecret(v.toString());
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const text = Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : String(v);
+    return isSecret(text) || isSecret(String(v));
+  }
+  return false;
+}
+
+/** Replaces every matching string or number value, never a key nor the object's identity. */
 function maskValues(o: Obj, isSecret: (s: string) => boolean, top: boolean): void {
   for (const [k, v] of Object.entries(o)) {
     if (top && (k === 'apiVersion' || k === 'kind')) continue;
-    if (typeof v === 'string') {
-      if (isSecret(v)) o[k] = MASKED_VALUE;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+      if (secretScalar(v, isSecret)) o[k] = MASKED_VALUE;
     } else if (Array.isArray(v)) {
       v.forEach((x, i) => {
-        if (typeof x === 'string') {
-          if (isSecret(x)) v[i] = MASKED_VALUE;
+        if (typeof x === 'string' || typeof x === 'number' || typeof x === 'bigint') {
+          if (secretScalar(x, isSecret)) v[i] = MASKED_VALUE;
         } else if (obj(x)) maskValues(x as Obj, isSecret, false);
       });
     } else if (obj(v)) {

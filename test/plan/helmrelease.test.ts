@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -327,6 +327,33 @@ describe('valuesFrom', () => {
     expect(dep).toMatch(/^\+\s+- name: GREETING\n\+\s+value: "?\(masked\)"?$/m);
     const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
     for (const form of ['84729301', '8.4729301e+07']) expect(outputs).not.toContain(form);
+  });
+
+  it('a Secret integer a chart prints as a YAML number is masked, and the render cache on disk never holds it', async () => {
+    // Attack: `port: {{ .Values.pin | int }}` parses as a number, not a string.
+    const cache = tempDir('ferry-cache-');
+    const release = helmRelease(VALUES_FROM.replace('targetPath: token', 'targetPath: pin') + '    token: plain-token\n');
+    const r = new TestRepo().write({
+      ...files(''), ...more('hello-cm', '"84729301"'),
+      'charts/web/templates/pin.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: pin\nspec:\n  ports:\n    - port: {{ .Values.pin | int }}\n      targetPort: {{ .Values.pin }}\n',
+    });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': release });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir: cache });
+    const svc = appOf(p, 'web')!.changes.find((c) => c.kind === 'Service' && c.name === 'pin')?.diff ?? '';
+    expect(svc).toMatch(/^\+\s+- port: "?\(masked\)"?$/m);
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const form of ['84729301', '8.4729301e+07']) expect(outputs).not.toContain(form);
+    const disk: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const q = path.join(d, e.name);
+        if (e.isDirectory()) walk(q);
+        else if (e.isFile()) disk.push(readFileSync(q, 'latin1'));
+      }
+    };
+    walk(cache);
+    expect(disk.join('\n')).not.toContain('84729301');
   });
 
   it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
