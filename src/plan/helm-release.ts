@@ -170,8 +170,14 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   let out = cachedOutput(await ctx.cache.get(key));
   if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
   if (out === null) {
-    const known = includeCrds ? await crdFilesOf() : [];
-    if ('problem' in known) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: its crds/ files cannot be read: ${known.problem}`)]);
+    let known = includeCrds ? await crdFilesOf() : [];
+    // helm may load what Ferry's reader refuses (a packed subchart past its caps): failing
+    // the release would hide the PR's change. With no crds/ files known, every block helm
+    // prints is taken as a template's: shown and post-rendered, never hidden.
+    if ('problem' in known) {
+      notes.push(finding('info', 'chart-unavailable', `its crds/ files cannot be read (${known.problem}): any CRD helm prints from them is shown as a template's object, not under install.crds / upgrade.crds`));
+      known = [];
+    }
     const raw = await helmTemplate(req, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));

@@ -2,6 +2,7 @@
  * A chart's own CRDs told from helm template's output by the chart's crds/ files: only a
  * leading run of blocks whose bytes are such a file, never a block a template printed.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chartCrdFiles, splitChartCrds } from '../../src/plan/chart-crds.js';
 
@@ -41,5 +42,35 @@ describe('splitChartCrds', () => {
     // A templates/crds/ file is not a crds/ folder's.
     const t = block('op/templates/crds/t.yaml', CRD('gadget'));
     expect(splitChartCrds(t, files).crds).toEqual([]);
+  });
+});
+
+describe('packed subcharts', () => {
+  const entry = (name: string, body: string): Buffer => {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write('0000644\0', 100, 8, 'ascii');
+    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
+    header.write('0', 156, 1, 'ascii');
+    header.write('ustar\0', 257, 6, 'ascii');
+    header.fill(0x20, 148, 156);
+    header.write(header.reduce((n, b) => n + b, 0).toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+    data.write(body, 0, 'utf8');
+    return Buffer.concat([header, data]);
+  };
+  const tgz = (...names: string[]) => gzipSync(Buffer.concat([...names.map((n) => entry(n, CRD('bolt'))), Buffer.alloc(1024)]));
+
+  it('names are cleaned as helm\'s loader cleans them (`a//b`, `a/./b`, `a/x/../b`)', () => {
+    const got = chartCrdFiles(new Map([['charts/sub.tgz', tgz('sub/crds//a.yaml', 'sub/./crds/b.yaml', 'sub/x/../crds/c.yaml')]]));
+    if ('problem' in got) throw new Error(got.problem);
+    expect(got.map((f) => f.name).sort()).toEqual(['crds/a.yaml', 'crds/b.yaml', 'crds/c.yaml']);
+  });
+
+  it('a name leaving the chart is still refused', () => {
+    for (const name of ['sub/../../evil.yaml', '/sub/crds/a.yaml', 'sub/..', '../crds/a.yaml']) {
+      const got = chartCrdFiles(new Map([['charts/sub.tgz', tgz(name)]]));
+      expect(got, name).toEqual({ problem: expect.stringMatching(/outside the chart/) });
+    }
   });
 });

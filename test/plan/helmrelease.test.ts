@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
@@ -460,7 +461,7 @@ describe('valuesFrom details', () => {
     const head = r.commit('release');
     const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
     expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
-    expect(app.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
     const args = SETS.flatMap(([, tp, v]) => (/^'.*'$/.test(v) ? ['--set-string', `${tp}=${v.slice(1, -1)}`] : ['--set', `${tp}=${v}`]));
     const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
     const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
@@ -1100,6 +1101,52 @@ describe('chart CRDs are the chart\'s crds/ files, never what a template prints'
       const team = (n: string) => (plusLines(app.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
       expect(['bolts', 'pears', 'evils'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, 'payments']);
     }
+  });
+});
+
+describe('a packed subchart Ferry\'s tar reader cannot read, helm can', () => {
+  // A hand-made tar entry; `sum` rewrites the header's checksum field.
+  const entry = (name: string, body: string, sum = (n: number) => n.toString(8).padStart(6, '0') + '\0 '): Buffer => {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write('0000644\0', 100, 8, 'ascii');
+    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
+    header.write('0', 156, 1, 'ascii');
+    header.write('ustar\0', 257, 6, 'ascii');
+    header.fill(0x20, 148, 156);
+    header.write(sum(header.reduce((n, b) => n + b, 0)), 148, 8, 'ascii');
+    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+    data.write(body, 0, 'utf8');
+    return Buffer.concat([header, data]);
+  };
+  const sub = (name: string, sum?: (n: number) => string) => gzipSync(Buffer.concat([
+    entry('sub/Chart.yaml', 'apiVersion: v2\nname: sub\nversion: 0.1.0\n', sum),
+    entry(name, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub-out\ndata:\n  k: v\n', sum),
+    Buffer.alloc(1024),
+  ]));
+  const run = async (tgz: Buffer) => {
+    const r = new TestRepo().write(files(helmRelease(VALUES)));
+    const base = r.commit('base');
+    r.write({ 'charts/web/values.yaml': CHART['charts/web/values.yaml'].replace('greeting: hello', 'greeting: EVIL'), 'charts/web/charts/sub.tgz': tgz });
+    const head = r.commit('head');
+    // helm loads the chart: Flux deploys it.
+    expect(execFileSync(TEST_HELM, ['template', 'x', path.join(r.dir, 'charts/web')], { encoding: 'utf8' })).toContain('name: sub-out');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.changes.find((c) => c.kind === 'ConfigMap' && c.name === 'sub-out')?.action, JSON.stringify(app.findings)).toBe('added');
+    return app;
+  };
+
+  it('a name helm cleans (`sub/templates//cm.yaml`) is read as helm reads it: the release renders, nothing said', async () => {
+    const app = await run(sub('sub/templates//cm.yaml'));
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
+  });
+
+  it('a header Ferry refuses (a checksum written with a leading NUL, as Go reads it): the chart is taken as having no crds/ files, the PR\'s change is shown, an info note says why', async () => {
+    const app = await run(sub('sub/templates/cm.yaml', (n) => '\0' + n.toString(8).padStart(6, '0') + ' '));
+    const notes = app.findings.filter((f) => f.rule === 'chart-unavailable');
+    expect(notes.map((f) => f.severity)).toEqual(['info']);
+    expect(notes[0]!.message).toMatch(/crds\/ files cannot be read .*checksum/);
   });
 });
 
