@@ -30,6 +30,8 @@ export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
 const CHART_COPIES = '.ferry-helm/flux-charts';
 /** Integers from targetPath passed as `--set` (one argument each): enough for any real release. */
 const MAX_INTEGERS = 1000;
+/** Distinct Secret-sourced values one release may have (each is masked in ~14 forms). */
+const MAX_SECRETS = 2000;
 
 export interface Expansion {
   resources: Resource[];
@@ -75,6 +77,14 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
 
   const values = releaseValues(spec, namespace, appResources, side.view, file);
   for (const n of values.notes) notes.push(finding('warning', 'chart-unavailable', n));
+  // A bound of Ferry's own, not helm-controller's: the release may deploy, so the check fails
+  // rather than a warning that would hide what the pull request changes in it.
+  if (values.limits.length) return failed([...notes, ...values.limits.map((p) => finding('error', 'render-limit', `not rendered: ${p}`))]);
+  // Masking compares every output string with every form of every Secret value: bounded,
+  // and never rendered unmasked past the bound.
+  if (values.secrets.size > MAX_SECRETS) {
+    return failed([...notes, finding('error', 'render-limit', `not rendered: its valuesFrom Secrets give more than ${MAX_SECRETS} distinct values, too many to mask safely`)]);
+  }
   if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
   // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
   const post: Record<string, unknown>[] = [];

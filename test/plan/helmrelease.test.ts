@@ -496,6 +496,36 @@ describe('valuesFrom details', () => {
     }
   });
 
+  it('a targetPath `__proto__` renders as helm sets it; a bound only Ferry has is an error (the check fails), never a warning hiding the change', async () => {
+    const pad = Array.from({ length: 10 }, (_, i) => `l${i}[65536]=x`).join(',');
+    const manyKeys = Array.from({ length: 2100 }, (_, i) => `k${i}=v${i}xyz`).join(',');
+    const r = new TestRepo().write({
+      ...files(''), ...TP_CHART,
+      'clusters/staging/web/values.yaml': cm('tp-values', { proto: '1,a.__proto__.b=2,constructor.prototype=3', pad: `x,${pad}`, big: 'x'.repeat(2 ** 20 + 1) }),
+      'clusters/staging/web/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: many\n  namespace: apps\nstringData:\n  v: ${JSON.stringify(manyKeys)}\n`,
+    });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: proto\n      targetPath: __proto__\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('proto'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', '--set', '__proto__=1,a.__proto__.b=2,constructor.prototype=3', '--set', 'other=1'], { encoding: 'utf8' });
+    const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as Record<string, unknown>;
+    expect(Object.keys(expected).sort()).toEqual(['__proto__', 'a', 'constructor', 'other', 'tp']);
+    expect(rendered(app)).toEqual(expected);
+    const cases: [string, RegExp][] = [
+      ['    - kind: ConfigMap\n      name: tp-values\n      valuesKey: pad\n      targetPath: tp.p\n', /pad lists past .* past what Ferry renders/],
+      ['    - kind: ConfigMap\n      name: tp-values\n      valuesKey: big\n      targetPath: tp.big\n', /key "big" is larger than 1 MiB/],
+      ['    - kind: Secret\n      name: many\n      valuesKey: v\n      targetPath: tp.m\n', /more than 2000 distinct values, too many to mask safely/],
+    ];
+    for (const [entry, message] of cases) {
+      r.write({ 'clusters/staging/web/release.yaml': tpRelease(entry) });
+      const p = await plan({ repo: r.dir, base, head: r.commit('over a bound'), cacheDir });
+      const a = appOf(p, 'web')!;
+      expect(a.findings.filter((f) => f.rule === 'render-limit' || f.rule === 'chart-unavailable'), String(message)).toEqual([expect.objectContaining({ severity: 'error', rule: 'render-limit', message: expect.stringMatching(message) })]);
+      expect(JSON.stringify(p)).not.toContain('v7xyz');
+    }
+  });
+
   it('a targetPath the HelmRelease API refuses (a comma, a space) is said so, not rendered', async () => {
     const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'x' }) });
     const base = r.commit('no release yet');
