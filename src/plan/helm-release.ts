@@ -30,6 +30,8 @@ export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
 const CHART_COPIES = '.ferry-helm/flux-charts';
 /** Integers from targetPath passed as `--set` (one argument each): enough for any real release. */
 const MAX_INTEGERS = 1000;
+/** Bytes of those `--set` arguments at most: far under the OS's limit on a command line. */
+const MAX_INTEGER_ARG_BYTES = 128 * 1024;
 /** Distinct Secret-sourced values one release may have (each is masked in ~14 forms). */
 const MAX_SECRETS = 2000;
 
@@ -108,8 +110,10 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   // Flux sets targetPath integers as int64; from a values file helm would read float64.
   // Not a Secret's value: a command line is readable by anyone on the host who can list
   // processes. A masked value reads the same in either form.
-  const integers = integerLeaves(values.values, MAX_INTEGERS)?.filter((n) => !values.secrets.has(n.value)) ?? null;
-  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
+  // Bounded in count and in bytes (paths run to 4,096 characters): the OS limits a command line.
+  let integers = integerLeaves(values.values, MAX_INTEGERS)?.filter((n) => !values.secrets.has(n.value)) ?? null;
+  if (integers && integers.reduce((n, i) => n + Buffer.byteLength(i.path) + i.value.length + 8, 0) > MAX_INTEGER_ARG_BYTES) integers = null;
+  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers, or ones whose paths make more than ${MAX_INTEGER_ARG_BYTES / 1024} KiB of arguments: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }

@@ -526,6 +526,19 @@ describe('valuesFrom details', () => {
     }
   });
 
+  it('integers whose --set arguments would pass 128 KiB stay in the values file, with a note (the OS limits a command line)', async () => {
+    // 700 integers (under the count cap) with 200-character keys: 140 KB of arguments.
+    const long = Array.from({ length: 700 }, (_, i) => `tp.${'k'.repeat(190)}${i}=${i}`).join(',');
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: `84729301,${long}` }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.id\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([expect.objectContaining({ severity: 'info', message: expect.stringMatching(/128 KiB of arguments/) })]);
+    const printed = (plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: { printed: string } }).data.printed;
+    expect(printed).toBe('<nil> 8.4729301e+07 <nil>');
+  });
+
   it('a targetPath the HelmRelease API refuses (a comma, a space) is said so, not rendered', async () => {
     const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: 'x' }) });
     const base = r.commit('no release yet');
