@@ -282,7 +282,9 @@ export function integerLeaves(values: unknown, max: number): { path: string; val
       return out.length <= max;
     }
     if (Array.isArray(v)) return v.every((x, i) => walk(x, `${path}[${i}]`));
-    // strvals never sets an empty key, so no integer is under one.
+    // strvals never sets an empty key, but it writes into a "" map an earlier valuesFrom
+    // document made (`x,.b=1`). --set has no path for such a key: those integers stay in
+    // the values file (a large one then reads as a float there).
     if (isMap(v)) return Object.entries(v).every(([k, x]) => k === '' || walk(x, path === '' ? escape(k) : `${path}.${escape(k)}`));
     return true;
   };
