@@ -45,6 +45,22 @@ describe('splitChartCrds', () => {
   });
 });
 
+describe('splitChartCrds with many files of one name', () => {
+  it('takes each subchart\'s own file, the shorter of two where one is the other plus more, and stops at a forged one', () => {
+    const files = Array.from({ length: 300 }, (_, i) => ({ name: 'crds/crd.yaml', text: CRD(`w${i}`) }));
+    files.push({ name: 'crds/crd.yaml', text: `${CRD('w7')}---\n${CRD('extra')}` });
+    const blocks = files.slice(0, 300).map((f, i) => block(`op/charts/s${i}/crds/crd.yaml`, f.text)).join('');
+    const tpl = block('op/templates/cm.yaml', 'kind: ConfigMap');
+    const got = splitChartCrds(blocks + tpl, files);
+    expect(got.crds.length).toBe(300);
+    expect(got.crds[7]!.text).toBe(CRD('w7'));
+    expect(got.templates).toBe(tpl);
+    // A block with a name no file has, or bytes no file holds, ends the run.
+    expect(splitChartCrds(block('op/crds/crd.yaml', CRD('evil')) + tpl, files).crds).toEqual([]);
+    expect(splitChartCrds(block('op/crds/other.yaml', CRD('w1')) + tpl, files).crds).toEqual([]);
+  });
+});
+
 describe('packed subcharts', () => {
   const entry = (name: string, body: string): Buffer => {
     const header = Buffer.alloc(512);
