@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chartArchiveFiles, DEFAULT_ARCHIVE_LIMITS } from '../render/charts/archive.js';
 
 /**
@@ -73,12 +74,19 @@ export interface SplitOutput {
 
 /** helm template's output split into the chart's crds/ files (see above) and the rest. */
 export function splitChartCrds(text: string, files: ChartCrdFile[]): SplitOutput {
-  const byName = new Map<string, Set<string>>();
+  // By name, the files' lengths (ascending) and their texts by content hash: a block is
+  // tested only where one of its name's files could end, never against every file in turn
+  // (many subcharts may each hold a crds/ file of the same name).
+  const byName = new Map<string, { lengths: number[]; texts: Map<string, string> }>();
   for (const f of files) {
-    let set = byName.get(f.name);
-    if (!set) byName.set(f.name, (set = new Set()));
-    set.add(f.text);
+    let entry = byName.get(f.name);
+    if (!entry) byName.set(f.name, (entry = { lengths: [], texts: new Map() }));
+    const h = digest(f.text);
+    if (entry.texts.has(h)) continue;
+    entry.texts.set(h, f.text);
+    entry.lengths.push(f.text.length);
   }
+  for (const e of byName.values()) e.lengths = [...new Set(e.lengths)].sort((a, b) => a - b);
   const crds: SplitOutput['crds'] = [];
   let at = 0;
   while (byName.size && text.startsWith(HEADER, at)) {
@@ -87,15 +95,29 @@ export function splitChartCrds(text: string, files: ChartCrdFile[]): SplitOutput
     const source = text.slice(at + HEADER.length, end);
     const m = CRDS_SOURCE_RE.exec(source);
     if (!m) break;
+    const entry = byName.get(m[1]!);
+    if (!entry) break;
     const body = end + 1;
     // The file's bytes, a newline, then the next block or the end. Of two files where one
     // is the other plus more, the shorter: the rest then reads as templates (shown, not hidden).
-    const fits = [...(byName.get(m[1]!) ?? [])]
-      .filter((c) => text.startsWith(`${c}\n`, body) && (body + c.length + 1 === text.length || text.startsWith('---\n', body + c.length + 1)))
-      .sort((a, b) => a.length - b.length);
-    if (!fits.length) break;
-    crds.push({ source, text: fits[0]! });
-    at = body + fits[0]!.length + 1;
+    let fit: string | null = null;
+    for (const len of entry.lengths) {
+      const stop = body + len;
+      if (stop >= text.length || text[stop] !== '\n') continue;
+      if (stop + 1 !== text.length && !text.startsWith('---\n', stop + 1)) continue;
+      const got = entry.texts.get(digest(text.slice(body, stop)));
+      if (got !== undefined && text.startsWith(got, body)) {
+        fit = got;
+        break;
+      }
+    }
+    if (fit === null) break;
+    crds.push({ source, text: fit });
+    at = body + fit.length + 1;
   }
   return { crds, templates: text.slice(at) };
+}
+
+function digest(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
 }

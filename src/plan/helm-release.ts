@@ -30,6 +30,10 @@ export const FLUX_NAMESPACE_LABEL = 'helm.toolkit.fluxcd.io/namespace';
 const CHART_COPIES = '.ferry-helm/flux-charts';
 /** Integers from targetPath passed as `--set` (one argument each): enough for any real release. */
 const MAX_INTEGERS = 1000;
+/** Bytes of those `--set` arguments at most: far under the OS's limit on a command line. */
+const MAX_INTEGER_ARG_BYTES = 128 * 1024;
+/** Distinct Secret-sourced values one release may have (each is masked in ~14 forms). */
+const MAX_SECRETS = 2000;
 
 export interface Expansion {
   resources: Resource[];
@@ -75,6 +79,14 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
 
   const values = releaseValues(spec, namespace, appResources, side.view, file);
   for (const n of values.notes) notes.push(finding('warning', 'chart-unavailable', n));
+  // A bound of Ferry's own, not helm-controller's: the release may deploy, so the check fails
+  // rather than a warning that would hide what the pull request changes in it.
+  if (values.limits.length) return failed([...notes, ...values.limits.map((p) => finding('error', 'render-limit', `not rendered: ${p}`))]);
+  // Masking compares every output string with every form of every Secret value: bounded,
+  // and never rendered unmasked past the bound.
+  if (values.secrets.size > MAX_SECRETS) {
+    return failed([...notes, finding('error', 'render-limit', `not rendered: its valuesFrom Secrets give more than ${MAX_SECRETS} distinct values, too many to mask safely`)]);
+  }
   if (values.problems.length) return failed([...notes, ...values.problems.map((p) => finding('warning', 'chart-unavailable', `chart not rendered: ${p}`))]);
   // Flux's post-renderers run in order over helm's output; only kustomize ones exist.
   const post: Record<string, unknown>[] = [];
@@ -98,8 +110,10 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   // Flux sets targetPath integers as int64; from a values file helm would read float64.
   // Not a Secret's value: a command line is readable by anyone on the host who can list
   // processes. A masked value reads the same in either form.
-  const integers = integerLeaves(values.values, MAX_INTEGERS)?.filter((n) => !values.secrets.has(n.value)) ?? null;
-  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
+  // Bounded in count and in bytes (paths run to 4,096 characters): the OS limits a command line.
+  let integers = integerLeaves(values.values, MAX_INTEGERS)?.filter((n) => !values.secrets.has(n.value)) ?? null;
+  if (integers && integers.reduce((n, i) => n + Buffer.byteLength(i.path) + i.value.length + 8, 0) > MAX_INTEGER_ARG_BYTES) integers = null;
+  if (!integers) notes.push(finding('info', 'chart-unavailable', `valuesFrom targetPath set more than ${MAX_INTEGERS} integers, or ones whose paths make more than ${MAX_INTEGER_ARG_BYTES / 1024} KiB of arguments: they are given to helm as a values file, where a large one reads as a float (8.4729301e+07), which Flux would not do`));
   if (ctx.outputBudget && Buffer.byteLength(doc) > ctx.outputBudget.left) {
     return failed([...notes, finding('error', 'render-limit', `values make more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB; not rendered`)]);
   }
@@ -170,8 +184,14 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   let out = cachedOutput(await ctx.cache.get(key));
   if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
   if (out === null) {
-    const known = includeCrds ? await crdFilesOf() : [];
-    if ('problem' in known) return failed([...notes, finding('warning', 'chart-unavailable', `chart not rendered: its crds/ files cannot be read: ${known.problem}`)]);
+    let known = includeCrds ? await crdFilesOf() : [];
+    // helm may load what Ferry's reader refuses (a packed subchart past its caps): failing
+    // the release would hide the PR's change. With no crds/ files known, every block helm
+    // prints is taken as a template's: shown and post-rendered, never hidden.
+    if ('problem' in known) {
+      notes.push(finding('info', 'chart-unavailable', `its crds/ files cannot be read (${known.problem}): any CRD helm prints from them is shown as a template's object, not under install.crds / upgrade.crds`));
+      known = [];
+    }
     const raw = await helmTemplate(req, side.files, ctx.tools, ctx.signal);
     if (!raw.ok) {
       const masked = raw.findings.map((f) => ({ ...f, file, line, resource: producer, message: scrubSecrets(`${label}: ${f.message}`, values.secrets, MASKED_VALUE) }));
@@ -187,7 +207,9 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
       text = built.text;
     }
     out = { templates: text, crds: split.crds };
-    await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
+    // The output of a release with Secret values holds them plain until it is parsed and
+    // masked: it is not written to the render cache on disk (it is rendered again next time).
+    if (!values.secrets.size) await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
   }
   const over = chargeOutput(ctx, out.templates + out.crds.map((c) => c.text).join(''));
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
@@ -292,16 +314,32 @@ function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
   return (v) => exact.has(v) || exact.has(v.trim()) || forms.some((f) => v.includes(f));
 }
 
-/** Replaces every matching string value, never a key nor the object's identity. */
+/**
+ * Whether a scalar of the output is Secret-sourced. A number is compared by its decimal
+ * text: a template printing `{{ .Values.pin | int }}` makes a YAML number, and one read
+ * from a values file as float64 prints as `8.4729301e+07`, which parses to the same number.
+ * Booleans are not secrets.
+ */
+function secretScalar(v: unknown, isSecret: (s: string) => boolean): boolean {
+  if (typeof v === 'string') return isSecret(v);
+  if (typeof v === 'bigint') return isSecret(v.toString());
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const text = Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? BigInt(v).toString() : String(v);
+    return isSecret(text) || isSecret(String(v));
+  }
+  return false;
+}
+
+/** Replaces every matching string or number value, never a key nor the object's identity. */
 function maskValues(o: Obj, isSecret: (s: string) => boolean, top: boolean): void {
   for (const [k, v] of Object.entries(o)) {
     if (top && (k === 'apiVersion' || k === 'kind')) continue;
-    if (typeof v === 'string') {
-      if (isSecret(v)) o[k] = MASKED_VALUE;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+      if (secretScalar(v, isSecret)) o[k] = MASKED_VALUE;
     } else if (Array.isArray(v)) {
       v.forEach((x, i) => {
-        if (typeof x === 'string') {
-          if (isSecret(x)) v[i] = MASKED_VALUE;
+        if (typeof x === 'string' || typeof x === 'number' || typeof x === 'bigint') {
+          if (secretScalar(x, isSecret)) v[i] = MASKED_VALUE;
         } else if (obj(x)) maskValues(x as Obj, isSecret, false);
       });
     } else if (obj(v)) {

@@ -5,7 +5,7 @@ import type { ChartRef } from '../render/charts/types.js';
 import type { Resource } from '../types.js';
 import type { TreeView } from './discover.js';
 import { dataOf, definedObjects, realFolder } from './flux.js';
-import { setTargetPath } from './target-path.js';
+import { setOwn, setTargetPath } from './target-path.js';
 
 /**
  * What a Flux HelmRelease (helm.toolkit.fluxcd.io/v2*) installs, resolved as Flux does
@@ -142,9 +142,10 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
 export function mergeValues(into: Obj, from: Obj): Obj {
   const out: Obj = { ...into };
   for (const [k, v] of Object.entries(from)) {
-    const a = obj(out[k]);
+    // Own keys only (`__proto__` is a key like any other in values, as in helm).
+    const a = Object.hasOwn(out, k) ? obj(out[k]) : null;
     const b = obj(v);
-    out[k] = a && b ? mergeValues(a, b) : v;
+    setOwn(out, k, a && b ? mergeValues(a, b) : v);
   }
   return out;
 }
@@ -168,6 +169,9 @@ function leaves(v: unknown, out: Set<string>): void {
   else if (v && typeof v === 'object') Object.values(v).forEach((x) => leaves(x, out));
 }
 
+/** The largest valuesFrom value read: Kubernetes' own limit on a ConfigMap or Secret. */
+const MAX_SOURCE_VALUE = 2 ** 20;
+
 export interface ReleaseValues {
   values: Obj;
   /** Strings that came from a Secret. */
@@ -175,6 +179,8 @@ export interface ReleaseValues {
   /** Files read for valuesFrom (every definition of a source is one). */
   files: string[];
   problems: string[];
+  /** Bounds of Ferry's own a value passes (not helm-controller's): errors, so nothing is hidden. */
+  limits: string[];
   /** Said, not fatal: a source defined more than once with different data (which one was used). */
   notes: string[];
 }
@@ -185,7 +191,7 @@ export interface ReleaseValues {
  * resources; Flux reads it from the cluster.
  */
 export function releaseValues(spec: Obj, namespace: string, resources: Resource[], view: TreeView, from = ''): ReleaseValues {
-  const out: ReleaseValues = { values: {}, secrets: new Set(), files: [], problems: [], notes: [] };
+  const out: ReleaseValues = { values: {}, secrets: new Set(), files: [], problems: [], limits: [], notes: [] };
   for (const ref of Array.isArray(spec.valuesFrom) ? spec.valuesFrom.map(obj) : []) {
     const kind = ref?.kind === 'Secret' ? 'Secret' : ref?.kind === 'ConfigMap' ? 'ConfigMap' : null;
     const name = str(ref?.name);
@@ -209,10 +215,16 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
       if (!optional) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} has no key ${JSON.stringify(key.slice(0, 100))}`);
       continue;
     }
+    // Kubernetes holds no ConfigMap or Secret over 1 MiB: a larger value is not read at all
+    // (the --set parser holds one string per character of it).
+    if (text.length > MAX_SOURCE_VALUE || Buffer.byteLength(text) > MAX_SOURCE_VALUE) {
+      out.limits.push(`valuesFrom: ${kind} ${namespace}/${name} key ${JSON.stringify(key.slice(0, 100))} is larger than 1 MiB, more than Kubernetes stores in a ${kind}`);
+      continue;
+    }
     const targetPath = str(ref!.targetPath);
     if (targetPath) {
       const set = setTargetPath(out.values, targetPath, text, { secret: kind === 'Secret' });
-      if ('problem' in set) out.problems.push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
+      if ('problem' in set) (set.limit ? out.limits : out.problems).push(`valuesFrom: ${kind} ${namespace}/${name}: ${set.problem}`);
       // The value came from a Secret key whatever helm types it as: `84729301` is rendered as a
       // number, and is as secret as a string. Each part a comma split off is too.
       else if (kind === 'Secret') {

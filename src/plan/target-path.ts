@@ -36,8 +36,18 @@ function isMap(v: unknown): v is Obj {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/**
+ * Sets an own property, whatever the key: helm accepts `--set __proto__=1`, which a plain
+ * assignment would turn into a change of the object's prototype. `constructor` and
+ * `prototype` are plain own keys; every read goes through Object.hasOwn first.
+ */
+export function setOwn(data: Obj, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
+  else data[key] = value;
+}
+
 /** strvals' typing of an unquoted value: booleans, null, int64 (not with a leading 0), else the text. */
-export function typedValue(v: string): unknown {
+function typedValue(v: string): unknown {
   const lower = v.toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
@@ -92,9 +102,7 @@ class Parser {
 
   private set(data: Obj, key: string, value: unknown): void {
     if (key === '') return;
-    // A key Ferry cannot hold in a plain object: said, never set on the prototype.
-    if (key === '__proto__') throw new OverCap('a key named __proto__');
-    data[key] = value;
+    setOwn(data, key, value);
     this.assigned.push(value);
   }
 
@@ -242,7 +250,7 @@ class Parser {
  * does, or says why helm-controller (or the API server) would refuse it. `assigned` lists
  * every value set, for masking; with `secret`, no message quotes the value's text.
  */
-export function setTargetPath(values: Obj, targetPath: string, raw: string, opts: { secret?: boolean } = {}): { assigned: unknown[] } | { problem: string } {
+export function setTargetPath(values: Obj, targetPath: string, raw: string, opts: { secret?: boolean } = {}): { assigned: unknown[] } | { problem: string; limit?: true } {
   const shown = JSON.stringify(targetPath.slice(0, 100));
   if (targetPath.length > MAX_TARGET_PATH || !TARGET_PATH_RE.test(targetPath)) {
     return { problem: `targetPath ${shown} is not one the HelmRelease API accepts (letters, digits, _ - . \\ / and [n], up to ${MAX_TARGET_PATH} characters): the API server refuses this HelmRelease` };
@@ -255,7 +263,7 @@ export function setTargetPath(values: Obj, targetPath: string, raw: string, opts
     parser.parse(values);
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
-    if (err instanceof OverCap) return { problem: `targetPath ${shown}: the value sets ${err.message}, past what Ferry renders` };
+    if (err instanceof OverCap) return { problem: `targetPath ${shown}: the value sets ${err.message}, past what Ferry renders`, limit: true };
     return { problem: `targetPath ${shown}: helm-controller fails this HelmRelease: helm's --set parser, which it hands \`<targetPath>=<value>\`, finds ${err.message}` };
   }
   return { assigned: parser.assigned };
@@ -274,7 +282,9 @@ export function integerLeaves(values: unknown, max: number): { path: string; val
       return out.length <= max;
     }
     if (Array.isArray(v)) return v.every((x, i) => walk(x, `${path}[${i}]`));
-    // strvals never sets an empty key, so no integer is under one.
+    // strvals never sets an empty key, but it writes into a "" map an earlier valuesFrom
+    // document made (`x,.b=1`). --set has no path for such a key: those integers stay in
+    // the values file (a large one then reads as a float there).
     if (isMap(v)) return Object.entries(v).every(([k, x]) => k === '' || walk(x, path === '' ? escape(k) : `${path}.${escape(k)}`));
     return true;
   };

@@ -2,6 +2,7 @@
  * A chart's own CRDs told from helm template's output by the chart's crds/ files: only a
  * leading run of blocks whose bytes are such a file, never a block a template printed.
  */
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chartCrdFiles, splitChartCrds } from '../../src/plan/chart-crds.js';
 
@@ -41,5 +42,51 @@ describe('splitChartCrds', () => {
     // A templates/crds/ file is not a crds/ folder's.
     const t = block('op/templates/crds/t.yaml', CRD('gadget'));
     expect(splitChartCrds(t, files).crds).toEqual([]);
+  });
+});
+
+describe('splitChartCrds with many files of one name', () => {
+  it('takes each subchart\'s own file, the shorter of two where one is the other plus more, and stops at a forged one', () => {
+    const files = Array.from({ length: 300 }, (_, i) => ({ name: 'crds/crd.yaml', text: CRD(`w${i}`) }));
+    files.push({ name: 'crds/crd.yaml', text: `${CRD('w7')}---\n${CRD('extra')}` });
+    const blocks = files.slice(0, 300).map((f, i) => block(`op/charts/s${i}/crds/crd.yaml`, f.text)).join('');
+    const tpl = block('op/templates/cm.yaml', 'kind: ConfigMap');
+    const got = splitChartCrds(blocks + tpl, files);
+    expect(got.crds.length).toBe(300);
+    expect(got.crds[7]!.text).toBe(CRD('w7'));
+    expect(got.templates).toBe(tpl);
+    // A block with a name no file has, or bytes no file holds, ends the run.
+    expect(splitChartCrds(block('op/crds/crd.yaml', CRD('evil')) + tpl, files).crds).toEqual([]);
+    expect(splitChartCrds(block('op/crds/other.yaml', CRD('w1')) + tpl, files).crds).toEqual([]);
+  });
+});
+
+describe('packed subcharts', () => {
+  const entry = (name: string, body: string): Buffer => {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write('0000644\0', 100, 8, 'ascii');
+    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
+    header.write('0', 156, 1, 'ascii');
+    header.write('ustar\0', 257, 6, 'ascii');
+    header.fill(0x20, 148, 156);
+    header.write(header.reduce((n, b) => n + b, 0).toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
+    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+    data.write(body, 0, 'utf8');
+    return Buffer.concat([header, data]);
+  };
+  const tgz = (...names: string[]) => gzipSync(Buffer.concat([...names.map((n) => entry(n, CRD('bolt'))), Buffer.alloc(1024)]));
+
+  it('names are cleaned as helm\'s loader cleans them (`a//b`, `a/./b`, `a/x/../b`)', () => {
+    const got = chartCrdFiles(new Map([['charts/sub.tgz', tgz('sub/crds//a.yaml', 'sub/./crds/b.yaml', 'sub/x/../crds/c.yaml')]]));
+    if ('problem' in got) throw new Error(got.problem);
+    expect(got.map((f) => f.name).sort()).toEqual(['crds/a.yaml', 'crds/b.yaml', 'crds/c.yaml']);
+  });
+
+  it('a name leaving the chart is still refused', () => {
+    for (const name of ['sub/../../evil.yaml', '/sub/crds/a.yaml', 'sub/..', '../crds/a.yaml']) {
+      const got = chartCrdFiles(new Map([['charts/sub.tgz', tgz(name)]]));
+      expect(got, name).toEqual({ problem: expect.stringMatching(/outside the chart/) });
+    }
   });
 });

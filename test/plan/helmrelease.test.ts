@@ -4,8 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
@@ -329,6 +330,33 @@ describe('valuesFrom', () => {
     for (const form of ['84729301', '8.4729301e+07']) expect(outputs).not.toContain(form);
   });
 
+  it('a Secret integer a chart prints as a YAML number is masked, and the render cache on disk never holds it', async () => {
+    // Attack: `port: {{ .Values.pin | int }}` parses as a number, not a string.
+    const cache = tempDir('ferry-cache-');
+    const release = helmRelease(VALUES_FROM.replace('targetPath: token', 'targetPath: pin') + '    token: plain-token\n');
+    const r = new TestRepo().write({
+      ...files(''), ...more('hello-cm', '"84729301"'),
+      'charts/web/templates/pin.yaml': 'apiVersion: v1\nkind: Service\nmetadata:\n  name: pin\nspec:\n  ports:\n    - port: {{ .Values.pin | int }}\n      targetPort: {{ .Values.pin }}\n',
+    });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': release });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir: cache });
+    const svc = appOf(p, 'web')!.changes.find((c) => c.kind === 'Service' && c.name === 'pin')?.diff ?? '';
+    expect(svc).toMatch(/^\+\s+- port: "?\(masked\)"?$/m);
+    const outputs = [JSON.stringify(p), renderJson(p), renderMarkdown(p), renderText(p)].join('\n');
+    for (const form of ['84729301', '8.4729301e+07']) expect(outputs).not.toContain(form);
+    const disk: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const q = path.join(d, e.name);
+        if (e.isDirectory()) walk(q);
+        else if (e.isFile()) disk.push(readFileSync(q, 'latin1'));
+      }
+    };
+    walk(cache);
+    expect(disk.join('\n')).not.toContain('84729301');
+  });
+
   it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
     const base = r.commit('base');
@@ -433,7 +461,7 @@ describe('valuesFrom details', () => {
     const head = r.commit('release');
     const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
     expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
-    expect(app.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
     const args = SETS.flatMap(([, tp, v]) => (/^'.*'$/.test(v) ? ['--set-string', `${tp}=${v.slice(1, -1)}`] : ['--set', `${tp}=${v}`]));
     const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', ...args, '--set', 'other=1'], { encoding: 'utf8' });
     const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as { tp: Record<string, unknown> };
@@ -466,6 +494,49 @@ describe('valuesFrom details', () => {
       if (kind === 'ConfigMap') expect(JSON.stringify(app.findings)).toMatch(/key \\"b\\" has no value/);
       else expect(JSON.stringify(p)).not.toMatch(/hunter2|s3cr3tpart/);
     }
+  });
+
+  it('a targetPath `__proto__` renders as helm sets it; a bound only Ferry has is an error (the check fails), never a warning hiding the change', async () => {
+    const pad = Array.from({ length: 10 }, (_, i) => `l${i}[65536]=x`).join(',');
+    const manyKeys = Array.from({ length: 2100 }, (_, i) => `k${i}=v${i}xyz`).join(',');
+    const r = new TestRepo().write({
+      ...files(''), ...TP_CHART,
+      'clusters/staging/web/values.yaml': cm('tp-values', { proto: '1,a.__proto__.b=2,constructor.prototype=3', pad: `x,${pad}`, big: 'x'.repeat(2 ** 20 + 1) }),
+      'clusters/staging/web/secret.yaml': `apiVersion: v1\nkind: Secret\nmetadata:\n  name: many\n  namespace: apps\nstringData:\n  v: ${JSON.stringify(manyKeys)}\n`,
+    });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: proto\n      targetPath: __proto__\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('proto'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const hand = execFileSync(TEST_HELM, ['template', 'web', path.join(r.dir, 'charts/tp'), '--namespace', 'apps', '--set', '__proto__=1,a.__proto__.b=2,constructor.prototype=3', '--set', 'other=1'], { encoding: 'utf8' });
+    const expected = JSON.parse((parseAllDocuments(hand).map((d) => d.toJS() as { data: { values: string } }).find(Boolean)!).data.values) as Record<string, unknown>;
+    expect(Object.keys(expected).sort()).toEqual(['__proto__', 'a', 'constructor', 'other', 'tp']);
+    expect(rendered(app)).toEqual(expected);
+    const cases: [string, RegExp][] = [
+      ['    - kind: ConfigMap\n      name: tp-values\n      valuesKey: pad\n      targetPath: tp.p\n', /pad lists past .* past what Ferry renders/],
+      ['    - kind: ConfigMap\n      name: tp-values\n      valuesKey: big\n      targetPath: tp.big\n', /key "big" is larger than 1 MiB/],
+      ['    - kind: Secret\n      name: many\n      valuesKey: v\n      targetPath: tp.m\n', /more than 2000 distinct values, too many to mask safely/],
+    ];
+    for (const [entry, message] of cases) {
+      r.write({ 'clusters/staging/web/release.yaml': tpRelease(entry) });
+      const p = await plan({ repo: r.dir, base, head: r.commit('over a bound'), cacheDir });
+      const a = appOf(p, 'web')!;
+      expect(a.findings.filter((f) => f.rule === 'render-limit' || f.rule === 'chart-unavailable'), String(message)).toEqual([expect.objectContaining({ severity: 'error', rule: 'render-limit', message: expect.stringMatching(message) })]);
+      expect(JSON.stringify(p)).not.toContain('v7xyz');
+    }
+  });
+
+  it('integers whose --set arguments would pass 128 KiB stay in the values file, with a note (the OS limits a command line)', async () => {
+    // 700 integers (under the count cap) with 200-character keys: 140 KB of arguments.
+    const long = Array.from({ length: 700 }, (_, i) => `tp.${'k'.repeat(190)}${i}=${i}`).join(',');
+    const r = new TestRepo().write({ ...files(''), ...TP_CHART, 'clusters/staging/web/values.yaml': cm('tp-values', { v: `84729301,${long}` }) });
+    const base = r.commit('no release yet');
+    r.write({ 'clusters/staging/web/release.yaml': tpRelease('    - kind: ConfigMap\n      name: tp-values\n      valuesKey: v\n      targetPath: tp.id\n') });
+    const app = appOf(await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([expect.objectContaining({ severity: 'info', message: expect.stringMatching(/128 KiB of arguments/) })]);
+    const printed = (plusLines(app.changes.find((c) => c.kind === 'ConfigMap' && c.producer)!.diff!) as { data: { printed: string } }).data.printed;
+    expect(printed).toBe('<nil> 8.4729301e+07 <nil>');
   });
 
   it('a targetPath the HelmRelease API refuses (a comma, a space) is said so, not rendered', async () => {
@@ -1073,6 +1144,52 @@ describe('chart CRDs are the chart\'s crds/ files, never what a template prints'
       const team = (n: string) => (plusLines(app.changes.find((c) => c.name === n)!.diff!) as { metadata: { labels: Record<string, string> } }).metadata.labels.team;
       expect(['bolts', 'pears', 'evils'].map((n) => team(`${n}.example.com`))).toEqual([undefined, undefined, 'payments']);
     }
+  });
+});
+
+describe('a packed subchart Ferry\'s tar reader cannot read, helm can', () => {
+  // A hand-made tar entry; `sum` rewrites the header's checksum field.
+  const entry = (name: string, body: string, sum = (n: number) => n.toString(8).padStart(6, '0') + '\0 '): Buffer => {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 100, 'utf8');
+    header.write('0000644\0', 100, 8, 'ascii');
+    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
+    header.write('0', 156, 1, 'ascii');
+    header.write('ustar\0', 257, 6, 'ascii');
+    header.fill(0x20, 148, 156);
+    header.write(sum(header.reduce((n, b) => n + b, 0)), 148, 8, 'ascii');
+    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+    data.write(body, 0, 'utf8');
+    return Buffer.concat([header, data]);
+  };
+  const sub = (name: string, sum?: (n: number) => string) => gzipSync(Buffer.concat([
+    entry('sub/Chart.yaml', 'apiVersion: v2\nname: sub\nversion: 0.1.0\n', sum),
+    entry(name, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub-out\ndata:\n  k: v\n', sum),
+    Buffer.alloc(1024),
+  ]));
+  const run = async (tgz: Buffer) => {
+    const r = new TestRepo().write(files(helmRelease(VALUES)));
+    const base = r.commit('base');
+    r.write({ 'charts/web/values.yaml': CHART['charts/web/values.yaml'].replace('greeting: hello', 'greeting: EVIL'), 'charts/web/charts/sub.tgz': tgz });
+    const head = r.commit('head');
+    // helm loads the chart: Flux deploys it.
+    expect(execFileSync(TEST_HELM, ['template', 'x', path.join(r.dir, 'charts/web')], { encoding: 'utf8' })).toContain('name: sub-out');
+    const app = appOf(await plan({ repo: r.dir, base, head, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    expect(app.changes.find((c) => c.kind === 'ConfigMap' && c.name === 'sub-out')?.action, JSON.stringify(app.findings)).toBe('added');
+    return app;
+  };
+
+  it('a name helm cleans (`sub/templates//cm.yaml`) is read as helm reads it: the release renders, nothing said', async () => {
+    const app = await run(sub('sub/templates//cm.yaml'));
+    expect(app.findings.filter((f) => f.rule === 'chart-unavailable')).toEqual([]);
+  });
+
+  it('a header Ferry refuses (a checksum written with a leading NUL, as Go reads it): the chart is taken as having no crds/ files, the PR\'s change is shown, an info note says why', async () => {
+    const app = await run(sub('sub/templates/cm.yaml', (n) => '\0' + n.toString(8).padStart(6, '0') + ' '));
+    const notes = app.findings.filter((f) => f.rule === 'chart-unavailable');
+    expect(notes.map((f) => f.severity)).toEqual(['info']);
+    expect(notes[0]!.message).toMatch(/crds\/ files cannot be read .*checksum/);
   });
 });
 

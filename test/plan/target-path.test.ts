@@ -26,6 +26,8 @@ describe('setTargetPath reads `<targetPath>=<value>` as helm\'s strvals does (wh
       ['a', 'TRUE'], ['a', 'x,b=1'], ['a', 'x,'], ['a', 'x,b'], ['a', 'x,b.c'], ['a', '{1,x,}'], ['a', '{1,2}b=3'], ['a', '{1,2'], ['a', ''],
       ['a', 'x\\,y'], ['a[1]', 'x'], ['a[1][2]', '3'], ['a[0].b', '1,a[0].c=2'], ['a.b', 'x,a=1'], ['a', 'x,a.b=1'], ['a[0]', 'x,a.b=1'],
       ['a\\.b', 'y'], ['a.b', '"quoted,c=d"'], ['a', "'7'"], ['a.b', 'c=d'], ['a', 'é,ü=ß'], ['a[70000]', 'x'],
+      // Keys a plain object holds specially: helm sets them like any other.
+      ['__proto__', '1'], ['__proto__.a', 'x,__proto__.b=2'], ['constructor.prototype', 'y'], ['a', 'x,prototype[1]=z,__proto__[0]=3'],
     ];
     let failed = 0;
     for (const [tp, value] of cases) {
@@ -51,6 +53,9 @@ describe('setTargetPath reads `<targetPath>=<value>` as helm\'s strvals does (wh
     }
     // Not vacuous: both kinds of case are there.
     expect(failed).toBe(6);
+    // Nothing reached a prototype.
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(({} as Record<string, unknown>).a).toBeUndefined();
   });
 
   it('refuses more levels than helm does (30), without recursing, and a path the API refuses', () => {
@@ -58,13 +63,13 @@ describe('setTargetPath reads `<targetPath>=<value>` as helm\'s strvals does (wh
     expect(setTargetPath({}, Array.from({ length: 20_000 }, () => 'a').join('.'), 'x')).toEqual({ problem: expect.stringMatching(/not one the HelmRelease API accepts/) });
     expect('assigned' in setTargetPath({}, Array.from({ length: 31 }, () => 'a').join('.'), 'x')).toBe(true);
     // Alternating indexes and keys nest without strvals' level count: Ferry's own cap holds.
-    expect(setTargetPath({}, 'a', `x,${'b[0].'.repeat(200)}c=1`)).toEqual({ problem: expect.stringMatching(/more than 64 nested keys and indexes, past what Ferry renders/) });
-    expect(setTargetPath({}, 'a', `x,b${'[0]'.repeat(200)}=1`)).toEqual({ problem: expect.stringMatching(/more than 64 nested keys and indexes, past what Ferry renders/) });
+    expect(setTargetPath({}, 'a', `x,${'b[0].'.repeat(200)}c=1`)).toEqual({ problem: expect.stringMatching(/more than 64 nested keys and indexes, past what Ferry renders/), limit: true });
+    expect(setTargetPath({}, 'a', `x,b${'[0]'.repeat(200)}=1`)).toEqual({ problem: expect.stringMatching(/more than 64 nested keys and indexes, past what Ferry renders/), limit: true });
   });
 
   it('refuses list indexes that pad lists past its cap, which would make millions of nulls', () => {
     const many = Array.from({ length: 10 }, (_, i) => `l${i}[65536]=x`).join(',');
-    expect(setTargetPath({}, 'a', `x,${many}`)).toEqual({ problem: expect.stringMatching(/pad lists past/) });
+    expect(setTargetPath({}, 'a', `x,${many}`)).toEqual({ problem: expect.stringMatching(/pad lists past/), limit: true });
     const v: Record<string, unknown> = {};
     expect('assigned' in setTargetPath(v, 'a[2][1]', 'x')).toBe(true);
     expect(v).toEqual({ a: [null, null, [null, 'x']] });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 
@@ -109,9 +110,12 @@ export function chartArchiveFiles(gz: Buffer, limits: ArchiveLimits = DEFAULT_AR
     const name = paxName ?? longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     longName = paxName = null;
     if (type !== '0' && type !== '\0' && type !== '7') continue;
-    const parts = name.replace(/^\.\//, '').split('/');
+    // As helm's loader: the name cleaned (path.Clean: `a//b`, `a/./b`, `a/x/../b`), then
+    // refused if absolute or leaving the archive's top folder; its first part is the chart's.
+    const cleaned = name.startsWith('/') ? null : path.posix.normalize(name).replace(/\/+$/, '');
+    const parts = cleaned === null ? [] : cleaned.split('/');
     const rel = parts.slice(1).join('/');
-    if (!rel || parts.some((p) => p === '..') || name.startsWith('/') || rel.split('/').some((p) => p === '' || p === '.')) {
+    if (cleaned === null || !rel || parts.some((p) => p === '..' || p === '.' || p === '')) {
       return { problem: `the chart archive holds a file named ${JSON.stringify(name.slice(0, 200))}, outside the chart` };
     }
     if (files.size >= limits.maxFiles) return { problem: `the chart archive holds more than ${limits.maxFiles} files` };
