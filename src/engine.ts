@@ -563,7 +563,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (signal?.aborted) throw new AbortedError();
         const follow = await followAppOfApps({
           roots: nodes[e]!, names: new Set(perEnv[e]!.map((c) => c.app.name)), base, head, changed, validateOnly, render: renderOnce,
-          release: (app) => renders.delete(app),
+          release: (app) => renders.delete(app), concurrency,
           discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings },
         });
         if (!follow.children.length) continue;

@@ -387,6 +387,33 @@ const CHILD_CHANGE = { 'apps/guestbook/deployment.yaml': deployment('guestbook',
 const PARENT_BASE = { '.github/ferry.yml': CONFIG, 'argocd/root.yaml': rootApp('root', 'apps/root'), 'apps/guestbook/deployment.yaml': deployment('guestbook') };
 
 describe('parents whose Applications are not written as YAML templates', () => {
+  /**
+   * Attack: the chart prints `kind: {{ "Application" }}`, so no file holds both
+   * `argoproj.io` and a literal `kind: Application`. The pre-check says the chart makes no
+   * Application; were it trusted for a parent the plan renders anyway, the Application it
+   * renders would never be followed, and what it deploys would not be planned.
+   */
+  it('a planned chart that templates the word Application: its real output is looked at, the child is planned', async () => {
+    const templated = appsChart('apps/root', [{ name: 'guestbook', path: 'apps/guestbook' }]);
+    templated['apps/root/templates/apps.yaml'] = templated['apps/root/templates/apps.yaml']!.replace('kind: Application', 'kind: {{ "Application" }}');
+    const p = await planChange({ ...PARENT_BASE, ...appsChart('apps/root', []) }, templated);
+    expect(names(p)).toEqual(['argocd/guestbook', 'argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['added Application/argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook']);
+  });
+
+  it('a planned chart whose output holds no Application is not held as a parent, and is planned as usual', async () => {
+    const plainChart = { 'apps/root/Chart.yaml': 'apiVersion: v2\nname: root\nversion: 0.1.0\n', 'apps/root/templates/web.yaml': deployment('root', { namespace: 'argocd' }) };
+    let held = -1;
+    const r = new TestRepo().write({ ...PARENT_BASE, ...plainChart });
+    const base = r.commit('base');
+    r.write({ 'apps/root/templates/web.yaml': deployment('root', { namespace: 'argocd', replicas: 2 }) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('scale'), cacheDir: tempDir('ferry-cache-') }, false, undefined, { measured: (m) => (held = m.rendersHeld ?? -1) });
+    expect(names(p)).toEqual(['argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['changed Deployment/argocd/root']);
+    expect(held).toBe(0);
+  });
+
   it('a chart whose template is JSON is followed', async () => {
     const p = await planChange({ ...PARENT_BASE, ...chart('apps/root', { 'templates/apps.json': JSON.stringify(GUESTBOOK, null, 2) }) }, CHILD_CHANGE);
     expect(names(p)).toEqual(['argocd/guestbook']);
