@@ -89,17 +89,18 @@ export interface AppOfAppsResult {
 const YAML_RE = /\.ya?ml$/i;
 
 /**
- * The files of a tree holding a written Argo CD Application or ApplicationSet, as
- * discovery scanned them: a chart's own files are templates, not read here (reading
- * each would cost a blob read per template of every chart).
- */
-/**
  * Kustomization files are kustomize's own config, never an Application, and discovery
  * keeps no facts for them: asking one whether it holds an Application would read it with
  * a git process on a re-plan (once 36x the floor at 5,000 apps).
  */
 const isKustomizationFile = (f: string) => KUSTOMIZATION_FILES.includes(path.posix.basename(f));
 
+/**
+ * The files of a tree holding a written Argo CD Application or ApplicationSet, as
+ * discovery scanned them: a chart's own files are templates, not read here (reading
+ * each would cost a blob read per template of every chart), and kustomization files are
+ * left out (above). The kustomize apps reading one may output it patched: app-of-apps parents.
+ */
 export function argoFiles(view: TreeView): string[] {
   const out: string[] = [];
   if (!view.deployRefs) return out;
