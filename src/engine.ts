@@ -17,7 +17,7 @@ import { hashedSecretNames, maskSecretNames } from './plan/secret-names.js';
 import { appFailureFinding } from './plan/app-failure.js';
 import { sameDiscovery, scanForDiscovery, sideOf, type Side } from './plan/side.js';
 import { fluxReached, fluxRoots, ReachIndex } from './plan/reach.js';
-import { dropHandedOver } from './plan/argo.js';
+import { pairHandedOver } from './plan/argo.js';
 import { argoFiles, chartFilesMentioningApplications, followAppOfApps, type AppNode } from './plan/app-of-apps.js';
 import { helmReleaseFilesReading } from './plan/helm-inputs.js';
 import { Prefetcher, type Reads } from './plan/prefetch.js';
@@ -467,8 +467,9 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         // (Said once when environments share the set.)
         for (const f of settleIncompleteSets(byPath, incomplete)) if (!planFindings.some((g) => g.file === f.file && g.message === f.message)) planFindings.push(f);
       }
-      // A folder an Application now renders (or no longer does) did not come or go: the Application did.
-      if (!same) dropHandedOver(byPath, headApps, baseApps);
+      // A folder an Application now renders (or no longer does) did not come or go: the
+      // Application did. Paired with it, so what the PR changes in the folder still shows.
+      if (!same) pairHandedOver(byPath, headApps, baseApps);
       // A `path:` with no app under it is a typo or a move, not an environment with nothing to check.
       if (env.path !== undefined && !env.apps?.length && headApps.length === 0 && baseApps.length === 0) {
         planFindings.push({
@@ -562,7 +563,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         if (signal?.aborted) throw new AbortedError();
         const follow = await followAppOfApps({
           roots: nodes[e]!, names: new Set(perEnv[e]!.map((c) => c.app.name)), base, head, changed, validateOnly, render: renderOnce,
-          release: (app) => renders.delete(app),
+          release: (app) => renders.delete(app), concurrency,
           discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings },
         });
         if (!follow.children.length) continue;

@@ -56,6 +56,8 @@ interface Parent extends AppNode {
   depth: number;
   /** `namespace/name` of the Applications above it, itself included. */
   chain: string[];
+  /** Rendered only because the plan renders it anyway: the pre-check found no Application in what it reads. */
+  probe?: boolean;
 }
 
 export interface AppOfAppsRequest {
@@ -73,6 +75,8 @@ export interface AppOfAppsRequest {
   discovery: ArgoDiscovery;
   /** Called with a parent that is not planned once its Applications are listed: its renders may go. */
   release?: (app: AppSpec) => void;
+  /** Renders at a time (default 4). */
+  concurrency?: number;
 }
 
 export interface AppOfAppsResult {
@@ -85,17 +89,18 @@ export interface AppOfAppsResult {
 const YAML_RE = /\.ya?ml$/i;
 
 /**
- * The files of a tree holding a written Argo CD Application or ApplicationSet, as
- * discovery scanned them: a chart's own files are templates, not read here (reading
- * each would cost a blob read per template of every chart).
- */
-/**
  * Kustomization files are kustomize's own config, never an Application, and discovery
  * keeps no facts for them: asking one whether it holds an Application would read it with
  * a git process on a re-plan (once 36x the floor at 5,000 apps).
  */
 const isKustomizationFile = (f: string) => KUSTOMIZATION_FILES.includes(path.posix.basename(f));
 
+/**
+ * The files of a tree holding a written Argo CD Application or ApplicationSet, as
+ * discovery scanned them: a chart's own files are templates, not read here (reading
+ * each would cost a blob read per template of every chart), and kustomization files are
+ * left out (above). The kustomize apps reading one may output it patched: app-of-apps parents.
+ */
 export function argoFiles(view: TreeView): string[] {
   const out: string[] = [];
   if (!view.deployRefs) return out;
@@ -245,7 +250,14 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
     if (!reported.has(k)) (reported.add(k), findings?.push(f));
   };
 
-  /** The ones among `nodes` whose render may output Applications, as parents. */
+  /**
+   * The ones among `nodes` whose render may output Applications, as parents. The pre-check
+   * (mayMakeApplications) reads text, and a template can build the kind it prints
+   * (`kind: {{ "Application" }}`): it only spares the render of an app the plan would not
+   * render otherwise. A planned app is rendered anyway, so its real output is looked at
+   * (a probe), whatever the pre-check says. (Not in validate, where every app is planned:
+   * each render would be parsed twice, as a probe's is let go when it holds no Application.)
+   */
   const asParents = async (nodes: { n: AppNode; depth: number; chain: string[] }[]): Promise<Parent[]> => {
     const looked = nodes.filter(({ n }) => tooled(n.atHead ? n.app : n.baseApp!)).map((x) => {
       const side = x.n.atHead ? head : base;
@@ -255,8 +267,9 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
     for (const side of new Set([head, base])) {
       await primeMentions(side, looked.filter((x) => x.side === side).flatMap((x) => [...[...x.inputs.dirs].flatMap((d) => chartFilesUnder(side, d)), ...valuesFilesOf(x.app)]));
     }
-    return looked.filter((x) => mayMakeApplications(x.app, x.inputs, x.side))
-      .map(({ n, depth, chain, app }) => ({ ...n, depth, chain: app.argo ? [...chain, argoId(app)] : chain }));
+    return looked.map((x) => ({ ...x, may: mayMakeApplications(x.app, x.inputs, x.side) }))
+      .filter((x) => x.may || (x.n.affected && !validateOnly))
+      .map(({ n, depth, chain, app, may }) => ({ ...n, depth, chain: app.argo ? [...chain, argoId(app)] : chain, ...(may ? {} : { probe: true }) }));
   };
   const covered = (dir: string) => exact.has(dir) || trees.some((t) => t === '' || dir.startsWith(t + '/'));
   // Written Applications first; then each folder app that no Application found renders
@@ -264,14 +277,17 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
   const written = req.roots.filter((r) => r.app.argo || r.baseApp?.argo);
   await follow(await asParents(written.map((n) => ({ n, depth: 0, chain: [] }))));
   const folders = await asParents(req.roots.filter((r) => !r.app.argo && !r.baseApp?.argo && !r.app.flux).map((n) => ({ n, depth: 0, chain: [] })));
-  for (const p of folders) if (!covered(p.app.path)) await follow([p]);
+  for (const p of folders) if (!p.probe && !covered(p.app.path)) await follow([p]);
+  // Planned folders the pre-check passed over, together (a PR may plan thousands): a child
+  // one of them makes that another renders is listed once (its Application is seen).
+  await follow(folders.filter((p) => p.probe && !covered(p.app.path)));
   return { children, covered };
 
   async function follow(first: Parent[]): Promise<void> {
     let level = first;
     while (level.length) {
       const next: { n: AppNode; depth: number; chain: string[] }[] = [];
-      const outputs = await inTurns(level, 4, async (p) => {
+      const outputs = await inTurns(level, req.concurrency ?? 4, async (p) => {
         const headOut = p.atHead ? await req.render(p.app, head, p.headInputs ?? (p.headInputs = appInputs(p.app, head.view))) : null;
         // An unchanged parent renders the same at base: its Applications are the head's.
         const baseOut = !validateOnly && p.atBase && (p.affected || !p.atHead)
@@ -288,7 +304,10 @@ export async function followAppOfApps(req: AppOfAppsRequest): Promise<AppOfAppsR
         if (headFound === null) headFound = baseFound;
         if (baseFound === null) baseFound = headFound;
         // Rendered only to list its Applications (it is not planned): not held until the plan ends.
-        if (!p.affected) req.release?.(parentApp);
+        // A probe that holds none is let go too: the plan renders it again (a render-cache hit)
+        // rather than hold every planned app's render until its turn.
+        if (!p.affected || (p.probe && !headFound?.length && !baseFound?.length)) req.release?.(parentApp);
+        if (p.probe && (!headFound || !baseFound)) continue; // (Its own plan says why it did not render.)
         if (!headFound || !baseFound) {
           // Neither side rendered: its Applications cannot be listed, and the plan says so.
           const failed = [headOut, baseOut].find((r) => r && !usable(r));

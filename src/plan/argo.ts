@@ -336,7 +336,7 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
  * Folders the Argo CD apps among `apps` render: a source's folder, and every folder under
  * a recursive directory source. Each is planned under its Application, not as a folder app.
  */
-export function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
+function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
   const exact = new Set<string>();
   const trees: string[] = [];
   for (const a of apps) {
@@ -349,22 +349,84 @@ export function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
   return (dir: string) => exact.has(dir) || trees.some((t) => t === '' || dir.startsWith(t + '/'));
 }
 
+/** The folders an Argo CD app renders, as coveredBy reads them. */
+function sourceDirs(app: AppSpec): { exact: string[]; trees: string[] } {
+  const exact: string[] = [];
+  const trees: string[] = [];
+  for (const s of app.argo?.sources ?? []) {
+    if (s.type === 'helm' && s.remote) continue;
+    exact.push(s.path);
+    if (s.type === 'directory' && s.recurse) trees.push(s.path);
+  }
+  return { exact, trees };
+}
+
+type HandoverCandidate = { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean; unknown?: Finding; caveat?: Finding };
+
 /**
  * A folder app on one side only whose folder an Application renders on the other (a PR
- * adding an Application, or an app of apps, over an existing folder; or deleting the
- * Application and keeping the folder): the folder did not come or go, the Application
- * did, and its plan shows what it renders as added (or removed). Dropped from
- * `candidates`, so the folder is not also planned as removed (or added). A source whose
- * folder is gone makes no app, so a folder deleted in the same PR is still removed.
+ * adding an Application over an existing folder, or deleting the Application and keeping
+ * the folder): the folder did not come or go, the Application did. Dropping the folder
+ * would hide what the same PR removes from it (its base render appears nowhere), and
+ * showing both would show what stays as removed and added. So the two are paired as one
+ * app: the folder's render on its side is diffed against the Application's on the other.
+ *
+ * Paired only one to one: a folder that exactly one one-sided Application renders, which
+ * renders no other such folder. A folder handed over otherwise (an Application over
+ * several folders, several over one, or one that exists on both sides and moved its path
+ * there) is kept and planned as removed (or added), with an info finding saying where its
+ * resources went: nothing it rendered is left out of the plan. A source whose folder is
+ * gone makes no app, so a folder deleted in the same PR is still removed. Mutates `candidates`.
  */
-export function dropHandedOver<C extends { app: AppSpec; baseApp: AppSpec | null; atBase: boolean; atHead: boolean }>(candidates: Map<string, C>, headApps: readonly AppSpec[], baseApps: readonly AppSpec[]): void {
+export function pairHandedOver<C extends HandoverCandidate>(candidates: Map<string, C>, headApps: readonly AppSpec[], baseApps: readonly AppSpec[]): void {
   const coveredAtHead = coveredBy(headApps);
   const coveredAtBase = coveredBy(baseApps);
   const folderApp = (a: AppSpec | null): a is AppSpec => !!a && !a.argo && !a.flux;
+  // Applications on one side only (fate known), indexed by the folders they render: head-only ones for forward handovers, base-only for reverse.
+  const index = (side: 'head' | 'base') => {
+    const exact = new Map<string, string[]>();
+    const trees: { dir: string; key: string }[] = [];
+    for (const [k, c] of candidates) {
+      const a = side === 'head' ? (c.atHead && !c.atBase ? c.app : null) : c.atBase && !c.atHead ? c.baseApp : null;
+      if (!a?.argo || c.unknown) continue;
+      const dirs = sourceDirs(a);
+      for (const d of new Set(dirs.exact)) exact.set(d, [...(exact.get(d) ?? []), k]);
+      for (const t of dirs.trees) trees.push({ dir: t, key: k });
+    }
+    return (dir: string) => [...new Set([...(exact.get(dir) ?? []), ...trees.filter((t) => t.dir === '' || dir.startsWith(t.dir + '/')).map((t) => t.key)])];
+  };
+  const byHead = index('head');
+  const byBase = index('base');
+  const handed: { folder: string; forward: boolean; dir: string; by: string[] }[] = [];
   for (const [k, c] of candidates) {
-    if (c.atBase && !c.atHead && folderApp(c.baseApp) && coveredAtHead(c.baseApp.path)) candidates.delete(k);
-    else if (c.atHead && !c.atBase && folderApp(c.app) && coveredAtBase(c.app.path)) candidates.delete(k);
+    if (c.atBase && !c.atHead && folderApp(c.baseApp) && coveredAtHead(c.baseApp.path)) handed.push({ folder: k, forward: true, dir: c.baseApp.path, by: byHead(c.baseApp.path) });
+    else if (c.atHead && !c.atBase && folderApp(c.app) && coveredAtBase(c.app.path)) handed.push({ folder: k, forward: false, dir: c.app.path, by: byBase(c.app.path) });
   }
+  // How many handed-over folders each Application renders.
+  const folders = new Map<string, number>();
+  for (const h of handed) for (const a of h.by) folders.set(a, (folders.get(a) ?? 0) + 1);
+  for (const h of handed) {
+    const f = candidates.get(h.folder)!;
+    const argoKey = h.by.length === 1 && folders.get(h.by[0]!) === 1 ? h.by[0]! : null;
+    const a = argoKey ? candidates.get(argoKey) : undefined;
+    if (a && h.forward) {
+      const argo = a.app;
+      candidates.delete(h.folder);
+      candidates.set(argoKey!, { ...a, baseApp: f.baseApp, atBase: true, ...(a.caveat ? {} : { caveat: handoverNote(argo, `${argo.name} renders ${h.dir || '.'}, which was an app of its own at base: the folder's render at base is diffed against the Application's at head`) }) });
+    } else if (a) {
+      const argo = a.baseApp!;
+      candidates.delete(argoKey!);
+      candidates.set(h.folder, { ...f, baseApp: argo, atBase: true, ...(f.caveat ? {} : { caveat: handoverNote(argo, `${argo.name} (at base) rendered ${h.dir || '.'}, an app of its own at head: the Application's render at base is diffed against the folder's at head`) }) });
+    } else {
+      const side = h.forward ? 'head' : 'base';
+      const app = h.forward ? f.baseApp! : f.app;
+      candidates.set(h.folder, { ...f, ...(f.caveat ? {} : { caveat: { severity: 'info', rule: 'argo-application', file: app.path || '.', line: null, resource: null, message: `${app.path || '.'} is rendered by an Argo CD Application at ${side} that Ferry could not pair it with (one rendering several such folders, several rendering it, or one present on both sides): its resources are shown ${h.forward ? 'removed' : 'added'} here, and the Application's plan shows what it renders` } as Finding }) });
+    }
+  }
+}
+
+function handoverNote(app: AppSpec, message: string): Finding {
+  return { severity: 'info', rule: 'argo-application', file: app.argo!.file, line: null, resource: null, message };
 }
 
 /** The files an Argo CD app's render reads: each source's, its values files, its own file and its generator configs. */

@@ -27,7 +27,7 @@ function finding(app: AppSpec, message: string, severity: Finding['severity'] = 
 /** Applications named in one finding: the rest are counted. */
 const MAX_NAMED = 20;
 
-export interface SetSides {
+interface SetSides {
   /** ApplicationSets (setKey) not fully expanded on each side. */
   base: ReadonlySet<string>;
   head: ReadonlySet<string>;

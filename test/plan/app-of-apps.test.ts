@@ -15,6 +15,7 @@ import { applicationsIn } from '../../src/plan/app-of-apps.js';
 const config = (render = '') => `environments:\n  - name: prod\nrender:\n  helm: ${TEST_HELM}\n${render}validate:\n  kubernetesVersion: "1.31"\n`;
 const CONFIG = config();
 const REPO_URL = 'https://git.example.com/org/gitops.git';
+const NP = 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny-all\n  namespace: web\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n';
 
 /** A chart whose templates make one Application per entry of `.Values.apps`. */
 function appsChart(dir: string, apps: { name: string; path: string }[]): Record<string, string> {
@@ -94,17 +95,27 @@ const changesOf = (p: Plan, app: string) => (appOf(p, app)?.changes ?? []).map((
 
 describe('a Helm chart of Applications', () => {
   it('each Application of the chart is an app, rendered with its destination namespace, when the parent is added', async () => {
-    const { 'argocd/root.yaml': root, ...rest } = REPO;
-    const p = await planChange(rest, { 'argocd/root.yaml': root });
-    // The folder holding root.yaml is a plain app; the chart folder, now rendered under
-    // argocd/root, is not an app of its own any more, and not removed either (its
-    // Applications would show as removed, and their folders' resources with them).
+    const chart = appsChart('apps/root', [{ name: 'guestbook', path: 'apps/guestbook' }, { name: 'web', path: 'apps/web' }]);
+    const rest = Object.fromEntries(Object.entries(REPO).filter(([f]) => f !== 'argocd/root.yaml' && !(f in chart)));
+    const p = await planChange(rest, { 'argocd/root.yaml': REPO['argocd/root.yaml'], ...chart });
+    // The folder holding root.yaml is a plain app; the chart is new with its parent.
     expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
     expect(p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes).filter((c) => c.action === 'removed')).toEqual([]);
     expect(changesOf(p, 'argocd/root')).toEqual(['added Application/argocd/guestbook', 'added Application/argocd/web']);
     expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook']);
     expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
     expect(appOf(p, 'argocd/web')!.renderer).toBe('kustomize');
+  });
+
+  it('a parent added over a chart folder that was an app of its own: paired with it, its unchanged Applications are not added', async () => {
+    const { 'argocd/root.yaml': root, ...rest } = REPO;
+    const p = await planChange(rest, { 'argocd/root.yaml': root });
+    // The chart folder, now rendered under argocd/root, is not an app of its own any more:
+    // its render at base is argocd/root's base. It made the same Applications, so they are
+    // neither added nor removed, and their folders are not rendered.
+    expect(names(p)).toEqual(['argocd', 'argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual([]);
+    expect(changesOf(p, 'argocd')).toEqual(['added Application/argocd/root']);
   });
 
   it('a change in a child\'s folder plans that child only: the folder is not an app of its own, the other child is not rendered', async () => {
@@ -294,22 +305,65 @@ describe('a kustomization of Applications', () => {
 });
 
 describe('a folder an Application now renders', () => {
-  it('a plain folder app taken over by a new Application is not planned as removed', async () => {
+  it('a plain folder app taken over by a new Application is paired with it, not planned as removed', async () => {
     const p = await planChange({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web') }, {
       'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/web\n  destination:\n    namespace: web\n`),
     });
     expect(names(p)).toEqual(['argocd', 'argocd/web']);
-    expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web']);
+    // Paired with the folder's render at base: the Deployment the folder applied without a namespace is now in the destination's.
+    expect(changesOf(p, 'argocd/web')).toEqual(['added Deployment/web/web', 'removed Deployment/null/web']);
   });
 
-  it('the parent removed and its chart kept: its Applications are removed, the chart is not a new app of its own', async () => {
+  /**
+   * Attack: a PR deletes a NetworkPolicy from a plain folder app and, in the same PR, adds
+   * an Application over that folder. Were the folder app (base only) dropped, the
+   * Application would be planned as "added" with what the folder holds at head, and the
+   * removal of the NetworkPolicy would appear nowhere in the plan.
+   */
+  it('a folder handed over to a new Application in the same PR that removes a resource from it: the removal shows, what stays is not added', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web', { namespace: 'web' }), 'apps/web/np.yaml': NP });
+    const base = r.commit('base');
+    r.remove('apps/web/np.yaml');
+    r.write({ 'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/web\n  destination:\n    namespace: web\n`) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('hand over'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd', 'argocd/web']);
+    expect(changesOf(p, 'argocd/web')).toEqual(['removed NetworkPolicy/web/deny-all']);
+    expect(appOf(p, 'argocd/web')!.findings.map((f) => f.message)).toContain("argocd/web renders apps/web, which was an app of its own at base: the folder's render at base is diffed against the Application's at head");
+  });
+
+  it('the Application deleted and its folder kept, in a PR that adds a resource to the folder: the addition shows, what stays is not removed', async () => {
+    const web = argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: apps/web\n  destination:\n    namespace: web\n`);
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'argocd/web.yaml': web, 'argocd/other.yaml': web.replace(/web/g, 'other'), 'apps/other/deployment.yaml': deployment('other'), 'apps/web/deployment.yaml': deployment('web', { namespace: 'web' }) });
+    const base = r.commit('base');
+    r.remove('argocd/web.yaml');
+    r.write({ 'apps/web/np.yaml': NP });
+    const p = await plan({ repo: r.dir, base, head: r.commit('hand back'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['apps/web', 'argocd']);
+    expect(changesOf(p, 'apps/web')).toEqual(['added NetworkPolicy/web/deny-all']);
+    expect(changesOf(p, 'argocd')).toEqual(['removed Application/argocd/web']);
+  });
+
+  it('folders handed over to one Application together are each planned as removed, with a note: a removal in one of them shows', async () => {
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, 'apps/web/deployment.yaml': deployment('web', { namespace: 'web' }), 'apps/web/np.yaml': NP, 'apps/api/deployment.yaml': deployment('api', { namespace: 'web' }) });
+    const base = r.commit('base');
+    r.remove('apps/web/np.yaml');
+    r.write({ 'argocd/all.yaml': argoApp('all', `  source:\n    repoURL: ${REPO_URL}\n    path: apps\n    directory:\n      recurse: true\n  destination:\n    namespace: web\n`) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('one Application for all'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['apps/api', 'apps/web', 'argocd', 'argocd/all']);
+    expect(changesOf(p, 'apps/web')).toEqual(['removed Deployment/web/web', 'removed NetworkPolicy/web/deny-all']);
+    expect(changesOf(p, 'argocd/all')).toEqual(['added Deployment/web/api', 'added Deployment/web/web']);
+    expect(appOf(p, 'apps/web')!.findings.map((f) => f.message).join('\n')).toMatch(/could not pair it with/);
+  });
+
+  it('the parent removed and its chart kept: the chart, an app of its own again, is paired with the parent and its Applications stay', async () => {
     const r = new TestRepo().write(REPO);
     const base = r.commit('base');
     r.remove('argocd/root.yaml');
     const p = await plan({ repo: r.dir, base, head: r.commit('remove the root Application'), cacheDir: tempDir('ferry-cache-') });
-    expect(names(p)).toEqual(['argocd', 'argocd/guestbook', 'argocd/root', 'argocd/web']);
-    expect(changesOf(p, 'argocd/root')).toEqual(['removed Application/argocd/guestbook', 'removed Application/argocd/web']);
-    expect(p.environments.flatMap((e) => e.apps).flatMap((a) => a.changes).filter((c) => c.action === 'added')).toEqual([]);
+    // The chart folder renders the same Applications the parent did: nothing under them changed.
+    expect(names(p)).toEqual(['apps/root', 'argocd']);
+    expect(changesOf(p, 'apps/root')).toEqual([]);
+    expect(changesOf(p, 'argocd')).toEqual(['removed Application/argocd/root']);
   });
 
   it('a folder deleted in the same PR is still removed', async () => {
@@ -333,6 +387,31 @@ const CHILD_CHANGE = { 'apps/guestbook/deployment.yaml': deployment('guestbook',
 const PARENT_BASE = { '.github/ferry.yml': CONFIG, 'argocd/root.yaml': rootApp('root', 'apps/root'), 'apps/guestbook/deployment.yaml': deployment('guestbook') };
 
 describe('parents whose Applications are not written as YAML templates', () => {
+  /**
+   * Attack: the chart prints `kind: {{ "Application" }}`, so no file holds both
+   * `argoproj.io` and a literal `kind: Application`. The pre-check says the chart makes no
+   * Application; were it trusted for a parent the plan renders anyway, the Application it
+   * renders would never be followed, and what it deploys would not be planned.
+   */
+  it('a planned chart that templates the word Application: its real output is looked at, the child is planned', async () => {
+    const templated = appsChart('apps/root', [{ name: 'guestbook', path: 'apps/guestbook' }]);
+    templated['apps/root/templates/apps.yaml'] = templated['apps/root/templates/apps.yaml']!.replace('kind: Application', 'kind: {{ "Application" }}');
+    const p = await planChange({ ...PARENT_BASE, ...appsChart('apps/root', []) }, templated);
+    expect(names(p)).toEqual(['argocd/guestbook', 'argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['added Application/argocd/guestbook']);
+    expect(changesOf(p, 'argocd/guestbook')).toEqual(['added Deployment/guestbook/guestbook']);
+  });
+
+  it('a planned chart whose output holds no Application (looked at, let go) is planned as usual', async () => {
+    const plainChart = { 'apps/root/Chart.yaml': 'apiVersion: v2\nname: root\nversion: 0.1.0\n', 'apps/root/templates/web.yaml': deployment('root', { namespace: 'argocd' }) };
+    const r = new TestRepo().write({ ...PARENT_BASE, ...plainChart });
+    const base = r.commit('base');
+    r.write({ 'apps/root/templates/web.yaml': deployment('root', { namespace: 'argocd', replicas: 2 }) });
+    const p = await plan({ repo: r.dir, base, head: r.commit('scale'), cacheDir: tempDir('ferry-cache-') });
+    expect(names(p)).toEqual(['argocd/root']);
+    expect(changesOf(p, 'argocd/root')).toEqual(['changed Deployment/argocd/root']);
+  });
+
   it('a chart whose template is JSON is followed', async () => {
     const p = await planChange({ ...PARENT_BASE, ...chart('apps/root', { 'templates/apps.json': JSON.stringify(GUESTBOOK, null, 2) }) }, CHILD_CHANGE);
     expect(names(p)).toEqual(['argocd/guestbook']);
