@@ -211,7 +211,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     // masked: it is not written to the render cache on disk (it is rendered again next time).
     if (!values.secrets.size) await ctx.cache.put(key, { ok: true, text: JSON.stringify(out) });
   }
-  const over = chargeOutput(ctx, out.templates + out.crds.map((c) => c.text).join(''));
+  const over = chargeOutput(ctx, out.templates + out.crds.map((c) => c.text).join(''), key);
   if (over) return failed([...notes, finding('error', 'render-limit', over)]);
   const parsed = produced(out, source.kind === 'dir' ? source.dir : null, side, { file, line }, producer, name, namespace, commonMetadata(spec), crdPolicy.upgrade, secretMatcher(values.secrets));
   if ('error' in parsed) return failed([...notes, finding('error', 'render-error', `cannot parse helm output: ${parsed.error}`)]);

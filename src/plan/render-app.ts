@@ -20,7 +20,7 @@ export interface RenderContext {
   /** Aborts running renderers (a superseded or closed PR). */
   signal?: AbortSignal;
   /** Rendered bytes this plan may still parse: many apps each under the output limit add up. */
-  outputBudget?: { left: number; total: number };
+  outputBudget?: { left: number; total: number; charged?: Set<string> };
   /** Charts from outside the repository; without it they are not fetched (a finding says so). */
   charts?: ChartFetcher;
   /** `validate.kubernetesVersion`: what charts expanded from HelmReleases see as `.Capabilities.KubeVersion`. */
@@ -92,11 +92,15 @@ function lowerBound(sorted: string[], key: string): number {
  * Takes a render's output from the plan's output budget: many apps, each under the
  * per-render limit, still add up. The message when it is spent, else null.
  */
-export function chargeOutput(ctx: RenderContext, text: string): string | null {
-  if (!ctx.outputBudget) return null;
+export function chargeOutput(ctx: RenderContext, text: string, key: string): string | null {
+  const budget = ctx.outputBudget;
+  if (!budget) return null;
+  // The same render read again in one plan (an app-of-apps probe let go, then planned) is charged once.
+  if (budget.charged?.has(key)) return null;
   const size = Buffer.byteLength(text);
-  if (size > ctx.outputBudget.left) return `not planned: the apps of this plan rendered more than ${Math.round(ctx.outputBudget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`;
-  ctx.outputBudget.left -= size;
+  if (size > budget.left) return `not planned: the apps of this plan rendered more than ${Math.round(budget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`;
+  budget.left -= size;
+  (budget.charged ??= new Set()).add(key);
   return null;
 }
 
@@ -145,7 +149,7 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
     await ctx.cache.put(key, raw);
     text = raw.text;
   }
-  const over = chargeOutput(ctx, text);
+  const over = chargeOutput(ctx, text, key);
   if (over) return { resources: [], findings: [...pre, { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message: over }], status: 'error' };
   // Tracing reads the render's source files: read ahead with the rest, they may have been
   // dropped from the blob store while the renderer ran.

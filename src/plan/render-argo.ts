@@ -140,7 +140,7 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
       await ctx.cache.put(key, raw);
       text = raw.text;
     }
-    const over = chargeOutput(ctx, text);
+    const over = chargeOutput(ctx, text, key);
     if (over) return { resources: [], findings: [...findings, finding(argo.file, 'error', 'render-limit', over)], status: 'error' };
     if (s.type === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
     const r = resourcesFromRender(s.type === 'kustomize' ? { ...sub, path: s.overlay.dir } : sub, text, side.files);
