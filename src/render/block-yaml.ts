@@ -61,6 +61,15 @@ export function loadBlockDocument(text: string): unknown {
   }
 }
 
+/**
+ * The first `'` in [from, end) of `t`, or -1. Bounded by the line: `indexOf` would scan on
+ * to the closing quote lines later, once per line, quadratic in a long quoted scalar.
+ */
+function quoteIn(t: string, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (t.charCodeAt(i) === 0x27) return i;
+  return -1;
+}
+
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
@@ -289,8 +298,8 @@ class BlockParser {
     const t = this.t;
     let from = p + 1;
     for (;;) {
-      const q = t.indexOf("'", from);
-      if (q < 0 || q >= this.le) return false;
+      const q = quoteIn(t, from, this.le);
+      if (q < 0) return false;
       if (t.charCodeAt(q + 1) !== 0x27 || q + 1 >= this.le) return true;
       from = q + 2;
     }
@@ -307,8 +316,8 @@ class BlockParser {
     let value = '';
     let from = p + 1;
     for (;;) {
-      const q = t.indexOf("'", from);
-      if (q >= 0 && q < this.le) {
+      const q = quoteIn(t, from, this.le);
+      if (q >= 0) {
         value += t.slice(from, q);
         if (q + 1 < this.le && t.charCodeAt(q + 1) === 0x27) {
           value += "'";
@@ -343,8 +352,8 @@ class BlockParser {
       let value = '';
       let from = p + 1;
       for (;;) {
-        const q = t.indexOf("'", from);
-        if (q < 0 || q >= le) throw DECLINE;
+        const q = quoteIn(t, from, le);
+        if (q < 0) throw DECLINE;
         value += t.slice(from, q);
         if (t.charCodeAt(q + 1) === 0x27) {
           value += "'";

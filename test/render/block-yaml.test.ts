@@ -315,6 +315,19 @@ describe('block-style YAML parser', () => {
     expect(v.b).toHaveLength(100_000);
   });
 
+  it('reads a single-quoted scalar over 3 million lines in time linear in it (the attack: each line once searched to the closing quote)', () => {
+    // 9 MB of one quoted value. Searching each line for the quote up to the closing one
+    // made this quadratic: minutes here, past the test's timeout; linear, well under a second.
+    const lines = 3_000_000;
+    const doc = `a: 'x\n${' x\n'.repeat(lines)} x'\n`;
+    const v = loadBlockDocument(doc) as { a: string };
+    expect(v.a.length).toBe(1 + 2 * lines + 2);
+    expect(v.a.startsWith('x x x')).toBe(true);
+    // Same value as js-yaml gives, on a smaller copy.
+    const small = `a: 'x\n${' x\n'.repeat(1000)} x'\n`;
+    expect(loadBlockDocument(small)).toEqual(jsyaml.load(small, { schema: jsyaml.CORE_SCHEMA }));
+  });
+
   it('matches js-yaml on every document of the shared corpus', () => {
     if (!existsSync(CORPUS)) return;
     const chunks = chunksOf(yamlFiles(CORPUS));
