@@ -180,7 +180,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true, integers: integers ?? [],
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v4', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v5', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let out = cachedOutput(await ctx.cache.get(key));
   if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
   if (out === null) {
@@ -308,10 +308,41 @@ function secretMatcher(secrets: Set<string>): ((s: string) => boolean) | null {
     if (s.length < 6) for (const f of secretForms(s)) (f.length < 6 ? exact : contained).add(f);
     else for (const f of secretForms(s)) if (f.trim().length >= 6) contained.add(f);
     if (s.includes('\n')) for (const l of s.split('\n')) if (l.trim().length >= 8) contained.add(l.trim());
+    for (const n of numberForms(s)) exact.add(n);
   }
   if (!contained.size && !exact.size) return null;
   const forms = [...contained];
   return (v) => exact.has(v) || exact.has(v.trim()) || forms.some((f) => v.includes(f));
+}
+
+/** Numbers YAML reads a number-like text as (`0123`, `0x1A2B`, `+42`, `12.50`), as the output's numbers are compared. */
+const NUMBERISH = /^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9_]+(?:[eE][-+]?[0-9]+)?)$/;
+
+/**
+ * The texts a Secret's value is compared by when a template prints it unquoted and it
+ * reads back as a number: `0123` is 123, `0x1A2B` 6699, `12.50` 12.5, a long integer a
+ * rounded float. Both the integer and the float text of the number, as secretScalar forms them.
+ */
+function numberForms(s: string): string[] {
+  const t = s.trim();
+  if (t.length > 40 || !NUMBERISH.test(t)) return [];
+  const out = new Set<string>();
+  const add = (n: number) => {
+    if (!Number.isFinite(n)) return;
+    out.add(String(n));
+    if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) out.add(BigInt(n).toString());
+  };
+  // As the output is read (YAML 1.2 core: `0123` is decimal, `0o17` octal).
+  const dec = Number(t.replace(/_/g, ''));
+  if (!Number.isNaN(dec)) add(dec);
+  for (const [re, radix] of [[/^[-+]?0[xX]/, 16], [/^[-+]?0[oO]/, 8], [/^[-+]?0[bB]/, 2]] as const) {
+    if (re.test(t)) {
+      const neg = t.startsWith('-');
+      const n = parseInt(t.replace(/^[-+]?0[xXoObB]/, '').replace(/_/g, ''), radix);
+      add(neg ? -n : n);
+    }
+  }
+  return [...out].filter((x) => x !== t);
 }
 
 /**

@@ -357,6 +357,23 @@ describe('valuesFrom', () => {
     expect(disk.join('\n')).not.toContain('84729301');
   });
 
+  it('a Secret value that reads back as a number in another form (0123, 0x1A2B, 12.50) is masked in that form too', async () => {
+    // Attack: printed unquoted, `0x1A2B` reads back as 6699, which is not the Secret's text.
+    for (const [secret, shown] of [['"0x1A2B"', '6699'], ['"0017501"', '17501'], ['"175012.50"', '175012.5']] as const) {
+      const release = helmRelease(VALUES_FROM.replace('targetPath: token', 'targetPath: pin') + '    token: plain-token\n');
+      const r = new TestRepo().write({
+        ...files(''), ...more('hello-cm', secret),
+        'charts/web/templates/pin.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pin\ndata:\n  raw: {{ .Values.pin }}\n',
+      });
+      const base = r.commit('no release yet');
+      r.write({ 'clusters/staging/web/release.yaml': release });
+      const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir });
+      const cm = appOf(p, 'web')!.changes.find((c) => c.kind === 'ConfigMap' && c.name === 'pin')?.diff ?? '';
+      expect(cm, secret).toMatch(/^\+\s+raw: "?\(masked\)"?$/m);
+      expect([JSON.stringify(p), renderMarkdown(p)].join('\n'), secret).not.toContain(shown);
+    }
+  });
+
   it('a Secret-sourced value appears nowhere: not in JSON, comment, text or findings, plain or base64', async () => {
     const r = new TestRepo().write(files(helmRelease(VALUES_FROM), more('hello-cm', 'sup3r-s3cret-t0ken')));
     const base = r.commit('base');
