@@ -5,6 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { chartCrdFiles, splitChartCrds } from '../../src/plan/chart-crds.js';
+import { tarEntry } from '../helpers/tar.js';
 
 const CRD = (kind: string) => `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ${kind}s.example.com\n`;
 const block = (source: string, text: string) => `---\n# Source: ${source}\n${text}\n`;
@@ -62,19 +63,7 @@ describe('splitChartCrds with many files of one name', () => {
 });
 
 describe('packed subcharts', () => {
-  const entry = (name: string, body: string): Buffer => {
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100, 'utf8');
-    header.write('0000644\0', 100, 8, 'ascii');
-    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
-    header.write('0', 156, 1, 'ascii');
-    header.write('ustar\0', 257, 6, 'ascii');
-    header.fill(0x20, 148, 156);
-    header.write(header.reduce((n, b) => n + b, 0).toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
-    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
-    data.write(body, 0, 'utf8');
-    return Buffer.concat([header, data]);
-  };
+  const entry = tarEntry;
   const tgz = (...names: string[]) => gzipSync(Buffer.concat([...names.map((n) => entry(n, CRD('bolt'))), Buffer.alloc(1024)]));
 
   it('names are cleaned as helm\'s loader cleans them (`a//b`, `a/./b`, `a/x/../b`)', () => {

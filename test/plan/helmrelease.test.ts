@@ -16,6 +16,7 @@ import type { AppPlan, Plan } from '../../src/types.js';
 import { releaseName } from '../../src/plan/helm-source.js';
 import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
+import { tarEntry } from '../helpers/tar.js';
 
 const cacheDir = tempDir('ferry-cache-');
 const CONFIG = `environments:\n  - name: staging\n    path: clusters/staging\nrender:\n  helm: ${TEST_HELM}\n`;
@@ -1165,20 +1166,7 @@ describe('chart CRDs are the chart\'s crds/ files, never what a template prints'
 });
 
 describe('a packed subchart Ferry\'s tar reader cannot read, helm can', () => {
-  // A hand-made tar entry; `sum` rewrites the header's checksum field.
-  const entry = (name: string, body: string, sum = (n: number) => n.toString(8).padStart(6, '0') + '\0 '): Buffer => {
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 100, 'utf8');
-    header.write('0000644\0', 100, 8, 'ascii');
-    header.write(Buffer.byteLength(body).toString(8).padStart(11, '0') + '\0', 124, 12, 'ascii');
-    header.write('0', 156, 1, 'ascii');
-    header.write('ustar\0', 257, 6, 'ascii');
-    header.fill(0x20, 148, 156);
-    header.write(sum(header.reduce((n, b) => n + b, 0)), 148, 8, 'ascii');
-    const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
-    data.write(body, 0, 'utf8');
-    return Buffer.concat([header, data]);
-  };
+  const entry = tarEntry;
   const sub = (name: string, sum?: (n: number) => string) => gzipSync(Buffer.concat([
     entry('sub/Chart.yaml', 'apiVersion: v2\nname: sub\nversion: 0.1.0\n', sum),
     entry(name, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sub-out\ndata:\n  k: v\n', sum),
