@@ -24,6 +24,7 @@ import { Prefetcher, type Reads } from './plan/prefetch.js';
 import { plainFiles } from './plan/inputs.js';
 import { settleIncompleteSets, type SideCandidate } from './plan/incomplete-sets.js';
 import { BlobStore } from './workspace/blobs.js';
+import { ObjectReader } from './workspace/object-reader.js';
 import { RenderCache } from './render/cache.js';
 import { detectTools } from './render/tools.js';
 import type { AppPlan, AppSpec, EnvironmentPlan, Finding, Plan, ResourceChange } from './types.js';
@@ -54,14 +55,14 @@ function codeownersAt(side: Side): { codeowners?: { file: string; text: string }
  * the tip falls back to the merge base's rules, and says so.
  */
 async function reviewSource(
-  req: PlanRequest, ws: Workspace, baseTip: string, baseSha: string, config: FerryConfig, base: Side, blobs: BlobStore, trees: Tree[], findings: Finding[],
+  req: PlanRequest, ws: Workspace, baseTip: string, baseSha: string, config: FerryConfig, base: Side, read: { blobs: BlobStore; objects: ObjectReader }, trees: Tree[], findings: Finding[],
 ): Promise<Pick<Plan, 'review' | 'codeowners'>> {
   const fromConfig = (c: FerryConfig, side: Side) => ({
     ...(c.review.length ? { review: c.review } : {}),
     ...(c.review.some((r) => r.codeowners) ? codeownersAt(side) : {}),
   });
   if (baseTip === baseSha || req.config || req.configFile) return fromConfig(config, base);
-  const tree = await ws.openTree(baseTip, { blobs });
+  const tree = await ws.openTree(baseTip, read);
   trees.push(tree);
   const tip = sideOf(tree);
   const file = findConfigFile((p) => tip.view.has(p));
@@ -79,14 +80,14 @@ async function reviewSource(
   return fromConfig(parsed.config, tip);
 }
 
-async function sideAt(ws: Workspace, ref: string, blobs: BlobStore, trees: Tree[]): Promise<Side> {
+async function sideAt(ws: Workspace, ref: string, read: { blobs: BlobStore; objects: ObjectReader }, trees: Tree[]): Promise<Side> {
   let sha: string;
   try {
     sha = await ws.resolve(ref);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const tree = await ws.openTree(sha, { blobs });
+  const tree = await ws.openTree(sha, read);
   trees.push(tree);
   return sideOf(tree);
 }
@@ -395,12 +396,14 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
   measures.seconds.fetch = since(fetchStarted);
 
   const trees: Tree[] = [];
+  // One reader of the repository's objects for the whole plan, started while the heap is small.
+  const objects = new ObjectReader(ws.gitDir);
   try {
     // `validate` (and a plan of a commit against itself) reads one tree, not two copies.
     // One blob store for both sides, gone with this plan.
     const blobs = new BlobStore();
-    const headTree = await ws.openTree(headSha, { blobs });
-    const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha, { blobs });
+    const headTree = await ws.openTree(headSha, { blobs, objects });
+    const baseTree = baseSha === headSha ? headTree : await ws.openTree(baseSha, { blobs, objects });
     trees.push(...new Set([baseTree, headTree]));
     // One after the other: the second reads only the blobs the first did not (they share a
     // store, and what is learnt of a blob is remembered by its id).
@@ -409,7 +412,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const base = sideOf(baseTree);
     const head = sideOf(headTree);
 
-    const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, blobs, trees) : base);
+    const { config, file: configFile } = await loadConfig(req, req.configAt ? await sideAt(ws, req.configAt, { blobs, objects }, trees) : base);
     hooks.configured?.();
     const changed = validateOnly ? [] : await ws.changedFiles(baseSha, headSha);
     const changedSet = new Set(changed);
@@ -699,12 +702,13 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       ...(Object.keys(unrendered).length ? { unrendered } : {}),
       ...(promotesTo.length ? { promotesTo } : {}),
       ...(configFile && !req.configFile ? { configFile } : {}),
-      ...(await reviewSource(req, ws, baseTip, baseSha, config, base, blobs, trees, planFindings)),
+      ...(await reviewSource(req, ws, baseTip, baseSha, config, base, { blobs, objects }, trees, planFindings)),
     };
     measures.rendersHeld = renders.size;
     hooks.measured?.(measures);
     return result;
   } finally {
+    objects.close();
     await Promise.all(trees.map((t) => t.dispose()));
   }
 }

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exec, minimalEnv } from '../util/exec.js';
-import { BlobStore, blobSizes, readBlobs, streamBlobs } from './blobs.js';
+import { BlobStore } from './blobs.js';
+import { ObjectReader } from './object-reader.js';
 import { defaultReadLimits, mib, ReadLimitError, type ReadLimits } from './limits.js';
 import { escapeMessage, hasControlChars, isForbiddenRenderPath, isUnsafePath, resolveInTree, SYMLINK_MODE } from './links.js';
 import { git, GitError, gitText, type GitAuth } from './git.js';
@@ -298,8 +299,13 @@ export class Workspace {
     }
     const found = paths.find((p) => present.has(p));
     if (!found) return null;
-    const blobs = await readBlobs(this.gitDir, [present.get(found)!]);
-    return { path: found, data: blobs.get(present.get(found)!)! };
+    const objects = new ObjectReader(this.gitDir);
+    try {
+      const oid = present.get(found)!;
+      return { path: found, data: (await objects.read([oid])).get(oid)! };
+    } finally {
+      objects.close();
+    }
   }
 
   /** The commit a branch points at in this repository (the mirror after fetch()), or null. */
@@ -368,15 +374,19 @@ export class Workspace {
     await withLock(this.gitDir, () => git(this.gitDir, args, { auth: this.auth }));
   }
 
-  /** Opens a commit as a lazily read tree with its own private folder. */
   /**
+   * Opens a commit as a lazily read tree with its own private folder.
    * `blobs` is shared with other trees of one plan (base and head hold mostly the same
    * blobs); by default a tree has its own, freed with it.
    */
-  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits; blobs?: BlobStore } = {}): Promise<Tree> {
+  /**
+   * `objects` reads blobs for trees that share it (base and head of a plan); its owner
+   * closes it. By default a tree has its own, closed by dispose().
+   */
+  async openTree(sha: string, opts: { tmpRoot?: string; limits?: ReadLimits; blobs?: BlobStore; objects?: ObjectReader } = {}): Promise<Tree> {
     const { index, sizes } = await this.listTreeSized(sha);
     const dir = await mkdtemp(path.join(opts.tmpRoot ?? tmpdir(), 'ferry-tree-'));
-    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, opts.blobs);
+    return new LazyTree(this.gitDir, sha, dir, index, opts.limits ?? defaultReadLimits(), sizes, opts.blobs ?? new BlobStore(), opts.objects ?? new ObjectReader(this.gitDir), !opts.objects);
   }
 }
 
@@ -400,14 +410,16 @@ class LazyTree implements Tree {
     private readonly limits: ReadLimits,
     sizes: Map<string, number> = new Map(),
     /** Blob contents, shared with the other tree of a plan: a blob it read is not read (or counted) again. */
-    private readonly blobs: BlobStore = new BlobStore(),
+    private readonly blobs: BlobStore,
+    private readonly objects: ObjectReader,
+    private readonly ownsObjects: boolean,
   ) {
     this.knownSizes = sizes;
   }
 
   private async knowSizes(oids: Iterable<string>): Promise<void> {
     const unknown = [...oids].filter((o) => !this.knownSizes.has(o) && !this.blobs.has(o));
-    for (const [oid, size] of await blobSizes(this.gitDir, unknown)) this.knownSizes.set(oid, size);
+    for (const [oid, size] of await this.objects.sizes(unknown)) this.knownSizes.set(oid, size);
   }
 
   async sizes(paths: Iterable<string>): Promise<Map<string, number>> {
@@ -459,12 +471,12 @@ class LazyTree implements Tree {
       if (held) this.blobs.pin(oid!, held);
     }
     const oids = await this.readable(list);
-    for (const [oid, data] of await readBlobs(this.gitDir, [...oids.keys()])) this.keep(oid, data, true);
+    for (const [oid, data] of await this.objects.read([...oids.keys()])) this.keep(oid, data, true);
   }
 
   async prefetch(paths: Iterable<string>): Promise<void> {
     const oids = await this.readable(paths);
-    await streamBlobs(this.gitDir, [...oids.keys()], (oid, data) => this.keep(oid, data, false));
+    await this.objects.stream([...oids.keys()], (oid, data) => this.keep(oid, data, false));
   }
 
   async scan(paths: Iterable<string>, fn: (path: string, data: Buffer) => void): Promise<void> {
@@ -482,8 +494,7 @@ class LazyTree implements Tree {
         else byOid.set(e.oid, [p]);
       }
     }
-    await streamBlobs(
-      this.gitDir,
+    await this.objects.stream(
       [...byOid.keys()],
       (oid, data) => {
         this.count(oid, data.length);
@@ -627,7 +638,7 @@ class LazyTree implements Tree {
     const todo = plan.files.filter((f) => !this.written.has(f.path));
     const byOid = new Map<string, string>();
     for (const f of todo) if (!this.blobs.has(f.oid)) byOid.set(f.oid, f.path);
-    for (const [oid, data] of await readBlobs(this.gitDir, [...byOid.keys()])) this.keep(oid, data, false);
+    for (const [oid, data] of await this.objects.read([...byOid.keys()])) this.keep(oid, data, false);
     // A bounded number of writes in flight: thousands at once exhaust file descriptors.
     let next = 0;
     const writer = async () => {
@@ -652,7 +663,7 @@ class LazyTree implements Tree {
     // can be a link; the check guards against a path the index should never hold.
     if (path.relative(this.dir, abs).startsWith('..')) throw new GitError(`refusing to write outside the tree: ${p}`);
     await mkdir(path.dirname(abs), { recursive: true });
-    const data = this.blobs.get(oid) ?? (await readBlobs(this.gitDir, [oid])).get(oid)!;
+    const data = this.blobs.get(oid) ?? (await this.objects.read([oid])).get(oid)!;
     // `wx`: never through something already there.
     await writeFile(abs, data, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
@@ -660,6 +671,7 @@ class LazyTree implements Tree {
   }
 
   dispose(): Promise<void> {
+    if (this.ownsObjects) this.objects.close();
     return rm(this.dir, { recursive: true, force: true });
   }
 }

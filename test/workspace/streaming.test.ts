@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import { crdsInTree } from '../../src/plan/crds.js';
-import { BlobStore, streamBlobs } from '../../src/workspace/blobs.js';
+import { BlobStore } from '../../src/workspace/blobs.js';
 import { Workspace } from '../../src/workspace/workspace.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
@@ -39,26 +39,6 @@ describe('BlobStore', () => {
 });
 
 describe('streaming reads of a commit', () => {
-  it('streamBlobs hands over each blob whole, across pipe chunks, empty ones included', async () => {
-    const big = Buffer.alloc(300_000, 'x');
-    big.write('start', 0);
-    big.write('end', big.length - 3);
-    const { r } = repo({ 'big.yaml': big, 'empty.yaml': '', 'small.yaml': 'a: 1\n' });
-    const ws = await Workspace.open(r.dir, { cacheDir: tempDir() });
-    const tree = await ws.openTree(await ws.resolve('HEAD'));
-    try {
-      const got = new Map<string, Buffer>();
-      const oids = ['big.yaml', 'empty.yaml', 'small.yaml'].map((p) => tree.index.get(p)!.oid);
-      await streamBlobs(ws.gitDir, [...oids, oids[0]!], (oid, data) => got.set(oid, data));
-      expect(got.get(oids[0]!)!.equals(big)).toBe(true);
-      expect(got.get(oids[1]!)!.length).toBe(0);
-      expect(got.get(oids[2]!)!.toString()).toBe('a: 1\n');
-      await expect(streamBlobs(ws.gitDir, ['0'.repeat(40)], () => undefined)).resolves.toBeUndefined();
-    } finally {
-      await tree.dispose();
-    }
-  });
-
   it('scan hands every file over without keeping it; prefetch keeps within the budget; limits hold', async () => {
     const { r } = repo({ 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 1\n', 'same.yaml': 'a: 1\n', 'huge.yaml': 'x'.repeat(3 * 2 ** 20) });
     const ws = await Workspace.open(r.dir, { cacheDir: tempDir() });
