@@ -399,6 +399,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  // Forges and load balancers keep connections open between deliveries. Closing an idle
+  // one first (Node's default is after 5 s) races the client's next request on it, which
+  // then fails with ECONNRESET; load balancers' own idle timeouts are commonly 60 s.
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen({ port: cfg.port, host: cfg.host }, () => resolve());

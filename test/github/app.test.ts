@@ -519,6 +519,9 @@ describe('GitHub App: plan on pull requests', () => {
     const res = await fetch(`${server.url}/healthz`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', sandbox: { namespaces: true, filesystem: true, limits: true, required: false, memoryMiB: 2048, cpuSeconds: 60 } });
+    // Idle connections outlive a load balancer's usual 60 s, so the server never closes one as a
+    // delivery is sent on it (the client then sees ECONNRESET); clients read this hint.
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
   });
 
   it('ferry/review: a production change waits for a review; a submitted review (a real pull_request_review payload) turns it green', async () => {
