@@ -65,6 +65,28 @@ describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
     }
   });
 
+  it('no corpus app has an unknown-kind finding: every custom resource, the clusters/ ArtifactGenerators included, has a schema', async () => {
+    const { plan } = await withHelmOnPath(() => run(['validate', '--ref', base]));
+    const apps = plan.environments[0]!.apps;
+    expect(apps.map((a) => a.path)).toEqual(expect.arrayContaining(['flux/clusters/staging', 'flux/clusters/production', 'flux/infrastructure/configs', 'podinfo/charts/podinfo']));
+    expect(apps.filter((a) => a.status !== 'rendered').map((a) => a.path)).toEqual([]);
+    const unknown = [...plan.findings, ...apps.flatMap((a) => a.findings)].filter((f) => f.rule === 'unknown-kind' || f.rule === 'unknown-field' || f.rule === 'schema');
+    expect(unknown.map((f) => `${f.file}: ${f.message}`)).toEqual([]);
+    // The ArtifactGenerators are validated, not passed over: a wrong source kind is an error.
+    repo.git('checkout', '--quiet', '-B', 'generator', base);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const file = path.join(repo.dir, 'flux/clusters/staging/artifacts.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('      kind: GitRepository\n');
+    writeFileSync(file, text.replace('      kind: GitRepository\n', '      kind: HelmRepository\n'));
+    const head = repo.commit('wrong source kind');
+    const { plan: bad } = await run(['validate', '--ref', head]);
+    const staging = bad.environments[0]!.apps.find((a) => a.path === 'flux/clusters/staging')!;
+    expect(staging.findings.map((f) => [f.severity, f.rule, f.file, f.resource])).toEqual([
+      ['error', 'schema', 'flux/clusters/staging/artifacts.yaml', 'ArtifactGenerator/flux-system/flux-system'],
+    ]);
+  });
+
   it('a wrong field in the HelmRelease is an error at its line, in the base file or in the patch that sets it', async () => {
     repo.git('checkout', '--quiet', '-B', 'typo', base);
     const { readFileSync, writeFileSync } = await import('node:fs');
