@@ -3,14 +3,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { Plan } from '../src/types.js';
-import { CORPUS, HAS_CORPUS, TEST_HELM } from './helpers/bin.js';
+import { CORPUS, hasCorpus, TEST_HELM } from './helpers/bin.js';
 import { TestRepo, tempDir } from './helpers/gitrepo.js';
 
 /**
  * Real-world manifests from ../shared/corpus, copied into a throwaway git repository at
  * test time (never into this project) and planned with no ferry.yml at all.
  */
-describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
+describe.skipIf(!hasCorpus())('real-world corpus', () => {
   let repo: TestRepo;
   let base: string;
   const cacheDir = tempDir('ferry-cache-');

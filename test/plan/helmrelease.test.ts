@@ -14,7 +14,7 @@ import type { ChartFetcher, ChartRef } from '../../src/render/charts/types.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/report/plan.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { releaseName } from '../../src/plan/helm-source.js';
-import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
+import { CORPUS, hasCorpus, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { tarEntry } from '../helpers/tar.js';
 
@@ -1298,7 +1298,7 @@ function CHART_DIR_SRC(): string {
   return chartSrc;
 }
 
-describe.skipIf(!HAS_CORPUS)('the flux2-kustomize-helm-example corpus with the podinfo chart', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize-helm-example corpus with the podinfo chart', () => {
   it('staging renders podinfo\'s Deployment, Service and HTTPRoute with the staging values', async () => {
     const example = path.join(CORPUS, 'flux2-kustomize-helm-example');
     const r = new TestRepo();
