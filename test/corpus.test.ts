@@ -3,14 +3,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli.js';
 import type { Plan } from '../src/types.js';
-import { CORPUS, HAS_CORPUS, TEST_HELM } from './helpers/bin.js';
+import { CORPUS, hasCorpus, TEST_HELM } from './helpers/bin.js';
 import { TestRepo, tempDir } from './helpers/gitrepo.js';
 
 /**
  * Real-world manifests from ../shared/corpus, copied into a throwaway git repository at
  * test time (never into this project) and planned with no ferry.yml at all.
  */
-describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
+describe.skipIf(!hasCorpus())('real-world corpus', () => {
   let repo: TestRepo;
   let base: string;
   const cacheDir = tempDir('ferry-cache-');
@@ -63,6 +63,28 @@ describe.skipIf(!HAS_CORPUS)('real-world corpus', () => {
         ['warning', 'chart-unavailable', 'flux/apps/base/podinfo/release.yaml', 'HelmRelease/podinfo/podinfo'],
       ]);
     }
+  });
+
+  it('no corpus app has an unknown-kind finding: every custom resource, the clusters/ ArtifactGenerators included, has a schema', async () => {
+    const { plan } = await withHelmOnPath(() => run(['validate', '--ref', base]));
+    const apps = plan.environments[0]!.apps;
+    expect(apps.map((a) => a.path)).toEqual(expect.arrayContaining(['flux/clusters/staging', 'flux/clusters/production', 'flux/infrastructure/configs', 'podinfo/charts/podinfo']));
+    expect(apps.filter((a) => a.status !== 'rendered').map((a) => a.path)).toEqual([]);
+    const unknown = [...plan.findings, ...apps.flatMap((a) => a.findings)].filter((f) => f.rule === 'unknown-kind' || f.rule === 'unknown-field' || f.rule === 'schema');
+    expect(unknown.map((f) => `${f.file}: ${f.message}`)).toEqual([]);
+    // The ArtifactGenerators are validated, not passed over: a wrong source kind is an error.
+    repo.git('checkout', '--quiet', '-B', 'generator', base);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const file = path.join(repo.dir, 'flux/clusters/staging/artifacts.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('      kind: GitRepository\n');
+    writeFileSync(file, text.replace('      kind: GitRepository\n', '      kind: HelmRepository\n'));
+    const head = repo.commit('wrong source kind');
+    const { plan: bad } = await run(['validate', '--ref', head]);
+    const staging = bad.environments[0]!.apps.find((a) => a.path === 'flux/clusters/staging')!;
+    expect(staging.findings.map((f) => [f.severity, f.rule, f.file, f.resource])).toEqual([
+      ['error', 'schema', 'flux/clusters/staging/artifacts.yaml', 'ArtifactGenerator/flux-system/flux-system'],
+    ]);
   });
 
   it('a wrong field in the HelmRelease is an error at its line, in the base file or in the patch that sets it', async () => {

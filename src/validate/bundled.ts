@@ -1,5 +1,6 @@
 // Custom resources whose CRDs are not in the repository, validated with the schemas of the
-// `@kubernetes-models/*` packages (Flux, Argo CD, cert-manager, Gateway API, ...).
+// `@kubernetes-models/*` packages (Flux, Argo CD, cert-manager, Gateway API, ...); kinds none
+// of them carries have a schema of Ferry's own (own-schemas.ts), consulted after these.
 //
 // Each package keeps one module per model at `<group>/<version>/<Kind>.js`, and a top-level
 // kind's module sets its `apiVersion` and `kind`, so whether a kind is bundled is a file

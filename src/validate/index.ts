@@ -15,6 +15,7 @@
 import { maskValues, secretStrings } from '../plan/mask.js';
 import { resourceLabel, type Finding, type Resource, type RuleLevel, type Severity } from '../types.js';
 import { bundledKind, hasBundledValidator, loadBundledSchemas, validateBundled } from './bundled.js';
+import { ownSchema } from './own-schemas.js';
 import { builtinApi, builtinApiProblem, groupOf, newerApiProblem } from './catalog.js';
 import { checkMetadata, crdKey, crdSchemasFromResources, mergeCrdSchemas, otherVersions, validateCustomResource, type CrdSchemas, type CrdVersion } from './crd.js';
 import { apiStatus, minorOf } from './deprecations.js';
@@ -169,6 +170,7 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
         const repoOwnsKind = !!crds && otherVersions(crds, apiVersion, kind).length > 0;
         const file = repoOwnsKind ? null : opts.schemaFiles?.get(apiVersion, kind);
         const bundled = repoOwnsKind || file?.schema ? null : bundledKind(apiVersion, kind);
+        const own = repoOwnsKind ? null : ownSchema(apiVersion, kind);
         if (file?.schema) {
           if (on('schema') || strict) validateCustomResource(obj, file, strict, out);
         } else if (bundled && hasBundledValidator(bundled)) {
@@ -176,6 +178,8 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
             validateBundled(obj, bundled, strict, out);
             checkMetadata(obj, strict, out);
           }
+        } else if (own) {
+          if (on('schema') || strict) validateCustomResource(obj, own, strict, out);
         } else {
           checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
         }

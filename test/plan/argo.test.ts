@@ -278,6 +278,29 @@ data:
     expect((objs.find((o) => o.kind === 'ConfigMap') as { data: Record<string, string> }).data.greeting).toBe('from-object');
   });
 
+  it('a PR editing only a chart template plans the Application and shows the Deployment diff', async () => {
+    const r = new TestRepo().write({
+      '.github/ferry.yml': CONFIG, ...CHART,
+      'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: charts/web\n  destination:\n    namespace: web-prod\n`),
+      'manifests/other/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n',
+      'argocd/other.yaml': argoApp('other', `  source:\n    repoURL: ${REPO_URL}\n    path: manifests/other\n  destination:\n    namespace: other\n`),
+    });
+    const base = r.commit('base');
+    const template = CHART['charts/web/templates/deployment.yaml'];
+    const edited = template.replace('        - name: web\n', '        - name: web\n          args: ["--verbose"]\n');
+    expect(edited).not.toBe(template);
+    r.write({ 'charts/web/templates/deployment.yaml': edited });
+    const head = r.commit('a template edit');
+    expect(r.git('diff', '--name-only', base, head).trim()).toBe('charts/web/templates/deployment.yaml');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    expect(p.environments[0]!.apps.map((a) => a.name)).toEqual(['argocd/web']);
+    const app = appOf(p, 'argocd/web')!;
+    expect(app.status).toBe('rendered');
+    expect(app.changes.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`)).toEqual(['changed Deployment/web-prod/web']);
+    expect(app.changes[0]!.diff).toMatch(/^\+ {10}args:$/m);
+    expect(app.changes[0]!.diff).toMatch(/^\+ {12}- '--verbose'$/m);
+  });
+
   it('a missing value file without ignoreMissingValueFiles is an error', async () => {
     const { p } = await planAdded(CHART, {
       'argocd/web.yaml': argoApp('web', `  source:\n    repoURL: ${REPO_URL}\n    path: charts/web\n    helm:\n      valueFiles: [nope.yaml]\n`),

@@ -4,13 +4,14 @@
  * object, and planned when anything they read changes.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { deployment, service } from '../helpers/fixtures.js';
+import { CORPUS as SHARED_CORPUS, hasCorpus } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
 const cacheDir = tempDir('ferry-cache-');
@@ -319,9 +320,9 @@ describe('a Flux Kustomization path', () => {
   });
 });
 
-const CORPUS = path.resolve(__dirname, '../../../shared/corpus/flux2-kustomize-helm-example');
+const CORPUS = path.join(SHARED_CORPUS, 'flux2-kustomize-helm-example');
 
-describe.skipIf(!existsSync(CORPUS))('the flux2-kustomize-helm-example corpus', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize-helm-example corpus', () => {
   it('renders each cluster\'s apps and infrastructure Kustomizations from their artifact paths', async () => {
     const r = new TestRepo();
     cpSync(CORPUS, r.dir, { recursive: true });

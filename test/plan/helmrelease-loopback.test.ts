@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
 import { chartFetcher } from '../../src/render/charts/index.js';
 import type { AppPlan, Plan } from '../../src/types.js';
-import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
+import { CORPUS, hasCorpus, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { packageChart, serveHelmRepo } from '../helpers/helm-repo.js';
 
@@ -30,7 +30,7 @@ function added(app: AppPlan, kind: string, name: string): Record<string, any> {
   return parse(c.diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1)).join('\n'));
 }
 
-describe.skipIf(!HAS_CORPUS)('the flux2-kustomize-helm-example HelmReleases from a loopback Helm repository', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize-helm-example HelmReleases from a loopback Helm repository', () => {
   let repo: Awaited<ReturnType<typeof serveHelmRepo>>;
   let r: TestRepo;
   let before: string;

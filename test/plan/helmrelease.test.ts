@@ -14,7 +14,7 @@ import type { ChartFetcher, ChartRef } from '../../src/render/charts/types.js';
 import { renderJson, renderMarkdown, renderText } from '../../src/report/plan.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { releaseName } from '../../src/plan/helm-source.js';
-import { CORPUS, HAS_CORPUS, TEST_HELM } from '../helpers/bin.js';
+import { CORPUS, hasCorpus, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { tarEntry } from '../helpers/tar.js';
 
@@ -1235,6 +1235,28 @@ describe('release names', () => {
     expect(releaseName('web', { targetNamespace: 'prod' })).toBe('prod-web');
     expect(releaseName('web', { targetNamespace: 'prod', releaseName: 'mine' })).toBe('mine');
   });
+
+  it('spec.releaseName names what the chart renders, end to end through plan(), over targetNamespace-name', async () => {
+    const r = new TestRepo().write(files(''));
+    const none = r.commit('no release yet');
+    const release = (name: string) => helmRelease(`  releaseName: ${name}\n  targetNamespace: web-prod\n${VALUES}`);
+    r.write({ 'clusters/staging/web/release.yaml': release('site') });
+    const site = r.commit('release named site');
+    const app = appOf(await plan({ repo: r.dir, base: none, head: site, cacheDir }), 'web')!;
+    expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+    const produced = app.changes.filter((c) => c.producer === 'HelmRelease/apps/web');
+    expect(produced.map((c) => `${c.action} ${c.kind}/${c.namespace}/${c.name}`).sort()).toEqual(['added Deployment/web-prod/site-web', 'added Service/web-prod/site-web']);
+    // The name is the chart's `{{ .Release.Name }}-web`, inside the object too, not only in the label.
+    expect((plusLines(produced.find((c) => c.kind === 'Deployment')!.diff!) as { metadata: { name: string } }).metadata.name).toBe('site-web');
+
+    // Renaming the release replaces what it made.
+    r.write({ 'clusters/staging/web/release.yaml': release('shop') });
+    const shop = r.commit('renamed to shop');
+    const renamed = appOf(await plan({ repo: r.dir, base: site, head: shop, cacheDir }), 'web')!;
+    expect(renamed.changes.filter((c) => c.producer).map((c) => `${c.action} ${c.kind}/${c.name}`).sort()).toEqual([
+      'added Deployment/shop-web', 'added Service/shop-web', 'removed Deployment/site-web', 'removed Service/site-web',
+    ]);
+  });
 });
 
 describe('hostile HelmReleases', () => {
@@ -1298,7 +1320,7 @@ function CHART_DIR_SRC(): string {
   return chartSrc;
 }
 
-describe.skipIf(!HAS_CORPUS)('the flux2-kustomize-helm-example corpus with the podinfo chart', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize-helm-example corpus with the podinfo chart', () => {
   it('staging renders podinfo\'s Deployment, Service and HTTPRoute with the staging values', async () => {
     const example = path.join(CORPUS, 'flux2-kustomize-helm-example');
     const r = new TestRepo();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { Plan } from '../../src/types.js';
-import { CORPUS, HAS_CORPUS } from '../helpers/bin.js';
+import { CORPUS, hasCorpus } from '../helpers/bin.js';
 import { configMap, deployment, kustomization } from '../helpers/fixtures.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
@@ -148,7 +148,7 @@ describe('flux2-kustomize-helm-example layout: clusters/<env> hold Flux Kustomiz
   });
 });
 
-describe.skipIf(!HAS_CORPUS)('fluxcd/flux2-kustomize-helm-example from the corpus, at the repository root', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('fluxcd/flux2-kustomize-helm-example from the corpus, at the repository root', () => {
   it('discovers its overlays, cluster folders and infrastructure, not apps/base', async () => {
     const r = new TestRepo();
     cpSync(path.join(CORPUS, 'flux2-kustomize-helm-example'), r.dir, { recursive: true });

@@ -4,7 +4,7 @@ import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { loadBlockDocument, UNSUPPORTED } from '../../src/render/block-yaml.js';
 import { loadBlockDocuments, parseRenderedObjects, splitDocuments } from '../../src/render/manifests.js';
-import { CORPUS, REPO_ROOT } from '../helpers/bin.js';
+import { CORPUS, hasCorpus, REPO_ROOT } from '../helpers/bin.js';
 
 /** Deep equality as a caller sees it: key order, prototypes, -0 and NaN included. */
 function same(a: unknown, b: unknown): boolean {
@@ -328,8 +328,7 @@ describe('block-style YAML parser', () => {
     expect(loadBlockDocument(small)).toEqual(jsyaml.load(small, { schema: jsyaml.CORE_SCHEMA }));
   });
 
-  it('matches js-yaml on every document of the shared corpus', () => {
-    if (!existsSync(CORPUS)) return;
+  it.skipIf(!hasCorpus())('matches js-yaml on every document of the shared corpus', () => {
     const chunks = chunksOf(yamlFiles(CORPUS));
     let accepted = 0;
     for (const c of chunks) if (check(c) === 'same') accepted++;

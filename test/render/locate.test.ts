@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
 import { lineTable, locateByIndent, locateFast, locateIn, locateInJson, positionTree } from '../../src/render/locate.js';
-import { CORPUS } from '../helpers/bin.js';
+import { CORPUS, hasCorpus } from '../helpers/bin.js';
 
 /** Every pointer into a value, and one past each leaf that does not exist. */
 function pointers(v: unknown, at = ''): string[] {
@@ -112,8 +112,7 @@ describe('fast line lookup', () => {
     expect(locateInJson('{"a": [1, 2,]}', '/a/2')).toBeUndefined();
   });
 
-  it('answers nearly every pointer of real manifests, always as the careful parser does', () => {
-    if (!existsSync(CORPUS)) return;
+  it.skipIf(!hasCorpus())('answers nearly every pointer of real manifests, always as the careful parser does', () => {
     const files: string[] = [];
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {

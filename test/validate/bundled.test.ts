@@ -120,6 +120,17 @@ const CASES: Array<{ obj: Obj; at: string[]; wrong: string; meant: string }> = [
     obj: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: meta('gw'), spec: { gatewayClassName: 'envoy', listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }] } },
     at: ['spec', 'listeners', '0'], wrong: 'protocl', meant: 'protocol',
   },
+  // Not in any @kubernetes-models package: Ferry's own schema (src/validate/own-schemas.ts).
+  {
+    obj: {
+      apiVersion: 'source.extensions.fluxcd.io/v1beta1', kind: 'ArtifactGenerator', metadata: meta('flux-system', 'flux-system'),
+      spec: {
+        sources: [{ alias: 'monorepo', kind: 'GitRepository', name: 'flux-system' }],
+        artifacts: [{ name: 'apps', originRevision: '@monorepo', copy: [{ from: '@monorepo/apps/base/**', to: '@artifact/base/' }] }],
+      },
+    },
+    at: ['spec', 'artifacts', '0'], wrong: 'originRevison', meant: 'originRevision',
+  },
 ];
 
 function at(obj: Obj, path: string[]): Obj {
@@ -202,10 +213,43 @@ describe('bundled custom-resource schemas', () => {
   });
 
   it('a kind no package carries stays an unknown-kind warning', async () => {
-    const f = await validate([{ apiVersion: 'source.extensions.fluxcd.io/v1beta1', kind: 'ArtifactGenerator', metadata: meta('a') }]);
+    const f = await validate([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: meta('a') }]);
     expect(f.map((x) => [x.severity, x.rule])).toEqual([['warning', 'unknown-kind']]);
     // Types that are not top-level kinds are not mistaken for ones.
     expect(rules(await validate([{ apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmReleaseSpec', metadata: meta('a') }]))).toEqual(['unknown-kind']);
+  });
+
+  describe("ArtifactGenerator, from Ferry's own schema", () => {
+    const generator = () => structuredClone(CASES.find((c) => c.obj.kind === 'ArtifactGenerator')!.obj);
+    const artifact = (o: Obj) => ((o.spec as Obj).artifacts as Obj[])[0]!;
+
+    it('reports wrong values with their path: a source kind, a copy destination, a missing copy list', async () => {
+      const bad = generator();
+      ((bad.spec as Obj).sources as Obj[])[0]!.kind = 'HelmRepository';
+      (artifact(bad).copy as Obj[])[0]!.to = 'base/';
+      const missing = generator();
+      (missing.metadata as Obj).name = 'other';
+      delete artifact(missing).copy;
+      const f = await validate([bad, missing]);
+      expect(f.map((x) => [x.severity, x.resource, x.rule, x.message])).toEqual([
+        ['error', 'ArtifactGenerator/flux-system/flux-system', 'schema', 'spec.sources[0].kind: "HelmRepository" is not one of "Bucket", "GitRepository", "OCIRepository", "HelmChart", "ExternalArtifact"'],
+        ['error', 'ArtifactGenerator/flux-system/flux-system', 'schema', 'spec.artifacts[0].copy[0].to: "base/" does not match the pattern ^@(artifact)/(.*)$'],
+        ['error', 'ArtifactGenerator/flux-system/other', 'schema', 'spec.artifacts[0]: missing required field "copy"'],
+      ]);
+    });
+
+    it('other versions of the kind stay unknown, and a CRD in the repository wins', async () => {
+      expect(rules(await validate([{ ...generator(), apiVersion: 'source.extensions.fluxcd.io/v1alpha1' }]))).toEqual(['unknown-kind']);
+      const crd = {
+        apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'artifactgenerators.source.extensions.fluxcd.io' },
+        spec: {
+          group: 'source.extensions.fluxcd.io', scope: 'Namespaced', names: { kind: 'ArtifactGenerator', plural: 'artifactgenerators' },
+          versions: [{ name: 'v1beta1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', required: ['owner'], properties: { owner: { type: 'string' }, sources: { type: 'array' }, artifacts: { type: 'array' } } } } } } }],
+        },
+      };
+      const f = validateResources([res(generator())], { ...OPTS, crds: crdSchemasFromObjects([crd]) });
+      expect(f.map((x) => [x.rule, x.message])).toEqual([['schema', 'spec: missing required field "owner"']]);
+    });
   });
 
   it('refuses to validate a bundled kind whose schema was not loaded first', () => {

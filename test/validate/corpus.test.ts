@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Resource } from '../../src/types.js';
 import { crdSchemasFromResources, loadBundledSchemas, validateResources } from '../../src/validate/index.js';
+import { hasCorpus } from '../helpers/bin.js';
 import { CORPUS, OPTS, only, res } from './helpers.js';
 
 const FLUX = path.join(CORPUS, 'flux2-kustomize-helm-example');
@@ -21,7 +22,7 @@ function parse(text: string): Resource[] {
     .map((o) => res(o));
 }
 
-describe.skipIf(!existsSync(FLUX))('real-world corpus: flux2-kustomize-helm-example', () => {
+describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('real-world corpus: flux2-kustomize-helm-example', () => {
   it('validates the production apps with the bundled Flux schemas: nothing to report', async () => {
     // The example installs Flux and cert-manager from charts; it ships no CRD files itself.
     const crds = crdSchemasFromResources([]);
@@ -64,7 +65,7 @@ describe.skipIf(!existsSync(FLUX))('real-world corpus: flux2-kustomize-helm-exam
   });
 });
 
-describe.skipIf(!existsSync(PODINFO))('real-world corpus: podinfo', () => {
+describe.skipIf(!hasCorpus('podinfo'))('real-world corpus: podinfo', () => {
   for (const overlay of ['production', 'staging', 'dev']) {
     it(`the ${overlay} overlay has no schema or unknown-field errors`, () => {
       const resources = render(path.join(PODINFO, 'deploy', 'overlays', overlay));
