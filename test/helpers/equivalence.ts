@@ -80,9 +80,9 @@ export function identities(objs: Doc[]): string[] {
 export function helmTemplate(args: string[], cwd?: string): Doc[] {
   const home = tempDir('ferry-hand-helm-');
   const env = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: `${home}/cache`, HELM_CONFIG_HOME: `${home}/config`, HELM_DATA_HOME: `${home}/data` };
-  return allDocs(execFileSync(TEST_HELM, ['template', ...args], { cwd, encoding: 'utf8', env, maxBuffer: 64 << 20 }));
+  return allDocs(execFileSync(TEST_HELM, ['template', ...args], { cwd, encoding: 'utf8', env, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 export function kubectlKustomize(dir: string): Doc[] {
-  return allDocs(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+  return allDocs(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
