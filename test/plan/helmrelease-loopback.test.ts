@@ -72,7 +72,12 @@ describe.skipIf(!HAS_CORPUS)('the flux2-kustomize-helm-example HelmReleases from
       expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
       // The environment's HelmRelease as kustomize builds it (the base with the environment's
       // patch): its spec.values are the merged values, read here without Ferry.
-      const built = kubectlKustomize(path.join(r.dir, 'apps', env)).find((o) => o.kind === 'HelmRelease') as Doc & { spec: { values: Doc; releaseName: string } };
+      const kustomized = kubectlKustomize(path.join(r.dir, 'apps', env));
+      // The object the pull request adds to the Kustomization's output is kustomize's build of
+      // it, unchanged (Ferry shows none of kustomize-controller's apply-time labels, on either
+      // side of a diff); the Namespace and HelmRepository are there at base.
+      expect(addedDocs(app, null)).toEqual(kustomized.filter((o) => o.kind === 'HelmRelease'));
+      const built = kustomized.find((o) => o.kind === 'HelmRelease') as Doc & { spec: { values: Doc; releaseName: string } };
       expect(built.spec.values.httpRoute).toMatchObject({ hostnames: [`podinfo.${env}`] });
       const values = path.join(tempDir('ferry-hand-'), 'values.yaml');
       writeFileSync(values, JSON.stringify(built.spec.values));
