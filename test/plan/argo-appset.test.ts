@@ -3,6 +3,8 @@
  * and files, matrix and merge generators, fasttemplate and goTemplate, and what Ferry
  * does not expand said as findings.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { plan } from '../../src/engine.js';
@@ -10,10 +12,11 @@ import { expandApplicationSet, fastTemplate } from '../../src/plan/applicationse
 import { goTemplate, TemplateError } from '../../src/plan/gotemplate.js';
 import type { Plan } from '../../src/types.js';
 import { TEST_HELM } from '../helpers/bin.js';
-import { deployment } from '../helpers/fixtures.js';
+import { deployment, service } from '../helpers/fixtures.js';
+import { addedDocs, byIdentity, defaultNamespace, type Doc, helmTemplate, identities, kubectlKustomize } from '../helpers/equivalence.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 import { treeView as memoryView } from '../helpers/tree-view.js';
-import { appOf } from '../helpers/argo.js';
+import { appOf, CHART } from '../helpers/argo.js';
 
 const cacheDir = tempDir('ferry-cache-');
 const CONFIG = `environments:\n  - name: prod\n    path: argocd\nrender:\n  helm: ${TEST_HELM}\n`;
@@ -327,5 +330,93 @@ describe('an ApplicationSet Ferry cannot fully expand on one side', () => {
     const p = await plan({ repo: r.dir, base, head: r.commit('drop api') });
     expect(changesOf(p)).toEqual(['argocd/api: removed Deployment/api']);
     expect(appOf(p, 'argocd/api')!.status).toBe('rendered');
+  });
+});
+
+describe('generated Applications render as the tools do on the same folder with the same parameters', () => {
+  // A list generator's elements fill a helm source's release name, values file, inline values
+  // and a parameter; a git directory generator fills a kustomize source's prefix and labels.
+  const helmSet = appSet('web', `    - list:
+        elements:
+          - { app: blue, replicas: "2", greeting: hi there, ns: team-blue }
+          - { app: green, replicas: "3", greeting: hey, ns: team-green }
+`, `    metadata:
+      name: 'web-{{app}}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: charts/web
+        helm:
+          releaseName: '{{app}}-rel'
+          valueFiles: ['values-{{app}}.yaml']
+          values: |
+            greeting: {{greeting}}
+          parameters:
+            - name: replicas
+              value: '{{replicas}}'
+      destination:
+        namespace: '{{ns}}'
+`);
+  const kustomizeSet = appSet('kapps', `    - git:
+        repoURL: ${REPO_URL}
+        revision: HEAD
+        directories: [{ path: 'kapps/*' }]
+`, `    metadata:
+      name: 'k-{{path.basename}}'
+    spec:
+      project: default
+      source:
+        repoURL: ${REPO_URL}
+        path: '{{path}}'
+        kustomize:
+          namePrefix: '{{path.basename}}-'
+          commonLabels: { team: '{{path.basename}}' }
+      destination:
+        namespace: '{{path.basename}}'
+`);
+  // The cluster's version, which Argo CD gives helm as --kube-version: here the configured one.
+  const files = {
+    '.github/ferry.yml': `${CONFIG}validate:\n  kubernetesVersion: "1.31"\n`,
+    ...CHART,
+    'charts/web/values-blue.yaml': 'image: nginx:1.28.0-blue\nport: 8081\n',
+    'charts/web/values-green.yaml': 'image: nginx:1.28.0-green\n',
+    'kapps/frontend/kustomization.yaml': 'resources: [deployment.yaml, service.yaml]\nconfigMapGenerator:\n  - name: settings\n    literals: [mode=fast]\n',
+    'kapps/frontend/deployment.yaml': deployment('frontend', { replicas: 2 }),
+    'kapps/frontend/service.yaml': service('frontend'),
+  };
+
+  it('two helm Applications equal helm template, one kustomize Application kubectl kustomize (destination namespace given to namespaced objects, as Argo CD applies them)', async () => {
+    const r = new TestRepo().write(files);
+    const base = r.commit('folders');
+    r.write({ 'argocd/web.yaml': helmSet, 'argocd/kapps.yaml': kustomizeSet });
+    const head = r.commit('sets');
+    const p = await plan({ repo: r.dir, base, head, cacheDir });
+    const rendered = (name: string) => {
+      const app = appOf(p, name);
+      if (!app) throw new Error(`no app ${name}: ${names(p).join(', ')}`);
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      expect(app.findings.filter((f) => f.severity === 'error')).toEqual([]);
+      return addedDocs(app);
+    };
+    const hand = tempDir('ferry-argo-hand-');
+    // Argo CD's helm: `--include-crds` unless skipCrds, tests kept unless skipTests; inline
+    // values after the values files, parameters as --set. Its tracking label is not added by Ferry (docs/config.md).
+    for (const [app, replicas, greeting, ns] of [['blue', '2', 'hi there', 'team-blue'], ['green', '3', 'hey', 'team-green']] as const) {
+      const inline = path.join(hand, `${app}-inline.yaml`);
+      writeFileSync(inline, `greeting: ${greeting}\n`);
+      const expected = defaultNamespace(helmTemplate([`${app}-rel`, 'charts/web', '--namespace', ns, '--include-crds', '--kube-version', '1.31', '--values', `charts/web/values-${app}.yaml`, '--values', inline, '--set', `replicas=${replicas}`], r.dir), ns);
+      const ferry = rendered(`argocd/web-${app}`);
+      expect(byIdentity(ferry)).toEqual(byIdentity(expected));
+      expect(identities(ferry)).toEqual(['apiextensions.k8s.io/v1|CustomResourceDefinition||widgets.example.com', `apps/v1|Deployment|${ns}|${app}-rel`, `v1|ConfigMap|${ns}|${app}-rel-config`]);
+      const cm = ferry.find((o) => o.kind === 'ConfigMap') as Doc & { data: Record<string, string> };
+      expect(cm.data).toMatchObject({ greeting, kube: 'v1.31.0' });
+    }
+    mkdirSync(path.join(hand, 'overlay'));
+    writeFileSync(path.join(hand, 'overlay/kustomization.yaml'), `resources: [${path.relative(path.join(hand, 'overlay'), path.join(r.dir, 'kapps/frontend'))}]\nnamePrefix: frontend-\ncommonLabels: { team: frontend }\n`);
+    const expected = defaultNamespace(kubectlKustomize(path.join(hand, 'overlay')), 'frontend');
+    const ferry = rendered('argocd/k-frontend');
+    expect(byIdentity(ferry)).toEqual(byIdentity(expected));
+    expect(identities(ferry).map((i) => i.replace(/-[a-z0-9]{10}$/, '-<hash>'))).toEqual(['apps/v1|Deployment|frontend|frontend-frontend', 'v1|ConfigMap|frontend|frontend-settings-<hash>', 'v1|Service|frontend|frontend-frontend']);
   });
 });

@@ -3,7 +3,7 @@
  * from podinfo's chart with `helm package` + `helm repo index`, through the real chart
  * fetcher and its cache: what a server with network does, offline.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,8 @@ import { chartFetcher } from '../../src/render/charts/index.js';
 import type { AppPlan, Plan } from '../../src/types.js';
 import { CORPUS, hasCorpus, TEST_HELM } from '../helpers/bin.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
-import { packageChart, serveHelmRepo } from '../helpers/helm-repo.js';
+import { addedDocs, byIdentity, defaultNamespace, type Doc, helmTemplate, identities, kubectlKustomize, withoutAdded } from '../helpers/equivalence.js';
+import { type PackagedChart, packageChart, serveHelmRepo } from '../helpers/helm-repo.js';
 
 const EXAMPLE = path.join(CORPUS, 'flux2-kustomize-helm-example');
 const CONFIG = `environments:\n  - name: staging\n    path: clusters/staging\n  - name: production\n    path: clusters/production\nrender:\n  helm: ${TEST_HELM}\n`;
@@ -35,12 +36,16 @@ describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize
   let r: TestRepo;
   let before: string;
   let after: string;
+  let packages: PackagedChart[];
+  /** The plan with a fresh chart cache, shared by the tests that read it. */
+  let p: Plan;
   const cacheDir = tempDir('ferry-cache-');
 
   beforeAll(async () => {
     const chart = path.join(CORPUS, 'podinfo/charts/podinfo');
     // A stable and a prerelease: staging asks `>=1.0.0-alpha` (prereleases count), production `>=1.0.0` (they do not).
-    repo = await serveHelmRepo([packageChart(chart, '6.14.1'), packageChart(chart, '6.15.0-rc.1')]);
+    packages = [packageChart(chart, '6.14.1'), packageChart(chart, '6.15.0-rc.1')];
+    repo = await serveHelmRepo(packages);
     r = new TestRepo();
     cpSync(EXAMPLE, r.dir, { recursive: true });
     const source = 'apps/base/podinfo/repository.yaml';
@@ -53,15 +58,44 @@ describe.skipIf(!hasCorpus('flux2-kustomize-helm-example'))('the flux2-kustomize
     before = r.commit('the example without its HelmRelease');
     r.write({ [kfile]: kustomization });
     after = r.commit('the HelmRelease');
+    const charts = chartFetcher({ cacheDir: path.join(cacheDir, 'charts'), timeoutMs: 30_000, maxChartBytes: 20 << 20, maxIndexBytes: 8 << 20, credentials: [], allowPrivateNetworks: true });
+    p = await plan({ repo: r.dir, base: before, head: after, cacheDir, charts });
   });
   afterAll(async () => {
     await repo?.close();
     r?.cleanup();
   });
 
+  it('each environment\'s release is, object for object, helm template of the package its constraint picks with the environment\'s merged values', () => {
+    for (const [env, version] of [['staging', '6.15.0-rc.1'], ['production', '6.14.1']] as const) {
+      const app = appOf(p, env, 'flux-system/apps');
+      expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
+      // The environment's HelmRelease as kustomize builds it (the base with the environment's
+      // patch): its spec.values are the merged values, read here without Ferry.
+      const kustomized = kubectlKustomize(path.join(r.dir, 'apps', env));
+      // The object the pull request adds to the Kustomization's output is kustomize's build of
+      // it, unchanged (Ferry shows none of kustomize-controller's apply-time labels, on either
+      // side of a diff); the Namespace and HelmRepository are there at base.
+      expect(addedDocs(app, null)).toEqual(kustomized.filter((o) => o.kind === 'HelmRelease'));
+      const built = kustomized.find((o) => o.kind === 'HelmRelease') as Doc & { spec: { values: Doc; releaseName: string } };
+      expect(built.spec.values.httpRoute).toMatchObject({ hostnames: [`podinfo.${env}`] });
+      const values = path.join(tempDir('ferry-hand-'), 'values.yaml');
+      writeFileSync(values, JSON.stringify(built.spec.values));
+      const tgz = packages.find((c) => c.version === version)!.file;
+      // Flux's install: test hooks are not installed (`--skip-tests`), the chart's crds/ are
+      // (`install.crds: Create`); namespaced objects go to the release namespace.
+      const hand = defaultNamespace(helmTemplate([built.spec.releaseName, tgz, '-f', values, '--namespace', 'podinfo', '--skip-tests', '--include-crds']), 'podinfo');
+      // helm-controller's post-renderer adds exactly these two labels to every object of the release.
+      const ferry = withoutAdded(addedDocs(app, 'HelmRelease/podinfo/podinfo'), { labels: { 'helm.toolkit.fluxcd.io/name': 'podinfo', 'helm.toolkit.fluxcd.io/namespace': 'podinfo' } });
+      expect(byIdentity(ferry)).toEqual(byIdentity(hand));
+      expect(identities(ferry)).toEqual([
+        'apps/v1|Deployment|podinfo|podinfo', 'apps/v1|Deployment|podinfo|podinfo-redis', 'gateway.networking.k8s.io/v1|HTTPRoute|podinfo|podinfo',
+        'v1|ConfigMap|podinfo|podinfo-redis', 'v1|Service|podinfo|podinfo', 'v1|Service|podinfo|podinfo-redis',
+      ]);
+    }
+  });
+
   it('renders podinfo per environment, with the version each constraint picks and each environment\'s values', async () => {
-    const charts = chartFetcher({ cacheDir: path.join(cacheDir, 'charts'), timeoutMs: 30_000, maxChartBytes: 20 << 20, maxIndexBytes: 8 << 20, credentials: [], allowPrivateNetworks: true });
-    const p = await plan({ repo: r.dir, base: before, head: after, cacheDir, charts });
     for (const [env, version, host] of [['staging', '6.15.0-rc.1', 'podinfo.staging'], ['production', '6.14.1', 'podinfo.production']] as const) {
       const app = appOf(p, env, 'flux-system/apps');
       expect(app.status, JSON.stringify(app.findings)).toBe('rendered');
