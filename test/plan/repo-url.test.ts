@@ -11,7 +11,10 @@ import { displayURL, ownership, ownRepository, repositoryKey } from '../../src/p
 import { renderJson, renderText } from '../../src/report/plan.js';
 import type { Plan } from '../../src/types.js';
 import { remoteURLs } from '../../src/workspace/git.js';
+import { pullPlanRequest } from '../../src/bot/jobs/pull.js';
+import { pullRequestFrom } from '../../src/forge/github/forge.js';
 import { ferry } from '../cli/helpers.js';
+import { FakeForge } from '../helpers/fake-forge.js';
 import { addedObjects, appOf, argoApp } from '../helpers/argo.js';
 import { TEST_HELM } from '../helpers/bin.js';
 import { deployment, service } from '../helpers/fixtures.js';
@@ -319,5 +322,21 @@ describe('the CLI', () => {
     const app = appOf(p, 'argocd/web')!;
     expect(app.status).toBe('skipped');
     expect(app.findings.map((f) => f.message)).toContain('repoURL https://github.com/acme/service-web.git is another repository: its path "argocd/apps/web" is not rendered offline');
+  });
+});
+
+describe('where the own URLs come from', () => {
+  it('a GitHub pull request: its base repository\'s web, HTTPS and SSH URLs (Enterprise hosts alike)', () => {
+    const pr = pullRequestFrom({
+      number: 7, state: 'open', head: { sha: 'h', ref: 'f', repo: { full_name: 'acme/gitops' } },
+      base: { sha: 'b', ref: 'main', repo: { name: 'gitops', full_name: 'acme/gitops', owner: { login: 'acme' }, clone_url: 'https://ghe.example.com/acme/gitops.git', html_url: 'https://ghe.example.com/acme/gitops', ssh_url: 'git@ghe.example.com:acme/gitops.git' } },
+    });
+    expect(pr.repositoryURLs).toEqual(['https://ghe.example.com/acme/gitops', 'https://ghe.example.com/acme/gitops.git', 'git@ghe.example.com:acme/gitops.git']);
+  });
+
+  it('the bot\'s plan request carries the pull request\'s URLs to the engine', async () => {
+    const fake = new FakeForge();
+    const pr = fake.putPull({ number: 7, repositoryURLs: [OWN, 'git@github.com:acme/gitops.git'] });
+    expect((await pullPlanRequest(fake, pr, {})).repositoryURLs).toEqual([OWN, 'git@github.com:acme/gitops.git']);
   });
 });
