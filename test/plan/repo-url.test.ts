@@ -103,6 +103,8 @@ describe('an Argo CD Application', () => {
     const all = p.environments[0]!.apps;
     expect(all.flatMap((a) => a.changes).filter((c) => c.action === 'removed')).toEqual([]);
     expect(JSON.stringify([...all.flatMap((a) => a.findings), ...p.findings])).not.toMatch(/an app of its own|could not pair/);
+    // Nor is the Application file's own folder: the Application object's addition is still shown there.
+    expect(all.find((a) => a.name === 'argocd')?.changes.map((c) => `${c.action} ${c.kind}/${c.name}`)).toEqual(['added Application/web']);
   });
 
   it('naming this repository in scp form is rendered, with no note to assume anything', async () => {
