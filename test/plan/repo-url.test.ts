@@ -213,6 +213,31 @@ spec:
     ]);
   });
 
+  it('in a matrix is said once, however many parameter sets ask', async () => {
+    const matrix = appSet(OTHER).replace(`    - git:
+        repoURL: ${OTHER}
+        revision: HEAD
+        directories:
+          - path: argocd/apps/*`, `    - matrix:
+        generators:
+          - list:
+              elements: [{ env: a }, { env: b }, { env: c }]
+          - git:
+              repoURL: ${OTHER}
+              revision: HEAD
+              directories:
+                - path: argocd/apps/*`);
+    expect(matrix).toContain('matrix:');
+    const r = new TestRepo().write({ '.github/ferry.yml': ARGO_CONFIG, 'argocd/apps/web/deployment.yaml': deployment('web') });
+    repos.push(r);
+    const base = r.commit('base');
+    r.write({ 'argocd/set.yaml': matrix });
+    const p = await plan({ repo: r.dir, base, head: r.commit('set'), cacheDir, repositoryURLs: [OWN] });
+    expect(p.findings.filter((f) => f.rule === 'argo-applicationset').map((f) => f.message)).toEqual([
+      'the git generator reads repoURL https://github.com/acme/service-web.git, another repository: not expanded offline, its Applications are not planned',
+    ]);
+  });
+
   it('reading this repository is expanded', async () => {
     const r = new TestRepo().write({ '.github/ferry.yml': ARGO_CONFIG, 'argocd/apps/web/deployment.yaml': deployment('web') });
     repos.push(r);
