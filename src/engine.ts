@@ -36,6 +36,7 @@ import { emptyInputs, type AppInputs } from './render/kustomization.js';
 import { append } from './util/append.js';
 import { detachChange, detachFinding } from './util/detach.js';
 import { CODEOWNERS_FILES } from './review/codeowners.js';
+import { ownRepository } from './plan/repo-url.js';
 
 /** The first CODEOWNERS file at `side`, as the review rules read it; unreadable means none. */
 function codeownersAt(side: Side): { codeowners?: { file: string; text: string } } {
@@ -133,6 +134,13 @@ export interface PlanRequest {
    * with a config the PR itself wrote.
    */
   configAt?: string;
+  /**
+   * This repository's own URLs (the forge's web, HTTPS and SSH URLs; the CLI's remotes),
+   * added to ferry.yml `render.repositoryURLs`. An Argo CD or Flux source naming another
+   * repository is then a finding, not this tree's folder. None known: every git source is
+   * taken as this repository.
+   */
+  repositoryURLs?: string[];
 }
 
 /** The base commit has no ferry.yml and the caller asked for one. */
@@ -431,7 +439,8 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     const detected = await detectTools(config.render);
     const tools = { ...detected, hidden: [...new Set([...detected.hidden, path.resolve(cacheDir)])] };
     const outputTotal = planOutputLimit();
-    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(await chartsFor(req.charts, cacheDir)), kubeVersion: config.validate.kubernetesVersion, signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
+    const repository = ownRepository([...(req.repositoryURLs ?? []), ...(config.render.repositoryURLs ?? [])]);
+    const ctx: RenderContext = { tools, cache: req.renderCache ?? renderCacheFor(cacheDir), ...(await chartsFor(req.charts, cacheDir)), kubeVersion: config.validate.kubernetesVersion, repository, signal, outputBudget: { left: outputTotal, total: outputTotal }, cacheStats: measures.cache };
     const crds = await crdsInTree(head.tree);
     ctx.crds = crds;
     const folders = schemaFolders(head.tree, config.validate.schemas ?? [], configFile);
@@ -446,7 +455,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
     type Candidate = SideCandidate & { key?: string };
     const perEnv: Candidate[][] = [];
     for (const env of environments) {
-      const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion };
+      const discovery = { flux: config.render.flux, argo: config.render.argo, kubeVersion: config.validate.kubernetesVersion, repository };
       // Findings about ApplicationSets are head's: the base's were the base's to fix.
       const incomplete = { base: new Set<string>(), head: new Set<string>(), baseSets: new Set<string>() };
       const headApps = discoverApps(env, head.view, { ...discovery, findings: planFindings, incompleteSets: incomplete.head });
@@ -567,7 +576,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
         const follow = await followAppOfApps({
           roots: nodes[e]!, names: new Set(perEnv[e]!.map((c) => c.app.name)), base, head, changed, validateOnly, render: renderOnce,
           release: (app) => renders.delete(app), concurrency,
-          discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings },
+          discovery: { ...(config.validate.kubernetesVersion ? { kubeVersion: config.validate.kubernetesVersion } : {}), findings: planFindings, repository },
         });
         if (!follow.children.length) continue;
         // A folder a child renders is planned under the child, not twice.

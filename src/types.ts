@@ -108,7 +108,8 @@ export type ArgoSource =
   | { type: 'directory'; path: string; recurse: boolean; include?: string; exclude?: string }
   | { type: 'kustomize'; path: string; overlay: { text: string; dir: string }; components: string[] }
   | ArgoHelmSource
-  | { type: 'skipped'; path: string; reason: string };
+  /** `elsewhere`: the source is another repository's (its path is then the Application file's folder, and no folder here is its). */
+  | { type: 'skipped'; path: string; reason: string; elsewhere?: true };
 
 export interface ArgoHelmSource {
   type: 'helm';

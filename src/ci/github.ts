@@ -8,7 +8,7 @@ type Env = Record<string, string | undefined>;
 interface PullRequestEvent {
   pull_request?: {
     number: number;
-    base: { sha: string; repo: { full_name: string } };
+    base: { sha: string; repo: { full_name: string; html_url?: string; clone_url?: string; ssh_url?: string } };
     head: { sha: string };
   };
 }
@@ -49,6 +49,9 @@ export async function githubAction(env: Env, err: (s: string) => void): Promise<
   });
   const sarifFile = env.FERRY_SARIF_FILE === undefined ? 'ferry.sarif' : env.FERRY_SARIF_FILE;
   const dir = env.GITHUB_WORKSPACE || process.cwd();
+  // The event's own URLs, and the server's (Enterprise hosts included) should the event lack them.
+  const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+  const repositoryURLs = [...new Set([pull.base.repo.html_url, pull.base.repo.clone_url, pull.base.repo.ssh_url, `${server}/${pull.base.repo.full_name}`].filter((u): u is string => typeof u === 'string' && u !== ''))];
   const outcome = await runCi({
     forge,
     repo: { forge: 'github', path: pull.base.repo.full_name },
@@ -62,6 +65,7 @@ export async function githubAction(env: Env, err: (s: string) => void): Promise<
     sarifFile: sarifFile || undefined,
     comment,
     cacheDir: env.FERRY_CACHE_DIR || undefined,
+    repositoryURLs,
     log,
   });
   if (env.GITHUB_OUTPUT) {

@@ -36,6 +36,9 @@ export async function gitlabJob(env: Env, err: (s: string) => void): Promise<num
   const url = (env.CI_SERVER_URL || 'https://gitlab.com').replace(/\/+$/, '');
   const client = gitLabClient({ url, token: token ?? '' });
   const forge = new GitLabForge({ url, token: token ?? '', client, self: gitLabSelf(client) });
+  // Not CI_REPOSITORY_URL: it carries the job token.
+  const sshHost = env.CI_SERVER_SHELL_SSH_HOST;
+  const repositoryURLs = [...new Set([env.CI_MERGE_REQUEST_PROJECT_URL, `${url}/${project}`, sshHost ? `git@${sshHost}:${project}.git` : undefined].filter((u): u is string => typeof u === 'string' && u !== ''))];
   const junitFile = env.FERRY_JUNIT_FILE === undefined ? 'ferry-junit.xml' : env.FERRY_JUNIT_FILE;
   const outcome = await runCi({
     forge,
@@ -51,6 +54,7 @@ export async function gitlabJob(env: Env, err: (s: string) => void): Promise<num
     sarifFile: env.FERRY_SARIF_FILE || undefined,
     comment,
     cacheDir: env.FERRY_CACHE_DIR || undefined,
+    repositoryURLs,
     log,
   });
   return outcome.code;

@@ -34,6 +34,8 @@ export interface CiRequest {
   /** False: write the reports only, no comment. */
   comment: boolean;
   cacheDir?: string;
+  /** The repository's own URLs, as the CI system gives them (PlanRequest.repositoryURLs). */
+  repositoryURLs?: string[];
   /** A line for the job log; the caller scrubs its tokens out of it. */
   log: (line: string) => void;
 }
@@ -73,6 +75,7 @@ export async function runCi(req: CiRequest): Promise<CiOutcome> {
       configFile: req.configFile ? path.resolve(req.dir, req.configFile) : undefined,
       cacheDir: req.cacheDir,
       mergeBase: true,
+      ...(req.repositoryURLs?.length ? { repositoryURLs: req.repositoryURLs } : {}),
     });
   } catch (err) {
     req.log(err instanceof UsageError ? `ferry: ${err.message}` : `ferry: internal error: ${redact((err as Error).message)}`);

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { plan, UsageError } from '../engine.js';
+import { remoteURLs } from '../workspace/git.js';
 import { renderJunit } from '../report/junit.js';
 import { renderJson, renderMarkdown, renderText, validateSummary } from '../report/plan.js';
 import { renderSarif } from '../report/sarif.js';
@@ -83,11 +84,15 @@ export async function run(command: Command, args: string[], io: CliIO): Promise<
   const quiet = values.quiet === true;
   const progress = io.errIsTTY && !quiet ? new Progress(io.err, io.progressEveryMs ?? 2000) : null;
   const started = performance.now();
+  const repo = path.resolve(cwd, (values.repo as string | undefined) ?? '.');
+  // Which repository this is, for Argo CD and Flux sources naming another one.
+  const repositoryURLs = await remoteURLs(repo);
   let result: Plan;
   try {
     result = await plan(
       {
-        repo: path.resolve(cwd, (values.repo as string | undefined) ?? '.'),
+        repo,
+        ...(repositoryURLs.length ? { repositoryURLs } : {}),
         base,
         head,
         env: values.env as string | undefined,

@@ -353,6 +353,7 @@ function toConfig(raw: Raw): FerryConfig {
       maxOutputBytes: raw.render?.maxOutput ? parseSize(raw.render.maxOutput)! : base.render.maxOutputBytes,
       flux: typeof raw.render?.flux === 'boolean' ? raw.render.flux : base.render.flux,
       argo: typeof raw.render?.argo === 'boolean' ? raw.render.argo : base.render.argo,
+      ...(Array.isArray(raw.render?.repositoryURLs) && raw.render.repositoryURLs.length ? { repositoryURLs: [...(raw.render.repositoryURLs as string[])] } : {}),
     },
     validate: {
       kubernetesVersion: raw.validate?.kubernetesVersion ?? base.validate.kubernetesVersion,

@@ -29,6 +29,8 @@ export interface RenderConfig {
   flux: boolean;
   /** Argo CD Applications and ApplicationSets in the repository are apps rendered as Argo CD would (default true). */
   argo: boolean;
+  /** More URLs of this repository (mirrors, aliases), beside the ones the forge or the CLI knows. */
+  repositoryURLs?: string[];
 }
 
 export interface ValidateConfig {

@@ -52,6 +52,11 @@ export interface PullRequest {
   state: 'open' | 'closed';
   draft: boolean;
   cloneUrl: string;
+  /**
+   * The URLs the base repository goes by (web, HTTPS clone, SSH clone): Argo CD and Flux
+   * sources naming any other repository are not rendered from its tree.
+   */
+  repositoryURLs?: string[];
   /** Refspec that fetches the head commit (forks included), e.g. `refs/pull/7/head`. */
   headRefspec: string;
   headRef: string;
@@ -98,6 +103,8 @@ export interface OpenedPullRequest {
 export interface RepoInfo {
   defaultBranch: string;
   cloneUrl: string;
+  /** As PullRequest.repositoryURLs. */
+  repositoryURLs?: string[];
 }
 
 /** The issue Ferry keeps in a repository (one per marker): open while `open`, closed once not. */

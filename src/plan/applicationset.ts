@@ -6,6 +6,7 @@ import type { ArgoObject } from './gitops.js';
 import { matchDirGlob } from './gitops.js';
 import { goTemplate, MAX_STRING, sanitizeName, TemplateError } from './gotemplate.js';
 import { filesUnder } from './listing.js';
+import { displayURL, ownership, type OwnRepository } from './repo-url.js';
 
 /**
  * ApplicationSets expanded offline, against the tree of the side being planned: the
@@ -53,6 +54,8 @@ interface Expansion {
   steps: number;
   /** Characters the templates may still make (SET_BYTES for the whole set). */
   left: number;
+  /** This repository's own URLs: a git generator reading another repository is not expanded. */
+  repository?: OwnRepository;
 }
 
 /**
@@ -191,6 +194,14 @@ const HIDDEN_RE = /(^|\/)\.[^/]+(\/|$)/;
 
 function gitGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   const out: Params[] = [];
+  // Another repository's folders and files are not this tree's: matching them here would make Applications Argo CD does not.
+  if (typeof g.repoURL === 'string' && ownership(g.repoURL, ex.repository) === 'other') {
+    const n = note(ex.file, 'warning', `the git generator reads repoURL ${displayURL(g.repoURL)}, another repository: not expanded offline, its Applications are not planned`);
+    // Once, however many parameter sets of a matrix ask.
+    if (!ex.findings.some((f) => f.message === n.message)) ex.findings.push(n);
+    ex.lost = true;
+    return out;
+  }
   if (Array.isArray(g.directories)) {
     const { include, exclude } = globList(g.directories);
     const folders = foldersOf(ex.view);
@@ -376,10 +387,10 @@ export interface Expanded {
 }
 
 /** The Applications an ApplicationSet makes at this tree, and what Ferry could not do. */
-export function expandApplicationSet(set: FoundArgo, view: TreeView): Expanded {
+export function expandApplicationSet(set: FoundArgo, view: TreeView, repository?: OwnRepository): Expanded {
   const spec = set.object.spec;
   const label = `ApplicationSet ${set.object.namespace}/${set.object.name}`;
-  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, lost: false, steps: MAX_EXPANSION_STEPS, left: SET_BYTES };
+  const ex: Expansion = { view, file: set.file, go: spec.goTemplate === true, findings: [], reads: new Set(), origin: new WeakMap(), cut: false, lost: false, steps: MAX_EXPANSION_STEPS, left: SET_BYTES, ...(repository ? { repository } : {}) };
   const template = obj(spec.template);
   if (!template) return { apps: [], findings: [note(set.file, 'error', `${label} has no template`)], complete: false };
   if (spec.templatePatch !== undefined) ex.findings.push(note(set.file, 'warning', `${label}: templatePatch is not applied`));

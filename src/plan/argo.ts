@@ -5,6 +5,7 @@ import type { AppSpec, ArgoHelmSource, ArgoOptions, ArgoSource, Finding, Rendere
 import { expandApplicationSet, type FoundArgo } from './applicationset.js';
 import { isManifestIn, type TreeView } from './discover.js';
 import { realFolder } from './flux.js';
+import { displayURL, ownership, type OwnRepository } from './repo-url.js';
 import { matchSegment } from './gitops.js';
 import { filesUnder } from './listing.js';
 
@@ -30,6 +31,8 @@ export interface ArgoDiscovery {
   incompleteSets?: Set<string>;
   /** Filled with every ApplicationSet (setKey) expanded, fully or not. */
   sets?: Set<string>;
+  /** This repository's own URLs (plan/repo-url.ts): a source naming another repository is not rendered from this tree. */
+  repository?: OwnRepository;
 }
 
 /** An ApplicationSet's identity across commits: its namespace/name and the file holding it. */
@@ -232,13 +235,29 @@ export function applicationApp(
     }
     return dir === '' || view.isDir(dir) ? dir : null;
   };
-  // `ref` sources give values files to the others; any git repoURL is taken as this repository.
+  // A git repoURL known to be another repository's: its folders are not this tree's (a same-named folder here is not what Argo CD renders).
+  const elsewhere = (s: Record<string, unknown>): string | null => {
+    const url = str(s.repoURL);
+    return url && ownership(url, opts.repository) === 'other' ? url : null;
+  };
+  // Known to be this repository: nothing to assume.
+  const assume = (s: Record<string, unknown>) => {
+    const url = str(s.repoURL);
+    if (url && ownership(url, opts.repository) === 'unknown') assumed.add(url);
+  };
+  // `ref` sources of this repository give values files to the others.
   const refs = new Map<string, string>();
   for (const s of sources) {
     const ref = str(s.ref);
     if (ref && !str(s.chart)) {
+      const other = elsewhere(s);
+      if (other) {
+        // Its values files are then "no source with ref … in this repository", each a warning of its own.
+        notes.push(note(a.file, 'warning', `repoURL ${displayURL(other)} is another repository: ref ${JSON.stringify(ref.slice(0, 50))} is not read offline`));
+        continue;
+      }
       refs.set(ref, '');
-      if (str(s.repoURL)) assumed.add(s.repoURL as string);
+      assume(s);
     }
   }
   const out: ArgoSource[] = [];
@@ -257,12 +276,19 @@ export function applicationApp(
       continue;
     }
     if (str(s.ref) && s.path === undefined) continue;
+    const other = elsewhere(s);
+    if (other) {
+      // Not rendered, and the app is skipped: what Argo CD applies for it is unknown here, not empty.
+      const raw = (str(s.path) ?? '').trim();
+      out.push({ type: 'skipped', path: path.posix.dirname(a.file) === '.' ? '' : path.posix.dirname(a.file), elsewhere: true, reason: `repoURL ${displayURL(other)} is another repository: its ${raw ? `path ${JSON.stringify(raw.slice(0, 200))}` : 'root'} is not rendered offline` });
+      continue;
+    }
     const dir = inRepo(s);
     if (dir === null) {
       missing++;
       continue;
     }
-    if (str(s.repoURL)) assumed.add(s.repoURL as string);
+    assume(s);
     const explicit = ['helm', 'kustomize', 'directory', 'plugin'].filter((k) => obj(s[k]));
     if (explicit.length > 1) {
       notes.push(note(a.file, 'error', `a source sets ${explicit.join(' and ')}: Argo CD refuses more than one source type`));
@@ -286,9 +312,9 @@ export function applicationApp(
   // Nothing of it is here, and nothing went wrong: another repository's Application.
   if (out.length === 0 && !notes.some((n) => n.severity === 'error')) return null;
   if (missing) notes.push(note(a.file, 'warning', `${missing} source${missing === 1 ? ' is' : 's are'} not a folder of this repository; not rendered`));
-  for (const url of [...assumed].sort()) notes.push(note(a.file, 'info', `repoURL ${url} is assumed to be this repository; Ferry cannot tell which repository it clones`));
+  for (const url of [...new Set([...assumed].map(displayURL))].sort()) notes.push(note(a.file, 'info', `repoURL ${url} is assumed to be this repository; Ferry cannot tell which repository it clones`));
   const renderer: RendererKind = out.some((s) => s.type === 'helm') ? 'helm' : out.some((s) => s.type === 'kustomize') ? 'kustomize' : 'plain';
-  const first = out.find((s) => !(s.type === 'helm' && s.remote));
+  const first = out.find((s) => !(s.type === 'helm' && s.remote) && !(s.type === 'skipped' && s.elsewhere));
   const argo: ArgoOptions = {
     file: a.file, name: a.name, namespace: a.namespace, ...(a.appSet ? { appSet: a.appSet } : {}), ...(destNamespace ? { destNamespace } : {}),
     sources: out, reads: a.reads ?? [], notes,
@@ -307,7 +333,7 @@ export function argoApps(found: FoundArgo[], view: TreeView, opts: ArgoDiscovery
       made.push({ file: f.file, name: f.object.name, namespace: f.object.namespace, spec: f.object.spec });
       continue;
     }
-    const set = expandApplicationSet(f, view);
+    const set = expandApplicationSet(f, view, opts.repository);
     opts.findings?.push(...set.findings);
     opts.sets?.add(setKey(`${f.object.namespace}/${f.object.name}`, f.file));
     if (!set.complete) opts.incompleteSets?.add(setKey(`${f.object.namespace}/${f.object.name}`, f.file));
@@ -341,7 +367,8 @@ function coveredBy(apps: Iterable<AppSpec>): (dir: string) => boolean {
   const trees: string[] = [];
   for (const a of apps) {
     for (const s of a.argo?.sources ?? []) {
-      if (s.type === 'helm' && s.remote) continue;
+      // Not this repository's folders: a folder app of the same path is not handed over to it.
+      if ((s.type === 'helm' && s.remote) || (s.type === 'skipped' && s.elsewhere)) continue;
       exact.add(s.path);
       if (s.type === 'directory' && s.recurse) trees.push(s.path);
     }
@@ -354,7 +381,7 @@ function sourceDirs(app: AppSpec): { exact: string[]; trees: string[] } {
   const exact: string[] = [];
   const trees: string[] = [];
   for (const s of app.argo?.sources ?? []) {
-    if (s.type === 'helm' && s.remote) continue;
+    if ((s.type === 'helm' && s.remote) || (s.type === 'skipped' && s.elsewhere)) continue;
     exact.push(s.path);
     if (s.type === 'directory' && s.recurse) trees.push(s.path);
   }

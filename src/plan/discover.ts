@@ -7,6 +7,7 @@ import { looksLikeManifest } from '../render/manifests.js';
 import { deployRefs, matchDirGlob, type DeployRefs } from './gitops.js';
 import { shallowInputs } from './reach.js';
 import { fluxApps, type FoundFlux } from './flux.js';
+import type { OwnRepository } from './repo-url.js';
 
 export interface DiscoveryOptions {
   /** Flux Kustomizations become apps of their own (render.flux, default on). */
@@ -21,6 +22,8 @@ export interface DiscoveryOptions {
   incompleteSets?: Set<string>;
   /** Filled with every ApplicationSet expanded (see argo.ts setKey). */
   sets?: Set<string>;
+  /** This repository's own URLs: Argo CD and Flux sources naming another repository are not rendered from this tree. */
+  repository?: OwnRepository;
 }
 
 export interface TreeView {
@@ -223,14 +226,14 @@ export function discoverApps(env: EnvironmentSpec, view: TreeView, opts: Discove
   let folderApps = [...apps]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([dir, renderer]): AppSpec => ({ name: appName(dir, root), path: dir, renderer }));
-  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}), ...(opts.incompleteSets ? { incompleteSets: opts.incompleteSets } : {}), ...(opts.sets ? { sets: opts.sets } : {}) }) : null;
+  const argo = argoObjects.length ? argoApps(argoObjects, view, { ...(opts.kubeVersion ? { kubeVersion: opts.kubeVersion } : {}), ...(opts.findings ? { findings: opts.findings } : {}), ...(opts.incompleteSets ? { incompleteSets: opts.incompleteSets } : {}), ...(opts.sets ? { sets: opts.sets } : {}), ...(opts.repository ? { repository: opts.repository } : {}) }) : null;
   // A folder an Application renders is planned under the Application, not twice.
   if (argo) folderApps = folderApps.filter((a) => !argo.covered(a.path));
   const argoList = argo?.apps ?? [];
   if (opts.flux === false || kustomizations.length === 0) return [...folderApps, ...argoList];
   // An environment's Kustomizations may read an artifact its folder does not generate.
   if (generators.length === 0 && root !== '') generators = allGenerators(view);
-  const flux = fluxApps(kustomizations, generators, view, root, opts.findings);
+  const flux = fluxApps(kustomizations, generators, view, root, opts.findings, opts.repository);
   // A folder a Kustomization renders is planned under the Kustomization, not twice.
   const fluxNames = new Set(flux.apps.map((a) => a.name));
   return [

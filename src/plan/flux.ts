@@ -5,6 +5,7 @@ import { fromOverlay, overlay } from '../render/overlay.js';
 import type { AppSpec, Finding, FluxOptions } from '../types.js';
 import type { TreeView } from './discover.js';
 import type { FluxObject } from './gitops.js';
+import { displayURL, ownership, type OwnRepository, type Ownership } from './repo-url.js';
 
 /**
  * Flux Kustomizations (kustomize.toolkit.fluxcd.io) as apps: what Flux applies is
@@ -40,22 +41,43 @@ function note(file: string, severity: Finding['severity'], message: string): Fin
 }
 
 /**
+ * Which repository a GitRepository clones, from its definitions in this tree (`spec.url`)
+ * and the repository's own URLs: `other` only when every definition names another
+ * repository, with the URL to show; `unknown` without own URLs, without a definition here,
+ * or when definitions disagree. Looked up only when own URLs are known: each lookup reads
+ * the YAML files that name it.
+ */
+export function gitRepositoryOwnership(view: TreeView, namespace: string, name: string, own: OwnRepository | undefined): { is: Ownership; url?: string } {
+  if (!own || own.size === 0 || !name) return { is: 'unknown' };
+  const urls = definedObjects(view, 'source.toolkit.fluxcd.io/', 'GitRepository', namespace, name).map((d) => str(obj(d.object.spec)?.url) ?? '');
+  const seen = new Set(urls.map((u) => ownership(u, own)));
+  if (seen.size !== 1) return { is: 'unknown' };
+  const is = [...seen][0]!;
+  return is === 'other' ? { is, url: urls[0]! } : { is };
+}
+
+/**
  * The repository folder a Kustomization's source stands for, or why it cannot be told.
- * A GitRepository is taken as this repository (Ferry does not know its own clone URL);
+ * A GitRepository is this repository unless its definition here clones another one (by
+ * the repository's own URLs, when Ferry knows them); without a URL to tell, it is taken
+ * as this repository with an info note (the bootstrap `flux-system` silently);
  * an ExternalArtifact is followed through an ArtifactGenerator whose copies of a
  * GitRepository keep folder structure (`@repo/apps/base/**` → `@artifact/base/`), which
  * makes the artifact a folder of this repository.
  */
-function sourceRoot(ks: FoundFlux, generators: FoundFlux[]): { root: string; notes: Finding[] } | { unsupported: string } {
+function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own: OwnRepository | undefined): { root: string; notes: Finding[] } | { unsupported: string } {
   const ref = obj(ks.object.spec.sourceRef) ?? {};
   const kind = str(ref.kind) ?? 'GitRepository';
   const name = str(ref.name) ?? '';
   const namespace = str(ref.namespace) ?? ks.object.namespace;
   const assumed = (what: string) => note(ks.file, 'info', `${what} is assumed to be this repository; Ferry cannot tell which repository it clones`);
+  const elsewhere = (ns: string, n: string) => `GitRepository ${ns}/${n} clones ${displayURL(gitRepositoryOwnership(view, ns, n, own).url ?? '')}, another repository`;
   if (kind === 'GitRepository') {
+    const is = gitRepositoryOwnership(view, namespace, name, own).is;
+    if (is === 'other') return { unsupported: `its source ${elsewhere(namespace, name)}` };
     // The bootstrap source is the repository that holds the cluster's own manifests.
     const bootstrap = name === 'flux-system' && namespace === 'flux-system';
-    return { root: '', notes: bootstrap ? [] : [assumed(`GitRepository ${namespace}/${name}`)] };
+    return { root: '', notes: bootstrap || is === 'this' ? [] : [assumed(`GitRepository ${namespace}/${name}`)] };
   }
   if (kind === 'Bucket') return { unsupported: `its source Bucket ${namespace}/${name} is object storage (S3, GCS, Azure Blob) that Flux's source-controller downloads, and Ferry reads no bucket` };
   if (kind === 'OCIRepository') return { unsupported: `its source OCIRepository ${namespace}/${name} is an OCI artifact that Flux pulls, not a folder of this repository` };
@@ -84,7 +106,10 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[]): { root: string; not
       }
       roots.add(artDir === '' ? repoDir : repoDir.slice(0, repoDir.length - artDir.length).replace(/\/$/, ''));
       const srcName = str(src.name) ?? '';
-      if (srcName !== 'flux-system') notes.push(assumed(`GitRepository ${str(src.namespace) ?? g.object.namespace}/${srcName}`));
+      const srcNs = str(src.namespace) ?? g.object.namespace;
+      const is = gitRepositoryOwnership(view, srcNs, srcName, own).is;
+      if (is === 'other') return { unsupported: `ExternalArtifact ${namespace}/${name}: ArtifactGenerator ${g.object.namespace}/${g.object.name} copies from ${elsewhere(srcNs, srcName)}` };
+      if (srcName !== 'flux-system' && is !== 'this') notes.push(assumed(`GitRepository ${srcNs}/${srcName}`));
     }
     if (roots.size !== 1) return { unsupported: `ExternalArtifact ${namespace}/${name}: its copies come from different folders` };
     return { root: [...roots][0]!, notes: [...new Map(notes.map((n) => [n.message, n])).values()] };
@@ -146,7 +171,7 @@ function overlayText(dir: string, spec: Record<string, unknown>, resources: stri
  * whose source is not in this repository make no app: their folder is discovered as
  * before, and a warning in `findings` says why (never a silent drop).
  */
-export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: TreeView, envRoot: string, findings?: Finding[]): { apps: AppSpec[]; covered: Set<string> } {
+export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: TreeView, envRoot: string, findings?: Finding[], repository?: OwnRepository): { apps: AppSpec[]; covered: Set<string> } {
   const apps = new Map<string, AppSpec>();
   const covered = new Set<string>();
   // The same namespace/name in several folders (one per cluster, without environments
@@ -161,7 +186,7 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
     const name = folders.get(id)!.size > 1 ? `${id} (${path.posix.dirname(ks.file)})` : id;
     if (apps.has(name)) continue;
     const spec = ks.object.spec;
-    const src = sourceRoot(ks, generators);
+    const src = sourceRoot(ks, generators, view, repository);
     if ('unsupported' in src) {
       findings?.push(note(ks.file, 'warning', `Kustomization ${id} is not rendered offline: ${src.unsupported}`));
       continue;

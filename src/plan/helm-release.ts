@@ -72,7 +72,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
   const spec = obj(hr.object.spec) ?? {};
   const notes: Finding[] = [];
 
-  const source = chartSource(spec, namespace, appResources, side.view);
+  const source = chartSource(spec, namespace, appResources, side.view, ctx.repository);
   if (source.kind === 'refused') return failed([finding('error', source.rule, `not rendered: ${source.message}`)]);
   if (source.kind === 'unavailable') return failed([finding('warning', 'chart-unavailable', `chart not rendered: ${source.message}; the HelmRelease object itself is still diffed`)]);
   for (const n of source.notes) notes.push(finding('info', 'chart-unavailable', n));

@@ -4,7 +4,8 @@ import { resolveRepoPath } from '../render/kustomization.js';
 import type { ChartRef } from '../render/charts/types.js';
 import type { Resource } from '../types.js';
 import type { TreeView } from './discover.js';
-import { dataOf, definedObjects, realFolder } from './flux.js';
+import { dataOf, definedObjects, gitRepositoryOwnership, realFolder } from './flux.js';
+import { displayURL, type OwnRepository } from './repo-url.js';
 import { setOwn, setTargetPath } from './target-path.js';
 
 /**
@@ -58,7 +59,7 @@ function sourceObject(kind: string, name: string, namespace: string, resources: 
 }
 
 /** `spec.chart.spec` (or a HelmChart's spec): a chart in a HelmRepository, or a folder of a GitRepository. */
-function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: TreeView): ChartSource {
+function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: TreeView, own: OwnRepository | undefined): ChartSource {
   const ref = obj(cs.sourceRef) ?? {};
   const kind = str(ref.kind) ?? '';
   const name = str(ref.name) ?? '';
@@ -68,7 +69,10 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
   const ignoreMissing = cs.ignoreMissingValuesFiles === true;
   if (!chart) return { kind: 'unavailable', message: 'spec.chart.spec.chart is not set' };
   if (kind === 'GitRepository') {
-    const notes = name === 'flux-system' && ns === 'flux-system' ? [] : [`GitRepository ${ns}/${name} is assumed to be this repository; Ferry cannot tell which repository it clones`];
+    const repo = gitRepositoryOwnership(view, ns, name, own);
+    // Another repository's chart folder is not this tree's, whatever folder of the same name is here.
+    if (repo.is === 'other') return { kind: 'unavailable', message: `chart source GitRepository ${ns}/${name} is not rendered offline: it clones ${displayURL(repo.url ?? '')}, another repository` };
+    const notes = (name === 'flux-system' && ns === 'flux-system') || repo.is === 'this' ? [] : [`GitRepository ${ns}/${name} is assumed to be this repository; Ferry cannot tell which repository it clones`];
     const joined = resolveRepoPath('', chart.replace(/^\/+/, ''));
     const dir = joined === null ? null : realFolder(joined, view);
     if (dir === null || dir === '' && joined !== '') return { kind: 'refused', rule: 'path-escape', message: `chart ${JSON.stringify(chart.slice(0, 200))} leaves the repository` };
@@ -98,7 +102,7 @@ function fromChartSpec(cs: Obj, namespace: string, resources: Resource[], view: 
 }
 
 /** The chart a HelmRelease installs: `spec.chartRef` (OCIRepository, HelmChart) or `spec.chart.spec`. */
-export function chartSource(spec: Obj, namespace: string, resources: Resource[], view: TreeView): ChartSource {
+export function chartSource(spec: Obj, namespace: string, resources: Resource[], view: TreeView, own?: OwnRepository): ChartSource {
   const chartRef = obj(spec.chartRef);
   if (chartRef) {
     const kind = str(chartRef.kind) ?? '';
@@ -107,7 +111,7 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
     if (kind === 'HelmChart') {
       const hc = sourceObject('HelmChart', name, ns, resources, view);
       if (!hc) return { kind: 'unavailable', message: `HelmChart ${ns}/${name} is not defined in this repository` };
-      return fromChartSpec(obj(hc.spec) ?? {}, ns, resources, view);
+      return fromChartSpec(obj(hc.spec) ?? {}, ns, resources, view, own);
     }
     if (kind !== 'OCIRepository') return { kind: 'unavailable', message: `chartRef kind ${JSON.stringify(kind.slice(0, 60))} is not one Ferry knows` };
     const oci = sourceObject('OCIRepository', name, ns, resources, view);
@@ -135,7 +139,7 @@ export function chartSource(spec: Obj, namespace: string, resources: Resource[],
   }
   const cs = obj(obj(spec.chart)?.spec);
   if (!cs) return { kind: 'unavailable', message: 'neither spec.chart.spec nor spec.chartRef is set' };
-  return fromChartSpec(cs, namespace, resources, view);
+  return fromChartSpec(cs, namespace, resources, view, own);
 }
 
 /** Helm's (and Flux's) merge: maps merge key by key, anything else replaces. */

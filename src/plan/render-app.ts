@@ -13,6 +13,7 @@ import { isHelmRelease } from './helm-source.js';
 import { renderArgo } from './render-argo.js';
 import type { CrdSchemas } from '../validate/index.js';
 import type { Side } from './side.js';
+import type { OwnRepository } from './repo-url.js';
 
 export interface RenderContext {
   tools: RenderTools;
@@ -27,6 +28,8 @@ export interface RenderContext {
   kubeVersion?: string;
   /** Custom resource definitions in the repository: whether a custom kind is namespaced (Argo CD's destination namespace). */
   crds?: CrdSchemas;
+  /** This repository's own URLs (plan/repo-url.ts): a HelmRelease chart in another repository's GitRepository is not read from this tree. */
+  repository?: OwnRepository;
   /** Counts render-cache lookups (for the server's metrics). */
   cacheStats?: { hits: number; misses: number };
 }

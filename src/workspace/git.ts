@@ -66,3 +66,19 @@ export async function git(
 export async function gitText(gitDir: string, args: string[], opts: { auth?: GitAuth; env?: Record<string, string> } = {}): Promise<string> {
   return (await git(gitDir, args, opts)).stdout.toString('utf8');
 }
+
+/**
+ * The URLs of a local repository's remotes (`remote.<name>.url` and `pushurl`): the
+ * CLI's answer to which repository this is. Reads the config only, no network; none when
+ * the folder has no remote or is no repository.
+ */
+export async function remoteURLs(dir: string): Promise<string[]> {
+  try {
+    const r = await exec('git', ['-C', dir, 'config', '--get-regexp', '^remote\\..*\\.(url|pushurl)$'], { env: { GIT_CONFIG_NOSYSTEM: '1' }, timeoutMs: 10_000, maxOutputBytes: 1024 * 1024 });
+    const urls = r.stdout.toString('utf8').split('\n').map((l) => (l.includes(' ') ? l.slice(l.indexOf(' ') + 1).trim() : '')).filter((u) => u !== '');
+    return [...new Set(urls)];
+  } catch {
+    // Exit 1 is "no such key"; anything else leaves the URLs unknown, as before.
+    return [];
+  }
+}

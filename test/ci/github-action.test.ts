@@ -8,6 +8,7 @@ import { tempDir, type TestRepo } from '../helpers/gitrepo.js';
 import { LoopbackGitHub } from '../helpers/loopback-github.js';
 import { sarifValidator } from '../helpers/sarif.js';
 import { cm, smallRepo } from '../cli/helpers.js';
+import { argoApp } from '../helpers/argo.js';
 import { ferryCi } from './helpers.js';
 
 const PRIVILEGED = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: prod\nspec:\n  containers:\n    - name: sh\n      image: busybox:1.36\n      securityContext:\n        privileged: true\n';
@@ -153,5 +154,25 @@ describe('the GitHub Action entry against GitHub on loopback', () => {
     expect(res.code).toBe(1);
     expect(res.err).toContain('has a newer commit');
     expect(gh.commentsOn(pr.number)).toEqual([]);
+  });
+
+  it("tells this repository's Argo CD sources from another's by the event's repository URLs", async () => {
+    const pr = pullRequest();
+    const source = (url: string, dir: string) => `  source:\n    repoURL: ${url}\n    path: ${dir}\n  destination:\n    namespace: web\n`;
+    pr.r.write({
+      // The event's base repository is Codertocat/Hello-World (html_url, clone_url, ssh_url).
+      'apps/argo/mine.yaml': argoApp('mine', source('git@github.com:codertocat/hello-world.git', 'apps/app-1')),
+      'apps/argo/theirs.yaml': argoApp('theirs', source('https://github.com/Codertocat/Other.git', 'apps/app-10')),
+    });
+    pr.event.pull_request.head.sha = pr.r.commit('applications');
+    gh.pulls.set(pr.number, pr.event.pull_request);
+    writeFileSync(pr.eventFile, JSON.stringify(pr.event));
+    const { env } = actionEnv(pr, { FERRY_COMMENT: 'false', FERRY_FAIL_ON: 'never' });
+    const run = await ferryCi('github', env, pr.r.dir);
+    expect(run.code, run.err).toBe(0);
+    const messages = (JSON.parse(readFileSync(path.join(pr.r.dir, 'ferry.sarif'), 'utf8')).runs[0].results as { message: { text: string } }[]).map((r) => r.message.text);
+    expect(messages.filter((m) => /another repository|assumed to be this repository/.test(m))).toEqual([
+      expect.stringContaining('repoURL https://github.com/Codertocat/Other.git is another repository: its path "apps/app-10" is not rendered offline'),
+    ]);
   });
 });

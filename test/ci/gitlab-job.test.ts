@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../helpers/bin.js';
 import { FakeGitLab, type Project } from '../helpers/fake-gitlab.js';
 import type { TestRepo } from '../helpers/gitrepo.js';
 import { cm, smallRepo } from '../cli/helpers.js';
+import { argoApp } from '../helpers/argo.js';
 import { ferryCi } from './helpers.js';
 
 const PRIVILEGED = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n  namespace: prod\nspec:\n  containers:\n    - name: sh\n      image: busybox:1.36\n      securityContext:\n        privileged: true\n';
@@ -85,6 +86,28 @@ describe('the GitLab CI entry against GitLab on loopback', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('could not write the plan comment');
     expect(wrong.err).not.toContain('glpat-wrong-token-000000');
+  });
+
+  it("tells the project's Argo CD sources from another's by the project's URLs, never CI_REPOSITORY_URL's token", async () => {
+    const m = mergeRequest();
+    const source = (url: string, dir: string) => `  source:\n    repoURL: ${url}\n    path: ${dir}\n  destination:\n    namespace: web\n`;
+    const host = new URL(gl.url).hostname;
+    m.r.write({
+      'apps/argo/mine.yaml': argoApp('mine', source(`git@${host}:acme/platform/gitops.git`, 'apps/app-1')),
+      'apps/argo/theirs.yaml': argoApp('theirs', source('https://gitlab.example.com/acme/other.git', 'apps/app-10')),
+    });
+    m.mr.sha = m.r.commit('applications');
+    const run = await ferryCi('gitlab', jobEnv(m, {
+      FERRY_COMMENT: 'false', FERRY_FAIL_ON: 'never', FERRY_SARIF_FILE: 'ferry.sarif',
+      CI_REPOSITORY_URL: `https://gitlab-ci-token:${JOB_TOKEN}@${host}/acme/platform/gitops.git`,
+    }), m.r.dir);
+    expect(run.code, run.err).toBe(0);
+    const sarif = readFileSync(path.join(m.r.dir, 'ferry.sarif'), 'utf8');
+    const messages = (JSON.parse(sarif).runs[0].results as { message: { text: string } }[]).map((r) => r.message.text);
+    expect(messages.filter((t) => /another repository|assumed to be this repository/.test(t))).toEqual([
+      expect.stringContaining('repoURL https://gitlab.example.com/acme/other.git is another repository: its path "apps/app-10" is not rendered offline'),
+    ]);
+    expect(sarif + run.out + run.err).not.toContain(JOB_TOKEN);
   });
 
   it('outside a merge request pipeline it says what to add, exit 2', async () => {

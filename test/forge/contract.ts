@@ -223,6 +223,9 @@ export function forgeContract(make: () => Promise<ForgeHarness>): void {
     const info = await h.forge.getRepo(h.pr.repo);
     expect(info.defaultBranch).toBe('main');
     expect(info.cloneUrl).toMatch(/^https:\/\/.+\.git$/);
+    // The engine tells this repository's sources from others' by these.
+    expect(info.repositoryURLs).toContain(info.cloneUrl);
+    expect((await h.forge.getPull(h.pr.repo, 7)).repositoryURLs).toContain(info.cloneUrl);
   });
 
   it('readProtection: an unprotected branch reads as null; a protected one as no weaker than it was set', async () => {

@@ -104,7 +104,7 @@ describe('GitLabForge on GitLab', () => {
     const forge = setup();
     expect(await forge.getPull(repo, 7)).toEqual<PullRequest>({
       repo: { forge: 'gitlab', path: PATH, id: project.id }, number: 7, headSha: 'a'.repeat(40), baseSha: 'c'.repeat(40), baseRef: 'main', state: 'open', draft: false,
-      cloneUrl: `https://gitlab.example.test/${PATH}.git`, headRefspec: 'refs/merge-requests/7/head', headRef: 'feature', fromFork: false, merged: false, mergedAt: null,
+      cloneUrl: `https://gitlab.example.test/${PATH}.git`, repositoryURLs: [`https://gitlab.example.test/${PATH}`, `https://gitlab.example.test/${PATH}.git`], headRefspec: 'refs/merge-requests/7/head', headRef: 'feature', fromFork: false, merged: false, mergedAt: null,
       mergeCommitSha: null, title: 'Scale web', body: 'why', url: `https://gitlab.example.test/${PATH}/-/merge_requests/7`, author: 'alice',
       labels: ['sensitive', 'prod'],
     });

@@ -73,7 +73,7 @@ export class FakeForge implements Forge {
     commitChecks: new Map(),
     labels: new Map(),
     reviews: new Map(),
-    repoInfo: { defaultBranch: 'main', cloneUrl: 'https://forge.invalid/acme/gitops.git' },
+    repoInfo: { defaultBranch: 'main', cloneUrl: 'https://forge.invalid/acme/gitops.git', repositoryURLs: ['https://forge.invalid/acme/gitops', 'https://forge.invalid/acme/gitops.git'] },
     protection: new Map(),
     branches: new Set(['main']),
     administration: 'write',
@@ -89,7 +89,7 @@ export class FakeForge implements Forge {
   putPull(pr: Partial<PullRequest> & { number: number }): PullRequest {
     const full: PullRequest = {
       repo: this.repo, headSha: 'h'.repeat(40), baseSha: 'b'.repeat(40), baseRef: 'main', state: 'open', draft: false,
-      cloneUrl: 'https://forge.invalid/acme/gitops.git', headRefspec: `refs/pull/${pr.number}/head`, headRef: `branch-${pr.number}`,
+      cloneUrl: 'https://forge.invalid/acme/gitops.git', repositoryURLs: ['https://forge.invalid/acme/gitops', 'https://forge.invalid/acme/gitops.git'], headRefspec: `refs/pull/${pr.number}/head`, headRef: `branch-${pr.number}`,
       fromFork: false, merged: false, mergedAt: null, mergeCommitSha: null, title: `PR ${pr.number}`, body: '', url: '', author: 'alice', labels: [],
       ...this.state.pulls.get(pr.number), ...pr,
     };

@@ -221,7 +221,7 @@ async function sameCommitContent(ws: Workspace, a: string, b: string): Promise<b
 /** The target environment's plan of the promotion commit; a failure is shown, never fatal (an abort ends the job). */
 async function targetPlan(opts: PromoteJobOptions, pr: PullRequest, auth: GitAuth, base: string, head: string, env: string): Promise<Plan | { error: string }> {
   try {
-    return await engineOf(opts.runPlan)({ repo: pr.cloneUrl, base, head, env, cacheDir: opts.cacheDir, auth }, opts.signal);
+    return await engineOf(opts.runPlan)({ repo: pr.cloneUrl, ...(pr.repositoryURLs?.length ? { repositoryURLs: pr.repositoryURLs } : {}), base, head, env, cacheDir: opts.cacheDir, auth }, opts.signal);
   } catch (err) {
     // An aborted job writes nothing: the error must not become a plan shown in a PR body.
     if (err instanceof AbortedError) throw err;

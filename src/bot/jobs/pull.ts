@@ -13,6 +13,7 @@ export function engineOf(runPlan?: RunPlan): RunPlan {
 export async function pullPlanRequest(forge: Forge, pr: PullRequest, opts: { cacheDir?: string }): Promise<PlanRequest> {
   return {
     repo: pr.cloneUrl,
+    ...(pr.repositoryURLs?.length ? { repositoryURLs: pr.repositoryURLs } : {}),
     base: pr.baseSha,
     head: pr.headSha,
     mergeBase: true,

@@ -30,7 +30,7 @@ export async function runPushCheck(forge: Forge, job: PushCheckJob, signal: Abor
   if (pulls.some((p) => p.merged && p.mergeCommitSha === job.after && p.baseRef === job.branch)) return 'from-pull-request';
   let plan: Plan | { error: string };
   try {
-    plan = await engineOf(deps.runPlan)({ repo: info.cloneUrl, base: job.before, head: job.after, cacheDir: deps.cacheDir, auth: await forge.gitAuth() }, signal);
+    plan = await engineOf(deps.runPlan)({ repo: info.cloneUrl, ...(info.repositoryURLs?.length ? { repositoryURLs: info.repositoryURLs } : {}), base: job.before, head: job.after, cacheDir: deps.cacheDir, auth: await forge.gitAuth() }, signal);
   } catch (err) {
     if (err instanceof AbortedError || signal.aborted) throw err;
     plan = { error: redact((err as Error).message).split('\n')[0]! };

@@ -44,7 +44,19 @@ interface PullPayload {
   user?: { login: string } | null;
   labels?: Array<{ name?: string } | string> | null;
   head: { sha: string; ref: string; repo?: { full_name: string } | null };
-  base: { sha: string; ref: string; repo: { name: string; full_name?: string; owner: { login: string }; clone_url: string } };
+  base: { sha: string; ref: string; repo: { name: string; full_name?: string; owner: { login: string }; clone_url: string } & RepoUrls };
+}
+
+/** The URLs GitHub gives a repository (github.com and Enterprise alike). */
+interface RepoUrls {
+  clone_url?: string;
+  html_url?: string;
+  ssh_url?: string;
+}
+
+/** The repository's own URLs, for the engine (PullRequest.repositoryURLs). */
+export function repositoryURLsFrom(r: RepoUrls): string[] {
+  return [...new Set([r.html_url, r.clone_url, r.ssh_url].filter((u): u is string => typeof u === 'string' && u !== ''))];
 }
 
 /** Translates GitHub's pull request shape into Ferry's. */
@@ -58,6 +70,7 @@ export function pullRequestFrom(p: PullPayload): PullRequest {
     state: p.state === 'open' ? 'open' : 'closed',
     draft: !!p.draft,
     cloneUrl: p.base.repo.clone_url,
+    repositoryURLs: repositoryURLsFrom(p.base.repo),
     headRefspec: `refs/pull/${p.number}/head`,
     headRef: p.head.ref,
     fromFork: !p.head.repo || p.head.repo.full_name !== (p.base.repo.full_name ?? `${p.base.repo.owner.login}/${p.base.repo.name}`),
@@ -304,7 +317,7 @@ export class GitHubForge implements Forge {
 
   async getRepo(repo: RepoRef): Promise<RepoInfo> {
     const { data } = await this.octokit.rest.repos.get(ownerRepo(repo));
-    return { defaultBranch: data.default_branch, cloneUrl: data.clone_url };
+    return { defaultBranch: data.default_branch, cloneUrl: data.clone_url, repositoryURLs: repositoryURLsFrom(data) };
   }
 
   async readFile(repo: RepoRef, ref: string, path: string): Promise<Buffer | null> {

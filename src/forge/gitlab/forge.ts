@@ -82,6 +82,8 @@ interface ProjectPayload {
   id: number;
   path_with_namespace: string;
   http_url_to_repo: string;
+  web_url?: string;
+  ssh_url_to_repo?: string;
   default_branch?: string | null;
   only_allow_merge_if_pipeline_succeeds?: boolean;
 }
@@ -141,6 +143,11 @@ function cut(text: string, n: number): string {
   return chars.length <= n ? text : `${chars.slice(0, n - 1).join('')}…`;
 }
 
+/** The project's own URLs, for the engine (PullRequest.repositoryURLs). */
+function repositoryURLsFrom(p: ProjectPayload): string[] {
+  return [...new Set([p.web_url, p.http_url_to_repo, p.ssh_url_to_repo].filter((u): u is string => typeof u === 'string' && u !== ''))];
+}
+
 /** Translates a GitLab merge request (and its target project) into Ferry's shape. */
 export function pullRequestFrom(mr: MergeRequestPayload, project: ProjectPayload): PullRequest {
   const merged = mr.state === 'merged';
@@ -156,6 +163,7 @@ export function pullRequestFrom(mr: MergeRequestPayload, project: ProjectPayload
     state: mr.state === 'opened' || mr.state === 'locked' ? 'open' : 'closed',
     draft: mr.draft ?? mr.work_in_progress ?? false,
     cloneUrl: project.http_url_to_repo,
+    repositoryURLs: repositoryURLsFrom(project),
     headRefspec: `refs/merge-requests/${mr.iid}/head`,
     headRef: mr.source_branch,
     fromFork: mr.source_project_id !== mr.target_project_id,
@@ -448,7 +456,7 @@ export class GitLabForge implements Forge {
 
   async getRepo(repo: RepoRef): Promise<RepoInfo> {
     const p = await this.project(repo);
-    return { defaultBranch: p.default_branch ?? 'main', cloneUrl: p.http_url_to_repo };
+    return { defaultBranch: p.default_branch ?? 'main', cloneUrl: p.http_url_to_repo, repositoryURLs: repositoryURLsFrom(p) };
   }
 
   /**
