@@ -264,6 +264,8 @@ export class FakeGitLab {
    */
   static async serve(token?: string, botUsername?: string): Promise<FakeGitLab & { stop: () => Promise<void> }> {
     const server = http.createServer();
+    // Longer than a client keeps an idle connection, so the server never closes one a request is being sent on (ECONNRESET under load).
+    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const fake = new FakeGitLab(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, token, botUsername, 100, false);
     const under = `${fake.api}/`;

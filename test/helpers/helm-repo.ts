@@ -80,6 +80,8 @@ export function packageChart(chartDir: string, version: string): PackagedChart {
 
 function listen(handler: http.RequestListener): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer(handler);
+  // Longer than a client keeps an idle connection, so the server never closes one a request is being sent on (ECONNRESET under load).
+  server.keepAliveTimeout = 65_000;
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port })));
 }
 

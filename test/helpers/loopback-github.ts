@@ -47,6 +47,8 @@ export class LoopbackGitHub {
         res.end(status === 204 ? undefined : JSON.stringify(body));
       });
     });
+    // Longer than a client keeps an idle connection, so the server never closes one a request is being sent on (ECONNRESET under load).
+    gh.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => gh.server.listen(0, '127.0.0.1', resolve));
     gh.url = `http://127.0.0.1:${(gh.server.address() as AddressInfo).port}`;
     return gh;
