@@ -196,7 +196,7 @@ function gitGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   const out: Params[] = [];
   // Another repository's folders and files are not this tree's: matching them here would make Applications Argo CD does not.
   if (typeof g.repoURL === 'string' && ownership(g.repoURL, ex.repository) === 'other') {
-    const n = note(ex.file, 'warning', `the git generator reads repoURL ${displayURL(g.repoURL)}, another repository: not expanded offline, its Applications are not planned`);
+    const n: Finding = { ...note(ex.file, 'warning', `the git generator reads repoURL ${displayURL(g.repoURL)}, another repository: not expanded offline, its Applications are not planned`), rule: 'other-repository' };
     // Once, however many parameter sets of a matrix ask.
     if (!ex.findings.some((f) => f.message === n.message)) ex.findings.push(n);
     ex.lost = true;

@@ -253,7 +253,7 @@ export function applicationApp(
       const other = elsewhere(s);
       if (other) {
         // Its values files are then "no source with ref … in this repository", each a warning of its own.
-        notes.push(note(a.file, 'warning', `repoURL ${displayURL(other)} is another repository: ref ${JSON.stringify(ref.slice(0, 50))} is not read offline`));
+        notes.push(note(a.file, 'warning', `repoURL ${displayURL(other)} is another repository: ref ${JSON.stringify(ref.slice(0, 50))} is not read offline`, 'other-repository'));
         continue;
       }
       refs.set(ref, '');

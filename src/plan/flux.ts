@@ -65,7 +65,7 @@ export function gitRepositoryOwnership(view: TreeView, namespace: string, name: 
  * GitRepository keep folder structure (`@repo/apps/base/**` → `@artifact/base/`), which
  * makes the artifact a folder of this repository.
  */
-function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own: OwnRepository | undefined): { root: string; notes: Finding[] } | { unsupported: string } {
+function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own: OwnRepository | undefined): { root: string; notes: Finding[] } | { unsupported: string; elsewhere?: true } {
   const ref = obj(ks.object.spec.sourceRef) ?? {};
   const kind = str(ref.kind) ?? 'GitRepository';
   const name = str(ref.name) ?? '';
@@ -74,7 +74,7 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own:
   const elsewhere = (ns: string, n: string) => `GitRepository ${ns}/${n} clones ${displayURL(gitRepositoryOwnership(view, ns, n, own).url ?? '')}, another repository`;
   if (kind === 'GitRepository') {
     const is = gitRepositoryOwnership(view, namespace, name, own).is;
-    if (is === 'other') return { unsupported: `its source ${elsewhere(namespace, name)}` };
+    if (is === 'other') return { unsupported: `its source ${elsewhere(namespace, name)}`, elsewhere: true };
     // The bootstrap source is the repository that holds the cluster's own manifests.
     const bootstrap = name === 'flux-system' && namespace === 'flux-system';
     return { root: '', notes: bootstrap || is === 'this' ? [] : [assumed(`GitRepository ${namespace}/${name}`)] };
@@ -108,7 +108,7 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own:
       const srcName = str(src.name) ?? '';
       const srcNs = str(src.namespace) ?? g.object.namespace;
       const is = gitRepositoryOwnership(view, srcNs, srcName, own).is;
-      if (is === 'other') return { unsupported: `ExternalArtifact ${namespace}/${name}: ArtifactGenerator ${g.object.namespace}/${g.object.name} copies from ${elsewhere(srcNs, srcName)}` };
+      if (is === 'other') return { unsupported: `ExternalArtifact ${namespace}/${name}: ArtifactGenerator ${g.object.namespace}/${g.object.name} copies from ${elsewhere(srcNs, srcName)}`, elsewhere: true };
       if (srcName !== 'flux-system' && is !== 'this') notes.push(assumed(`GitRepository ${srcNs}/${srcName}`));
     }
     if (roots.size !== 1) return { unsupported: `ExternalArtifact ${namespace}/${name}: its copies come from different folders` };
@@ -188,7 +188,8 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
     const spec = ks.object.spec;
     const src = sourceRoot(ks, generators, view, repository);
     if ('unsupported' in src) {
-      findings?.push(note(ks.file, 'warning', `Kustomization ${id} is not rendered offline: ${src.unsupported}`));
+      const n = note(ks.file, 'warning', `Kustomization ${id} is not rendered offline: ${src.unsupported}`);
+      findings?.push(src.elsewhere ? { ...n, rule: 'other-repository' } : n);
       continue;
     }
     const notes = [...src.notes];

@@ -13,6 +13,7 @@ export const ENGINE_RULES = [
   { id: 'flux-unsubstituted-variable', defaultLevel: 'warning', description: 'Every `${VAR}` in a Flux Kustomization\'s output has a value in postBuild.substitute or a substituteFrom source in the repository.' },
   { id: 'chart-unavailable', defaultLevel: 'warning', description: 'A chart a Flux HelmRelease or an Argo CD Application installs can be rendered offline: a folder of this repository, or fetched from its Helm repository / OCI registry, with its valuesFrom sources found. Notes about what is not applied (postRenderers, an assumed GitRepository) are info.' },
   { id: 'argo-application', defaultLevel: 'warning', description: 'Every source of an Argo CD Application is rendered as Argo CD renders it (a level here applies to findings about what Ferry does not render).' },
+  { id: 'other-repository', defaultLevel: 'warning', description: 'A source (an Argo CD `repoURL`, an ApplicationSet git generator, a Flux GitRepository) known to be another repository than this one is not rendered offline; this repository\'s folder of the same path is not taken for it.' },
   { id: 'argo-applicationset', defaultLevel: 'warning', description: 'Every generator of an ApplicationSet is expanded offline and its template renders (cluster and API generators cannot be).' },
 ] as const satisfies ReadonlyArray<{ id: string; defaultLevel: RuleLevel; description: string }>;
 

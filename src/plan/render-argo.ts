@@ -78,7 +78,7 @@ export async function renderArgo(app: AppSpec, side: Side, inputs: AppInputs, ct
   let materialized = false;
   for (const s of argo.sources) {
     if (s.type === 'skipped') {
-      findings.push(finding(argo.file, 'warning', 'argo-application', s.elsewhere ? s.reason : `${s.path || '.'}: ${s.reason}`));
+      findings.push(s.elsewhere ? finding(argo.file, 'warning', 'other-repository', s.reason) : finding(argo.file, 'warning', 'argo-application', `${s.path || '.'}: ${s.reason}`));
       skipped = true;
       continue;
     }

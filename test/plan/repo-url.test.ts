@@ -89,6 +89,15 @@ async function argoPlan(repoURL: string, repositoryURLs: string[] | undefined, m
 }
 
 describe('an Argo CD Application', () => {
+  it('naming another repository is an other-repository finding whose level ferry.yml sets', async () => {
+    const at = async (level: string) => {
+      const p = await argoPlan(OTHER, [OWN], { '.github/ferry.yml': `${ARGO_CONFIG}validate:\n  rules:\n    other-repository: ${level}\n` });
+      return appOf(p, 'argocd/web')!.findings.filter((f) => f.rule === 'other-repository').map((f) => f.severity);
+    };
+    expect(await at('info')).toEqual(['info']);
+    expect(await at('off')).toEqual([]);
+  });
+
   it('naming another repository is skipped with a warning, and the same-named folder here stays an app of its own', async () => {
     const p = await argoPlan(OTHER, [OWN]);
     const app = appOf(p, 'argocd/web')!;
@@ -96,7 +105,7 @@ describe('an Argo CD Application', () => {
     expect(app.status).toBe('skipped');
     expect(app.changes.filter((c) => c.kind !== 'Application')).toEqual([]);
     expect(app.findings.filter((f) => f.severity === 'warning').map((f) => `${f.rule} ${f.file}: ${f.message}`)).toEqual([
-      'argo-application argocd/web.yaml: repoURL https://github.com/acme/service-web.git is another repository: its path "argocd/apps/web" is not rendered offline',
+      'other-repository argocd/web.yaml: repoURL https://github.com/acme/service-web.git is another repository: its path "argocd/apps/web" is not rendered offline',
     ]);
     expect(app.findings.some((f) => f.message.includes('assumed to be this repository'))).toBe(false);
     // The folder is not the Application's: not handed over to it (its resources would show as moving), still a folder app.
@@ -208,7 +217,7 @@ spec:
     r.write({ 'argocd/set.yaml': appSet(OTHER) });
     const p = await plan({ repo: r.dir, base, head: r.commit('set'), cacheDir, repositoryURLs: [OWN] });
     expect(p.environments[0]!.apps.map((a) => a.name)).not.toContain('argocd/web');
-    expect(p.findings.filter((f) => f.rule === 'argo-applicationset').map((f) => `${f.severity} ${f.file}: ${f.message}`)).toEqual([
+    expect(p.findings.filter((f) => f.rule === 'other-repository').map((f) => `${f.severity} ${f.file}: ${f.message}`)).toEqual([
       'warning argocd/set.yaml: the git generator reads repoURL https://github.com/acme/service-web.git, another repository: not expanded offline, its Applications are not planned',
     ]);
   });
@@ -233,7 +242,7 @@ spec:
     const base = r.commit('base');
     r.write({ 'argocd/set.yaml': matrix });
     const p = await plan({ repo: r.dir, base, head: r.commit('set'), cacheDir, repositoryURLs: [OWN] });
-    expect(p.findings.filter((f) => f.rule === 'argo-applicationset').map((f) => f.message)).toEqual([
+    expect(p.findings.filter((f) => f.rule === 'other-repository').map((f) => f.message)).toEqual([
       'the git generator reads repoURL https://github.com/acme/service-web.git, another repository: not expanded offline, its Applications are not planned',
     ]);
   });
@@ -276,7 +285,7 @@ describe('a Flux Kustomization', () => {
   it('whose GitRepository clones another repository makes no app, with a warning', async () => {
     const p = await fluxPlan('service-web', `https://token:hunter2@github.com/acme/service-web`, [OWN]);
     expect(p.environments[0]!.apps.map((a) => a.name)).not.toContain('flux-system/web');
-    expect(p.findings.filter((f) => f.rule === 'flux-kustomization').map((f) => `${f.severity} ${f.file}: ${f.message}`)).toEqual([
+    expect(p.findings.filter((f) => f.rule === 'other-repository').map((f) => `${f.severity} ${f.file}: ${f.message}`)).toEqual([
       'warning clusters/staging/web.yaml: Kustomization flux-system/web is not rendered offline: its source GitRepository flux-system/service-web clones https://github.com/acme/service-web, another repository',
     ]);
     expect(JSON.stringify(p)).not.toContain('hunter2');
