@@ -16,6 +16,7 @@ import { integerLeaves } from './target-path.js';
 import { chartCrdFiles, splitChartCrds, type ChartCrdFile, type SplitOutput } from './chart-crds.js';
 import type { Side } from './side.js';
 import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
@@ -402,7 +403,7 @@ function mergedValuesFiles(files: string[], read: (f: string) => string | null, 
     }
     let parsed: unknown;
     try {
-      parsed = parse(text, { maxAliasCount: 100 });
+      parsed = parse(text, { ...GO_YAML, maxAliasCount: 100 });
     } catch {
       return { problem: `valuesFiles: ${f} is not YAML` };
     }

@@ -6,6 +6,7 @@ import type { Resource } from '../types.js';
 import type { TreeView } from './discover.js';
 import { dataOf, definedObjects, realFolder } from './flux.js';
 import { setOwn, setTargetPath } from './target-path.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * What a Flux HelmRelease (helm.toolkit.fluxcd.io/v2*) installs, resolved as Flux does
@@ -235,7 +236,7 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     }
     let parsed: unknown;
     try {
-      parsed = parse(text, { maxAliasCount: 100 });
+      parsed = parse(text, { ...GO_YAML, maxAliasCount: 100 });
     } catch {
       out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} key ${JSON.stringify(key.slice(0, 100))} is not YAML`);
       continue;
