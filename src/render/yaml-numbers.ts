@@ -184,3 +184,10 @@ function goTags(tags: Tags): Tags {
 
 /** Options for every `yaml` parse (and stringify read back) of manifests and values. */
 export const GO_YAML = { customTags: goTags } as const;
+
+/**
+ * For YAML Ferry shows (diffs): js-yaml's default schema, which quotes `'2002-12-14'` and
+ * `'yes'`, plus go-yaml's numbers, so a string such as `'1_000'` is quoted too and reads
+ * back, in any of the tools, as the string it is.
+ */
+export const DUMP_SCHEMA = jsyaml.DEFAULT_SCHEMA.extend({ implicit: [GO_INT, GO_FLOAT] });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { toYaml } from '../../src/plan/diff.js';
 import { loadBlockDocument } from '../../src/render/block-yaml.js';
 import { parseYamlValue } from '../../src/render/manifests.js';
 import { GO_SCHEMA, GO_YAML, goNumber } from '../../src/render/yaml-numbers.js';
@@ -93,5 +94,8 @@ describe('YAML numbers as go-yaml reads them', () => {
     const written = strings.map((s) => stringify({ v: s }, GO_YAML).replace(/^v: /, '').trimEnd());
     expect(kustomizeDisagreement(written, strings)).toBeNull();
     for (const [i, w] of written.entries()) expect((parse(`v: ${w}\n`, GO_YAML) as { v: unknown }).v).toBe(strings[i]);
+    // And in the diffs Ferry shows (js-yaml's dump).
+    const shown = strings.map((s) => toYaml({ v: s }).replace(/^v: /, '').trimEnd());
+    expect(kustomizeDisagreement(shown, strings)).toBeNull();
   });
 });
