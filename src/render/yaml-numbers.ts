@@ -112,18 +112,30 @@ export function goNumber(s: string): number | undefined {
   return goInt(s) ?? goFloat(s);
 }
 
-// One resolved scalar is constructed right after: js-yaml calls resolve, then construct.
-let lastText = '';
+/** A float with nothing for go-yaml to read otherwise (no leading zero, prefix or underscore). */
+const PLAIN_FLOAT = /^[-+]?(?:0|[1-9][0-9]*)\.[0-9]*(?:[eE][-+]?[0-9]+)?$/;
+
+// js-yaml tries the int type, then the float type, then constructs with the one that
+// resolved: one reading per scalar, kept for the next call on the same text.
+let lastText: string | null = null;
 let lastValue: number | undefined;
-function cached(s: string, f: (s: string) => number | undefined): number | undefined {
-  if (s !== lastText || f !== lastFn) {
-    lastText = s;
-    lastFn = f;
-    lastValue = f(s);
+let lastIsInt = false;
+function reading(s: string): void {
+  if (s === lastText) return;
+  lastText = s;
+  if (PLAIN_DECIMAL.test(s)) {
+    lastValue = Number(s) || 0;
+    lastIsInt = true;
+  } else if (PLAIN_FLOAT.test(s)) {
+    lastValue = Number(s);
+    lastIsInt = false;
+    if (!Number.isFinite(lastValue)) lastValue = undefined;
+  } else {
+    lastValue = goInt(s);
+    lastIsInt = lastValue !== undefined;
+    if (!lastIsInt) lastValue = goFloat(s);
   }
-  return lastValue;
 }
-let lastFn: ((s: string) => number | undefined) | null = null;
 
 // js-yaml exports its types at runtime; @types/js-yaml does not declare them.
 const TYPES = (jsyaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'float', jsyaml.Type> }).types;
@@ -132,8 +144,15 @@ const coreFloat = TYPES.float as unknown as jsyaml.TypeConstructorOptions;
 
 const GO_INT = new jsyaml.Type('tag:yaml.org,2002:int', {
   kind: 'scalar',
-  resolve: (data: unknown) => data !== null && cached(String(data), goInt) !== undefined,
-  construct: (data: string) => cached(data, goInt),
+  resolve: (data: unknown) => {
+    if (data === null) return false;
+    reading(String(data));
+    return lastIsInt;
+  },
+  construct: (data: string) => {
+    reading(data);
+    return lastValue;
+  },
   predicate: coreInt.predicate,
   represent: coreInt.represent,
   defaultStyle: coreInt.defaultStyle,
@@ -142,8 +161,15 @@ const GO_INT = new jsyaml.Type('tag:yaml.org,2002:int', {
 const GO_FLOAT = new jsyaml.Type('tag:yaml.org,2002:float', {
   kind: 'scalar',
   // An explicit `!!float 1` is a number too; implicitly the int type is tried first.
-  resolve: (data: unknown) => data !== null && cached(String(data), goNumber) !== undefined,
-  construct: (data: string) => cached(data, goNumber),
+  resolve: (data: unknown) => {
+    if (data === null) return false;
+    reading(String(data));
+    return lastValue !== undefined;
+  },
+  construct: (data: string) => {
+    reading(data);
+    return lastValue;
+  },
   predicate: coreFloat.predicate,
   represent: coreFloat.represent,
   defaultStyle: coreFloat.defaultStyle,
