@@ -7,6 +7,7 @@ import { matchDirGlob } from './gitops.js';
 import { goTemplate, MAX_STRING, sanitizeName, TemplateError } from './gotemplate.js';
 import { filesUnder } from './listing.js';
 import { displayURL, ownership, type OwnRepository } from './repo-url.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * ApplicationSets expanded offline, against the tree of the side being planned: the
@@ -83,7 +84,7 @@ function parsedFile(view: TreeView, f: string): { data: unknown } | { error: str
     const text = view.peek ? view.peek(f) : view.read(f);
     try {
       if (text === null || text.length > MAX_FILE_BYTES) throw new Error('too large');
-      r = { data: parseYaml(text, { maxAliasCount: 100 }) as unknown };
+      r = { data: parseYaml(text, { ...GO_YAML, maxAliasCount: 100 }) as unknown };
     } catch (err) {
       r = { error: (err as Error).message.split('\n')[0]! };
     }
@@ -244,7 +245,7 @@ function listGenerator(ex: Expansion, g: Record<string, unknown>): Params[] {
   let elements: unknown[] = Array.isArray(g.elements) ? g.elements : [];
   if (typeof g.elementsYaml === 'string') {
     try {
-      const parsed = parseYaml(g.elementsYaml, { maxAliasCount: 100 }) as unknown;
+      const parsed = parseYaml(g.elementsYaml, { ...GO_YAML, maxAliasCount: 100 }) as unknown;
       if (Array.isArray(parsed)) elements = [...elements, ...parsed];
     } catch (err) {
       ex.findings.push(note(ex.file, 'error', `list generator: elementsYaml is not YAML (${(err as Error).message.split('\n')[0]})`));

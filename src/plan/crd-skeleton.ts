@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import { MAX_GUARDED_DOC_BYTES, parseYamlValue } from '../render/manifests.js';
 import type { CrdVersion } from '../validate/index.js';
 import { detach } from '../util/detach.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * A CRD file without its schemas. Most of a CRD's bytes are its versions' schemas, and
@@ -111,7 +112,7 @@ function parseBlock(block: string): unknown {
     // Duplicate keys, and errors: the careful parser, within its bound, keeping the last value.
     if (block.length > MAX_GUARDED_DOC_BYTES) return null;
     try {
-      const doc = parseDocument(block, { uniqueKeys: false, logLevel: 'silent' });
+      const doc = parseDocument(block, { ...GO_YAML, uniqueKeys: false, logLevel: 'silent' });
       return doc.errors.length ? null : doc.toJS({ maxAliasCount: 100 });
     } catch {
       return null;

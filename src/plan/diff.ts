@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import jsyaml from 'js-yaml';
+import { DUMP_SCHEMA } from '../render/yaml-numbers.js';
 import type { Resource, ResourceChange, ResourceId } from '../types.js';
 import { maskPair } from './mask.js';
 import { append } from '../util/append.js';
@@ -28,7 +29,7 @@ function unhashedKey(id: ResourceId): string | null {
 }
 
 export function toYaml(obj: Record<string, unknown>): string {
-  return jsyaml.dump(obj, { noRefs: true, lineWidth: -1, sortKeys: false });
+  return jsyaml.dump(obj, { noRefs: true, lineWidth: -1, sortKeys: false, schema: DUMP_SCHEMA });
 }
 
 function label(id: ResourceId): string {

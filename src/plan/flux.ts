@@ -6,6 +6,7 @@ import type { AppSpec, Finding, FluxOptions } from '../types.js';
 import type { TreeView } from './discover.js';
 import type { FluxObject } from './gitops.js';
 import { displayURL, ownership, type OwnRepository, type Ownership } from './repo-url.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * Flux Kustomizations (kustomize.toolkit.fluxcd.io) as apps: what Flux applies is
@@ -220,7 +221,7 @@ export function fluxApps(found: FoundFlux[], generators: FoundFlux[], view: Tree
     const flux: FluxOptions = {
       file: ks.file, name: ks.object.name, namespace: ks.object.namespace, envRoot, spec, notes,
       overlay: built.text, overlayDir: built.dir,
-      generated: listed ? { listed, text: stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: listed.map((p) => path.posix.relative(dir, p)) }) } : null,
+      generated: listed ? { listed, text: stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: listed.map((p) => path.posix.relative(dir, p)) }, GO_YAML) } : null,
     };
     apps.set(name, { name, path: dir, renderer: 'kustomize', flux });
   }
@@ -278,7 +279,7 @@ export function definedObjects(view: TreeView, api: string, kind: string, namesp
     if (!text || !text.includes(name) || !text.includes(kind)) continue;
     let docs: unknown[];
     try {
-      docs = parseAllDocuments(text).map((d) => (d.errors.length ? null : d.toJS({ maxAliasCount: 100 })));
+      docs = parseAllDocuments(text, GO_YAML).map((d) => (d.errors.length ? null : d.toJS({ maxAliasCount: 100 })));
     } catch {
       continue;
     }
@@ -423,15 +424,15 @@ function postBuildDocs(
   lookup: (name: string) => string | undefined, missing: Set<string>, findings: Finding[],
 ): { text: string; findings: Finding[] } {
   const out: string[] = [];
-  for (const doc of parseAllDocuments(text)) {
+  for (const doc of parseAllDocuments(text, GO_YAML)) {
     if (doc.errors.length) return { text, findings };
     let o = obj(doc.toJS({ maxAliasCount: 100 }));
     if (!o) continue;
     const meta = obj(o.metadata);
     const disabled = obj(meta?.annotations)?.[SUBSTITUTE_DISABLED] === 'disabled' || obj(meta?.labels)?.[SUBSTITUTE_DISABLED] === 'disabled';
     if (vars && !disabled) {
-      const substituted = envsubst(stringify(o), lookup, missing);
-      const parsed = parseAllDocuments(substituted);
+      const substituted = envsubst(stringify(o, GO_YAML), lookup, missing);
+      const parsed = parseAllDocuments(substituted, GO_YAML);
       let value: unknown = null;
       try {
         value = parsed.length === 1 && !parsed[0]!.errors.length ? parsed[0]!.toJS({ maxAliasCount: 100 }) : null;
@@ -451,7 +452,7 @@ function postBuildDocs(
         if (add && Object.keys(add).length) m[field] = { ...(obj(m[field]) ?? {}), ...add };
       }
     }
-    out.push(stringify(o));
+    out.push(stringify(o, GO_YAML));
   }
   for (const name of [...missing].sort()) {
     findings.push({

@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import { resolveRepoPath } from '../render/kustomization.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * Folders of this repository that a GitOps controller deploys, as its own manifests in
@@ -70,7 +71,7 @@ function parseRefs(text: string): DeployRefs | null {
   const out: DeployRefs = { paths: [], dirGlobs: [], excludeGlobs: [] };
   let docs: unknown[];
   try {
-    docs = parseAllDocuments(text).map((d) => (d.errors.length ? null : (d.toJS({ maxAliasCount: 100 }) as unknown)));
+    docs = parseAllDocuments(text, GO_YAML).map((d) => (d.errors.length ? null : (d.toJS({ maxAliasCount: 100 }) as unknown)));
   } catch {
     return null;
   }

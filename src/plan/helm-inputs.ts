@@ -5,6 +5,7 @@ import { definedObjects } from './flux.js';
 import { mayDefineHelmSource, mayHoldHelmRelease } from './helm-mark.js';
 import { filesUnder } from './listing.js';
 import { chartSource, isHelmRelease, obj, releaseValues, type Obj } from './helm-source.js';
+import { GO_YAML } from '../render/yaml-numbers.js';
 
 /**
  * What the HelmReleases written in an app's files read besides those files: an in-repo
@@ -56,7 +57,7 @@ export function helmReleaseReads(view: TreeView, file: string): Reads | null {
 function helmReleases(text: string): Obj[] {
   const out: Obj[] = [];
   try {
-    for (const d of parseAllDocuments(text)) {
+    for (const d of parseAllDocuments(text, GO_YAML)) {
       if (d.errors.length) continue;
       const o = obj(d.toJS({ maxAliasCount: 100 }));
       if (o && isHelmRelease(o)) out.push(o);

@@ -16,6 +16,7 @@ import { integerLeaves } from './target-path.js';
 import { chartCrdFiles, splitChartCrds, type ChartCrdFile, type SplitOutput } from './chart-crds.js';
 import type { Side } from './side.js';
 import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
+import { GO_YAML, goNumber } from '../render/yaml-numbers.js';
 
 /**
  * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
@@ -180,7 +181,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true, integers: integers ?? [],
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v5', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v6', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let out = cachedOutput(await ctx.cache.get(key));
   if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
   if (out === null) {
@@ -320,19 +321,23 @@ const NUMBERISH = /^[-+]?(?:0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-
 
 /**
  * The texts a Secret's value is compared by when a template prints it unquoted and it
- * reads back as a number: `0123` is 123, `0x1A2B` 6699, `12.50` 12.5, a long integer a
+ * reads back as a number: `0123` is 83 (octal, as go-yaml reads it) or 123, `0x1A2B` 6699, `12.50` 12.5, a long integer a
  * rounded float. Both the integer and the float text of the number, as secretScalar forms them.
  */
 function numberForms(s: string): string[] {
   const t = s.trim();
-  if (t.length > 40 || !NUMBERISH.test(t)) return [];
+  if (t.length > 40) return [];
+  const go = goNumber(t);
+  if (go === undefined && !NUMBERISH.test(t)) return [];
   const out = new Set<string>();
   const add = (n: number) => {
     if (!Number.isFinite(n)) return;
     out.add(String(n));
     if (Number.isInteger(n) && Math.abs(n) < 2 ** 63) out.add(BigInt(n).toString());
   };
-  // As the output is read (YAML 1.2 core: `0123` is decimal, `0o17` octal).
+  // As Ferry reads the output (go-yaml's rule, yaml-numbers.ts: `0123` is octal 83).
+  if (go !== undefined) add(go);
+  // And as decimal: a template's `int` or `atoi` may read it so (`0123` as 123).
   const dec = Number(t.replace(/_/g, ''));
   if (!Number.isNaN(dec)) add(dec);
   for (const [re, radix] of [[/^[-+]?0[xX]/, 16], [/^[-+]?0[oO]/, 8], [/^[-+]?0[bB]/, 2]] as const) {
@@ -402,7 +407,7 @@ function mergedValuesFiles(files: string[], read: (f: string) => string | null, 
     }
     let parsed: unknown;
     try {
-      parsed = parse(text, { maxAliasCount: 100 });
+      parsed = parse(text, { ...GO_YAML, maxAliasCount: 100 });
     } catch {
       return { problem: `valuesFiles: ${f} is not YAML` };
     }

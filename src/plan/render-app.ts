@@ -137,7 +137,7 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
   // Keyed by what is written (links already resolved to their content), so a change
   // behind a symlink is a new render.
   const key = RenderCache.key([
-    'v2', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}), app.flux?.overlay ?? '', app.flux?.generated?.text ?? '',
+    'v3', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}), app.flux?.overlay ?? '', app.flux?.generated?.text ?? '',
     ...files.files.map((f) => `${f.path}:${f.oid}`),
   ]);
   let text = await ctx.cache.get(key);

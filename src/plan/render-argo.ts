@@ -30,7 +30,7 @@ function withDestination(resources: Resource[], namespace: string, crds: CrdSche
 }
 
 function cacheKey(ctx: RenderContext, app: AppSpec, source: ArgoSource, extra: string, files: { path: string; oid: string }[]): string {
-  return RenderCache.key(['argo-v1', ctx.tools.fingerprint, JSON.stringify(source), extra, app.name, ...files.map((f) => `${f.path}:${f.oid}`)]);
+  return RenderCache.key(['argo-v2', ctx.tools.fingerprint, JSON.stringify(source), extra, app.name, ...files.map((f) => `${f.path}:${f.oid}`)]);
 }
 
 async function helmRequest(app: AppSpec, s: ArgoHelmSource, side: Side, ctx: RenderContext): Promise<{ req: Parameters<typeof helmTemplate>[0]; digest: string } | { findings: Finding[] }> {

@@ -1,6 +1,7 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { mib } from '../workspace/limits.js';
 import { duplicateKeys, MAX_GUARDED_DOC_BYTES } from './manifests.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 const MAX_ALIASES = 100;
 const DUPLICATE_RE = /duplicated mapping key|Map keys must be unique/;
@@ -23,7 +24,7 @@ export interface DuplicateKey {
 export function parseKeepingLastKey(text: string): { objects: Record<string, unknown>[]; duplicates: DuplicateKey[] } {
   const lc = new LineCounter();
   if (text.length > MAX_GUARDED_DOC_BYTES) throw new Error(`${mib(text.length)} of output repeats keys: Ferry re-reads such output up to ${mib(MAX_GUARDED_DOC_BYTES)}`);
-  const docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, { ...GO_YAML, lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   const objects: Record<string, unknown>[] = [];
   const duplicates: DuplicateKey[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {

@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { parseYamlValue } from './manifests.js';
 import type { Finding } from '../types.js';
 import { append } from '../util/append.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -332,7 +333,7 @@ class InputWalk {
   private useConfig(dir: string, kfile: string, text: string, from: string): void {
     let docs: unknown[];
     try {
-      docs = parseAllDocuments(text).map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+      docs = parseAllDocuments(text, GO_YAML).map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
     } catch {
       return; // kustomize reports a broken configuration itself
     }

@@ -1,4 +1,5 @@
 import jsyaml from 'js-yaml';
+import { GO_SCHEMA } from './yaml-numbers.js';
 import { isMap, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 
 /**
@@ -64,7 +65,7 @@ export function positionTree(text: string): Frame | null {
   const stack: Frame[] = [top];
   try {
     jsyaml.loadAll(text, null, {
-      schema: jsyaml.CORE_SCHEMA,
+      schema: GO_SCHEMA,
       listener(event, state) {
         const st = state as unknown as { line: number; position: number; kind: string | null; tag: string | null; result: unknown };
         if (event === 'open') {

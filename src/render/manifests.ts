@@ -5,6 +5,7 @@ import { lineTable, locateByIndent, locateFast, locateInJson, locateIn, position
 import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
 import { append } from '../util/append.js';
 import { resourceLabel, type Finding, type Resource, type ResourceId } from '../types.js';
+import { GO_SCHEMA, GO_YAML } from './yaml-numbers.js';
 
 /**
  * Source manifests larger than this are refused with a finding instead of parsed: the
@@ -165,7 +166,7 @@ function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
   if (!text.includes('*')) return { docs: jsyaml.loadAll(text, null, PLAIN), aliased: false };
   try {
     const docs = jsyaml.loadAll(text, null, {
-      schema: jsyaml.CORE_SCHEMA,
+      schema: GO_SCHEMA,
       listener(event, state) {
         // An alias closes with neither kind nor tag: they belong to the anchored node.
         const st = state as unknown as { kind: string | null; tag: string | null; result: unknown };
@@ -180,7 +181,7 @@ function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
 }
 
 const ALIAS_SEEN = new Error('alias');
-const PLAIN: jsyaml.LoadOptions = { schema: jsyaml.CORE_SCHEMA };
+const PLAIN: jsyaml.LoadOptions = { schema: GO_SCHEMA };
 
 /**
  * The position-tracking parser costs about 100 times the document's size in memory and
@@ -197,7 +198,7 @@ function guardedDocuments(text: string): Document.Parsed[] {
   if (text.length > MAX_GUARDED_DOC_BYTES) {
     throw new Error(`a ${mib(text.length)} document with YAML aliases or errors: Ferry parses those up to ${mib(MAX_GUARDED_DOC_BYTES)}`);
   }
-  return parseAllDocuments(text, { prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+  return parseAllDocuments(text, { ...GO_YAML, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
 }
 
 /** One value through the guarded parser (bounded; aliases counted); throws on any error. */
@@ -257,7 +258,7 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
       if (fast !== undefined) return fast + chunk.lineOffset;
       if (!doc) {
         const lc = new LineCounter();
-        doc = { doc: parseDocument(chunk.text, { lineCounter: lc, uniqueKeys: false, logLevel: 'silent' }), lc };
+        doc = { doc: parseDocument(chunk.text, { ...GO_YAML, lineCounter: lc, uniqueKeys: false, logLevel: 'silent' }), lc };
       }
       const l = locateIn(doc.doc, doc.lc, pointer);
       return l === null ? null : l + chunk.lineOffset;
@@ -343,7 +344,7 @@ function parseChunkSlow(chunk: DocChunk, file: string, opts: ParseOptions, out: 
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(chunk.text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
+    docs = parseAllDocuments(chunk.text, { ...GO_YAML, lineCounter: lc, uniqueKeys: false, prettyErrors: false, logLevel: 'error' }) as Document.Parsed[];
   } catch (err) {
     out.findings.push(yamlFinding(file, null, `cannot parse YAML: ${(err as Error).message}`));
     return;

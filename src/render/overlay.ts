@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
+import { GO_YAML } from './yaml-numbers.js';
 
 /**
  * A controller's kustomize options (Flux's Kustomization, Argo CD's `source.kustomize`)
@@ -10,7 +11,7 @@ import { stringify } from 'yaml';
 export function overlay(home: string, resources: string[], fields: Record<string, unknown>): { text: string; dir: string } {
   const k: Record<string, unknown> = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: resources.map(fromOverlay), ...fields };
   k.buildMetadata = ['originAnnotations'];
-  const text = stringify(k);
+  const text = stringify(k, GO_YAML);
   return { text, dir: `${home}/${createHash('sha256').update(text).digest('hex').slice(0, 16)}` };
 }
 

@@ -12,6 +12,7 @@ import { decodeManifest, MAX_GUARDED_DOC_BYTES } from './manifests.js';
 import { mergeKeyOf } from './merge-keys.js';
 import { targetMatches, type PatchTarget, type TargetSubject } from './patch-target.js';
 import type { TreeFiles } from './render.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 export interface PatchSite {
   file: string;
@@ -85,7 +86,7 @@ function parsePatches(text: string, file: string, line: (textLine: number) => nu
   const out: Patch[] = [];
   let docs;
   try {
-    docs = parseAllDocuments(text, { lineCounter: lc, uniqueKeys: false, logLevel: 'silent' });
+    docs = parseAllDocuments(text, { ...GO_YAML, lineCounter: lc, uniqueKeys: false, logLevel: 'silent' });
   } catch {
     return out;
   }
@@ -170,7 +171,7 @@ export function patchTracer(tree: TreeFiles) {
     const text = kfile ? readText(kfile) : null;
     if (!kfile || text === null) return null;
     const lc = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false, logLevel: 'silent' });
+    const doc = parseDocument(text, { ...GO_YAML, lineCounter: lc, uniqueKeys: false, logLevel: 'silent' });
     const root = doc.contents;
     if (doc.errors.length || !isMap(root)) return null;
     const list = (key: string): Node[] => {

@@ -8,6 +8,7 @@ import { exec, ExecError } from '../util/exec.js';
 import type { RawRender, TreeFiles } from './render.js';
 import { limitMessage, renderHome, scrubStderr } from './sandbox.js';
 import type { RenderTools } from './tools.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 /**
  * Flux's kustomize post-renderer: a chart's output built by kustomize with a HelmRelease's
@@ -40,7 +41,7 @@ export function postRendererKustomization(kustomize: Record<string, unknown>): R
   const smp: string[] = [];
   for (const p of Array.isArray(kustomize.patchesStrategicMerge) ? kustomize.patchesStrategicMerge : []) {
     if (!obj(p)) return { refused: 'a postRenderers patchesStrategicMerge entry that is not an object' };
-    smp.push(stringify(p));
+    smp.push(stringify(p, GO_YAML));
   }
   if (smp.length) k.patchesStrategicMerge = smp;
   const json6902: Record<string, unknown>[] = [];
@@ -62,7 +63,7 @@ export function postRendererKustomization(kustomize: Record<string, unknown>): R
 /** Builds `text` with a post-renderer's kustomization (from postRendererKustomization). */
 export async function postRender(text: string, kustomization: Record<string, unknown>, file: string, tree: TreeFiles, tools: RenderTools, signal?: AbortSignal): Promise<RawRender> {
   if (!tools.kustomize) return { ok: false, findings: [{ ...finding(file, 'postRenderers not applied: no kustomize or kubectl binary', 'chart-unavailable'), severity: 'info' }] };
-  const ktext = stringify(kustomization);
+  const ktext = stringify(kustomization, GO_YAML);
   const dir = path.join(tree.root, POST_HOME, createHash('sha256').update(ktext).update('\0').update(text).digest('hex').slice(0, 32));
   if (!(await stat(dir).then(() => true, () => false))) {
     // Named by content: a concurrent render of the same release writes the same bytes.

@@ -13,6 +13,7 @@ import { patchTracer } from './patch-origin.js';
 import { limitMessage, renderHome, scrubStderr, type Sandbox } from './sandbox.js';
 import { append } from '../util/append.js';
 import { helmTemplate } from './helm-template.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 /** What a renderer printed: cacheable, independent of where the tree was materialized. */
 export type RawRender = { ok: true; text: string } | { ok: false; findings: Finding[] };
@@ -51,7 +52,7 @@ function toolFailure(app: AppSpec, tool: string, err: unknown, root: string, hom
  */
 async function enableOriginAnnotations(root: string, kfile: string): Promise<void> {
   const abs = path.join(root, kfile);
-  const doc = parseDocument(await readFile(abs, 'utf8'));
+  const doc = parseDocument(await readFile(abs, 'utf8'), GO_YAML);
   if (doc.errors.length || !doc.contents) return;
   const current = doc.get('buildMetadata');
   const list = Array.isArray((current as { toJSON?: () => unknown } | undefined)?.toJSON?.()) ? ((current as { toJSON: () => string[] }).toJSON()) : [];

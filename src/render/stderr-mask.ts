@@ -13,6 +13,7 @@ import { maskValues, secretStrings } from '../plan/mask.js';
 import type { Finding } from '../types.js';
 import { kustomizationFileIn, resolveRepoPath, type AppInputs } from './kustomization.js';
 import type { TreeFiles } from './render.js';
+import { GO_YAML } from './yaml-numbers.js';
 
 function text(files: TreeFiles, p: string): string | null {
   const read = files.readFile(p);
@@ -30,7 +31,7 @@ function generatorSecrets(dir: string, kfile: string, files: TreeFiles, into: st
   if (source === null) return;
   let doc: unknown;
   try {
-    doc = parse(source, { maxAliasCount: 100 });
+    doc = parse(source, { ...GO_YAML, maxAliasCount: 100 });
   } catch {
     return;
   }

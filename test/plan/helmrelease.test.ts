@@ -359,8 +359,9 @@ describe('valuesFrom', () => {
   });
 
   it('a Secret value that reads back as a number in another form (0123, 0x1A2B, 12.50) is masked in that form too', async () => {
-    // Attack: printed unquoted, `0x1A2B` reads back as 6699, which is not the Secret's text.
-    for (const [secret, shown] of [['"0x1A2B"', '6699'], ['"0017501"', '17501'], ['"175012.50"', '175012.5']] as const) {
+    // Attack: printed unquoted, `0x1A2B` reads back as 6699, which is not the Secret's text;
+    // `01234567` as octal 342391 (go-yaml's reading, which Ferry's parsers follow).
+    for (const [secret, shown] of [['"0x1A2B"', '6699'], ['"0017501"', '17501'], ['"175012.50"', '175012.5'], ['"01234567"', '342391']] as const) {
       const release = helmRelease(VALUES_FROM.replace('targetPath: token', 'targetPath: pin') + '    token: plain-token\n');
       const r = new TestRepo().write({
         ...files(''), ...more('hello-cm', secret),

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsyaml from 'js-yaml';
+import { GO_SCHEMA } from '../../src/render/yaml-numbers.js';
 import { describe, expect, it } from 'vitest';
 import { loadBlockDocument, UNSUPPORTED } from '../../src/render/block-yaml.js';
 import { loadBlockDocuments, parseRenderedObjects, splitDocuments } from '../../src/render/manifests.js';
@@ -30,7 +31,7 @@ function check(text: string): Outcome {
   if (fast === UNSUPPORTED) return 'declined';
   let docs: unknown[];
   try {
-    docs = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
+    docs = jsyaml.loadAll(text, null, { schema: GO_SCHEMA });
   } catch (err) {
     throw new Error(`accepted a document js-yaml rejects (${(err as Error).message.split('\n')[0]}):\n${JSON.stringify(text)}`);
   }
@@ -83,7 +84,7 @@ const TRICKY_SCALARS = [
   'a[b]', 'a,b', '&a x', '*a', '!t x', '!!str x', '%x', '@x', '`x', 'x ', ' x', "it's", '"q"', "'q'", 'é', '日本', '0777', '1e', 'e1', 'nan', 'inf', '-', '?', ':',
   '[]', '{}', '[ ]', '{ }', '[a, b]', '["a", \'b\']', '[a,b]', '[a, ]', '[, a]', '[-v, --x=1]', '[1, 0x1F, null, ~, -0.0, .inf]', '[a b, c]', '[>a]', '[-]', '[- a]',
   '[a: b]', '[a, [b]]', '[a]x', '[a] # c', '[a]#c', '["a" , "b"]', '[a', '[~, ?x, ? x]', '[=, $x, (y), <z>, a;b]', '{}x', '[ ]: x',
-  'key:', 'a - b', 'a | b', '>x', '|x', 'true.', 'nullx', '0xZZ', '9223372036854775808', '1e400', '-', '#', 'a\\tb', '\\', '__proto__', '<<', 'constructor',
+  'key:', 'a - b', 'a | b', '>x', '|x', 'true.', 'nullx', '0xZZ', '9223372036854775808', '1e400', '-', '#', 'a\\tb', '\\', '__proto__', '<<', 'constructor', '0644', '-0644', '+0644', '00', '08', '09', '0755.5', '0O10', '0_644', '.5_0', '0o-10', '0b-101',
 ];
 const QUOTED = [
   '""', "''", '"a b"', "'a b'", "'it''s'", '"\\t\\n\\r\\\\\\"\\/"', '"\\x41\\u00e9\\U0001F600"', '"\\N\\_\\L\\P\\0\\a\\b\\e\\v\\f\\ "', '"\\q"', '"\\x4"', '"\\U00110000"',
@@ -250,7 +251,7 @@ describe('block-style YAML parser', () => {
     expect(same).toBeGreaterThan(500);
   });
 
-  it('resolves plain scalars and keys with js-yaml\'s CORE_SCHEMA types', () => {
+  it('resolves plain scalars and keys with GO_SCHEMA types (go-yaml numbers)', () => {
     let accepted = 0;
     for (const s of TRICKY_SCALARS) {
       if (check(`v: ${s}\n`) === 'same') accepted++;
@@ -325,7 +326,7 @@ describe('block-style YAML parser', () => {
     expect(v.a.startsWith('x x x')).toBe(true);
     // Same value as js-yaml gives, on a smaller copy.
     const small = `a: 'x\n${' x\n'.repeat(1000)} x'\n`;
-    expect(loadBlockDocument(small)).toEqual(jsyaml.load(small, { schema: jsyaml.CORE_SCHEMA }));
+    expect(loadBlockDocument(small)).toEqual(jsyaml.load(small, { schema: GO_SCHEMA }));
   });
 
   it.skipIf(!hasCorpus())('matches js-yaml on every document of the shared corpus', () => {
@@ -359,7 +360,7 @@ describe('block-style YAML parser', () => {
       if (!block) continue;
       let docs: unknown[];
       try {
-        docs = jsyaml.loadAll(text, null, { schema: jsyaml.CORE_SCHEMA });
+        docs = jsyaml.loadAll(text, null, { schema: GO_SCHEMA });
       } catch (err) {
         throw new Error(`accepted a stream js-yaml rejects (${(err as Error).message.split('\n')[0]}):\n${JSON.stringify(text)}`);
       }

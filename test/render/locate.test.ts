@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsyaml from 'js-yaml';
+import { GO_SCHEMA } from '../../src/render/yaml-numbers.js';
 import { describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
 import { lineTable, locateByIndent, locateFast, locateIn, locateInJson, positionTree } from '../../src/render/locate.js';
@@ -21,7 +22,7 @@ function pointers(v: unknown, at = ''): string[] {
 function compare(text: string): { answered: number; byIndent: number; asked: number; wrong: string[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
-  const value = jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+  const value = jsyaml.load(text, { schema: GO_SCHEMA });
   const tree = positionTree(text);
   const table = lineTable(text);
   let answered = 0;
@@ -98,7 +99,7 @@ describe('fast line lookup', () => {
     for (const text of docs) {
       const lc = new LineCounter();
       const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: false });
-      for (const p of pointers(jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA }))) {
+      for (const p of pointers(jsyaml.load(text, { schema: GO_SCHEMA }))) {
         const json = locateInJson(text, p);
         if (json === undefined) continue;
         answered++;
@@ -129,7 +130,7 @@ describe('fast line lookup', () => {
       for (const text of readFileSync(f, 'utf8').split(/^---[ \t]*$/m)) {
         let ok = true;
         try {
-          jsyaml.load(text, { schema: jsyaml.CORE_SCHEMA });
+          jsyaml.load(text, { schema: GO_SCHEMA });
         } catch {
           ok = false;
         }
