@@ -30,9 +30,20 @@ const YAML_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/
 const DOT_FLOAT = /^\.[0-9]+(?:_[0-9]+)*(?:[eE][-+]?[0-9]+(?:_[0-9]+)*)?$/;
 const INF_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 
+/** More significant digits than any base needs for 2^64: past it, a value only overflows. */
+const MAX_DIGITS = 65;
+
 /** Go's digits-only parse in one base: no sign, no prefix. */
 function digits(s: string, radix: number): bigint | undefined {
-  return DIGITS[radix]!.test(s) ? BigInt(RADIX_PREFIX[radix] + s) : undefined;
+  if (!DIGITS[radix]!.test(s)) return undefined;
+  // A PR's 10 MB scalar of digits would cost BigInt seconds of CPU for a value that overflows anyway.
+  if (s.length > MAX_DIGITS) {
+    let lead = 0;
+    while (lead < s.length && s.charCodeAt(lead) === 0x30) lead++;
+    if (s.length - lead > MAX_DIGITS) return UINT64_MAX + 1n;
+    s = s.slice(lead) || '0';
+  }
+  return BigInt(RADIX_PREFIX[radix] + s);
 }
 
 /** Go's strconv.ParseUint(s, base 0) without its range check: a prefix picks the base, a lone leading 0 is octal. */

@@ -79,6 +79,18 @@ describe('YAML numbers as go-yaml reads them', () => {
     expect(readings[FORMS.indexOf('0x1F')]).toBe(31);
   });
 
+  it('a scalar of millions of digits is read as go-yaml reads it, without parsing a huge integer', () => {
+    // Past 2^64 go-yaml reads a float, and past float64 keeps the text; leading zeros do not count.
+    const long = '7'.repeat(5_000_000);
+    expect(goNumber(long)).toBeUndefined();
+    expect(goNumber(`0${long}`)).toBeUndefined();
+    expect(goNumber('7'.repeat(30))).toBe(7.777777777777778e29);
+    expect(goNumber(`${'0'.repeat(5_000_000)}17`)).toBe(15);
+    expect(goNumber(`0x${'f'.repeat(5_000_000)}`)).toBeUndefined();
+    expect(goNumber('1'.repeat(20))).toBe(11111111111111111111);
+    expect(goNumber(`-${'9'.repeat(19)}`)).toBe(-9999999999999999999);
+  });
+
   it('kustomize tells the YAML 1.2 core reading apart (the check above can fail)', () => {
     for (const form of ['0644', '-0644', '+0644', '1_000', '0O10', '0_644']) {
       const core = jsyaml.load(`v: ${form}\n`, { schema: jsyaml.CORE_SCHEMA }) as { v: unknown };
