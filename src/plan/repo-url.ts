@@ -59,8 +59,13 @@ export function ownership(url: string, own: OwnRepository | undefined): Ownershi
  * of an HTTP URL), no query or fragment, cut to 200 characters. An SSH user without a
  * password (`git@`) is kept: it is how the URL is written.
  */
+/** How much of a URL is looked at for display (a URL Git accepts is far shorter). */
+const MAX_URL_SCAN = 2048;
+
 export function displayURL(url: string): string {
-  let u = url.trim();
+  // Cut first: what follows is shown cut to 200 characters anyway, and the patterns below
+  // must not see a PR's megabyte of colons.
+  let u = url.trim().slice(0, MAX_URL_SCAN);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/i.exec(u);
   if (scheme) {
     const s = scheme[1]!;
@@ -68,15 +73,17 @@ export function displayURL(url: string): string {
     const at = authority.lastIndexOf('@');
     if (at >= 0) {
       const user = authority.slice(0, at);
-      const keep = /ssh/i.test(s) && !user.includes(':');
+      // `git@` is how SSH URLs are written; any other user may be a token.
+      const keep = /ssh/i.test(s) && user === 'git';
       authority = (keep ? user + '@' : '') + authority.slice(at + 1);
     }
     u = `${s}://${authority}${scheme[3]!.replace(/[?#].*$/, '')}`;
   } else {
     // Not a URL: anything shaped like `user:secret@` goes all the same.
-    u = u.replace(/[^\s/@]+:[^\s/@]*@/g, '').replace(/[?#].*$/, '');
+    if (u.includes('@')) u = u.replace(/[^\s/@:]+:[^\s/@]*@/g, '');
+    u = u.replace(/[?#].*$/, '');
   }
   // One line: a finding is a line of text in every report.
-  u = redact(u).replace(/[\u0000-\u001f\u007f]/g, '?');
+  u = redact(u).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
   return u.length > 200 ? `${u.slice(0, 199)}…` : u;
 }

@@ -34,12 +34,15 @@ interface Proc {
 class CatFile {
   private proc: Proc | null = null;
   private scratch = Buffer.alloc(0);
+  /** Closed for good: a read-ahead still running when its plan ends must not start a process nobody closes. */
+  private closed = false;
 
   constructor(private readonly gitDir: string, private readonly contents: boolean) {}
 
   request(oids: string[], onObject: Pending['onObject'], borrowed = false): Promise<void> {
     for (const o of oids) if (!OID_RE.test(o)) return Promise.reject(new GitError(`not an object id: ${JSON.stringify(o.slice(0, 80))}`));
     if (oids.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new GitError('git cat-file: the reader was closed (its plan ended)'));
     const proc = this.proc ?? this.start();
     return new Promise<void>((resolve, reject) => {
       proc.queue.push({ oids, next: 0, borrowed, onObject, resolve, reject });
@@ -49,6 +52,8 @@ class CatFile {
   }
 
   close(): void {
+    this.closed = true;
+    this.scratch = Buffer.alloc(0);
     const proc = this.proc;
     if (!proc) return;
     this.proc = null;
@@ -106,7 +111,11 @@ class CatFile {
     if (front.next === front.oids.length) {
       proc.queue.shift();
       front.resolve();
-      if (proc.queue.length === 0) setRef(proc, false);
+      if (proc.queue.length === 0) {
+        setRef(proc, false);
+        // Kept for the next request unless a large blob grew it: idle, a plan holds no more than this.
+        if (this.scratch.length > 1 << 20) this.scratch = Buffer.alloc(0);
+      }
     }
   }
 

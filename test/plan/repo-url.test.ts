@@ -67,6 +67,13 @@ describe('repository URLs', () => {
     expect(displayURL('user:hunter2@github.com:acme/x.git')).toBe('github.com:acme/x.git');
     expect(displayURL('https://github.com/acme/x?private_token=hunter2#y')).toBe('https://github.com/acme/x');
     expect(displayURL('https://github.com/acme/x\nfake: line')).not.toMatch(/\n/);
+    expect(displayURL('git+ssh://s3cret@github.com/acme/x')).toBe('git+ssh://github.com/acme/x');
+    expect(displayURL('https://github.com/acme/\u202ex\u2028y')).toBe('https://github.com/acme/?x?y');
+    // A PR's repoURL of a million colons (no scheme, so the credential pattern runs on it): it
+    // took minutes of blocked CPU before the input was cut; now it is one short line.
+    const colons = displayURL(':'.repeat(1_000_000));
+    expect(colons.length).toBeLessThanOrEqual(200);
+    expect(displayURL(`${'a:'.repeat(500_000)}@host:o/r`)).not.toContain('@');
     expect(displayURL(`https://github.com/${'a'.repeat(500)}`).length).toBeLessThanOrEqual(200);
   });
 });

@@ -91,23 +91,29 @@ describe('ObjectReader', () => {
   });
 
   it("fails only the request whose handler throws; borrowed blobs share one buffer", async () => {
-    const { ws, oid } = await repoWith({ 'a.yaml': 'a: 1\n', 'b.yaml': 'b: 2\n', 'c.yaml': 'c: 3\n' });
+    // Over Node's 4 KiB pool slices, so two blobs share a buffer only when the reader lends one.
+    const { ws, oid } = await repoWith({ 'a.yaml': 'a: 1\n', 'b.yaml': `b: 2\n${'#'.repeat(9000)}\n`, 'c.yaml': `c: 3\n${'#'.repeat(9000)}\n` });
     const reader = new ObjectReader(ws.gitDir);
     try {
       const failing = reader.stream([oid('a.yaml'), oid('b.yaml')], () => {
         throw new Error('handler broke');
       });
-      const buffers: ArrayBufferLike[] = [];
+      const buffers: Array<{ buffer: ArrayBufferLike; offset: number }> = [];
       const texts: string[] = [];
       const borrowed = reader.stream([oid('b.yaml'), oid('c.yaml')], (_o, data) => {
-        buffers.push(data.buffer);
-        texts.push(data.toString());
+        buffers.push({ buffer: data.buffer, offset: data.byteOffset });
+        texts.push(data.toString().slice(0, 5));
       }, true);
       await expect(failing).rejects.toThrow('handler broke');
       await borrowed;
       expect(texts).toEqual(['b: 2\n', 'c: 3\n']);
-      expect(buffers[0]).toBe(buffers[1]);
-      expect((await reader.read([oid('c.yaml')])).get(oid('c.yaml'))!.toString()).toBe('c: 3\n');
+      expect(buffers[0]!.buffer).toBe(buffers[1]!.buffer);
+      expect(buffers[0]!.offset).toBe(buffers[1]!.offset);
+      // Not lent: each blob its own.
+      const owned: ArrayBufferLike[] = [];
+      await reader.stream([oid('b.yaml'), oid('c.yaml')], (_o, data) => owned.push(data.buffer));
+      expect(owned[0]).not.toBe(owned[1]);
+      expect((await reader.read([oid('c.yaml')])).get(oid('c.yaml'))!.toString().slice(0, 5)).toBe('c: 3\n');
     } finally {
       reader.close();
     }
@@ -127,6 +133,17 @@ describe('ObjectReader', () => {
     } finally {
       reader.close();
     }
+  });
+
+  it('a closed reader refuses requests and starts no process (a read-ahead outliving its plan)', async () => {
+    const { ws, oid } = await repoWith({ 'a.yaml': 'a: 1\n' });
+    const reader = new ObjectReader(ws.gitDir);
+    expect((await reader.read([oid('a.yaml')])).size).toBe(1);
+    reader.close();
+    const before = catFiles.length;
+    await expect(reader.read([oid('a.yaml')])).rejects.toThrow(/closed/);
+    await expect(reader.sizes([oid('a.yaml')])).rejects.toThrow(/closed/);
+    expect(catFiles.length).toBe(before);
   });
 
   it('an idle reader left open does not keep Node running', () => {
