@@ -16,7 +16,7 @@ import { integerLeaves } from './target-path.js';
 import { chartCrdFiles, splitChartCrds, type ChartCrdFile, type SplitOutput } from './chart-crds.js';
 import type { Side } from './side.js';
 import { crdSchemasFromResources, mergeCrdSchemas } from '../validate/crd.js';
-import { GO_YAML, goNumber } from '../render/yaml-numbers.js';
+import { GO_VALUES_YAML, goNumber } from '../render/yaml-numbers.js';
 
 /**
  * Post-render expansion: every Flux HelmRelease among an app's resources is rendered with
@@ -181,7 +181,7 @@ async function expandOne(app: AppSpec, side: Side, hr: Resource, appResources: R
     file, chart, release, namespace: targetNamespace, values: [doc], includeCrds, skipTests: true, integers: integers ?? [],
     ...(ctx.kubeVersion ? { kubeVersion: ctx.kubeVersion } : {}),
   };
-  const key = RenderCache.key(['helmrelease-v6', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
+  const key = RenderCache.key(['helmrelease-v7', ctx.tools.fingerprint, ...identity, doc, JSON.stringify(integers ?? []), release, targetNamespace, String(includeCrds), ctx.kubeVersion ?? '', JSON.stringify(post)]);
   let out = cachedOutput(await ctx.cache.get(key));
   if (ctx.cacheStats) ctx.cacheStats[out === null ? 'misses' : 'hits']++;
   if (out === null) {
@@ -407,7 +407,7 @@ function mergedValuesFiles(files: string[], read: (f: string) => string | null, 
     }
     let parsed: unknown;
     try {
-      parsed = parse(text, { ...GO_YAML, maxAliasCount: 100 });
+      parsed = parse(text, { ...GO_VALUES_YAML, maxAliasCount: 100 });
     } catch {
       return { problem: `valuesFiles: ${f} is not YAML` };
     }

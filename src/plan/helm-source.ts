@@ -7,7 +7,7 @@ import type { TreeView } from './discover.js';
 import { dataOf, definedObjects, gitRepositoryOwnership, realFolder } from './flux.js';
 import { displayURL, type OwnRepository } from './repo-url.js';
 import { setOwn, setTargetPath } from './target-path.js';
-import { GO_YAML } from '../render/yaml-numbers.js';
+import { GO_VALUES_YAML } from '../render/yaml-numbers.js';
 
 /**
  * What a Flux HelmRelease (helm.toolkit.fluxcd.io/v2*) installs, resolved as Flux does
@@ -240,7 +240,7 @@ export function releaseValues(spec: Obj, namespace: string, resources: Resource[
     }
     let parsed: unknown;
     try {
-      parsed = parse(text, { ...GO_YAML, maxAliasCount: 100 });
+      parsed = parse(text, { ...GO_VALUES_YAML, maxAliasCount: 100 });
     } catch {
       out.problems.push(`valuesFrom: ${kind} ${namespace}/${name} key ${JSON.stringify(key.slice(0, 100))} is not YAML`);
       continue;

@@ -222,6 +222,25 @@ function goTags(tags: Tags): Tags {
 /** Options for every `yaml` parse (and stringify read back) of manifests and values. */
 export const GO_YAML = { customTags: goTags } as const;
 
+const V2_TRUE = /^(?:y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
+const V2_BOOL = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
+
+/**
+ * Values text that Go reads with sigs.k8s.io/yaml (go-yaml v2's YAML 1.1 booleans): helm
+ * reading a values file, helm-controller reading a `valuesFrom` key, source-controller
+ * merging a chart's `valuesFiles`. There `yes`, `on` and `y` are true and `no`, `off` and `n`
+ * false, where kustomize (go-yaml v3) keeps them strings; a key such as `on:` becomes
+ * "true". Numbers as GO_YAML. Manifests stay GO_YAML: what reaches the cluster went
+ * through kustomize or the API server's JSON.
+ */
+export const GO_VALUES_YAML = {
+  customTags: (tags: Tags): Tags => {
+    const bool = (t: Tags[number]) => typeof t === 'object' && 'tag' in t && (t as ScalarTag).tag === 'tag:yaml.org,2002:bool';
+    const v2Bool: ScalarTag = { tag: 'tag:yaml.org,2002:bool', default: true, test: V2_BOOL, resolve: (s) => V2_TRUE.test(s) };
+    return [v2Bool, ...goTags(tags).filter((t) => !bool(t))];
+  },
+} as const;
+
 /**
  * For YAML Ferry shows (diffs): js-yaml's default schema, which quotes `'2002-12-14'` and
  * `'yes'`, plus go-yaml's numbers, so a string such as `'1_000'` is quoted too and reads

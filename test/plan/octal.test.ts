@@ -92,3 +92,50 @@ ${values.trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}
     expect(cm.data).toEqual(expected.data);
   });
 });
+
+describe('values Go reads with sigs.k8s.io/yaml take YAML 1.1 booleans', () => {
+  it('a valuesFrom ConfigMap with yes / on / n gives helm booleans, as helm template -f reads them; spec.values keeps the string kustomize keeps', async () => {
+    const fromConfigMap = "enabled: yes\nmode: on\nshort: n\nquoted: 'yes'\nplain: true\nword: yesterday\n";
+    const chart = {
+      'charts/c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 0.1.0\n',
+      'charts/c/templates/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n{{- range $k, $v := .Values }}\n  {{ $k }}: {{ printf "%T %v" $v $v | quote }}\n{{- end }}\n',
+      'charts/c/values-bool.yaml': 'fromFile: off\nfileWord: "on"\n',
+    };
+    const cm = `apiVersion: v1
+kind: ConfigMap
+metadata: { name: web-values, namespace: apps }
+data:
+  values.yaml: |
+${fromConfigMap.trimEnd().split('\n').map((l) => `    ${l}`).join('\n')}
+`;
+    const hr = `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata: { name: web, namespace: apps }
+spec:
+  chart: { spec: { chart: ./charts/c, valuesFiles: [charts/c/values-bool.yaml], sourceRef: { kind: GitRepository, name: flux-system, namespace: flux-system } } }
+  valuesFrom:
+    - kind: ConfigMap
+      name: web-values
+  values:
+    inline: yes
+`;
+    const r = new TestRepo().write({ '.github/ferry.yml': CONFIG, ...chart, 'clusters/staging/web/ns.yaml': NS, 'clusters/staging/web/cm.yaml': cm });
+    const base = r.commit('base');
+    r.write({ 'clusters/staging/web/hr.yaml': hr });
+    const p = await plan({ repo: r.dir, base, head: r.commit('release'), cacheDir });
+    const got = addedDocs(theApp(p)).find((d) => d.kind === 'ConfigMap' && (d.metadata as { name: string }).name === 'x') as Record<string, any>;
+    expect(got, JSON.stringify(theApp(p).findings)).toBeDefined();
+
+    // helm reads the ConfigMap's values as a file; spec.values reached the cluster as JSON (a string).
+    const dir = tempDir('ferry-bool-values-');
+    writeFileSync(path.join(dir, 'from.yaml'), fromConfigMap);
+    writeFileSync(path.join(dir, 'inline.yaml'), 'inline: "yes"\n');
+    // The chart has no values.yaml: its valuesFiles are its values, under the other two.
+    const expected = byKind(helmTemplate(['web', path.join(r.dir, 'charts/c'), '-f', path.join(r.dir, 'charts/c/values-bool.yaml'), '-f', path.join(dir, 'from.yaml'), '-f', path.join(dir, 'inline.yaml')]), 'ConfigMap')!;
+    expect(expected.data.fromFile).toBe('bool false');
+    expect(expected.data.enabled).toBe('bool true');
+    expect(expected.data.short).toBe('bool false');
+    expect(expected.data.inline).toBe('string yes');
+    expect(got.data).toEqual(expected.data);
+  });
+});
