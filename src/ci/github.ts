@@ -1,6 +1,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { gitHubTokenForge } from '../forge/github/token.js';
 import { CI_EXIT, FAIL_ON, runCi, scrub, type FailOn } from './run.js';
+import { presentStrings } from '../util/present.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -51,7 +52,7 @@ export async function githubAction(env: Env, err: (s: string) => void): Promise<
   const dir = env.GITHUB_WORKSPACE || process.cwd();
   // The event's own URLs, and the server's (Enterprise hosts included) should the event lack them.
   const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
-  const repositoryURLs = [...new Set([pull.base.repo.html_url, pull.base.repo.clone_url, pull.base.repo.ssh_url, `${server}/${pull.base.repo.full_name}`].filter((u): u is string => typeof u === 'string' && u !== ''))];
+  const repositoryURLs = presentStrings([pull.base.repo.html_url, pull.base.repo.clone_url, pull.base.repo.ssh_url, `${server}/${pull.base.repo.full_name}`]);
   const outcome = await runCi({
     forge,
     repo: { forge: 'github', path: pull.base.repo.full_name },

@@ -2,6 +2,7 @@ import { GitLabForge } from '../forge/gitlab/forge.js';
 import { gitLabClient } from '../forge/gitlab/client.js';
 import { gitLabSelf } from '../forge/gitlab/self.js';
 import { CI_EXIT, FAIL_ON, runCi, scrub, type FailOn } from './run.js';
+import { presentStrings } from '../util/present.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -38,7 +39,7 @@ export async function gitlabJob(env: Env, err: (s: string) => void): Promise<num
   const forge = new GitLabForge({ url, token: token ?? '', client, self: gitLabSelf(client) });
   // Not CI_REPOSITORY_URL: it carries the job token.
   const sshHost = env.CI_SERVER_SHELL_SSH_HOST;
-  const repositoryURLs = [...new Set([env.CI_MERGE_REQUEST_PROJECT_URL, `${url}/${project}`, sshHost ? `git@${sshHost}:${project}.git` : undefined].filter((u): u is string => typeof u === 'string' && u !== ''))];
+  const repositoryURLs = presentStrings([env.CI_MERGE_REQUEST_PROJECT_URL, `${url}/${project}`, sshHost ? `git@${sshHost}:${project}.git` : undefined]);
   const junitFile = env.FERRY_JUNIT_FILE === undefined ? 'ferry-junit.xml' : env.FERRY_JUNIT_FILE;
   const outcome = await runCi({
     forge,

@@ -72,10 +72,10 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own:
   const name = str(ref.name) ?? '';
   const namespace = str(ref.namespace) ?? ks.object.namespace;
   const assumed = (what: string) => note(ks.file, 'info', `${what} is assumed to be this repository; Ferry cannot tell which repository it clones`);
-  const elsewhere = (ns: string, n: string) => `GitRepository ${ns}/${n} clones ${displayURL(gitRepositoryOwnership(view, ns, n, own).url ?? '')}, another repository`;
+  const elsewhere = (ns: string, n: string, url: string | undefined) => `GitRepository ${ns}/${n} clones ${displayURL(url ?? '')}, another repository`;
   if (kind === 'GitRepository') {
-    const is = gitRepositoryOwnership(view, namespace, name, own).is;
-    if (is === 'other') return { unsupported: `its source ${elsewhere(namespace, name)}`, elsewhere: true };
+    const { is, url } = gitRepositoryOwnership(view, namespace, name, own);
+    if (is === 'other') return { unsupported: `its source ${elsewhere(namespace, name, url)}`, elsewhere: true };
     // The bootstrap source is the repository that holds the cluster's own manifests.
     const bootstrap = name === 'flux-system' && namespace === 'flux-system';
     return { root: '', notes: bootstrap || is === 'this' ? [] : [assumed(`GitRepository ${namespace}/${name}`)] };
@@ -108,8 +108,8 @@ function sourceRoot(ks: FoundFlux, generators: FoundFlux[], view: TreeView, own:
       roots.add(artDir === '' ? repoDir : repoDir.slice(0, repoDir.length - artDir.length).replace(/\/$/, ''));
       const srcName = str(src.name) ?? '';
       const srcNs = str(src.namespace) ?? g.object.namespace;
-      const is = gitRepositoryOwnership(view, srcNs, srcName, own).is;
-      if (is === 'other') return { unsupported: `ExternalArtifact ${namespace}/${name}: ArtifactGenerator ${g.object.namespace}/${g.object.name} copies from ${elsewhere(srcNs, srcName)}`, elsewhere: true };
+      const { is, url } = gitRepositoryOwnership(view, srcNs, srcName, own);
+      if (is === 'other') return { unsupported: `ExternalArtifact ${namespace}/${name}: ArtifactGenerator ${g.object.namespace}/${g.object.name} copies from ${elsewhere(srcNs, srcName, url)}`, elsewhere: true };
       if (srcName !== 'flux-system' && is !== 'this') notes.push(assumed(`GitRepository ${srcNs}/${srcName}`));
     }
     if (roots.size !== 1) return { unsupported: `ExternalArtifact ${namespace}/${name}: its copies come from different folders` };

@@ -54,14 +54,14 @@ export function ownership(url: string, own: OwnRepository | undefined): Ownershi
   return own.has(k) ? 'this' : 'other';
 }
 
-/**
- * A URL as findings may show it: no credentials (`user:token@`, a bare token as the user
- * of an HTTP URL), no query or fragment, cut to 200 characters. An SSH user without a
- * password (`git@`) is kept: it is how the URL is written.
- */
 /** How much of a URL is looked at for display (a URL Git accepts is far shorter). */
 const MAX_URL_SCAN = 2048;
 
+/**
+ * A URL as findings may show it: no credentials (`user:token@`, a bare token as the user
+ * of an HTTP URL, any SSH user but `git`), no query or fragment, no control, bidi or line
+ * separator characters, cut to 200 characters.
+ */
 export function displayURL(url: string): string {
   // Cut first: what follows is shown cut to 200 characters anyway, and the patterns below
   // must not see a PR's megabyte of colons.

@@ -153,38 +153,28 @@ const TYPES = (jsyaml as unknown as { types: Record<'null' | 'bool' | 'int' | 'f
 const coreInt = TYPES.int as unknown as jsyaml.TypeConstructorOptions;
 const coreFloat = TYPES.float as unknown as jsyaml.TypeConstructorOptions;
 
-const GO_INT = new jsyaml.Type('tag:yaml.org,2002:int', {
-  kind: 'scalar',
-  resolve: (data: unknown) => {
-    if (data === null) return false;
-    reading(String(data));
-    return lastIsInt;
-  },
-  construct: (data: string) => {
-    reading(data);
-    return lastValue;
-  },
-  predicate: coreInt.predicate,
-  represent: coreInt.represent,
-  defaultStyle: coreInt.defaultStyle,
-});
+/** A js-yaml scalar type reading go-yaml's numbers; `accepts` says whether the last reading is its kind. */
+function goType(tag: string, core: jsyaml.TypeConstructorOptions, accepts: () => boolean): jsyaml.Type {
+  return new jsyaml.Type(tag, {
+    kind: 'scalar',
+    resolve: (data: unknown) => {
+      if (data === null) return false;
+      reading(String(data));
+      return accepts();
+    },
+    construct: (data: string) => {
+      reading(data);
+      return lastValue;
+    },
+    predicate: core.predicate,
+    represent: core.represent,
+    defaultStyle: core.defaultStyle,
+  });
+}
 
-const GO_FLOAT = new jsyaml.Type('tag:yaml.org,2002:float', {
-  kind: 'scalar',
-  // An explicit `!!float 1` is a number too; implicitly the int type is tried first.
-  resolve: (data: unknown) => {
-    if (data === null) return false;
-    reading(String(data));
-    return lastValue !== undefined;
-  },
-  construct: (data: string) => {
-    reading(data);
-    return lastValue;
-  },
-  predicate: coreFloat.predicate,
-  represent: coreFloat.represent,
-  defaultStyle: coreFloat.defaultStyle,
-});
+const GO_INT = goType('tag:yaml.org,2002:int', coreInt, () => lastIsInt);
+// An explicit `!!float 1` is a number too; implicitly the int type is tried first.
+const GO_FLOAT = goType('tag:yaml.org,2002:float', coreFloat, () => lastValue !== undefined);
 
 /** js-yaml's CORE_SCHEMA with go-yaml's numbers: for every js-yaml load of manifests and values. */
 export const GO_SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({ implicit: [TYPES.null, TYPES.bool, GO_INT, GO_FLOAT] });

@@ -5,6 +5,7 @@ import { CHECK_TEXT_LIMIT } from '../../report/checks.js';
 import type { CheckResult, CommitCheck, Review } from '../../types.js';
 import type { GitAuth } from '../../workspace/git.js';
 import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../types.js';
+import { presentStrings } from '../../util/present.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -56,7 +57,7 @@ interface RepoUrls {
 
 /** The repository's own URLs, for the engine (PullRequest.repositoryURLs). */
 export function repositoryURLsFrom(r: RepoUrls): string[] {
-  return [...new Set([r.html_url, r.clone_url, r.ssh_url].filter((u): u is string => typeof u === 'string' && u !== ''))];
+  return presentStrings([r.html_url, r.clone_url, r.ssh_url]);
 }
 
 /** Translates GitHub's pull request shape into Ferry's. */

@@ -7,6 +7,7 @@ import { EVERY_CHECK } from '../../protect/types.js';
 import type { EnsuredIssue, Forge, ForgeCapabilities, ForgeComment, ForgeLimits, IssueDraft, OpenedPullRequest, ProtectionRead, PullRequest, PullRequestDraft, Reaction, RepoInfo, RepoRef } from '../types.js';
 import { gitLabClient, type GitLabClient, type GitLabClientOptions } from './client.js';
 import { GitLabApiError } from './http.js';
+import { presentStrings } from '../../util/present.js';
 
 /**
  * Notes API, "Create new merge request note": `body` is "Limited to 1,000,000 characters."
@@ -145,7 +146,7 @@ function cut(text: string, n: number): string {
 
 /** The project's own URLs, for the engine (PullRequest.repositoryURLs). */
 function repositoryURLsFrom(p: ProjectPayload): string[] {
-  return [...new Set([p.web_url, p.http_url_to_repo, p.ssh_url_to_repo].filter((u): u is string => typeof u === 'string' && u !== ''))];
+  return presentStrings([p.web_url, p.http_url_to_repo, p.ssh_url_to_repo]);
 }
 
 /** Translates a GitLab merge request (and its target project) into Ferry's shape. */
