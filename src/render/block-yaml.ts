@@ -13,7 +13,7 @@ import { GO_SCHEMA } from './yaml-numbers.js';
  * (multi-line ones folded), single-line double-quoted scalars, block scalars (`|`, `>`, chomping and indentation indicators), comments, and
  * one-line flow collections of the simplest kind (`{}`, `[]`, `[a, "b"]`).
  * Declined: other flow collections, anchors, aliases, tags, explicit (`?`) or complex keys,
- * multi-line double-quoted scalars and multi-line quoted keys, continuation lines starting with an indicator, directives, document end markers, tabs, carriage
+ * multi-line double-quoted scalars and multi-line quoted keys, continuation lines holding `: `, directives, document end markers, tabs, carriage
  * returns, BOMs, control and other unusual characters, duplicate keys, `<<` and
  * `__proto__` keys, empty documents, a scalar as the whole document, nesting deeper
  * than MAX_DEPTH, and any indentation js-yaml would reject or read another way.
@@ -233,7 +233,7 @@ class BlockParser {
    * `nodeIndent`), as js-yaml folds them: one line break is a space, n + 1 are n line
    * breaks; each line's leading and trailing spaces dropped. Null when there is none.
    * A comment line, or a comment after a line's text, ends the scalar; a line that
-   * starts with an indicator or holds `: ` is declined.
+   * holds `: ` is declined (js-yaml reads a mapping there, and rejects its indentation).
    */
   private continuation(nodeIndent: number): string | null {
     const t = this.t;
@@ -249,7 +249,7 @@ class BlockParser {
       if (this.ind < nodeIndent) return out;
       const p = this.ls + this.ind;
       if (t.charCodeAt(p) === 0x23) return out;
-      if (this.plain(p) >= 0) throw DECLINE;
+      if (this.scanPlain(p) >= 0) throw DECLINE;
       out = (out ?? '') + (breaks === 1 ? ' ' : '\n'.repeat(breaks - 1)) + t.slice(p, this.scanEnd);
       const stop = this.commentAfter(this.scanEnd);
       this.advance();
@@ -276,6 +276,18 @@ class BlockParser {
       throw DECLINE;
     }
     if ((c === 0x2d || c === 0x3f || c === 0x3a) && (p + 1 === le || t.charCodeAt(p + 1) === SPACE)) throw DECLINE;
+    return this.scanPlain(p);
+  }
+
+  /**
+   * The rest of a plain scalar from `p`, its first character already allowed: the
+   * position of a `:` followed by a space or the line's end, or -1; where it ends goes
+   * to scanEnd. A continuation line starts here directly: indicators are text there
+   * (`- c`, `"2m", "1h")`, `> 0` in CRD descriptions and CEL rules), as in js-yaml and kustomize.
+   */
+  private scanPlain(p: number): number {
+    const t = this.t;
+    const le = this.le;
     let end = p;
     for (let i = p; i < le; i++) {
       const ch = t.charCodeAt(i);

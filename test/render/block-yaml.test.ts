@@ -293,13 +293,25 @@ describe('block-style YAML parser', () => {
     const rule = "rule: 'self.a == ''x'' ||  \n  self.b # not a comment\n\n   end' # c\nnext: 1\n";
     expect([check(rule), loadBlockDocument(rule)]).toEqual(['same', { rule: "self.a == 'x' || self.b # not a comment\nend", next: 1 }]);
     expect(loadBlockDocument("a: 'x\ny'\n")).toBe(UNSUPPORTED);
+    // A continuation line may start with an indicator: it is text (CRD descriptions wrap
+    // `"2m", "1h")` and CEL rules wrap `|| p1...` and `> 0`). The values are what
+    // `kubectl kustomize` prints for the same lines.
+    const next = ['- c', '[c]', '"c", d', '> 0', '| x', '? c', '*c', '&c x', '!c', '{c}', '`c', '@c', '%c', ',c', ':c', '-c', "'c'"];
+    for (const n of next) {
+      const d = `a: b\n  ${n}\nz: 1\n`;
+      expect([check(d), loadBlockDocument(d)], JSON.stringify(d)).toEqual(['same', { a: `b ${n}`, z: 1 }]);
+    }
+    const item = '- a\n  - b\n';
+    expect([check(item), loadBlockDocument(item)]).toEqual(['same', ['a - b']]);
+    const description = 'description: Duration is a string (e.g.\n  "2m", "1h")\n\n  - one\n  > two\n';
+    expect([check(description), loadBlockDocument(description)]).toEqual(['same', { description: 'Duration is a string (e.g. "2m", "1h")\n- one > two' }]);
   });
 
   it('declines what it does not read, never guesses', () => {
     const declined = [
-      'a: [1, [2]]\n', 'a: [b: 1]\n', 'a: {b: 1}\n', 'a: [1,\n  2]\n', 'a: &x 1\nb: *x\n', 'a: !!str 1\n', '? a\n: b\n', 'a: b\n  - c\n', 'a: b\n  c: d\n', 'a: b\n  [c]\n', 'a: "b\n  c"\n', "'a\n  b': c\n", '%YAML 1.2\n---\na: 1\n',
+      'a: [1, [2]]\n', 'a: [b: 1]\n', 'a: {b: 1}\n', 'a: [1,\n  2]\n', 'a: &x 1\nb: *x\n', 'a: !!str 1\n', '? a\n: b\n', 'a: b\n  c: d\n', 'a: b\n  - c: d\n', 'a: "b\n  c"\n', "'a\n  b': c\n", '%YAML 1.2\n---\na: 1\n',
       'a:\tb\n', 'a: 1\r\n', '\uFEFFa: 1\n', 'a: 1\na: 2\n', '<<: {a: 1}\n', '__proto__: 1\n', '', '# only a comment\n', '---\n', 'scalar\n',
-      'a: b: c\n', 'a: - b\n', 'a:\n  - x\n  y: 1\n', '- a\n  - b\n', 'a: 1\n- b\n', '...\na: 1\n', 'a: 1\n---\nb: 2\n', 'a: 1\n...\n', '--- a: 1\n', 'a: "\\\n  b"\n',
+      'a: b: c\n', 'a: - b\n', 'a:\n  - x\n  y: 1\n', '- a\n  - b: c\n', 'a: 1\n- b\n', '...\na: 1\n', 'a: 1\n---\nb: 2\n', 'a: 1\n...\n', '--- a: 1\n', 'a: "\\\n  b"\n',
       'a: \x01\n', 'a: \u2028\n', 'a: \uD83D\uDE00\n', 'a: |0\n  x\n', 'a: |x\n', 'a: "x"y\n', `${'- '.repeat(60)}x\n`,
     ];
     for (const d of declined) expect(loadBlockDocument(d), JSON.stringify(d)).toBe(UNSUPPORTED);
