@@ -208,7 +208,7 @@ function trivialTree(side: Side): TrivialTree {
     entry: (p) => {
       const e = side.tree.index.get(p);
       if (e) return REGULAR_MODES.has(e.mode) ? 'file' : 'other';
-      return side.view.isDir(p) ? 'other' : null;
+      return side.view.isDir(p) ? 'dir' : null;
     },
     read: (p) => {
       try {

@@ -23,8 +23,8 @@ import { sourcePointer } from './merge-keys.js';
  * kustomization's folder (kustomize's default load restrictor), never a symlink.
  */
 export interface TrivialTree {
-  /** A regular file of the commit ('file'), anything else there ('other': a symlink, a folder), or nothing (null). */
-  entry(path: string): 'file' | 'other' | null;
+  /** A regular file of the commit, a folder, anything else there ('other': a symlink), or nothing (null). */
+  entry(path: string): 'file' | 'dir' | 'other' | null;
   /** A regular file's bytes, or null when it cannot be read (over a size limit). */
   read(path: string): Buffer | null;
 }
@@ -101,10 +101,18 @@ export function trivialResourceFiles(dir: string, tree: TrivialTree): string[] |
     if (p === null) return `resource ${JSON.stringify(ref)} is not a plain relative path`;
     if (seen.has(p)) return `${p} is listed twice`;
     seen.add(p);
-    if (tree.entry(p) !== 'file') return `${p} is not a regular file of the commit`;
+    if (tree.entry(p) !== 'file' || !throughFolders(dir, p, tree)) return `${p} is not a regular file of the commit`;
     files.push(p);
   }
   return files;
+}
+
+/** Whether every folder between `dir` and the file `p` below it is a folder (not a link to one). */
+function throughFolders(dir: string, p: string, tree: TrivialTree): boolean {
+  for (let i = p.indexOf('/', dir ? dir.length + 1 : 0); i >= 0; i = p.indexOf('/', i + 1)) {
+    if (tree.entry(p.slice(0, i)) !== 'dir') return false;
+  }
+  return true;
 }
 
 /** Characters of a resource path taken as is: no URL, glob, home, space or escape of any kind. */
