@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityOf, parseRenderedObjects } from '../src/render/manifests.js';
+import { ENGINE_NODE_FLAG } from '../src/runtime/young-generation.js';
 import type { Plan, Resource } from '../src/types.js';
 import { loadSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
 
@@ -138,9 +139,9 @@ function buildRepo(copies: number, one: string, shared: string | null = null): s
 
 interface Run { seconds: number; rssMb: number | null; resources: number; apps: number }
 
-/** `ferry validate` in a fresh process, as a user runs it; peak RSS from GNU time when present. */
+/** `ferry validate` in a fresh process, as a user runs it (with the `ferry` bin's node flag); peak RSS from GNU time when present. */
 function validateRepo(repo: string): Run {
-  const cli = [process.execPath, '--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'validate', '--repo', repo, '--format', 'json', '--cache-dir', path.join(repo, '.ferry-cache')];
+  const cli = [process.execPath, ENGINE_NODE_FLAG, '--import', 'tsx', path.join(root, 'src', 'cli.ts'), 'validate', '--repo', repo, '--format', 'json', '--cache-dir', path.join(repo, '.ferry-cache')];
   const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
   const t = performance.now();
   const r = timeBin

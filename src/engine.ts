@@ -301,7 +301,7 @@ async function markInBase(findings: Finding[], b: RenderedApp, changed: Readonly
   if (!findings.some(candidate)) return;
   const atBase = applyEngineLevels(b.findings, config.validate.rules, config.validate.strict);
   if (usable(b)) {
-    await loadSchemas(b.resources.map((r) => r.id));
+    await loadSchemas(b.resources.map((r) => r.id), opts.crds);
     append(atBase, validateResources(b.resources, opts));
   }
   const keys = new Set(atBase.map(findingKey));
@@ -647,7 +647,7 @@ export async function plan(req: PlanRequest, validateOnly = false, signal?: Abor
       if (c.caveat) findings.push(c.caveat);
       if (h && usable(h)) {
         // Schemas load on first use of their kind (ESM: asynchronously).
-        await loadSchemas(h.resources.map((r) => r.id));
+        await loadSchemas(h.resources.map((r) => r.id), validateOpts.crds);
         append(findings, validateResources(h.resources, validateOpts));
       }
       measures.seconds.validate += since(validateStarted);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 /**
  * `ferry-ci github|gitlab`: the entry CI templates run (action.yml, ci/gitlab/ferry.yml).
  * Everything it needs comes from the CI system's environment.

@@ -34,10 +34,22 @@ export { BUNDLED_PACKAGES, loadBundledSchemas } from './bundled.js';
  * Loads the schemas (built-in and bundled custom-resource ones) of the kinds among `ids`.
  * Both packages are ESM, loaded with import(); call this before validateResources, which is
  * synchronous. A kind already loaded costs a map lookup.
+ *
+ * `crds`, the repository's CRDs as validateResources will get them: a kind they define (in
+ * any version) is validated against them and never against a bundled schema, so its
+ * bundled module is not loaded (Gateway API's and prometheus-operator's are 300 files).
  */
-export async function loadSchemas(ids: Iterable<{ apiVersion: string; kind: string }>): Promise<void> {
-  const list = [...ids];
-  await Promise.all([loadBuiltinSchemas(list), loadBundledSchemas(list)]);
+export async function loadSchemas(ids: Iterable<{ apiVersion: string; kind: string }>, crds?: CrdSchemas): Promise<void> {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const id of ids) kinds.set(`${id.apiVersion} ${id.kind}`, id);
+  const list = [...kinds.values()];
+  const bundledWanted = crds ? list.filter((id) => !repoDefinesKind(crds, id.apiVersion, id.kind)) : list;
+  await Promise.all([loadBuiltinSchemas(list), loadBundledSchemas(bundledWanted)]);
+}
+
+/** Whether the repository's CRDs define this kind of this group, in this version or another. */
+function repoDefinesKind(crds: CrdSchemas, apiVersion: string, kind: string): boolean {
+  return crds.versions.has(crdKey(apiVersion, kind)) || otherVersions(crds, apiVersion, kind).length > 0;
 }
 
 export interface ValidateOptions {

@@ -1,18 +1,15 @@
 // Unknown-field detection for built-in kinds. kubernetes-models' schemas accept any extra
 // field, so the field sets come from @kubernetes/client-node's generated models, whose
-// `getAttributeTypeMap()` lists every JSON key of every type. Shapes are compiled once per
-// type into Maps and shared, so a warm walk allocates nothing unless it finds something.
-import * as models from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+// `getAttributeTypeMap()` lists every JSON key of every type. Loading those models costs
+// ~195 ms at every start, so scripts/gen-field-shapes.ts copies the part read here into
+// field-shapes.ts (its format is described there). Shapes are compiled once per type into
+// Maps and shared, so a warm walk allocates nothing unless it finds something.
 import type { Problem } from './errors.js';
+import { FIELD_SHAPES_JSON } from './field-shapes.js';
 import { pointerOf, unknownFieldMessage } from './paths.js';
 
-interface Attribute {
-  baseName: string;
-  type: string;
-}
-interface ModelClass {
-  getAttributeTypeMap(): Attribute[];
-}
+/** Flat [field, type, field, type, ...]; a type is 0 (leaf), a type name, or `[`/`{` + type. */
+type FieldList = ReadonlyArray<string | 0>;
 
 /** null: a leaf (or a type whose fields are free-form), nothing to walk. */
 type Shape = Walkable | null;
@@ -28,42 +25,42 @@ class MapShape {
   constructor(readonly value: Walkable) {}
 }
 
-const classes = models as unknown as Record<string, ModelClass | undefined>;
+let table: Record<string, FieldList | undefined> | null = null;
 const shapes = new Map<string, ObjectShape | null>();
 
-function modelClass(name: string): ModelClass | null {
-  const c = classes[name];
-  return c && typeof c.getAttributeTypeMap === 'function' ? c : null;
+/** The fields of a type, or null when client-node has no such type. */
+function fieldList(name: string): FieldList | null {
+  table ??= JSON.parse(FIELD_SHAPES_JSON) as Record<string, FieldList | undefined>;
+  // Own keys only: a name like `constructor` must not reach Object.prototype.
+  return Object.hasOwn(table, name) ? (table[name] ?? null) : null;
 }
 
 function objectShape(name: string): ObjectShape | null {
   const cached = shapes.get(name);
   if (cached !== undefined) return cached;
-  const cls = modelClass(name);
-  if (!cls) {
+  const fields = fieldList(name);
+  if (!fields) {
     shapes.set(name, null);
     return null;
   }
   const shape = new ObjectShape();
   // Registered before its fields are resolved: types are recursive (JSONSchemaProps).
   shapes.set(name, shape);
-  for (const a of cls.getAttributeTypeMap()) shape.fields.set(a.baseName, parseType(a.type));
+  for (let i = 0; i + 1 < fields.length; i += 2) shape.fields.set(String(fields[i]), fieldShape(fields[i + 1]!));
   return shape;
 }
 
-function parseType(type: string): Shape {
-  const t = type.trim();
-  if (t.startsWith('Array<') && t.endsWith('>')) {
-    const item = parseType(t.slice(6, -1));
+function fieldShape(type: string | 0): Shape {
+  if (type === 0) return null;
+  if (type.startsWith('[')) {
+    const item = fieldShape(type.slice(1));
     return item === null ? null : new ArrayShape(item);
   }
-  const map = /^\{\s*\[key: string\]:\s*(.+?);?\s*\}$/.exec(t);
-  if (map) {
-    const value = parseType(map[1]!);
+  if (type.startsWith('{')) {
+    const value = fieldShape(type.slice(1));
     return value === null ? null : new MapShape(value);
   }
-  // Primitives, `any`, `object`, `Date`, `IntOrString` and anything unrecognised are leaves.
-  return /^[A-Z]/.test(t) && t !== 'Date' && t !== 'IntOrString' ? objectShape(t) : null;
+  return objectShape(type);
 }
 
 function versionPrefix(version: string): string {
@@ -89,10 +86,9 @@ export function builtinShape(apiVersion: string, kind: string): ObjectShape | nu
     const prefixed = groupWord.charAt(0).toUpperCase() + groupWord.slice(1) + versionPrefix(version) + kind;
     shape = null;
     for (const name of [prefixed, versionPrefix(version) + kind]) {
-      const cls = modelClass(name);
-      const keys = cls ? new Set(cls.getAttributeTypeMap().map((a) => a.baseName)) : null;
-      if (keys?.has('apiVersion') && keys.has('kind')) {
-        shape = objectShape(name);
+      const found = objectShape(name);
+      if (found?.fields.has('apiVersion') && found.fields.has('kind')) {
+        shape = found;
         break;
       }
     }
