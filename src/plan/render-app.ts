@@ -186,7 +186,7 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
  * only where kubectl would have run (a binary found, the sandbox as required), and not
  * when `FERRY_KUSTOMIZE_IN_PROCESS=0` sends every app to the binary.
  */
-function inProcessKustomize(tools: RenderTools): boolean {
+export function inProcessKustomize(tools: RenderTools): boolean {
   return process.env.FERRY_KUSTOMIZE_IN_PROCESS !== '0' && !!tools.kustomize && !(tools.sandbox.required && !tools.sandbox.namespaces);
 }
 

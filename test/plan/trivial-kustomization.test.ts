@@ -6,6 +6,8 @@ import * as childProcess from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { plan } from '../../src/engine.js';
+import { inProcessKustomize } from '../../src/plan/render-app.js';
+import type { RenderTools } from '../../src/render/tools.js';
 import type { Plan } from '../../src/types.js';
 import { TestRepo, tempDir } from '../helpers/gitrepo.js';
 
@@ -173,5 +175,30 @@ describe('trivial kustomizations without kubectl', () => {
     expect(web.changes.map((c) => `${c.action} ${c.kind}/${c.name}`).sort()).toEqual(['added ConfigMap/new', 'changed Deployment/web', 'removed ConfigMap/c']);
     expect(web.findings).toContainEqual(expect.objectContaining({ rule: 'no-latest-tag', file: 'apps/web/deployment.yaml', line: 17 }));
     expect(web.changes.find((c) => c.name === 'new')!.diff).toContain('+  mode: 420');
+  });
+
+  it('only where kubectl would have run: no binary is the same finding as before', async () => {
+    const r = new TestRepo();
+    const head = r
+      .write({
+        '.github/ferry.yml': 'environments:\n  - name: prod\n    path: apps\nrender:\n  kustomize: /nonexistent/kustomize\n',
+        'apps/web/kustomization.yaml': kustomization('cm.yaml'),
+        'apps/web/cm.yaml': CM,
+      })
+      .commit('apps');
+    const { fast, slow } = await planBoth(r, head, head, true);
+    expect(shown(fast)).toBe(shown(slow));
+    expect(fast.environments[0]!.apps[0]!.findings.map((f) => f.message)).toEqual(['no kustomize or kubectl binary found; Kustomize apps cannot be rendered']);
+  });
+
+  it('is not used without a binary, when the sandbox is required and unavailable, or when switched off', () => {
+    const tools = (over: Partial<RenderTools> = {}, sandbox: Partial<RenderTools['sandbox']> = {}) =>
+      ({ kustomize: { cmd: '/usr/bin/kubectl', args: ['kustomize'] }, sandbox: { required: false, namespaces: true, ...sandbox }, ...over }) as RenderTools;
+    expect(inProcessKustomize(tools())).toBe(true);
+    expect(inProcessKustomize(tools({ kustomize: null }))).toBe(false);
+    expect(inProcessKustomize(tools({}, { required: true, namespaces: false }))).toBe(false);
+    expect(inProcessKustomize(tools({}, { required: true, namespaces: true }))).toBe(true);
+    process.env.FERRY_KUSTOMIZE_IN_PROCESS = '0';
+    expect(inProcessKustomize(tools())).toBe(false);
   });
 });
