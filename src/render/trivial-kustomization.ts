@@ -154,9 +154,11 @@ function isEverywhereString(v: unknown): boolean {
 /**
  * go-yaml v3 reads a plain scalar that starts with four digits and a `-` as a timestamp,
  * and kustomize prints it as RFC 3339 (`2024-01-01` becomes "2024-01-01T00:00:00Z"). A file
- * with anything like it, where a plain scalar can start (not after a letter, digit or quote), is declined.
+ * with anything like it where a plain scalar can start (a line's start, after white space,
+ * `[`, `{`, `,` or `:`) is declined, in comments and inside longer scalars too; not after
+ * a letter, digit, quote or `-` (`CVE-2021-25740` in a description).
  */
-const TIMESTAMP_LIKE = /(?<![\w'"])\d{4}-\d/;
+const TIMESTAMP_LIKE = /(?<![^\s[{,:])\d{4}-\d/;
 
 /** The resources of one listed file, each as kustomize prints it, or why the file is declined. */
 function fileResources(text: string, file: string): Resource[] | string {

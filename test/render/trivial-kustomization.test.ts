@@ -135,6 +135,7 @@ spec:
   at: "@at"
   backtick: "\`x\`"
   percent: "%x"
+  cve: see CVE-2021-25740 and v1-2024-01 for more
   unicode: "héllo wörld ✓"
   json: '{"a": 1}'
   escaped: "a\\nb\\tc"
@@ -364,6 +365,8 @@ describe('declined: anything not known to print unchanged goes to kubectl', () =
     ['a number as path', { 'kustomization.yaml': kustomization('"0644"'), '0644': CM }, /not a plain relative path/],
     ['a file listed twice', { 'kustomization.yaml': kustomization('a.yaml', './a.yaml'), 'a.yaml': CM }, /listed twice/],
     ['a timestamp', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  d: 2024-01-01\n') }, /timestamp/],
+    ['a timestamp in a flow mapping', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data: {"d":2024-01-01}\n') }, /timestamp/],
+    ['a timestamp in a sequence', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('spec:\n  d:\n  - 2001-12-14t21:59:43.10-05:00\n') }, /timestamp/],
     ['a timestamp key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  2024-01-01: d\n') }, /timestamp/],
     ['an anchor and alias', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: &x v\n  b: *x\n') }, /not simple YAML/],
     ['a tag', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: !!str 1\n') }, /not simple YAML/],
