@@ -4,6 +4,8 @@ import { filesByFolder } from './folders.js';
 import type { AppInputs } from '../render/kustomization.js';
 import { renderPlain, renderRaw, resourcesFromRender } from '../render/render.js';
 import { maskRenderFindings } from '../render/stderr-mask.js';
+import { renderTrivialKustomization, type TrivialTree } from '../render/trivial-kustomization.js';
+import { ReadLimitError } from '../workspace/limits.js';
 import type { RenderTools } from '../render/tools.js';
 import type { AppPlan, AppSpec, Finding, Resource } from '../types.js';
 import { plainFiles } from './inputs.js';
@@ -96,11 +98,15 @@ function lowerBound(sorted: string[], key: string): number {
  * per-render limit, still add up. The message when it is spent, else null.
  */
 export function chargeOutput(ctx: RenderContext, text: string, key: string): string | null {
+  return ctx.outputBudget ? chargeOutputBytes(ctx, Buffer.byteLength(text), key) : null;
+}
+
+/** chargeOutput for a render of `size` bytes that is not held as one text (an in-process render). */
+function chargeOutputBytes(ctx: RenderContext, size: number, key: string): string | null {
   const budget = ctx.outputBudget;
   if (!budget) return null;
   // The same render read again in one plan (an app-of-apps probe let go, then planned) is charged once.
   if (budget.charged?.has(key)) return null;
-  const size = Buffer.byteLength(text);
   if (size > budget.left) return `not planned: the apps of this plan rendered more than ${Math.round(budget.total / 2 ** 20)} MiB in all (FERRY_MAX_PLAN_OUTPUT_MB)`;
   budget.left -= size;
   (budget.charged ??= new Set()).add(key);
@@ -140,6 +146,10 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
     'v3', ctx.tools.fingerprint, app.renderer, app.path, JSON.stringify(app.helm ?? {}), app.flux?.overlay ?? '', app.flux?.generated?.text ?? '',
     ...files.files.map((f) => `${f.path}:${f.oid}`),
   ]);
+  if (app.renderer === 'kustomize' && !app.flux && !app.overlay && inProcessKustomize(ctx.tools)) {
+    const r = await renderInProcess(app, side, inputs, ctx, key);
+    if (r) return r;
+  }
   let text = await ctx.cache.get(key);
   if (ctx.cacheStats) ctx.cacheStats[text === null ? 'misses' : 'hits']++;
   if (text === null) {
@@ -170,3 +180,45 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
   const findings = [...pre, ...post, ...r.findings];
   return { resources: r.resources, findings, status: findings.some((f) => f.severity === 'error') ? 'error' : 'rendered' };
 }
+
+/**
+ * Whether a Kustomize app may be rendered without kustomize (trivial-kustomization.ts):
+ * only where kubectl would have run (a binary found, the sandbox as required), and not
+ * when `FERRY_KUSTOMIZE_IN_PROCESS=0` sends every app to the binary.
+ */
+export function inProcessKustomize(tools: RenderTools): boolean {
+  return process.env.FERRY_KUSTOMIZE_IN_PROCESS !== '0' && !!tools.kustomize && !(tools.sandbox.required && !tools.sandbox.namespaces);
+}
+
+/** A trivial kustomization's resources, read from the commit as kustomize would print them; null when it is not trivial. */
+async function renderInProcess(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext, key: string): Promise<RenderedApp | null> {
+  await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
+  const r = renderTrivialKustomization(app.path, trivialTree(side), ctx.tools.maxOutputBytes);
+  if (!r.ok) return null;
+  const pre = inputs.findings;
+  // Charged as kustomize's output would be (about the files' size), once per plan for the same files.
+  const over = chargeOutputBytes(ctx, r.bytes, key);
+  if (over) return { resources: [], findings: [...pre, { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message: over }], status: 'error' };
+  return { resources: r.resources, findings: [...pre], status: 'rendered' };
+}
+
+/** Regular files of the side's commit only: a symlink, a folder or a file over a read limit is not read. */
+function trivialTree(side: Side): TrivialTree {
+  return {
+    entry: (p) => {
+      const e = side.tree.index.get(p);
+      if (e) return REGULAR_MODES.has(e.mode) ? 'file' : 'other';
+      return side.view.isDir(p) ? 'dir' : null;
+    },
+    read: (p) => {
+      try {
+        return side.tree.read(p);
+      } catch (err) {
+        if (err instanceof ReadLimitError) return null;
+        throw err;
+      }
+    },
+  };
+}
+
+const REGULAR_MODES = new Set(['100644', '100755']);

@@ -75,7 +75,7 @@ function isDigit(c: number): boolean {
 }
 
 /** A plain scalar's value, as js-yaml's implicit resolution makes it. */
-function resolvePlain(s: string): unknown {
+export function resolvePlain(s: string): unknown {
   const c = s.charCodeAt(0);
   // Only `~`, n/N (null), t/T/f/F (bool), digits, signs and `.` (int, float) can start
   // a non-string: each resolver tests its first characters as such.

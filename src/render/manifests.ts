@@ -1,5 +1,5 @@
 import jsyaml from 'js-yaml';
-import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
+import { CST, isMap, isSeq, Lexer, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import { loadBlockDocument, UNSUPPORTED } from './block-yaml.js';
 import { lineTable, locateByIndent, locateFast, locateInJson, locateIn, positionTree, type Frame, type LineTable } from './locate.js';
 import { maxBlobBytesFromEnv, mib } from '../workspace/limits.js';
@@ -85,6 +85,8 @@ function ignoredRulesIn(text: string): string[] | undefined {
 export interface ParsedManifests {
   resources: Resource[];
   findings: Finding[];
+  /** Set, with `simpleYaml`, when a document is outside what that option accepts: the parse stopped there. */
+  declined?: true;
 }
 
 export interface ParseOptions {
@@ -95,6 +97,15 @@ export interface ParseOptions {
   requireIdentity?: boolean;
   /** Parse only documents whose text contains this string (a cheap pre-filter). */
   onlyContaining?: string;
+  /**
+   * Accept only simple YAML: documents without anchors, aliases, tags, directives,
+   * explicit or collection keys, `...` markers, duplicate keys or unusual characters (tabs,
+   * carriage returns, BOMs, control characters, astral ones), each one object that is
+   * neither a List nor a tool configuration; blank documents are skipped. Anything else
+   * sets `declined` and ends the parse: for callers that must know every YAML reader
+   * reads the text alike (trivial-kustomization.ts).
+   */
+  simpleYaml?: boolean;
 }
 
 /** One YAML document of a stream: its text and where it starts in the file. */
@@ -156,11 +167,13 @@ function contentLine(chunk: DocChunk): number {
  * key (it is turned into a string per use). The parse stops at the first alias, and the
  * guarded parser, which counts aliases, takes the document.
  */
-function loadFast(text: string): { docs: unknown[]; aliased: boolean } {
+function loadFast(text: string, tryBlock = true): { docs: unknown[]; aliased: boolean } {
   // Most documents are plain block style: read without js-yaml, to the same value
   // (block-yaml.ts declines aliases and everything else it does not read).
-  const block = loadBlockDocument(text);
-  if (block !== UNSUPPORTED) return { docs: [block], aliased: false };
+  if (tryBlock) {
+    const block = loadBlockDocument(text);
+    if (block !== UNSUPPORTED) return { docs: [block], aliased: false };
+  }
   // An alias is written `*name`: text without a `*` has none, and needs no watching
   // (the listener is called twice per node, a sizeable part of the parse).
   if (!text.includes('*')) return { docs: jsyaml.loadAll(text, null, PLAIN), aliased: false };
@@ -223,18 +236,26 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
   const out: ParsedManifests = { resources: [], findings: [] };
   // Directives (%YAML, %TAG) apply across the marker that follows them: parse whole.
   if (hasDirective(text)) {
+    if (opts.simpleYaml) return declined(out);
     parseGuarded({ text, lineOffset: 0 }, file, opts, out, null);
     return out;
   }
   for (const chunk of splitDocuments(text)) {
     if (opts.onlyContaining !== undefined && !chunk.text.includes(opts.onlyContaining)) continue;
     let loaded: { docs: unknown[]; aliased: boolean };
-    try {
-      loaded = loadFast(chunk.text);
-    } catch (err) {
-      // Duplicate keys and syntax errors: the careful parser says what and where.
-      parseGuarded(chunk, file, opts, out, err);
-      continue;
+    if (opts.simpleYaml) {
+      const value = simpleDocument(chunk.text);
+      if (value === BLANK) continue;
+      if (value === UNSUPPORTED || !isOneObject(value)) return declined(out);
+      loaded = { docs: [value], aliased: false };
+    } else {
+      try {
+        loaded = loadFast(chunk.text);
+      } catch (err) {
+        // Duplicate keys and syntax errors: the careful parser says what and where.
+        parseGuarded(chunk, file, opts, out, err);
+        continue;
+      }
     }
     if (loaded.aliased) {
       parseGuarded(chunk, file, opts, out, null);
@@ -266,6 +287,63 @@ export function parseSourceManifests(text: string, file: string, opts: ParseOpti
     addDocument(value, chunk, contentLine(chunk), locate, file, opts, out);
   }
   return out;
+}
+
+function declined(out: ParsedManifests): ParsedManifests {
+  out.declined = true;
+  return out;
+}
+
+/** A document that is one Kubernetes-looking object: not a List (expanded) nor a tool configuration (skipped). */
+function isOneObject(value: unknown): boolean {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return true; // a finding says what it is
+  const obj = value as Record<string, unknown>;
+  return !isToolConfig(obj) && !(typeof obj.kind === 'string' && obj.kind.endsWith('List'));
+}
+
+const BLANK: unique symbol = Symbol('blank');
+/** Characters block-yaml.ts declines too: tabs, carriage returns, NEL and line separators, BOMs, controls, surrogates. */
+const UNUSUAL_CHARS = /[\x00-\x09\x0B-\x1F\x7F-\x9F\uD800-\uDFFF\uFEFF\uFFFE\uFFFF\u2028\u2029]/;
+/** Tokens of what is not simple YAML (see ParseOptions.simpleYaml). */
+const NOT_SIMPLE = new Set(['anchor', 'alias', 'tag', 'explicit-key-ind', 'directive-line', 'doc-end', 'flow-error-end', 'byte-order-mark']);
+
+/**
+ * A document's value when it is simple YAML (ParseOptions.simpleYaml), BLANK when it has no
+ * content, or UNSUPPORTED. Most documents are block style (block-yaml.ts declines all the
+ * rest); for the others (a plain scalar continued on a line starting with `"`, flow
+ * collections), the `yaml` package's lexer tells what the text holds, and js-yaml reads it.
+ */
+function simpleDocument(text: string): unknown {
+  const block = loadBlockDocument(text);
+  if (block !== UNSUPPORTED) return block;
+  if (isBlankDocument(text)) return BLANK;
+  if (UNUSUAL_CHARS.test(text) || !hasSimpleTokens(text)) return UNSUPPORTED;
+  try {
+    const loaded = loadFast(text, false);
+    return loaded.aliased || loaded.docs.length !== 1 ? UNSUPPORTED : loaded.docs[0];
+  } catch {
+    return UNSUPPORTED;
+  }
+}
+
+/** No token of NOT_SIMPLE, and no flow collection as a mapping key (`[a]: b`, which js-yaml turns into the string "a"). */
+function hasSimpleTokens(text: string): boolean {
+  let afterFlowEnd = false;
+  for (const token of new Lexer().lex(text)) {
+    const type = CST.tokenType(token);
+    if (type && NOT_SIMPLE.has(type)) return false;
+    if (type === 'space' || type === 'newline' || type === 'comment') continue;
+    if (afterFlowEnd && type === 'map-value-ind') return false;
+    afterFlowEnd = type === 'flow-seq-end' || type === 'flow-map-end';
+  }
+  return true;
+}
+
+const BLANK_LINE = /^(?: *(?:#.*)?|---(?: +#.*| *))$/;
+
+/** A document of blank lines, comments and `---` markers only (its value is null). */
+function isBlankDocument(text: string): boolean {
+  return text.split('\n').every((line) => BLANK_LINE.test(line));
 }
 
 /** Whether a line starts with `%` (what /^%/m says, without a regex pass over a large text). */

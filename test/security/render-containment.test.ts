@@ -144,8 +144,9 @@ EOF
     });
     cleanups.push(() => r.cleanup());
     const base = r.commit('base');
-    // A new app: the spy's whole report is one added resource.
-    r.write({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/web/.gitconfig': '[user]\n\tname = attacker\n', 'apps/web/cm.yaml': cm('web2') });
+    // A new app: the spy's whole report is one added resource. Not a trivial kustomization
+    // (those are rendered in process), so the tool runs.
+    r.write({ 'apps/web/kustomization.yaml': 'resources: [cm.yaml]\nnamePrefix: web-\n', 'apps/web/.gitconfig': '[user]\n\tname = attacker\n', 'apps/web/cm.yaml': cm('web2') });
     const head = r.commit('head');
     const p = await planOf(r, base, head);
     const web = app(p, 'web');
