@@ -7,7 +7,6 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { plan } from '../src/engine.js';
-import { ENGINE_NODE_FLAG } from '../src/runtime/young-generation.js';
 import { fmt, PARALLEL, renderAndDiff, run, time, worktree } from './contestants.js';
 import { generateMonorepo } from './monorepo.js';
 
@@ -53,17 +52,17 @@ async function main() {
 
   // Cost against repository size: one fresh process per size, then the growth between sizes.
   console.log('a 10-app PR (20 overlays) as the repository grows');
-  const g = await run(process.execPath, [ENGINE_NODE_FLAG, '--import', 'tsx', path.join(here, 'scale.ts'), '500', '2000', '5000']);
+  const g = await run(process.execPath, ['--import', 'tsx', path.join(here, 'scale.ts'), '500', '2000', '5000']);
   process.stdout.write(g.out);
   console.log();
 
   // Argo CD: one ApplicationSet over 100 and 400 Helm-chart Applications.
-  const a = await run(process.execPath, [ENGINE_NODE_FLAG, '--import', 'tsx', path.join(here, 'applicationset.ts'), '100', '400']);
+  const a = await run(process.execPath, ['--import', 'tsx', path.join(here, 'applicationset.ts'), '100', '400']);
   process.stdout.write(a.out);
   console.log();
 
   // Argo CD app of apps: a chart of 100 and 400 Applications.
-  const aoa = await run(process.execPath, [ENGINE_NODE_FLAG, '--import', 'tsx', path.join(here, 'app-of-apps.ts'), '100', '400']);
+  const aoa = await run(process.execPath, ['--import', 'tsx', path.join(here, 'app-of-apps.ts'), '100', '400']);
   process.stdout.write(aoa.out);
   console.log();
 

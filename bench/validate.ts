@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { identityOf, parseRenderedObjects } from '../src/render/manifests.js';
-import { ENGINE_NODE_FLAG } from '../src/runtime/young-generation.js';
 import type { Plan, Resource } from '../src/types.js';
 import { loadSchemas, validateResources, type ValidateOptions } from '../src/validate/index.js';
 
@@ -150,9 +149,9 @@ const built = path.join(root, 'dist', 'cli.js');
 const entry = existsSync(built) ? [built] : ['--import', 'tsx', path.join(root, 'src', 'cli.ts')];
 const entryName = existsSync(built) ? 'dist/cli.js' : 'src/cli.ts through tsx: run `npm run build` for the built CLI';
 
-/** `ferry validate` in a fresh process, as a user runs it (with the `ferry` bin's node flag); peak RSS from GNU time when present. */
+/** `ferry validate` in a fresh process, as a user runs it; peak RSS from GNU time when present. */
 function validateRepo(repo: string): Run {
-  const cli = [process.execPath, ENGINE_NODE_FLAG, ...entry, 'validate', '--repo', repo, '--format', 'json', '--cache-dir', path.join(repo, '.ferry-cache')];
+  const cli = [process.execPath, ...entry, 'validate', '--repo', repo, '--format', 'json', '--cache-dir', path.join(repo, '.ferry-cache')];
   const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
   const t = performance.now();
   const r = timeBin

@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS, commandHelp, EXIT, USAGE, type Command } from './cli/usage.js';
+import { boundEngineHeapGrowth } from './runtime/engine-heap.js';
 
 export interface CliIO {
   out: (s: string) => void;
@@ -76,6 +77,8 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // A process of its own: the engine's heap rule is its to set (engine-heap.ts).
+  boundEngineHeapGrowth();
   main(process.argv.slice(2)).then((code) => {
     // exitCode, not exit(): a large plan piped to another program must be written out whole.
     process.exitCode = code;

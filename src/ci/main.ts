@@ -1,8 +1,9 @@
-#!/usr/bin/env -S node --max-semi-space-size=32
+#!/usr/bin/env node
 /**
  * `ferry-ci github|gitlab`: the entry CI templates run (action.yml, ci/gitlab/ferry.yml).
  * Everything it needs comes from the CI system's environment.
  */
+import { boundEngineHeapGrowth } from '../runtime/engine-heap.js';
 import { scrub } from './run.js';
 
 const [platform] = process.argv.slice(2);
@@ -15,6 +16,7 @@ async function main(): Promise<number> {
   return 2;
 }
 
+boundEngineHeapGrowth();
 main().then(
   (code) => {
     process.exitCode = code;

@@ -326,15 +326,38 @@ function simpleDocument(text: string): unknown {
   }
 }
 
-/** No token of NOT_SIMPLE, and no flow collection as a mapping key (`[a]: b`, which js-yaml turns into the string "a"). */
+/**
+ * No token of NOT_SIMPLE, no flow collection as a mapping key (`[a]: b`, which js-yaml
+ * turns into the string "a"), no pair in a flow sequence, and no flow mapping entry without
+ * a value: `{a}`, `{a: }`, `[a: ]` are "" to go-yaml and null to js-yaml.
+ */
 function hasSimpleTokens(text: string): boolean {
   let afterFlowEnd = false;
+  /** Open flow collections; for a mapping, where its current entry stands. */
+  const open: Array<{ map: boolean; key: boolean; ind: boolean; value: boolean }> = [];
+  const entryLacksValue = (c: { key: boolean; ind: boolean; value: boolean }) => (c.key || c.ind) && !(c.ind && c.value);
   for (const token of new Lexer().lex(text)) {
     const type = CST.tokenType(token);
     if (type && NOT_SIMPLE.has(type)) return false;
     if (type === 'space' || type === 'newline' || type === 'comment') continue;
     if (afterFlowEnd && type === 'map-value-ind') return false;
     afterFlowEnd = type === 'flow-seq-end' || type === 'flow-map-end';
+    const top = open[open.length - 1];
+    if (top && (type === 'scalar' || type === 'single-quoted-scalar' || type === 'double-quoted-scalar' || type === 'flow-map-start' || type === 'flow-seq-start')) {
+      if (top.map && top.ind) top.value = true;
+      else if (top.map) top.key = true;
+    }
+    if (type === 'flow-map-start' || type === 'flow-seq-start') open.push({ map: type === 'flow-map-start', key: false, ind: false, value: false });
+    else if (type === 'map-value-ind' && top) {
+      if (!top.map) return false;
+      top.ind = true;
+    } else if (type === 'comma' && top?.map) {
+      if (entryLacksValue(top)) return false;
+      top.key = top.ind = top.value = false;
+    } else if (type === 'flow-map-end' || type === 'flow-seq-end') {
+      const closed = open.pop();
+      if (closed?.map && entryLacksValue(closed)) return false;
+    }
   }
   return true;
 }

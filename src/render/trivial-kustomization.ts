@@ -160,17 +160,29 @@ function isEverywhereString(v: unknown): boolean {
  */
 const TIMESTAMP_LIKE = /(?<![^\s[{,:])\d{4}-\d/;
 
+/**
+ * A folded block scalar (`>`, `>-`, `>+`, `>2`): go-yaml v3 folds more-indented lines and
+ * keeps trailing blank lines otherwise than js-yaml (`>-` over `a`, ` b`, `c` is "a\n\n b\nc"
+ * to kustomize, "a\n b\nc" to js-yaml). Anything like its header is declined.
+ */
+const FOLDED_SCALAR = /(?:^|[\s:-])>[-+0-9]*[ \t]*(?:#.*)?$/m;
+/** `\/` in a double-quoted scalar is `/` to js-yaml; kustomize refuses the file. */
+const SLASH_ESCAPE = /\\\//;
+
 /** The resources of one listed file, each as kustomize prints it, or why the file is declined. */
 function fileResources(text: string, file: string): Resource[] | string {
   if (TIMESTAMP_LIKE.test(text)) return 'a value may be a timestamp, which kustomize rewrites';
+  if (FOLDED_SCALAR.test(text)) return 'a folded block scalar, which kustomize folds otherwise';
+  if (SLASH_ESCAPE.test(text)) return 'an escaped slash, which kustomize refuses';
   const parsed = parseSourceManifests(text, file, { requireIdentity: true, simpleYaml: true });
   if (parsed.declined) return 'a document is not simple YAML of one object';
   if (parsed.findings.length) return parsed.findings[0]!.message;
   const out: Resource[] = [];
+  const budget = { pairs: KEY_ORDER_PAIRS_PER_FILE };
   for (const r of parsed.resources) {
     const why = unusualObject(r.object);
     if (why) return `${r.id.kind}/${r.id.name}: ${why}`;
-    const object = asKustomizePrints(r.object);
+    const object = asKustomizePrints(r.object, budget);
     if (object === DECLINED) return `${r.id.kind}/${r.id.name}: a value or key kustomize would print differently`;
     const source = r.source!;
     const locate = source.locate;
@@ -222,15 +234,15 @@ const DECLINED: unique symbol = Symbol('declined');
  * printed quoted by go-yaml v2: only the common forms are known to be. A `null` in a list
  * is an error in kustomize.
  */
-function asKustomizePrints(v: unknown): unknown {
+function asKustomizePrints(v: unknown, budget: { pairs: number }): unknown {
   if (typeof v === 'number') return Number.isFinite(v) ? (v === 0 ? 0 : v) : DECLINED;
-  if (typeof v === 'string') return printsAsItself(v) ? v : DECLINED;
+  if (typeof v === 'string') return printsAsItself(v) && !ODD_CHARS.test(v) ? v : DECLINED;
   if (v === null || typeof v === 'boolean') return v;
   if (Array.isArray(v)) {
     const out: unknown[] = new Array(v.length);
     for (let i = 0; i < v.length; i++) {
       if (v[i] === null) return DECLINED;
-      const x = asKustomizePrints(v[i]);
+      const x = asKustomizePrints(v[i], budget);
       if (x === DECLINED) return DECLINED;
       out[i] = x;
     }
@@ -239,16 +251,35 @@ function asKustomizePrints(v: unknown): unknown {
   if (!isPlainObject(v)) return DECLINED;
   const keys = Object.keys(v);
   // go-yaml v3 merges a `<<` key, js-yaml keeps it.
-  for (const k of keys) if (k === '<<' || !printsAsItself(k) || !isSortableKey(k)) return DECLINED;
-  const sorted = goYamlKeyOrder(keys);
+  for (const k of keys) if (k === '<<' || !isStringKey(k) || !isSortableKey(k)) return DECLINED;
+  const sorted = goYamlKeyOrder(keys, budget);
   if (!sorted) return DECLINED;
   const out: Record<string, unknown> = {};
   for (const k of sorted) {
-    const x = asKustomizePrints(v[k]);
+    const x = asKustomizePrints(v[k], budget);
     if (x === DECLINED) return DECLINED;
     out[k] = x;
   }
   return out;
+}
+
+/**
+ * Characters a double-quoted escape can make that kustomize refuses (controls, C1 and
+ * non-characters, surrogates even paired) or reads otherwise (`\N`, `\L`, `\P`, which
+ * it folds like line breaks).
+ */
+const ODD_CHARS = /[\x00-\x08\x0B-\x1F\x7F-\x9F\u2028\u2029\uD800-\uDFFF\uFEFF\uFFFE\uFFFF]/;
+const NON_NUMBER_WORDS = /^-?Infinity$|^NaN$/;
+
+/**
+ * A key js-yaml gave as a string that was a string in the text too. js-yaml turns a plain
+ * key read as a number, boolean or null into a string (`0x1:` becomes "1", `.inf:` becomes
+ * "Infinity"); go-yaml keeps such a key's text at the top and refuses it deeper down
+ * (kubectl fails). Any key that reads as something else, or is what such a key becomes,
+ * is declined.
+ */
+function isStringKey(k: string): boolean {
+  return typeof resolvePlain(k) === 'string' && !NON_NUMBER_WORDS.test(k) && !ODD_CHARS.test(k);
 }
 
 const PLAIN_DECIMAL = /^[-+]?(?:0|[1-9][0-9]{0,14})$/;
@@ -275,20 +306,27 @@ function isSortableKey(k: string): boolean {
   return SORTABLE_KEY.test(k) && !LONG_DIGITS.test(k);
 }
 
-/** Maps with keys holding digits are checked pair by pair; past this many keys they are declined. */
-const MAX_CHECKED_KEYS = 1000;
 const HAS_DIGIT = /[0-9]/;
+
+/**
+ * Pair comparisons one file may spend checking key orders (a few hundred ms at most): a
+ * file of many large maps with digits in their keys is declined past it, not checked for
+ * seconds on the engine's thread.
+ */
+export const KEY_ORDER_PAIRS_PER_FILE = 2_000_000;
 
 /**
  * Keys in the order go-yaml v2 prints a Go map (sorter.go keyList.Less), or null when that
  * order is not certain. The order is natural (`a2` before `a10`), non-letters before
  * letters. It is not a total order for every set of strings (leading zeros), and then Go's
- * sort could answer otherwise: a set whose keys hold digits is checked pair by pair.
+ * sort could answer otherwise: a set whose keys hold digits is checked pair by pair, out of
+ * `budget.pairs`; null when the budget runs out.
  */
-export function goYamlKeyOrder(keys: string[]): string[] | null {
+export function goYamlKeyOrder(keys: string[], budget: { pairs: number } = { pairs: KEY_ORDER_PAIRS_PER_FILE }): string[] | null {
   const sorted = [...keys].sort((a, b) => (goYamlKeyLess(a, b) ? -1 : goYamlKeyLess(b, a) ? 1 : 0));
   if (!keys.some((k) => HAS_DIGIT.test(k))) return sorted;
-  if (keys.length > MAX_CHECKED_KEYS) return null;
+  budget.pairs -= (sorted.length * (sorted.length - 1)) / 2;
+  if (budget.pairs < 0) return null;
   for (let i = 0; i < sorted.length; i++) {
     for (let j = i + 1; j < sorted.length; j++) {
       if (!goYamlKeyLess(sorted[i]!, sorted[j]!) || goYamlKeyLess(sorted[j]!, sorted[i]!)) return null;
@@ -356,6 +394,8 @@ function groupVersion(apiVersion: string): [string, string] {
  * unique here, so the order is total and Go's unstable sort gives the same.
  */
 function legacyOrder(resources: Resource[]): Resource[] | null {
+  // kustomize puts a core Namespace before every other Namespace whatever the groups say.
+  if (resources.some((r) => r.id.kind === 'Namespace' && r.id.apiVersion !== 'v1')) return null;
   const keyed = resources.map((r) => {
     const [g, v] = groupVersion(r.id.apiVersion);
     const k = r.id.kind;

@@ -1,7 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { AbortedError, NoConfigError, UsageError, type PlanHooks, type PlanMeasures, type PlanRequest } from '../engine.js';
 import type { Finding, Plan } from '../types.js';
-import { ENGINE_YOUNG_GENERATION_MB } from './young-generation.js';
 
 interface Pending {
   resolve: (p: Plan) => void;
@@ -71,9 +70,8 @@ export class EnginePool {
     const tsWorker = new URL('./plan-worker.ts', import.meta.url).href;
     const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(tsWorker)}); })`;
     // A heap ceiling per worker: a plan that outgrows it ends that worker (its job fails,
-    // the worker is replaced), not the server. The young generation is the engine's own
-    // (young-generation.ts), as in the CLI.
-    const resourceLimits = { maxOldGenerationSizeMb: engineHeapMb(), maxYoungGenerationSizeMb: ENGINE_YOUNG_GENERATION_MB };
+    // the worker is replaced), not the server.
+    const resourceLimits = { maxOldGenerationSizeMb: engineHeapMb() };
     const worker = fromSource
       ? new Worker(boot, { eval: true, resourceLimits })
       : new Worker(new URL('./plan-worker.js', import.meta.url), { resourceLimits });

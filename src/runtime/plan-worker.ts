@@ -5,11 +5,15 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { plan, type PlanRequest } from '../engine.js';
+import { boundEngineHeapGrowth } from './engine-heap.js';
 
 type Message =
   | { type: 'plan'; id: number; req: PlanRequest; validateOnly: boolean }
   /** The job was superseded or its PR closed: stop, killing running renderers. */
   | { type: 'abort'; id: number };
+
+// The flag is process-wide: the server's main thread gets it too, which is harmless.
+boundEngineHeapGrowth();
 
 /** Plans in progress by job id; a signal cannot cross the thread boundary, so it is rebuilt here. */
 const running = new Map<number, AbortController>();

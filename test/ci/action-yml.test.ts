@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ENGINE_NODE_FLAG } from '../../src/runtime/young-generation.js';
 import { REPO_ROOT } from '../helpers/bin.js';
 
 /** Keys of a composite action's step (https://docs.github.com/actions/reference/metadata-syntax-for-github-actions#runs-for-composite-actions). */
@@ -31,7 +30,7 @@ describe('action.yml', () => {
     // The plan step's variables are the ones the entry reads; its command is the package's bin.
     const plan = steps.find((s) => s.id === 'plan')!;
     for (const v of Object.keys(plan.env).filter((k) => k !== 'FERRY_CACHE_DIR')) expect(entry, v).toContain(`env.${v}`);
-    expect(plan.run).toBe(`node ${ENGINE_NODE_FLAG} "$GITHUB_ACTION_PATH/dist/ci/main.js" github`);
+    expect(plan.run).toBe('node "$GITHUB_ACTION_PATH/dist/ci/main.js" github');
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(pkg.bin['ferry-ci']).toBe('dist/ci/main.js');
     // Outputs come from what the entry writes to GITHUB_OUTPUT.

@@ -116,11 +116,6 @@ spec:
 
   litstrip: |-
     strip
-  folded: >
-    folded
-    text
-
-    para
   plainmulti: plain
     multi line
   singlemulti: 'single
@@ -155,8 +150,6 @@ spec:
     a2: x
     B: x
     _x: x
-    "1": x
-    "2": x
     a-b: x
     a_b: x
     a.b: x
@@ -328,6 +321,14 @@ describe('trivial kustomizations in process, against the real kubectl kustomize'
 });
 
 describe('go-yaml v2 key order', () => {
+  it('checks maps with digits in their keys within a budget of pair comparisons, then declines', () => {
+    const keys = Array.from({ length: 999 }, (_, i) => `a${i}`);
+    const budget = { pairs: 900_000 };
+    expect(goYamlKeyOrder(keys, budget)?.slice(0, 3)).toEqual(['a0', 'a1', 'a2']);
+    // The first map spent about half of it: a second one of the same size is declined.
+    expect(goYamlKeyOrder(keys, budget)).toBeNull();
+  });
+
   it('is the order kubectl printed for these keys', () => {
     // As `kubectl kustomize` printed them (checked by the scalar fixture above too).
     const printed = ['', '-1', '_x', '1', '01', '2', 'B', 'a', 'a b', 'a-b', 'a.b', 'a_b', 'a2', 'a10', 'ab', 'x0', 'x00', 'z9', 'z010', 'z0010'];
@@ -399,6 +400,25 @@ describe('declined: anything not known to print unchanged goes to kubectl', () =
     ['an octal-looking key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  "01": x\n') }, /print differently/],
     ['a non-ASCII key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  é: x\n') }, /print differently/],
     ['a long digit run in a key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  k1234567890123456: x\n') }, /print differently/],
+    // Found in review, each checked against the real kubectl kustomize: it prints another
+    // value, or fails where the in-process render would have succeeded.
+    ['a folded block scalar', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  k: >-\n    a\n     b\n    c\n') }, /folded block scalar/],
+    ['a kept folded block scalar', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  k: >+\n    a\n\n\n') }, /folded block scalar/],
+    // A quoted number key is a string to both, but js-yaml gives a plain one as a string too.
+    ['a quoted number key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  "1": a\n') }, /print differently/],
+    ['a hex key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  0x1: a\n') }, /print differently/],
+    ['a number key deeper down', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('spec:\n  x:\n    1: a\n') }, /print differently/],
+    ['a boolean key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('spec:\n  x:\n    true: a\n') }, /print differently/],
+    ['an .inf key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  .inf: a\n') }, /print differently/],
+    ['an escaped slash', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: "x\\/y"\n') }, /escaped slash/],
+    ['a C1 control escape', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: "x\\x85y"\n') }, /print differently/],
+    ['a line separator escape', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: "x\\Ly"\n') }, /print differently/],
+    ['a surrogate pair escape', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  a: "x\\uD83D\\uDE00"\n') }, /print differently/],
+    ['a non-character escape in a key', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data:\n  "k\\uFFFE": a\n') }, /print differently/],
+    ['a flow mapping entry without a value', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('data: {a}\n') }, /not simple YAML/],
+    ['a flow mapping entry with an empty value', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('spec: {a: }\n') }, /not simple YAML/],
+    ['a pair in a flow sequence', { 'kustomization.yaml': kustomization('a.yaml'), 'a.yaml': cm('spec:\n  x: [a: ]\n') }, /not simple YAML/],
+    ['a Namespace of another group', { 'kustomization.yaml': kustomization('a.yaml', 'b.yaml'), 'a.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n', 'b.yaml': 'apiVersion: example.com/v1\nkind: Namespace\nmetadata:\n  name: b\n' }, /.+/],
     ['two resources with one kind and name', { 'kustomization.yaml': kustomization('a.yaml', 'b.yaml'), 'a.yaml': CM, 'b.yaml': cm('  namespace: other\n') }, /two resources/],
   ];
   for (const [name, files, reason] of cases) {

@@ -1,0 +1,21 @@
+import v8 from 'node:v8';
+
+/**
+ * How far the old generation may grow past what was live after a full collection before
+ * the next one, in percent. V8's own factor follows the ratio of allocation speed to
+ * collection speed and goes up to 4 when allocation is fast, as it is while parsing: the
+ * same 50,246-resource validate peaked anywhere between 450 and 610 MB from run to run,
+ * its live heap about 130 MB each time. At 50% it peaks at 390–410 MB, for the same CPU
+ * (full collections of a heap this size cost milliseconds each). Figures and the
+ * command: docs/performance.md, "A bounded old generation".
+ */
+export const ENGINE_HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Applies the growth bound to this process's V8, all its isolates (worker threads) too.
+ * V8 reads the flag at every full collection, so it works when set at run time, whatever
+ * flags node was started with.
+ */
+export function boundEngineHeapGrowth(): void {
+  v8.setFlagsFromString(`--heap-growing-percent=${ENGINE_HEAP_GROWING_PERCENT}`);
+}

@@ -1,0 +1,48 @@
+import { execFile as execFileCb } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../helpers/bin.js';
+
+const execFile = promisify(execFileCb);
+
+describe('the engine’s heap', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('boundEngineHeapGrowth keeps the old generation within half again of what is live, where V8 alone lets it reach about four times', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ferry-heap-'));
+    dirs.push(dir);
+    const module = pathToFileURL(path.join(REPO_ROOT, 'src', 'runtime', 'engine-heap.ts')).href;
+    // A live set, then batches that live long enough to be promoted and die three batches
+    // later: what parsing app after app does to the old generation.
+    const probe = path.join(dir, 'probe.mjs');
+    writeFileSync(probe, `
+if (process.env.BOUND) (await import(${JSON.stringify(module)})).boundEngineHeapGrowth();
+const live = []; for (let i = 0; i < 3e5; i++) live.push({ i, s: 'live' + i, a: [i, i + 1] });
+const window = [];
+for (let round = 0; round < 60; round++) {
+  const batch = []; for (let i = 0; i < 2e5; i++) batch.push({ round, i, s: 'x' + i, a: [i] });
+  window.push(batch); if (window.length > 3) window.shift();
+}
+process.stdout.write(String(live.length + window.length));
+`);
+    /** Peak heap at the start of a full collection over the most that was live after one (from --trace-gc). */
+    const growth = async (bound: boolean) => {
+      const env = { ...process.env, BOUND: bound ? '1' : '' };
+      const { stdout } = await execFile(process.execPath, ['--import', 'tsx', '--trace-gc', probe], { env, cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+      const compacts = [...stdout.matchAll(/Mark-Compact ([\d.]+) \([\d.]+\) -> ([\d.]+) /g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+      expect(compacts.length).toBeGreaterThan(2);
+      return Math.max(...compacts.map(([before]) => before)) / Math.max(...compacts.map(([, after]) => after));
+    };
+    const [bounded, unbounded] = [await growth(true), await growth(false)];
+    expect(bounded).toBeLessThan(2.2);
+    // The control: without the bound this probe does grow the heap far past what is live.
+    expect(unbounded).toBeGreaterThan(2.8);
+  });
+});
