@@ -5,11 +5,12 @@ import v8 from 'node:v8';
  * the next one, in percent. V8's own factor follows the ratio of allocation speed to
  * collection speed and goes up to 4 when allocation is fast, as it is while parsing: the
  * same 50,246-resource validate peaked anywhere between 450 and 610 MB from run to run,
- * its live heap about 130 MB each time. At 50% it peaks at 390–410 MB, for the same CPU
- * (full collections of a heap this size cost milliseconds each). Figures and the
- * command: docs/performance.md, "A bounded old generation".
+ * its live heap about 130 MB each time. At 100% (the heap at most doubles) it peaks at
+ * 445–455 MB for the same CPU; at 50% at 400–410 MB, but with twice the full collections
+ * it cost about 5% more CPU. Figures and the command: docs/performance.md, "A bounded old
+ * generation".
  */
-export const ENGINE_HEAP_GROWING_PERCENT = 50;
+export const ENGINE_HEAP_GROWING_PERCENT = 100;
 
 /**
  * Applies the growth bound to this process's V8, all its isolates (worker threads) too.

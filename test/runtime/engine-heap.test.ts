@@ -15,7 +15,7 @@ describe('the engine’s heap', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('boundEngineHeapGrowth keeps the old generation within half again of what is live, where V8 alone lets it reach about four times', async () => {
+  it('boundEngineHeapGrowth keeps the heap within about twice what is live, where V8 alone lets it reach about four times', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'ferry-heap-'));
     dirs.push(dir);
     const module = pathToFileURL(path.join(REPO_ROOT, 'src', 'runtime', 'engine-heap.ts')).href;
@@ -41,8 +41,9 @@ process.stdout.write(String(live.length + window.length));
       return Math.max(...compacts.map(([before]) => before)) / Math.max(...compacts.map(([, after]) => after));
     };
     const [bounded, unbounded] = [await growth(true), await growth(false)];
-    expect(bounded).toBeLessThan(2.2);
+    // Twice what is live, and the young generation and what marking overshoots on top.
+    expect(bounded).toBeLessThan(2.8);
     // The control: without the bound this probe does grow the heap far past what is live.
-    expect(unbounded).toBeGreaterThan(2.8);
+    expect(unbounded).toBeGreaterThan(3.4);
   });
 });
