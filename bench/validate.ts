@@ -175,7 +175,7 @@ try {
   const sets: Array<{ id: string; which: 'corpus' | 'mirrors'; title: string; targets: number[]; crdsOnce?: boolean }> = [
     { id: 'crd-heavy', which: 'mirrors', title: 'plain manifests, CRD-heavy (every copy with its CRDs)', targets: [10_000, 25_000, 50_000] },
     { id: 'mix', which: 'mirrors', title: 'the same manifests, CRDs once', targets: [10_000, 50_000], crdsOnce: true },
-    { id: 'kustomize', which: 'corpus', title: 'Kustomize apps (every app rendered by kubectl kustomize, sandboxed)', targets: [5_000, 10_000] },
+    { id: 'kustomize', which: 'corpus', title: 'Kustomize apps (each rendered by a sandboxed kubectl kustomize, or in process when it only lists files)', targets: [5_000, 10_000] },
   ];
   const only = process.env.FERRY_BENCH_SETS?.split(',');
   for (const set of sets.filter((s) => !only || only.includes(s.id))) {
