@@ -146,8 +146,13 @@ interface Run { seconds: number; cpuSeconds: number | null; rssMb: number | null
  * otherwise, which adds the TypeScript transform (about a second of CPU) to every run.
  */
 const built = path.join(root, 'dist', 'cli.js');
-const entry = existsSync(built) ? [built] : ['--import', 'tsx', path.join(root, 'src', 'cli.ts')];
-const entryName = existsSync(built) ? 'dist/cli.js' : 'src/cli.ts through tsx: run `npm run build` for the built CLI';
+/** The newest modification time under a folder. */
+const newest = (d: string): number =>
+  Math.max(0, ...readdirSync(d, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(path.join(d, e.name)) : statSync(path.join(d, e.name)).mtimeMs)));
+// A build older than the sources would measure other code than this checkout's.
+const useBuilt = existsSync(built) && statSync(built).mtimeMs >= newest(path.join(root, 'src'));
+const entry = useBuilt ? [built] : ['--import', 'tsx', path.join(root, 'src', 'cli.ts')];
+const entryName = useBuilt ? 'dist/cli.js' : 'src/cli.ts through tsx, as dist/ is missing or older than src/: run `npm run build` for the built CLI';
 
 /** `ferry validate` in a fresh process, as a user runs it; peak RSS from GNU time when present. */
 function validateRepo(repo: string): Run {

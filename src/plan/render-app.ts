@@ -163,7 +163,7 @@ async function renderOwn(app: AppSpec, side: Side, inputs: AppInputs, ctx: Rende
     text = raw.text;
   }
   const over = chargeOutput(ctx, text, key);
-  if (over) return { resources: [], findings: [...pre, { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message: over }], status: 'error' };
+  if (over) return { resources: [], findings: [...pre, renderLimitFinding(app, over)], status: 'error' };
   // Tracing reads the render's source files: read ahead with the rest, they may have been
   // dropped from the blob store while the renderer ran.
   if (app.renderer === 'kustomize') await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
@@ -190,15 +190,21 @@ export function inProcessKustomize(tools: RenderTools): boolean {
   return process.env.FERRY_KUSTOMIZE_IN_PROCESS !== '0' && !!tools.kustomize && !(tools.sandbox.required && !tools.sandbox.namespaces);
 }
 
+function renderLimitFinding(app: AppSpec, message: string): Finding {
+  return { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message };
+}
+
 /** A trivial kustomization's resources, read from the commit as kustomize would print them; null when it is not trivial. */
 async function renderInProcess(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext, key: string): Promise<RenderedApp | null> {
   await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
+  // Synchronous from here: a plan stopped meanwhile takes the renderer's path, which stops.
+  if (ctx.signal?.aborted) return null;
   const r = renderTrivialKustomization(app.path, trivialTree(side), ctx.tools.maxOutputBytes);
   if (!r.ok) return null;
   const pre = inputs.findings;
   // Charged as kustomize's output would be (about the files' size), once per plan for the same files.
   const over = chargeOutputBytes(ctx, r.bytes, key);
-  if (over) return { resources: [], findings: [...pre, { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message: over }], status: 'error' };
+  if (over) return { resources: [], findings: [...pre, renderLimitFinding(app, over)], status: 'error' };
   return { resources: r.resources, findings: [...pre], status: 'rendered' };
 }
 

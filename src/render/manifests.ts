@@ -310,8 +310,8 @@ const NOT_SIMPLE = new Set(['anchor', 'alias', 'tag', 'explicit-key-ind', 'direc
 /**
  * A document's value when it is simple YAML (ParseOptions.simpleYaml), BLANK when it has no
  * content, or UNSUPPORTED. Most documents are block style (block-yaml.ts declines all the
- * rest); for the others (a plain scalar continued on a line starting with `"`, flow
- * collections), the `yaml` package's lexer tells what the text holds, and js-yaml reads it.
+ * rest); for the others (flow mappings, flow collections over several lines, multi-line
+ * double-quoted scalars), the `yaml` package's lexer tells what the text holds, and js-yaml reads it.
  */
 function simpleDocument(text: string): unknown {
   const block = loadBlockDocument(text);

@@ -60,6 +60,9 @@ export function renderTrivialKustomization(dir: string, tree: TrivialTree, maxBy
       resources.push(r);
     }
   }
+  if (resources.some((r) => r.id.kind === 'Namespace' && r.id.apiVersion !== 'v1')) {
+    return decline('a Namespace of a group other than core, which kustomize orders specially');
+  }
   const ordered = legacyOrder(resources);
   return ordered ? { ok: true, resources: ordered, bytes } : decline('two kinds sort alike in kustomize\'s order');
 }
@@ -251,7 +254,8 @@ function asKustomizePrints(v: unknown, budget: { pairs: number }): unknown {
   if (!isPlainObject(v)) return DECLINED;
   const keys = Object.keys(v);
   // go-yaml v3 merges a `<<` key, js-yaml keeps it.
-  for (const k of keys) if (k === '<<' || !isStringKey(k) || !isSortableKey(k)) return DECLINED;
+  // `__proto__` would set the copy's prototype instead of a key.
+  for (const k of keys) if (k === '<<' || k === '__proto__' || !isStringKey(k) || !isSortableKey(k)) return DECLINED;
   const sorted = goYamlKeyOrder(keys, budget);
   if (!sorted) return DECLINED;
   const out: Record<string, unknown> = {};
@@ -394,8 +398,6 @@ function groupVersion(apiVersion: string): [string, string] {
  * unique here, so the order is total and Go's unstable sort gives the same.
  */
 function legacyOrder(resources: Resource[]): Resource[] | null {
-  // kustomize puts a core Namespace before every other Namespace whatever the groups say.
-  if (resources.some((r) => r.id.kind === 'Namespace' && r.id.apiVersion !== 'v1')) return null;
   const keyed = resources.map((r) => {
     const [g, v] = groupVersion(r.id.apiVersion);
     const k = r.id.kind;

@@ -28,7 +28,7 @@ class MapShape {
 let table: Record<string, FieldList | undefined> | null = null;
 const shapes = new Map<string, ObjectShape | null>();
 
-/** The fields of a type, or null when client-node has no such type. */
+/** The fields of a type, or null when the generated table has none (it keeps the kinds, ObjectMeta and what they reach). */
 function fieldList(name: string): FieldList | null {
   table ??= JSON.parse(FIELD_SHAPES_JSON) as Record<string, FieldList | undefined>;
   // Own keys only: a name like `constructor` must not reach Object.prototype.
