@@ -194,13 +194,27 @@ function renderLimitFinding(app: AppSpec, message: string): Finding {
   return { severity: 'error', rule: 'render-limit', file: app.path || '.', line: null, resource: null, message };
 }
 
+/**
+ * Render keys (the app and its files' contents) the in-process render declined: a folder
+ * of the trivial shape declined late (a timestamp in a large CRD file) is not read and
+ * parsed again on every plan of a long-running server before kubectl's cached render is
+ * used. Bounded; cleared when full, like the other per-process memories.
+ */
+const declinedKeys = new Set<string>();
+const MAX_DECLINED_KEYS = 4096;
+
 /** A trivial kustomization's resources, read from the commit as kustomize would print them; null when it is not trivial. */
 async function renderInProcess(app: AppSpec, side: Side, inputs: AppInputs, ctx: RenderContext, key: string): Promise<RenderedApp | null> {
+  if (declinedKeys.has(key)) return null;
   await side.tree.prefetch([...inputs.files].filter((f) => side.tree.index.has(f)));
   // Synchronous from here: a plan stopped meanwhile takes the renderer's path, which stops.
   if (ctx.signal?.aborted) return null;
   const r = renderTrivialKustomization(app.path, trivialTree(side), ctx.tools.maxOutputBytes);
-  if (!r.ok) return null;
+  if (!r.ok) {
+    if (declinedKeys.size >= MAX_DECLINED_KEYS) declinedKeys.clear();
+    declinedKeys.add(key);
+    return null;
+  }
   const pre = inputs.findings;
   // Charged as kustomize's output would be (about the files' size), once per plan for the same files.
   const over = chargeOutputBytes(ctx, r.bytes, key);

@@ -26,6 +26,19 @@ vi.mock('node:child_process', async (importOriginal) => {
   };
 });
 
+/** The folders the in-process render was asked to render. */
+const inProcessAttempts: string[] = [];
+vi.mock('../../src/render/trivial-kustomization.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/render/trivial-kustomization.js')>();
+  return {
+    ...real,
+    renderTrivialKustomization: (...a: Parameters<typeof real.renderTrivialKustomization>) => {
+      inProcessAttempts.push(a[0]);
+      return real.renderTrivialKustomization(...a);
+    },
+  };
+});
+
 afterEach(() => {
   delete process.env.FERRY_KUSTOMIZE_IN_PROCESS;
 });
@@ -111,6 +124,23 @@ describe('trivial kustomizations without kubectl', () => {
     expect(app.status).toBe('rendered');
     expect(app.resources).toBe(3);
     expect(app.findings).toContainEqual(expect.objectContaining({ rule: 'no-latest-tag', file: 'apps/trivial/deploy/web.yaml', line: 15 }));
+  });
+
+  it('a folder declined in process is not read again for the same files, and is read again once they change', async () => {
+    const r = new TestRepo();
+    const late = (stamp: string) => cm(`  a: b\n  when: ${stamp}\n`);
+    const c1 = r.write({ '.github/ferry.yml': CONFIG, 'apps/late/kustomization.yaml': kustomization('cm.yaml'), 'apps/late/cm.yaml': late('2024-01-01') }).commit('late');
+    const runs = async (head: string) => {
+      inProcessAttempts.length = 0;
+      kustomizeRuns.length = 0;
+      await plan({ repo: r.dir, base: head, head, cacheDir: tempDir('ferry-cache-') }, true);
+      return { attempts: inProcessAttempts.filter((d) => d === 'apps/late').length, kubectl: appsRun() };
+    };
+    // Declined (a timestamp, which kustomize rewrites): kubectl renders it, each time.
+    expect(await runs(c1)).toEqual({ attempts: 1, kubectl: ['late'] });
+    expect(await runs(c1)).toEqual({ attempts: 0, kubectl: ['late'] });
+    const c2 = r.write({ 'apps/late/cm.yaml': late('2024-01-02') }).commit('another date');
+    expect(await runs(c2)).toEqual({ attempts: 1, kubectl: ['late'] });
   });
 
   it('a path out of the folder, a symlink and an absolute path: never read in process, refused or rendered as before', async () => {
