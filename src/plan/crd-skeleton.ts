@@ -3,6 +3,7 @@ import { MAX_GUARDED_DOC_BYTES, parseYamlValue } from '../render/manifests.js';
 import type { CrdVersion } from '../validate/index.js';
 import { detach } from '../util/detach.js';
 import { GO_YAML } from '../render/yaml-numbers.js';
+import { isRecord } from '../util/is-record.js';
 
 /**
  * A CRD file without its schemas. Most of a CRD's bytes are its versions' schemas, and
@@ -79,10 +80,6 @@ export function elideSchemas(text: string): Skeleton {
 const ELIDED = Symbol('elided');
 type Elided = { [ELIDED]: { block: string; key: 'schema' | 'validation' } };
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /**
  * Puts markers where a CRD object from a skeleton has placeholders, so that
  * crdSchemasFromObjects reads it as a CRD with schemas; `withLazySchema` then turns the
@@ -90,7 +87,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function markElided(obj: Record<string, unknown>, blocks: string[]): void {
   const spec = obj.spec;
-  if (!isObject(spec)) return;
+  if (!isRecord(spec)) return;
   const mark = (holder: Record<string, unknown>, key: 'schema' | 'validation') => {
     const v = holder[key];
     const m = typeof v === 'string' ? PLACEHOLDER_RE.exec(v) : null;
@@ -98,7 +95,7 @@ export function markElided(obj: Record<string, unknown>, blocks: string[]): void
     if (block !== undefined) holder[key] = { openAPIV3Schema: { [ELIDED]: { block, key } } satisfies Elided };
   };
   mark(spec, 'validation');
-  if (Array.isArray(spec.versions)) for (const v of spec.versions) if (isObject(v)) mark(v, 'schema');
+  if (Array.isArray(spec.versions)) for (const v of spec.versions) if (isRecord(v)) mark(v, 'schema');
 }
 
 /**
@@ -134,8 +131,8 @@ export function withLazySchema(v: CrdVersion): CrdVersion | null {
     get() {
       if (schema === undefined) {
         const parsed = parseBlock(block);
-        const holder = isObject(parsed) ? parsed[elided.key] : null;
-        schema = isObject(holder) && isObject(holder.openAPIV3Schema) ? holder.openAPIV3Schema : null;
+        const holder = isRecord(parsed) ? parsed[elided.key] : null;
+        schema = isRecord(holder) && isRecord(holder.openAPIV3Schema) ? holder.openAPIV3Schema : null;
       }
       return schema;
     },

@@ -11,16 +11,13 @@ import type { CrdVersion, SchemaFiles } from '../validate/index.js';
 import { escapeMessage, resolveInTree, type Resolved } from '../workspace/links.js';
 import { ReadLimitError } from '../workspace/limits.js';
 import type { Tree } from '../workspace/workspace.js';
+import { isRecord } from '../util/is-record.js';
 
 const FILE_RE = /^([a-z0-9-]+(?:\.[a-z0-9-]+)+)\/([a-z0-9]+)_(v\d+(?:(?:alpha|beta)\d+)?)\.json$/;
 
 export interface SchemaFolderResult {
   files: SchemaFiles;
   findings: Finding[];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 export function schemaFolders(tree: Tree, folders: readonly string[], configFile: string | null): SchemaFolderResult {
@@ -84,7 +81,7 @@ function lazyVersion(tree: Tree, real: string, file: string, group: string, vers
         schema = null;
         try {
           const parsed: unknown = JSON.parse(tree.read(real).toString('utf8'));
-          if (isObject(parsed)) schema = parsed;
+          if (isRecord(parsed)) schema = parsed;
           else report('not a JSON Schema object; resources of this kind are not validated');
         } catch (err) {
           report(err instanceof ReadLimitError ? err.message : `not valid JSON (${(err as Error).message}); resources of this kind are not validated`);

@@ -70,7 +70,7 @@ function quoteIn(t: string, from: number, end: number): number {
   return -1;
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 

@@ -1,8 +1,9 @@
 import type { Resource } from '../types.js';
-import { loadBlockDocument, resolvePlain, UNSUPPORTED } from './block-yaml.js';
+import { isDigit, loadBlockDocument, resolvePlain, UNSUPPORTED } from './block-yaml.js';
 import { isRemoteRef, KUSTOMIZATION_FILES } from './kustomization.js';
 import { decodeManifest, identityOf, parseSourceManifests, splitDocuments } from './manifests.js';
 import { sourcePointer } from './merge-keys.js';
+import { isRecord } from '../util/is-record.js';
 
 /**
  * A kustomization that only lists files of its own folder (`resources:` and nothing else)
@@ -87,13 +88,13 @@ export function trivialResourceFiles(dir: string, tree: TrivialTree): string[] |
   if (!decoded || 'finding' in decoded) return 'the kustomization file cannot be read';
   if (splitDocuments(decoded.text).length !== 1) return 'the kustomization file has more than one document';
   const k = loadBlockDocument(decoded.text);
-  if (k === UNSUPPORTED || !isPlainObject(k)) return 'the kustomization is not a block-style mapping';
+  if (k === UNSUPPORTED || !isRecord(k)) return 'the kustomization is not a block-style mapping';
   for (const key of Object.keys(k)) if (!KUSTOMIZATION_KEYS.has(key)) return `the kustomization has \`${key}\``;
   if (k.apiVersion !== undefined && k.apiVersion !== KUSTOMIZATION_API) return 'the kustomization has another apiVersion';
   if (k.kind !== undefined && k.kind !== 'Kustomization') return 'the kustomization has another kind';
   if (k.metadata !== undefined) {
     const m = k.metadata;
-    if (!isPlainObject(m) || Object.keys(m).some((x) => x !== 'name') || !isEverywhereString(m.name)) return 'the kustomization has metadata other than a name';
+    if (!isRecord(m) || Object.keys(m).some((x) => x !== 'name') || !isEverywhereString(m.name)) return 'the kustomization has metadata other than a name';
   }
   const list = k.resources;
   if (!Array.isArray(list) || list.length === 0) return '`resources` is not a list of files';
@@ -211,13 +212,13 @@ function unusualObject(obj: Record<string, unknown>): string | null {
   const apiVersion = obj.apiVersion as string;
   if (KUSTOMIZE_KINDS.has(kind) && !apiVersion.startsWith(FLUX_KUSTOMIZE_GROUP)) return `kind ${kind}`;
   const meta = obj.metadata;
-  if (!isPlainObject(meta)) return 'no metadata';
+  if (!isRecord(meta)) return 'no metadata';
   if (typeof meta.name !== 'string' || meta.name === '') return 'no metadata.name';
   if (meta.namespace !== undefined && (typeof meta.namespace !== 'string' || meta.namespace === '')) return 'an empty or odd metadata.namespace';
   for (const field of ['labels', 'annotations'] as const) {
     const v = meta[field];
     if (v === undefined) continue;
-    if (!isPlainObject(v)) return `metadata.${field} is not a mapping`;
+    if (!isRecord(v)) return `metadata.${field} is not a mapping`;
     // kustomize drops an empty annotations mapping, and turns numbers in it into strings.
     if (field === 'annotations' && Object.keys(v).length === 0) return 'empty metadata.annotations';
     for (const [k, x] of Object.entries(v)) {
@@ -251,7 +252,7 @@ function asKustomizePrints(v: unknown, budget: { pairs: number }): unknown {
     }
     return out;
   }
-  if (!isPlainObject(v)) return DECLINED;
+  if (!isRecord(v)) return DECLINED;
   const keys = Object.keys(v);
   // go-yaml v3 merges a `<<` key, js-yaml keeps it.
   // `__proto__` would set the copy's prototype instead of a key.
@@ -340,7 +341,6 @@ export function goYamlKeyOrder(keys: string[], budget: { pairs: number } = { pai
 }
 
 const isLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
 
 /** go-yaml v2's keyList.Less for two ASCII strings. */
 export function goYamlKeyLess(a: string, b: string): boolean {
@@ -418,6 +418,3 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}

@@ -23,6 +23,7 @@ import { describeSchemaErrors, type Problem } from './errors.js';
 import { packageDir } from './package-dir.js';
 import { escapeSegment, unknownFieldMessage } from './paths.js';
 import { toValidator, type BuiltinValidator, type ModelClass } from './schemas.js';
+import { isRecord } from '../util/is-record.js';
 
 /** The packages whose schemas are bundled, in the order a group found in two is looked up. */
 export const BUNDLED_PACKAGES: readonly string[] = [
@@ -191,16 +192,12 @@ function tracked(root: object, reads: WeakMap<object, Reads>): object {
   return wrap(root);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function findUnread(value: unknown, reads: WeakMap<object, Reads>, pointer: string, out: Problem[], top: boolean): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) findUnread(value[i], reads, `${pointer}/${i}`, out, false);
     return;
   }
-  if (!isPlainObject(value)) return;
+  if (!isRecord(value)) return;
   const r = reads.get(value);
   if (!r) return;
   for (const key of Object.keys(value)) {

@@ -2,6 +2,7 @@
 import type { RuleLevel } from '../types.js';
 import type { Problem } from './errors.js';
 import { containersOf, type PodSpecRef } from './podspec.js';
+import { isRecord } from '../util/is-record.js';
 
 export interface RuleInfo {
   id: string;
@@ -45,15 +46,11 @@ export function unpinnedImage(image: string): 'latest' | 'untagged' | null {
   return image.slice(colon + 1) === 'latest' ? 'latest' : null;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function missingResources(resources: unknown, kind: 'requests' | 'limits'): string[] {
-  const set = isObject(resources) ? resources[kind] : undefined;
+  const set = isRecord(resources) ? resources[kind] : undefined;
   const missing: string[] = [];
   for (const r of ['cpu', 'memory']) {
-    const v = isObject(set) ? set[r] : undefined;
+    const v = isRecord(set) ? set[r] : undefined;
     if (v === undefined || v === null || v === '') missing.push(r);
   }
   return missing;
@@ -74,7 +71,7 @@ export function checkPodSpec(pod: PodSpecRef, on: (rule: string) => boolean, out
   }
   if (on('host-path') && Array.isArray(pod.spec.volumes)) {
     pod.spec.volumes.forEach((v: unknown, i) => {
-      if (!isObject(v) || !isObject(v.hostPath)) return;
+      if (!isRecord(v) || !isRecord(v.hostPath)) return;
       const name = typeof v.name === 'string' ? v.name : `#${i}`;
       const hostPath = typeof v.hostPath.path === 'string' ? ` ${JSON.stringify(v.hostPath.path)}` : '';
       out.push({ rule: 'host-path', pointer: `${pod.pointer}/volumes/${i}/hostPath`, message: `volume ${JSON.stringify(name)} mounts host path${hostPath}` });
@@ -101,12 +98,12 @@ export function checkPodSpec(pod: PodSpecRef, on: (rule: string) => boolean, out
         const missing = missingResources(container.resources, kind);
         if (missing.length === 0) continue;
         const resources = container.resources;
-        const at = isObject(resources) ? (isObject(resources[kind]) ? `${pointer}/resources/${kind}` : `${pointer}/resources`) : pointer;
+        const at = isRecord(resources) ? (isRecord(resources[kind]) ? `${pointer}/resources/${kind}` : `${pointer}/resources`) : pointer;
         out.push({ rule, pointer: at, message: `${label} has no ${missing.join(' or ')} ${missing.length > 1 ? noun + 's' : noun}` });
       }
     }
     const sc = container.securityContext;
-    if (isObject(sc)) {
+    if (isRecord(sc)) {
       if (sc.privileged === true && on('privileged')) {
         out.push({ rule: 'privileged', pointer: `${pointer}/securityContext/privileged`, message: `${label} runs privileged (securityContext.privileged: true)` });
       }

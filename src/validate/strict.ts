@@ -7,6 +7,7 @@
 import type { Problem } from './errors.js';
 import { FIELD_SHAPES_JSON } from './field-shapes.js';
 import { pointerOf, unknownFieldMessage } from './paths.js';
+import { isRecord } from '../util/is-record.js';
 
 /** Flat [field, type, field, type, ...]; a type is 0 (leaf), a type name, or `[`/`{` + type. */
 type FieldList = ReadonlyArray<string | 0>;
@@ -102,10 +103,6 @@ export function metadataShape(): ObjectShape | null {
   return objectShape('V1ObjectMeta');
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function walkObject(
   obj: Record<string, unknown>,
   shape: ObjectShape,
@@ -169,7 +166,7 @@ export function findUnknownFields(
   base: Array<string | number> = [],
   skip?: string,
 ): void {
-  if (isPlainObject(value)) walkObject(value, shape, [...base], out, skip);
+  if (isRecord(value)) walkObject(value, shape, [...base], out, skip);
 }
 
 export type { ObjectShape };
