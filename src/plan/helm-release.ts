@@ -340,13 +340,6 @@ function numberForms(s: string): string[] {
   // And as decimal: a template's `int` or `atoi` may read it so (`0123` as 123).
   const dec = Number(t.replace(/_/g, ''));
   if (!Number.isNaN(dec)) add(dec);
-  for (const [re, radix] of [[/^[-+]?0[xX]/, 16], [/^[-+]?0[oO]/, 8], [/^[-+]?0[bB]/, 2]] as const) {
-    if (re.test(t)) {
-      const neg = t.startsWith('-');
-      const n = parseInt(t.replace(/^[-+]?0[xXoObB]/, '').replace(/_/g, ''), radix);
-      add(neg ? -n : n);
-    }
-  }
   return [...out].filter((x) => x !== t);
 }
 

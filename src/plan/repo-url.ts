@@ -1,4 +1,5 @@
 import { redact } from '../workspace/git.js';
+import { printable } from '../util/printable.js';
 
 /**
  * Which repository a GitOps source names, as far as Ferry can tell. The callers pass the
@@ -59,8 +60,8 @@ const MAX_URL_SCAN = 2048;
 
 /**
  * A URL as findings may show it: no credentials (`user:token@`, a bare token as the user
- * of an HTTP URL, any SSH user but `git`), no query or fragment, no control, bidi or line
- * separator characters, cut to 200 characters.
+ * of an HTTP URL, any SSH user but `git`), no query or fragment, control, bidi and line
+ * separator characters escaped (printable), cut to 200 characters.
  */
 export function displayURL(url: string): string {
   // Cut first: what follows is shown cut to 200 characters anyway, and the patterns below
@@ -84,6 +85,5 @@ export function displayURL(url: string): string {
     u = u.replace(/[?#].*$/, '');
   }
   // One line: a finding is a line of text in every report.
-  u = redact(u).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
-  return u.length > 200 ? `${u.slice(0, 199)}…` : u;
+  return printable(redact(u), 199);
 }

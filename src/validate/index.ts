@@ -182,16 +182,16 @@ function checkResource(r: Resource, opts: ValidateOptions, crds: CrdSchemas | un
         const repoOwnsKind = !!crds && otherVersions(crds, apiVersion, kind).length > 0;
         const file = repoOwnsKind ? null : opts.schemaFiles?.get(apiVersion, kind);
         const bundled = repoOwnsKind || file?.schema ? null : bundledKind(apiVersion, kind);
-        const own = repoOwnsKind ? null : ownSchema(apiVersion, kind);
-        if (file?.schema) {
-          if (on('schema') || strict) validateCustomResource(obj, file, strict, out);
-        } else if (bundled && hasBundledValidator(bundled)) {
+        const useBundled = !!bundled && hasBundledValidator(bundled);
+        // A schema of its own: a schema folder's, else Ferry's own after the bundled packages.
+        const schema = file?.schema ? file : repoOwnsKind || useBundled ? null : ownSchema(apiVersion, kind);
+        if (useBundled) {
           if (on('schema') || strict) {
-            validateBundled(obj, bundled, strict, out);
+            validateBundled(obj, bundled!, strict, out);
             checkMetadata(obj, strict, out);
           }
-        } else if (own) {
-          if (on('schema') || strict) validateCustomResource(obj, own, strict, out);
+        } else if (schema) {
+          if (on('schema') || strict) validateCustomResource(obj, schema, strict, out);
         } else {
           checkUnvalidated(obj, apiVersion, kind, opts, crds, on, strict, out);
         }

@@ -299,13 +299,7 @@ export class Workspace {
     }
     const found = paths.find((p) => present.has(p));
     if (!found) return null;
-    const objects = new ObjectReader(this.gitDir);
-    try {
-      const oid = present.get(found)!;
-      return { path: found, data: (await objects.read([oid])).get(oid)! };
-    } finally {
-      objects.close();
-    }
+    return { path: found, data: (await git(this.gitDir, ['cat-file', 'blob', present.get(found)!])).stdout };
   }
 
   /** The commit a branch points at in this repository (the mirror after fetch()), or null. */

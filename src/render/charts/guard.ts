@@ -1,6 +1,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { ChartError } from './types.js';
+import { printable } from '../../util/printable.js';
 
 /**
  * Where Ferry may fetch charts from. The URL comes from a pull request, so it may point at
@@ -120,12 +121,7 @@ export function guardedLookup(allowPrivate: boolean) {
   };
 }
 
-/** Printable text from the repository: control characters escaped so a message cannot forge lines. */
-export function printable(text: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
-}
+export { printable };
 
 /** A URL as it may be shown: no user info, no query (either may carry a secret). */
 export function redactUrl(raw: string): string {
