@@ -204,10 +204,21 @@ function goTags(tags: Tags): Tags {
   const float = tags.map(scalar).find((t) => t?.tag === 'tag:yaml.org,2002:float' && !t.format && !isInfNan(t));
   if (!int || !float) throw new Error('yaml: core int and float tags not found');
   const kept = tags.filter((t) => !numeric(scalar(t)) || isInfNan(scalar(t)));
-  const goIntTag: ScalarTag = { ...int, test: new FnTest((s) => goInt(s) !== undefined), resolve: (s) => goInt(s) ?? s };
-  const goFloatTag: ScalarTag = { ...float, test: new FnTest((s) => goFloat(s) !== undefined), resolve: (s) => goNumber(s) ?? s };
-  return [...kept, goIntTag, goFloatTag];
+  // `yaml` asks for the tags once per document, with a new list of the same tag objects.
+  let go = goNumberTags.get(int);
+  if (!go || go.float !== float) {
+    go = {
+      float,
+      int: { ...int, test: new FnTest((s) => goInt(s) !== undefined), resolve: (s) => goInt(s) ?? s },
+      floats: { ...float, test: new FnTest((s) => goFloat(s) !== undefined), resolve: (s) => goNumber(s) ?? s },
+    };
+    goNumberTags.set(int, go);
+  }
+  return [...kept, go.int, go.floats];
 }
+
+/** go-yaml's int and float tags, made once per pair of the `yaml` package's own. */
+const goNumberTags = new WeakMap<ScalarTag, { float: ScalarTag; int: ScalarTag; floats: ScalarTag }>();
 
 /** Options for every `yaml` parse (and stringify read back) of manifests and values. */
 export const GO_YAML = { customTags: goTags } as const;
